@@ -1,0 +1,158 @@
+import CPcap
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one read from a capture produced.
+public enum ReadStatus: Equatable {
+    case packet
+    /// Live capture only: the read timed out with nothing to deliver.
+    case timeout
+    case end
+    /// The file stops in the middle of a packet.
+    case truncated(String)
+    /// Reading failed; what was read before stands.
+    case failed(String)
+}
+
+/// A libpcap handle: a pcap or pcapng file, or a live interface. Packets are handed out
+/// as borrowed buffers, valid until the next read; nothing is copied.
+public final class PcapSource {
+    let handle: OpaquePointer
+    public let name: String
+    public let isLive: Bool
+    public let linkType: Int32
+    /// The file's size, for progress; nil for interfaces.
+    public let fileSize: Int64?
+
+    /// Opens a capture file (pcap or pcapng) with microsecond timestamps.
+    public init(file path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw DemarcError.badInput("\(path): not a regular file")
+        }
+        var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let h = pcap_open_offline_with_tstamp_precision(path, UInt32(PCAP_TSTAMP_PRECISION_MICRO), &err) else {
+            let why = cText(err)
+            throw DemarcError.badInput("\(path): not a readable pcap or pcapng capture (\(why))")
+        }
+        handle = h
+        name = path
+        isLive = false
+        linkType = pcap_datalink(h)
+        fileSize = Int64(st.st_size)
+    }
+
+    /// Opens a live interface. Errors name the interfaces that exist, or the capability
+    /// that is missing.
+    public init(interface: String, snaplen: Int32, promiscuous: Bool, bufferMB: Int32 = 64) throws {
+        var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let h = pcap_create(interface, &err) else {
+            throw DemarcError.badInput("\(interface): \(cText(err))")
+        }
+        pcap_set_snaplen(h, snaplen)
+        pcap_set_promisc(h, promiscuous ? 1 : 0)
+        pcap_set_timeout(h, 100)
+        pcap_set_buffer_size(h, bufferMB * 1024 * 1024)
+        pcap_set_tstamp_precision(h, Int32(PCAP_TSTAMP_PRECISION_MICRO))
+        let rc = pcap_activate(h)
+        if rc < 0 {
+            let detail = String(cString: pcap_geterr(h))
+            pcap_close(h)
+            switch rc {
+            case PCAP_ERROR_NO_SUCH_DEVICE:
+                throw DemarcError.badInput("no such interface: \(interface). Interfaces: \(PcapSource.interfaceNames().joined(separator: ", "))")
+            case PCAP_ERROR_PERM_DENIED:
+                throw DemarcError.badInput("not permitted to capture on \(interface) (\(detail)): run as root or grant CAP_NET_RAW and CAP_NET_ADMIN (setcap cap_net_raw,cap_net_admin=eip $(which demarc))")
+            default:
+                throw DemarcError.badInput("cannot capture on \(interface): \(detail)")
+            }
+        }
+        handle = h
+        name = interface
+        isLive = true
+        linkType = pcap_datalink(h)
+        fileSize = nil
+    }
+
+    deinit { pcap_close(handle) }
+
+    /// libpcap's name for the link type ("EN10MB", "LINUX_SLL"…).
+    public var linkTypeName: String {
+        if let n = pcap_datalink_val_to_name(linkType) { return String(cString: n) }
+        return "DLT_\(linkType)"
+    }
+
+    /// Compiles and installs a BPF filter.
+    public func setFilter(_ expression: String) throws {
+        var prog = bpf_program()
+        if pcap_compile(handle, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+        defer { pcap_freecode(&prog) }
+        if pcap_setfilter(handle, &prog) != 0 {
+            throw DemarcError.badInput("cannot apply --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    /// Reads the next packet and hands it to `body` (captured bytes, original length,
+    /// timestamp in microseconds since the epoch).
+    @inline(__always)
+    public func next(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> ReadStatus {
+        var hdr: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        let rc = pcap_next_ex(handle, &hdr, &data)
+        switch rc {
+        case 1:
+            guard let hdr, let data else { return .failed("libpcap returned no packet") }
+            let h = hdr.pointee
+            let ts = Int64(h.ts.tv_sec) * 1_000_000 + Int64(h.ts.tv_usec)
+            body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), Int(h.len), ts)
+            return .packet
+        case 0:
+            return .timeout
+        case PCAP_ERROR_BREAK:
+            return .end
+        case -2:
+            return .end
+        default:
+            let msg = String(cString: pcap_geterr(handle))
+            if msg.contains("truncated") { return .truncated(msg) }
+            return .failed(msg)
+        }
+    }
+
+    /// Bytes of the file read so far, for progress.
+    public var fileOffset: Int64? {
+        guard !isLive, let f = pcap_file(handle) else { return nil }
+        return Int64(ftell(f))
+    }
+
+    /// Kernel statistics for a live capture: (received, dropped).
+    public func stats() -> (received: UInt64, dropped: UInt64)? {
+        var s = pcap_stat()
+        guard isLive, pcap_stats(handle, &s) == 0 else { return nil }
+        return (UInt64(s.ps_recv), UInt64(s.ps_drop) + UInt64(s.ps_ifdrop))
+    }
+
+    /// Makes a blocked read return (safe from a signal handler or another thread).
+    public func breakLoop() { pcap_breakloop(handle) }
+
+    /// Names of capture devices, for error messages.
+    public static func interfaceNames() -> [String] {
+        var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        guard pcap_findalldevs(&list, &err) == 0 else { return [] }
+        defer { pcap_freealldevs(list) }
+        var names: [String] = []
+        var cur = list
+        while let c = cur {
+            names.append(String(cString: c.pointee.name))
+            cur = c.pointee.next
+        }
+        return names
+    }
+}

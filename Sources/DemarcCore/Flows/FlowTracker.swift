@@ -1,0 +1,179 @@
+/// Why a flow was finished.
+public enum FinishReason: Sendable {
+    /// FIN both ways or RST, then the linger time passed.
+    case closed
+    /// Idle past the timeout.
+    case idle
+    /// A new connection reused the same addresses and ports.
+    case reused
+    /// The input ended.
+    case endOfInput
+}
+
+/// Timeouts, in microseconds of capture time.
+public struct FlowTimeouts: Sendable {
+    /// An open flow with no packet for this long is finished.
+    public var idle: Int64 = 300_000_000
+    /// A closed TCP flow lingers this long for late ACKs and retransmissions.
+    public var linger: Int64 = 15_000_000
+
+    public init() {}
+    public init(idleSeconds: Double, lingerSeconds: Double) {
+        idle = Int64(idleSeconds * 1_000_000)
+        linger = Int64(lingerSeconds * 1_000_000)
+    }
+}
+
+/// Packets → flows. Keys each decoded packet to its bidirectional flow (one lookup),
+/// orients it client → server as SCENARIO.md says, counts packets and frame bytes each
+/// way, hands payload to the inspector while its verdict can still change, and finishes
+/// flows that close, go idle, or are replaced by a new connection on the same ports.
+/// Finished flows go to `onFinish` in the order they finish; their ids follow first
+/// packets.
+public final class FlowTracker {
+    public let table: FlowTable
+    public var timeouts: FlowTimeouts
+    public var inspector: PayloadInspector
+    /// Called for every finished flow. The state and details are valid during the call.
+    public var onFinish: (UnsafeMutablePointer<FlowState>, FlowDetails?, FinishReason) -> Void = { _, _, _ in }
+
+    private var fragments = FragmentCache()
+    private var nextID: UInt64 = 1
+    /// Capture time: the latest timestamp seen (captures are not always in order).
+    public private(set) var now: Int64 = 0
+
+    public init(timeouts: FlowTimeouts = FlowTimeouts(), inspector: PayloadInspector = PayloadInspector(), initialCapacity: Int = 4096) {
+        self.table = FlowTable(initialCapacity: initialCapacity)
+        self.timeouts = timeouts
+        self.inspector = inspector
+    }
+
+    public var activeFlows: Int { table.count }
+    public var flowsStarted: UInt64 { nextID - 1 }
+
+    /// Accounts one decoded IP packet. `frame` is the captured bytes the packet's
+    /// offsets refer to; `wireLength` the frame's original length.
+    public func track(_ p: DecodedPacket, frame: UnsafeRawBufferPointer, wireLength: Int, timestamp: Int64) {
+        if timestamp > now {
+            now = timestamp
+            expire()
+        }
+        var fromA = true
+        var slot: Int32
+        if p.laterFragment {
+            if let hit = fragments.lookup(p), hit.slot < table.poolUsedBound, table[hit.slot].pointee.id == hit.flowID,
+               table[hit.slot].pointee.list != 0 {
+                slot = hit.slot
+                fromA = table[slot].pointee.key.a == p.src
+            } else {
+                var key = FlowKey(packet: p, usePorts: false, fromA: &fromA)
+                key.orphanFragments = true
+                slot = lookupOrCreate(key, p, fromA: fromA, timestamp: timestamp)
+            }
+        } else {
+            let key = FlowKey(packet: p, usePorts: p.hasPorts, fromA: &fromA)
+            let hash = key.hashValue64
+            if let found = table.find(key, hash: hash) {
+                slot = found
+                if p.proto == IPProtocol.tcp && p.hasPorts && p.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn {
+                    let f = table[slot].pointee
+                    let baseSet = fromA ? f.tcp.contains(.baseA) : f.tcp.contains(.baseB)
+                    let base = fromA ? f.tcpBaseA : f.tcpBaseB
+                    if baseSet && base != p.tcpSeq {
+                        // A new connection on the same addresses and ports.
+                        finish(slot, .reused)
+                        slot = create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+                    }
+                }
+            } else {
+                slot = create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+            }
+            if p.isFragment {
+                fragments.remember(p, slot: slot, flowID: table[slot].pointee.id)
+            }
+        }
+
+        let f = table[slot]
+        if timestamp > f.pointee.lastSeen { f.pointee.lastSeen = timestamp }
+        if timestamp < f.pointee.firstSeen { f.pointee.firstSeen = timestamp }
+        if fromA {
+            f.pointee.packetsAB &+= 1
+            f.pointee.bytesAB &+= UInt64(wireLength)
+        } else {
+            f.pointee.packetsBA &+= 1
+            f.pointee.bytesBA &+= UInt64(wireLength)
+        }
+        var list = f.pointee.list
+        if p.proto == IPProtocol.tcp && p.hasPorts && !p.laterFragment {
+            let flags = p.tcpFlags
+            if fromA {
+                if !f.pointee.tcp.contains(.baseA) {
+                    f.pointee.tcp.insert(.baseA)
+                    f.pointee.tcpBaseA = flags & TCPFlags.syn != 0 ? p.tcpSeq : p.tcpSeq &- 1
+                }
+                if flags & TCPFlags.fin != 0 { f.pointee.tcp.insert(.finA) }
+            } else {
+                if !f.pointee.tcp.contains(.baseB) {
+                    f.pointee.tcp.insert(.baseB)
+                    f.pointee.tcpBaseB = flags & TCPFlags.syn != 0 ? p.tcpSeq : p.tcpSeq &- 1
+                }
+                if flags & TCPFlags.fin != 0 { f.pointee.tcp.insert(.finB) }
+            }
+            if flags & TCPFlags.rst != 0 { f.pointee.tcp.insert(.rst) }
+            if flags & TCPFlags.syn != 0 { f.pointee.tcp.insert(.synSeen) }
+            if f.pointee.tcp.closed { list = FlowTable.closedList }
+        }
+        table.touch(slot, list: list == 0 ? FlowTable.openList : list)
+
+        if f.pointee.inspect.active {
+            let fromClient = fromA == f.pointee.clientIsA
+            inspector.inspect(flow: f, slot: slot, table: table, packet: p, frame: frame, fromClient: fromClient)
+        }
+    }
+
+    /// Finishes every flow still open (end of input, or shutdown).
+    public func finishAll() {
+        // Oldest first on each list, then by id so output stays stable.
+        var slots = table.liveSlots()
+        slots.sort { table[$0].pointee.id < table[$1].pointee.id }
+        for s in slots { finish(s, .endOfInput) }
+    }
+
+    /// Finishes flows idle past their timeout at capture time `now`.
+    public func expire(at time: Int64? = nil) {
+        let clock = time ?? now
+        while let s = table.oldest(FlowTable.closedList), table[s].pointee.lastSeen + timeouts.linger < clock {
+            finish(s, .closed)
+        }
+        while let s = table.oldest(FlowTable.openList), table[s].pointee.lastSeen + timeouts.idle < clock {
+            finish(s, .idle)
+        }
+    }
+
+    private func lookupOrCreate(_ key: FlowKey, _ p: DecodedPacket, fromA: Bool, timestamp: Int64) -> Int32 {
+        let hash = key.hashValue64
+        if let s = table.find(key, hash: hash) { return s }
+        return create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+    }
+
+    private func create(_ key: FlowKey, hash: UInt64, _ p: DecodedPacket, fromA: Bool, timestamp: Int64) -> Int32 {
+        // Orientation (SCENARIO.md "Client and server").
+        var senderIsClient = true
+        if p.proto == IPProtocol.tcp && p.hasPorts && p.tcpFlags & TCPFlags.syn != 0 {
+            senderIsClient = p.tcpFlags & TCPFlags.ack == 0
+        } else if p.hasPorts && !key.orphanFragments {
+            senderIsClient = !(ServicePorts.contains(p.srcPort) && !ServicePorts.contains(p.dstPort))
+        }
+        let state = FlowState(key: key, id: nextID, hash: hash, firstSeen: timestamp, lastSeen: timestamp,
+                              clientIsA: senderIsClient == fromA, inspect: inspector.initialState(for: key))
+        nextID += 1
+        return table.insert(state)
+    }
+
+    private func finish(_ slot: Int32, _ reason: FinishReason) {
+        let f = table[slot]
+        inspector.conclude(flow: f, details: table.existingDetails(slot))
+        onFinish(f, table.existingDetails(slot), reason)
+        table.remove(slot)
+    }
+}

@@ -1,0 +1,29 @@
+/// Application protocols demarc recognises, each with what it implies for encryption.
+public enum AppProtocol: UInt8, Sendable, CaseIterable {
+    case unknown
+    // Encrypted by design.
+    case tls, dtls, quic, ssh, esp, ike, wireguard, openvpn, dnscrypt
+    // Cleartext.
+    case http, dns, mdns, llmnr, netbios, ftp, telnet, smtp, pop3, imap, ldap, xmpp
+    case snmp, syslog, ntp, dhcp, sip, rtsp, mqtt, redis, mysql, postgresql, smb, rdp
+    case ssdp, slp, stun, rtp, nfs, kerberos, bgp, irc, nntp, vnc, socks, memcached
+    case dhcpv6, tftp, radius, coap, amqp, kafka, cassandra, mongodb, elasticsearch, zabbix
+    case bittorrent, git, whois, ssdpNotify, modbus, dnp3, ethereum, bitcoin, rsync, cups
+
+    public var name: String {
+        switch self {
+        case .unknown: return "unknown"
+        case .ssdpNotify: return "ssdp"
+        default: return String(describing: self)
+        }
+    }
+
+    /// What the protocol itself says of encryption; nil where it depends on the flow.
+    public var inherent: EncryptionState {
+        switch self {
+        case .unknown: return .unknown
+        case .tls, .dtls, .quic, .ssh, .esp, .ike, .wireguard, .openvpn, .dnscrypt: return .encrypted
+        default: return .cleartext
+        }
+    }
+}

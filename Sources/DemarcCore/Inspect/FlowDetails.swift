@@ -1,0 +1,34 @@
+/// What inspection learned about a flow that needs memory: names, certificate, and a
+/// bounded buffer for records that span segments. Allocated once per flow that needs it.
+public final class FlowDetails {
+    public var sni: String?
+    public var alpn: String?
+    public var httpHost: String?
+    public var httpMethod: String?
+    public var httpPath: String?
+    public var banner: String?
+    public var certificate: CertificateInfo?
+    public var note: String?
+    /// Bytes of a record still being reassembled, client→server and server→client.
+    public var pendingToServer: [UInt8] = []
+    public var pendingToClient: [UInt8] = []
+    /// Bytes already skipped past in each direction's record stream.
+    public var skipToServer = 0
+    public var skipToClient = 0
+
+    public init() {}
+}
+
+/// The server certificate as a report shows it.
+public struct CertificateInfo: Sendable, Equatable {
+    public var subject: String
+    public var issuer: String
+    public var sha256: String
+    public var notBefore: String
+    public var notAfter: String
+
+    public init(subject: String, issuer: String, sha256: String, notBefore: String, notAfter: String) {
+        self.subject = subject; self.issuer = issuer; self.sha256 = sha256
+        self.notBefore = notBefore; self.notAfter = notAfter
+    }
+}

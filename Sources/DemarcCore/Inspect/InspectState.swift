@@ -1,0 +1,70 @@
+/// Whether a flow's payload is encrypted, as far as demarc can tell.
+public enum EncryptionState: UInt8, Sendable {
+    case unknown, encrypted, cleartext
+
+    public var name: String {
+        switch self {
+        case .unknown: return "unknown"
+        case .encrypted: return "encrypted"
+        case .cleartext: return "cleartext"
+        }
+    }
+}
+
+/// How the encryption state was reached.
+public enum VerdictBasis: UInt8, Sendable {
+    case none, `protocol`, heuristic
+
+    public var name: String {
+        switch self {
+        case .none: return "none"
+        case .protocol: return "protocol"
+        case .heuristic: return "heuristic"
+        }
+    }
+}
+
+/// Per-flow inspection progress: a small plain value kept inside FlowState. Anything
+/// that needs memory (names, certificates, a reassembly buffer) lives in FlowDetails,
+/// allocated only for flows that need it.
+public struct InspectState: Sendable {
+    /// Payload is still worth reading: the verdict can still change.
+    public var active = true
+    public var state: EncryptionState = .unknown
+    public var basis: VerdictBasis = .none
+    public var app: AppProtocol = .unknown
+    /// The protocol's own version code (TLS 0x0303, SSH 2, QUIC version…); 0 when unseen.
+    public var version: UInt32 = 0
+    /// Which protocol the version code belongs to (TLS and DTLS share codes with others).
+    public var versionKind: VersionKind = .none
+    /// SSL 3.0, TLS 1.0/1.1, or a NULL/export/anonymous cipher suite was negotiated.
+    public var weak = false
+    /// The flow upgraded to TLS in band (STARTTLS and its kin).
+    public var upgraded = false
+    /// A cleartext protocol announced an upgrade that has not yet happened.
+    public var upgradePending = false
+    /// Payload-bearing packets looked at, client→server and server→client.
+    public var packetsToServer: UInt8 = 0
+    public var packetsToClient: UInt8 = 0
+    public var heuristic = HeuristicTally()
+
+    public init() {}
+}
+
+/// Which protocol `InspectState.version` belongs to.
+public enum VersionKind: UInt8, Sendable {
+    case none, tls, dtls, ssh, quic
+}
+
+/// Running totals for judging payload by its bytes.
+public struct HeuristicTally: Sendable {
+    public var packets: UInt8 = 0
+    public var bytes: UInt32 = 0
+    public var printable: UInt32 = 0
+    /// Packets whose bytes look random (high entropy, no structure).
+    public var randomPackets: UInt8 = 0
+    /// Packets that are mostly printable text.
+    public var textPackets: UInt8 = 0
+
+    public init() {}
+}

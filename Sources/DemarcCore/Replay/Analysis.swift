@@ -1,0 +1,150 @@
+/// The pipeline: capture → decode → flows (→ inspection) → classification → report.
+/// Each stage knows only the value the previous one hands it. Used by replay (files)
+/// and monitor (an interface) alike.
+public final class Analysis {
+    public let classifier: Classifier
+    public let tracker: FlowTracker
+    private let writer: ReportWriter
+    public private(set) var header: ReportHeader
+    private var reorder: ReorderBuffer
+    private let ordered: Bool
+    private var packet = DecodedPacket()
+    /// Called for every flow as it is reported (for live status lines).
+    public var onReport: ((FlowRecord) -> Void)?
+
+    /// - Parameter ordered: report flows in first-packet order (replay); live monitoring
+    ///   reports each flow the moment it ends.
+    public init(scenario: Scenario, writer: ReportWriter, timeouts: FlowTimeouts = FlowTimeouts(), ordered: Bool = true) {
+        self.classifier = Classifier(scenario: scenario)
+        self.tracker = FlowTracker(timeouts: timeouts)
+        self.writer = writer
+        self.ordered = ordered
+        self.reorder = ReorderBuffer()
+        self.header = ReportHeader(scenarioName: scenario.name, scenarioSource: scenario.source)
+        tracker.onFinish = { [unowned self] flow, details, _ in
+            self.finished(flow, details)
+        }
+        writer.begin(header)
+    }
+
+    /// Reads a source to its end (or until `shouldStop` says so), accounting each packet
+    /// in `stats`. Returns how reading ended.
+    public func run(_ source: PcapSource, stats: inout InputStats, shouldStop: () -> Bool = { false },
+                    tick: ((InputStats) -> Void)? = nil) -> ReadStatus {
+        let decoder = PacketDecoder(linkType: source.linkType)
+        let tracker = self.tracker
+        var status = ReadStatus.packet
+        var sinceTick = 0
+        while true {
+            status = source.next { frame, wireLength, ts in
+                stats.packets += 1
+                stats.bytes += UInt64(wireLength)
+                switch decoder.decode(frame, into: &packet) {
+                case .ip:
+                    tracker.track(packet, frame: frame, wireLength: wireLength, timestamp: ts)
+                case .notIP:
+                    stats.nonIP += 1
+                case .undecodable:
+                    stats.undecoded += 1
+                }
+            }
+            if status == .timeout {
+                if shouldStop() { return .end }
+                tick?(stats)
+                continue
+            }
+            guard status == .packet else { break }
+            sinceTick += 1
+            if sinceTick >= 65_536 {
+                sinceTick = 0
+                tick?(stats)
+                if shouldStop() { return .end }
+            }
+        }
+        return status
+    }
+
+    /// Finishes flows idle at wall-clock time (live capture with no traffic).
+    public func expireIdle(atMicros now: Int64) {
+        tracker.expire(at: now)
+    }
+
+    public func addInput(_ stats: InputStats) {
+        header.inputs.append(stats)
+    }
+
+    public func updateInput(_ index: Int, _ stats: InputStats) {
+        header.inputs[index] = stats
+    }
+
+    /// Finishes every open flow, evaluates expectations and writes the report's end.
+    public func finish() -> ReportHeader {
+        tracker.finishAll()
+        reorder.flush { emit($0) }
+        header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)
+        writer.finish(header)
+        return header
+    }
+
+    private func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?) {
+        let r = makeRecord(f.pointee, details)
+        if ordered {
+            reorder.add(r) { emit($0) }
+        } else {
+            emit(r)
+        }
+    }
+
+    private func emit(_ r: FlowRecord) {
+        header.summary.add(r)
+        writer.flow(r)
+        onReport?(r)
+    }
+
+    func makeRecord(_ f: FlowState, _ details: FlowDetails?) -> FlowRecord {
+        let k = f.key
+        let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
+        let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
+        let verdict = EncryptionReport.describe(f.inspect, details)
+        let facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
+                              proto: k.proto, state: f.inspect.state, protocolName: verdict.displayName,
+                              weak: f.inspect.weak, weakReason: verdict.encryption.weak,
+                              isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
+                              certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
+        let c = classifier.classify(facts)
+        return FlowRecord(
+            id: f.id,
+            transport: k.orphanFragments ? "fragment" : IPProtocol.name(k.proto),
+            ipVersion: Int(k.ipVersion),
+            client: .init(ip: cIP.description, port: hasPorts ? cPort : nil, zone: c.client.zone, node: c.client.node),
+            server: .init(ip: sIP.description, port: hasPorts ? sPort : nil, zone: c.server.zone, node: c.server.node),
+            firstSeen: f.firstSeen, lastSeen: f.lastSeen,
+            packetsToServer: f.packetsToServer, packetsToClient: f.packetsToClient,
+            bytesToServer: f.bytesToServer, bytesToClient: f.bytesToClient,
+            application: verdict.application,
+            encryption: verdict.encryption,
+            segment: c.segment, responsible: c.responsible, rule: c.rule, findings: c.findings,
+            http: details.flatMap { d in
+                (d.httpHost != nil || d.httpMethod != nil) ? (d.httpHost, d.httpMethod, d.httpPath) : nil
+            },
+            banner: details?.banner)
+    }
+}
+
+/// `expect` entries against a summary.
+public enum Expectations {
+    public static func evaluate(_ list: [Expectation], _ s: Summary) -> [ExpectationResult] {
+        list.map { e in
+            switch e {
+            case .none(let code):
+                let n = s.findingCodes[code] ?? 0
+                return ExpectationResult(expectation: e, passed: n == 0,
+                                         detail: n == 0 ? "no \(code) finding" : "\(n) flows carry \(code)")
+            case .max(let sev, let count):
+                let n = s.findings.filter { $0.key >= sev }.reduce(0) { $0 + Int($1.value) }
+                return ExpectationResult(expectation: e, passed: n <= count,
+                                         detail: "\(n) findings at \(sev.rawValue) or above (at most \(count) expected)")
+            }
+        }
+    }
+}

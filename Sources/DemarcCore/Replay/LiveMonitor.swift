@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set from the SIGINT/SIGTERM handler; read by the capture loop.
+nonisolated(unsafe) private var stopSignal: sig_atomic_t = 0
+
+/// `demarc monitor`: a live interface through the same pipeline as replay, each flow
+/// reported as it ends, until --duration passes or a signal arrives.
+public enum LiveMonitor {
+    public static func run(interface: String, snaplen: Int32, promiscuous: Bool, duration: Double?,
+                           options: RunOptions, warn: (String) -> Void) throws -> RunResult {
+        let source = try PcapSource(interface: interface, snaplen: snaplen, promiscuous: promiscuous)
+        if let f = options.filter { try source.setFilter(f) }
+        let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
+        var ro = ReportOptions()
+        ro.live = true
+        ro.color = output.isTerminal && getenv("NO_COLOR") == nil
+        ro.width = output.isTerminal ? Terminal.width() : nil
+        let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
+                                timeouts: options.timeouts, ordered: false)
+        stopSignal = 0
+        signal(SIGINT) { _ in stopSignal = 1 }
+        signal(SIGTERM) { _ in stopSignal = 1 }
+        defer {
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
+        let start = Progress.nowMicros()
+        let deadline = duration.map { start + Int64($0 * 1_000_000) }
+        var stats = InputStats(kind: "interface", name: interface, linkType: source.linkTypeName)
+        stats.dropped = 0
+        analysis.addInput(stats)
+        let status = StatusLine(enabled: isatty(2) == 1)
+        var findings: [Severity: Int] = [:]
+        analysis.onReport = { r in for f in r.findings { findings[f.severity, default: 0] += 1 } }
+        let wallClock: () -> Int64 = {
+            var tv = timeval()
+            gettimeofday(&tv, nil)
+            return Int64(tv.tv_sec) * 1_000_000 + Int64(tv.tv_usec)
+        }
+        let result = analysis.run(source, stats: &stats, shouldStop: {
+            if stopSignal != 0 { return true }
+            if let d = deadline, Progress.nowMicros() >= d { return true }
+            return false
+        }, tick: { st in
+            analysis.expireIdle(atMicros: wallClock())
+            let dropped = source.stats()?.dropped ?? 0
+            status.show(packets: st.packets, dropped: dropped, active: analysis.tracker.activeFlows, findings: findings)
+        })
+        status.clear()
+        if case .failed(let why) = result { warn("capture on \(interface) failed: \(why)") }
+        stats.dropped = source.stats()?.dropped ?? 0
+        analysis.updateInput(0, stats)
+        let header = analysis.finish()
+        return RunResult(header: header, inputError: nil)
+    }
+}
+
+/// The refreshing status line on a terminal's stderr.
+final class StatusLine {
+    let enabled: Bool
+    private var shown = false
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(packets: UInt64, dropped: UInt64, active: Int, findings: [Severity: Int]) {
+        guard enabled else { return }
+        let f = Severity.allCases.sorted(by: >).map { "\($0.rawValue) \(findings[$0] ?? 0)" }.joined(separator: ", ")
+        Console.error("\r\u{1b}[K\(packets) packets, \(dropped) dropped, \(active) flows active; findings: \(f)")
+        shown = true
+    }
+
+    func clear() {
+        if shown { Console.error("\r\u{1b}[K") }
+    }
+}

@@ -1,0 +1,129 @@
+/// One flow as every report format shows it: the single value all formats render.
+public struct FlowRecord: Sendable {
+    public struct Endpoint: Sendable {
+        public var ip: String
+        public var port: UInt16?
+        public var zone: String
+        public var node: String?
+    }
+
+    public struct Encryption: Sendable {
+        public var state: EncryptionState
+        public var protocolName: String?
+        public var version: String?
+        public var basis: VerdictBasis
+        public var sni: String?
+        public var certificate: CertificateInfo?
+        /// The flow began in cleartext and upgraded (STARTTLS and its kin).
+        public var upgraded: Bool
+        public var weak: String?
+    }
+
+    public var id: UInt64
+    public var transport: String
+    public var ipVersion: Int
+    public var client: Endpoint
+    public var server: Endpoint
+    public var firstSeen: Int64
+    public var lastSeen: Int64
+    public var packetsToServer: UInt64
+    public var packetsToClient: UInt64
+    public var bytesToServer: UInt64
+    public var bytesToClient: UInt64
+    public var application: String?
+    public var encryption: Encryption
+    public var segment: Segment
+    public var responsible: Party
+    public var rule: RuleMatch?
+    public var findings: [Finding]
+    /// What the application layer showed (HTTP host, method, path…), for people.
+    public var http: (host: String?, method: String?, path: String?)?
+    public var banner: String?
+
+    public var packets: UInt64 { packetsToServer + packetsToClient }
+    public var bytes: UInt64 { bytesToServer + bytesToClient }
+    public var worstSeverity: Severity? { findings.map(\.severity).max() }
+}
+
+/// One capture file or interface read.
+public struct InputStats: Sendable {
+    public var kind: String            // "file" or "interface"
+    public var name: String
+    public var linkType: String
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var undecoded: UInt64 = 0
+    /// Well-formed frames that carry no IP (ARP, LLDP…).
+    public var nonIP: UInt64 = 0
+    public var truncated = false
+    public var dropped: UInt64?
+    /// What stopped reading early, if anything did.
+    public var error: String?
+
+    public init(kind: String, name: String, linkType: String) {
+        self.kind = kind; self.name = name; self.linkType = linkType
+    }
+}
+
+public struct Counts: Sendable {
+    public var flows: UInt64 = 0
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public init() {}
+}
+
+/// Totals over every flow reported.
+public struct Summary: Sendable {
+    public var total = Counts()
+    public var segments: [Segment: Counts] = [:]
+    public var parties: [Party: Counts] = [:]
+    public var findings: [Severity: UInt64] = [:]
+    /// Findings by code, for people and for `expect`.
+    public var findingCodes: [String: UInt64] = [:]
+    /// Findings by party and severity.
+    public var partyFindings: [Party: [Severity: UInt64]] = [:]
+
+    public init() {}
+
+    public mutating func add(_ r: FlowRecord) {
+        total.flows += 1
+        total.packets += r.packets
+        total.bytes += r.bytes
+        segments[r.segment, default: Counts()].flows += 1
+        segments[r.segment, default: Counts()].packets += r.packets
+        segments[r.segment, default: Counts()].bytes += r.bytes
+        parties[r.responsible, default: Counts()].flows += 1
+        parties[r.responsible, default: Counts()].packets += r.packets
+        parties[r.responsible, default: Counts()].bytes += r.bytes
+        for f in r.findings {
+            findings[f.severity, default: 0] += 1
+            findingCodes[f.code, default: 0] += 1
+            partyFindings[f.party, default: [:]][f.severity, default: 0] += 1
+        }
+    }
+}
+
+public struct ExpectationResult: Sendable {
+    public var expectation: Expectation
+    public var passed: Bool
+    public var detail: String
+}
+
+/// Everything in a report but the flows.
+public struct ReportHeader: Sendable {
+    public var toolName = "demarc"
+    public var toolVersion = DemarcVersion.string
+    public var scenarioName: String
+    public var scenarioSource: String
+    public var inputs: [InputStats] = []
+    public var summary = Summary()
+    public var expectations: [ExpectationResult] = []
+
+    public init(scenarioName: String, scenarioSource: String) {
+        self.scenarioName = scenarioName; self.scenarioSource = scenarioSource
+    }
+}
+
+public enum DemarcVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,123 @@
+/// `table`: for a terminal. A header, a per-party summary, the findings grouped by
+/// severity then party, and the flows sorted by severity then bytes.
+public final class TableReportWriter: ReportWriter {
+    private let output: Output
+    private let options: ReportOptions
+    private var flows: [FlowRecord] = []
+
+    public init(output: Output, options: ReportOptions) {
+        self.output = output
+        self.options = options
+    }
+
+    public func begin(_ header: ReportHeader) {}
+
+    public func flow(_ record: FlowRecord) {
+        flows.append(record)
+        if options.live && !record.findings.isEmpty {
+            for f in record.findings {
+                output.write(paint("[\(f.severity.rawValue.uppercased())]", f.severity) + " flow \(record.id) \(f.party.rawValue): \(f.message)\n")
+            }
+            output.flush()
+        }
+    }
+
+    private func paint(_ s: String, _ sev: Severity?) -> String {
+        guard options.color, let sev else { return s }
+        let code: String
+        switch sev {
+        case .critical: code = "1;31"
+        case .high: code = "31"
+        case .medium: code = "33"
+        case .low: code = "36"
+        case .info: code = "2"
+        }
+        return "\u{1b}[\(code)m\(s)\u{1b}[0m"
+    }
+
+    private func bold(_ s: String) -> String { options.color ? "\u{1b}[1m\(s)\u{1b}[0m" : s }
+
+    public func finish(_ h: ReportHeader) {
+        let width = options.width ?? 120
+        var out = ""
+        out += bold("demarc \(h.toolVersion)") + " — scenario \(h.scenarioName) (\(h.scenarioSource))\n"
+        for i in h.inputs {
+            var line = "input: \(i.name) [\(i.linkType)] \(i.packets) packets, \(Fmt.bytes(i.bytes))"
+            if i.undecoded > 0 { line += ", \(i.undecoded) undecoded" }
+            if i.nonIP > 0 { line += ", \(i.nonIP) not IP" }
+            if let d = i.dropped { line += ", \(d) dropped by the kernel" }
+            if i.truncated { line += ", TRUNCATED" }
+            if let e = i.error { line += " (\(e))" }
+            out += line + "\n"
+        }
+        let s = h.summary
+        out += "\(s.total.flows) flows, \(s.total.packets) packets, \(Fmt.bytes(s.total.bytes))\n\n"
+
+        out += bold("Responsibility") + "\n"
+        let sevs = Severity.allCases.sorted(by: >)
+        out += Fmt.pad("party", 10) + Fmt.pad("flows", 8, right: true) + Fmt.pad("packets", 11, right: true)
+            + Fmt.pad("bytes", 11, right: true) + "  " + sevs.map { Fmt.pad($0.rawValue, 9, right: true) }.joined() + "\n"
+        for p in Party.allCases {
+            let c = s.parties[p] ?? Counts()
+            let pf = s.partyFindings[p] ?? [:]
+            if c.flows == 0 && pf.isEmpty { continue }
+            out += Fmt.pad(p.rawValue, 10) + Fmt.pad(String(c.flows), 8, right: true) + Fmt.pad(String(c.packets), 11, right: true)
+                + Fmt.pad(Fmt.bytes(c.bytes), 11, right: true) + "  "
+                + sevs.map { Fmt.pad(String(pf[$0] ?? 0), 9, right: true) }.joined() + "\n"
+        }
+        out += "\n"
+        out += bold("Segments") + "\n"
+        for seg in Segment.allCases {
+            let c = s.segments[seg] ?? Counts()
+            if c.flows == 0 { continue }
+            out += "  " + Fmt.pad(seg.rawValue, 10) + "\(c.flows) flows, \(c.packets) packets, \(Fmt.bytes(c.bytes))\n"
+        }
+        out += "\n"
+
+        let findings = flows.flatMap { r in r.findings.map { (r, $0) } }
+        out += bold("Findings") + (findings.isEmpty ? ": none\n" : "\n")
+        for sev in sevs {
+            for p in Party.allCases {
+                let group = findings.filter { $0.1.severity == sev && $0.1.party == p }
+                if group.isEmpty { continue }
+                out += paint("\(sev.rawValue.uppercased())", sev) + " — \(p.rawValue) must act (\(group.count)):\n"
+                var byCode: [String: [(FlowRecord, Finding)]] = [:]
+                for g in group { byCode[g.1.code, default: []].append(g) }
+                for code in byCode.keys.sorted() {
+                    let items = byCode[code]!
+                    out += "  \(code) ×\(items.count)\n"
+                    for (r, f) in items.prefix(5) {
+                        out += "    " + Fmt.truncate("#\(r.id) \(f.message)", width - 4) + "\n"
+                    }
+                    if items.count > 5 { out += "    … and \(items.count - 5) more\n" }
+                }
+            }
+        }
+        if !h.expectations.isEmpty {
+            out += "\n" + bold("Expectations") + "\n"
+            for e in h.expectations {
+                out += "  " + (e.passed ? "pass" : paint("FAIL", .high)) + "  \(e.expectation.text): \(e.detail)\n"
+            }
+        }
+        out += "\n" + bold("Flows") + "\n"
+        let cols: [(String, Int, Bool)] = [("id", 5, true), ("proto", 6, false), ("client", 22, false), ("server", 22, false),
+                                          ("segment", 9, false), ("party", 9, false), ("encryption", 22, false),
+                                          ("pkts", 7, true), ("bytes", 9, true), ("findings", 0, false)]
+        func row(_ vals: [String]) -> String {
+            var line = ""
+            for (i, c) in cols.enumerated() {
+                if c.1 == 0 { line += vals[i] } else { line += Fmt.pad(Fmt.truncate(vals[i], c.1), c.1, right: c.2) + " " }
+            }
+            return Fmt.truncate(line, width)
+        }
+        out += row(cols.map(\.0)) + "\n"
+        output.write(out)
+        for r in flows.sorted(by: humanOrder) {
+            let line = row([String(r.id), r.transport, Fmt.endpoint(r.client), Fmt.endpoint(r.server),
+                            r.segment.rawValue, r.responsible.rawValue, Fmt.encryption(r),
+                            String(r.packets), Fmt.bytes(r.bytes), Fmt.findingCodes(r)])
+            output.write(paint(line, r.worstSeverity) + "\n")
+        }
+        output.flush()
+    }
+}

@@ -1,0 +1,161 @@
+import ArgumentParser
+import DemarcCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ReportFormat: ExpressibleByArgument {}
+extension Severity: ExpressibleByArgument {}
+
+struct Demarc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demarc",
+        abstract: "Shows, flow by flow, who is responsible for network traffic under a shared responsibility model.",
+        discussion: """
+        Replay captures (or watch an interface) against a scenario that names the provider's
+        nodes, the zones and their owners, the customer's filters and where encryption is
+        required. Every flow gets its segment (internal, egress, ingress, external), the
+        responsible party, its encryption state, the filter rule it matched, and findings.
+
+        Exit status: 0 done; 1 a finding at or above --fail-on, or a failed expectation;
+        2 bad input (usage, capture, scenario, interface, permission); 3 internal error.
+        """,
+        version: DemarcVersion.string,
+        subcommands: [Replay.self, Monitor.self, ScenarioCommand.self]
+    )
+}
+
+struct ReportArguments: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Scenario file (YAML). Without it, the built-in default scenario applies.", valueName: "file"))
+    var scenario: String?
+
+    @Option(name: .long, help: ArgumentHelp("Report format: table, json, jsonl, csv, markdown, html.", valueName: "format"))
+    var format: ReportFormat = .table
+
+    @Option(name: .long, help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(name: .long, help: ArgumentHelp("BPF expression (libpcap syntax) selecting the packets to analyse.", valueName: "bpf"))
+    var filter: String?
+
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit 1 if any finding is at or above this severity (critical, high, medium, low, info).", valueName: "severity"))
+    var failOn: Severity?
+
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Finish a flow after this many seconds without packets.", valueName: "seconds"))
+    var idleTimeout: Double = 300
+
+    func options() throws -> RunOptions {
+        var o = RunOptions()
+        if let s = scenario { o.scenario = try ScenarioLoader.load(path: s) }
+        o.format = format
+        o.outputPath = output
+        o.filter = filter
+        o.failOn = failOn
+        guard idleTimeout > 0, idleTimeout < 1e9 else { throw DemarcError.badInput("--idle-timeout must be a positive number of seconds") }
+        o.timeouts = FlowTimeouts(idleSeconds: idleTimeout, lingerSeconds: min(15, idleTimeout))
+        return o
+    }
+}
+
+func warn(_ message: String) {
+    Console.error("demarc: \(message)\n")
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay pcap/pcapng captures against a scenario and report every flow.",
+        discussion: "Several captures are one replay, read in the order given. A capture cut off mid-packet is reported as far as it goes and marked truncated.")
+
+    @Argument(help: ArgumentHelp("Capture files (pcap or pcapng).", valueName: "capture"))
+    var captures: [String]
+
+    @OptionGroup var report: ReportArguments
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal).")
+    var progress: Bool?
+
+    func validate() throws {
+        if captures.isEmpty { throw ValidationError("give at least one capture file") }
+    }
+
+    func run() throws {
+        var options = try report.options()
+        options.progress = progress ?? (isatty(2) == 1)
+        let result = try DemarcCore.Replay.run(captures: captures, options: options, warn: warn)
+        let status = result.exitStatus(failOn: options.failOn)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct Monitor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Watch a live interface against a scenario, reporting each flow as it ends.",
+        discussion: "Runs until --duration passes or SIGINT/SIGTERM; either way every flow seen is finished and reported before exit. Needs root, or CAP_NET_RAW and CAP_NET_ADMIN.")
+
+    @Option(name: .long, help: ArgumentHelp("Interface to capture on.", valueName: "name"))
+    var interface: String
+
+    @Option(name: .long, help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
+    var duration: Double?
+
+    @Option(name: .long, help: ArgumentHelp("Bytes captured per packet.", valueName: "bytes"))
+    var snaplen: Int32 = 65535
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Put the interface in promiscuous mode.")
+    var promiscuous: Bool = true
+
+    @OptionGroup var report: ReportArguments
+
+    func run() throws {
+        let options = try report.options()
+        if let d = duration, !(d > 0) { throw DemarcError.badInput("--duration must be a positive number of seconds") }
+        let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
+                                         duration: duration, options: options, warn: warn)
+        let status = result.exitStatus(failOn: options.failOn)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct ScenarioCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scenario",
+        abstract: "Work with scenario files.",
+        subcommands: [Check.self])
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate a scenario file and summarise it.")
+
+        @Argument(help: ArgumentHelp("Scenario file (YAML).", valueName: "file"))
+        var file: String
+
+        func run() throws {
+            let s = try ScenarioLoader.load(path: file)
+            print(ScenarioSummary.text(s))
+        }
+    }
+}
+
+// Map every failure to REPORT.md's exit statuses: usage and bad input 2, internal 3.
+do {
+    var command = try Demarc.parseAsRoot()
+    do {
+        try command.run()
+    } catch let e as DemarcError {
+        warn(e.description)
+        exit(e.exitCode)
+    } catch let e as ExitCode {
+        exit(e.rawValue)
+    } catch {
+        warn("internal error: \(error)")
+        exit(3)
+    }
+} catch {
+    let code = Demarc.exitCode(for: error)
+    if code == .success {
+        print(Demarc.fullMessage(for: error))
+        exit(0)
+    }
+    Console.error(Demarc.fullMessage(for: error) + "\n")
+    if let e = error as? DemarcError { exit(e.exitCode) }
+    exit(2)
+}
