@@ -42,7 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DemarcCLITests",
-            dependencies: ["DemarcCore"]
+            dependencies: ["DemarcCore", "demarc"]
         ),
     ]
 )

@@ -12,13 +12,15 @@ struct Demarc: ParsableCommand {
         commandName: "demarc",
         abstract: "Shows, flow by flow, who is responsible for network traffic under a shared responsibility model.",
         discussion: """
-        Replay captures (or watch an interface) against a scenario that names the provider's
-        nodes, the zones and their owners, the customer's filters and where encryption is
-        required. Every flow gets its segment (internal, egress, ingress, external), the
-        responsible party, its encryption state, the filter rule it matched, and findings.
+        Replay captures (or watch an interface) against a scenario that names the provider's nodes, the zones and their owners, the customer's filters and where encryption is required. Every flow gets its segment (internal, egress, ingress, external), the responsible party, its encryption state, the filter rule it matched, and findings.
 
-        Exit status: 0 done; 1 a finding at or above --fail-on, or a failed expectation;
-        2 bad input (usage, capture, scenario, interface, permission); 3 internal error.
+        Examples:
+          demarc replay capture.pcap --scenario deployment.yaml
+          demarc replay a.pcap b.pcapng --format jsonl --fail-on high
+          demarc monitor --interface eth0 --scenario deployment.yaml --duration 60
+          demarc scenario check deployment.yaml
+
+        Exit status: 0 done; 1 a finding at or above --fail-on, or a failed expectation; 2 bad input (usage, capture, scenario, interface, permission); 3 internal error.
         """,
         version: DemarcVersion.string,
         subcommands: [Replay.self, Monitor.self, ScenarioCommand.self]
@@ -136,26 +138,32 @@ struct ScenarioCommand: ParsableCommand {
 }
 
 // Map every failure to REPORT.md's exit statuses: usage and bad input 2, internal 3.
-do {
-    var command = try Demarc.parseAsRoot()
-    do {
-        try command.run()
-    } catch let e as DemarcError {
+func finish(with error: Error) -> Never {
+    switch error {
+    case let e as DemarcError:
         warn(e.description)
         exit(e.exitCode)
-    } catch let e as ExitCode {
+    case let e as ExitCode:
         exit(e.rawValue)
-    } catch {
+    default:
+        let code = Demarc.exitCode(for: error)
+        if code == .success {
+            print(Demarc.fullMessage(for: error))
+            exit(0)
+        }
+        if code == .validationFailure {
+            // Usage: ArgumentParser's message, exit status 2 (REPORT.md).
+            Console.error(Demarc.fullMessage(for: error) + "\n")
+            exit(2)
+        }
         warn("internal error: \(error)")
         exit(3)
     }
+}
+
+do {
+    var command = try Demarc.parseAsRoot()
+    try command.run()
 } catch {
-    let code = Demarc.exitCode(for: error)
-    if code == .success {
-        print(Demarc.fullMessage(for: error))
-        exit(0)
-    }
-    Console.error(Demarc.fullMessage(for: error) + "\n")
-    if let e = error as? DemarcError { exit(e.exitCode) }
-    exit(2)
+    finish(with: error)
 }

@@ -110,7 +110,10 @@ public final class PcapSource {
             guard let hdr, let data else { return .failed("libpcap returned no packet") }
             let h = hdr.pointee
             let ts = Int64(h.ts.tv_sec) * 1_000_000 + Int64(h.ts.tv_usec)
-            body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), Int(h.len), ts)
+            // A corrupt record can claim any original length: never less than what was
+            // captured, never more than a signed 32-bit length (as tshark clamps it).
+            let wire = max(Int(h.caplen), min(Int(h.len), Int(Int32.max)))
+            body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), wire, ts)
             return .packet
         case 0:
             return .timeout

@@ -71,6 +71,11 @@ public struct PacketDecoder: Sendable {
             return ethertype(type, b, at: 20, into: &p)
         case LinkType.ppp, LinkType.pppSerial:
             var off = 0
+            // Some PPP captures hold Cisco HDLC frames (address 0x0f or 0x8f).
+            if let a = b.u8(0), a == 0x0f || a == 0x8f {
+                guard let type = b.u16(2) else { return .undecodable }
+                return ethertype(type, b, at: 4, into: &p)
+            }
             if b.u8(0) == 0xff && b.u8(1) == 0x03 { off = 2 }
             return pppProtocol(b, at: off, into: &p)
         case LinkType.pppEther:

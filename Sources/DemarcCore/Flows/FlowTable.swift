@@ -10,6 +10,11 @@ public struct FlowState {
     public var packetsBA: UInt64 = 0
     public var bytesAB: UInt64 = 0
     public var bytesBA: UInt64 = 0
+    /// Later fragments (no transport header) of this flow's datagrams, both ways. Kept
+    /// apart from packets and bytes, which count frames that carry the transport header
+    /// as tshark's conversations and nDPI do.
+    public var fragmentPackets: UInt64 = 0
+    public var fragmentBytes: UInt64 = 0
     /// Endpoint A (the key's lower endpoint) is the client.
     public var clientIsA: Bool
     public var tcpBaseA: UInt32 = 0

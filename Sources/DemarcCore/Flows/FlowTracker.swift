@@ -96,6 +96,12 @@ public final class FlowTracker {
         let f = table[slot]
         if timestamp > f.pointee.lastSeen { f.pointee.lastSeen = timestamp }
         if timestamp < f.pointee.firstSeen { f.pointee.firstSeen = timestamp }
+        if p.laterFragment && !f.pointee.key.orphanFragments {
+            f.pointee.fragmentPackets &+= 1
+            f.pointee.fragmentBytes &+= UInt64(wireLength)
+            table.touch(slot, list: f.pointee.list == 0 ? FlowTable.openList : f.pointee.list)
+            return
+        }
         if fromA {
             f.pointee.packetsAB &+= 1
             f.pointee.bytesAB &+= UInt64(wireLength)

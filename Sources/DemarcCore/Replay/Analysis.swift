@@ -121,6 +121,7 @@ public final class Analysis {
             firstSeen: f.firstSeen, lastSeen: f.lastSeen,
             packetsToServer: f.packetsToServer, packetsToClient: f.packetsToClient,
             bytesToServer: f.bytesToServer, bytesToClient: f.bytesToClient,
+            fragmentPackets: f.fragmentPackets, fragmentBytes: f.fragmentBytes,
             application: verdict.application,
             encryption: verdict.encryption,
             segment: c.segment, responsible: c.responsible, rule: c.rule, findings: c.findings,

@@ -30,6 +30,9 @@ public struct FlowRecord: Sendable {
     public var packetsToClient: UInt64
     public var bytesToServer: UInt64
     public var bytesToClient: UInt64
+    /// Later IP fragments of the flow's datagrams (not in packets/bytes).
+    public var fragmentPackets: UInt64 = 0
+    public var fragmentBytes: UInt64 = 0
     public var application: String?
     public var encryption: Encryption
     public var segment: Segment

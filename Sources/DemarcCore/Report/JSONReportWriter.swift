@@ -142,6 +142,12 @@ public final class JSONReportWriter: ReportWriter {
         w.field("to_server", r.bytesToServer)
         w.field("to_client", r.bytesToClient)
         w.endObject()
+        if r.fragmentPackets > 0 {
+            w.beginObject("fragments")
+            w.field("packets", r.fragmentPackets)
+            w.field("bytes", r.fragmentBytes)
+            w.endObject()
+        }
         w.field("application", r.application)
         let e = r.encryption
         w.beginObject("encryption")

@@ -1,0 +1,36 @@
+# demarc — the two commands a newcomer needs:
+#   make run    replay the bundled overlay-network capture against its scenario
+#   make test   run every test
+# Both install what is missing (libpcap-dev, pkg-config, python3-jsonschema) first.
+
+SWIFT ?= swift
+BIN := .build/release/demarc
+SCENARIO ?= scenarios/overlay-network.yaml
+CAPTURE ?= captures/overlay-network.pcap
+FORMAT ?= table
+
+.PHONY: run test build deps bench captures clean check-scenarios
+
+run: deps build
+	$(BIN) replay $(CAPTURE) --scenario $(SCENARIO) --format $(FORMAT)
+
+test: deps
+	$(SWIFT) test
+
+build:
+	$(SWIFT) build -c release --product demarc
+
+deps:
+	@scripts/deps.sh
+
+bench: deps build
+	@scripts/bench.sh
+
+captures:
+	scripts/record-captures.sh
+
+check-scenarios: build
+	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
+
+clean:
+	rm -rf .build bench-data

@@ -1,0 +1,109 @@
+import Testing
+@testable import DemarcCore
+
+@Suite struct DecodeTests {
+    func decode(_ frame: [UInt8], link: Int32 = LinkType.ethernet) -> (DecodeOutcome, DecodedPacket) {
+        var p = DecodedPacket()
+        let o = frame.withUnsafeBytes { PacketDecoder(linkType: link).decode($0, into: &p) }
+        return (o, p)
+    }
+
+    @Test func ipv4TCP() {
+        let f = PacketFactory.tcp4("10.0.0.1", 40000, "93.184.216.34", 443, flags: TCPFlags.syn, seq: 77, payload: [1, 2, 3])
+        let (o, p) = decode(f)
+        #expect(o == .ip)
+        #expect(p.ipVersion == 4 && p.proto == IPProtocol.tcp)
+        #expect(p.src == IPAddress("10.0.0.1")! && p.dst == IPAddress("93.184.216.34")!)
+        #expect(p.srcPort == 40000 && p.dstPort == 443 && p.hasPorts)
+        #expect(p.tcpFlags == TCPFlags.syn && p.tcpSeq == 77)
+        #expect(p.payloadLength == 3 && f[p.payloadOffset] == 1)
+    }
+
+    @Test func vlanStackAndMPLS() {
+        let ip = PacketFactory.ipv4(src: "1.2.3.4", dst: "5.6.7.8", proto: 17, body: PacketFactory.udp(sport: 5000, dport: 53, payload: [9]))
+        // 802.1ad outer tag, 802.1Q inner tag, then MPLS with two labels.
+        let mpls: [UInt8] = [0, 0x10, 0x00, 0xff, 0, 0x20, 0x01, 0xff]
+        let frame = [UInt8](repeating: 0xaa, count: 12) + [0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x88, 0x47] + mpls + ip
+        let (o, p) = decode(frame)
+        #expect(o == .ip)
+        #expect(p.dstPort == 53 && p.payloadLength == 1)
+    }
+
+    @Test func ipv6ExtensionHeadersAndFragments() {
+        let udp = PacketFactory.udp(sport: 1234, dport: 53, payload: [1, 2, 3, 4])
+        // Hop-by-hop (8 bytes), then a first fragment header (offset 0, more fragments).
+        let hop: [UInt8] = [44, 0, 1, 4, 0, 0, 0, 0]
+        let frag: [UInt8] = [17, 0, 0x00, 0x01] + PacketFactory.be32(0xabcd)
+        let (o, p) = decode(PacketFactory.ethernet(0x86dd, PacketFactory.ipv6(src: "2001:db8::1", dst: "2001:db8::2", next: 0, body: hop + frag + udp)))
+        #expect(o == .ip)
+        #expect(p.proto == IPProtocol.udp && p.dstPort == 53)
+        #expect(p.isFragment && !p.laterFragment && p.fragmentID == 0xabcd)
+        let later: [UInt8] = [17, 0, 0x00, 0x08] + PacketFactory.be32(0xabcd)
+        let (o2, p2) = decode(PacketFactory.ethernet(0x86dd, PacketFactory.ipv6(src: "2001:db8::1", dst: "2001:db8::2", next: 44, body: later + [1, 2, 3])))
+        #expect(o2 == .ip && p2.laterFragment && !p2.hasPorts)
+    }
+
+    @Test func linuxCookedAndLoopbackAndRaw() {
+        let ip = PacketFactory.ipv4(src: "127.0.0.1", dst: "127.0.0.1", proto: 6, body: PacketFactory.tcp(sport: 1, dport: 2, flags: 2))
+        let sll: [UInt8] = [0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00] + ip
+        #expect(decode(sll, link: LinkType.linuxSLL).0 == .ip)
+        let sll2: [UInt8] = [0x08, 0x00, 0, 0] + [UInt8](repeating: 0, count: 16) + ip
+        #expect(decode(sll2, link: LinkType.linuxSLL2).0 == .ip)
+        #expect(decode([2, 0, 0, 0] + ip, link: LinkType.null).0 == .ip)
+        #expect(decode([0, 0, 0, 2] + ip, link: LinkType.loop).0 == .ip)
+        #expect(decode(ip, link: LinkType.raw).0 == .ip)
+        #expect(decode([0xff, 0x03, 0x00, 0x21] + ip, link: LinkType.ppp).0 == .ip)
+    }
+
+    @Test func nonIPAndShortFrames() {
+        #expect(decode(PacketFactory.ethernet(0x0806, [UInt8](repeating: 0, count: 28))).0 == .notIP)
+        #expect(decode([1, 2, 3]).0 == .undecodable)
+        #expect(decode(PacketFactory.ethernet(0x0800, [0x45, 0, 0])).0 == .undecodable)
+        #expect(decode([1, 2, 3, 4], link: 147).0 == .undecodable)
+    }
+
+    @Test func lyingLengthsStayInsideTheFrame() {
+        // IPv4 total length and IHL claim more than there is; TCP data offset too.
+        var ip = PacketFactory.ipv4(src: "1.1.1.1", dst: "2.2.2.2", proto: 6, body: PacketFactory.tcp(sport: 1, dport: 2, flags: 0x18, payload: [1, 2]))
+        ip[2] = 0xff; ip[3] = 0xff
+        ip[20 + 12] = 0xf0
+        let (o, p) = decode(PacketFactory.ethernet(0x0800, ip))
+        #expect(o == .ip)
+        #expect(p.payloadOffset + p.payloadLength <= 14 + ip.count)
+    }
+
+    @Test func randomBytesNeverReadOutside() {
+        var rng = SplitMix(seed: 42)
+        let links: [Int32] = [0, 1, 9, 12, 50, 51, 101, 104, 108, 113, 192, 228, 229, 239, 276]
+        for i in 0..<20_000 {
+            let n = Int(rng.next() % 120)
+            var frame = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            // Make many of them look like IP so deeper code runs.
+            if n > 20 && i % 2 == 0 { frame[14 % n] = 0x45; frame[12] = 0x08; frame[13] = 0 }
+            let (_, p) = decode(frame, link: links[i % links.count])
+            #expect(p.payloadOffset >= 0 && p.payloadLength >= 0 && p.payloadOffset + p.payloadLength <= max(frame.count, 0))
+        }
+    }
+
+    @Test func addressText() {
+        #expect(IPAddress("2001:db8:0:0:1:0:0:1")!.description == "2001:db8::1:0:0:1")
+        #expect(IPAddress("::1")!.description == "::1")
+        #expect(IPAddress("fe80::")!.description == "fe80::")
+        #expect(IPAddress("10.1.2.3")!.description == "10.1.2.3")
+        #expect(IPAddress("::ffff:1.2.3.4") == IPAddress("1.2.3.4"))
+        #expect(IPAddress("1.2.3") == nil && IPAddress("1.2.3.256") == nil && IPAddress("1::2::3") == nil)
+    }
+}
+
+/// A small deterministic generator for reproducible fuzz inputs.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}

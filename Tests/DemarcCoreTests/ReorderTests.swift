@@ -1,0 +1,31 @@
+import Testing
+@testable import DemarcCore
+
+@Suite struct ReorderTests {
+    func record(_ id: UInt64) -> FlowRecord {
+        FlowRecord(id: id, transport: "udp", ipVersion: 4,
+                   client: .init(ip: "1.1.1.1", port: 1, zone: "z", node: nil),
+                   server: .init(ip: "2.2.2.2", port: 2, zone: "z", node: nil),
+                   firstSeen: 0, lastSeen: 0, packetsToServer: 1, packetsToClient: 0, bytesToServer: 1, bytesToClient: 0,
+                   application: nil,
+                   encryption: .init(state: .unknown, protocolName: nil, version: nil, basis: .none, sni: nil, certificate: nil, upgraded: false, weak: nil),
+                   segment: .external, responsible: .customer, rule: nil, findings: [])
+    }
+
+    @Test func releasesInFirstPacketOrder() {
+        var b = ReorderBuffer()
+        var out: [UInt64] = []
+        for id: UInt64 in [3, 1, 2, 5, 4] { b.add(record(id)) { out.append($0.id) } }
+        #expect(out == [1, 2, 3, 4, 5])
+    }
+
+    @Test func aLongLivedFlowDoesNotHoldEverything() {
+        var b = ReorderBuffer(limit: 10)
+        var out: [UInt64] = []
+        for id: UInt64 in 2...30 { b.add(record(id)) { out.append($0.id) } }
+        #expect(out.count >= 19)
+        b.add(record(1)) { out.append($0.id) }
+        b.flush { out.append($0.id) }
+        #expect(out.sorted() == Array(1...30))
+    }
+}
