@@ -9,12 +9,8 @@ public final class FlowDetails {
     public var banner: String?
     public var certificate: CertificateInfo?
     public var note: String?
-    /// Bytes of a record still being reassembled, client→server and server→client.
-    public var pendingToServer: [UInt8] = []
-    public var pendingToClient: [UInt8] = []
-    /// Bytes already skipped past in each direction's record stream.
-    public var skipToServer = 0
-    public var skipToClient = 0
+    /// TLS record streams being parsed (TLS flows, and flows that upgraded to TLS).
+    public var tls: TLSStreams?
 
     public init() {}
 }

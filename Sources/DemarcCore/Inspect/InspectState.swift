@@ -47,6 +47,12 @@ public struct InspectState: Sendable {
     public var packetsToServer: UInt8 = 0
     public var packetsToClient: UInt8 = 0
     public var heuristic = HeuristicTally()
+    /// 1 + index of the inspector that claimed the flow; 0 while none has.
+    public var owner: UInt8 = 0
+    /// Inspectors that said "not mine" (bit i: inspector i).
+    public var excluded: UInt64 = 0
+    /// Per-protocol progress (the owning inspector's own use).
+    public var phase: UInt8 = 0
 
     public init() {}
 }
@@ -65,6 +71,11 @@ public struct HeuristicTally: Sendable {
     public var randomPackets: UInt8 = 0
     /// Packets that are mostly printable text.
     public var textPackets: UInt8 = 0
+    /// Binary packets with clear structure (few distinct bytes, runs of zeros).
+    public var structuredPackets: UInt8 = 0
+    /// Random-looking packets in each direction.
+    public var randomToServer: UInt8 = 0
+    public var randomToClient: UInt8 = 0
 
     public init() {}
 }

@@ -1,7 +1,28 @@
-/// Payload → protocol and encryption verdict. Called by the flow tracker for each
-/// packet of a flow while `InspectState.active` holds; stops itself as soon as the
-/// verdict can no longer change.
+/// Payload → protocol and encryption verdict. The flow tracker calls it for each packet
+/// of a flow while `InspectState.active` holds. It asks the protocol inspectors in turn
+/// until one claims the flow (then only that one follows it), keeps a byte-level tally
+/// for the heuristic meanwhile, and stops as soon as the verdict can no longer change or
+/// its packet budget is spent.
 public struct PayloadInspector {
+    /// The inspectors, most specific first. Adding a protocol: write its inspector in
+    /// Protocols/ and list it here.
+    public static let inspectors: [any ProtocolInspector.Type] = [
+        TLSInspector.self, DTLSInspector.self, QUICInspector.self, SSHInspector.self,
+        HTTPInspector.self, WhatsAppInspector.self, WireGuardInspector.self, OpenVPNInspector.self, IKEInspector.self,
+        DNSInspector.self, MailInspector.self, FTPInspector.self, XMPPInspector.self, LDAPInspector.self,
+        TelnetInspector.self, SMBInspector.self, NetBIOSInspector.self, RDPInspector.self,
+        PostgreSQLInspector.self, MySQLInspector.self, RedisInspector.self, MongoDBInspector.self,
+        SIPInspector.self, RTSPInspector.self, MQTTInspector.self, SNMPInspector.self, SyslogInspector.self,
+        NTPInspector.self, DHCPInspector.self, SLPInspector.self, STUNInspector.self, KerberosInspector.self,
+        BGPInspector.self, RPCInspector.self, VNCInspector.self, SOCKSInspector.self, BitcoinInspector.self,
+        ZabbixInspector.self, EthereumInspector.self,
+    ]
+
+    /// Payload packets per direction read while no inspector has claimed the flow.
+    public var unidentifiedPacketLimit = 8
+    /// Payload packets per direction an inspector may follow after claiming the flow.
+    public var followPacketLimit = 32
+
     public init() {}
 
     /// The state a new flow starts in; transports that are encrypted by definition
@@ -13,7 +34,7 @@ public struct PayloadInspector {
             s.state = .encrypted
             s.basis = .protocol
             s.active = false
-        } else if key.orphanFragments || !(IPProtocol.hasPorts(key.proto)) {
+        } else if key.orphanFragments || !(key.proto == IPProtocol.tcp || key.proto == IPProtocol.udp) {
             s.active = false
         }
         return s
@@ -21,9 +42,54 @@ public struct PayloadInspector {
 
     public func inspect(flow: UnsafeMutablePointer<FlowState>, slot: Int32, table: FlowTable,
                         packet: DecodedPacket, frame: UnsafeRawBufferPointer, fromClient: Bool) {
+        guard packet.payloadLength > 0, packet.payloadOffset + packet.payloadLength <= frame.count else { return }
+        let payload = Bytes(UnsafeRawBufferPointer(rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)]))
+        let f = flow.pointee
+        let index = Int(fromClient ? f.inspect.packetsToServer : f.inspect.packetsToClient)
+        let clientIsA = f.clientIsA
+        var c = InspectionContext(
+            state: f.inspect, proto: f.key.proto,
+            clientPort: clientIsA ? f.key.portA : f.key.portB, serverPort: clientIsA ? f.key.portB : f.key.portA,
+            fromClient: fromClient, tcpSeq: packet.tcpSeq, index: index, table: table, slot: slot)
+        if fromClient { c.state.packetsToServer &+= 1 } else { c.state.packetsToClient &+= 1 }
+        let transport: Transports = c.isTCP ? .tcp : .udp
+
+        if c.state.owner > 0 {
+            PayloadInspector.inspectors[Int(c.state.owner) - 1].follow(&c, payload)
+            if index >= followPacketLimit { c.state.active = false }
+        } else {
+            var claimed = false
+            for (i, insp) in PayloadInspector.inspectors.enumerated() {
+                let bit: UInt64 = 1 << UInt64(i)
+                if c.state.excluded & bit != 0 { continue }
+                guard insp.transports.contains(transport) else { c.state.excluded |= bit; continue }
+                switch insp.identify(&c, payload) {
+                case .yes:
+                    c.state.owner = UInt8(i + 1)
+                    claimed = true
+                case .no:
+                    c.state.excluded |= bit
+                case .notYet:
+                    break
+                }
+                if claimed { break }
+            }
+            if !claimed {
+                Heuristic.tally(&c.state.heuristic, payload, fromClient: c.fromClient)
+                let seen = max(Int(c.state.packetsToServer), Int(c.state.packetsToClient))
+                if seen >= unidentifiedPacketLimit {
+                    Heuristic.decide(&c.state)
+                    c.state.active = false
+                }
+            }
+        }
+        flow.pointee.inspect = c.state
     }
 
-    /// Last word on a flow as it finishes.
+    /// Last word on a flow as it finishes: the heuristic, if no protocol spoke.
     public func conclude(flow: UnsafeMutablePointer<FlowState>, details: FlowDetails?) {
+        if flow.pointee.inspect.app == .unknown && flow.pointee.inspect.state == .unknown {
+            Heuristic.decide(&flow.pointee.inspect)
+        }
     }
 }

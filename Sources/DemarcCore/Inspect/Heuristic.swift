@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Judging payload no inspector recognised, by its bytes. Encrypted data is
+/// indistinguishable from random: a packet with nearly as many distinct byte values as
+/// random bytes of its length, few zeros and no text looks encrypted; a packet of text,
+/// or binary with few distinct values and runs of zeros, cannot be ciphertext. A verdict
+/// needs agreement over several packets; otherwise the state stays unknown.
+public enum Heuristic {
+    /// Bytes of a packet looked at.
+    static let window = 512
+    /// Packets shorter than this tell too little.
+    static let minimumLength = 16
+
+    /// Expected number of distinct byte values among n uniformly random bytes.
+    static let expectedDistinct: [Double] = (0...window).map { n in 256 * (1 - pow(255.0 / 256.0, Double(n))) }
+
+    public enum Kind: Equatable { case text, structured, random, tooShort }
+
+    public static func classify(_ p: Bytes) -> Kind {
+        let n = min(p.count, window)
+        guard n >= minimumLength else { return .tooShort }
+        var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        var printable = 0, zeros = 0
+        for i in 0..<n {
+            let b = p.base[i]
+            if (b >= 0x20 && b < 0x7f) || b == 0x09 || b == 0x0a || b == 0x0d { printable += 1 }
+            if b == 0 { zeros += 1 }
+            let bit = UInt64(1) << UInt64(b & 63)
+            switch b >> 6 {
+            case 0: seen.0 |= bit
+            case 1: seen.1 |= bit
+            case 2: seen.2 |= bit
+            default: seen.3 |= bit
+            }
+        }
+        let distinct = seen.0.nonzeroBitCount + seen.1.nonzeroBitCount + seen.2.nonzeroBitCount + seen.3.nonzeroBitCount
+        let pr = Double(printable) / Double(n)
+        if pr >= 0.85 { return .text }
+        let expected = expectedDistinct[n]
+        let need = n < 48 ? 0.88 : 0.8
+        if Double(distinct) >= need * expected && Double(zeros) / Double(n) < 0.06 && pr < 0.65 { return .random }
+        return .structured
+    }
+
+    public static func tally(_ t: inout HeuristicTally, _ p: Bytes, fromClient: Bool) {
+        guard t.packets < 16 else { return }
+        let kind = classify(p)
+        guard kind != .tooShort else { return }
+        t.packets += 1
+        t.bytes &+= UInt32(min(p.count, window))
+        switch kind {
+        case .text: t.textPackets += 1
+        case .structured: t.structuredPackets += 1
+        case .random:
+            t.randomPackets += 1
+            if fromClient { t.randomToServer += 1 } else { t.randomToClient += 1 }
+        case .tooShort: break
+        }
+    }
+
+    /// Sets a heuristic verdict where the tally supports one.
+    public static func decide(_ s: inout InspectState) {
+        let t = s.heuristic
+        let plain = Int(t.textPackets) + Int(t.structuredPackets)
+        let random = Int(t.randomPackets)
+        guard plain + random > 0 else { return }
+        if random == 0 || plain >= 3 * random {
+            s.state = .cleartext
+        } else if plain == 0 || random >= 3 * plain {
+            // Random-looking both ways: ciphertext. One way only could as well be a
+            // compressed or media download, so it proves nothing.
+            guard random >= 2, t.randomToServer > 0 && t.randomToClient > 0 else { return }
+            s.state = .encrypted
+        } else {
+            return
+        }
+        s.basis = .heuristic
+    }
+}

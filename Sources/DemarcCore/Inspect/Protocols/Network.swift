@@ -1,0 +1,254 @@
+/// MQTT: the CONNECT packet names the protocol ("MQTT", or "MQIsdp" for 3.1).
+public enum MQTTInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.fromClient, p.u8(0) == 0x10 else { return c.fromClient ? .no : .notYet }
+        var i = 1
+        while let b = p.u8(i), b & 0x80 != 0, i < 4 { i += 1 }
+        i += 1
+        guard (p.u16(i) == 4 && p.starts(with: "MQTT", at: i + 2)) || (p.u16(i) == 6 && p.starts(with: "MQIsdp", at: i + 2)) else { return .no }
+        c.identify(.mqtt)
+        return .yes
+    }
+}
+
+/// SNMP v1, v2c and v3 (BER message with a version integer). A v3 message whose flags
+/// ask for privacy carries an encrypted PDU.
+public enum SNMPInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.port(161) || c.port(162), p.u8(0) == 0x30, let (_, h) = BER.length(p, at: 1),
+              p.u8(1 + h) == 0x02, p.u8(2 + h) == 0x01, let v = p.u8(3 + h), v <= 1 || v == 3 else { return .no }
+        var state = EncryptionState.cleartext
+        if v == 3 {
+            // msgGlobalData: SEQUENCE { msgID, msgMaxSize, msgFlags (OCTET STRING), … }
+            var off = 4 + h
+            if p.u8(off) == 0x30, let (_, gh) = BER.length(p, at: off + 1) {
+                off += 1 + gh
+                for _ in 0..<2 {
+                    guard p.u8(off) == 0x02, let (l, lh) = BER.length(p, at: off + 1) else { break }
+                    off += 1 + lh + l
+                }
+                if p.u8(off) == 0x04, p.u8(off + 1) == 0x01, let flags = p.u8(off + 2), flags & 0x02 != 0 { state = .encrypted }
+            }
+        }
+        c.identify(.snmp, state)
+        return .yes
+    }
+}
+
+/// Syslog over UDP: a <PRI> prefix.
+public enum SyslogInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.port(514), p.u8(0) == UInt8(ascii: "<") else { return .no }
+        var i = 1, v = 0
+        while let b = p.u8(i), b >= 0x30 && b <= 0x39, i <= 3 { v = v * 10 + Int(b - 0x30); i += 1 }
+        guard i > 1, p.u8(i) == UInt8(ascii: ">"), v <= 191 else { return .no }
+        c.identify(.syslog)
+        return .yes
+    }
+}
+
+/// NTP: version 1–4 and a mode in the first byte, 48 bytes or more, on port 123.
+public enum NTPInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.port(123), let b = p.u8(0), p.count >= 48 || (p.count >= 12 && b & 7 == 6) else { return .no }
+        let version = (b >> 3) & 7, mode = b & 7
+        guard (1...4).contains(version), (1...7).contains(mode) else { return .no }
+        c.identify(.ntp)
+        return .yes
+    }
+}
+
+/// DHCP (BOOTP with the magic cookie) and DHCPv6.
+public enum DHCPInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        if c.port(67) || c.port(68) {
+            guard let op = p.u8(0), op == 1 || op == 2, p.u8(1) == 1, p.u8(2) == 6, p.u32(236) == 0x6382_5363 else { return .no }
+            c.identify(.dhcp)
+            return .yes
+        }
+        if c.port(546) || c.port(547) {
+            guard let t = p.u8(0), (1...13).contains(t), p.count >= 4 else { return .no }
+            c.identify(.dhcpv6)
+            return .yes
+        }
+        return .no
+    }
+}
+
+/// Service Location Protocol (v1 and v2): version, function, and a length that is the
+/// message's.
+public enum SLPInspector: ProtocolInspector {
+    public static let transports: Transports = .both
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.port(427), let v = p.u8(0), let f = p.u8(1) else { return .no }
+        if v == 2, (1...11).contains(f), let hi = p.u8(2), let lo = p.u16(3) {
+            let len = Int(hi) << 16 | Int(lo)
+            guard len == p.count || (c.isTCP && len > p.count) else { return .no }
+        } else if v == 1, (1...10).contains(f), let len = p.u16(2) {
+            guard Int(len) == p.count || (c.isTCP && Int(len) > p.count) else { return .no }
+        } else {
+            return .no
+        }
+        c.identify(.slp)
+        return .yes
+    }
+}
+
+/// STUN and TURN (RFC 5389 with its magic cookie, or RFC 3489's classic messages).
+public enum STUNInspector: ProtocolInspector {
+    public static let transports: Transports = .both
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        var m = p
+        if c.isTCP, let framed = p.u16(0), Int(framed) + 2 == p.count, p.u32(6) == 0x2112_a442 { m = p.slice(2, -1) }
+        guard let type = m.u16(0), type & 0xc000 == 0, let len = m.u16(2), Int(len) + 20 == m.count else { return .no }
+        let cookie = m.u32(4) == 0x2112_a442
+        // RFC 5389 pads attributes to 4 bytes; some implementations do not, so only
+        // classic (cookie-less) messages must be aligned.
+        guard cookie || len % 4 == 0 else { return .no }
+        let classic: Set<UInt16> = [0x0001, 0x0101, 0x0111, 0x0002, 0x0102, 0x0112, 0x0003, 0x0103, 0x0113]
+        guard cookie || classic.contains(type) else { return .no }
+        c.identify(.stun)
+        return .yes
+    }
+}
+
+/// Kerberos: an application-tagged KDC message (AS/TGS request or reply, error), with
+/// TCP's 4-byte record length.
+public enum KerberosInspector: ProtocolInspector {
+    public static let transports: Transports = .both
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.port(88) else { return .no }
+        let off = c.isTCP ? 4 : 0
+        guard let tag = p.u8(off), [0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x7e].contains(tag), BER.length(p, at: off + 1) != nil else { return .no }
+        c.identify(.kerberos)
+        return .yes
+    }
+}
+
+/// BGP: the 16-byte all-ones marker and a message type.
+public enum BGPInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard p.u64(0) == UInt64.max, p.u64(8) == UInt64.max, let t = p.u8(18), (1...5).contains(t) else { return .no }
+        c.identify(.bgp)
+        return .yes
+    }
+}
+
+/// ONC RPC (NFS, portmapper, mount…): a call with RPC version 2 and a known program, or
+/// TCP's record marker before it.
+public enum RPCInspector: ProtocolInspector {
+    public static let transports: Transports = .both
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        let off = c.isTCP ? 4 : 0
+        if c.isTCP {
+            guard let mark = p.u32(0), mark & 0x8000_0000 != 0 else { return .no }
+        }
+        guard let type = p.u32(off + 4) else { return .no }
+        if type == 0 {
+            guard p.u32(off + 8) == 2, let prog = p.u32(off + 12), (100_000...100_300).contains(prog) else { return .no }
+            c.identify(prog == 100_003 || prog == 100_005 || prog == 100_021 ? .nfs : .nfs)
+            return .yes
+        }
+        if type == 1 && (c.port(2049) || c.port(111)) {
+            guard let stat = p.u32(off + 8), stat <= 1 else { return .no }
+            c.identify(.nfs)
+            return .yes
+        }
+        return .no
+    }
+}
+
+/// SOCKS 4 and 5 greetings.
+public enum SOCKSInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.fromClient, let v = p.u8(0) else { return .no }
+        if v == 5, let n = p.u8(1), n >= 1, Int(n) + 2 == p.count {
+            for i in 0..<Int(n) { guard let m = p.u8(2 + i), m <= 0x09 || m == 0xff else { return .no } }
+            c.identify(.socks)
+            return .yes
+        }
+        if v == 4, let cmd = p.u8(1), cmd == 1 || cmd == 2, p.count >= 9, p.u8(p.count - 1) == 0 {
+            c.identify(.socks)
+            return .yes
+        }
+        return .no
+    }
+}
+
+/// Bitcoin's peer protocol: network magic and an ASCII command.
+public enum BitcoinInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard let magic = p.u32(0), [0xf9be_b4d9, 0x0b11_0907, 0xfabf_b5da, 0x0a03_cf40].contains(magic) else { return .no }
+        guard let ch = p.u8(4), ch >= 0x61 && ch <= 0x7a else { return .no }
+        c.identify(.bitcoin)
+        return .yes
+    }
+}
+
+/// Zabbix agent protocol: "ZBXD" and a flags byte.
+public enum ZabbixInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard p.starts(with: "ZBXD"), let f = p.u8(4), f & 0xf8 == 0 else { return .no }
+        c.identify(.zabbix)
+        return .yes
+    }
+}
+
+/// Ethereum's devp2p: RLPx (TCP) opens with an EIP-8 auth message, a 2-byte size and an
+/// ECIES ciphertext (a public key, an IV, the ciphertext, a MAC): encrypted. Node
+/// discovery v4 (UDP) is a hash, a signature, a packet type and RLP data: signed but not
+/// encrypted.
+public enum EthereumInspector: ProtocolInspector {
+    public static let transports: Transports = .both
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        if c.isUDP {
+            guard p.count >= 98, let type = p.u8(97), (1...6).contains(type), let list = p.u8(98), list >= 0xc0 else { return .no }
+            c.identify(.ethereum, .cleartext)
+            return .yes
+        }
+        // EIP-8: size prefix, then 0x04 (an uncompressed ephemeral public key).
+        guard c.index == 0, let size = p.u16(0), Int(size) + 2 == p.count, size >= 113, p.u8(2) == 0x04 else { return .no }
+        c.identify(.ethereum, .encrypted)
+        return .yes
+    }
+}
+
+/// WhatsApp's chat transport: a Noise Pipes handshake opened by a 4-byte preamble ("WA"
+/// and a version, or "ED" and a version), then length-prefixed Noise frames.
+public enum WhatsAppInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.fromClient, c.index == 0, p.count >= 4, p.starts(with: "WA") || p.starts(with: "ED"),
+              let major = p.u8(2), major <= 10 else { return .no }
+        // The preamble may travel alone or with the first Noise frame (3-byte length).
+        if p.count > 4 {
+            guard let hi = p.u8(4), let lo = p.u16(5), (Int(hi) << 16 | Int(lo)) + 7 <= p.count + 65536 else { return .no }
+        }
+        c.identify(.whatsapp, .encrypted)
+        return .yes
+    }
+}

@@ -1,0 +1,87 @@
+/// SSH: the identification banner (`SSH-2.0-…`) opens both directions.
+public enum SSHInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard p.starts(with: "SSH-") else { return c.index == 0 && p.count < 4 && p.starts(with: "S") ? .notYet : .no }
+        let line = p.firstLine(limit: 255)
+        let v1 = line.hasPrefix("SSH-1.") && !line.hasPrefix("SSH-1.99")
+        c.identify(.ssh, .encrypted)
+        c.state.versionKind = .ssh
+        c.state.version = v1 ? 1 : 2
+        if v1 {
+            c.state.weak = true
+            c.details().note = "SSH protocol 1"
+        }
+        c.details().banner = line
+        return .yes
+    }
+}
+
+/// WireGuard: four message types, each a type byte, three zero bytes and a fixed size.
+public enum WireGuardInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard let t = p.u8(0), p.u8(1) == 0, p.u8(2) == 0, p.u8(3) == 0 else { return .no }
+        let ok: Bool
+        switch t {
+        case 1: ok = p.count == 148
+        case 2: ok = p.count == 92
+        case 3: ok = p.count == 64
+        case 4: ok = p.count >= 32 && (p.count - 16) % 16 == 0 && c.port(51820)
+        default: ok = false
+        }
+        guard ok else { return .no }
+        c.identify(.wireguard)
+        return .yes
+    }
+}
+
+/// OpenVPN: its control channel opens with a hard-reset opcode (TCP: after a 2-byte
+/// length).
+public enum OpenVPNInspector: ProtocolInspector {
+    public static let transports: Transports = .both
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        var off = 0
+        if c.isTCP {
+            guard let len = p.u16(0), Int(len) + 2 <= p.count || p.count >= 1400, len >= 14 else { return .no }
+            off = 2
+        }
+        guard let op = p.u8(off) else { return .no }
+        let opcode = op >> 3, keyID = op & 7
+        // Client hard reset v2/v3, or server hard reset v2, with key id 0 and a session id.
+        guard keyID == 0, opcode == 7 || opcode == 10 || (opcode == 8 && !c.fromClient), p.count - off >= 14 else { return .no }
+        if c.isUDP && c.index == 0 && p.count - off > 300 { return .no }
+        c.identify(.openvpn)
+        return .yes
+    }
+}
+
+/// IKE (UDP 500, and 4500 behind a non-ESP marker) and ESP in UDP (NAT traversal).
+public enum IKEInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        let natT = c.port(4500)
+        guard natT || c.port(500) else { return .no }
+        var off = 0
+        if natT {
+            if p.count == 1 && p.u8(0) == 0xff { return .notYet } // NAT keepalive
+            guard let marker = p.u32(0) else { return .no }
+            if marker != 0 {
+                // ESP in UDP: SPI then sequence number, then ciphertext.
+                guard p.count >= 16 else { return .no }
+                c.identify(.esp)
+                return .yes
+            }
+            off = 4
+        }
+        guard let spi = p.u64(off), spi != 0, let version = p.u8(off + 17), version == 0x10 || version == 0x20,
+              let exch = p.u8(off + 18), let len = p.u32(off + 24), len >= 28 else { return .no }
+        guard (version == 0x20 && (34...43).contains(exch)) || (version == 0x10 && (exch <= 6 || exch == 32)) else { return .no }
+        c.identify(.ike)
+        return .yes
+    }
+}
