@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# make bench: a reproducible large capture, then demarc's replay to JSON Lines against a
+# bare libpcap read of the same file (tcpdump -r F -w /dev/null), timed with /usr/bin/time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh tcpdump:tcpdump time:time
+mkdir -p bench-data
+f=bench-data/bench.pcap
+PACKETS=${PACKETS:-4000000} FLOWS=${FLOWS:-300000}
+if [ ! -f "$f" ]; then
+  echo "generating $f ($PACKETS packets, ~$FLOWS flows)…"
+  python3 scripts/gen-bench.py "$f" --packets "$PACKETS" --flows "$FLOWS"
+fi
+measure() { # measure LABEL CMD...: prints seconds, peak RSS, packets/s
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o bench-data/time.txt "$@" >/dev/null 2>bench-data/stderr.txt
+  read -r secs kb < bench-data/time.txt
+  awk -v l="$label" -v s="$secs" -v k="$kb" -v p="$PACKETS" \
+    'BEGIN { printf "%-22s %7.2f s  %9.0f packets/s  peak %7.1f MB\n", l, s, (s > 0 ? p / s : 0), k / 1024 }'
+}
+measure "libpcap (tcpdump -r)" tcpdump -r "$f" -w /dev/null
+measure "demarc replay jsonl" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
+flows=$(.build/release/demarc replay "$f" --format jsonl --no-progress | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["flows"])')
+echo "flows reported: $flows"
