@@ -71,6 +71,9 @@ public final class PcapSource {
                 throw DemarcError.badInput("cannot capture on \(interface): \(detail)")
             }
         }
+        // Non-blocking, so the capture loop can wake on a deadline or a signal even
+        // when no packet arrives (see waitReadable).
+        pcap_setnonblock(h, 1, &err)
         handle = h
         name = interface
         isLive = true
@@ -139,6 +142,14 @@ public final class PcapSource {
         var s = pcap_stat()
         guard isLive, pcap_stats(handle, &s) == 0 else { return nil }
         return (UInt64(s.ps_recv), UInt64(s.ps_drop) + UInt64(s.ps_ifdrop))
+    }
+
+    /// Live capture: waits until a packet may be read, at most `milliseconds`.
+    public func waitReadable(milliseconds: Int32) {
+        let fd = pcap_get_selectable_fd(handle)
+        guard fd >= 0 else { usleep(UInt32(milliseconds) * 1000); return }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&p, 1, milliseconds)
     }
 
     /// Makes a blocked read return (safe from a signal handler or another thread).

@@ -51,6 +51,7 @@ public final class Analysis {
             if status == .timeout {
                 if shouldStop() { return .end }
                 tick?(stats)
+                source.waitReadable(milliseconds: 100)
                 continue
             }
             guard status == .packet else { break }
