@@ -20,5 +20,7 @@ measure() { # measure LABEL CMD...: prints seconds, peak RSS, packets/s
 }
 measure "libpcap (tcpdump -r)" tcpdump -r "$f" -w /dev/null
 measure "demarc replay jsonl" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
+python3 scripts/gen-bench-scenario.py bench-data/large.yaml
+measure "demarc + 4000 zones" .build/release/demarc replay "$f" --scenario bench-data/large.yaml --format jsonl --no-progress --output /dev/null
 flows=$(.build/release/demarc replay "$f" --format jsonl --no-progress | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["flows"])')
 echo "flows reported: $flows"
