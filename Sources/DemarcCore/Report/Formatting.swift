@@ -27,7 +27,7 @@ enum Fmt {
     }
 
     private static func versionSuffix(_ v: String, _ p: String) -> String {
-        v.hasPrefix(p) ? String(v.dropFirst(p.count)).trimmingLeadingSpace : v
+        v.lowercased().hasPrefix(p.lowercased()) ? String(v.dropFirst(p.count)).trimmingLeadingSpace : v
     }
 
     static func findingCodes(_ r: FlowRecord) -> String {

@@ -38,7 +38,8 @@ public final class TableReportWriter: ReportWriter {
     private func bold(_ s: String) -> String { options.color ? "\u{1b}[1m\(s)\u{1b}[0m" : s }
 
     public func finish(_ h: ReportHeader) {
-        let width = options.width ?? 120
+        // Not a terminal: no width to fit, so nothing is cut.
+        let width = options.width ?? Int.max / 4
         var out = ""
         out += bold("demarc \(h.toolVersion)") + " — scenario \(h.scenarioName) (\(h.scenarioSource))\n"
         for i in h.inputs {
@@ -101,7 +102,7 @@ public final class TableReportWriter: ReportWriter {
         }
         out += "\n" + bold("Flows") + "\n"
         let cols: [(String, Int, Bool)] = [("id", 5, true), ("proto", 6, false), ("client", 22, false), ("server", 22, false),
-                                          ("segment", 9, false), ("party", 9, false), ("encryption", 22, false),
+                                          ("segment", 9, false), ("party", 9, false), ("encryption", 24, false),
                                           ("pkts", 7, true), ("bytes", 9, true), ("findings", 0, false)]
         func row(_ vals: [String]) -> String {
             var line = ""
