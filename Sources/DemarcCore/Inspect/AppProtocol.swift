@@ -8,12 +8,11 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case snmp, syslog, ntp, dhcp, sip, rtsp, mqtt, redis, mysql, postgresql, smb, rdp
     case ssdp, slp, stun, rtp, nfs, kerberos, bgp, irc, nntp, vnc, socks, memcached
     case dhcpv6, tftp, radius, coap, amqp, kafka, cassandra, mongodb, elasticsearch, zabbix
-    case bittorrent, git, whois, ssdpNotify, modbus, dnp3, ethereum, bitcoin, rsync, cups
+    case bittorrent, git, whois, modbus, dnp3, ethereum, bitcoin, rsync, cups
 
     public var name: String {
         switch self {
         case .unknown: return "unknown"
-        case .ssdpNotify: return "ssdp"
         default: return String(describing: self)
         }
     }

@@ -49,7 +49,6 @@ public enum Heuristic {
         let kind = classify(p)
         guard kind != .tooShort else { return }
         t.packets += 1
-        t.bytes &+= UInt32(min(p.count, window))
         switch kind {
         case .text: t.textPackets += 1
         case .structured: t.structuredPackets += 1

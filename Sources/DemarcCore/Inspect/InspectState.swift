@@ -65,8 +65,6 @@ public enum VersionKind: UInt8, Sendable {
 /// Running totals for judging payload by its bytes.
 public struct HeuristicTally: Sendable {
     public var packets: UInt8 = 0
-    public var bytes: UInt32 = 0
-    public var printable: UInt32 = 0
     /// Packets whose bytes look random (high entropy, no structure).
     public var randomPackets: UInt8 = 0
     /// Packets that are mostly printable text.

@@ -1,6 +1,6 @@
 /// SMTP, POP3 and IMAP: their greetings and first commands. Cleartext until a STARTTLS
 /// (STLS) upgrade is followed by a TLS hello; then encrypted, marked as upgraded.
-public enum MailInspector: ProtocolInspector {
+public enum MailInspector: UpgradesToTLS {
     public static let transports: Transports = .tcp
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
@@ -20,10 +20,6 @@ public enum MailInspector: ProtocolInspector {
         return .yes
     }
 
-    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        _ = Upgrade.tlsStarts(&c, p)
-    }
-
     static func mentionsFTP(_ p: Bytes) -> Bool {
         let line = p.firstLine(limit: 200).uppercased()
         return line.contains("FTP") && !line.contains("SMTP")
@@ -31,7 +27,7 @@ public enum MailInspector: ProtocolInspector {
 }
 
 /// FTP control connections: the 220 greeting or the first commands; AUTH TLS upgrades.
-public enum FTPInspector: ProtocolInspector {
+public enum FTPInspector: UpgradesToTLS {
     public static let transports: Transports = .tcp
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
@@ -46,14 +42,10 @@ public enum FTPInspector: ProtocolInspector {
         if !c.fromClient { c.details().banner = p.firstLine(limit: 160) }
         return .yes
     }
-
-    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        _ = Upgrade.tlsStarts(&c, p)
-    }
 }
 
 /// XMPP: the XML stream header; <starttls/> then a TLS hello upgrades.
-public enum XMPPInspector: ProtocolInspector {
+public enum XMPPInspector: UpgradesToTLS {
     public static let transports: Transports = .tcp
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
@@ -63,15 +55,11 @@ public enum XMPPInspector: ProtocolInspector {
         c.identify(.xmpp, .cleartext, keepInspecting: true)
         return .yes
     }
-
-    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        _ = Upgrade.tlsStarts(&c, p)
-    }
 }
 
 /// LDAP: a BER LDAPMessage (SEQUENCE, message id, an application-tagged operation).
 /// The StartTLS extended operation followed by a TLS hello upgrades.
-public enum LDAPInspector: ProtocolInspector {
+public enum LDAPInspector: UpgradesToTLS {
     public static let transports: Transports = .both
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
@@ -81,10 +69,6 @@ public enum LDAPInspector: ProtocolInspector {
         guard c.port(389) || c.port(3268) || (op == 0x60 && c.isTCP) else { return .no }
         c.identify(.ldap, .cleartext, keepInspecting: c.isTCP)
         return .yes
-    }
-
-    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        _ = Upgrade.tlsStarts(&c, p)
     }
 }
 
@@ -143,7 +127,7 @@ public enum SMBInspector: ProtocolInspector {
 
 /// RDP: the X.224 connection request and confirm inside TPKT. If the server selects TLS
 /// or CredSSP, the TLS hello that follows upgrades the flow.
-public enum RDPInspector: ProtocolInspector {
+public enum RDPInspector: UpgradesToTLS {
     public static let transports: Transports = .tcp
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
@@ -151,10 +135,6 @@ public enum RDPInspector: ProtocolInspector {
               Int(li) + 5 <= p.count, let code = p.u8(5), code == 0xe0 || code == 0xd0 else { return .no }
         c.identify(.rdp, .cleartext, keepInspecting: true)
         return .yes
-    }
-
-    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        _ = Upgrade.tlsStarts(&c, p)
     }
 }
 

@@ -162,7 +162,7 @@ public enum RPCInspector: ProtocolInspector {
         guard let type = p.u32(off + 4) else { return .no }
         if type == 0 {
             guard p.u32(off + 8) == 2, let prog = p.u32(off + 12), (100_000...100_300).contains(prog) else { return .no }
-            c.identify(prog == 100_003 || prog == 100_005 || prog == 100_021 ? .nfs : .nfs)
+            c.identify(.nfs)
             return .yes
         }
         if type == 1 && (c.port(2049) || c.port(111)) {

@@ -121,6 +121,16 @@ public enum RTSPInspector: ProtocolInspector {
     }
 }
 
+/// An inspector of a cleartext protocol that may upgrade in band to TLS: after it claims
+/// the flow, each later packet is watched for the TLS hello that starts the upgrade.
+public protocol UpgradesToTLS: ProtocolInspector {}
+
+extension UpgradesToTLS {
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        _ = Upgrade.tlsStarts(&c, p)
+    }
+}
+
 /// In-band upgrades to TLS (STARTTLS and its kin, CONNECT tunnels, database SSL
 /// requests): once a TLS hello follows, the flow is encrypted and TLS is parsed on.
 enum Upgrade {
