@@ -42,7 +42,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DemarcCLITests",
-            dependencies: ["DemarcCore", "demarc"]
+            dependencies: ["DemarcCore", "demarc"],
+            exclude: ["Golden"]
         ),
     ]
 )

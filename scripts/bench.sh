@@ -22,5 +22,14 @@ measure "libpcap (tcpdump -r)" tcpdump -r "$f" -w /dev/null
 measure "demarc replay jsonl" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
 python3 scripts/gen-bench-scenario.py bench-data/large.yaml
 measure "demarc + 4000 zones" .build/release/demarc replay "$f" --scenario bench-data/large.yaml --format jsonl --no-progress --output /dev/null
-flows=$(.build/release/demarc replay "$f" --format jsonl --no-progress | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"]["flows"])')
-echo "flows reported: $flows"
+summary=$(.build/release/demarc replay "$f" --format jsonl --no-progress | tail -1)
+read -r flows peak < <(python3 -c 'import json,sys; s=json.loads(sys.argv[1])["summary"]; print(s["flows"], s["active_flows_peak"])' "$summary")
+echo "flows reported: $flows, most open at once: $peak"
+# Memory per live flow: peak RSS of the big replay less that of a replay of a tiny
+# capture (the program itself, libraries, buffers), over the most flows open at once.
+/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null 2>/dev/null
+read -r _ big_kb < bench-data/time.txt
+/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay captures/overlay-network.pcap --format jsonl --no-progress --output /dev/null 2>/dev/null || true
+read -r _ small_kb < bench-data/time.txt
+awk -v b="$big_kb" -v s="$small_kb" -v n="$peak" \
+  'BEGIN { printf "memory per live flow:  %.0f bytes ((%.1f MB - %.1f MB baseline) / %d flows)\n", (b - s) * 1024 / n, b / 1024, s / 1024, n }'

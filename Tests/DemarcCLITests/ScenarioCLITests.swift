@@ -4,13 +4,34 @@ import Testing
 @Suite struct ScenarioCLITests {
     static let deployments = ["overlay-network", "iaas-vms", "data-platform"]
 
-    /// Each bundled capture against its scenario reproduces the committed report exactly.
-    @Test(arguments: deployments) func goldenReport(_ name: String) throws {
-        let r = try CLI.run(["replay", "captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml", "--format", "json"])
+    /// Golden files: Golden/<deployment>.<extension> for each format.
+    static let formats = [("json", "json"), ("jsonl", "jsonl"), ("csv", "csv"), ("markdown", "md"),
+                          ("html", "html"), ("table", "txt")]
+
+    /// Each bundled capture against its scenario reproduces the committed report exactly,
+    /// in every format (scripts/update-goldens.sh rewrites them after an intended change).
+    @Test(arguments: deployments, formats.map(\.0)) func goldenReport(_ name: String, _ format: String) throws {
+        let ext = Self.formats.first { $0.0 == format }!.1
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        let r = try CLI.run(["replay", "captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml", "--format", format,
+                             "--no-progress"], environment: env)
         #expect(r.status == 1, "each scenario's expectations fail on its capture: \(r.stderr)")
-        let golden = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Tests/DemarcCLITests/Golden/\(name).json"), encoding: .utf8)
-        #expect(r.stdout == golden)
-        if CLI.hasSchemaValidator { #expect(try CLI.schemaProblem(r.stdout) == nil) }
+        let golden = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Tests/DemarcCLITests/Golden/\(name).\(ext)"), encoding: .utf8)
+        let got = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let want = golden.split(separator: "\n", omittingEmptySubsequences: false)
+        let firstDiff = (0..<min(got.count, want.count)).first { got[$0] != want[$0] } ?? (got.count == want.count ? nil : min(got.count, want.count))
+        #expect(firstDiff == nil, """
+            \(name).\(ext) differs from its golden file at line \((firstDiff ?? 0) + 1) \
+            (got: \(firstDiff.flatMap { $0 < got.count ? String(got[$0].prefix(300)) : nil } ?? "end of output")); \
+            if the change is intended, run scripts/update-goldens.sh
+            """)
+        if format == "json" && CLI.hasSchemaValidator { #expect(try CLI.schemaProblem(r.stdout) == nil) }
+        if format == "jsonl" && CLI.hasSchemaValidator {
+            // Each line is a flow or the summary; reassembled they make a valid document.
+            let lines = r.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.last?.hasPrefix("{\"type\":\"summary\"") == true)
+        }
     }
 
     @Test func everyFindingCodeIsProduced() throws {

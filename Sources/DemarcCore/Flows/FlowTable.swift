@@ -53,19 +53,23 @@ public final class FlowTable {
     public static let openList: UInt8 = 1
     public static let closedList: UInt8 = 2
 
-    private(set) var pool: UnsafeMutablePointer<FlowState>
+    // The hot fields are touched for every packet; they are only ever used from one
+    // thread, so the dynamic exclusivity check on each access is skipped.
+    @exclusivity(unchecked) private(set) var pool: UnsafeMutablePointer<FlowState>
     private var poolCapacity: Int
-    private var poolUsed = 0
-    private var freeHead: Int32 = -1
+    @exclusivity(unchecked) private var poolUsed = 0
+    @exclusivity(unchecked) private var freeHead: Int32 = -1
     /// Parallel to the pool: per-flow inspection detail, allocated only when a flow needs it.
-    public private(set) var details: [FlowDetails?] = []
+    @exclusivity(unchecked) public private(set) var details: [FlowDetails?] = []
 
-    private var index: UnsafeMutablePointer<UInt64>
-    private var indexMask: Int
-    public private(set) var count = 0
+    @exclusivity(unchecked) private var index: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var indexMask: Int
+    @exclusivity(unchecked) public private(set) var count = 0
+    /// The most flows live at once: what memory is sized by.
+    @exclusivity(unchecked) public private(set) var peakCount = 0
 
-    var heads: (open: Int32, closed: Int32) = (-1, -1)
-    var tails: (open: Int32, closed: Int32) = (-1, -1)
+    @exclusivity(unchecked) var heads: (open: Int32, closed: Int32) = (-1, -1)
+    @exclusivity(unchecked) var tails: (open: Int32, closed: Int32) = (-1, -1)
 
     public init(initialCapacity: Int = 1024) {
         poolCapacity = max(16, initialCapacity)
@@ -125,6 +129,7 @@ public final class FlowTable {
         }
         placeInIndex(hash: state.hash, slot: slot)
         count += 1
+        if count > peakCount { peakCount = count }
         link(slot, list: FlowTable.openList)
         return slot
     }

@@ -32,15 +32,16 @@ public struct FlowTimeouts: Sendable {
 /// packets.
 public final class FlowTracker {
     public let table: FlowTable
-    public var timeouts: FlowTimeouts
-    public var inspector: PayloadInspector
+    // Single-threaded state read for every packet: no dynamic exclusivity checks.
+    @exclusivity(unchecked) public var timeouts: FlowTimeouts
+    @exclusivity(unchecked) public var inspector: PayloadInspector
     /// Called for every finished flow. The state and details are valid during the call.
     public var onFinish: (UnsafeMutablePointer<FlowState>, FlowDetails?, FinishReason) -> Void = { _, _, _ in }
 
-    private var fragments = FragmentCache()
-    private var nextID: UInt64 = 1
+    @exclusivity(unchecked) private var fragments = FragmentCache()
+    @exclusivity(unchecked) private var nextID: UInt64 = 1
     /// Capture time: the latest timestamp seen (captures are not always in order).
-    public private(set) var now: Int64 = 0
+    @exclusivity(unchecked) public private(set) var now: Int64 = 0
 
     public init(timeouts: FlowTimeouts = FlowTimeouts(), inspector: PayloadInspector = PayloadInspector(), initialCapacity: Int = 4096) {
         self.table = FlowTable(initialCapacity: initialCapacity)

@@ -10,12 +10,10 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case dhcpv6, tftp, radius, coap, amqp, kafka, cassandra, mongodb, elasticsearch, zabbix
     case bittorrent, git, whois, modbus, dnp3, ethereum, bitcoin, rsync, cups
 
-    public var name: String {
-        switch self {
-        case .unknown: return "unknown"
-        default: return String(describing: self)
-        }
-    }
+    /// The report's name for the protocol (the case name), looked up, not reflected.
+    public var name: String { AppProtocol.names[Int(rawValue)] }
+
+    private static let names: [String] = allCases.map { String(describing: $0) }
 
     /// What the protocol itself says of encryption; nil where it depends on the flow.
     public var inherent: EncryptionState {

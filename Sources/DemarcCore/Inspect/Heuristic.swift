@@ -21,18 +21,17 @@ public enum Heuristic {
     public static func classify(_ p: Bytes) -> Kind {
         let n = min(p.count, window)
         guard n >= minimumLength else { return .tooShort }
-        var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         var printable = 0, zeros = 0
-        for i in 0..<n {
-            let b = p.base[i]
-            if (b >= 0x20 && b < 0x7f) || b == 0x09 || b == 0x0a || b == 0x0d { printable += 1 }
-            if b == 0 { zeros += 1 }
-            let bit = UInt64(1) << UInt64(b & 63)
-            switch b >> 6 {
-            case 0: seen.0 |= bit
-            case 1: seen.1 |= bit
-            case 2: seen.2 |= bit
-            default: seen.3 |= bit
+        var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &seen) { raw in
+            let words = raw.baseAddress!.assumingMemoryBound(to: UInt64.self)
+            let base = p.base
+            for i in 0..<n {
+                let b = base[i]
+                // Printable ASCII, tab, LF, CR: branch-free.
+                printable &+= (b &- 0x20 < 0x5f || b == 0x09 || b == 0x0a || b == 0x0d) ? 1 : 0
+                zeros &+= b == 0 ? 1 : 0
+                words[Int(b >> 6)] |= 1 << UInt64(b & 63)
             }
         }
         let distinct = seen.0.nonzeroBitCount + seen.1.nonzeroBitCount + seen.2.nonzeroBitCount + seen.3.nonzeroBitCount

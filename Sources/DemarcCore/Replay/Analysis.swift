@@ -8,7 +8,7 @@ public final class Analysis {
     public private(set) var header: ReportHeader
     private var reorder: ReorderBuffer
     private let ordered: Bool
-    private var packet = DecodedPacket()
+    @exclusivity(unchecked) private var packet = DecodedPacket()
     /// Called for every flow as it is reported (for live status lines).
     public var onReport: ((FlowRecord) -> Void)?
 
@@ -80,6 +80,7 @@ public final class Analysis {
 
     /// Finishes every open flow, evaluates expectations and writes the report's end.
     public func finish() -> ReportHeader {
+        header.summary.peakActiveFlows = UInt64(tracker.table.peakCount)
         tracker.finishAll()
         reorder.flush { emit($0) }
         header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)

@@ -85,6 +85,8 @@ public struct Summary: Sendable {
     public var findingCodes: [String: UInt64] = [:]
     /// Findings by party and severity.
     public var partyFindings: [Party: [Severity: UInt64]] = [:]
+    /// The most flows open at one time (memory is sized by it, not by the total).
+    public var peakActiveFlows: UInt64 = 0
 
     public init() {}
 

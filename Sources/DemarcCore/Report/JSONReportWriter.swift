@@ -92,6 +92,7 @@ public final class JSONReportWriter: ReportWriter {
         w.field("flows", s.total.flows)
         w.field("packets", s.total.packets)
         w.field("bytes", s.total.bytes)
+        w.field("active_flows_peak", s.peakActiveFlows)
         w.beginObject("segments")
         for seg in Segment.allCases { writeCounts(&w, seg.rawValue, s.segments[seg] ?? Counts()) }
         w.endObject()
@@ -99,10 +100,10 @@ public final class JSONReportWriter: ReportWriter {
         for p in Party.allCases { writeCounts(&w, p.rawValue, s.parties[p] ?? Counts()) }
         w.endObject()
         w.beginObject("findings")
-        for sev in Severity.allCases.sorted(by: >) { w.field(sev.rawValue, s.findings[sev] ?? 0) }
+        for sev in Severity.allCases.sorted(by: >) { w.key(named: sev.rawValue); w.int(s.findings[sev] ?? 0) }
         w.endObject()
         w.beginObject("finding_codes")
-        for (code, n) in s.findingCodes.sorted(by: { $0.key < $1.key }) { w.field(code, n) }
+        for (code, n) in s.findingCodes.sorted(by: { $0.key < $1.key }) { w.key(named: code); w.int(n) }
         w.endObject()
         w.endObject()
         w.beginArray("expectations")
@@ -117,7 +118,8 @@ public final class JSONReportWriter: ReportWriter {
     }
 
     private static func writeCounts(_ w: inout JSONWriter, _ name: String, _ c: Counts) {
-        w.beginObject(name)
+        w.key(named: name)
+        w.beginObject()
         w.field("flows", c.flows)
         w.field("packets", c.packets)
         w.field("bytes", c.bytes)
@@ -132,8 +134,8 @@ public final class JSONReportWriter: ReportWriter {
         w.field("ip_version", r.ipVersion)
         writeEndpoint(&w, "client", r.client)
         writeEndpoint(&w, "server", r.server)
-        w.field("first_seen", Timestamps.iso8601(micros: r.firstSeen))
-        w.field("last_seen", Timestamps.iso8601(micros: r.lastSeen))
+        w.timestamp("first_seen", micros: r.firstSeen)
+        w.timestamp("last_seen", micros: r.lastSeen)
         w.beginObject("packets")
         w.field("to_server", r.packetsToServer)
         w.field("to_client", r.packetsToClient)
@@ -202,7 +204,7 @@ public final class JSONReportWriter: ReportWriter {
         w.endObject()
     }
 
-    private static func writeEndpoint(_ w: inout JSONWriter, _ name: String, _ e: FlowRecord.Endpoint) {
+    private static func writeEndpoint(_ w: inout JSONWriter, _ name: StaticString, _ e: FlowRecord.Endpoint) {
         w.beginObject(name)
         w.field("ip", e.ip)
         w.field("port", e.port)

@@ -1,6 +1,25 @@
 /// RFC 3339 UTC text with microseconds for a time in microseconds since the epoch.
 public enum Timestamps {
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: 27 bytes for years 0…9999.
+    static let width = 27
+
     public static func iso8601(micros: Int64) -> String {
+        String(unsafeUninitializedCapacity: width) { buf in
+            write(micros: micros, into: buf.baseAddress!)
+        }
+    }
+
+    /// Appends the text to a byte buffer without building a String.
+    static func append(micros: Int64, to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: width) { buf in
+            let n = write(micros: micros, into: buf.baseAddress!)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[..<n]))
+        }
+    }
+
+    /// Writes the text at `p` (room for `width` bytes) and returns its length.
+    @discardableResult
+    static func write(micros: Int64, into p: UnsafeMutablePointer<UInt8>) -> Int {
         var secs = micros / 1_000_000
         var frac = micros % 1_000_000
         if frac < 0 { frac += 1_000_000; secs -= 1 }
@@ -16,11 +35,18 @@ public enum Timestamps {
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func pad(_ v: Int64, _ w: Int) -> String {
-            let s = String(v)
-            return s.count >= w ? s : String(repeating: "0", count: w - s.count) + s
+        let y = min(max(yoe + era * 400 + (m <= 2 ? 1 : 0), 0), 9999)
+        var i = 0
+        func digits(_ v: Int64, _ count: Int) {
+            var v = v
+            var k = count - 1
+            while k >= 0 { p[i + k] = 48 + UInt8(v % 10); v /= 10; k -= 1 }
+            i += count
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rem / 3600, 2)):\(pad(rem % 3600 / 60, 2)):\(pad(rem % 60, 2)).\(pad(frac, 6))Z"
+        func char(_ c: UInt8) { p[i] = c; i += 1 }
+        digits(y, 4); char(0x2d); digits(m, 2); char(0x2d); digits(d, 2); char(0x54)
+        digits(rem / 3600, 2); char(0x3a); digits(rem % 3600 / 60, 2); char(0x3a); digits(rem % 60, 2)
+        char(0x2e); digits(frac, 6); char(0x5a)
+        return i
     }
 }
