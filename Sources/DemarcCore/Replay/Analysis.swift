@@ -37,16 +37,7 @@ public final class Analysis {
         var sinceTick = 0
         while true {
             status = source.next { frame, wireLength, ts in
-                stats.packets += 1
-                stats.bytes += UInt64(wireLength)
-                switch decoder.decode(frame, into: &packet) {
-                case .ip:
-                    tracker.track(packet, frame: frame, wireLength: wireLength, timestamp: ts)
-                case .notIP:
-                    stats.nonIP += 1
-                case .undecodable:
-                    stats.undecoded += 1
-                }
+                process(frame, wireLength: wireLength, timestamp: ts, decoder: decoder, tracker: tracker, stats: &stats)
             }
             if status == .timeout {
                 if shouldStop() { return .end }
@@ -63,6 +54,22 @@ public final class Analysis {
             }
         }
         return status
+    }
+
+    /// One captured frame through decode and flow tracking.
+    @inline(__always)
+    public func process(_ frame: UnsafeRawBufferPointer, wireLength: Int, timestamp ts: Int64, decoder: PacketDecoder,
+                        tracker: FlowTracker, stats: inout InputStats) {
+        stats.packets += 1
+        stats.bytes += UInt64(wireLength)
+        switch decoder.decode(frame, into: &packet) {
+        case .ip:
+            tracker.track(packet, frame: frame, wireLength: wireLength, timestamp: ts)
+        case .notIP:
+            stats.nonIP += 1
+        case .undecodable:
+            stats.undecoded += 1
+        }
     }
 
     /// Finishes flows idle at wall-clock time (live capture with no traffic).

@@ -20,6 +20,13 @@ public enum LiveMonitor {
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts, ordered: false)
         stopSignal = 0
+        // A parent may have started us with these signals blocked (the mask is
+        // inherited across exec): unblock them, or Ctrl-C and `kill` would do nothing.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        sigaddset(&mask, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         signal(SIGINT) { _ in stopSignal = 1 }
         signal(SIGTERM) { _ in stopSignal = 1 }
         defer {
@@ -39,18 +46,40 @@ public enum LiveMonitor {
             gettimeofday(&tv, nil)
             return Int64(tv.tv_sec) * 1_000_000 + Int64(tv.tv_usec)
         }
-        let result = analysis.run(source, stats: &stats, shouldStop: {
-            if stopSignal != 0 { return true }
-            if let d = deadline, Progress.nowMicros() >= d { return true }
-            return false
-        }, tick: { st in
-            analysis.expireIdle(atMicros: wallClock())
-            let dropped = source.stats()?.dropped ?? 0
-            status.show(packets: st.packets, dropped: dropped, active: analysis.tracker.activeFlows, findings: findings)
-        })
+        // Capture on its own thread into a ring; analysis and output here. A slow
+        // output delays only this loop: the capture thread keeps draining the kernel.
+        let capture = LiveCapture(source: source)
+        capture.start()
+        // As tcpdump does: say what is being watched (scripts wait for this line).
+        warn("listening on \(interface) (\(source.linkTypeName)); SIGINT or SIGTERM stops and reports")
+        let decoder = PacketDecoder(linkType: source.linkType)
+        let tracker = analysis.tracker
+        var lastTick = Progress.nowMicros()
+        var stopping = false
+        while true {
+            let closed = capture.ring.isClosed
+            let n = capture.ring.drain { frame, wire, ts in
+                analysis.process(frame, wireLength: wire, timestamp: ts, decoder: decoder, tracker: tracker, stats: &stats)
+            }
+            if closed { break }    // everything pushed before close has been drained
+            if !stopping && (stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true) {
+                stopping = true
+                capture.stop()
+            }
+            let now = Progress.nowMicros()
+            if now - lastTick >= 100_000 {
+                lastTick = now
+                analysis.expireIdle(atMicros: wallClock())
+                status.show(packets: stats.packets, dropped: capture.dropped + capture.ring.dropped,
+                            active: tracker.activeFlows, findings: findings)
+            }
+            if n == 0 { usleep(1000) }
+        }
+        capture.join()
         status.clear()
-        if case .failed(let why) = result { warn("capture on \(interface) failed: \(why)") }
-        stats.dropped = source.stats()?.dropped ?? 0
+        if let why = capture.failure { warn("capture on \(interface) failed: \(why)") }
+        stats.dropped = source.stats()?.dropped ?? capture.dropped
+        stats.queueDropped = capture.ring.dropped
         analysis.updateInput(0, stats)
         let header = analysis.finish()
         return RunResult(header: header, inputError: nil)

@@ -60,6 +60,9 @@ public struct InputStats: Sendable {
     public var nonIP: UInt64 = 0
     public var truncated = false
     public var dropped: UInt64?
+    /// Live capture: packets demarc itself had no room for because analysis fell behind
+    /// (the capture ring was full). Kept apart from the kernel's `dropped`.
+    public var queueDropped: UInt64?
     /// What stopped reading early, if anything did.
     public var error: String?
 

@@ -83,6 +83,7 @@ public final class JSONReportWriter: ReportWriter {
             w.field("non_ip", i.nonIP)
             w.field("truncated", i.truncated)
             if let d = i.dropped { w.field("dropped", d) }
+            if let q = i.queueDropped { w.field("queue_dropped", q) }
             if let e = i.error { w.field("error", e) }
             w.endObject()
         }

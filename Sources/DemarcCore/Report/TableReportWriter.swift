@@ -47,6 +47,7 @@ public final class TableReportWriter: ReportWriter {
             if i.undecoded > 0 { line += ", \(i.undecoded) undecoded" }
             if i.nonIP > 0 { line += ", \(i.nonIP) not IP" }
             if let d = i.dropped { line += ", \(d) dropped by the kernel" }
+            if let q = i.queueDropped, q > 0 { line += ", \(q) dropped by demarc (analysis fell behind)" }
             if i.truncated { line += ", TRUNCATED" }
             if let e = i.error { line += " (\(e))" }
             out += line + "\n"
