@@ -9,12 +9,15 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test build deps bench captures clean check-scenarios
+.PHONY: run test build deps bench load captures clean check-scenarios
 
 run: deps build
 	$(BIN) replay $(CAPTURE) --scenario $(SCENARIO) --format $(FORMAT)
 
+# The tests also render the HTML report in Chromium and make real TLS for the monitor
+# test (openssl): both installed when missing.
 test: deps
+	@scripts/deps.sh chromium:chromium openssl:openssl
 	$(SWIFT) test
 
 build:
@@ -25,6 +28,10 @@ deps:
 
 bench: deps build
 	@scripts/bench.sh
+
+# demarc monitor on lo under sustained load from tcpreplay (root): drops per rate.
+load: deps build
+	@scripts/monitor-load.sh
 
 captures:
 	scripts/record-captures.sh

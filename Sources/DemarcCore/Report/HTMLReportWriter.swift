@@ -91,7 +91,7 @@ public final class HTMLReportWriter: ReportWriter {
         }
         o += """
         <h2>Flows</h2>
-        <input id="filter" placeholder="Filter flows (address, zone, protocol, finding…)">
+        <input id="filter" placeholder="Filter flows (address, zone, protocol, finding…)"> <span id="shown" class="meta">\(flows.count) flows</span>
         <table id="flows"><thead><tr><th data-k="id">id</th><th data-k="transport">transport</th><th data-k="client">client</th>
         <th data-k="server">server</th><th data-k="segment">segment</th><th data-k="party">party</th>
         <th data-k="enc">encryption</th><th data-k="app">application</th><th data-k="packets">packets</th>
@@ -107,9 +107,15 @@ public final class HTMLReportWriter: ReportWriter {
         </tbody></table>
         <script>
         (function(){
-          var t=document.getElementById('flows'),tb=t.tBodies[0],f=document.getElementById('filter');
-          f.addEventListener('input',function(){var q=f.value.toLowerCase();
-            for(var i=0;i<tb.rows.length;i++){var r=tb.rows[i];r.style.display=r.textContent.toLowerCase().indexOf(q)>=0?'':'none';}});
+          var t=document.getElementById('flows'),tb=t.tBodies[0],f=document.getElementById('filter'),shown=document.getElementById('shown');
+          function apply(){var q=f.value.toLowerCase(),n=0;
+            for(var i=0;i<tb.rows.length;i++){var r=tb.rows[i],hit=r.textContent.toLowerCase().indexOf(q)>=0;r.style.display=hit?'':'none';if(hit)n++;}
+            shown.textContent=n+' of '+tb.rows.length+' flows shown';
+            if(history.replaceState)history.replaceState(null,'',q?'#q='+encodeURIComponent(f.value):location.pathname);}
+          f.addEventListener('input',apply);
+          // A filter in the address (#q=…) is applied on load, so a filtered view can be shared.
+          var m=/^#q=(.*)$/.exec(location.hash);if(m)f.value=decodeURIComponent(m[1]);
+          apply();
           var ths=t.tHead.rows[0].cells;
           for(var c=0;c<ths.length;c++)(function(c){var asc=true;ths[c].addEventListener('click',function(){
             var rows=Array.prototype.slice.call(tb.rows);
@@ -132,14 +138,15 @@ public final class HTMLReportWriter: ReportWriter {
         for seg in Segment.allCases { let c = s.segments[seg] ?? Counts(); rows.append(("segment " + seg.rawValue, c.bytes, c.flows)) }
         for p in Party.allCases { let c = s.parties[p] ?? Counts(); rows.append(("party " + p.rawValue, c.bytes, c.flows)) }
         let maxB = max(1, rows.map(\.1).max() ?? 1), maxF = max(1, rows.map(\.2).max() ?? 1)
-        var svg = "<svg id=\"chart\" width=\"760\" height=\"\(rows.count * 26 + 30)\" role=\"img\" aria-label=\"bytes and flows by segment and party\">"
-        svg += "<text x=\"150\" y=\"14\">bytes</text><text x=\"460\" y=\"14\">flows</text>"
+        // Two bar columns, each with room right of its longest bar for the value's label.
+        var svg = "<svg id=\"chart\" width=\"820\" height=\"\(rows.count * 26 + 30)\" role=\"img\" aria-label=\"bytes and flows by segment and party\">"
+        svg += "<text x=\"150\" y=\"14\">bytes</text><text x=\"520\" y=\"14\">flows</text>"
         for (i, r) in rows.enumerated() {
             let y = 22 + i * 26
             let wb = Int(Double(r.1) / Double(maxB) * 280), wf = Int(Double(r.2) / Double(maxF) * 220)
             svg += "<text x=\"0\" y=\"\(y + 14)\">\(r.0)</text>"
-            svg += "<rect class=\"bar\" x=\"150\" y=\"\(y)\" width=\"\(wb)\" height=\"18\"></rect><text x=\"\(154 + wb)\" y=\"\(y + 14)\">\(Fmt.bytes(r.1))</text>"
-            svg += "<rect class=\"bar2\" x=\"460\" y=\"\(y)\" width=\"\(wf)\" height=\"18\"></rect><text x=\"\(464 + wf)\" y=\"\(y + 14)\">\(r.2)</text>"
+            svg += "<rect class=\"bar\" x=\"150\" y=\"\(y)\" width=\"\(wb)\" height=\"18\"><title>\(r.1) bytes</title></rect><text x=\"\(154 + wb)\" y=\"\(y + 14)\">\(Fmt.bytes(r.1))</text>"
+            svg += "<rect class=\"bar2\" x=\"520\" y=\"\(y)\" width=\"\(wf)\" height=\"18\"><title>\(r.2) flows</title></rect><text x=\"\(524 + wf)\" y=\"\(y + 14)\">\(r.2)</text>"
         }
         return svg + "</svg>"
     }

@@ -102,21 +102,34 @@ public final class TableReportWriter: ReportWriter {
             }
         }
         out += "\n" + bold("Flows") + "\n"
-        let cols: [(String, Int, Bool)] = [("id", 5, true), ("proto", 6, false), ("client", 22, false), ("server", 22, false),
-                                          ("segment", 9, false), ("party", 9, false), ("encryption", 24, false),
-                                          ("pkts", 7, true), ("bytes", 9, true), ("findings", 0, false)]
+        // Fixed columns, then findings. On a narrow terminal the least telling columns
+        // go first (proto, packets, rule, zones, party), so that encryption and findings
+        // stay in view; what still does not fit is cut at the terminal's width.
+        let all: [(name: String, width: Int, right: Bool, dropRank: Int)] = [
+            ("id", 5, true, 99), ("proto", 5, false, 1), ("client", 21, false, 99), ("zone", 12, false, 4),
+            ("server", 21, false, 99), ("zone", 12, false, 5), ("segment", 8, false, 99),
+            ("party", 8, false, 6), ("encryption", 21, false, 99), ("rule", 12, false, 3),
+            ("pkts", 6, true, 2), ("bytes", 9, true, 99), ("findings", 0, false, 99)]
+        var keep = Array(repeating: true, count: all.count)
+        let findingsRoom = 24
+        func fixedWidth() -> Int { all.indices.filter { keep[$0] }.reduce(0) { $0 + (all[$1].width > 0 ? all[$1].width + 1 : 0) } }
+        for rank in 1...6 where fixedWidth() + findingsRoom > width {
+            if let i = all.firstIndex(where: { $0.dropRank == rank }) { keep[i] = false }
+        }
         func row(_ vals: [String]) -> String {
             var line = ""
-            for (i, c) in cols.enumerated() {
-                if c.1 == 0 { line += vals[i] } else { line += Fmt.pad(Fmt.truncate(vals[i], c.1), c.1, right: c.2) + " " }
+            for (i, c) in all.enumerated() where keep[i] {
+                if c.width == 0 { line += vals[i] } else { line += Fmt.pad(Fmt.truncate(vals[i], c.width), c.width, right: c.right) + " " }
             }
+            while line.last == " " { line.removeLast() }
             return Fmt.truncate(line, width)
         }
-        out += row(cols.map(\.0)) + "\n"
+        out += row(all.map(\.name)) + "\n"
         output.write(out)
         for r in flows.sorted(by: humanOrder) {
-            let line = row([String(r.id), r.transport, Fmt.endpoint(r.client), Fmt.endpoint(r.server),
+            let line = row([String(r.id), r.transport, Fmt.endpoint(r.client), r.client.zone, Fmt.endpoint(r.server), r.server.zone,
                             r.segment.rawValue, r.responsible.rawValue, Fmt.encryption(r),
+                            r.rule.map { $0.action == .deny ? $0.name + " (deny)" : $0.name } ?? "-",
                             String(r.packets), Fmt.bytes(r.bytes), Fmt.findingCodes(r)])
             output.write(paint(line, r.worstSeverity) + "\n")
         }

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# make load: `demarc monitor` on the loopback interface under sustained load from a
+# second process (tcpreplay replaying the bench capture at fixed packet rates), each
+# run bounded in time. Prints, per rate, what tcpreplay sent, what demarc handled and
+# what was dropped (by the kernel, and by demarc's own capture ring), so the highest
+# rate handled without drops can be read off. Needs root (capture and injection).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh tcpreplay:tcpreplay tcpdump:tcpdump
+SECONDS_PER_RATE=${SECONDS_PER_RATE:-10}
+RATES=${RATES:-"100000 200000 400000"}
+SUSTAIN=${SUSTAIN:-30}
+bin=.build/release/demarc
+[ -x "$bin" ] || swift build -c release --product demarc
+mkdir -p bench-data
+src=bench-data/load.pcap
+if [ ! -f "$src" ]; then
+  # 2M packets of the reproducible bench traffic (all sizes, ~100k flows).
+  [ -f bench-data/bench.pcap ] || python3 scripts/gen-bench.py bench-data/bench.pcap --packets 4000000 --flows 300000
+  tcpdump -r bench-data/bench.pcap -c 2000000 -w "$src" 2>/dev/null
+fi
+
+run() { # run RATE SECONDS: prints one result line
+  local rate=$1 secs=$2 out=bench-data/load-report.jsonl
+  local count=$((rate * secs))
+  "$bin" monitor --interface lo --format jsonl --output "$out" --idle-timeout 5 2>/dev/null &
+  local pid=$!
+  sleep 1
+  tcpreplay --intf1=lo --pps="$rate" --loop=0 --limit="$count" "$src" >bench-data/tcpreplay.txt 2>&1 || true
+  sleep 1
+  kill -INT "$pid"; wait "$pid" || true
+  local sent
+  sent=$(awk '/Actual:/ { print $2 }' bench-data/tcpreplay.txt)
+  local elapsed
+  elapsed=$(awk '/Actual:/ { for (i = 1; i <= NF; i++) if ($i == "in") print $(i + 1) }' bench-data/tcpreplay.txt)
+  python3 - "$out" "$rate" "$sent" "$elapsed" <<'PY'
+import json, sys
+out, rate, sent, elapsed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0), float(sys.argv[4] or 0)
+summary = json.loads(open(out).read().splitlines()[-1])
+i = summary["inputs"][0]
+print(f"target {rate:>8} pkt/s: sent {sent:>9} in {elapsed:5.1f} s ({sent / elapsed if elapsed else 0:>9.0f} pkt/s); "
+      f"demarc handled {i['packets']:>9}, kernel dropped {i.get('dropped', 0)}, ring dropped {i.get('queue_dropped', 0)}, "
+      f"flows {summary['summary']['flows']}")
+PY
+}
+
+echo "demarc monitor on lo, tcpreplay of $src:"
+for r in $RATES; do run "$r" "$SECONDS_PER_RATE"; done
+SUSTAINED_RATE=${SUSTAINED_RATE:-400000}
+if [ "$SUSTAINED_RATE" != 0 ]; then
+  echo "sustained, ${SUSTAIN} s:"
+  run "$SUSTAINED_RATE" "$SUSTAIN"
+fi
