@@ -16,6 +16,8 @@ public final class TableReportWriter: ReportWriter {
         flows.append(record)
         if options.live && !record.findings.isEmpty {
             for f in record.findings {
+                // On a terminal, first erase the status line that may stand on this row.
+                if output.isTerminal { output.write("\r\u{1b}[K") }
                 output.write(paint("[\(f.severity.rawValue.uppercased())]", f.severity) + " flow \(record.id) \(f.party.rawValue): \(f.message)\n")
             }
             output.flush()

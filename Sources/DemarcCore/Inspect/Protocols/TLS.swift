@@ -89,52 +89,76 @@ public final class TLSStreams {
             if start >= p.count { return }
         }
         dir.nextSeq = c.tcpSeq &+ UInt32(p.count)
-        dir.buffer.append(contentsOf: p.slice(start, -1).base)
+        let fresh = p.slice(start, -1)
+        // Most records arrive whole in one segment: parse them where they lie, and keep
+        // only an unfinished tail. Buffer only while a record spans segments.
+        if dir.buffer.isEmpty {
+            let used = records(fresh, &dir, &c, d)
+            if !dir.finished && used < fresh.count { dir.buffer.append(contentsOf: fresh.slice(used, -1).base) }
+        } else {
+            dir.buffer.append(contentsOf: fresh.base)
+            let buffered = dir.buffer
+            let used = buffered.withUnsafeBytes { records(Bytes($0), &dir, &c, d) }
+            if used > 0 { dir.buffer.removeFirst(min(used, dir.buffer.count)) }
+        }
+        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true }
+        if dir.finished { dir.buffer = []; dir.handshake = [] }
+    }
+
+    /// Handles the complete records at the start of `b`; returns the bytes they took.
+    private func records(_ b: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) -> Int {
         var off = 0
         while !dir.finished {
-            let b = dir.buffer
             guard b.count - off >= 5 else { break }
-            let type = b[off], len = Int(b[off + 3]) << 8 | Int(b[off + 4])
-            guard (20...24).contains(type), b[off + 1] == 3 || b[off + 1] == 0xfe else { dir.finished = true; break }
+            let type = b.base[off], len = Int(b.base[off + 3]) << 8 | Int(b.base[off + 4])
+            guard (20...24).contains(type), b.base[off + 1] == 3 || b.base[off + 1] == 0xfe else { dir.finished = true; break }
             guard b.count - off >= 5 + len else { break }
-            let body = Array(b[(off + 5)..<(off + 5 + len)])
+            let body = b.slice(off + 5, len)
             off += 5 + len
             switch type {
             case 22:
                 if !(serverHelloSeen && c.state.version >= 0x0304 && !c.fromClient) {
-                    dir.handshake.append(contentsOf: body)
-                    parseHandshakes(&dir, &c, d)
+                    handshakeRecord(body, &dir, &c, d)
                 }
             case 20, 23:
                 // ChangeCipherSpec or application data: this side's cleartext handshake is over.
                 dir.finished = true
             case 21:
-                if len == 2 && body[0] == 2 { d.note = d.note ?? "TLS alert \(body[1])" }
+                if len == 2, let level = body.u8(0), level == 2, let what = body.u8(1) { d.note = d.note ?? "TLS alert \(what)" }
             default:
                 break
             }
         }
-        if off > 0 { dir.buffer.removeFirst(min(off, dir.buffer.count)) }
-        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true }
-        if dir.finished { dir.buffer = []; dir.handshake = [] }
+        return off
     }
 
-    private func parseHandshakes(_ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) {
+    /// A handshake record's body: its messages, handled in place unless one spans
+    /// records (then gathered in `dir.handshake` first).
+    private func handshakeRecord(_ body: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) {
+        if dir.handshake.isEmpty {
+            let used = handshakes(body, &dir, &c, d)
+            if !dir.finished && used < body.count { dir.handshake.append(contentsOf: body.slice(used, -1).base) }
+        } else {
+            dir.handshake.append(contentsOf: body.base)
+            let gathered = dir.handshake
+            let used = gathered.withUnsafeBytes { handshakes(Bytes($0), &dir, &c, d) }
+            if used > 0 { dir.handshake.removeFirst(min(used, dir.handshake.count)) }
+        }
+        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true }
+    }
+
+    /// Handles the complete handshake messages at the start of `h`; returns the bytes they took.
+    private func handshakes(_ h: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) -> Int {
         var off = 0
-        let h = dir.handshake
         while h.count - off >= 4 {
-            let type = h[off]
-            let len = Int(h[off + 1]) << 16 | Int(h[off + 2]) << 8 | Int(h[off + 3])
+            let type = h.base[off]
+            let len = Int(h.base[off + 1]) << 16 | Int(h.base[off + 2]) << 8 | Int(h.base[off + 3])
             guard h.count - off >= 4 + len else { break }
-            h.withUnsafeBytes { raw in
-                let body = Bytes(UnsafeRawBufferPointer(rebasing: raw[(off + 4)..<(off + 4 + len)]))
-                handle(type, body, &dir, &c, d)
-            }
+            handle(type, h.slice(off + 4, len), &dir, &c, d)
             off += 4 + len
             if dir.finished { break }
         }
-        dir.handshake.removeFirst(min(off, dir.handshake.count))
-        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true }
+        return off
     }
 
     private func handle(_ type: UInt8, _ body: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) {
