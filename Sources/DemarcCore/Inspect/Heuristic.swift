@@ -18,7 +18,19 @@ public enum Heuristic {
 
     public enum Kind: Equatable { case text, structured, random, tooShort }
 
+    /// Leading bytes set aside when the packet is long enough: encrypted protocols often
+    /// frame their ciphertext with a short cleartext header (a length, a type), whose
+    /// zeros say nothing about the bytes that follow.
+    static let framing = 8
+
     public static func classify(_ p: Bytes) -> Kind {
+        guard p.count >= minimumLength else { return .tooShort }
+        let skip = p.count >= minimumLength + framing + 16 ? framing : 0
+        let body = p.slice(skip, -1)
+        return classifyBody(body)
+    }
+
+    static func classifyBody(_ p: Bytes) -> Kind {
         let n = min(p.count, window)
         guard n >= minimumLength else { return .tooShort }
         var printable = 0, zeros = 0

@@ -44,6 +44,9 @@ public struct PayloadInspector {
                         packet: DecodedPacket, frame: UnsafeRawBufferPointer, fromClient: Bool) {
         guard packet.payloadLength > 0, packet.payloadOffset + packet.payloadLength <= frame.count else { return }
         let payload = Bytes(UnsafeRawBufferPointer(rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)]))
+        // A few zero bytes on a TCP segment are padding on an ACK or a keep-alive, not the
+        // application speaking: they must not use up the first look at its payload.
+        if packet.proto == IPProtocol.tcp && PayloadInspector.isPadding(payload) { return }
         let f = flow.pointee
         let index = Int(fromClient ? f.inspect.packetsToServer : f.inspect.packetsToClient)
         let clientIsA = f.clientIsA
@@ -84,6 +87,12 @@ public struct PayloadInspector {
             }
         }
         flow.pointee.inspect = c.state
+    }
+
+    static func isPadding(_ p: Bytes) -> Bool {
+        guard p.count <= 6 else { return false }
+        for i in 0..<p.count where p.base[i] != 0 { return false }
+        return true
     }
 
     /// Last word on a flow as it finishes: the heuristic, if no protocol spoke.
