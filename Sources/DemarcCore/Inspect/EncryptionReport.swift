@@ -78,6 +78,12 @@ public struct EncryptionReport {
             case 0x6b33_43cf: return "QUIC v2"
             default:
                 if s.version & 0xffff_ff00 == 0xff00_0000 { return "QUIC draft-\(s.version & 0xff)" }
+                let b0 = s.version >> 24
+                if b0 == 0x51 || b0 == 0x54 {
+                    // Google QUIC: the version is four ASCII characters (Q046, T051…).
+                    let chars = [24, 16, 8, 0].map { Character(Unicode.Scalar(UInt8((s.version >> UInt32($0)) & 0xff))) }
+                    return "gQUIC " + String(chars)
+                }
                 var hex = String(s.version, radix: 16)
                 while hex.count < 8 { hex = "0" + hex }
                 return "QUIC 0x" + hex

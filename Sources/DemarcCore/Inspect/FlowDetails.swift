@@ -11,6 +11,8 @@ public final class FlowDetails {
     public var note: String?
     /// TLS record streams being parsed (TLS flows, and flows that upgraded to TLS).
     public var tls: TLSStreams?
+    /// A QUIC flow's ClientHello being gathered from its client Initials.
+    var quicCrypto: QUICCryptoStream?
 
     public init() {}
 }

@@ -21,7 +21,14 @@ public enum QUICInspector: ProtocolInspector {
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         guard let first = p.u8(0), p.count >= 20 else { return .no }
         if first & 0x80 != 0 {
-            guard let version = p.u32(1), let dcid = p.u8(5), dcid <= 20 else { return .no }
+            guard let version = p.u32(1), let dcid = p.u8(5) else { return .no }
+            // Google's Q046–Q048 long header gives both connection id lengths as nibbles
+            // in one byte; its handshake (CHLO) is still in clear.
+            if version >> 24 == 0x51, (0x3034_36...0x3034_38).contains(version & 0x00ff_ffff), knownVersion(version) {
+                identifyGoogle(&c, p, version: version)
+                return .yes
+            }
+            guard dcid <= 20 else { return .no }
             if version == 0 {
                 // Version negotiation: the list of versions must hold known ones.
                 guard let scid = p.u8(6 + Int(dcid)), scid <= 20, let v = p.u32(7 + Int(dcid) + Int(scid)), knownVersion(v) else { return .no }
@@ -32,18 +39,86 @@ public enum QUICInspector: ProtocolInspector {
             // An Initial is padded to at least 1200 bytes by the client.
             let isInitial = (first & 0x30) == 0 && version >> 24 != 0x51 && version >> 24 != 0x54
             if isInitial && c.fromClient && c.index == 0 && p.count < 1200 && version == 1 { return .no }
-            c.identify(.quic, .encrypted)
+            let readable = c.fromClient && QUICInitial.parameters(version) != nil
+            c.identify(.quic, .encrypted, keepInspecting: readable)
             c.state.versionKind = .quic
             c.state.version = version
+            if readable { readClientHello(&c, p) }
             return .yes
         }
         // Google QUIC public header: version flag (0x01) with an 8-byte connection id (0x08).
         if first & 0x09 == 0x09, let v = p.u32(9), v >> 24 == 0x51, knownVersion(v) {
-            c.identify(.quic, .encrypted)
-            c.state.versionKind = .quic
-            c.state.version = v
+            identifyGoogle(&c, p, version: v)
             return .yes
         }
         return .no
+    }
+
+    /// Google QUIC before Q050: the client's hello (CHLO) is not encrypted; read its SNI.
+    static func identifyGoogle(_ c: inout InspectionContext, _ p: Bytes, version: UInt32) {
+        c.identify(.quic, .encrypted, keepInspecting: c.fromClient)
+        c.state.versionKind = .quic
+        c.state.version = version
+        if c.fromClient { readGoogleHello(&c, p) }
+    }
+
+    /// A CHLO message: "CHLO", entry count (LE16), 2 bytes padding, then (tag, end offset
+    /// LE32) pairs, then the values; the SNI is the value of tag "SNI\0".
+    static func readGoogleHello(_ c: inout InspectionContext, _ p: Bytes) {
+        guard let at = findCHLO(p), let n0 = p.u8(at + 4), let n1 = p.u8(at + 5) else { return }
+        let count = Int(n0) | Int(n1) << 8
+        guard count > 0, count <= 64 else { return }
+        let entries = at + 8
+        let values = entries + 8 * count
+        var start = 0
+        for i in 0..<count {
+            let e = entries + 8 * i
+            guard let tag = p.u32(e), let endBE = p.u32(e + 4) else { return }
+            let end = Int(endBE.byteSwapped)  // stored little-endian
+            guard end >= start else { return }
+            if tag == 0x534e_4900, p.has(values + start, end - start), end - start <= 255 {
+                c.details().sni = p.text(values + start, end - start)
+                c.state.active = false
+                return
+            }
+            start = end
+        }
+    }
+
+    static func findCHLO(_ p: Bytes) -> Int? {
+        var i = 0
+        while let at = p.find(0x43, from: i, limit: 128 - i) {
+            if p.starts(with: "CHLO", at: at) { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
+    /// Client packets that may still hold the rest of a ClientHello.
+    static let initialPackets = 4
+
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient else {
+            if c.index >= initialPackets { c.state.active = false }
+            return
+        }
+        if c.state.version >> 24 == 0x51 { readGoogleHello(&c, p) } else { readClientHello(&c, p) }
+        if c.index + 1 >= initialPackets { c.state.active = false }
+    }
+
+    /// Decrypts a client Initial and, once the ClientHello is whole, reports its SNI
+    /// and ALPN; then stops inspecting.
+    static func readClientHello(_ c: inout InspectionContext, _ p: Bytes) {
+        guard let frames = QUICInitial.cryptoFrames(p) else { return }
+        let d = c.details()
+        let stream = d.quicCrypto ?? QUICCryptoStream()
+        d.quicCrypto = stream
+        stream.add(frames)
+        guard let body = stream.clientHello() else { return }
+        d.quicCrypto = nil
+        c.state.active = false
+        let hello = body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: true, dtls: false) }
+        d.sni = hello?.sni ?? d.sni
+        d.alpn = hello?.alpn ?? d.alpn
     }
 }

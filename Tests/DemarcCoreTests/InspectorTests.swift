@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+@testable import DemarcCore
+
+/// Each protocol inspector against real byte sequences (Fixtures/, written by
+/// scripts/record-fixtures.py from real implementations), replayed as a flow through
+/// the tracker, so the verdict is what a capture of that exchange would get.
+@Suite struct InspectorTests {
+    struct Exchange {
+        var transport: String
+        var port: UInt16
+        var payloads: [(toServer: Bool, bytes: [UInt8])]
+    }
+
+    static func load(_ name: String) throws -> Exchange {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/\(name).txt")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        let head = try #require(lines.first?.split(separator: " "))
+        var ex = Exchange(transport: String(head[1]), port: try #require(UInt16(head[2])), payloads: [])
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2 else { continue }
+            var bytes: [UInt8] = []
+            var i = parts[1].startIndex
+            while i < parts[1].endIndex {
+                let j = parts[1].index(i, offsetBy: 2)
+                bytes.append(try #require(UInt8(parts[1][i..<j], radix: 16)))
+                i = j
+            }
+            ex.payloads.append((parts[0] == ">", bytes))
+        }
+        return ex
+    }
+
+    /// Plays the exchange as one flow (a TCP handshake first) and returns its end state.
+    static func replay(_ name: String) throws -> (InspectState, FlowDetails?) {
+        let ex = try load(name)
+        let h = FlowHarness()
+        let client = "10.0.0.1", server = "10.0.0.2", cport: UInt16 = 40_000
+        var t: Int64 = 1_000_000
+        func next() -> Int64 { t += 1000; return t }
+        if ex.transport == "tcp" {
+            var cseq: UInt32 = 1000, sseq: UInt32 = 5000
+            h.feed(PacketFactory.tcp4(client, cport, server, ex.port, flags: TCPFlags.syn, seq: cseq - 1), at: next())
+            h.feed(PacketFactory.tcp4(server, ex.port, client, cport, flags: TCPFlags.syn | TCPFlags.ack, seq: sseq - 1), at: next())
+            for p in ex.payloads {
+                if p.toServer {
+                    h.feed(PacketFactory.tcp4(client, cport, server, ex.port, flags: TCPFlags.ack | TCPFlags.psh, seq: cseq, payload: p.bytes), at: next())
+                    cseq &+= UInt32(p.bytes.count)
+                } else {
+                    h.feed(PacketFactory.tcp4(server, ex.port, client, cport, flags: TCPFlags.ack | TCPFlags.psh, seq: sseq, payload: p.bytes), at: next())
+                    sseq &+= UInt32(p.bytes.count)
+                }
+            }
+        } else {
+            for p in ex.payloads {
+                let frame = p.toServer ? PacketFactory.udp4(client, cport, server, ex.port, payload: p.bytes)
+                                       : PacketFactory.udp4(server, ex.port, client, cport, payload: p.bytes)
+                h.feed(frame, at: next())
+            }
+        }
+        let flows = h.finishAll()
+        try #require(flows.count == 1, "\(name): one flow expected, got \(flows.count)")
+        return (flows[0].0.inspect, flows[0].1)
+    }
+
+    static func version(_ s: InspectState) -> String? { EncryptionReport.versionName(s) }
+
+    @Test func tls12ClientHelloServerHelloAndCertificate() throws {
+        let (s, d) = try Self.replay("tls12-certificate")
+        #expect(s.app == .tls && s.state == .encrypted && s.basis == .protocol)
+        #expect(Self.version(s) == "TLS 1.2")
+        #expect(d?.sni == "gw-1.dataplane.example")
+        let cert = try #require(d?.certificate)
+        #expect(cert.subject == "CN=gw-1.dataplane.example")
+        #expect(cert.issuer.contains("CN=Acme Data Plane CA"))
+        #expect(cert.sha256.count == 64)
+        #expect(!s.weak)
+    }
+
+    @Test func tls13HidesTheCertificate() throws {
+        let (s, d) = try Self.replay("tls13")
+        #expect(s.app == .tls && s.state == .encrypted)
+        #expect(Self.version(s) == "TLS 1.3")
+        #expect(d?.sni == "gw-1.dataplane.example")
+        #expect(d?.certificate == nil)
+    }
+
+    @Test func tls10IsWeak() throws {
+        let (s, d) = try Self.replay("tls10-weak")
+        #expect(s.app == .tls && s.state == .encrypted)
+        #expect(Self.version(s) == "TLS 1.0")
+        #expect(s.weak)
+        #expect(d?.sni == "portal.example.net")
+    }
+
+    @Test func quicV1InitialYieldsSNI() throws {
+        let (s, d) = try Self.replay("quic-v1-initial")
+        #expect(s.app == .quic && s.state == .encrypted)
+        #expect(Self.version(s) == "QUIC v1")
+        #expect(d?.sni == "quic.demarc.test")
+        #expect(d?.alpn == "h3")
+    }
+
+    @Test func quicV2InitialYieldsSNI() throws {
+        let (s, d) = try Self.replay("quic-v2-initial")
+        #expect(s.app == .quic && s.state == .encrypted)
+        #expect(Self.version(s) == "QUIC v2")
+        #expect(d?.sni == "quic.demarc.test")
+    }
+
+    @Test func quicInitialKeysMatchRFC9001() throws {
+        // RFC 9001, Appendix A.1: client Initial keys for DCID 0x8394c8f03e515708.
+        let keys = try #require(QUICInitial.clientKeys(version: 1, dcid: [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08]))
+        func hex(_ k: some Sequence<UInt8>) -> String { k.map { String(format: "%02x", $0) }.joined() }
+        #expect(keys.key.withUnsafeBytes { hex($0) } == "1f369613dd76d5467730efcbe3b1a22d")
+        #expect(hex(keys.iv) == "fa044b2f42a3fd3b46fb255c")
+        #expect(keys.hp.withUnsafeBytes { hex($0) } == "9f50449e04a0e810283a1e9933adedd2")
+    }
+
+    @Test func quicInitialThatDoesNotDecryptIsStillQUIC() throws {
+        var ex = try Self.load("quic-v1-initial")
+        // Corrupt one byte of the protected payload: authentication fails, so nothing
+        // read from it may be reported.
+        var bytes = ex.payloads[0].bytes
+        bytes[200] ^= 0xff
+        ex.payloads[0].bytes = bytes
+        let frames = bytes.withUnsafeBytes { QUICInitial.cryptoFrames(Bytes($0)) }
+        #expect(frames == nil)
+    }
+
+    @Test func httpRequestIsCleartext() throws {
+        let (s, d) = try Self.replay("http")
+        #expect(s.app == .http && s.state == .cleartext && s.basis == .protocol)
+        #expect(d?.httpMethod == "GET")
+        #expect(d?.httpPath == "/")
+        #expect(d?.httpHost == "198.51.100.20:8080")
+    }
+
+    @Test func sshBannersAreEncrypted() throws {
+        let (s, d) = try Self.replay("ssh")
+        #expect(s.app == .ssh && s.state == .encrypted)
+        #expect(Self.version(s) == "SSH 2.0")
+        #expect(d?.banner?.hasPrefix("SSH-2.0-OpenSSH") == true)
+    }
+
+    @Test func dnsIsCleartext() throws {
+        let (s, _) = try Self.replay("dns")
+        #expect(s.app == .dns && s.state == .cleartext)
+    }
+
+    @Test func smbNegotiateIsCleartext() throws {
+        let (s, _) = try Self.replay("smb")
+        #expect(s.app == .smb && s.state == .cleartext)
+    }
+
+    @Test func postgresqlSSLRequestUpgradesToTLS() throws {
+        let (s, _) = try Self.replay("postgresql-tls")
+        #expect(s.app == .postgresql && s.state == .encrypted && s.upgraded)
+        #expect(Self.version(s) == "TLS 1.3")
+    }
+
+    @Test func postgresqlWithoutSSLIsCleartext() throws {
+        let (s, _) = try Self.replay("postgresql-plain")
+        #expect(s.app == .postgresql && s.state == .cleartext && !s.upgraded)
+    }
+
+    @Test func smtpStartTLSUpgrades() throws {
+        let (s, _) = try Self.replay("smtp-starttls")
+        #expect(s.app == .smtp && s.state == .encrypted && s.upgraded)
+    }
+
+    @Test func ftpLoginIsCleartext() throws {
+        let (s, _) = try Self.replay("ftp")
+        #expect(s.app == .ftp && s.state == .cleartext)
+    }
+
+    @Test func pop3LoginIsCleartext() throws {
+        let (s, _) = try Self.replay("pop3")
+        #expect(s.app == .pop3 && s.state == .cleartext)
+    }
+
+    @Test func imapLoginIsCleartext() throws {
+        let (s, _) = try Self.replay("imap")
+        #expect(s.app == .imap && s.state == .cleartext)
+    }
+
+    /// Bytes of a real exchange cut anywhere never crash an inspector, and never yield
+    /// a verdict the whole exchange contradicts (a cut TLS flow is never "cleartext").
+    @Test(arguments: ["tls12-certificate", "tls13", "quic-v1-initial", "ssh", "smtp-starttls", "postgresql-tls"])
+    func truncatedExchangesAreSafe(_ name: String) throws {
+        let ex = try Self.load(name)
+        for p in ex.payloads {
+            for cut in stride(from: 0, to: p.bytes.count, by: max(1, p.bytes.count / 23)) {
+                let h = FlowHarness()
+                let frame = ex.transport == "tcp"
+                    ? PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", ex.port, flags: TCPFlags.ack, payload: Array(p.bytes.prefix(cut)))
+                    : PacketFactory.udp4("10.0.0.1", 40_000, "10.0.0.2", ex.port, payload: Array(p.bytes.prefix(cut)))
+                h.feed(frame)
+                let flows = h.finishAll()
+                #expect(flows.count == 1)
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Writes the byte sequences the inspector unit tests replay (Tests/DemarcCoreTests/Fixtures).
+
+Every exchange comes from a real implementation, never typed by hand:
+  * TLS, HTTP, SSH, DNS, SMB and PostgreSQL payloads cut from this project's own
+    captures (captures/*.pcap, recorded by scripts/record-captures.sh with OpenSSL,
+    curl, OpenSSH, Python's ssl and socket servers);
+  * QUIC v1 and v2 client Initials built by aioquic (PyPI) for server name
+    quic.demarc.test, ALPN h3;
+  * SMTP with STARTTLS, FTP, POP3 and IMAP clients from Python's standard library
+    (smtplib with a real TLS upgrade, ftplib, poplib, imaplib), recorded through a
+    TCP proxy, against small scripted servers.
+
+File format, one exchange per file:
+  # transport PORT — where the bytes came from
+  > HEX     a payload from client to server
+  < HEX     a payload from server to client
+
+  record-fixtures.py [--quic-python PYTHON]   (aioquic is imported in that interpreter)
+"""
+import argparse, os, socket, ssl, struct, subprocess, sys, tempfile, threading
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Tests", "DemarcCoreTests", "Fixtures")
+
+
+def write(name, transport, port, source, exchange):
+    with open(os.path.join(OUT, name + ".txt"), "w") as f:
+        f.write(f"# {transport} {port} — {source}\n")
+        for direction, data in exchange:
+            f.write(f"{direction} {data.hex()}\n")
+    print(f"{name}: {len(exchange)} payloads")
+
+
+def capture_exchange(pcap, server_port, limit=8, server_ip=None):
+    """Payloads, in order, of the first flow to server_port in a classic Ethernet pcap."""
+    d = open(os.path.join(ROOT, "captures", pcap), "rb").read()
+    off, flow, out, count = 24, None, [], {">": 0, "<": 0}
+    while off + 16 <= len(d):
+        _, _, incl, _ = struct.unpack("<IIII", d[off:off + 16]); off += 16
+        fr = d[off:off + incl]; off += incl
+        if fr[12:14] != b"\x08\x00":
+            continue
+        ip = fr[14:]; ihl = (ip[0] & 15) * 4; proto = ip[9]
+        src, dst = ip[12:16], ip[16:20]
+        l4 = ip[ihl:struct.unpack(">H", ip[2:4])[0]]
+        sp, dp = struct.unpack(">HH", l4[:4])
+        payload = l4[(l4[12] >> 4) * 4:] if proto == 6 else l4[8:]
+        if server_ip and socket.inet_aton(server_ip) not in (src, dst):
+            continue
+        key = (src, sp, dst, dp) if dp == server_port else (dst, dp, src, sp) if sp == server_port else None
+        if key is None or (flow and key != flow):
+            continue
+        flow = key
+        if payload:
+            direction = ">" if dp == server_port else "<"
+            if count[direction] < limit:
+                out.append((direction, payload)); count[direction] += 1
+    return out
+
+
+def from_captures():
+    src = "captures/%s (scripts/record-captures.sh: %s)"
+    write("tls12-certificate", "tcp", 8443, src % ("overlay-network.pcap", "OpenSSL s_server, curl"),
+          capture_exchange("overlay-network.pcap", 8443, server_ip="198.51.100.20"))
+    write("tls13", "tcp", 7443, src % ("overlay-network.pcap", "OpenSSL s_server, curl"),
+          capture_exchange("overlay-network.pcap", 7443))
+    write("tls10-weak", "tcp", 443, src % ("overlay-network.pcap", "OpenSSL s_server -tls1, curl"),
+          capture_exchange("overlay-network.pcap", 443, server_ip="35.171.100.10"))
+    write("http", "tcp", 8080, src % ("overlay-network.pcap", "curl, python3 http.server"),
+          capture_exchange("overlay-network.pcap", 8080))
+    write("ssh", "tcp", 22, src % ("overlay-network.pcap", "OpenSSH client and sshd"),
+          capture_exchange("overlay-network.pcap", 22))
+    write("dns", "udp", 53, src % ("overlay-network.pcap", "Python DNS client and responder"),
+          capture_exchange("overlay-network.pcap", 53))
+    write("smb", "tcp", 445, src % ("overlay-network.pcap", "SMB negotiate probe"),
+          capture_exchange("overlay-network.pcap", 445))
+    write("postgresql-tls", "tcp", 5432, src % ("data-platform.pcap", "PostgreSQL wire SSLRequest, Python ssl"),
+          capture_exchange("data-platform.pcap", 5432, server_ip="10.60.0.5"))
+    write("postgresql-plain", "tcp", 5432, src % ("data-platform.pcap", "PostgreSQL wire startup"),
+          capture_exchange("data-platform.pcap", 5432, server_ip="10.60.0.6"))
+
+
+QUIC_SCRIPT = r'''
+import sys
+from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.connection import QuicConnection
+from aioquic.quic.packet import QuicProtocolVersion
+version = {"1": QuicProtocolVersion.VERSION_1, "2": QuicProtocolVersion.VERSION_2}[sys.argv[1]]
+cfg = QuicConfiguration(is_client=True, alpn_protocols=["h3"], server_name="quic.demarc.test",
+                        supported_versions=[version], original_version=version)
+conn = QuicConnection(configuration=cfg)
+conn.connect(("192.0.2.1", 443), now=0.0)
+for data, _ in conn.datagrams_to_send(now=0.0):
+    print(data.hex())
+'''
+
+
+def quic(python):
+    for v in ("1", "2"):
+        out = subprocess.run([python, "-c", QUIC_SCRIPT, v], check=True, capture_output=True, text=True).stdout.split()
+        write(f"quic-v{v}-initial", "udp", 443, f"aioquic client Initial, QUIC version {v}, SNI quic.demarc.test",
+              [(">", bytes.fromhex(h)) for h in out])
+
+
+class Recorder:
+    """A TCP proxy that logs what passes each way, as the payloads a capture would show."""
+
+    def __init__(self, upstream):
+        self.upstream, self.log, self.lock = upstream, [], threading.Lock()
+        self.sock = socket.socket(); self.sock.bind(("127.0.0.1", 0)); self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def pump(self, a, b, direction):
+        while True:
+            try:
+                data = a.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                try:
+                    b.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+                return
+            with self.lock:
+                self.log.append((direction, data))
+            b.sendall(data)
+
+    def serve(self):
+        c, _ = self.sock.accept()
+        s = socket.create_connection(("127.0.0.1", self.upstream))
+        t = threading.Thread(target=self.pump, args=(s, c, "<"), daemon=True); t.start()
+        self.pump(c, s, ">")
+        t.join(5)
+
+
+def line_server(script, tls_after=None, cert=None):
+    """A scripted text-protocol server: greets, then answers each client line with the
+    first matching reply; switches to TLS after the reply to `tls_after`."""
+    srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+
+    def run():
+        conn, _ = srv.accept()
+        f = conn.makefile("rb")
+        conn.sendall(script["greeting"])
+        while True:
+            line = f.readline()
+            if not line:
+                break
+            word = line.split(b" ")[0].strip().upper()
+            if script.get("tagged"):
+                word = line.split(b" ")[1].strip().upper() if b" " in line else word
+            reply = script.get(word, script["default"])
+            if callable(reply):
+                reply = reply(line)
+            conn.sendall(reply)
+            if tls_after and word == tls_after:
+                # The same dialogue goes on inside TLS.
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); ctx.load_cert_chain(*cert)
+                conn = ctx.wrap_socket(conn, server_side=True)
+                f = conn.makefile("rb")
+                continue
+            if word in (b"QUIT", b"LOGOUT"):
+                break
+        conn.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def text_protocols():
+    import ftplib, imaplib, poplib, smtplib
+    tmp = tempfile.mkdtemp()
+    cert, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=mail.demarc.test"], check=True, capture_output=True)
+
+    port = line_server({"greeting": b"220 mail.demarc.test ESMTP\r\n", b"QUIT": b"221 Bye\r\n",
+                        b"EHLO": b"250-mail.demarc.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n",
+                        b"STARTTLS": b"220 2.0.0 Ready to start TLS\r\n", "default": b"250 OK\r\n"},
+                       tls_after=b"STARTTLS", cert=(cert, key))
+    rec = Recorder(port)
+    s = smtplib.SMTP("127.0.0.1", rec.port, local_hostname="client.demarc.test")
+    s.ehlo(); ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+    s.starttls(context=ctx); s.ehlo()
+    try:
+        s.quit()
+    except Exception:
+        pass
+    threading.Event().wait(0.3)
+    write("smtp-starttls", "tcp", 25, "Python smtplib (EHLO, STARTTLS with a real TLS handshake) against a scripted server", rec.log)
+
+    port = line_server({"greeting": b"220 ftp.demarc.test FTP ready\r\n", b"USER": b"331 Password required\r\n",
+                        b"PASS": b"230 Logged in\r\n", b"QUIT": b"221 Bye\r\n", "default": b"200 OK\r\n"})
+    rec = Recorder(port)
+    f = ftplib.FTP(); f.connect("127.0.0.1", rec.port); f.login("alice", "secret"); f.quit()
+    threading.Event().wait(0.3)
+    write("ftp", "tcp", 21, "Python ftplib login (USER/PASS in clear) against a scripted server", rec.log)
+
+    port = line_server({"greeting": b"+OK POP3 ready\r\n", b"USER": b"+OK\r\n", b"PASS": b"+OK 0 messages\r\n",
+                        b"STAT": b"+OK 0 0\r\n", b"QUIT": b"+OK bye\r\n", "default": b"+OK\r\n"})
+    rec = Recorder(port)
+    p = poplib.POP3("127.0.0.1", rec.port); p.user("alice"); p.pass_("secret"); p.stat(); p.quit()
+    threading.Event().wait(0.3)
+    write("pop3", "tcp", 110, "Python poplib login against a scripted server", rec.log)
+
+    def tagged(reply):
+        return lambda line: line.split(b" ")[0] + b" " + reply
+    port = line_server({"greeting": b"* OK IMAP4rev1 ready\r\n", "tagged": True,
+                        b"CAPABILITY": lambda line: b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + line.split(b" ")[0] + b" OK done\r\n",
+                        b"LOGIN": tagged(b"OK LOGIN completed\r\n"),
+                        b"LOGOUT": lambda line: b"* BYE\r\n" + line.split(b" ")[0] + b" OK bye\r\n",
+                        "default": tagged(b"OK\r\n")})
+    rec = Recorder(port)
+    m = imaplib.IMAP4("127.0.0.1", rec.port); m.login("alice", "secret"); m.logout()
+    threading.Event().wait(0.3)
+    write("imap", "tcp", 143, "Python imaplib login against a scripted server", rec.log)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quic-python", default=sys.executable)
+    a = ap.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    from_captures()
+    quic(a.quic_python)
+    text_protocols()
+
+
+if __name__ == "__main__":
+    main()
