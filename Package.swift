@@ -40,7 +40,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DemarcCoreTests",
-            dependencies: ["DemarcCore"]
+            dependencies: ["DemarcCore"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "DemarcCLITests",
