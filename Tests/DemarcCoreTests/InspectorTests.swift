@@ -137,6 +137,20 @@ import Testing
         #expect(d?.httpHost == "198.51.100.20:8080")
     }
 
+    @Test func httpRequestLineWithRunsOfSpaces() throws {
+        // Servers accept runs of spaces around the target; evasive clients use them.
+        let text = Array("GET        /very_long_uri HTTP/1.1\r\nhOsT: www.lan:8080\r\n\r\n".utf8)
+        let parsed = text.withUnsafeBytes { HTTPInspector.parse(Bytes($0)) }
+        guard case .request(let method, let target, let host) = parsed else {
+            Issue.record("not parsed as a request: \(parsed)")
+            return
+        }
+        #expect(method == "GET" && target == "/very_long_uri" && host == "www.lan:8080")
+        let notHTTP = Array("GET        /x SMTP/1.1\r\n".utf8)
+        let rejected = notHTTP.withUnsafeBytes { HTTPInspector.parse(Bytes($0)) }
+        guard case .no = rejected else { Issue.record("accepted a non-HTTP line"); return }
+    }
+
     @Test func sshBannersAreEncrypted() throws {
         let (s, d) = try Self.replay("ssh")
         #expect(s.app == .ssh && s.state == .encrypted)

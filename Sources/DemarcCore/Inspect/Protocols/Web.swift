@@ -55,9 +55,14 @@ public enum HTTPInspector: ProtocolInspector {
             return p.count < 8 && methods.contains { m in p.count < m.utf8CodeUnitCount && Bytes.prefixMatches(p, m) } ? .notYet : .no
         }
         let mlen = method.utf8CodeUnitCount
-        guard let sp = p.find(0x20, from: mlen, limit: 8192) else { return p.count < 8192 ? .notYet : .no }
-        guard p.starts(with: " HTTP/1.", at: sp) || p.starts(with: " HTTP/2", at: sp) else { return .no }
-        let target = p.text(mlen, sp - mlen)
+        // Servers accept runs of spaces around the target; evasive clients use them.
+        var start = mlen
+        while p.u8(start) == 0x20 { start += 1 }
+        guard let sp = p.find(0x20, from: start, limit: 8192) else { return p.count < 8192 ? .notYet : .no }
+        var version = sp
+        while p.u8(version) == 0x20 { version += 1 }
+        guard p.starts(with: "HTTP/1.", at: version) || p.starts(with: "HTTP/2", at: version) else { return .no }
+        let target = p.text(start, sp - start)
         return .request(method: p.text(0, mlen - 1), target: target, host: header(p, "host:"))
     }
 
