@@ -58,6 +58,23 @@ enum CLI {
                       stderr: String(decoding: errData, as: UTF8.self), timedOut: timedOut)
     }
 
+    /// Runs any program to its end and returns what it wrote on stdout.
+    static func output(of executable: String, _ args: [String], environment: [String: String]? = nil) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args
+        p.currentDirectoryURL = packageRoot
+        if let environment { p.environment = environment }
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return text
+    }
+
     static func json(_ s: String) -> [String: Any]? {
         (try? JSONSerialization.jsonObject(with: Data(s.utf8))) as? [String: Any]
     }

@@ -26,15 +26,8 @@ import Testing
         let page = dir.appendingPathComponent("report.html").path
         let png = dir.appendingPathComponent("shot.png").path
         try html.write(toFile: page, atomically: true, encoding: .utf8)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/bash")
-        p.arguments = [CLI.packageRoot.appendingPathComponent("scripts/render-html.sh").path, page, png, "1280x1800", hash]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let dom = try CLI.output(of: "/bin/bash", [CLI.packageRoot.appendingPathComponent("scripts/render-html.sh").path,
+                                                   page, png, "1280x1800", hash])
         return Rendered(dom: dom, png: (try? Data(contentsOf: URL(fileURLWithPath: png))) ?? Data())
     }
 

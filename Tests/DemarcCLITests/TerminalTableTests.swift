@@ -10,19 +10,9 @@ import Testing
     static func onTerminal(columns: Int, noColor: Bool) throws -> String {
         let bin = CLI.binary
         let command = "stty cols \(columns); \(noColor ? "NO_COLOR=1 " : "")'\(bin)' replay captures/overlay-network.pcap --scenario scenarios/overlay-network.yaml"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        p.arguments = ["-qec", command, "/dev/null"]
-        p.currentDirectoryURL = CLI.packageRoot
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "NO_COLOR")
-        p.environment = env
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
+        let text = try CLI.output(of: "/usr/bin/script", ["-qec", command, "/dev/null"], environment: env)
         return text.replacingOccurrences(of: "\r", with: "")
     }
 

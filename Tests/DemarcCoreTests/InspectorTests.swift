@@ -184,19 +184,11 @@ import Testing
         #expect(s.app == .smtp && s.state == .encrypted && s.upgraded)
     }
 
-    @Test func ftpLoginIsCleartext() throws {
-        let (s, _) = try Self.replay("ftp")
-        #expect(s.app == .ftp && s.state == .cleartext)
-    }
-
-    @Test func pop3LoginIsCleartext() throws {
-        let (s, _) = try Self.replay("pop3")
-        #expect(s.app == .pop3 && s.state == .cleartext)
-    }
-
-    @Test func imapLoginIsCleartext() throws {
-        let (s, _) = try Self.replay("imap")
-        #expect(s.app == .imap && s.state == .cleartext)
+    /// Logins in clear over the plaintext mail and file protocols.
+    @Test(arguments: [("ftp", AppProtocol.ftp), ("pop3", .pop3), ("imap", .imap)])
+    func cleartextLogins(_ name: String, _ app: AppProtocol) throws {
+        let (s, _) = try Self.replay(name)
+        #expect(s.app == app && s.state == .cleartext && s.basis == .protocol && !s.upgraded)
     }
 
     /// Bytes of a real exchange cut anywhere never crash an inspector, and never yield

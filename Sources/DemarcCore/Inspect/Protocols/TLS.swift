@@ -90,17 +90,12 @@ public final class TLSStreams {
         }
         dir.nextSeq = c.tcpSeq &+ UInt32(p.count)
         let fresh = p.slice(start, -1)
-        // Most records arrive whole in one segment: parse them where they lie, and keep
-        // only an unfinished tail. Buffer only while a record spans segments.
-        if dir.buffer.isEmpty {
-            let used = records(fresh, &dir, &c, d)
-            if !dir.finished && used < fresh.count { dir.buffer.append(contentsOf: fresh.slice(used, -1).base) }
-        } else {
-            dir.buffer.append(contentsOf: fresh.base)
-            let buffered = dir.buffer
-            let used = buffered.withUnsafeBytes { records(Bytes($0), &dir, &c, d) }
-            if used > 0 { dir.buffer.removeFirst(min(used, dir.buffer.count)) }
-        }
+        // Most records arrive whole in one segment and are parsed where they lie; only a
+        // record that spans segments is buffered.
+        var pending = dir.buffer
+        dir.buffer = []
+        pending.consume(fresh) { records($0, &dir, &c, d) }
+        dir.buffer = pending
         if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true }
         if dir.finished { dir.buffer = []; dir.handshake = [] }
     }
@@ -135,15 +130,10 @@ public final class TLSStreams {
     /// A handshake record's body: its messages, handled in place unless one spans
     /// records (then gathered in `dir.handshake` first).
     private func handshakeRecord(_ body: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) {
-        if dir.handshake.isEmpty {
-            let used = handshakes(body, &dir, &c, d)
-            if !dir.finished && used < body.count { dir.handshake.append(contentsOf: body.slice(used, -1).base) }
-        } else {
-            dir.handshake.append(contentsOf: body.base)
-            let gathered = dir.handshake
-            let used = gathered.withUnsafeBytes { handshakes(Bytes($0), &dir, &c, d) }
-            if used > 0 { dir.handshake.removeFirst(min(used, dir.handshake.count)) }
-        }
+        var pending = dir.handshake
+        dir.handshake = []
+        pending.consume(body) { handshakes($0, &dir, &c, d) }
+        dir.handshake = pending
         if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true }
     }
 
@@ -193,6 +183,23 @@ public final class TLSStreams {
             dir.finished = true
         default:
             break
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Stream parsing without copying in the common case: hands `fresh` to `parse`
+    /// where it lies when nothing is pending, or after the pending bytes when something
+    /// is; `parse` returns how many bytes it used, and only the unused tail is kept.
+    mutating func consume(_ fresh: Bytes, _ parse: (Bytes) -> Int) {
+        if isEmpty {
+            let used = parse(fresh)
+            if used < fresh.count { append(contentsOf: fresh.slice(used, -1).base) }
+        } else {
+            append(contentsOf: fresh.base)
+            let all = self
+            let used = all.withUnsafeBytes { parse(Bytes($0)) }
+            if used > 0 { removeFirst(Swift.min(used, count)) }
         }
     }
 }
