@@ -13,6 +13,9 @@ public final class FlowDetails {
     public var tls: TLSStreams?
     /// A QUIC flow's ClientHello being gathered from its client Initials.
     var quicCrypto: QUICCryptoStream?
+    /// What an inspector remembers of a first packet while it waits for the answer that
+    /// confirms its protocol (OpenVPN: the client's session id).
+    var probe: UInt64?
 
     public init() {}
 }
