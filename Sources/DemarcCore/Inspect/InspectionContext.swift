@@ -21,6 +21,9 @@ public struct InspectionContext {
     /// The flow's detail record, created on first use.
     public func details() -> FlowDetails { table.details(for: slot) }
 
+    /// The flow's detail record if one was made; never allocates.
+    public func existingDetails() -> FlowDetails? { table.existingDetails(slot) }
+
     /// Settles the flow's protocol and what it says of encryption.
     public mutating func identify(_ app: AppProtocol, _ state: EncryptionState? = nil, keepInspecting: Bool = false) {
         self.state.app = app

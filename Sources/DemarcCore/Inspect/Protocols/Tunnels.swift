@@ -58,23 +58,24 @@ public enum OpenVPNInspector: ProtocolInspector {
         guard let op = p.u8(off), p.count - off >= 14, let session = p.u64(off + 1) else { return .no }
         let opcode = op >> 3, keyID = op & 7
         guard keyID == 0 else { return .no }
-        let d = c.details()
+        // Detail memory only for flows that pass the opcode test.
+        let candidate = c.existingDetails()?.probe
         if c.fromClient {
             let reset = opcode == 7 || opcode == 10
-            guard let candidate = d.probe else {
+            guard let candidate else {
                 guard reset, !(c.isUDP && p.count - off > 400) else { return .no }
-                d.probe = session
+                c.details().probe = session
                 return .notYet
             }
             guard session == candidate else { return .no }
             if reset { return .notYet }    // the reset again (retransmitted)
             guard opcode == 4 || opcode == 5 else { return .no }
         } else {
-            guard let candidate = d.probe else { return c.index < 2 ? .notYet : .no }
+            guard let candidate else { return c.index < 2 ? .notYet : .no }
             guard opcode == 8 else { return .no }
             if !acknowledges(p, from: off + 9, session: candidate) { return .notYet }
         }
-        d.probe = nil
+        c.existingDetails()?.probe = nil
         c.identify(.openvpn)
         return .yes
     }
