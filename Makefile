@@ -9,7 +9,7 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test build deps bench load captures clean check-scenarios
+.PHONY: run test build deps bench load fuzz captures clean check-scenarios
 
 run: deps build
 	$(BIN) replay $(CAPTURE) --scenario $(SCENARIO) --format $(FORMAT)
@@ -32,6 +32,11 @@ bench: deps build
 # demarc monitor on lo under sustained load from tcpreplay (root): drops per rate.
 load: deps build
 	@scripts/monitor-load.sh
+
+# libFuzzer + AddressSanitizer over the packet path and every inspector (FUZZ_SECONDS).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
 
 captures:
 	scripts/record-captures.sh

@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+// A libFuzzer target for demarc's packet path (decode → flows → inspectors). A package
+// of its own (DemarcCore's sources linked in, not copied) so that the fuzzer flags
+// reach only this code, not the main package's tools and plugins:
+//   cd Fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address
+//   .build/release/InspectFuzz corpus -max_total_time=300
+// scripts/fuzz.sh does both, with a seed corpus from the inspector fixtures.
+import PackageDescription
+
+let package = Package(
+    name: "DemarcFuzz",
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "4.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(
+            name: "DemarcCore",
+            dependencies: [
+                "CPcap",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(name: "InspectFuzz", dependencies: ["DemarcCore"]),
+    ]
+)
