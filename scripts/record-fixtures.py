@@ -9,7 +9,10 @@ Every exchange comes from a real implementation, never typed by hand:
     quic.demarc.test, ALPN h3;
   * SMTP with STARTTLS, FTP, POP3 and IMAP clients from Python's standard library
     (smtplib with a real TLS upgrade, ftplib, poplib, imaplib), recorded through a
-    TCP proxy, against small scripted servers.
+    TCP proxy, against small scripted servers;
+  * Debian's command-line clients, recorded the same way: redis-cli (redis-tools),
+    mosquitto_pub (mosquitto-clients), ldapsearch (ldap-utils), telnet; logger
+    (util-linux) and snmpget (snmp) over UDP.
 
 File format, one exchange per file:
   # transport PORT — where the bytes came from
@@ -219,6 +222,69 @@ def text_protocols():
     write("imap", "tcp", 143, "Python imaplib login against a scripted server", rec.log)
 
 
+def scripted_server(replies, greeting=b""):
+    """A TCP server that sends `greeting`, then answers the n-th chunk it receives with
+    replies[n] (while there are replies), and closes when the client does."""
+    srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
+
+    def run():
+        conn, _ = srv.accept()
+        if greeting:
+            conn.sendall(greeting)
+        n = 0
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            if n < len(replies) and replies[n]:
+                conn.sendall(replies[n])
+            n += 1
+        conn.close()
+
+    threading.Thread(target=run, daemon=True).start()
+    return srv.getsockname()[1]
+
+
+def recorded(replies, command, greeting=b""):
+    rec = Recorder(scripted_server(replies, greeting))
+    subprocess.run([c.replace("{port}", str(rec.port)) for c in command], stdin=subprocess.DEVNULL,
+                   capture_output=True, timeout=20)
+    threading.Event().wait(0.3)
+    return rec.log
+
+
+def udp_datagram(command):
+    """The datagram a client sends to a UDP port (nobody answers)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(10)
+    port = s.getsockname()[1]
+    p = subprocess.Popen([c.replace("{port}", str(port)) for c in command], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    data, _ = s.recvfrom(65536)
+    p.kill(); p.wait()
+    return [(">", data)]
+
+
+def command_line_clients():
+    write("redis", "tcp", 6379, "redis-cli PING (Debian redis-tools) against a scripted server",
+          recorded([b"+PONG\r\n"], ["redis-cli", "-h", "127.0.0.1", "-p", "{port}", "PING"]))
+    write("mqtt", "tcp", 1883, "mosquitto_pub (Debian mosquitto-clients) against a scripted broker",
+          recorded([b"\x20\x02\x00\x00"], ["mosquitto_pub", "-h", "127.0.0.1", "-p", "{port}", "-t", "demarc/test",
+                                          "-m", "hello", "-i", "demarc-fixture"]))
+    bind_ok = bytes.fromhex("300c02010161070a010004000400")
+    search_done = bytes.fromhex("300c02010265070a010004000400")
+    write("ldap", "tcp", 389, "ldapsearch simple bind and search (Debian ldap-utils) against a scripted server",
+          recorded([bind_ok, search_done], ["ldapsearch", "-x", "-H", "ldap://127.0.0.1:{port}", "-D",
+                                            "cn=admin,dc=demarc,dc=test", "-w", "secret", "-b", "dc=demarc,dc=test",
+                                            "(uid=alice)"]))
+    write("telnet", "tcp", 23, "Debian's telnet client answering a server's option negotiation",
+          recorded([b"login: "], ["sh", "-c", "sleep 1 | telnet 127.0.0.1 {port}"],
+                   greeting=b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"))
+    write("syslog", "udp", 514, "logger --udp --rfc5424 (util-linux)",
+          udp_datagram(["logger", "--server", "127.0.0.1", "--port", "{port}", "--udp", "--rfc5424", "demarc fixture"]))
+    write("snmp", "udp", 161, "snmpget -v2c -c public sysDescr.0 (Debian snmp)",
+          udp_datagram(["snmpget", "-v2c", "-c", "public", "-t", "5", "-r", "0", "127.0.0.1:{port}", "1.3.6.1.2.1.1.1.0"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quic-python", default=sys.executable)
@@ -227,6 +293,7 @@ def main():
     from_captures()
     quic(a.quic_python)
     text_protocols()
+    command_line_clients()
 
 
 if __name__ == "__main__":

@@ -184,8 +184,10 @@ import Testing
         #expect(s.app == .smtp && s.state == .encrypted && s.upgraded)
     }
 
-    /// Logins in clear over the plaintext mail and file protocols.
-    @Test(arguments: [("ftp", AppProtocol.ftp), ("pop3", .pop3), ("imap", .imap)])
+    /// Plaintext protocols spoken by real clients: logins in clear (FTP, POP3, IMAP, an
+    /// LDAP simple bind, telnet), Redis, MQTT, syslog, SNMPv2c with its community.
+    @Test(arguments: [("ftp", AppProtocol.ftp), ("pop3", .pop3), ("imap", .imap), ("ldap", .ldap), ("telnet", .telnet),
+                      ("redis", .redis), ("mqtt", .mqtt), ("syslog", .syslog), ("snmp", .snmp)])
     func cleartextLogins(_ name: String, _ app: AppProtocol) throws {
         let (s, _) = try Self.replay(name)
         #expect(s.app == app && s.state == .cleartext && s.basis == .protocol && !s.upgraded)
