@@ -92,7 +92,7 @@ struct Replay: ParsableCommand {
 struct Monitor: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Watch a live interface against a scenario, reporting each flow as it ends.",
-        discussion: "Runs until --duration passes or SIGINT/SIGTERM; either way every flow seen is finished and reported before exit. Needs root, or CAP_NET_RAW and CAP_NET_ADMIN.")
+        discussion: "Runs until --duration passes or SIGINT/SIGTERM; either way every flow seen is finished and reported before exit. A flow is reported when it ends: 2 s after its FIN or RST, or after --idle-timeout seconds without packets. Capture runs on its own thread, so a slow output never makes the kernel drop packets. Needs root, or CAP_NET_RAW and CAP_NET_ADMIN.")
 
     @Option(name: .long, help: ArgumentHelp("Interface to capture on.", valueName: "name"))
     var interface: String
@@ -109,7 +109,10 @@ struct Monitor: ParsableCommand {
     @OptionGroup var report: ReportArguments
 
     func run() throws {
-        let options = try report.options()
+        var options = try report.options()
+        // Live, a closed connection is reported 2 s after its FIN or RST (time for the
+        // last ACKs), not the 15 s a replay allows for out-of-order captures.
+        options.timeouts.linger = min(options.timeouts.linger, 2_000_000)
         if let d = duration, !(d > 0) { throw DemarcError.badInput("--duration must be a positive number of seconds") }
         let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
                                          duration: duration, options: options, warn: warn)
