@@ -24,9 +24,13 @@ public final class MarkdownReportWriter: ReportWriter {
     public func finish(_ h: ReportHeader) {
         var o = "# demarc report: \(MarkdownReportWriter.cell(h.scenarioName))\n\n"
         o += "Scenario `\(h.scenarioSource)`, demarc \(h.toolVersion).\n\n"
-        o += "| input | link type | packets | bytes | undecoded | truncated |\n|---|---|---:|---:|---:|---|\n"
+        // Interfaces add what was dropped (by the kernel, and by demarc's capture ring).
+        let live = h.inputs.contains { $0.dropped != nil }
+        o += "| input | link type | packets | bytes | undecoded | truncated |" + (live ? " dropped | queue dropped |" : "")
+            + "\n|---|---|---:|---:|---:|---|" + (live ? "---:|---:|" : "") + "\n"
         for i in h.inputs {
-            o += "| \(MarkdownReportWriter.cell(i.name)) | \(i.linkType) | \(i.packets) | \(i.bytes) | \(i.undecoded) | \(i.truncated ? "yes" : "no") |\n"
+            o += "| \(MarkdownReportWriter.cell(i.name)) | \(i.linkType) | \(i.packets) | \(i.bytes) | \(i.undecoded) | \(i.truncated ? "yes" : "no") |"
+                + (live ? " \(i.dropped ?? 0) | \(i.queueDropped ?? 0) |" : "") + "\n"
         }
         let s = h.summary
         let sevs = Severity.allCases.sorted(by: >)
