@@ -6,7 +6,7 @@ public final class JSONReportWriter: ReportWriter {
     private let output: Output
     private let lines: Bool
     private let flushEachFlow: Bool
-    private var w = JSONWriter()
+    private let w = JSONWriter()
     private var flowsWritten = 0
 
     public init(output: Output, lines: Bool, flushEachFlow: Bool = false) {
@@ -19,7 +19,7 @@ public final class JSONReportWriter: ReportWriter {
         guard !lines else { return }
         w.reset()
         w.beginObject()
-        JSONReportWriter.writeTool(&w, header)
+        JSONReportWriter.writeTool(w, header)
         w.beginArray("flows")
         output.write(w.bytes)
         output.write("\n")
@@ -27,7 +27,7 @@ public final class JSONReportWriter: ReportWriter {
 
     public func flow(_ r: FlowRecord) {
         w.reset()
-        JSONReportWriter.writeFlow(&w, r, typeField: lines)
+        JSONReportWriter.writeFlow(w, r, typeField: lines)
         if !lines && flowsWritten > 0 { output.write(",\n") }
         output.write(w.bytes)
         if lines { output.write("\n") }
@@ -40,8 +40,8 @@ public final class JSONReportWriter: ReportWriter {
         if lines {
             w.beginObject()
             w.field("type", "summary")
-            JSONReportWriter.writeTool(&w, header)
-            JSONReportWriter.writeTail(&w, header)
+            JSONReportWriter.writeTool(w, header)
+            JSONReportWriter.writeTail(w, header)
             w.endObject()
             output.write(w.bytes)
             output.write("\n")
@@ -50,16 +50,16 @@ public final class JSONReportWriter: ReportWriter {
             output.write("],")
             // Continue the open document: a fresh writer for the remaining members.
             w.beginObject()
-            JSONReportWriter.writeTail(&w, header)
+            JSONReportWriter.writeTail(w, header)
             w.endObject()
             // Drop the braces of the helper object: its members join the document.
-            output.write(Array(w.bytes.dropFirst().dropLast()))
+            output.write(UnsafeRawBufferPointer(rebasing: w.bytes.dropFirst().dropLast()))
             output.write("}\n")
         }
         output.flush()
     }
 
-    static func writeTool(_ w: inout JSONWriter, _ h: ReportHeader) {
+    static func writeTool(_ w: JSONWriter, _ h: ReportHeader) {
         w.beginObject("tool")
         w.field("name", h.toolName)
         w.field("version", h.toolVersion)
@@ -70,7 +70,7 @@ public final class JSONReportWriter: ReportWriter {
         w.endObject()
     }
 
-    static func writeTail(_ w: inout JSONWriter, _ h: ReportHeader) {
+    static func writeTail(_ w: JSONWriter, _ h: ReportHeader) {
         w.beginArray("inputs")
         for i in h.inputs {
             w.beginObject()
@@ -95,10 +95,10 @@ public final class JSONReportWriter: ReportWriter {
         w.field("bytes", s.total.bytes)
         w.field("active_flows_peak", s.peakActiveFlows)
         w.beginObject("segments")
-        for seg in Segment.allCases { writeCounts(&w, seg.rawValue, s.segments[seg] ?? Counts()) }
+        for seg in Segment.allCases { writeCounts(w, seg.rawValue, s.segments[seg] ?? Counts()) }
         w.endObject()
         w.beginObject("parties")
-        for p in Party.allCases { writeCounts(&w, p.rawValue, s.parties[p] ?? Counts()) }
+        for p in Party.allCases { writeCounts(w, p.rawValue, s.parties[p] ?? Counts()) }
         w.endObject()
         w.beginObject("findings")
         for sev in Severity.allCases.sorted(by: >) { w.key(named: sev.rawValue); w.int(s.findings[sev] ?? 0) }
@@ -118,7 +118,7 @@ public final class JSONReportWriter: ReportWriter {
         w.endArray()
     }
 
-    private static func writeCounts(_ w: inout JSONWriter, _ name: String, _ c: Counts) {
+    private static func writeCounts(_ w: JSONWriter, _ name: String, _ c: Counts) {
         w.key(named: name)
         w.beginObject()
         w.field("flows", c.flows)
@@ -127,14 +127,14 @@ public final class JSONReportWriter: ReportWriter {
         w.endObject()
     }
 
-    static func writeFlow(_ w: inout JSONWriter, _ r: FlowRecord, typeField: Bool) {
+    static func writeFlow(_ w: JSONWriter, _ r: FlowRecord, typeField: Bool) {
         w.beginObject()
         if typeField { w.field("type", "flow") }
         w.field("id", r.id)
         w.field("transport", r.transport)
         w.field("ip_version", r.ipVersion)
-        writeEndpoint(&w, "client", r.client)
-        writeEndpoint(&w, "server", r.server)
+        writeEndpoint(w, "client", r.client)
+        writeEndpoint(w, "server", r.server)
         w.timestamp("first_seen", micros: r.firstSeen)
         w.timestamp("last_seen", micros: r.lastSeen)
         w.beginObject("packets")
@@ -205,7 +205,7 @@ public final class JSONReportWriter: ReportWriter {
         w.endObject()
     }
 
-    private static func writeEndpoint(_ w: inout JSONWriter, _ name: StaticString, _ e: FlowRecord.Endpoint) {
+    private static func writeEndpoint(_ w: JSONWriter, _ name: StaticString, _ e: FlowRecord.Endpoint) {
         w.beginObject(name)
         w.field("ip", e.ip)
         w.field("port", e.port)

@@ -1,143 +1,195 @@
-/// Appends JSON text to a byte buffer: just enough structure (objects, arrays, commas)
-/// to write reports directly, without building a tree first.
-public struct JSONWriter {
-    public var bytes: [UInt8] = []
+/// Appends JSON text to a growable byte buffer: just enough structure (objects, arrays,
+/// commas) to write reports directly, without building a tree first. The buffer is raw
+/// memory the writer owns (a class, so it is never copied): each byte written is one
+/// store, with no per-append uniqueness or bounds bookkeeping.
+public final class JSONWriter {
+    // Used from one thread at a time (one report writer): no dynamic exclusivity checks.
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) public private(set) var count = 0
     /// Bit d: the container at depth d already holds a member (a comma comes next).
-    private var members: UInt64 = 0
-    private var depth = 0
+    @exclusivity(unchecked) private var members: UInt64 = 0
+    @exclusivity(unchecked) private var depth = 0
     /// A key was just written: the next value needs no comma.
-    private var pendingValue = false
+    @exclusivity(unchecked) private var pendingValue = false
 
-    public init() { bytes.reserveCapacity(4096) }
+    public init(capacity: Int = 4096) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
 
-    public mutating func reset() {
-        bytes.removeAll(keepingCapacity: true)
+    deinit { base.deallocate() }
+
+    /// What has been written since the last `reset()`.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    public func reset() {
+        count = 0
         members = 0
         depth = 0
         pendingValue = false
     }
 
-    private mutating func separate() {
+    // MARK: raw bytes
+
+    @inline(__always) private func reserve(_ n: Int) {
+        if count &+ n > capacity { grow(count + n) }
+    }
+
+    private func grow(_ needed: Int) {
+        var c = capacity * 2
+        while c < needed { c *= 2 }
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+        fresh.update(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = c
+    }
+
+    @inline(__always) private func put(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count &+= 1
+    }
+
+    @inline(__always) private func put(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        reserve(n)
+        (base + count).update(from: p, count: n)
+        count &+= n
+    }
+
+    private func put(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
+
+    // MARK: structure
+
+    private func separate() {
         guard depth > 0 else { return }
         let bit: UInt64 = 1 << UInt64((depth - 1) & 63)
-        if members & bit != 0 { bytes.append(UInt8(ascii: ",")) }
+        if members & bit != 0 { put(UInt8(ascii: ",")) }
         members |= bit
     }
 
     /// Writes a separating comma unless a key was just written.
-    private mutating func valuePrefix() {
+    private func valuePrefix() {
         if pendingValue { pendingValue = false } else { separate() }
     }
 
-    private mutating func open(_ c: UInt8) {
+    private func open(_ c: UInt8) {
         valuePrefix()
-        bytes.append(c)
+        put(c)
         depth += 1
         members &= ~(1 << UInt64((depth - 1) & 63))
     }
 
-    private mutating func close(_ c: UInt8) { depth -= 1; bytes.append(c) }
+    private func close(_ c: UInt8) { depth -= 1; put(c) }
 
-    public mutating func beginObject() { open(UInt8(ascii: "{")) }
-    public mutating func endObject() { close(UInt8(ascii: "}")) }
-    public mutating func beginArray() { open(UInt8(ascii: "[")) }
-    public mutating func endArray() { close(UInt8(ascii: "]")) }
-    public mutating func beginObject(_ k: StaticString) { key(k); beginObject() }
-    public mutating func beginArray(_ k: StaticString) { key(k); beginArray() }
+    public func beginObject() { open(UInt8(ascii: "{")) }
+    public func endObject() { close(UInt8(ascii: "}")) }
+    public func beginArray() { open(UInt8(ascii: "[")) }
+    public func endArray() { close(UInt8(ascii: "]")) }
+    public func beginObject(_ k: StaticString) { key(k); beginObject() }
+    public func beginArray(_ k: StaticString) { key(k); beginArray() }
 
     /// An object key known at compile time (plain ASCII: copied, not escaped); the next
     /// value call writes its value.
-    public mutating func key(_ k: StaticString) {
+    public func key(_ k: StaticString) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        reserve(k.utf8CodeUnitCount + 3)
+        base[count] = UInt8(ascii: "\"")
+        (base + count + 1).update(from: k.utf8Start, count: k.utf8CodeUnitCount)
+        count += k.utf8CodeUnitCount + 1
+        base[count] = UInt8(ascii: "\"")
+        base[count + 1] = UInt8(ascii: ":")
+        count += 2
         pendingValue = true
     }
 
     /// An object key made at run time (escaped as any string).
-    public mutating func key(named k: String) {
+    public func key(named k: String) {
         separate()
         appendString(k)
-        bytes.append(UInt8(ascii: ":"))
+        put(UInt8(ascii: ":"))
         pendingValue = true
     }
 
-    public mutating func string(_ v: String?) {
+    // MARK: values
+
+    public func string(_ v: String?) {
         valuePrefix()
-        if let v { appendString(v) } else { appendRaw("null") }
+        if let v { appendString(v) } else { put("null") }
     }
 
-    public mutating func int<T: BinaryInteger>(_ v: T?) {
+    public func int<T: BinaryInteger>(_ v: T?) {
         valuePrefix()
-        guard let v else { appendRaw("null"); return }
+        guard let v else { put("null"); return }
         if let small = Int64(exactly: v) {
             appendDecimal(small)
         } else {
-            appendRaw(String(v))
+            var s = String(v)
+            s.withUTF8 { put($0.baseAddress!, $0.count) }
         }
     }
 
     /// A timestamp (microseconds since the epoch) as RFC 3339 text, written in place.
-    public mutating func timestamp(_ k: StaticString, micros: Int64) {
+    public func timestamp(_ k: StaticString, micros: Int64) {
         key(k)
         valuePrefix()
-        bytes.append(UInt8(ascii: "\""))
-        Timestamps.append(micros: micros, to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        reserve(Timestamps.width + 2)
+        base[count] = UInt8(ascii: "\"")
+        count += 1 + Timestamps.write(micros: micros, into: base + count + 1)
+        base[count] = UInt8(ascii: "\"")
+        count += 1
     }
 
-    public mutating func bool(_ v: Bool) { valuePrefix(); appendRaw(v ? "true" : "false") }
-    public mutating func null() { valuePrefix(); appendRaw("null") }
+    public func bool(_ v: Bool) { valuePrefix(); put(v ? "true" : "false") }
+    public func null() { valuePrefix(); put("null") }
 
-    public mutating func field(_ k: StaticString, _ v: String?) { key(k); string(v) }
-    public mutating func field<T: BinaryInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
-    public mutating func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
+    public func field(_ k: StaticString, _ v: String?) { key(k); string(v) }
+    public func field<T: BinaryInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
+    public func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
 
-    private mutating func appendRaw(_ s: String) { bytes.append(contentsOf: s.utf8) }
-
-    private mutating func appendDecimal(_ v: Int64) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
-            var m = v.magnitude
-            var i = 20
-            repeat { i -= 1; buf[i] = 48 + UInt8(m % 10); m /= 10 } while m > 0
-            if v < 0 { bytes.append(UInt8(ascii: "-")) }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i...]))
-        }
+    private func appendDecimal(_ v: Int64) {
+        reserve(20)
+        var m = v.magnitude
+        if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
+        var digits = 1
+        var t = m
+        while t >= 10 { t /= 10; digits += 1 }
+        var i = count + digits
+        count = i
+        repeat { i -= 1; base[i] = 48 + UInt8(m % 10); m /= 10 } while m > 0
     }
 
     private static func needsEscape(_ b: UInt8) -> Bool {
         b < 0x20 || b == 0x22 || b == 0x5c || b == 0x7f
     }
 
-    private mutating func appendString(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
+    private func appendString(_ s: String) {
+        put(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them in one piece.
         let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
             guard !u.contains(where: JSONWriter.needsEscape) else { return false }
-            bytes.append(contentsOf: u)
+            if let p = u.baseAddress { put(p, u.count) }
             return true
         }
         if plain == true {
-            bytes.append(UInt8(ascii: "\""))
+            put(UInt8(ascii: "\""))
             return
         }
+        let hex: StaticString = "0123456789abcdef"
         for b in s.utf8 {
             switch b {
-            case UInt8(ascii: "\""): bytes.append(92); bytes.append(34)
-            case UInt8(ascii: "\\"): bytes.append(92); bytes.append(92)
-            case 0x0a: bytes.append(92); bytes.append(UInt8(ascii: "n"))
-            case 0x0d: bytes.append(92); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(92); bytes.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\""): put(92); put(34)
+            case UInt8(ascii: "\\"): put(92); put(92)
+            case 0x0a: put(92); put(UInt8(ascii: "n"))
+            case 0x0d: put(92); put(UInt8(ascii: "r"))
+            case 0x09: put(92); put(UInt8(ascii: "t"))
             case 0..<0x20, 0x7f:
-                let hex: StaticString = "0123456789abcdef"
-                let h = hex.utf8Start
-                bytes.append(92); bytes.append(UInt8(ascii: "u")); bytes.append(48); bytes.append(48)
-                bytes.append(h[Int(b >> 4)]); bytes.append(h[Int(b & 15)])
-            default: bytes.append(b)
+                put(92); put(UInt8(ascii: "u")); put(48); put(48)
+                put(hex.utf8Start[Int(b >> 4)]); put(hex.utf8Start[Int(b & 15)])
+            default: put(b)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        put(UInt8(ascii: "\""))
     }
 }

@@ -9,14 +9,6 @@ public enum Timestamps {
         }
     }
 
-    /// Appends the text to a byte buffer without building a String.
-    static func append(micros: Int64, to bytes: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: width) { buf in
-            let n = write(micros: micros, into: buf.baseAddress!)
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[..<n]))
-        }
-    }
-
     /// Writes the text at `p` (room for `width` bytes) and returns its length.
     @discardableResult
     static func write(micros: Int64, into p: UnsafeMutablePointer<UInt8>) -> Int {
