@@ -9,7 +9,7 @@ import Glibc
 /// needs agreement over several packets; otherwise the state stays unknown.
 public enum Heuristic {
     /// Bytes of a packet looked at.
-    static let window = 256
+    static let window = 128
     /// Packets shorter than this tell too little.
     static let minimumLength = 16
 
