@@ -42,6 +42,9 @@ public final class FlowTracker {
     @exclusivity(unchecked) private var nextID: UInt64 = 1
     /// Capture time: the latest timestamp seen (captures are not always in order).
     @exclusivity(unchecked) public private(set) var now: Int64 = 0
+    /// No flow can expire before this capture time: the idle lists' oldest entries (and
+    /// flows put on a list since) set it, so most packets skip the expiry check.
+    @exclusivity(unchecked) private var nextExpiry: Int64 = .min
 
     public init(timeouts: FlowTimeouts = FlowTimeouts(), inspector: PayloadInspector = PayloadInspector(), initialCapacity: Int = 4096) {
         self.table = FlowTable(initialCapacity: initialCapacity)
@@ -57,7 +60,7 @@ public final class FlowTracker {
     public func track(_ p: DecodedPacket, frame: UnsafeRawBufferPointer, wireLength: Int, timestamp: Int64) {
         if timestamp > now {
             now = timestamp
-            expire()
+            if now > nextExpiry { expire() }
         }
         var fromA = true
         var slot: Int32
@@ -128,7 +131,10 @@ public final class FlowTracker {
             }
             if flags & TCPFlags.rst != 0 { f.pointee.tcp.insert(.rst) }
             if flags & TCPFlags.syn != 0 { f.pointee.tcp.insert(.synSeen) }
-            if f.pointee.tcp.closed { list = FlowTable.closedList }
+            if f.pointee.tcp.closed {
+                if list != FlowTable.closedList { nextExpiry = min(nextExpiry, timestamp &+ timeouts.linger) }
+                list = FlowTable.closedList
+            }
         }
         table.touch(slot, list: list == 0 ? FlowTable.openList : list)
 
@@ -155,6 +161,10 @@ public final class FlowTracker {
         while let s = table.oldest(FlowTable.openList), table[s].pointee.lastSeen + timeouts.idle < clock {
             finish(s, .idle)
         }
+        var next = Int64.max
+        if let s = table.oldest(FlowTable.closedList) { next = min(next, table[s].pointee.lastSeen + timeouts.linger) }
+        if let s = table.oldest(FlowTable.openList) { next = min(next, table[s].pointee.lastSeen + timeouts.idle) }
+        nextExpiry = next
     }
 
     private func lookupOrCreate(_ key: FlowKey, _ p: DecodedPacket, fromA: Bool, timestamp: Int64) -> Int32 {
@@ -174,6 +184,7 @@ public final class FlowTracker {
         let state = FlowState(key: key, id: nextID, hash: hash, firstSeen: timestamp, lastSeen: timestamp,
                               clientIsA: senderIsClient == fromA, inspect: inspector.initialState(for: key))
         nextID += 1
+        nextExpiry = min(nextExpiry, timestamp &+ timeouts.idle)
         return table.insert(state)
     }
 

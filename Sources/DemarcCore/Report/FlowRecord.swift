@@ -81,8 +81,15 @@ public struct Counts: Sendable {
 /// Totals over every flow reported.
 public struct Summary: Sendable {
     public var total = Counts()
-    public var segments: [Segment: Counts] = [:]
-    public var parties: [Party: Counts] = [:]
+    /// Per segment and per party, in `allCases` order: counted per flow without hashing.
+    private var segmentCounts = [Counts](repeating: Counts(), count: Segment.allCases.count)
+    private var partyCounts = [Counts](repeating: Counts(), count: Party.allCases.count)
+    public var segments: [Segment: Counts] {
+        Dictionary(uniqueKeysWithValues: Segment.allCases.enumerated().map { ($1, segmentCounts[$0]) })
+    }
+    public var parties: [Party: Counts] {
+        Dictionary(uniqueKeysWithValues: Party.allCases.enumerated().map { ($1, partyCounts[$0]) })
+    }
     public var findings: [Severity: UInt64] = [:]
     /// Findings by code, for people and for `expect`.
     public var findingCodes: [String: UInt64] = [:]
@@ -97,12 +104,13 @@ public struct Summary: Sendable {
         total.flows += 1
         total.packets += r.packets
         total.bytes += r.bytes
-        segments[r.segment, default: Counts()].flows += 1
-        segments[r.segment, default: Counts()].packets += r.packets
-        segments[r.segment, default: Counts()].bytes += r.bytes
-        parties[r.responsible, default: Counts()].flows += 1
-        parties[r.responsible, default: Counts()].packets += r.packets
-        parties[r.responsible, default: Counts()].bytes += r.bytes
+        let seg = r.segment.ordinal, party = r.responsible.ordinal
+        segmentCounts[seg].flows += 1
+        segmentCounts[seg].packets += r.packets
+        segmentCounts[seg].bytes += r.bytes
+        partyCounts[party].flows += 1
+        partyCounts[party].packets += r.packets
+        partyCounts[party].bytes += r.bytes
         for f in r.findings {
             findings[f.severity, default: 0] += 1
             findingCodes[f.code, default: 0] += 1

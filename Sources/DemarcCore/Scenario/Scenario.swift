@@ -7,6 +7,16 @@ public enum Owner: String, Sendable, CaseIterable {
 public enum Segment: String, Sendable, CaseIterable, Comparable {
     case `internal`, egress, ingress, external
 
+    /// Position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .internal: return 0
+        case .egress: return 1
+        case .ingress: return 2
+        case .external: return 3
+        }
+    }
+
     public static func < (l: Segment, r: Segment) -> Bool {
         allCases.firstIndex(of: l)! < allCases.firstIndex(of: r)!
     }
@@ -15,6 +25,15 @@ public enum Segment: String, Sendable, CaseIterable, Comparable {
 /// The party that must act.
 public enum Party: String, Sendable, CaseIterable {
     case provider, customer, shared
+
+    /// Position in `allCases`.
+    var ordinal: Int {
+        switch self {
+        case .provider: return 0
+        case .customer: return 1
+        case .shared: return 2
+        }
+    }
 }
 
 public enum Severity: String, Sendable, CaseIterable, Comparable {

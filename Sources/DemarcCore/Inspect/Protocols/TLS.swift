@@ -61,11 +61,12 @@ public final class TLSStreams {
         var nextSeq: UInt32?
         var finished = false
     }
-    var toServer = Direction()
-    var toClient = Direction()
-    var clientHelloSeen = false
-    var serverHelloSeen = false
-    var dtls = false
+    // One flow's parser, used from one thread: no dynamic exclusivity checks.
+    @exclusivity(unchecked) var toServer = Direction()
+    @exclusivity(unchecked) var toClient = Direction()
+    @exclusivity(unchecked) var clientHelloSeen = false
+    @exclusivity(unchecked) var serverHelloSeen = false
+    @exclusivity(unchecked) var dtls = false
     static let bufferLimit = 65_536
 
     var done: Bool { toServer.finished && toClient.finished }
