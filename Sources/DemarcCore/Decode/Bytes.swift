@@ -10,21 +10,21 @@ public struct Bytes {
 
     @inlinable public var count: Int { base.count }
 
-    @inlinable public func has(_ offset: Int, _ length: Int) -> Bool {
+    @inlinable @inline(__always) public func has(_ offset: Int, _ length: Int) -> Bool {
         offset >= 0 && length >= 0 && offset <= base.count &- length
     }
 
-    @inlinable public func u8(_ offset: Int) -> UInt8? {
+    @inlinable @inline(__always) public func u8(_ offset: Int) -> UInt8? {
         guard has(offset, 1) else { return nil }
         return base[offset]
     }
 
-    @inlinable public func u16(_ offset: Int) -> UInt16? {
+    @inlinable @inline(__always) public func u16(_ offset: Int) -> UInt16? {
         guard has(offset, 2) else { return nil }
         return UInt16(base[offset]) << 8 | UInt16(base[offset + 1])
     }
 
-    @inlinable public func u32(_ offset: Int) -> UInt32? {
+    @inlinable @inline(__always) public func u32(_ offset: Int) -> UInt32? {
         guard has(offset, 4) else { return nil }
         return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }

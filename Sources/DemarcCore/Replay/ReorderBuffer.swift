@@ -13,6 +13,12 @@ struct ReorderBuffer {
     init(limit: Int = 100_000) { self.limit = limit }
 
     mutating func add(_ r: FlowRecord, emit: (FlowRecord) -> Void) {
+        if r.id == baseID && head == pending.count {
+            // Due and nothing held: straight out, never stored.
+            emit(r)
+            baseID += 1
+            return
+        }
         if r.id < baseID {
             // Released early (passed over) or already due: write it now.
             passedOver.remove(r.id)

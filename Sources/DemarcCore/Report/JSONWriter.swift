@@ -94,10 +94,13 @@ public final class JSONWriter {
     /// value call writes its value.
     public func key(_ k: StaticString) {
         separate()
-        reserve(k.utf8CodeUnitCount + 3)
+        let n = k.utf8CodeUnitCount
+        reserve(n + 3)
         base[count] = UInt8(ascii: "\"")
-        (base + count + 1).update(from: k.utf8Start, count: k.utf8CodeUnitCount)
-        count += k.utf8CodeUnitCount + 1
+        // Keys are a few bytes: a loop beats a call to memcpy.
+        let src = k.utf8Start, dst = base + count + 1
+        for i in 0..<n { dst[i] = src[i] }
+        count += n + 1
         base[count] = UInt8(ascii: "\"")
         base[count + 1] = UInt8(ascii: ":")
         count += 2
