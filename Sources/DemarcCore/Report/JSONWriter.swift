@@ -97,9 +97,7 @@ public final class JSONWriter {
         let n = k.utf8CodeUnitCount
         reserve(n + 3)
         base[count] = UInt8(ascii: "\"")
-        // Keys are a few bytes: a loop beats a call to memcpy.
-        let src = k.utf8Start, dst = base + count + 1
-        for i in 0..<n { dst[i] = src[i] }
+        (base + count + 1).update(from: k.utf8Start, count: n)
         count += n + 1
         base[count] = UInt8(ascii: "\"")
         base[count + 1] = UInt8(ascii: ":")
