@@ -108,6 +108,11 @@ struct Monitor: ParsableCommand {
 
     @OptionGroup var report: ReportArguments
 
+    func validate() throws {
+        // libpcap would quietly replace a value out of range with its default.
+        guard (1...262_144).contains(snaplen) else { throw ValidationError("--snaplen must be between 1 and 262144 bytes") }
+    }
+
     func run() throws {
         var options = try report.options()
         // Live, a closed connection is reported 2 s after its FIN or RST (time for the

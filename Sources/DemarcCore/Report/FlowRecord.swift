@@ -90,6 +90,9 @@ public struct Summary: Sendable {
     public var parties: [Party: Counts] {
         Dictionary(uniqueKeysWithValues: Party.allCases.enumerated().map { ($1, partyCounts[$0]) })
     }
+    /// One segment's or party's totals (zero when nothing was counted there).
+    public func counts(_ segment: Segment) -> Counts { segmentCounts[segment.ordinal] }
+    public func counts(_ party: Party) -> Counts { partyCounts[party.ordinal] }
     public var findings: [Severity: UInt64] = [:]
     /// Findings by code, for people and for `expect`.
     public var findingCodes: [String: UInt64] = [:]

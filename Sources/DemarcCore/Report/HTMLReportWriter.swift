@@ -64,7 +64,7 @@ public final class HTMLReportWriter: ReportWriter {
         }
         o += "</div>\n<h2>Parties</h2>\n<div class=\"cards\" id=\"parties\">\n"
         for p in Party.allCases {
-            let c = s.parties[p] ?? Counts()
+            let c = s.counts(p)
             let pf = s.partyFindings[p] ?? [:]
             o += "<div class=\"card\" data-party=\"\(p.rawValue)\"><h3>\(p.rawValue)</h3><div class=\"num\">\(c.flows) flows</div>"
             o += "<div>\(c.packets) packets · \(Fmt.bytes(c.bytes))</div><div>"
@@ -137,8 +137,8 @@ public final class HTMLReportWriter: ReportWriter {
 
     private func chart(_ s: Summary) -> String {
         var rows: [(String, UInt64, UInt64)] = []
-        for seg in Segment.allCases { let c = s.segments[seg] ?? Counts(); rows.append(("segment " + seg.rawValue, c.bytes, c.flows)) }
-        for p in Party.allCases { let c = s.parties[p] ?? Counts(); rows.append(("party " + p.rawValue, c.bytes, c.flows)) }
+        for seg in Segment.allCases { let c = s.counts(seg); rows.append(("segment " + seg.rawValue, c.bytes, c.flows)) }
+        for p in Party.allCases { let c = s.counts(p); rows.append(("party " + p.rawValue, c.bytes, c.flows)) }
         let maxB = max(1, rows.map(\.1).max() ?? 1), maxF = max(1, rows.map(\.2).max() ?? 1)
         // Two bar columns, each with room right of its longest bar for the value's label.
         var svg = "<svg id=\"chart\" width=\"820\" height=\"\(rows.count * 26 + 30)\" role=\"img\" aria-label=\"bytes and flows by segment and party\">"

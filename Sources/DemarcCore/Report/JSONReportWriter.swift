@@ -95,10 +95,10 @@ public final class JSONReportWriter: ReportWriter {
         w.field("bytes", s.total.bytes)
         w.field("active_flows_peak", s.peakActiveFlows)
         w.beginObject("segments")
-        for seg in Segment.allCases { writeCounts(w, seg.rawValue, s.segments[seg] ?? Counts()) }
+        for seg in Segment.allCases { writeCounts(w, seg.rawValue, s.counts(seg)) }
         w.endObject()
         w.beginObject("parties")
-        for p in Party.allCases { writeCounts(w, p.rawValue, s.parties[p] ?? Counts()) }
+        for p in Party.allCases { writeCounts(w, p.rawValue, s.counts(p)) }
         w.endObject()
         w.beginObject("findings")
         for sev in Severity.allCases.sorted(by: >) { w.key(named: sev.rawValue); w.int(s.findings[sev] ?? 0) }

@@ -38,14 +38,14 @@ public final class MarkdownReportWriter: ReportWriter {
         o += "| party | flows | packets | bytes | " + sevs.map(\.rawValue).joined(separator: " | ") + " |\n"
         o += "|---|---:|---:|---:|" + sevs.map { _ in "---:|" }.joined() + "\n"
         for p in Party.allCases {
-            let c = s.parties[p] ?? Counts()
+            let c = s.counts(p)
             let pf = s.partyFindings[p] ?? [:]
             if c.flows == 0 && pf.isEmpty { continue }
             o += "| \(p.rawValue) | \(c.flows) | \(c.packets) | \(c.bytes) | " + sevs.map { String(pf[$0] ?? 0) }.joined(separator: " | ") + " |\n"
         }
         o += "\n| segment | flows | packets | bytes |\n|---|---:|---:|---:|\n"
         for seg in Segment.allCases {
-            let c = s.segments[seg] ?? Counts()
+            let c = s.counts(seg)
             o += "| \(seg.rawValue) | \(c.flows) | \(c.packets) | \(c.bytes) |\n"
         }
         let findings = flows.flatMap { r in r.findings.map { (r, $0) } }

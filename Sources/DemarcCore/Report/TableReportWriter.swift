@@ -62,7 +62,7 @@ public final class TableReportWriter: ReportWriter {
         out += Fmt.pad("party", 10) + Fmt.pad("flows", 8, right: true) + Fmt.pad("packets", 11, right: true)
             + Fmt.pad("bytes", 11, right: true) + "  " + sevs.map { Fmt.pad($0.rawValue, 9, right: true) }.joined() + "\n"
         for p in Party.allCases {
-            let c = s.parties[p] ?? Counts()
+            let c = s.counts(p)
             let pf = s.partyFindings[p] ?? [:]
             if c.flows == 0 && pf.isEmpty { continue }
             out += Fmt.pad(p.rawValue, 10) + Fmt.pad(String(c.flows), 8, right: true) + Fmt.pad(String(c.packets), 11, right: true)
@@ -72,7 +72,7 @@ public final class TableReportWriter: ReportWriter {
         out += "\n"
         out += bold("Segments") + "\n"
         for seg in Segment.allCases {
-            let c = s.segments[seg] ?? Counts()
+            let c = s.counts(seg)
             if c.flows == 0 { continue }
             out += "  " + Fmt.pad(seg.rawValue, 10) + "\(c.flows) flows, \(c.packets) packets, \(Fmt.bytes(c.bytes))\n"
         }
