@@ -19,7 +19,12 @@ File format, one exchange per file:
   > HEX     a payload from client to server
   < HEX     a payload from server to client
 
-  record-fixtures.py [--quic-python PYTHON]   (aioquic is imported in that interpreter)
+  * git ls-remote against git daemon; the gearman client against gearmand (Debian);
+  * from PyPI libraries, in the interpreter --pypi-python names: websockets client and
+    server (the text frames after the upgrade), FIX Logon messages encoded by simplefix,
+    a pymodbus request, an aiocoap-client request.
+
+  record-fixtures.py [--pypi-python PYTHON]   (aioquic and the libraries above are imported there)
 """
 import argparse, os, socket, ssl, struct, subprocess, sys, tempfile, threading
 
@@ -285,15 +290,112 @@ def command_line_clients():
           udp_datagram(["snmpget", "-v2c", "-c", "public", "-t", "5", "-r", "0", "127.0.0.1:{port}", "1.3.6.1.2.1.1.1.0"]))
 
 
+def wait_port(port, timeout=10):
+    for _ in range(int(timeout * 20)):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            threading.Event().wait(0.05)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+    return port
+
+
+def daemons():
+    """Real servers and their own clients: git daemon with git ls-remote, gearmand with
+    the gearman client."""
+    repo = tempfile.mkdtemp()
+    subprocess.run(["git", "init", "-q", "--bare", os.path.join(repo, "demo.git")], check=True)
+    port = free_port()
+    d = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", f"--port={port}",
+                          f"--base-path={repo}", repo], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        rec = Recorder(port)
+        subprocess.run(["git", "ls-remote", f"git://127.0.0.1:{rec.port}/demo.git"], capture_output=True, timeout=20)
+        threading.Event().wait(0.3)
+        write("git", "tcp", 9418, "git ls-remote against git daemon (git://)", rec.log)
+    finally:
+        d.terminate(); d.wait()
+
+    port = free_port()
+    g = subprocess.Popen(["gearmand", "--listen=127.0.0.1", f"--port={port}", "--log-file=none"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        # wait_port's probe was the daemon's first connection; the recorder takes the next.
+        rec = Recorder(port)
+        subprocess.run(["gearman", "-h", "127.0.0.1", "-p", str(rec.port), "-f", "reverse", "-b", "--", "hello demarc"],
+                       capture_output=True, timeout=20)
+        threading.Event().wait(0.3)
+        write("gearman", "tcp", 4730, "gearman client background job against gearmand (Debian gearman-tools, gearman-job-server)",
+              rec.log)
+    finally:
+        g.terminate(); g.wait()
+
+
+def pypi_protocols():
+    """Clients and servers from PyPI libraries (run in the interpreter that has them)."""
+    from websockets.sync.client import connect
+    from websockets.sync.server import serve
+    import simplefix
+
+    def echo(ws):
+        for message in ws:
+            ws.send(message)
+    srv = serve(echo, "127.0.0.1", 0, compression=None)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    rec = Recorder(srv.socket.getsockname()[1])
+    with connect(f"ws://127.0.0.1:{rec.port}/chat", compression=None) as ws:
+        ws.send("hello from the demarc fixture recorder")
+        ws.recv()
+    threading.Event().wait(0.3)
+    srv.shutdown()
+    # The frames after the HTTP upgrade: what a capture that began mid-connection shows.
+    frames = rec.log[2:]
+    write("websocket-frames", "tcp", 8765, "websockets (PyPI) client and echo server, text frames after the upgrade "
+          "(permessage-deflate off)", frames)
+
+    def fix_logon(sender, target):
+        m = simplefix.FixMessage()
+        m.append_pair(8, "FIX.4.4"); m.append_pair(35, "A"); m.append_pair(49, sender); m.append_pair(56, target)
+        m.append_pair(34, 1); m.append_utc_timestamp(52); m.append_pair(98, 0); m.append_pair(108, 30)
+        return m.encode()
+    rec = Recorder(scripted_server([fix_logon(b"EXCHANGE", b"DEMARC")]))
+    s = socket.create_connection(("127.0.0.1", rec.port)); s.sendall(fix_logon(b"DEMARC", b"EXCHANGE")); s.recv(4096); s.close()
+    threading.Event().wait(0.3)
+    write("fix", "tcp", 9878, "FIX 4.4 Logon both ways, encoded by simplefix (PyPI)", rec.log)
+
+    write("modbus", "tcp", 502, "pymodbus (PyPI) read holding registers request",
+          recorded([], [sys.executable, "-c", "import sys\nfrom pymodbus.client import ModbusTcpClient\n"
+                        "c = ModbusTcpClient('127.0.0.1', port=int(sys.argv[1]), timeout=1, retries=0)\n"
+                        "c.connect()\ntry:\n    c.read_holding_registers(100, count=2, device_id=1)\nexcept Exception:\n    pass\n",
+                        "{port}"]))
+    coap_client = os.path.join(os.path.dirname(sys.executable), "aiocoap-client")
+    write("coap", "udp", 5683, "aiocoap-client (PyPI) GET request",
+          udp_datagram([coap_client, "coap://127.0.0.1:{port}/sensors/temperature"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quic-python", default=sys.executable)
+    ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
+                    help="an interpreter with aioquic, websockets, simplefix, pymodbus and aiocoap installed")
+    ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
+    if a.only_pypi:
+        pypi_protocols()
+        return
     from_captures()
-    quic(a.quic_python)
+    quic(a.pypi_python)
     text_protocols()
     command_line_clients()
+    daemons()
+    subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 
 if __name__ == "__main__":

@@ -180,17 +180,41 @@ import Testing
     }
 
     /// Plaintext protocols spoken by real clients: logins in clear (FTP, POP3, IMAP, an
-    /// LDAP simple bind, telnet), Redis, MQTT, syslog, SNMPv2c with its community.
+    /// LDAP simple bind, telnet), Redis, MQTT, syslog, SNMPv2c with its community, git://
+    /// against git daemon, a gearman job, FIX Logons, a Modbus/TCP request, a CoAP GET.
     @Test(arguments: [("ftp", AppProtocol.ftp), ("pop3", .pop3), ("imap", .imap), ("ldap", .ldap), ("telnet", .telnet),
-                      ("redis", .redis), ("mqtt", .mqtt), ("syslog", .syslog), ("snmp", .snmp)])
+                      ("redis", .redis), ("mqtt", .mqtt), ("syslog", .syslog), ("snmp", .snmp), ("git", .git),
+                      ("gearman", .gearman), ("fix", .fix), ("modbus", .modbus), ("coap", .coap)])
     func cleartextLogins(_ name: String, _ app: AppProtocol) throws {
         let (s, _) = try Self.replay(name)
         #expect(s.app == app && s.state == .cleartext && s.basis == .protocol && !s.upgraded)
     }
 
+    /// WebSocket frames without the HTTP upgrade before them: the client's frame is
+    /// masked, which hides nothing (the key is in the frame), so the flow is cleartext.
+    @Test func websocketFramesWithoutTheirUpgradeAreCleartext() throws {
+        let (s, _) = try Self.replay("websocket-frames")
+        #expect(s.app == .websocket && s.state == .cleartext && s.basis == .protocol)
+    }
+
+    /// A TLS stream is never taken for one of the framed cleartext protocols, whatever
+    /// port it runs on.
+    @Test(arguments: ["tls12-certificate", "tls13", "ssh"])
+    func encryptedExchangesAreNotTakenForCleartextFraming(_ name: String) throws {
+        let (s, _) = try Self.replay(name)
+        #expect(s.state == .encrypted)
+        #expect(![AppProtocol.websocket, .git, .fix, .giop, .gearman, .modbus, .someip].contains(s.app))
+    }
+
+    /// Inspectors that said "not mine" are remembered as bits of one 64-bit word.
+    @Test func inspectorsFitTheExclusionMask() {
+        #expect(PayloadInspector.inspectors.count <= 64)
+    }
+
     /// Bytes of a real exchange cut anywhere never crash an inspector, and never yield
     /// a verdict the whole exchange contradicts (a cut TLS flow is never "cleartext").
-    @Test(arguments: ["tls12-certificate", "tls13", "quic-v1-initial", "ssh", "smtp-starttls", "postgresql-tls"])
+    @Test(arguments: ["tls12-certificate", "tls13", "quic-v1-initial", "ssh", "smtp-starttls", "postgresql-tls",
+                      "websocket-frames", "git", "fix"])
     func truncatedExchangesAreSafe(_ name: String) throws {
         let ex = try Self.load(name)
         for p in ex.payloads {

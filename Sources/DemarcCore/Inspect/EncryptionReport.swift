@@ -45,6 +45,13 @@ public struct EncryptionReport {
         case .wireguard: return "WireGuard"
         case .openvpn: return "OpenVPN"
         case .dnscrypt: return "DNSCrypt"
+        case .fix, .giop: return s.app.name.uppercased()
+        case .someip: return "SOME/IP"
+        case .websocket: return "WebSocket"
+        case .gearman: return "Gearman"
+        case .discord: return "Discord voice"
+        case .git: return "Git"
+        case .modbus: return "Modbus"
         default: return s.app.name
         }
     }

@@ -45,7 +45,7 @@ public enum Identification {
 
 /// One protocol's recogniser. Inspectors are small and independent: each reads only the
 /// payload it is handed (bounds-checked) and says whether the flow is its protocol.
-public protocol ProtocolInspector {
+public protocol ProtocolInspector: Sendable {
     /// Transports the protocol runs over.
     static var transports: Transports { get }
     static func identify(_ c: inout InspectionContext, _ payload: Bytes) -> Identification

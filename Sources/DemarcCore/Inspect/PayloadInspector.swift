@@ -15,8 +15,17 @@ public struct PayloadInspector {
         SIPInspector.self, RTSPInspector.self, MQTTInspector.self, SNMPInspector.self, SyslogInspector.self,
         NTPInspector.self, DHCPInspector.self, SLPInspector.self, STUNInspector.self, KerberosInspector.self,
         BGPInspector.self, RPCInspector.self, VNCInspector.self, SOCKSInspector.self, BitcoinInspector.self,
-        ZabbixInspector.self, EthereumInspector.self,
+        ZabbixInspector.self, EthereumInspector.self, GitInspector.self, FIXInspector.self, GIOPInspector.self,
+        GearmanInspector.self, ModbusInspector.self, CoAPInspector.self, SOMEIPInspector.self, WebSocketInspector.self,
+        DiscordVoiceInspector.self,
     ]
+
+    /// The `InspectState.owner` value of an inspector: what one inspector sets when it
+    /// hands a flow over to another (STUN to the DTLS it set up).
+    static func owner(of inspector: any ProtocolInspector.Type) -> UInt8 {
+        let i = inspectors.firstIndex { ObjectIdentifier($0) == ObjectIdentifier(inspector) }
+        return UInt8(i! + 1)
+    }
 
     /// Payload packets per direction read while no inspector has claimed the flow.
     public var unidentifiedPacketLimit = 8

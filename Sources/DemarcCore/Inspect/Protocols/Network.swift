@@ -119,8 +119,17 @@ public enum STUNInspector: ProtocolInspector {
         guard cookie || len % 4 == 0 else { return .no }
         let classic: Set<UInt16> = [0x0001, 0x0101, 0x0111, 0x0002, 0x0102, 0x0112, 0x0003, 0x0103, 0x0113]
         guard cookie || classic.contains(type) else { return .no }
-        c.identify(.stun)
+        c.identify(.stun, keepInspecting: c.isUDP)
         return .yes
+    }
+
+    /// ICE multiplexes STUN with the media it sets up on one 5-tuple (RFC 7983: first
+    /// byte 0-3 STUN, 20-63 DTLS). A DTLS handshake that follows makes the flow DTLS.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        guard let b0 = p.u8(0), (20...63).contains(b0) else { return }
+        if DTLSInspector.identify(&c, p) == .yes {
+            c.state.owner = PayloadInspector.owner(of: DTLSInspector.self)
+        }
     }
 }
 
