@@ -110,13 +110,14 @@ public struct Classifier: Sendable {
         }
 
         var findings: [Finding] = []
-        func add(_ code: String, _ sev: Severity, _ message: String, party p: Party? = nil) {
+        // Messages are built only for findings that are added: most flows carry none.
+        func add(_ code: String, _ sev: Severity, _ message: @autoclosure () -> String, party p: Party? = nil) {
             guard !findings.contains(where: { $0.code == code }) else { return }
-            findings.append(Finding(code: code, severity: sev, party: p ?? party, message: message))
+            findings.append(Finding(code: code, severity: sev, party: p ?? party, message: message()))
         }
-        let what = f.protocolName ?? IPProtocol.name(f.proto).uppercased()
-        let path = describe(segment, client, server)
-        let service = serviceText(f)
+        var what: String { f.protocolName ?? IPProtocol.name(f.proto).uppercased() }
+        var path: String { describe(segment, client, server) }
+        var service: String { serviceText(f) }
 
         if let r = matchedRule, r.action == .deny {
             add("denied-traffic-observed", .critical,
@@ -138,14 +139,14 @@ public struct Classifier: Sendable {
         let sensitiveZone = client.sensitive ? client.zone : (server.sensitive ? server.zone : nil)
         let required = (scenario.encryption[segment] ?? .optional) == .required || sensitiveZone != nil
         let accepted = matchedRule.map { $0.action == .allow && $0.cleartextAccepted } ?? false
-        let because = sensitiveZone.map { "sensitive zone \($0) requires encryption" }
-            ?? "encryption.\(segment.rawValue) is required"
+        var because: String {
+            sensitiveZone.map { "sensitive zone \($0) requires encryption" } ?? "encryption.\(segment.rawValue) is required"
+        }
         if required && !accepted {
             switch f.state {
             case .cleartext:
-                let code = "unencrypted-\(segment.rawValue)"
                 let sev: Severity = segment == .internal ? .critical : .high
-                add(code, sev, "\(what) \(path) in cleartext on \(service); \(because)")
+                add(Classifier.unencryptedCodes[segment.ordinal], sev, "\(what) \(path) in cleartext on \(service); \(because)")
             case .unknown:
                 add("unverified-encryption", .low, "\(path) on \(service): \(because), but the payload did not show whether it is encrypted")
             case .encrypted:
@@ -170,6 +171,8 @@ public struct Classifier: Sendable {
         return Classification(segment: segment, responsible: party, client: client, server: server,
                               rule: rule, findings: findings)
     }
+
+    static let unencryptedCodes = Segment.allCases.map { "unencrypted-\($0.rawValue)" }
 
     private func certificateMatches(_ cert: CertificateInfo, _ ca: CustomerCA) -> Bool {
         if let issuer = ca.issuer, !issuer.isEmpty, cert.issuer.contains(issuer) { return true }

@@ -30,23 +30,37 @@ public enum Heuristic {
         return classifyBody(body)
     }
 
+    /// Per byte value: 1 when printable (ASCII 0x20-0x7e, tab, LF, CR), plus 1 << 16 for
+    /// zero; one table load per byte counts both.
+    static let byteClass: [UInt32] = (0..<256).map { b in
+        let printable = (0x20..<0x7f).contains(b) || b == 0x09 || b == 0x0a || b == 0x0d
+        return (printable ? 1 : 0) | (b == 0 ? 1 << 16 : 0)
+    }
+
     static func classifyBody(_ p: Bytes) -> Kind {
         let n = min(p.count, window)
         guard n >= minimumLength else { return .tooShort }
-        var printable = 0, zeros = 0
-        var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &seen) { raw in
-            let words = raw.baseAddress!.assumingMemoryBound(to: UInt64.self)
+        var tally: UInt32 = 0
+        var distinct = 0
+        // One byte per value seen (256 bytes), summed eight at a time afterwards.
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { seen in
+            let raw = seen.baseAddress!
+            raw.initializeMemory(as: UInt64.self, repeating: 0, count: 32)
             let base = p.base
-            for i in 0..<n {
-                let b = base[i]
-                // Printable ASCII, tab, LF, CR: branch-free.
-                printable &+= (b &- 0x20 < 0x5f || b == 0x09 || b == 0x0a || b == 0x0d) ? 1 : 0
-                zeros &+= b == 0 ? 1 : 0
-                words[Int(b >> 6)] |= 1 << UInt64(b & 63)
+            byteClass.withUnsafeBufferPointer { cls in
+                for i in 0..<n {
+                    let b = Int(base[i])
+                    tally &+= cls[b]
+                    raw.storeBytes(of: 1, toByteOffset: b, as: UInt8.self)
+                }
             }
+            var sum: UInt64 = 0
+            for w in 0..<32 {
+                sum &+= (raw.load(fromByteOffset: w * 8, as: UInt64.self) &* 0x0101_0101_0101_0101) >> 56
+            }
+            distinct = Int(sum)
         }
-        let distinct = seen.0.nonzeroBitCount + seen.1.nonzeroBitCount + seen.2.nonzeroBitCount + seen.3.nonzeroBitCount
+        let printable = Int(tally & 0xffff), zeros = Int(tally >> 16)
         let pr = Double(printable) / Double(n)
         if pr >= 0.85 { return .text }
         let expected = expectedDistinct[n]

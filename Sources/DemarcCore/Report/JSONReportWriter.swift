@@ -127,90 +127,80 @@ public final class JSONReportWriter: ReportWriter {
         w.endObject()
     }
 
+    /// A flow object. Its shape is fixed, so keys and punctuation are written as
+    /// literals around the values (the same text the structured writer would make).
     static func writeFlow(_ w: JSONWriter, _ r: FlowRecord, typeField: Bool) {
-        w.beginObject()
-        if typeField { w.field("type", "flow") }
-        w.field("id", r.id)
-        w.field("transport", r.transport)
-        w.field("ip_version", r.ipVersion)
-        writeEndpoint(w, "client", r.client)
-        writeEndpoint(w, "server", r.server)
-        w.timestamp("first_seen", micros: r.firstSeen)
-        w.timestamp("last_seen", micros: r.lastSeen)
-        w.beginObject("packets")
-        w.field("to_server", r.packetsToServer)
-        w.field("to_client", r.packetsToClient)
-        w.endObject()
-        w.beginObject("bytes")
-        w.field("to_server", r.bytesToServer)
-        w.field("to_client", r.bytesToClient)
-        w.endObject()
+        w.raw(typeField ? "{\"type\":\"flow\",\"id\":" : "{\"id\":")
+        w.rawInt(r.id)
+        w.raw(",\"transport\":"); w.rawString(r.transport)
+        w.raw(",\"ip_version\":"); w.rawInt(r.ipVersion)
+        w.raw(",\"client\":"); writeEndpoint(w, r.client)
+        w.raw(",\"server\":"); writeEndpoint(w, r.server)
+        w.raw(",\"first_seen\":"); w.rawTimestamp(micros: r.firstSeen)
+        w.raw(",\"last_seen\":"); w.rawTimestamp(micros: r.lastSeen)
+        w.raw(",\"packets\":{\"to_server\":"); w.rawInt(r.packetsToServer)
+        w.raw(",\"to_client\":"); w.rawInt(r.packetsToClient)
+        w.raw("},\"bytes\":{\"to_server\":"); w.rawInt(r.bytesToServer)
+        w.raw(",\"to_client\":"); w.rawInt(r.bytesToClient)
+        w.raw("}")
         if r.fragmentPackets > 0 {
-            w.beginObject("fragments")
-            w.field("packets", r.fragmentPackets)
-            w.field("bytes", r.fragmentBytes)
-            w.endObject()
+            w.raw(",\"fragments\":{\"packets\":"); w.rawInt(r.fragmentPackets)
+            w.raw(",\"bytes\":"); w.rawInt(r.fragmentBytes)
+            w.raw("}")
         }
-        w.field("application", r.application)
+        w.raw(",\"application\":"); w.rawString(r.application)
         let e = r.encryption
-        w.beginObject("encryption")
-        w.field("state", e.state.name)
-        w.field("protocol", e.protocolName)
-        w.field("version", e.version)
-        w.field("basis", e.basis.name)
-        w.field("sni", e.sni)
+        w.raw(",\"encryption\":{\"state\":"); w.rawString(e.state.name)
+        w.raw(",\"protocol\":"); w.rawString(e.protocolName)
+        w.raw(",\"version\":"); w.rawString(e.version)
+        w.raw(",\"basis\":"); w.rawString(e.basis.name)
+        w.raw(",\"sni\":"); w.rawString(e.sni)
         if let c = e.certificate {
-            w.beginObject("certificate")
-            w.field("subject", c.subject)
-            w.field("issuer", c.issuer)
-            w.field("sha256", c.sha256)
-            w.field("not_before", c.notBefore)
-            w.field("not_after", c.notAfter)
-            w.endObject()
+            w.raw(",\"certificate\":{\"subject\":"); w.rawString(c.subject)
+            w.raw(",\"issuer\":"); w.rawString(c.issuer)
+            w.raw(",\"sha256\":"); w.rawString(c.sha256)
+            w.raw(",\"not_before\":"); w.rawString(c.notBefore)
+            w.raw(",\"not_after\":"); w.rawString(c.notAfter)
+            w.raw("}")
         } else {
-            w.key("certificate"); w.null()
+            w.raw(",\"certificate\":null")
         }
-        if e.upgraded { w.field("upgraded", true) }
-        if let weak = e.weak { w.field("weak", weak) }
-        w.endObject()
+        if e.upgraded { w.raw(",\"upgraded\":true") }
+        if let weak = e.weak { w.raw(",\"weak\":"); w.rawString(weak) }
+        w.raw("}")
         if let h = r.http {
-            w.beginObject("http")
-            w.field("host", h.host)
-            w.field("method", h.method)
-            w.field("path", h.path)
-            w.endObject()
+            w.raw(",\"http\":{\"host\":"); w.rawString(h.host)
+            w.raw(",\"method\":"); w.rawString(h.method)
+            w.raw(",\"path\":"); w.rawString(h.path)
+            w.raw("}")
         }
-        if let b = r.banner { w.field("banner", b) }
-        w.field("segment", r.segment.rawValue)
-        w.field("responsible", r.responsible.rawValue)
+        if let b = r.banner { w.raw(",\"banner\":"); w.rawString(b) }
+        w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)
+        w.raw(",\"responsible\":"); w.rawString(r.responsible.rawValue)
         if let rule = r.rule {
-            w.beginObject("rule")
-            w.field("segment", rule.segment.rawValue)
-            w.field("name", rule.name)
-            w.field("action", rule.action.rawValue)
-            w.endObject()
+            w.raw(",\"rule\":{\"segment\":"); w.rawString(rule.segment.rawValue)
+            w.raw(",\"name\":"); w.rawString(rule.name)
+            w.raw(",\"action\":"); w.rawString(rule.action.rawValue)
+            w.raw("}")
         } else {
-            w.key("rule"); w.null()
+            w.raw(",\"rule\":null")
         }
-        w.beginArray("findings")
-        for f in r.findings {
-            w.beginObject()
-            w.field("code", f.code)
-            w.field("severity", f.severity.rawValue)
-            w.field("party", f.party.rawValue)
-            w.field("message", f.message)
-            w.endObject()
+        w.raw(",\"findings\":[")
+        for (i, f) in r.findings.enumerated() {
+            w.raw(i == 0 ? "{\"code\":" : ",{\"code\":"); w.rawString(f.code)
+            w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
+            w.raw(",\"party\":"); w.rawString(f.party.rawValue)
+            w.raw(",\"message\":"); w.rawString(f.message)
+            w.raw("}")
         }
-        w.endArray()
-        w.endObject()
+        w.raw("]}")
     }
 
-    private static func writeEndpoint(_ w: JSONWriter, _ name: StaticString, _ e: FlowRecord.Endpoint) {
-        w.beginObject(name)
-        w.field("ip", e.ip)
-        w.field("port", e.port)
-        w.field("zone", e.zone)
-        w.field("node", e.node)
-        w.endObject()
+    private static func writeEndpoint(_ w: JSONWriter, _ e: FlowRecord.Endpoint) {
+        w.raw("{\"ip\":"); w.rawString(e.ip)
+        w.raw(",\"port\":"); w.rawInt(e.port)
+        w.raw(",\"zone\":"); w.rawString(e.zone)
+        w.raw(",\"node\":"); w.rawString(e.node)
+        w.raw("}")
     }
 }

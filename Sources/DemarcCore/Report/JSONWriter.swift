@@ -113,6 +113,27 @@ public final class JSONWriter {
         pendingValue = true
     }
 
+    // MARK: raw text (a record of fixed shape written without structure tracking)
+
+    /// Text known at compile time, copied as it is: punctuation and keys together
+    /// (`,"port":`), for records whose shape is fixed.
+    @inline(__always) public func raw(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
+    /// A string value (escaped) or null, with no separator.
+    public func rawString(_ v: String?) { if let v { appendString(v) } else { put("null") } }
+    /// An integer value or null, with no separator.
+    public func rawInt<T: FixedWidthInteger>(_ v: T?) {
+        guard let v else { put("null"); return }
+        if let small = Int64(exactly: v) { appendDecimal(small) } else { var s = String(v); s.withUTF8 { put($0.baseAddress!, $0.count) } }
+    }
+    /// A quoted RFC 3339 timestamp, with no separator.
+    public func rawTimestamp(micros: Int64) {
+        reserve(Timestamps.width + 2)
+        base[count] = UInt8(ascii: "\"")
+        count += 1 + Timestamps.write(micros: micros, into: base + count + 1)
+        base[count] = UInt8(ascii: "\"")
+        count += 1
+    }
+
     // MARK: values
 
     public func string(_ v: String?) {

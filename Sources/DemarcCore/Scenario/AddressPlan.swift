@@ -13,15 +13,12 @@ public struct Placement: Sendable, Equatable {
 /// lookup costs one hash probe per distinct prefix length in use (at most 33 for IPv4,
 /// 129 for IPv6), however many zones there are.
 public struct AddressPlan: Sendable {
-    private var nodeByAddress: [IPAddress: Int] = [:]
+    private var nodeByAddress = AddressTable()
     /// Per family, the prefix lengths in use, longest first, each with its table.
-    private var v4: [(length: Int, zones: [IPAddress: Int])] = []
-    private var v6: [(length: Int, zones: [IPAddress: Int])] = []
+    private var v4: [(length: Int, zones: AddressTable)] = []
+    private var v6: [(length: Int, zones: AddressTable)] = []
 
     public init(nodes: [Node], zones: [Zone]) {
-        for (i, n) in nodes.enumerated() {
-            for a in n.addresses where nodeByAddress[a] == nil { nodeByAddress[a] = i }
-        }
         var byLength4: [Int: [IPAddress: Int]] = [:]
         var byLength6: [Int: [IPAddress: Int]] = [:]
         for (i, z) in zones.enumerated() {
@@ -33,8 +30,11 @@ public struct AddressPlan: Sendable {
                 }
             }
         }
-        v4 = byLength4.sorted { $0.key > $1.key }.map { ($0.key, $0.value) }
-        v6 = byLength6.sorted { $0.key > $1.key }.map { ($0.key, $0.value) }
+        v4 = byLength4.sorted { $0.key > $1.key }.map { ($0.key, AddressTable($0.value)) }
+        v6 = byLength6.sorted { $0.key > $1.key }.map { ($0.key, AddressTable($0.value)) }
+        nodeByAddress = AddressTable(nodes.enumerated().reduce(into: [IPAddress: Int]()) { m, e in
+            for a in e.element.addresses where m[a] == nil { m[a] = e.offset }
+        })
     }
 
     public func place(_ ip: IPAddress) -> Placement {
@@ -48,5 +48,47 @@ public struct AddressPlan: Sendable {
             if let z = table[ip.masked(len)] { return z }
         }
         return nil
+    }
+}
+
+/// A read-only map from address to index, built once: open addressing with a
+/// multiplicative hash, so a lookup on the per-flow path is a few instructions rather
+/// than a SipHash of the key.
+struct AddressTable: Sendable {
+    private var keys: [IPAddress] = []
+    private var values: [Int32] = []
+    private var mask = 0
+
+    init() {}
+
+    init(_ map: [IPAddress: Int]) {
+        guard !map.isEmpty else { return }
+        var capacity = 4
+        while capacity < map.count * 2 { capacity *= 2 }
+        mask = capacity - 1
+        keys = Array(repeating: IPAddress(hi: 0, lo: 0), count: capacity)
+        values = Array(repeating: -1, count: capacity)
+        for (k, v) in map {
+            var i = AddressTable.slot(k, mask)
+            while values[i] >= 0 { i = (i + 1) & mask }
+            keys[i] = k
+            values[i] = Int32(v)
+        }
+    }
+
+    @inline(__always) static func slot(_ k: IPAddress, _ mask: Int) -> Int {
+        let h = (k.hi &* 0x9e37_79b9_7f4a_7c15) ^ (k.lo &* 0xc2b2_ae3d_27d4_eb4f)
+        return Int(truncatingIfNeeded: (h ^ (h >> 29)) & UInt64(mask))
+    }
+
+    subscript(_ k: IPAddress) -> Int? {
+        guard !values.isEmpty else { return nil }
+        var i = AddressTable.slot(k, mask)
+        while true {
+            let v = values[i]
+            if v < 0 { return nil }
+            if keys[i] == k { return Int(v) }
+            i = (i + 1) & mask
+        }
     }
 }

@@ -108,6 +108,10 @@ public final class TLSStreams {
             guard b.count - off >= 5 else { break }
             let type = b.base[off], len = Int(b.base[off + 3]) << 8 | Int(b.base[off + 4])
             guard (20...24).contains(type), b.base[off + 1] == 3 || b.base[off + 1] == 0xfe else { dir.finished = true; break }
+            // ChangeCipherSpec or application data: this side's cleartext handshake is
+            // over. The header says so; the body (up to 16 KB over many segments) need
+            // not be gathered.
+            if type == 20 || type == 23 { dir.finished = true; break }
             guard b.count - off >= 5 + len else { break }
             let body = b.slice(off + 5, len)
             off += 5 + len
@@ -116,9 +120,6 @@ public final class TLSStreams {
                 if !(serverHelloSeen && c.state.version >= 0x0304 && !c.fromClient) {
                     handshakeRecord(body, &dir, &c, d)
                 }
-            case 20, 23:
-                // ChangeCipherSpec or application data: this side's cleartext handshake is over.
-                dir.finished = true
             case 21:
                 if len == 2, let level = body.u8(0), level == 2, let what = body.u8(1) { d.note = d.note ?? "TLS alert \(what)" }
             default:
