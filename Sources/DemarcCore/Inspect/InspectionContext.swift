@@ -8,7 +8,8 @@ public struct InspectionContext {
     public let tcpSeq: UInt32
     /// Payload packets already seen in this packet's direction (0 for the first).
     public let index: Int
-    let table: FlowTable
+    // The tracker owns the table and outlives every context (no reference counting per packet).
+    unowned(unsafe) let table: FlowTable
     let slot: Int32
 
     public var isTCP: Bool { proto == IPProtocol.tcp }
