@@ -29,6 +29,8 @@ import Testing
                why: "OpenVPN seen from the server side only: reset, then control packets of that session"),
         Expect(capture: "corba.pcap", port: 42717, application: "giop", state: "cleartext", why: "CORBA GIOP"),
         Expect(capture: "someip-tp.pcap", port: 56772, application: "someip", state: "cleartext", why: "SOME/IP-TP"),
+        Expect(capture: "tinc.pcap", port: 59244, application: "tinc", state: "encrypted",
+               why: "tinc meta connection: ID line, then an encrypted key exchange"),
         Expect(capture: "discord.pcap", port: 64837, application: "discord", state: "encrypted",
                why: "Discord voice: IP discovery, then RTP with encrypted payloads"),
     ]

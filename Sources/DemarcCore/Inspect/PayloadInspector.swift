@@ -17,7 +17,7 @@ public struct PayloadInspector {
         BGPInspector.self, RPCInspector.self, VNCInspector.self, SOCKSInspector.self, BitcoinInspector.self,
         ZabbixInspector.self, EthereumInspector.self, GitInspector.self, FIXInspector.self, GIOPInspector.self,
         GearmanInspector.self, ModbusInspector.self, CoAPInspector.self, SOMEIPInspector.self, WebSocketInspector.self,
-        DiscordVoiceInspector.self,
+        DiscordVoiceInspector.self, TincInspector.self,
     ]
 
     /// The `InspectState.owner` value of an inspector: what one inspector sets when it
