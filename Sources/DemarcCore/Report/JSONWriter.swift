@@ -123,7 +123,12 @@ public final class JSONWriter {
     /// An integer value or null, with no separator.
     public func rawInt<T: FixedWidthInteger>(_ v: T?) {
         guard let v else { put("null"); return }
-        if let small = Int64(exactly: v) { appendDecimal(small) } else { var s = String(v); s.withUTF8 { put($0.baseAddress!, $0.count) } }
+        if let small = Int64(exactly: v) {
+            appendDecimal(small)
+        } else {
+            var s = String(v)
+            s.withUTF8 { put($0.baseAddress!, $0.count) }
+        }
     }
     /// A quoted RFC 3339 timestamp, with no separator.
     public func rawTimestamp(micros: Int64) {
@@ -136,38 +141,18 @@ public final class JSONWriter {
 
     // MARK: values
 
-    public func string(_ v: String?) {
-        valuePrefix()
-        if let v { appendString(v) } else { put("null") }
-    }
+    public func string(_ v: String?) { valuePrefix(); rawString(v) }
 
-    public func int<T: BinaryInteger>(_ v: T?) {
-        valuePrefix()
-        guard let v else { put("null"); return }
-        if let small = Int64(exactly: v) {
-            appendDecimal(small)
-        } else {
-            var s = String(v)
-            s.withUTF8 { put($0.baseAddress!, $0.count) }
-        }
-    }
+    public func int<T: FixedWidthInteger>(_ v: T?) { valuePrefix(); rawInt(v) }
 
     /// A timestamp (microseconds since the epoch) as RFC 3339 text, written in place.
-    public func timestamp(_ k: StaticString, micros: Int64) {
-        key(k)
-        valuePrefix()
-        reserve(Timestamps.width + 2)
-        base[count] = UInt8(ascii: "\"")
-        count += 1 + Timestamps.write(micros: micros, into: base + count + 1)
-        base[count] = UInt8(ascii: "\"")
-        count += 1
-    }
+    public func timestamp(_ k: StaticString, micros: Int64) { key(k); valuePrefix(); rawTimestamp(micros: micros) }
 
     public func bool(_ v: Bool) { valuePrefix(); put(v ? "true" : "false") }
     public func null() { valuePrefix(); put("null") }
 
     public func field(_ k: StaticString, _ v: String?) { key(k); string(v) }
-    public func field<T: BinaryInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
+    public func field<T: FixedWidthInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
     public func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
 
     private func appendDecimal(_ v: Int64) {
