@@ -284,6 +284,8 @@ def command_line_clients():
     write("telnet", "tcp", 23, "Debian's telnet client answering a server's option negotiation",
           recorded([b"login: "], ["sh", "-c", "sleep 1 | telnet 127.0.0.1 {port}"],
                    greeting=b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"))
+    write("h2c", "tcp", 8080, "curl --http2-prior-knowledge (cleartext HTTP/2) against a scripted server",
+          recorded([b""], ["curl", "-s", "-m", "2", "--http2-prior-knowledge", "http://127.0.0.1:{port}/api/v1/items"]))
     write("syslog", "udp", 514, "logger --udp --rfc5424 (util-linux)",
           udp_datagram(["logger", "--server", "127.0.0.1", "--port", "{port}", "--udp", "--rfc5424", "demarc fixture"]))
     write("snmp", "udp", 161, "snmpget -v2c -c public sysDescr.0 (Debian snmp)",

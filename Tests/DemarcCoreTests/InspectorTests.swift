@@ -190,6 +190,15 @@ import Testing
         #expect(s.app == app && s.state == .cleartext && s.basis == .protocol && !s.upgraded)
     }
 
+    /// HTTP/2 with prior knowledge (h2c: cleartext gRPC and the like) opens with its
+    /// connection preface, not an HTTP/1 request line.
+    @Test func h2cPrefaceIsCleartextHTTP() throws {
+        let (s, d) = try Self.replay("h2c")
+        #expect(s.app == .http && s.state == .cleartext && s.basis == .protocol)
+        #expect(d?.banner == "HTTP/2 (h2c, prior knowledge)")
+        #expect(d?.httpMethod == nil)
+    }
+
     /// WebSocket frames without the HTTP upgrade before them: the client's frame is
     /// masked, which hides nothing (the key is in the frame), so the flow is cleartext.
     @Test func websocketFramesWithoutTheirUpgradeAreCleartext() throws {

@@ -6,13 +6,20 @@ public enum HTTPInspector: ProtocolInspector {
     static let methods: [StaticString] = ["GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ", "PATCH ",
                                           "TRACE ", "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ", "MOVE ", "LOCK ",
                                           "UNLOCK ", "REPORT ", "SEARCH ", "SUBSCRIBE ", "NOTIFY ", "M-SEARCH ",
-                                          "UNSUBSCRIBE ", "MKCALENDAR ", "PURGE ", "BPROPFIND ", "POLL "]
+                                          "UNSUBSCRIBE ", "MKCALENDAR ", "PURGE ", "BPROPFIND ", "POLL ",
+                                          // HTTP/2 with prior knowledge (h2c, cleartext gRPC): its preface.
+                                          "PRI "]
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         let r = parse(p)
         switch r {
         case .no: return .no
         case .notYet: return c.index < 2 ? .notYet : .no
+        case .request(let method, let target, _) where method == "PRI" && target == "*":
+            // The HTTP/2 connection preface: frames follow, headers HPACK-compressed.
+            c.identify(.http, .cleartext)
+            c.details().banner = "HTTP/2 (h2c, prior knowledge)"
+            return .yes
         case .request(let method, let target, let host):
             let ssdp = target == "*" && (method == "M-SEARCH" || method == "NOTIFY")
             c.identify(ssdp ? .ssdp : .http, .cleartext, keepInspecting: method == "CONNECT")
