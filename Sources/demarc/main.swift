@@ -106,11 +106,17 @@ struct Monitor: ParsableCommand {
     @Flag(name: .long, inversion: .prefixedNo, help: "Put the interface in promiscuous mode.")
     var promiscuous: Bool = true
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Capture buffering: the kernel's buffer and demarc's own packet ring, each this size. Raise it if the summary shows dropped or queue_dropped packets.",
+        valueName: "MiB"))
+    var bufferSize: Int32 = 64
+
     @OptionGroup var report: ReportArguments
 
     func validate() throws {
         // libpcap would quietly replace a value out of range with its default.
         guard (1...262_144).contains(snaplen) else { throw ValidationError("--snaplen must be between 1 and 262144 bytes") }
+        guard (1...4096).contains(bufferSize) else { throw ValidationError("--buffer-size must be between 1 and 4096 MiB") }
     }
 
     func run() throws {
@@ -120,7 +126,7 @@ struct Monitor: ParsableCommand {
         options.timeouts.linger = min(options.timeouts.linger, 2_000_000)
         if let d = duration, !(d > 0) { throw DemarcError.badInput("--duration must be a positive number of seconds") }
         let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
-                                         duration: duration, options: options, warn: warn)
+                                         bufferMB: bufferSize, duration: duration, options: options, warn: warn)
         let status = result.exitStatus(failOn: options.failOn)
         if status != 0 { throw ExitCode(status) }
     }

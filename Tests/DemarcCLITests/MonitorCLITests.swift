@@ -35,6 +35,15 @@ import Testing
               - {name: dns, to: [services], ports: [udp/53], cleartext: accepted}
         """
 
+    /// Values libpcap would silently replace, or that make no ring, are usage errors
+    /// found before any capture starts (no privilege needed to see them).
+    @Test(arguments: [["--snaplen", "0"], ["--snaplen", "300000"], ["--buffer-size", "0"], ["--buffer-size", "5000"]])
+    func outOfRangeCaptureSettingsExit2(_ args: [String]) throws {
+        let r = try CLI.run(["monitor", "--interface", "lo", "--duration", "1"] + args)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains(args[0]), "\(r.stderr)")
+    }
+
     @Test(.enabled(if: canCapture, "capturing on lo needs root, or CAP_NET_RAW and CAP_NET_ADMIN: skipped"),
           .enabled(if: hasTrafficTools, "needs python3 and openssl to make real traffic: skipped"))
     func monitorReportsLiveFlowsAndStopsOnSIGINT() throws {
@@ -50,7 +59,8 @@ import Testing
         let monitor = Process()
         monitor.executableURL = URL(fileURLWithPath: CLI.binary)
         monitor.arguments = ["monitor", "--interface", "lo", "--filter", "host 127.0.0.2", "--scenario", scenarioPath,
-                             "--format", "jsonl", "--output", outPath, "--idle-timeout", "1", "--duration", "60"]
+                             "--format", "jsonl", "--output", outPath, "--idle-timeout", "1", "--duration", "60",
+                             "--buffer-size", "8"]
         monitor.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         monitor.standardOutput = FileHandle.nullDevice
         try monitor.run()

@@ -8,9 +8,9 @@ nonisolated(unsafe) private var stopSignal: sig_atomic_t = 0
 /// `demarc monitor`: a live interface through the same pipeline as replay, each flow
 /// reported as it ends, until --duration passes or a signal arrives.
 public enum LiveMonitor {
-    public static func run(interface: String, snaplen: Int32, promiscuous: Bool, duration: Double?,
+    public static func run(interface: String, snaplen: Int32, promiscuous: Bool, bufferMB: Int32 = 64, duration: Double?,
                            options: RunOptions, warn: (String) -> Void) throws -> RunResult {
-        let source = try PcapSource(interface: interface, snaplen: snaplen, promiscuous: promiscuous)
+        let source = try PcapSource(interface: interface, snaplen: snaplen, promiscuous: promiscuous, bufferMB: bufferMB)
         if let f = options.filter { try source.setFilter(f) }
         let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
         var ro = ReportOptions()
@@ -48,7 +48,7 @@ public enum LiveMonitor {
         }
         // Capture on its own thread into a ring; analysis and output here. A slow
         // output delays only this loop: the capture thread keeps draining the kernel.
-        let capture = LiveCapture(source: source)
+        let capture = LiveCapture(source: source, ringBytes: Int(bufferMB) << 20)
         capture.start()
         // As tcpdump does: say what is being watched (scripts wait for this line).
         warn("listening on \(interface) (\(source.linkTypeName)); SIGINT or SIGTERM stops and reports")
