@@ -64,10 +64,18 @@ public struct Classification: Sendable {
 public struct Classifier: Sendable {
     public let scenario: Scenario
     private let plan: AddressPlan
+    /// The scenario's per-segment settings, by `Segment.ordinal`: read for every flow,
+    /// so kept in arrays rather than hashed out of dictionaries each time.
+    private let partyBySegment: [Party]
+    private let filtersBySegment: [FilterSet?]
+    private let requiredBySegment: [Bool]
 
     public init(scenario: Scenario) {
         self.scenario = scenario
         self.plan = AddressPlan(nodes: scenario.nodes, zones: scenario.zones)
+        partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0]! }
+        filtersBySegment = Segment.allCases.map { scenario.filters[$0] }
+        requiredBySegment = Segment.allCases.map { (scenario.encryption[$0] ?? .optional) == .required }
     }
 
     public func place(_ ip: IPAddress) -> (Placement, EndpointPlace) {
@@ -94,13 +102,13 @@ public struct Classifier: Sendable {
         case (false, true): segment = .ingress
         case (false, false): segment = .external
         }
-        let party = scenario.responsibility[segment] ?? Scenario.defaultResponsibility[segment]!
+        let party = partyBySegment[segment.ordinal]
 
         // Filters: first match wins; the default decides the rest.
         var rule: RuleMatch?
         var matchedRule: Rule?
         var unfilteredByDefault = false
-        if let set = scenario.filters[segment] {
+        if let set = filtersBySegment[segment.ordinal] {
             if let r = set.rules.first(where: { matches($0, f, cp, sp) }) {
                 matchedRule = r
                 rule = RuleMatch(segment: segment, name: r.name, action: r.action)
@@ -137,7 +145,7 @@ public struct Classifier: Sendable {
         }
 
         let sensitiveZone = client.sensitive ? client.zone : (server.sensitive ? server.zone : nil)
-        let required = (scenario.encryption[segment] ?? .optional) == .required || sensitiveZone != nil
+        let required = requiredBySegment[segment.ordinal] || sensitiveZone != nil
         let accepted = matchedRule.map { $0.action == .allow && $0.cleartextAccepted } ?? false
         var because: String {
             sensitiveZone.map { "sensitive zone \($0) requires encryption" } ?? "encryption.\(segment.rawValue) is required"
