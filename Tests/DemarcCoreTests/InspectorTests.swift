@@ -191,12 +191,25 @@ import Testing
     }
 
     /// HTTP/2 with prior knowledge (h2c: cleartext gRPC and the like) opens with its
-    /// connection preface, not an HTTP/1 request line.
+    /// connection preface, not an HTTP/1 request line; its first HEADERS frame names
+    /// the request.
     @Test func h2cPrefaceIsCleartextHTTP() throws {
         let (s, d) = try Self.replay("h2c")
         #expect(s.app == .http && s.state == .cleartext && s.basis == .protocol)
         #expect(d?.banner == "HTTP/2 (h2c, prior knowledge)")
-        #expect(d?.httpMethod == nil)
+        // From curl's HEADERS frame: HPACK with Huffman-coded literals.
+        #expect(d?.httpMethod == "GET")
+        #expect(d?.httpPath == "/api/v1/items")
+        #expect(d?.httpHost?.hasPrefix("127.0.0.1:") == true)
+    }
+
+    /// RFC 7541 C.4.1: a request header block with Huffman-coded literals.
+    @Test func hpackDecodesTheRFCRequestExample() throws {
+        let block: [UInt8] = [0x82, 0x86, 0x84, 0x41, 0x8c, 0xf1, 0xe3, 0xc2, 0xe5, 0xf2, 0x3a, 0x6b, 0xa0, 0xab, 0x90, 0xf4, 0xff]
+        let r = block.withUnsafeBytes { HPACK.request(Bytes($0)) }
+        #expect(r.method == "GET" && r.path == "/" && r.authority == "www.example.com")
+        // Bad padding (RFC 7541 §5.2: longer than 7 bits, or not the EOS prefix) is refused.
+        #expect([0xf1, 0xe3, 0x00].withUnsafeBytes { HPACK.huffman(Bytes($0)) } == nil)
     }
 
     /// WebSocket frames without the HTTP upgrade before them: the client's frame is
@@ -223,7 +236,7 @@ import Testing
     /// Bytes of a real exchange cut anywhere never crash an inspector, and never yield
     /// a verdict the whole exchange contradicts (a cut TLS flow is never "cleartext").
     @Test(arguments: ["tls12-certificate", "tls13", "quic-v1-initial", "ssh", "smtp-starttls", "postgresql-tls",
-                      "websocket-frames", "git", "fix"])
+                      "websocket-frames", "git", "fix", "h2c"])
     func truncatedExchangesAreSafe(_ name: String) throws {
         let ex = try Self.load(name)
         for p in ex.payloads {

@@ -16,9 +16,11 @@ public enum HTTPInspector: ProtocolInspector {
         case .no: return .no
         case .notYet: return c.index < 2 ? .notYet : .no
         case .request(let method, let target, _) where method == "PRI" && target == "*":
-            // The HTTP/2 connection preface: frames follow, headers HPACK-compressed.
-            c.identify(.http, .cleartext)
+            // The HTTP/2 connection preface; frames follow, headers HPACK-compressed.
+            c.identify(.http, .cleartext, keepInspecting: true)
+            c.state.phase = h2c
             c.details().banner = "HTTP/2 (h2c, prior knowledge)"
+            http2Request(&c, p, from: 24)
             return .yes
         case .request(let method, let target, let host):
             let ssdp = target == "*" && (method == "M-SEARCH" || method == "NOTIFY")
@@ -34,7 +36,25 @@ public enum HTTPInspector: ProtocolInspector {
         }
     }
 
+    /// `InspectState.phase` of a flow that opened with the HTTP/2 preface.
+    static let h2c: UInt8 = 2
+
+    /// Method, host and path from the client's first HEADERS frame.
+    static func http2Request(_ c: inout InspectionContext, _ p: Bytes, from start: Int) {
+        guard c.fromClient, let r = HPACK.firstRequest(p, from: start), r.method != nil || r.path != nil else { return }
+        let d = c.details()
+        d.httpMethod = r.method
+        d.httpPath = r.path.map { String($0.prefix(512)) }
+        d.httpHost = r.authority.map { String($0.prefix(255)) }
+        c.state.active = false
+    }
+
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        if c.state.phase == h2c {
+            // Frames begin where a segment does as a rule; the budget ends the search.
+            http2Request(&c, p, from: 0)
+            return
+        }
         if Upgrade.tlsStarts(&c, p) { return }
         // A response may come first (mid-stream); the request that follows names the host.
         if c.fromClient, c.details().httpMethod == nil, case .request(let m, let t, let h) = parse(p) {
