@@ -22,7 +22,9 @@ File format, one exchange per file:
   * git ls-remote against git daemon; the gearman client against gearmand (Debian);
   * from PyPI libraries, in the interpreter --pypi-python names: websockets client and
     server (the text frames after the upgrade), FIX Logon messages encoded by simplefix,
-    a pymodbus request, an aiocoap-client request.
+    a pymodbus request, an aiocoap-client request, kafka-python's first request, pika's
+    AMQP connection start, an irc client registering, pymemcache against memcached;
+  * whois, tftp-hpa, radclient (freeradius-utils) and rsync (with rsync --daemon) from Debian.
 
   record-fixtures.py [--pypi-python PYTHON]   (aioquic and the libraries above are imported there)
 """
@@ -227,9 +229,10 @@ def text_protocols():
     write("imap", "tcp", 143, "Python imaplib login against a scripted server", rec.log)
 
 
-def scripted_server(replies, greeting=b""):
+def scripted_server(replies, greeting=b"", close=False):
     """A TCP server that sends `greeting`, then answers the n-th chunk it receives with
-    replies[n] (while there are replies), and closes when the client does."""
+    replies[n] (while there are replies), and closes when the client does (or, with
+    `close`, after its last reply, as a WHOIS server does)."""
     srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen()
 
     def run():
@@ -244,16 +247,21 @@ def scripted_server(replies, greeting=b""):
             if n < len(replies) and replies[n]:
                 conn.sendall(replies[n])
             n += 1
+            if close and n >= len(replies):
+                break
         conn.close()
 
     threading.Thread(target=run, daemon=True).start()
     return srv.getsockname()[1]
 
 
-def recorded(replies, command, greeting=b""):
-    rec = Recorder(scripted_server(replies, greeting))
-    subprocess.run([c.replace("{port}", str(rec.port)) for c in command], stdin=subprocess.DEVNULL,
-                   capture_output=True, timeout=20)
+def recorded(replies, command, greeting=b"", close=False):
+    rec = Recorder(scripted_server(replies, greeting, close))
+    try:
+        subprocess.run([c.replace("{port}", str(rec.port)) for c in command], stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pass   # a client still waiting for a server that says nothing: what it sent is recorded
     threading.Event().wait(0.3)
     return rec.log
 
@@ -286,6 +294,13 @@ def command_line_clients():
                    greeting=b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"))
     write("h2c", "tcp", 8080, "curl --http2-prior-knowledge (cleartext HTTP/2) against a scripted server",
           recorded([b""], ["curl", "-s", "-m", "2", "--http2-prior-knowledge", "http://127.0.0.1:{port}/api/v1/items"]))
+    write("whois", "tcp", 43, "Debian whois client against a scripted server",
+          recorded([b"% no entries found\r\n"], ["whois", "-h", "127.0.0.1", "-p", "{port}", "example.test"], close=True))
+    write("tftp", "udp", 69, "tftp-hpa client read request (Debian tftp-hpa)",
+          udp_datagram(["tftp", "127.0.0.1", "{port}", "-c", "get", "demarc.cfg"]))
+    write("radius", "udp", 1812, "radclient Access-Request with a user name and password (Debian freeradius-utils)",
+          udp_datagram(["sh", "-c", "echo 'User-Name = alice, User-Password = secret' | "
+                                    "radclient -r 1 -t 5 127.0.0.1:{port} auth testing123"]))
     write("syslog", "udp", 514, "logger --udp --rfc5424 (util-linux)",
           udp_datagram(["logger", "--server", "127.0.0.1", "--port", "{port}", "--udp", "--rfc5424", "demarc fixture"]))
     write("snmp", "udp", 161, "snmpget -v2c -c public sysDescr.0 (Debian snmp)",
@@ -323,6 +338,21 @@ def daemons():
         write("git", "tcp", 9418, "git ls-remote against git daemon (git://)", rec.log)
     finally:
         d.terminate(); d.wait()
+
+    port = free_port()
+    conf = os.path.join(repo, "rsyncd.conf")
+    with open(conf, "w") as f:
+        f.write(f"use chroot = no\n[demo]\npath = {repo}\nread only = yes\n")
+    r = subprocess.Popen(["rsync", "--daemon", "--no-detach", f"--port={port}", "--address=127.0.0.1", f"--config={conf}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        rec = Recorder(port)
+        subprocess.run(["rsync", f"rsync://127.0.0.1:{rec.port}/"], capture_output=True, timeout=20)
+        threading.Event().wait(0.3)
+        write("rsync", "tcp", 873, "rsync client listing modules of rsync --daemon (Debian rsync)", rec.log)
+    finally:
+        r.terminate(); r.wait()
 
     port = free_port()
     g = subprocess.Popen(["gearmand", "--listen=127.0.0.1", f"--port={port}", "--log-file=none"],
@@ -377,6 +407,36 @@ def pypi_protocols():
                         "c = ModbusTcpClient('127.0.0.1', port=int(sys.argv[1]), timeout=1, retries=0)\n"
                         "c.connect()\ntry:\n    c.read_holding_registers(100, count=2, device_id=1)\nexcept Exception:\n    pass\n",
                         "{port}"]))
+    kafka = (
+        "import sys\nfrom kafka import KafkaConsumer\ntry:\n"
+        "    KafkaConsumer(bootstrap_servers=f'127.0.0.1:{sys.argv[1]}', client_id='demarc-fixture',\n"
+        "                  request_timeout_ms=1500)\nexcept Exception:\n    pass\n")
+    write("kafka", "tcp", 9092, "kafka-python (PyPI) client's first request against a silent broker",
+          recorded([], [sys.executable, "-c", kafka, "{port}"]))
+    amqp = (
+        "import sys, pika\ntry:\n"
+        "    pika.BlockingConnection(pika.ConnectionParameters('127.0.0.1', int(sys.argv[1]), socket_timeout=1,\n"
+        "                            connection_attempts=1, blocked_connection_timeout=1))\nexcept Exception:\n    pass\n")
+    write("amqp", "tcp", 5672, "pika (PyPI) AMQP 0-9-1 client opening a connection",
+          recorded([], ["timeout", "5", sys.executable, "-c", amqp, "{port}"]))
+    irc = (
+        "import sys, irc.client\nr = irc.client.Reactor()\n"
+        "r.server().connect('127.0.0.1', int(sys.argv[1]), 'demarcbot', username='demarc', ircname='demarc fixture')\n"
+        "r.process_once(timeout=0.5)\n")
+    write("irc", "tcp", 6667, "irc (PyPI) client registering (NICK, USER)", recorded([], [sys.executable, "-c", irc, "{port}"]))
+    port = free_port()
+    m = subprocess.Popen(["memcached", "-l", "127.0.0.1", "-p", str(port), "-U", "0", "-u", "root"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        rec = Recorder(port)
+        from pymemcache.client.base import Client
+        mc = Client(("127.0.0.1", rec.port), connect_timeout=2, timeout=2)
+        mc.set("session:42", "alice"); mc.get("session:42"); mc.close()
+        threading.Event().wait(0.3)
+        write("memcached", "tcp", 11211, "pymemcache (PyPI) set and get against memcached (Debian)", rec.log)
+    finally:
+        m.terminate(); m.wait()
     coap_client = os.path.join(os.path.dirname(sys.executable), "aiocoap-client")
     write("coap", "udp", 5683, "aiocoap-client (PyPI) GET request",
           udp_datagram([coap_client, "coap://127.0.0.1:{port}/sensors/temperature"]))
@@ -385,7 +445,7 @@ def pypi_protocols():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
-                    help="an interpreter with aioquic, websockets, simplefix, pymodbus and aiocoap installed")
+                    help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc and pymemcache")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)

@@ -31,6 +31,10 @@ import Testing
         Expect(capture: "someip-tp.pcap", port: 56772, application: "someip", state: "cleartext", why: "SOME/IP-TP"),
         Expect(capture: "tinc.pcap", port: 59244, application: "tinc", state: "encrypted",
                why: "tinc meta connection: ID line, then an encrypted key exchange"),
+        Expect(capture: "cassandra.pcap", port: 9042, application: "cassandra", state: "cleartext",
+               why: "Cassandra CQL native protocol, OPTIONS and SUPPORTED frames"),
+        Expect(capture: "dnp3.pcap", port: 20000, application: "dnp3", state: "cleartext", why: "DNP3 link frames"),
+        Expect(capture: "kafka.pcapng", port: 9092, application: "kafka", state: "cleartext", why: "Kafka requests"),
         Expect(capture: "discord.pcap", port: 64837, application: "discord", state: "encrypted",
                why: "Discord voice: IP discovery, then RTP with encrypted payloads"),
     ]

@@ -181,10 +181,15 @@ import Testing
 
     /// Plaintext protocols spoken by real clients: logins in clear (FTP, POP3, IMAP, an
     /// LDAP simple bind, telnet), Redis, MQTT, syslog, SNMPv2c with its community, git://
-    /// against git daemon, a gearman job, FIX Logons, a Modbus/TCP request, a CoAP GET.
+    /// against git daemon, a gearman job, FIX Logons, a Modbus/TCP request, a CoAP GET,
+    /// a Kafka client's first request, an AMQP connection start, memcached set/get, an IRC
+    /// registration, a WHOIS query, rsync's daemon greeting, a TFTP read request and a
+    /// RADIUS Access-Request.
     @Test(arguments: [("ftp", AppProtocol.ftp), ("pop3", .pop3), ("imap", .imap), ("ldap", .ldap), ("telnet", .telnet),
                       ("redis", .redis), ("mqtt", .mqtt), ("syslog", .syslog), ("snmp", .snmp), ("git", .git),
-                      ("gearman", .gearman), ("fix", .fix), ("modbus", .modbus), ("coap", .coap)])
+                      ("gearman", .gearman), ("fix", .fix), ("modbus", .modbus), ("coap", .coap),
+                      ("kafka", .kafka), ("amqp", .amqp), ("memcached", .memcached), ("irc", .irc), ("whois", .whois),
+                      ("rsync", .rsync), ("tftp", .tftp), ("radius", .radius)])
     func cleartextLogins(_ name: String, _ app: AppProtocol) throws {
         let (s, _) = try Self.replay(name)
         #expect(s.app == app && s.state == .cleartext && s.basis == .protocol && !s.upgraded)
@@ -225,7 +230,8 @@ import Testing
     func encryptedExchangesAreNotTakenForCleartextFraming(_ name: String) throws {
         let (s, _) = try Self.replay(name)
         #expect(s.state == .encrypted)
-        #expect(![AppProtocol.websocket, .git, .fix, .giop, .gearman, .modbus, .someip].contains(s.app))
+        #expect(![AppProtocol.websocket, .git, .fix, .giop, .gearman, .modbus, .someip, .kafka, .cassandra, .amqp,
+                  .memcached, .dnp3, .irc, .whois, .rsync, .bittorrent].contains(s.app))
     }
 
     /// Inspectors that said "not mine" are remembered as bits of one 64-bit word.

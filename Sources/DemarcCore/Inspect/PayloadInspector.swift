@@ -5,7 +5,7 @@
 /// its packet budget is spent.
 public struct PayloadInspector {
     /// The inspectors, most specific first. Adding a protocol: write its inspector in
-    /// Protocols/ and list it here.
+    /// Protocols/ and list it here. At most 64: `InspectState.excluded` is one word.
     public static let inspectors: [any ProtocolInspector.Type] = [
         TLSInspector.self, DTLSInspector.self, QUICInspector.self, SSHInspector.self,
         HTTPInspector.self, WhatsAppInspector.self, WireGuardInspector.self, OpenVPNInspector.self, IKEInspector.self,
@@ -17,7 +17,9 @@ public struct PayloadInspector {
         BGPInspector.self, RPCInspector.self, VNCInspector.self, SOCKSInspector.self, BitcoinInspector.self,
         ZabbixInspector.self, EthereumInspector.self, GitInspector.self, FIXInspector.self, GIOPInspector.self,
         GearmanInspector.self, ModbusInspector.self, CoAPInspector.self, SOMEIPInspector.self, WebSocketInspector.self,
-        DiscordVoiceInspector.self, TincInspector.self,
+        DiscordVoiceInspector.self, TincInspector.self, KafkaInspector.self, CassandraInspector.self, AMQPInspector.self,
+        MemcachedInspector.self, DNP3Inspector.self, IRCInspector.self, WhoisInspector.self, RsyncInspector.self,
+        BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self,
     ]
 
     /// The `InspectState.owner` value of an inspector: what one inspector sets when it

@@ -175,3 +175,93 @@ public enum DiscordVoiceInspector: ProtocolInspector {
         }
     }
 }
+
+/// DNP3 (SCADA, TCP or UDP): link-layer frames open with 0x05 0x64 and a length, and
+/// carry a CRC after the header and after every 16 data bytes.
+public enum DNP3Inspector: ProtocolInspector {
+    public static let transports: Transports = .both
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard p.u8(0) == 0x05, p.u8(1) == 0x64, let len = p.u8(2), len >= 5 else { return .no }
+        let data = Int(len) - 5
+        let frame = 10 + data + 2 * ((data + 15) / 16)
+        guard frame <= p.count else { return .no }
+        c.identify(.dnp3)
+        return .yes
+    }
+}
+
+/// IRC: a client registers (NICK, USER, PASS, CAP LS), a server speaks in prefixed
+/// lines (":server NOTICE …"), each line ending in CR LF.
+public enum IRCInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    static let registration: [StaticString] = ["NICK ", "USER ", "PASS ", "CAP LS"]
+    static let serverWords: [StaticString] = ["NOTICE ", "PING ", "001 ", "020 ", "439 "]
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard let nl = p.find(0x0a, from: 0, limit: 512), nl > 4, p.u8(nl - 1) == 0x0d else { return .no }
+        if c.fromClient {
+            guard registration.contains(where: { p.starts(with: $0) }) else { return .no }
+        } else {
+            guard p.u8(0) == UInt8(ascii: ":"), let sp = p.find(0x20, from: 1, limit: nl),
+                  serverWords.contains(where: { p.starts(with: $0, at: sp + 1) }) else { return .no }
+        }
+        c.identify(.irc)
+        return .yes
+    }
+}
+
+/// WHOIS (TCP 43): one query line from the client.
+public enum WhoisInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.fromClient, c.serverPort == 43, p.count >= 3, p.count <= 512, p.u8(p.count - 1) == 0x0a else { return .no }
+        for i in 0..<(p.count - 2) {
+            let b = p.base[i]
+            guard b >= 0x20 && b < 0x7f else { return .no }
+        }
+        c.identify(.whois)
+        return .yes
+    }
+}
+
+/// rsync's daemon protocol: both sides open with "@RSYNCD: " and a version.
+public enum RsyncInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard p.starts(with: "@RSYNCD: "), let d = p.u8(9), (0x30...0x39).contains(d) else { return .no }
+        c.identify(.rsync)
+        return .yes
+    }
+}
+
+/// BitTorrent: the peer handshake (19, "BitTorrent protocol") on TCP; DHT queries and
+/// responses (bencoded dictionaries with a 20-byte node id) on UDP.
+public enum BitTorrentInspector: ProtocolInspector {
+    public static let transports: Transports = .both
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        let ok = c.isTCP ? p.u8(0) == 19 && p.starts(with: "BitTorrent protocol", at: 1)
+                         : p.starts(with: "d1:ad2:id20:") || p.starts(with: "d1:rd2:id20:")
+        guard ok else { return .no }
+        c.identify(.bittorrent)
+        return .yes
+    }
+}
+
+/// TFTP: a read or write request (opcode, file name, NUL, transfer mode, NUL).
+public enum TFTPInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.fromClient, let op = p.u16(0), op == 1 || op == 2, let end = p.find(0, from: 2, limit: 512), end > 2 else { return .no }
+        let mode = end + 1
+        guard p.startsCaseless(with: "netascii\0", at: mode) || p.startsCaseless(with: "octet\0", at: mode)
+                || p.startsCaseless(with: "mail\0", at: mode) else { return .no }
+        c.identify(.tftp)
+        return .yes
+    }
+}

@@ -166,9 +166,7 @@ extension UpgradesToTLS {
 /// In-band upgrades to TLS (STARTTLS and its kin, CONNECT tunnels, database SSL
 /// requests): once a TLS hello follows, the flow is encrypted and TLS is parsed on.
 enum Upgrade {
-    static let tlsOwner: UInt8 = {
-        UInt8(PayloadInspector.inspectors.firstIndex { $0 == TLSInspector.self }! + 1)
-    }()
+    static let tlsOwner = PayloadInspector.owner(of: TLSInspector.self)
 
     static func tlsStarts(_ c: inout InspectionContext, _ p: Bytes) -> Bool {
         guard p.u8(0) == 0x16, p.u8(1) == 0x03, let hs = p.u8(5), hs == 1 || hs == 2 else { return false }
