@@ -35,6 +35,8 @@ import Testing
                why: "Cassandra CQL native protocol, OPTIONS and SUPPORTED frames"),
         Expect(capture: "dnp3.pcap", port: 20000, application: "dnp3", state: "cleartext", why: "DNP3 link frames"),
         Expect(capture: "kafka.pcapng", port: 9092, application: "kafka", state: "cleartext", why: "Kafka requests"),
+        Expect(capture: "nano.pcapng", port: 7075, application: "nano", state: "cleartext",
+               why: "Nano node protocol: signed, random-looking, not encrypted"),
         Expect(capture: "discord.pcap", port: 64837, application: "discord", state: "encrypted",
                why: "Discord voice: IP discovery, then RTP with encrypted payloads"),
     ]

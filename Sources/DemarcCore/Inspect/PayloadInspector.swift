@@ -19,7 +19,7 @@ public struct PayloadInspector {
         GearmanInspector.self, ModbusInspector.self, CoAPInspector.self, SOMEIPInspector.self, WebSocketInspector.self,
         DiscordVoiceInspector.self, TincInspector.self, KafkaInspector.self, CassandraInspector.self, AMQPInspector.self,
         MemcachedInspector.self, DNP3Inspector.self, IRCInspector.self, WhoisInspector.self, RsyncInspector.self,
-        BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self,
+        BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self,
     ]
 
     /// The `InspectState.owner` value of an inspector: what one inspector sets when it
