@@ -24,7 +24,8 @@ File format, one exchange per file:
     server (the text frames after the upgrade), FIX Logon messages encoded by simplefix,
     a pymodbus request, an aiocoap-client request, kafka-python's first request, pika's
     AMQP connection start, an irc client registering, pymemcache against memcached;
-  * whois, tftp-hpa, radclient (freeradius-utils) and rsync (with rsync --daemon) from Debian.
+  * whois, tftp-hpa, radclient (freeradius-utils), rsync (with rsync --daemon) and
+    FreeTDS's tsql (freetds-bin) from Debian.
 
   record-fixtures.py [--pypi-python PYTHON]   (aioquic and the libraries above are imported there)
 """
@@ -301,6 +302,21 @@ def command_line_clients():
     write("radius", "udp", 1812, "radclient Access-Request with a user name and password (Debian freeradius-utils)",
           udp_datagram(["sh", "-c", "echo 'User-Name = alice, User-Password = secret' | "
                                     "radclient -r 1 -t 5 127.0.0.1:{port} auth testing123"]))
+    # FreeTDS's `encryption` setting: off sends ENCRYPT_NOT_SUP, request ENCRYPT_OFF (login
+    # only), require ENCRYPT_ON.
+    for setting in ("off", "request", "require"):
+        conf = os.path.join(tempfile.mkdtemp(), "freetds.conf")
+        rec = Recorder(scripted_server([]))
+        with open(conf, "w") as f:
+            f.write(f"[demo]\n\thost = 127.0.0.1\n\tport = {rec.port}\n\ttds version = 7.4\n\tencryption = {setting}\n")
+        try:
+            subprocess.run(["tsql", "-S", "demo", "-U", "sa", "-P", "secret"], env={"FREETDSCONF": conf, "PATH": os.environ["PATH"]},
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        threading.Event().wait(0.3)
+        write(f"tds-encryption-{setting}", "tcp", 1433, f"FreeTDS tsql PRELOGIN with encryption = {setting} (Debian freetds-bin)",
+              rec.log)
     write("syslog", "udp", 514, "logger --udp --rfc5424 (util-linux)",
           udp_datagram(["logger", "--server", "127.0.0.1", "--port", "{port}", "--udp", "--rfc5424", "demarc fixture"]))
     write("snmp", "udp", 161, "snmpget -v2c -c public sysDescr.0 (Debian snmp)",

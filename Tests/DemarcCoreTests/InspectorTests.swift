@@ -217,6 +217,16 @@ import Testing
         #expect([0xf1, 0xe3, 0x00].withUnsafeBytes { HPACK.huffman(Bytes($0)) } == nil)
     }
 
+    /// SQL Server's PRELOGIN from FreeTDS: a client that does not support encryption
+    /// makes the session cleartext by itself; otherwise the server decides, and with its
+    /// answer unseen the state stays unknown (never guessed).
+    @Test(arguments: [("tds-encryption-off", EncryptionState.cleartext), ("tds-encryption-request", .unknown),
+                      ("tds-encryption-require", .unknown)])
+    func tdsPreloginOffer(_ name: String, _ state: EncryptionState) throws {
+        let (s, _) = try Self.replay(name)
+        #expect(s.app == .mssql && s.state == state)
+    }
+
     /// WebSocket frames without the HTTP upgrade before them: the client's frame is
     /// masked, which hides nothing (the key is in the frame), so the flow is cleartext.
     @Test func websocketFramesWithoutTheirUpgradeAreCleartext() throws {

@@ -35,6 +35,7 @@ public struct EncryptionReport {
         case .imap: return "IMAP"
         case .mysql: return "MySQL"
         case .postgresql: return "PostgreSQL"
+        case .mssql: return "SQL Server (TDS)"
         case .redis: return "Redis"
         case .telnet: return "Telnet"
         case .xmpp: return "XMPP"

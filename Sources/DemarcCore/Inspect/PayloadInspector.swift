@@ -11,7 +11,7 @@ public struct PayloadInspector {
         HTTPInspector.self, WhatsAppInspector.self, WireGuardInspector.self, OpenVPNInspector.self, IKEInspector.self,
         DNSInspector.self, MailInspector.self, FTPInspector.self, XMPPInspector.self, LDAPInspector.self,
         TelnetInspector.self, SMBInspector.self, NetBIOSInspector.self, RDPInspector.self,
-        PostgreSQLInspector.self, MySQLInspector.self, RedisInspector.self, MongoDBInspector.self,
+        PostgreSQLInspector.self, MySQLInspector.self, TDSInspector.self, RedisInspector.self, MongoDBInspector.self,
         SIPInspector.self, RTSPInspector.self, MQTTInspector.self, SNMPInspector.self, SyslogInspector.self,
         NTPInspector.self, DHCPInspector.self, SLPInspector.self, STUNInspector.self, KerberosInspector.self,
         BGPInspector.self, RPCInspector.self, VNCInspector.self, SOCKSInspector.self, BitcoinInspector.self,
