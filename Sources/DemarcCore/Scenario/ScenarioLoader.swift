@@ -66,7 +66,9 @@ private struct Parser {
     mutating func parse(_ text: String) throws -> Scenario {
         let root: YNode
         do {
-            guard let r = try Yams.compose(yaml: text) else { throw fail(nil, "the file is empty; a scenario needs at least a `scenario` name") }
+            // The basic resolver: scalars are read as text here, so no implicit-tag regexes run
+            // (Yams resolves a tag each time it hashes a key, which made large scenarios slow).
+            guard let r = try Yams.compose(yaml: text, Resolver.basic) else { throw fail(nil, "the file is empty; a scenario needs at least a `scenario` name") }
             root = r
         } catch let e as YamlError {
             throw yamlError(e)
