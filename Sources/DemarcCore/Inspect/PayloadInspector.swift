@@ -22,6 +22,14 @@ public struct PayloadInspector {
         BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self,
     ]
 
+    /// Bit i set: inspector i runs over TCP (or UDP).
+    static let tcpInspectors = mask(for: .tcp)
+    static let udpInspectors = mask(for: .udp)
+
+    private static func mask(for t: Transports) -> UInt64 {
+        inspectors.enumerated().reduce(0) { m, e in e.element.transports.contains(t) ? m | 1 << UInt64(e.offset) : m }
+    }
+
     /// The `InspectState.owner` value of an inspector: what one inspector sets when it
     /// hands a flow over to another (STUN to the DTLS it set up).
     static func owner(of inspector: any ProtocolInspector.Type) -> UInt8 {
@@ -73,11 +81,14 @@ public struct PayloadInspector {
             if index >= followPacketLimit { c.state.active = false }
         } else {
             var claimed = false
-            for (i, insp) in PayloadInspector.inspectors.enumerated() {
+            // Only the inspectors for this transport that have not said "not mine", in
+            // list order: one bit each, visited lowest first.
+            var pending = (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors) & ~c.state.excluded
+            while pending != 0 {
+                let i = pending.trailingZeroBitCount
+                pending &= pending &- 1
                 let bit: UInt64 = 1 << UInt64(i)
-                if c.state.excluded & bit != 0 { continue }
-                guard insp.transports.contains(transport) else { c.state.excluded |= bit; continue }
-                switch insp.identify(&c, payload) {
+                switch PayloadInspector.inspectors[i].identify(&c, payload) {
                 case .yes:
                     c.state.owner = UInt8(i + 1)
                     claimed = true
