@@ -41,6 +41,43 @@ import Testing
                why: "Discord voice: IP discovery, then RTP with encrypted payloads"),
     ]
 
+    /// One flow of each protocol the inspectors recognise in nDPI's captures: the same
+    /// verdict as when these tests were written, on real traffic of every kind.
+    static let coverage: [Expect] = [
+        Expect(capture: "BGP_Cisco_hdlc_slarp.pcap", port: 179, application: "bgp", state: "cleartext", why: "BGP marker and message type"),
+        Expect(capture: "bitcoin.pcap", port: 8333, application: "bitcoin", state: "cleartext", why: "Bitcoin network magic"),
+        Expect(capture: "dhcp-fuzz.pcapng", port: 67, application: "dhcp", state: "cleartext", why: "DHCP magic cookie"),
+        Expect(capture: "dnscrypt-v1-and-resolver-pings.pcap", port: 443, application: "dnscrypt", state: "encrypted", why: "DNSCrypt certificate exchange"),
+        Expect(capture: "custom_rules_ipv6.pcapng", port: 100, application: "dtls", state: "encrypted", why: "DTLS record layer"),
+        Expect(capture: "ethereum.pcap", port: 30303, application: "ethereum", state: "cleartext", why: "devp2p node discovery (signed, not encrypted)"),
+        Expect(capture: "esp.pcapng", port: 500, application: "ike", state: "encrypted", why: "IKE header"),
+        Expect(capture: "kerberos-login.pcap", port: 88, application: "kerberos", state: "cleartext", why: "Kerberos KDC exchange"),
+        Expect(capture: "wa_voice.pcap", port: 5353, application: "mdns", state: "cleartext", why: "multicast DNS"),
+        Expect(capture: "dos_win98_smb_netbeui.pcap", port: 138, application: "netbios", state: "cleartext", why: "NetBIOS datagram service"),
+        Expect(capture: "nfsv3.pcap", port: 111, application: "nfs", state: "cleartext", why: "ONC RPC call"),
+        Expect(capture: "NTPv2.pcap", port: 80, application: "ntp", state: "cleartext", why: "NTP mode and version"),
+        Expect(capture: "443-opvn.pcap", port: 1194, application: "openvpn", state: "encrypted", why: "OpenVPN over TCP, session confirmed"),
+        Expect(capture: "doq.pcapng", port: 784, application: "quic", state: "encrypted", why: "QUIC long header (DNS over QUIC)"),
+        Expect(capture: "rdp.pcap", port: 3389, application: "rdp", state: "encrypted", why: "RDP negotiation, then TLS"),
+        Expect(capture: "rtsp_setup_http.pcapng", port: 8554, application: "rtsp", state: "cleartext", why: "RTSP request line"),
+        Expect(capture: "FAX-Call-t38-CA-TDM-SIP-FB-1.pcap", port: 5060, application: "sip", state: "cleartext", why: "SIP request line"),
+        Expect(capture: "srvloc-v1.pcapng", port: 427, application: "slp", state: "cleartext", why: "SLP v1 header"),
+        Expect(capture: "socks.pcap", port: 21477, application: "socks", state: "cleartext", why: "SOCKS handshake"),
+        Expect(capture: "skype-conference-call.pcap", port: 60642, application: "stun", state: "cleartext", why: "STUN binding with magic cookie"),
+        Expect(capture: "wa_voice.pcap", port: 5222, application: "whatsapp", state: "encrypted", why: "WhatsApp Noise preamble"),
+        Expect(capture: "jabber.pcap", port: 5222, application: "xmpp", state: "cleartext", why: "XMPP stream header"),
+        Expect(capture: "zabbix.pcap", port: 10050, application: "zabbix", state: "cleartext", why: "ZBXD header"),
+        Expect(capture: "coap_mqtt.pcap", port: 17501, application: "mqtt", state: "cleartext", why: "MQTT CONNECT"),
+        Expect(capture: "smb_frags.pcap", port: 445, application: "smb", state: "cleartext", why: "SMB header"),
+        Expect(capture: "resp.pcap", port: 6379, application: "redis", state: "cleartext", why: "RESP commands"),
+        Expect(capture: "pgsql.pcap", port: 5432, application: "postgresql", state: "cleartext", why: "PostgreSQL startup"),
+        Expect(capture: "imap-starttls.pcap", port: 143, application: "imap", state: "encrypted", why: "IMAP STARTTLS upgrade"),
+        Expect(capture: "ftp-start-tls.pcap", port: 21, application: "ftp", state: "encrypted", why: "FTP AUTH TLS upgrade"),
+    ]
+
+    @Test(.enabled(if: present, "needs ../shared/corpus/ndpi beside the project: skipped"), arguments: coverage)
+    func protocolCoverage(_ e: Expect) throws { try verdict(e) }
+
     @Test(.enabled(if: present, "needs ../shared/corpus/ndpi beside the project: skipped"), arguments: cases)
     func verdict(_ e: Expect) throws {
         let r = try CLI.run(["replay", Self.pcaps.appendingPathComponent(e.capture).path, "--format", "jsonl"])
