@@ -69,6 +69,7 @@ public struct Classifier: Sendable {
     private let partyBySegment: [Party]
     private let filtersBySegment: [FilterSet?]
     private let requiredBySegment: [Bool]
+    private let ruleIndexBySegment: [RuleIndex?]
 
     public init(scenario: Scenario) {
         self.scenario = scenario
@@ -76,6 +77,7 @@ public struct Classifier: Sendable {
         partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0]! }
         filtersBySegment = Segment.allCases.map { scenario.filters[$0] }
         requiredBySegment = Segment.allCases.map { (scenario.encryption[$0] ?? .optional) == .required }
+        ruleIndexBySegment = filtersBySegment.map { $0.map { RuleIndex($0.rules) } }
     }
 
     public func place(_ ip: IPAddress) -> (Placement, EndpointPlace) {
@@ -108,8 +110,9 @@ public struct Classifier: Sendable {
         var rule: RuleMatch?
         var matchedRule: Rule?
         var unfilteredByDefault = false
-        if let set = filtersBySegment[segment.ordinal] {
-            if let r = set.rules.first(where: { matches($0, f, cp, sp) }) {
+        if let set = filtersBySegment[segment.ordinal], let index = ruleIndexBySegment[segment.ordinal] {
+            if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], f, cp, sp) }) {
+                let r = set.rules[i]
                 matchedRule = r
                 rule = RuleMatch(segment: segment, name: r.name, action: r.action)
             } else if set.defaultAction == .deny {
@@ -224,5 +227,44 @@ public struct Classifier: Sendable {
         let t = IPProtocol.name(f.proto)
         if let p = f.serverPort { return "\(t)/\(p)" }
         return t
+    }
+}
+
+/// A segment's rules arranged so a flow is tried only against those that could match
+/// its transport and server port, still in the scenario's order (first match wins):
+/// rules naming single ports are found by port; the rest (any port, ranges, transports
+/// alone) are tried for every flow.
+struct RuleIndex: Sendable {
+    private var general: [Int] = []
+    private var byPort: [UInt32: [Int]] = [:]
+
+    init(_ rules: [Rule]) {
+        for (i, r) in rules.enumerated() {
+            let single = r.ports.allSatisfy { $0.proto != nil && $0.low == $0.high }
+            if single && !r.ports.isEmpty {
+                for pm in r.ports {
+                    let key = UInt32(pm.proto!) << 16 | UInt32(pm.low)
+                    if byPort[key]?.last != i { byPort[key, default: []].append(i) }
+                }
+            } else {
+                general.append(i)
+            }
+        }
+    }
+
+    /// The first rule, in scenario order, among those that could match, that `test` accepts.
+    func first(proto: UInt8, port: UInt16?, where test: (Int) -> Bool) -> Int? {
+        let specific = port.flatMap { byPort[UInt32(proto) << 16 | UInt32($0)] } ?? []
+        var g = 0, s = 0
+        while g < general.count || s < specific.count {
+            let i: Int
+            if s >= specific.count || (g < general.count && general[g] < specific[s]) {
+                i = general[g]; g += 1
+            } else {
+                i = specific[s]; s += 1
+            }
+            if test(i) { return i }
+        }
+        return nil
     }
 }
