@@ -15,6 +15,8 @@ import Testing
         var application: String
         var state: String
         var why: String
+        /// The server name the flow must report, where the test is about it.
+        var sni: String? = nil
         var testDescription: String { "\(capture) port \(port): \(why)" }
     }
 
@@ -37,6 +39,9 @@ import Testing
         Expect(capture: "kafka.pcapng", port: 9092, application: "kafka", state: "cleartext", why: "Kafka requests"),
         Expect(capture: "nano.pcapng", port: 7075, application: "nano", state: "cleartext",
                why: "Nano node protocol: signed, random-looking, not encrypted"),
+        Expect(capture: "quic_q50.pcap", port: 443, application: "quic", state: "encrypted",
+               why: "Google QUIC Q050: Initial decrypted with its salt, SNI from the CHLO inside",
+               sni: "www.googletagmanager.com"),
         Expect(capture: "discord.pcap", port: 64837, application: "discord", state: "encrypted",
                why: "Discord voice: IP discovery, then RTP with encrypted payloads"),
     ]
@@ -94,5 +99,9 @@ import Testing
             return "\(f["application"] as? String ?? "null")/\(enc?["state"] as? String ?? "?")"
         }
         #expect(verdicts.contains("\(e.application)/\(e.state)"), "verdicts on port \(e.port): \(verdicts)")
+        if let sni = e.sni {
+            let names = flows.compactMap { ($0["encryption"] as? [String: Any])?["sni"] as? String }
+            #expect(names.contains(sni), "server names on port \(e.port): \(names)")
+        }
     }
 }

@@ -102,13 +102,23 @@ public enum QUICInspector: ProtocolInspector {
             if c.index >= initialPackets { c.state.active = false }
             return
         }
-        if c.state.version >> 24 == 0x51 { readGoogleHello(&c, p) } else { readClientHello(&c, p) }
+        if c.state.version >> 24 == 0x51 && QUICInitial.parameters(c.state.version) == nil {
+            readGoogleHello(&c, p)
+        } else {
+            readClientHello(&c, p)
+        }
         if c.index + 1 >= initialPackets { c.state.active = false }
     }
 
     /// Decrypts a client Initial and, once the ClientHello is whole, reports its SNI
     /// and ALPN; then stops inspecting.
     static func readClientHello(_ c: inout InspectionContext, _ p: Bytes) {
+        if c.state.version >> 24 == 0x51 {
+            // Q050: the decrypted Initial holds a CHLO.
+            guard let plain = QUICInitial.decrypt(p) else { return }
+            plain.withUnsafeBytes { readGoogleHello(&c, Bytes($0)) }
+            return
+        }
         guard let frames = QUICInitial.cryptoFrames(p) else { return }
         let d = c.details()
         let stream = d.quicCrypto ?? QUICCryptoStream()

@@ -23,6 +23,10 @@ enum QUICInitial {
             return ([0x0d, 0xed, 0xe3, 0xde, 0xf7, 0x00, 0xa6, 0xdb, 0x81, 0x93, 0x81, 0xbe, 0x6e, 0x26, 0x9d, 0xcb, 0xf9, 0xbd, 0x2e, 0xd9], "quicv2", 1)
         case 0xff00_001d...0xff00_0020:
             return ([0xaf, 0xbf, 0xec, 0x28, 0x99, 0x93, 0xd2, 0x4c, 0x9e, 0x97, 0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99], "quic", 0)
+        case 0x5130_3530:
+            // Google's Q050: IETF-style Initial protection with its own salt; the hello
+            // inside is still a CHLO.
+            return ([0x50, 0x45, 0x74, 0xef, 0xd0, 0x66, 0xfe, 0x2f, 0x9d, 0x94, 0x5c, 0xfc, 0xdb, 0xd3, 0xa7, 0xf0, 0xd3, 0xb5, 0x6b, 0x45], "quic", 0)
         case 0xff00_0017...0xff00_001c:
             return ([0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7, 0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02], "quic", 0)
         default:
@@ -70,6 +74,12 @@ enum QUICInitial {
     /// CRYPTO frame data (offset, bytes) of the client Initial that opens `datagram`;
     /// nil when it is not one, or does not decrypt.
     static func cryptoFrames(_ datagram: Bytes) -> [(offset: Int, data: [UInt8])]? {
+        decrypt(datagram)?.withUnsafeBytes { frames(Bytes($0)) }
+    }
+
+    /// The payload of the client Initial that opens `datagram`, decrypted; nil when it is
+    /// not one, or does not decrypt.
+    static func decrypt(_ datagram: Bytes) -> [UInt8]? {
         guard let first = datagram.u8(0), first & 0xc0 == 0xc0, let version = datagram.u32(1),
               let params = parameters(version), (first >> 4) & 0x03 == params.initialType,
               let dcidLen = datagram.u8(5), dcidLen <= 20, datagram.has(6, Int(dcidLen)) else { return nil }
@@ -104,7 +114,7 @@ enum QUICInitial {
         guard let gcmNonce = try? AES.GCM.Nonce(data: nonce),
               let box = try? AES.GCM.SealedBox(nonce: gcmNonce, ciphertext: ciphertext, tag: tag),
               let plain = try? AES.GCM.open(box, using: keys.key, authenticating: header) else { return nil }
-        return plain.withUnsafeBytes { frames(Bytes($0)) }
+        return Array(plain)
     }
 
     /// The CRYPTO frames among an Initial's frames (PADDING, PING, ACK and CRYPTO are
