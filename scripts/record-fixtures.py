@@ -268,11 +268,12 @@ def recorded(replies, command, greeting=b"", close=False):
 
 
 def udp_datagram(command):
-    """The datagram a client sends to a UDP port (nobody answers)."""
+    """The datagram a client sends to a UDP port (nobody answers). The client runs in a
+    temporary folder: some (tftp) write what they fetch where they stand."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(10)
     port = s.getsockname()[1]
     p = subprocess.Popen([c.replace("{port}", str(port)) for c in command], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp())
     data, _ = s.recvfrom(65536)
     p.kill(); p.wait()
     return [(">", data)]

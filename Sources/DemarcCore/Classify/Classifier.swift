@@ -67,17 +67,15 @@ public struct Classifier: Sendable {
     /// The scenario's per-segment settings, by `Segment.ordinal`: read for every flow,
     /// so kept in arrays rather than hashed out of dictionaries each time.
     private let partyBySegment: [Party]
-    private let filtersBySegment: [FilterSet?]
+    private let filtersBySegment: [(set: FilterSet, index: RuleIndex)?]
     private let requiredBySegment: [Bool]
-    private let ruleIndexBySegment: [RuleIndex?]
 
     public init(scenario: Scenario) {
         self.scenario = scenario
         self.plan = AddressPlan(nodes: scenario.nodes, zones: scenario.zones)
         partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0]! }
-        filtersBySegment = Segment.allCases.map { scenario.filters[$0] }
+        filtersBySegment = Segment.allCases.map { seg in scenario.filters[seg].map { ($0, RuleIndex($0.rules)) } }
         requiredBySegment = Segment.allCases.map { (scenario.encryption[$0] ?? .optional) == .required }
-        ruleIndexBySegment = filtersBySegment.map { $0.map { RuleIndex($0.rules) } }
     }
 
     public func place(_ ip: IPAddress) -> (Placement, EndpointPlace) {
@@ -110,7 +108,7 @@ public struct Classifier: Sendable {
         var rule: RuleMatch?
         var matchedRule: Rule?
         var unfilteredByDefault = false
-        if let set = filtersBySegment[segment.ordinal], let index = ruleIndexBySegment[segment.ordinal] {
+        if let (set, index) = filtersBySegment[segment.ordinal] {
             if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], f, cp, sp) }) {
                 let r = set.rules[i]
                 matchedRule = r

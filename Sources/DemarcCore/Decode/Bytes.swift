@@ -61,6 +61,13 @@ extension Bytes {
         return true
     }
 
+    /// Whether `length` bytes from `offset` exist and are all printable ASCII (0x20-0x7e).
+    @inlinable public func isPrintableASCII(_ offset: Int, _ length: Int) -> Bool {
+        guard has(offset, length) else { return false }
+        for i in offset..<(offset + length) where base[i] < 0x20 || base[i] > 0x7e { return false }
+        return true
+    }
+
     /// Index of the first `byte` at or after `from`, within `limit` bytes.
     @inlinable public func find(_ byte: UInt8, from: Int = 0, limit: Int = Int.max) -> Int? {
         var i = max(0, from)

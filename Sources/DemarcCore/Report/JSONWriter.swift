@@ -145,11 +145,8 @@ public final class JSONWriter {
 
     public func int<T: FixedWidthInteger>(_ v: T?) { valuePrefix(); rawInt(v) }
 
-    /// A timestamp (microseconds since the epoch) as RFC 3339 text, written in place.
-    public func timestamp(_ k: StaticString, micros: Int64) { key(k); valuePrefix(); rawTimestamp(micros: micros) }
 
     public func bool(_ v: Bool) { valuePrefix(); put(v ? "true" : "false") }
-    public func null() { valuePrefix(); put("null") }
 
     public func field(_ k: StaticString, _ v: String?) { key(k); string(v) }
     public func field<T: FixedWidthInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }

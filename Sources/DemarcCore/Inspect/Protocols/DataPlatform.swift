@@ -14,11 +14,7 @@ public enum KafkaInspector: ProtocolInspector {
               let idLen = p.u16(12) else { return .no }
         if idLen != 0xffff {
             // The client id: short, printable.
-            guard idLen <= 255, p.has(14, Int(idLen)) else { return .no }
-            for i in 0..<Int(idLen) {
-                let b = p.base[14 + i]
-                guard b >= 0x20 && b < 0x7f else { return .no }
-            }
+            guard idLen <= 255, p.isPrintableASCII(14, Int(idLen)) else { return .no }
         }
         c.identify(.kafka)
         return .yes

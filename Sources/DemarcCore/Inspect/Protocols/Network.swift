@@ -123,12 +123,14 @@ public enum STUNInspector: ProtocolInspector {
         return .yes
     }
 
+    static let dtlsOwner = PayloadInspector.owner(of: DTLSInspector.self)
+
     /// ICE multiplexes STUN with the media it sets up on one 5-tuple (RFC 7983: first
     /// byte 0-3 STUN, 20-63 DTLS). A DTLS handshake that follows makes the flow DTLS.
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         guard let b0 = p.u8(0), (20...63).contains(b0) else { return }
         if DTLSInspector.identify(&c, p) == .yes {
-            c.state.owner = PayloadInspector.owner(of: DTLSInspector.self)
+            c.state.owner = dtlsOwner
         }
     }
 }

@@ -102,11 +102,7 @@ public enum QUICInspector: ProtocolInspector {
             if c.index >= initialPackets { c.state.active = false }
             return
         }
-        if c.state.version >> 24 == 0x51 && QUICInitial.parameters(c.state.version) == nil {
-            readGoogleHello(&c, p)
-        } else {
-            readClientHello(&c, p)
-        }
+        readClientHello(&c, p)
         if c.index + 1 >= initialPackets { c.state.active = false }
     }
 
@@ -114,7 +110,8 @@ public enum QUICInspector: ProtocolInspector {
     /// and ALPN; then stops inspecting.
     static func readClientHello(_ c: inout InspectionContext, _ p: Bytes) {
         if c.state.version >> 24 == 0x51 {
-            // Q050: the decrypted Initial holds a CHLO.
+            // Google QUIC: a CHLO, in clear before Q050, in the decrypted Initial from Q050.
+            guard QUICInitial.parameters(c.state.version) != nil else { readGoogleHello(&c, p); return }
             guard let plain = QUICInitial.decrypt(p) else { return }
             plain.withUnsafeBytes { readGoogleHello(&c, Bytes($0)) }
             return
