@@ -4,8 +4,8 @@ import Testing
 @Suite struct ReorderTests {
     func record(_ id: UInt64) -> FlowRecord {
         FlowRecord(id: id, transport: "udp", ipVersion: 4,
-                   client: .init(ip: "1.1.1.1", port: 1, zone: "z", node: nil),
-                   server: .init(ip: "2.2.2.2", port: 2, zone: "z", node: nil),
+                   client: .init(address: IPAddress(v4: 0x0101_0101), port: 1, zone: "z", node: nil),
+                   server: .init(address: IPAddress(v4: 0x0202_0202), port: 2, zone: "z", node: nil),
                    firstSeen: 0, lastSeen: 0, packetsToServer: 1, packetsToClient: 0, bytesToServer: 1, bytesToClient: 0,
                    application: nil,
                    encryption: .init(state: .unknown, protocolName: nil, version: nil, basis: .none, sni: nil, certificate: nil, upgraded: false, weak: nil),

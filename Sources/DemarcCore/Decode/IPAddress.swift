@@ -35,20 +35,24 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     public var description: String {
         if isV4 {
             // At most 15 bytes: a small string, built without interpolation.
-            let v = v4
-            return String(unsafeUninitializedCapacity: 15) { p in
-                var i = 0
-                for shift in stride(from: 24, through: 0, by: -8) {
-                    let octet = Int((v >> UInt32(shift)) & 0xff)
-                    if octet >= 100 { p[i] = 48 + UInt8(octet / 100); i += 1 }
-                    if octet >= 10 { p[i] = 48 + UInt8(octet / 10 % 10); i += 1 }
-                    p[i] = 48 + UInt8(octet % 10); i += 1
-                    if shift > 0 { p[i] = 0x2e; i += 1 }
-                }
-                return i
-            }
+            return String(unsafeUninitializedCapacity: 15) { writeV4(into: $0.baseAddress!) }
         }
         return IPAddress.formatV6(hi: hi, lo: lo)
+    }
+
+    /// Writes an IPv4 address's dotted text at `p` (room for 15 bytes); returns its length.
+    @inline(__always)
+    func writeV4(into p: UnsafeMutablePointer<UInt8>) -> Int {
+        let v = v4
+        var i = 0
+        for shift in stride(from: 24, through: 0, by: -8) {
+            let octet = Int((v >> UInt32(shift)) & 0xff)
+            if octet >= 100 { p[i] = 48 + UInt8(octet / 100); i += 1 }
+            if octet >= 10 { p[i] = 48 + UInt8(octet / 10 % 10); i += 1 }
+            p[i] = 48 + UInt8(octet % 10); i += 1
+            if shift > 0 { p[i] = 0x2e; i += 1 }
+        }
+        return i
     }
 
     /// RFC 5952 text: lowercase hex, the longest run of two or more zero groups as `::`.

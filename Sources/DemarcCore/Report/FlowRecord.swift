@@ -1,10 +1,21 @@
 /// One flow as every report format shows it: the single value all formats render.
 public struct FlowRecord: Sendable {
     public struct Endpoint: Sendable {
-        public var ip: String
+        public var address: IPAddress
         public var port: UInt16?
         public var zone: String
         public var node: String?
+        /// The address as text (RFC 5952 for IPv6); the JSON writer formats it in place.
+        public var ip: String { address.description }
+
+        public init(address: IPAddress, port: UInt16?, zone: String, node: String?) {
+            self.address = address; self.port = port; self.zone = zone; self.node = node
+        }
+
+        public init?(ip: String, port: UInt16?, zone: String, node: String?) {
+            guard let a = IPAddress(ip) else { return nil }
+            self.init(address: a, port: port, zone: zone, node: node)
+        }
     }
 
     public struct Encryption: Sendable {

@@ -197,7 +197,7 @@ public final class JSONReportWriter: ReportWriter {
     }
 
     private static func writeEndpoint(_ w: JSONWriter, _ e: FlowRecord.Endpoint) {
-        w.raw("{\"ip\":"); w.rawString(e.ip)
+        w.raw("{\"ip\":"); w.rawAddress(e.address)
         w.raw(",\"port\":"); w.rawInt(e.port)
         w.raw(",\"zone\":"); w.rawString(e.zone)
         w.raw(",\"node\":"); w.rawString(e.node)

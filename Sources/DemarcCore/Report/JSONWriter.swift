@@ -12,13 +12,16 @@ public final class JSONWriter {
     @exclusivity(unchecked) private var depth = 0
     /// A key was just written: the next value needs no comma.
     @exclusivity(unchecked) private var pendingValue = false
+    /// The second last written by `rawTimestamp`, and its text up to the fraction.
+    @exclusivity(unchecked) private var cachedSecond = Int64.min
+    private let secondText = UnsafeMutablePointer<UInt8>.allocate(capacity: 20)
 
     public init(capacity: Int = 4096) {
         self.capacity = max(64, capacity)
         base = .allocate(capacity: self.capacity)
     }
 
-    deinit { base.deallocate() }
+    deinit { base.deallocate(); secondText.deallocate() }
 
     /// What has been written since the last `reset()`.
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
@@ -130,11 +133,39 @@ public final class JSONWriter {
             s.withUTF8 { put($0.baseAddress!, $0.count) }
         }
     }
-    /// A quoted RFC 3339 timestamp, with no separator.
+    /// A quoted RFC 3339 timestamp, with no separator. Flows end close together: the
+    /// text up to the second is kept and reused while the second stays the same.
     public func rawTimestamp(micros: Int64) {
         reserve(Timestamps.width + 2)
         base[count] = UInt8(ascii: "\"")
-        count += 1 + Timestamps.write(micros: micros, into: base + count + 1)
+        let p = base + count + 1
+        let (secs, frac) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        if frac >= 0, secs == cachedSecond {
+            // "YYYY-MM-DDTHH:MM:SS." then six digits and "Z".
+            p.update(from: secondText, count: 20)
+            var f = frac
+            var k = 25
+            while k >= 20 { p[k] = 48 + UInt8(f % 10); f /= 10; k -= 1 }
+            p[26] = UInt8(ascii: "Z")
+            count += 1 + Timestamps.width
+        } else {
+            let n = Timestamps.write(micros: micros, into: p)
+            if n == Timestamps.width, frac >= 0 {
+                cachedSecond = secs
+                secondText.update(from: p, count: 20)
+            }
+            count += 1 + n
+        }
+        base[count] = UInt8(ascii: "\"")
+        count += 1
+    }
+
+    /// A quoted IP address (dotted IPv4, RFC 5952 IPv6), with no separator.
+    public func rawAddress(_ a: IPAddress) {
+        guard a.isV4 else { appendString(a.description); return }
+        reserve(17)
+        base[count] = UInt8(ascii: "\"")
+        count += 1 + a.writeV4(into: base + count + 1)
         base[count] = UInt8(ascii: "\"")
         count += 1
     }
@@ -169,17 +200,25 @@ public final class JSONWriter {
     }
 
     private func appendString(_ s: String) {
-        put(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them in one piece.
-        let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
-            guard !u.contains(where: JSONWriter.needsEscape) else { return false }
-            if let p = u.baseAddress { put(p, u.count) }
+        var s = s
+        let plain = s.withUTF8 { u -> Bool in
+            let n = u.count
+            guard let src = u.baseAddress else { put("\"\""); return true }
+            var i = 0
+            while i < n {
+                if JSONWriter.needsEscape(src[i]) { return false }
+                i &+= 1
+            }
+            reserve(n &+ 2)
+            base[count] = UInt8(ascii: "\"")
+            (base + count + 1).update(from: src, count: n)
+            base[count &+ n &+ 1] = UInt8(ascii: "\"")
+            count &+= n &+ 2
             return true
         }
-        if plain == true {
-            put(UInt8(ascii: "\""))
-            return
-        }
+        if plain { return }
+        put(UInt8(ascii: "\""))
         let hex: StaticString = "0123456789abcdef"
         for b in s.utf8 {
             switch b {
