@@ -5,8 +5,8 @@ public final class Analysis {
     public let classifier: Classifier
     public let tracker: FlowTracker
     private let writer: ReportWriter
-    public private(set) var header: ReportHeader
-    private var reorder: ReorderBuffer
+    @exclusivity(unchecked) public private(set) var header: ReportHeader
+    @exclusivity(unchecked) private var reorder: ReorderBuffer
     private let ordered: Bool
     @exclusivity(unchecked) private var packet = DecodedPacket()
     /// Called for every flow as it is reported (for live status lines).

@@ -7,7 +7,7 @@ public final class JSONReportWriter: ReportWriter {
     private let lines: Bool
     private let flushEachFlow: Bool
     private let w = JSONWriter()
-    private var flowsWritten = 0
+    @exclusivity(unchecked) private var flowsWritten = 0
 
     public init(output: Output, lines: Bool, flushEachFlow: Bool = false) {
         self.output = output

@@ -5,10 +5,14 @@ import Darwin
 #endif
 
 /// A buffered writer to a file descriptor (stdout, or a file opened for `--output`).
+/// The buffer is raw memory of fixed size: appending is a copy, and a chunk larger than
+/// what is free goes out with what is buffered.
 public final class Output {
     private let fd: Int32
     private let ownsFD: Bool
-    private var buffer: [UInt8] = []
+    static let capacity = 1 << 16
+    private let base = UnsafeMutablePointer<UInt8>.allocate(capacity: Output.capacity)
+    @exclusivity(unchecked) private var count = 0
     public let isTerminal: Bool
     public private(set) var failed: String?
 
@@ -16,7 +20,6 @@ public final class Output {
         self.fd = fd
         self.ownsFD = false
         self.isTerminal = isatty(fd) == 1
-        buffer.reserveCapacity(1 << 16)
     }
 
     /// Opens (creating or truncating) a file for writing.
@@ -28,44 +31,53 @@ public final class Output {
         self.fd = fd
         self.ownsFD = true
         self.isTerminal = false
-        buffer.reserveCapacity(1 << 16)
     }
 
     deinit {
         flush()
         if ownsFD { close(fd) }
+        base.deallocate()
     }
 
     public func write(_ bytes: [UInt8]) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 16 { flush() }
+        bytes.withUnsafeBytes { write($0) }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 16 { flush() }
+        guard let src = bytes.baseAddress, bytes.count > 0 else { return }
+        if count + bytes.count > Output.capacity {
+            flush()
+            if bytes.count > Output.capacity { writeOut(src, bytes.count); return }
+        }
+        (base + count).update(from: src.assumingMemoryBound(to: UInt8.self), count: bytes.count)
+        count += bytes.count
+        if count >= Output.capacity { flush() }
     }
 
     public func write(_ s: String) {
-        buffer.append(contentsOf: s.utf8)
-        if buffer.count >= 1 << 16 { flush() }
+        var s = s
+        s.withUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
 
     public func flush() {
-        guard !buffer.isEmpty, failed == nil else { buffer.removeAll(keepingCapacity: true); return }
-        buffer.withUnsafeBytes { raw in
-            var off = 0
-            while off < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + off, raw.count - off)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failed = String(cString: strerror(errno))
-                    return
-                }
-                off += n
+        defer { count = 0 }
+        guard count > 0 else { return }
+        writeOut(base, count)
+    }
+
+    /// write(2) until all is out; the first failure is kept and later output dropped.
+    private func writeOut(_ p: UnsafeRawPointer, _ n: Int) {
+        guard failed == nil else { return }
+        var off = 0
+        while off < n {
+            let w = Glibc.write(fd, p + off, n - off)
+            if w < 0 {
+                if errno == EINTR { continue }
+                failed = String(cString: strerror(errno))
+                return
             }
+            off += w
         }
-        buffer.removeAll(keepingCapacity: true)
     }
 }
 
