@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import DemarcCore
+
+/// The byte-level writers under every report: JSON text, timestamps and the buffered
+/// output. Each result is parsed back or compared with an independent formatter.
+@Suite struct ReportWritingTests {
+    private func text(_ w: JSONWriter) -> String { String(decoding: w.bytes, as: UTF8.self) }
+
+    @Test func stringsAreEscapedOrCopiedWhole() throws {
+        let w = JSONWriter(capacity: 8)   // forces the buffer to grow mid-string
+        let values = ["", "tcp", "a\"b\\c", "line\nbreak\ttab\r", "\u{01}\u{1f}\u{7f}", "ünïcødé ✓",
+                      String(repeating: "x", count: 5000)]
+        w.beginArray()
+        for v in values { w.string(v) }
+        w.string(nil)
+        w.endArray()
+        let parsed = try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [Any]
+        #expect(parsed?.count == values.count + 1)
+        for (i, v) in values.enumerated() { #expect(parsed?[i] as? String == v) }
+        #expect(parsed?.last is NSNull)
+        #expect(text(w).contains(#""\u0001\u001f\u007f""#))
+    }
+
+    @Test func addressesAreWrittenInPlace() {
+        let cases: [(IPAddress, String)] = [
+            (IPAddress(v4: 0), "0.0.0.0"),
+            (IPAddress(v4: 0x0a0c_adee), "10.12.173.238"),
+            (IPAddress(v4: 0xffff_ffff), "255.255.255.255"),
+            (IPAddress(v4: 0x6401_0009), "100.1.0.9"),
+            (IPAddress("2001:db8::1")!, "2001:db8::1"),
+        ]
+        for (a, expected) in cases {
+            let w = JSONWriter()
+            w.rawAddress(a)
+            #expect(text(w) == "\"\(expected)\"")
+            #expect(a.description == expected)
+        }
+    }
+
+    /// Against Foundation's formatter, across second, day and year boundaries, before
+    /// 1970, and with the writer's cached second reused and replaced.
+    @Test func timestampsMatchAnIndependentFormatter() {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
+        let w = JSONWriter()
+        var micros: [Int64] = [0, 1, 999_999, 1_000_000, -1, -1_000_000, -1_500_001,
+                               1_700_000_000_000_004, 1_700_000_000_059_279, 1_700_000_000_999_999,
+                               1_700_000_001_000_000, 951_782_399_999_999, 951_782_400_000_000,  // 2000-02-29
+                               1_704_067_199_999_999, 1_704_067_200_000_000]
+        micros += micros.map { $0 + 7 }   // the same second again: served from the cache
+        for m in micros {
+            w.reset()
+            w.rawTimestamp(micros: m)
+            let secs = m >= 0 ? m / 1_000_000 : (m - 999_999) / 1_000_000
+            let frac = m - secs * 1_000_000
+            let expected = f.string(from: Date(timeIntervalSince1970: TimeInterval(secs)))
+                + "." + String(format: "%06lld", frac) + "Z"
+            #expect(text(w) == "\"\(expected)\"", "micros \(m)")
+            #expect(Timestamps.iso8601(micros: m) == expected)
+        }
+    }
+
+    @Test func outputKeepsOrderAcrossItsBuffer() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("demarc-output-\(getpid()).txt").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var expected = [UInt8]()
+        do {
+            let out = try Output(path: path)
+            // Small pieces, one larger than the buffer, and pieces that straddle its end.
+            let sizes = [1, 100, 65_535, 2, 200_000, 3, 65_536, 70_000, 0, 17]
+            for (i, n) in sizes.enumerated() {
+                let chunk = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+                if i % 2 == 0 { out.write(chunk) } else { chunk.withUnsafeBytes { out.write($0) } }
+                expected += chunk
+            }
+            out.write("tail ✓\n")
+            expected += Array("tail ✓\n".utf8)
+            out.flush()
+        }
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(written.count == expected.count)
+        #expect(written == expected)
+    }
+}
