@@ -16,15 +16,19 @@ RUNS=${RUNS:-3}
 # run to run; the best run is the one least disturbed), its peak RSS and packets/s.
 measure() {
   local label=$1; shift
-  local best="" best_kb=""
+  local best="" best_kb="" best_user="" best_sys=""
   for _ in $(seq "$RUNS"); do
     cat "$f" >/dev/null   # the capture in the page cache, as for every contender
-    /usr/bin/time -f "%e %M" -o bench-data/time.txt "$@" >/dev/null 2>bench-data/stderr.txt
-    read -r secs kb < bench-data/time.txt
-    if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$secs; best_kb=$kb; fi
+    /usr/bin/time -f "%e %M %U %S" -o bench-data/time.txt "$@" >/dev/null 2>bench-data/stderr.txt
+    read -r secs kb user sys < bench-data/time.txt
+    if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+      best=$secs; best_kb=$kb; best_user=$user; best_sys=$sys
+    fi
   done
-  awk -v l="$label" -v s="$best" -v k="$best_kb" -v p="$PACKETS" -v r="$RUNS" \
-    'BEGIN { printf "%-22s %7.2f s  %9.0f packets/s  peak %7.1f MB  (best of %d)\n", l, s, (s > 0 ? p / s : 0), k / 1024, r }'
+  # user/sys: callgrind's instruction count below sees only user time; system calls
+  # (reading the capture) show here.
+  awk -v l="$label" -v s="$best" -v k="$best_kb" -v p="$PACKETS" -v r="$RUNS" -v u="$best_user" -v y="$best_sys" \
+    'BEGIN { printf "%-22s %7.2f s  %9.0f packets/s  peak %7.1f MB  (best of %d; user %.2f s, sys %.2f s)\n", l, s, (s > 0 ? p / s : 0), k / 1024, r, u, y }'
 }
 measure "libpcap (tcpdump -r)" tcpdump -r "$f" -w /dev/null
 measure "demarc replay jsonl" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
