@@ -25,7 +25,9 @@ File format, one exchange per file:
     a pymodbus request, an aiocoap-client request, kafka-python's first request, pika's
     AMQP connection start, an irc client registering, pymemcache against memcached;
   * whois, tftp-hpa, radclient (freeradius-utils), rsync (with rsync --daemon) and
-    FreeTDS's tsql (freetds-bin) from Debian.
+    FreeTDS's tsql (freetds-bin) from Debian;
+  * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
+    otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
   record-fixtures.py [--pypi-python PYTHON]   (aioquic and the libraries above are imported there)
 """
@@ -324,6 +326,41 @@ def command_line_clients():
           udp_datagram(["snmpget", "-v2c", "-c", "public", "-t", "5", "-r", "0", "127.0.0.1:{port}", "1.3.6.1.2.1.1.1.0"]))
 
 
+def kernel_vxlan():
+    """A VXLAN packet as the Linux kernel encapsulates it, read off `lo` (needs root)."""
+    if os.geteuid() != 0:
+        print("vxlan: skipped (the kernel's VXLAN device needs root)")
+        return
+    port, dev = free_port(), "demarcvx0"
+    ip = lambda *a: subprocess.run(["ip", *a], check=True, capture_output=True)
+    subprocess.run(["ip", "link", "del", dev], capture_output=True)
+    raw = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.ntohs(0x0003))
+    raw.bind(("lo", 0)); raw.settimeout(5)
+    try:
+        # A device with a fixed local remote would hand the frame straight to a local
+        # VXLAN device instead of sending it; in metadata mode a route says where the
+        # tunnel goes, and the encapsulated datagram travels over lo.
+        ip("link", "add", dev, "type", "vxlan", "dstport", str(port), "external")
+        ip("addr", "add", "10.199.0.1/24", "dev", dev)
+        ip("link", "set", dev, "up")
+        ip("route", "add", "10.199.0.2/32", "encap", "ip", "id", "4242", "dst", "127.0.0.1", "dev", dev)
+        ip("neigh", "add", "10.199.0.2", "lladdr", "02:00:00:00:00:02", "dev", dev)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("10.199.0.1", 40000)); s.sendto(b"demarc overlay fixture", ("10.199.0.2", 9999)); s.close()
+        while True:
+            frame = raw.recv(65536)
+            if frame[12:14] != b"\x08\x00" or frame[23] != 17:
+                continue
+            l4 = frame[14 + (frame[14] & 15) * 4:]
+            if struct.unpack(">H", l4[2:4])[0] == port:
+                write("vxlan", "udp", 4789, "the Linux kernel's VXLAN device (ip link add type vxlan external, route encap id 4242), "
+                      "a UDP datagram from 10.199.0.1:40000 to 10.199.0.2:9999 behind it", [(">", l4[8:])])
+                return
+    finally:
+        raw.close()
+        subprocess.run(["ip", "link", "del", dev], capture_output=True)
+
+
 def wait_port(port, timeout=10):
     for _ in range(int(timeout * 20)):
         try:
@@ -474,6 +511,7 @@ def main():
     text_protocols()
     command_line_clients()
     daemons()
+    kernel_vxlan()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

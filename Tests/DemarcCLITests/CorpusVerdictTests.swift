@@ -7,6 +7,8 @@ import Testing
 @Suite struct CorpusVerdictTests {
     static let pcaps = CLI.shared.appendingPathComponent("corpus/ndpi/pcap")
     static let present = FileManager.default.fileExists(atPath: pcaps.path)
+    /// tcpdump's test captures (the malformed corpus also holds well-formed ones).
+    static let tcpdumpCaptures = CLI.shared.appendingPathComponent("corpus/malformed")
 
     struct Expect: CustomTestStringConvertible, Sendable {
         var capture: String
@@ -17,6 +19,10 @@ import Testing
         var why: String
         /// The server name the flow must report, where the test is about it.
         var sni: String? = nil
+        /// The start of the banner the flow must report, where the test is about it.
+        var banner: String? = nil
+        /// Where the capture is: nDPI's captures unless tcpdump's are named.
+        var tcpdump = false
         var testDescription: String { "\(capture) port \(port): \(why)" }
     }
 
@@ -44,6 +50,17 @@ import Testing
                sni: "www.googletagmanager.com"),
         Expect(capture: "discord.pcap", port: 64837, application: "discord", state: "encrypted",
                why: "Discord voice: IP discovery, then RTP with encrypted payloads"),
+        Expect(capture: "vxlan.pcap", port: 4789, application: "vxlan", state: "cleartext",
+               why: "VXLAN carrying TLS and DNS: the overlay itself encrypts nothing",
+               banner: "VNI 1111: 10.10.20.4 → 157.240.224.35 tcp/443"),
+        Expect(capture: "geneve.pcap", port: 6081, application: "geneve", state: "cleartext",
+               why: "Geneve with Ethernet inside (tcpdump's test capture)", banner: "VNI 11: 30.0.0.2 → 30.0.0.1 tcp/22",
+               tcpdump: true),
+        Expect(capture: "geneve-gcp.pcap", port: 6081, application: "geneve", state: "cleartext",
+               why: "Geneve carrying IPv4 directly, as Google Cloud sends it (tcpdump's test capture)",
+               banner: "VNI 0: 192.168.100.2 → 192.168.100.1 tcp/8080", tcpdump: true),
+        Expect(capture: "bigtcp-ipv6-vxlan-ipv4.pcap", port: 4789, application: "vxlan", state: "cleartext",
+               why: "VXLAN over IPv6 with a BIG TCP inner packet (total length 0)", tcpdump: true),
     ]
 
     /// One flow of each protocol the inspectors recognise in nDPI's captures: the same
@@ -85,7 +102,8 @@ import Testing
 
     @Test(.enabled(if: present, "needs ../shared/corpus/ndpi beside the project: skipped"), arguments: cases)
     func verdict(_ e: Expect) throws {
-        let r = try CLI.run(["replay", Self.pcaps.appendingPathComponent(e.capture).path, "--format", "jsonl"])
+        let dir = e.tcpdump ? Self.tcpdumpCaptures : Self.pcaps
+        let r = try CLI.run(["replay", dir.appendingPathComponent(e.capture).path, "--format", "jsonl"])
         #expect((0...1).contains(r.status), "\(r.stderr)")
         let flows = r.stdout.split(separator: "\n").compactMap { line -> [String: Any]? in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
@@ -102,6 +120,10 @@ import Testing
         if let sni = e.sni {
             let names = flows.compactMap { ($0["encryption"] as? [String: Any])?["sni"] as? String }
             #expect(names.contains(sni), "server names on port \(e.port): \(names)")
+        }
+        if let banner = e.banner {
+            let banners = flows.compactMap { $0["banner"] as? String }
+            #expect(banners.contains { $0.hasPrefix(banner) }, "banners on port \(e.port): \(banners)")
         }
     }
 }

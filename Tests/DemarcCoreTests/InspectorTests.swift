@@ -195,6 +195,30 @@ import Testing
         #expect(s.app == app && s.state == .cleartext && s.basis == .protocol && !s.upgraded)
     }
 
+    /// A VXLAN datagram as the Linux kernel encapsulates it: the overlay encrypts
+    /// nothing, and the banner names the network and the packet it carries.
+    @Test func kernelVXLANIsCleartextOverlay() throws {
+        let (s, d) = try Self.replay("vxlan")
+        #expect(s.app == .vxlan && s.state == .cleartext && s.basis == .protocol)
+        #expect(d?.banner == "VNI 4242: 10.199.0.1 → 10.199.0.2 udp/9999")
+    }
+
+    /// Not an overlay: a VXLAN-like header whose inner frame is not a sound packet, and a
+    /// Geneve-like header of an unknown protocol type, are left to other inspectors.
+    @Test func overlayNeedsASoundInnerPacket() throws {
+        let ex = try Self.load("vxlan")
+        var bytes = ex.payloads[0].bytes
+        bytes[8 + 14] = 0x55   // inner IPv4 header's version/length byte
+        #expect(bytes.withUnsafeBytes { OverlayInspector.vxlan(Bytes($0)) } != nil)
+        #expect(bytes.withUnsafeBytes { b in OverlayInspector.vxlan(Bytes(b)).flatMap { OverlayInspector.innerSummary($0.2, ethernet: $0.3) } } == nil)
+        var geneve: [UInt8] = [0x00, 0x00, 0x12, 0x34, 0x00, 0x00, 0x0b, 0x00]
+        geneve += ex.payloads[0].bytes.dropFirst(8)
+        #expect(geneve.withUnsafeBytes { OverlayInspector.geneve(Bytes($0)) } == nil)
+        geneve[2] = 0x65; geneve[3] = 0x58   // Transparent Ethernet Bridging
+        #expect(geneve.withUnsafeBytes { b in OverlayInspector.geneve(Bytes(b)).flatMap { OverlayInspector.innerSummary($0.2, ethernet: $0.3) } }
+                == "10.199.0.1 → 10.199.0.2 udp/9999")
+    }
+
     /// HTTP/2 with prior knowledge (h2c: cleartext gRPC and the like) opens with its
     /// connection preface, not an HTTP/1 request line; its first HEADERS frame names
     /// the request.

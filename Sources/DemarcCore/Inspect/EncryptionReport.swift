@@ -53,6 +53,8 @@ public struct EncryptionReport {
         case .discord: return "Discord voice"
         case .git: return "Git"
         case .modbus: return "Modbus"
+        case .vxlan: return "VXLAN"
+        case .geneve: return "Geneve"
         default: return s.app.name
         }
     }

@@ -19,7 +19,7 @@ public struct PayloadInspector {
         GearmanInspector.self, ModbusInspector.self, CoAPInspector.self, SOMEIPInspector.self, WebSocketInspector.self,
         DiscordVoiceInspector.self, TincInspector.self, KafkaInspector.self, CassandraInspector.self, AMQPInspector.self,
         MemcachedInspector.self, DNP3Inspector.self, IRCInspector.self, WhoisInspector.self, RsyncInspector.self,
-        BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self,
+        BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self, OverlayInspector.self,
     ]
 
     /// Bit i set: inspector i runs over TCP (or UDP).

@@ -175,3 +175,83 @@ public enum IKEInspector: ProtocolInspector {
         return .yes
     }
 }
+
+/// Overlay encapsulations over UDP: VXLAN (RFC 7348) and Geneve (RFC 8926). Each is recognised by its header and by the packet it carries (an
+/// Ethernet frame or IP packet whose own header is sound), never by port. None of them
+/// encrypts: whatever the inner payload, its addresses, ports and cleartext protocols
+/// travel readable, so the flow is cleartext. The banner names the virtual network
+/// (VNI) and the first inner packet's endpoints.
+public enum OverlayInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard let found = vxlan(p) ?? geneve(p) else { return .no }
+        let (app, network, inner, ethernet) = found
+        guard let summary = innerSummary(inner, ethernet: ethernet) else {
+            return .no
+        }
+        c.identify(app, .cleartext)
+        c.details().banner = "\(network): \(summary)"
+        return .yes
+    }
+
+    /// 8-byte header: flags with I (0x08; G 0x80 for group policy), VNI, reserved zero.
+    static func vxlan(_ p: Bytes) -> (AppProtocol, String, Bytes, Bool)? {
+        guard let flags = p.u8(0), flags == 0x08 || flags == 0x88, p.u8(7) == 0, let word = p.u32(4), p.count >= 8 + 14 else { return nil }
+        if flags == 0x08, p.u16(2) != 0 || p.u8(1) != 0 { return nil }
+        return (.vxlan, "VNI \(word >> 8)", p.slice(8, -1), true)
+    }
+
+    /// Version 0, options length in 4-byte words, protocol type, VNI, reserved zero.
+    static func geneve(_ p: Bytes) -> (AppProtocol, String, Bytes, Bool)? {
+        guard let b0 = p.u8(0), let b1 = p.u8(1), b1 & 0x3f == 0, let type = p.u16(2), let word = p.u32(4), word & 0xff == 0 else {
+            return nil
+        }
+        let options = Int(b0 & 0x3f) * 4
+        guard p.has(8 + options, 20) else { return nil }
+        let inner = p.slice(8 + options, -1)
+        switch type {
+        case 0x6558: return (.geneve, "VNI \(word >> 8)", inner, true)
+        case 0x0800, 0x86dd: return (.geneve, "VNI \(word >> 8)", inner, false)
+        default: return nil
+        }
+    }
+
+    /// "10.10.20.4 → 157.240.224.35 tcp/443" for the carried packet, or nil when it is
+    /// not a sound Ethernet frame or IP packet (then the flow is not this protocol).
+    static func innerSummary(_ inner: Bytes, ethernet: Bool) -> String? {
+        var ip = inner
+        if ethernet {
+            guard var type = inner.u16(12) else { return nil }
+            var off = 14
+            while type == 0x8100 || type == 0x88a8, let t = inner.u16(off + 2) { type = t; off += 4 }
+            switch type {
+            case 0x0806: return inner.has(off, 28) ? "ARP" : nil
+            case 0x0800, 0x86dd: ip = inner.slice(off, -1)
+            default: return nil
+            }
+        }
+        guard let v = ip.u8(0) else { return nil }
+        let src: IPAddress, dst: IPAddress, proto: UInt8, l4: Int
+        switch v >> 4 {
+        case 4:
+            let ihl = Int(v & 0x0f) * 4
+            // A zero total length comes from segmentation offload (BIG TCP): trust the capture.
+            guard ihl >= 20, ip.has(0, ihl), let total = ip.u16(2), total == 0 || Int(total) >= ihl, let pr = ip.u8(9),
+                  let s = ip.u32(12), let d = ip.u32(16) else { return nil }
+            src = IPAddress(v4: s); dst = IPAddress(v4: d); proto = pr; l4 = ihl
+        case 6:
+            guard ip.has(0, 40), let pr = ip.u8(6), let sh = ip.u64(8), let sl = ip.u64(16), let dh = ip.u64(24), let dl = ip.u64(32) else {
+                return nil
+            }
+            src = IPAddress(hi: sh, lo: sl); dst = IPAddress(hi: dh, lo: dl); proto = pr; l4 = 40
+        default:
+            return nil
+        }
+        let name = IPProtocol.name(proto)
+        if IPProtocol.hasPorts(proto), let port = ip.u16(l4 + 2) {
+            return "\(src) → \(dst) \(name)/\(port)"
+        }
+        return "\(src) → \(dst) \(name)"
+    }
+}
