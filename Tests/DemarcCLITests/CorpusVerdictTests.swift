@@ -23,6 +23,8 @@ import Testing
         var banner: String? = nil
         /// Where the capture is: nDPI's captures unless tcpdump's are named.
         var tcpdump = false
+        /// For transports without ports (GRE): the flows of this transport, not of `port`.
+        var transport: String? = nil
         var testDescription: String { "\(capture) port \(port): \(why)" }
     }
 
@@ -61,6 +63,23 @@ import Testing
                banner: "VNI 0: 192.168.100.2 → 192.168.100.1 tcp/8080", tcpdump: true),
         Expect(capture: "bigtcp-ipv6-vxlan-ipv4.pcap", port: 4789, application: "vxlan", state: "cleartext",
                why: "VXLAN over IPv6 with a BIG TCP inner packet (total length 0)", tcpdump: true),
+        Expect(capture: "erspan-type-i-1.pcap", port: 0, application: "gre", state: "cleartext",
+               why: "ERSPAN type I: a mirrored frame right after the GRE header",
+               banner: "ERSPAN type I: 10.52.128.233 → 10.52.128.234 icmp", tcpdump: true, transport: "gre"),
+        Expect(capture: "erspan-type-ii-2.pcap", port: 0, application: "gre", state: "cleartext",
+               why: "ERSPAN type II: sequenced GRE, then the 8-byte ERSPAN header",
+               banner: "ERSPAN type II session 1: 10.200.101.2 → 224.0.0.2 udp/1985", tcpdump: true, transport: "gre"),
+        Expect(capture: "erspan-type-ii-3.pcap", port: 0, application: "gre", state: "cleartext",
+               why: "ERSPAN type II mirroring spanning-tree frames (802.3, no IP)",
+               banner: "ERSPAN type II session 101: 802.3 frame", tcpdump: true, transport: "gre"),
+        Expect(capture: "erspan-type-iii-ft-0.pcap", port: 0, application: "gre", state: "cleartext",
+               why: "ERSPAN type III carrying Ethernet (frame type 0)",
+               banner: "ERSPAN type III session 0: 10.29.11.1 → 10.29.20.21 icmp", tcpdump: true, transport: "gre"),
+        Expect(capture: "erspan-type-iii-ft-7.pcap", port: 0, application: "null", state: "unknown",
+               why: "ERSPAN type III with a frame type other than Ethernet: not read", tcpdump: true, transport: "gre"),
+        Expect(capture: "pptp.pcap", port: 0, application: "null", state: "unknown",
+               why: "PPTP's enhanced GRE (version 1) carries PPP, maybe MPPE-encrypted: not claimed",
+               tcpdump: true, transport: "gre"),
     ]
 
     /// One flow of each protocol the inspectors recognise in nDPI's captures: the same
@@ -108,6 +127,7 @@ import Testing
         let flows = r.stdout.split(separator: "\n").compactMap { line -> [String: Any]? in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   o["type"] as? String == "flow" else { return nil }
+            if let t = e.transport { return o["transport"] as? String == t ? o : nil }
             let ports = [(o["client"] as? [String: Any])?["port"] as? Int, (o["server"] as? [String: Any])?["port"] as? Int]
             return ports.contains(e.port) ? o : nil
         }

@@ -55,6 +55,7 @@ public struct EncryptionReport {
         case .modbus: return "Modbus"
         case .vxlan: return "VXLAN"
         case .geneve: return "Geneve"
+        case .gre: return "GRE"
         default: return s.app.name
         }
     }

@@ -53,7 +53,7 @@ public struct PayloadInspector {
             s.state = .encrypted
             s.basis = .protocol
             s.active = false
-        } else if key.orphanFragments || !(key.proto == IPProtocol.tcp || key.proto == IPProtocol.udp) {
+        } else if key.orphanFragments || !(key.proto == IPProtocol.tcp || key.proto == IPProtocol.udp || key.proto == IPProtocol.gre) {
             s.active = false
         }
         return s
@@ -74,6 +74,17 @@ public struct PayloadInspector {
             clientPort: clientIsA ? f.key.portA : f.key.portB, serverPort: clientIsA ? f.key.portB : f.key.portA,
             fromClient: fromClient, tcpSeq: packet.tcpSeq, index: index, table: table, slot: slot)
         if fromClient { c.state.packetsToServer &+= 1 } else { c.state.packetsToClient &+= 1 }
+        if c.proto == IPProtocol.gre {
+            // GRE is a transport of its own: its header and the packet inside decide.
+            if let (app, banner) = OverlayInspector.gre(payload) {
+                c.identify(app, .cleartext)
+                c.details().banner = banner
+            } else if index + 1 >= unidentifiedPacketLimit {
+                c.state.active = false
+            }
+            flow.pointee.inspect = c.state
+            return
+        }
         let transport: Transports = c.isTCP ? .tcp : .udp
 
         if c.state.owner > 0 {

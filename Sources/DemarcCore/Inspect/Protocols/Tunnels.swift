@@ -176,7 +176,8 @@ public enum IKEInspector: ProtocolInspector {
     }
 }
 
-/// Overlay encapsulations over UDP: VXLAN (RFC 7348) and Geneve (RFC 8926). Each is recognised by its header and by the packet it carries (an
+/// Overlay encapsulations: VXLAN (RFC 7348) and Geneve (RFC 8926) over UDP, GRE (below)
+/// as its own IP protocol. Each is recognised by its header and by the packet it carries (an
 /// Ethernet frame or IP packet whose own header is sound), never by port. None of them
 /// encrypts: whatever the inner payload, its addresses, ports and cleartext protocols
 /// travel readable, so the flow is cleartext. The banner names the virtual network
@@ -217,9 +218,62 @@ public enum OverlayInspector: ProtocolInspector {
         }
     }
 
+    /// GRE version 0 (RFC 2784, keys and sequence numbers of RFC 2890) carrying IP,
+    /// Ethernet, or mirrored frames (ERSPAN types I and II, 0x88BE; type III, 0x22EB):
+    /// GRE is an IP protocol of its own, not a UDP port, so the tracker hands its payload
+    /// here directly. PPTP's enhanced GRE (version 1) carries PPP, which may be MPPE
+    /// encrypted: not claimed.
+    static func gre(_ p: Bytes) -> (AppProtocol, String)? {
+        guard let flags = p.u8(0), let b1 = p.u8(1), b1 & 0x07 == 0, flags & 0x4f == 0, let type = p.u16(2) else { return nil }
+        var off = 4
+        if flags & 0x80 != 0 { off += 4 }
+        var network = "GRE"
+        if flags & 0x20 != 0 {
+            guard let key = p.u32(off) else { return nil }
+            network = "GRE key \(key)"
+            off += 4
+        }
+        let sequenced = flags & 0x10 != 0
+        if sequenced { off += 4 }
+        var ethernet = false
+        switch type {
+        case 0x0800, 0x86dd:
+            break
+        case 0x6558:
+            ethernet = true
+        case 0x88be where !sequenced:
+            // ERSPAN type I: the mirrored frame follows at once.
+            network = "ERSPAN type I"
+            ethernet = true
+        case 0x88be, 0x22eb:
+            // ERSPAN type II (8-byte header, version 1) or III (12 bytes, version 2, and
+            // an 8-byte platform subheader when its O bit is set).
+            guard let head = p.u16(off), let word = p.u16(off + 2) else { return nil }
+            let version = head >> 12
+            if type == 0x88be {
+                guard version == 1 else { return nil }
+                off += 8
+            } else {
+                // Frame type (5 bits of byte 10): 0 is Ethernet, the only one read.
+                guard version == 2, let ft = p.u8(off + 10), (ft >> 2) & 0x1f == 0, let last = p.u8(off + 11) else { return nil }
+                off += 12 + (last & 0x01 != 0 ? 8 : 0)
+            }
+            network = "ERSPAN type \(type == 0x88be ? "II" : "III") session \(word & 0x3ff)"
+            ethernet = true
+        default:
+            return nil
+        }
+        // A mirror copies whatever crossed the port: any Ethernet frame will do there.
+        let mirrored = network.hasPrefix("ERSPAN")
+        guard p.has(off, mirrored ? 14 : 20),
+              let summary = innerSummary(p.slice(off, -1), ethernet: ethernet, anyFrame: mirrored) else { return nil }
+        return (.gre, "\(network): \(summary)")
+    }
+
     /// "10.10.20.4 → 157.240.224.35 tcp/443" for the carried packet, or nil when it is
     /// not a sound Ethernet frame or IP packet (then the flow is not this protocol).
-    static func innerSummary(_ inner: Bytes, ethernet: Bool) -> String? {
+    /// With `anyFrame`, an Ethernet frame of another kind is named by its type.
+    static func innerSummary(_ inner: Bytes, ethernet: Bool, anyFrame: Bool = false) -> String? {
         var ip = inner
         if ethernet {
             guard var type = inner.u16(12) else { return nil }
@@ -228,6 +282,8 @@ public enum OverlayInspector: ProtocolInspector {
             switch type {
             case 0x0806: return inner.has(off, 28) ? "ARP" : nil
             case 0x0800, 0x86dd: ip = inner.slice(off, -1)
+            case ...1500 where anyFrame: return "802.3 frame"
+            case 0x0600... where anyFrame: return "Ethernet frame, type 0x" + String(type, radix: 16)
             default: return nil
             }
         }
