@@ -14,7 +14,7 @@ bin=$(cd Fuzz && swift build -c release --toolset toolset.json --show-bin-path)/
 corpus=Fuzz/corpus
 mkdir -p "$corpus" Fuzz/crashes
 # Seeds: each fixture as the fuzzer's packet script (2-byte port, then per packet a
-# flags byte — bit 0 server to client, bit 1 UDP — a 2-byte length and the payload).
+# flags byte — bit 0 server to client, bit 1 UDP, bit 2 GRE — a 2-byte length and the payload).
 python3 - "$corpus" <<'PY'
 import os, struct, sys
 src = "Tests/DemarcCoreTests/Fixtures"
@@ -30,5 +30,11 @@ for name in os.listdir(src):
         flags = (1 if direction == "<" else 0) | (2 if transport == "udp" else 0)
         out += bytes([flags]) + struct.pack(">H", len(data)) + data
     open(os.path.join(sys.argv[1], "seed-" + name.replace(".txt", "")), "wb").write(out)
+    if name == "vxlan.txt":
+        # The same inner frame behind a keyed GRE header (Transparent Ethernet Bridging),
+        # sent as GRE (flags bit 2): a seed for the GRE path.
+        frame = bytes.fromhex(lines[1].split(" ")[1])[8:]
+        gre = bytes([0x20, 0x00, 0x65, 0x58]) + struct.pack(">I", 77) + frame
+        open(os.path.join(sys.argv[1], "seed-gre"), "wb").write(struct.pack(">H", 0) + bytes([4]) + struct.pack(">H", len(gre)) + gre)
 PY
 "$bin" "$corpus" -max_total_time="$seconds" -max_len=8192 -artifact_prefix=Fuzz/crashes/ -print_final_stats=1
