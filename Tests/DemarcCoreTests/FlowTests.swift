@@ -86,6 +86,44 @@ import Testing
         #expect(h.tracker.activeFlows == 1)
     }
 
+    /// Flows keep their place on the idle list until an eighth of the timeout has passed
+    /// (no relinking on every packet). Expiry may then find a younger flow at the head:
+    /// a flow behind it is finished at most an eighth of its timeout late, and a packet
+    /// that finds a flow idle past its timeout before expiry did still starts a new one.
+    @Test func idleListRelinksLazilyButSplitsExactly() {
+        var t = FlowTimeouts()
+        t.idle = 8_000_000   // an eighth: 1 s
+        let x = F.udp4("10.0.0.1", 5000, "10.0.0.2", 53, payload: [1])
+        let a = F.udp4("10.0.0.3", 5000, "10.0.0.4", 53, payload: [1])
+        let y = F.udp4("10.0.0.5", 5000, "10.0.0.6", 53, payload: [1])
+        // X heads the list; its second packet (0.9 s on) does not move it, so the head
+        // is younger than A behind it.
+        let h = FlowHarness(timeouts: t)
+        h.feed(x, at: 0)
+        h.feed(a, at: 100)
+        h.feed(x, at: 900_000)
+        // A's next packet comes 8 s and a bit after its last: expiry stopped at X (not
+        // yet idle), but the packet finds A stale, finishes it and starts a new flow.
+        h.feed(a, at: 8_100_101)
+        #expect(h.finished.map { $0.0.key.a.description } == ["10.0.0.3"])
+        #expect(h.finished.first.map { $0.0.packetsAB + $0.0.packetsBA } == 1)
+        #expect(h.tracker.activeFlows == 2)
+        // Without that packet, A is finished once X is: under an eighth of its timeout late.
+        let h2 = FlowHarness(timeouts: t)
+        h2.feed(x, at: 0)
+        h2.feed(a, at: 100)
+        h2.feed(x, at: 900_000)
+        h2.feed(y, at: 8_100_101)
+        #expect(h2.finished.isEmpty)
+        h2.feed(y, at: 8_950_000)
+        #expect(Set(h2.finished.map { $0.0.key.a.description }) == ["10.0.0.1", "10.0.0.3"])
+        // Memory stays bounded: with no packet for longer than the timeout, all expire.
+        let h3 = FlowHarness(timeouts: t)
+        for i in 0..<100 { h3.feed(F.udp4("10.1.0.\(i)", 5000, "10.0.0.2", 53, payload: [1]), at: Int64(i) * 10_000) }
+        h3.feed(y, at: 9_200_000)
+        #expect(h3.finished.count == 100 && h3.tracker.activeFlows == 1)
+    }
+
     @Test func laterFragmentsCountInTheirFlowApart() {
         let h = FlowHarness()
         let body = F.udp(sport: 5353, dport: 53, payload: [UInt8](repeating: 7, count: 16))

@@ -24,6 +24,10 @@ public struct FlowState {
     var prev: Int32 = -1
     var next: Int32 = -1
     var list: UInt8 = 0
+    /// When the flow was last put at its list's tail: lists are ordered by this, and a
+    /// flow moves to the tail again only once it is an eighth of its timeout old (see
+    /// FlowTracker), not on every packet.
+    var linkedAt: Int64 = 0
     public var inspect: InspectState
 
     public struct TCPProgress: OptionSet, Sendable {

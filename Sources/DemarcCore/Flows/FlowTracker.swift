@@ -77,7 +77,7 @@ public final class FlowTracker {
         } else {
             let key = FlowKey(packet: p, usePorts: p.hasPorts, fromA: &fromA)
             let hash = key.hashValue64
-            if let found = table.find(key, hash: hash) {
+            if let found = table.find(key, hash: hash), !finishedIfStale(found, at: timestamp) {
                 slot = found
                 if p.proto == IPProtocol.tcp && p.hasPorts && p.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn {
                     let f = table[slot].pointee
@@ -103,7 +103,7 @@ public final class FlowTracker {
         if p.laterFragment && !f.pointee.key.orphanFragments {
             f.pointee.fragmentPackets &+= 1
             f.pointee.fragmentBytes &+= UInt64(wireLength)
-            table.touch(slot, list: f.pointee.list == 0 ? FlowTable.openList : f.pointee.list)
+            keepLive(f, slot, list: f.pointee.list == 0 ? FlowTable.openList : f.pointee.list, at: timestamp)
             return
         }
         if fromA {
@@ -136,7 +136,7 @@ public final class FlowTracker {
                 list = FlowTable.closedList
             }
         }
-        table.touch(slot, list: list == 0 ? FlowTable.openList : list)
+        keepLive(f, slot, list: list == 0 ? FlowTable.openList : list, at: timestamp)
 
         if f.pointee.inspect.active {
             let fromClient = fromA == f.pointee.clientIsA
@@ -167,9 +167,37 @@ public final class FlowTracker {
         nextExpiry = next
     }
 
+    /// Keeps a flow's place on its idle list. Moving it to the tail on every packet
+    /// would touch two other flows' links (two cache misses in a large table); it moves
+    /// when it changes list or once it has sat an eighth of its timeout. The head of a
+    /// list may so be up to that eighth younger than a flow behind it: such a flow is
+    /// finished at most an eighth of its timeout late, or as soon as a packet finds it
+    /// stale (`finishedIfStale`), so flows still split exactly where the timeouts say.
+    @inline(__always)
+    private func keepLive(_ f: UnsafeMutablePointer<FlowState>, _ slot: Int32, list: UInt8, at timestamp: Int64) {
+        let timeout = list == FlowTable.closedList ? timeouts.linger : timeouts.idle
+        if f.pointee.list != list || timestamp &- f.pointee.linkedAt > timeout >> 3 {
+            table.touch(slot, list: list)
+            f.pointee.linkedAt = max(f.pointee.linkedAt, timestamp)
+        }
+    }
+
+    /// A flow idle past its timeout when this packet came that expiry has not reached
+    /// yet is finished now, before the packet starts a new one. The packet's own time
+    /// judges, not the capture's latest: one packet stamped years ahead must not split
+    /// every flow after it.
+    @inline(__always)
+    private func finishedIfStale(_ slot: Int32, at timestamp: Int64) -> Bool {
+        let f = table[slot]
+        let closed = f.pointee.list == FlowTable.closedList
+        guard f.pointee.lastSeen &+ (closed ? timeouts.linger : timeouts.idle) < timestamp else { return false }
+        finish(slot, closed ? .closed : .idle)
+        return true
+    }
+
     private func lookupOrCreate(_ key: FlowKey, _ p: DecodedPacket, fromA: Bool, timestamp: Int64) -> Int32 {
         let hash = key.hashValue64
-        if let s = table.find(key, hash: hash) { return s }
+        if let s = table.find(key, hash: hash), !finishedIfStale(s, at: timestamp) { return s }
         return create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
     }
 
@@ -181,8 +209,9 @@ public final class FlowTracker {
         } else if p.hasPorts && !key.orphanFragments {
             senderIsClient = !(ServicePorts.contains(p.srcPort) && !ServicePorts.contains(p.dstPort))
         }
-        let state = FlowState(key: key, id: nextID, hash: hash, firstSeen: timestamp, lastSeen: timestamp,
+        var state = FlowState(key: key, id: nextID, hash: hash, firstSeen: timestamp, lastSeen: timestamp,
                               clientIsA: senderIsClient == fromA, inspect: inspector.initialState(for: key))
+        state.linkedAt = timestamp
         nextID += 1
         nextExpiry = min(nextExpiry, timestamp &+ timeouts.idle)
         return table.insert(state)
