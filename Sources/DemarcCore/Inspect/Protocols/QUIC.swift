@@ -51,6 +51,14 @@ public enum QUICInspector: ProtocolInspector {
             identifyGoogle(&c, p, version: v)
             return .yes
         }
+        // The same seen from the server alone: no version, an 8-byte connection id, and
+        // the server's rejection (REJ) of the client's first hello, a handshake message
+        // sent in clear (what follows it is encrypted).
+        if first & 0x09 == 0x08, first & 0xc0 == 0, p.count >= 100, findTag("REJ\0", in: p) != nil {
+            // The version is not on the wire here: `version` stays null.
+            c.identify(.quic, .encrypted)
+            return .yes
+        }
         return .no
     }
 
@@ -85,10 +93,14 @@ public enum QUICInspector: ProtocolInspector {
         }
     }
 
-    static func findCHLO(_ p: Bytes) -> Int? {
+    static func findCHLO(_ p: Bytes) -> Int? { findTag("CHLO", in: p) }
+
+    /// A handshake message tag among a gQUIC packet's first 128 bytes.
+    static func findTag(_ tag: StaticString, in p: Bytes) -> Int? {
+        let first = tag.utf8Start[0]
         var i = 0
-        while let at = p.find(0x43, from: i, limit: 128 - i) {
-            if p.starts(with: "CHLO", at: at) { return at }
+        while let at = p.find(first, from: i, limit: 128 - i) {
+            if p.starts(with: tag, at: at) { return at }
             i = at + 1
         }
         return nil
