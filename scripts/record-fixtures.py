@@ -26,6 +26,7 @@ File format, one exchange per file:
     AMQP connection start, an irc client registering, pymemcache against memcached;
   * whois, tftp-hpa, radclient (freeradius-utils), rsync (with rsync --daemon) and
     FreeTDS's tsql (freetds-bin) from Debian;
+  * nats-server (Debian) with the nats-py client (PyPI), plain and with TLS required;
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -491,6 +492,36 @@ def pypi_protocols():
         write("memcached", "tcp", 11211, "pymemcache (PyPI) set and get against memcached (Debian)", rec.log)
     finally:
         m.terminate(); m.wait()
+    # NATS: Debian's nats-server and the nats-py client (PyPI) publishing one message,
+    # then the same against a server that requires TLS (the client upgrades after INFO).
+    nats_client = (
+        "import asyncio, ssl, sys\nimport nats\n"
+        "async def main():\n"
+        "    tls = None\n"
+        "    if sys.argv[2] == 'tls':\n"
+        "        tls = ssl.create_default_context(); tls.check_hostname = False; tls.verify_mode = ssl.CERT_NONE\n"
+        "    nc = await nats.connect(f'nats://127.0.0.1:{sys.argv[1]}', tls=tls, connect_timeout=3,\n"
+        "                            allow_reconnect=False, name='demarc-fixture')\n"
+        "    await nc.publish('orders.created', b'{\"id\": 42}')\n"
+        "    await nc.flush(); await nc.close()\n"
+        "asyncio.run(main())\n")
+    certdir = tempfile.mkdtemp()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=nats.demarc.test",
+                    "-keyout", f"{certdir}/key.pem", "-out", f"{certdir}/cert.pem"], check=True, capture_output=True)
+    for name, extra in (("nats", []), ("nats-tls", ["--tls", "--tlscert", f"{certdir}/cert.pem", "--tlskey", f"{certdir}/key.pem"])):
+        port = free_port()
+        server = subprocess.Popen(["nats-server", "-a", "127.0.0.1", "-p", str(port), *extra],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port)
+            rec = Recorder(port)
+            subprocess.run([sys.executable, "-c", nats_client, str(rec.port), "tls" if extra else "plain"],
+                           check=True, capture_output=True, timeout=20)
+            threading.Event().wait(0.3)
+        finally:
+            server.terminate(); server.wait()
+        source = "nats-py (PyPI) publishing one message to Debian's nats-server"
+        write(name, "tcp", 4222, source + (" with --tls (the client upgrades after INFO)" if extra else ""), rec.log)
     coap_client = os.path.join(os.path.dirname(sys.executable), "aiocoap-client")
     write("coap", "udp", 5683, "aiocoap-client (PyPI) GET request",
           udp_datagram([coap_client, "coap://127.0.0.1:{port}/sensors/temperature"]))
@@ -499,7 +530,7 @@ def pypi_protocols():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
-                    help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc and pymemcache")
+                    help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache and nats-py")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)

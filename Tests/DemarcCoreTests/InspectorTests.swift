@@ -195,6 +195,17 @@ import Testing
         #expect(s.app == app && s.state == .cleartext && s.basis == .protocol && !s.upgraded)
     }
 
+    /// NATS against a real nats-server: INFO and CONNECT in clear; with the server
+    /// requiring TLS, the client's hello after INFO upgrades the flow.
+    @Test func natsPlainAndUpgraded() throws {
+        let (plain, _) = try Self.replay("nats")
+        #expect(plain.app == .nats && plain.state == .cleartext && plain.basis == .protocol && !plain.upgraded)
+        let (tls, d) = try Self.replay("nats-tls")
+        #expect(tls.app == .nats && tls.state == .encrypted && tls.upgraded)
+        #expect(EncryptionReport.versionName(tls) == "TLS 1.3")
+        #expect(d?.sni == nil)   // nats-py names no server over an address
+    }
+
     /// A VXLAN datagram as the Linux kernel encapsulates it: the overlay encrypts
     /// nothing, and the banner names the network and the packet it carries.
     @Test func kernelVXLANIsCleartextOverlay() throws {
@@ -268,9 +279,16 @@ import Testing
                   .memcached, .dnp3, .irc, .whois, .rsync, .bittorrent].contains(s.app))
     }
 
-    /// Inspectors that said "not mine" are remembered as bits of one 64-bit word.
-    @Test func inspectorsFitTheExclusionMask() {
-        #expect(PayloadInspector.inspectors.count <= 64)
+    /// Inspectors that said "not mine" are remembered as bits of a two-word set; the
+    /// owner of a flow is stored as its index plus one in a byte.
+    @Test func inspectorsFitTheExclusionSet() {
+        #expect(PayloadInspector.inspectors.count <= InspectorSet.capacity)
+        var s = InspectorSet()
+        for i in [0, 5, 63, 64, 100, 127] { s.insert(i) }
+        #expect((0..<128).filter { s.contains($0) } == [0, 5, 63, 64, 100, 127])
+        var all = InspectorSet()
+        for i in 0..<128 { all.insert(i) }
+        #expect((0..<128).filter { all.subtracting(s).contains($0) }.count == 122)
     }
 
     /// Bytes of a real exchange cut anywhere never crash an inspector, and never yield

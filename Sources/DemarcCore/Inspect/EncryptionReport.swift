@@ -56,6 +56,7 @@ public struct EncryptionReport {
         case .vxlan: return "VXLAN"
         case .geneve: return "Geneve"
         case .gre: return "GRE"
+        case .nats: return "NATS"
         default: return s.app.name
         }
     }

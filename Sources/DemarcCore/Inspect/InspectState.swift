@@ -49,12 +49,35 @@ public struct InspectState: Sendable {
     public var heuristic = HeuristicTally()
     /// 1 + index of the inspector that claimed the flow; 0 while none has.
     public var owner: UInt8 = 0
-    /// Inspectors that said "not mine" (bit i: inspector i).
-    public var excluded: UInt64 = 0
+    /// Inspectors that said "not mine".
+    public var excluded = InspectorSet()
     /// Per-protocol progress (the owning inspector's own use).
     public var phase: UInt8 = 0
 
     public init() {}
+}
+
+/// A set of inspectors by their index in `PayloadInspector.inspectors`: two words, so a
+/// flow's state stays small and a visit costs a couple of bit operations.
+public struct InspectorSet: Equatable, Sendable {
+    public static let capacity = 128
+    public var low: UInt64 = 0
+    public var high: UInt64 = 0
+
+    public init() {}
+    init(low: UInt64, high: UInt64) { self.low = low; self.high = high }
+
+    public mutating func insert(_ i: Int) {
+        if i < 64 { low |= 1 << UInt64(i) } else { high |= 1 << UInt64(i - 64) }
+    }
+
+    public func contains(_ i: Int) -> Bool {
+        i < 64 ? low & (1 << UInt64(i)) != 0 : high & (1 << UInt64(i - 64)) != 0
+    }
+
+    public func subtracting(_ other: InspectorSet) -> InspectorSet {
+        InspectorSet(low: low & ~other.low, high: high & ~other.high)
+    }
 }
 
 /// Which protocol `InspectState.version` belongs to.

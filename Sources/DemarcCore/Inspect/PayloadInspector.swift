@@ -5,7 +5,7 @@
 /// its packet budget is spent.
 public struct PayloadInspector {
     /// The inspectors, most specific first. Adding a protocol: write its inspector in
-    /// Protocols/ and list it here. At most 64: `InspectState.excluded` is one word.
+    /// Protocols/ and list it here. At most `InspectorSet.capacity` (128).
     public static let inspectors: [any ProtocolInspector.Type] = [
         TLSInspector.self, DTLSInspector.self, QUICInspector.self, SSHInspector.self,
         HTTPInspector.self, WhatsAppInspector.self, WireGuardInspector.self, OpenVPNInspector.self, IKEInspector.self,
@@ -20,14 +20,17 @@ public struct PayloadInspector {
         DiscordVoiceInspector.self, TincInspector.self, KafkaInspector.self, CassandraInspector.self, AMQPInspector.self,
         MemcachedInspector.self, DNP3Inspector.self, IRCInspector.self, WhoisInspector.self, RsyncInspector.self,
         BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self, OverlayInspector.self,
+        NATSInspector.self,
     ]
 
-    /// Bit i set: inspector i runs over TCP (or UDP).
-    static let tcpInspectors = mask(for: .tcp)
-    static let udpInspectors = mask(for: .udp)
+    /// The inspectors that run over TCP (or UDP).
+    static let tcpInspectors = set(for: .tcp)
+    static let udpInspectors = set(for: .udp)
 
-    private static func mask(for t: Transports) -> UInt64 {
-        inspectors.enumerated().reduce(0) { m, e in e.element.transports.contains(t) ? m | 1 << UInt64(e.offset) : m }
+    private static func set(for t: Transports) -> InspectorSet {
+        var s = InspectorSet()
+        for (i, inspector) in inspectors.enumerated() where inspector.transports.contains(t) { s.insert(i) }
+        return s
     }
 
     /// The `InspectState.owner` value of an inspector: what one inspector sets when it
@@ -93,18 +96,25 @@ public struct PayloadInspector {
         } else {
             var claimed = false
             // Only the inspectors for this transport that have not said "not mine", in
-            // list order: one bit each, visited lowest first.
-            var pending = (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors) & ~c.state.excluded
-            while pending != 0 {
-                let i = pending.trailingZeroBitCount
+            // list order: one bit each, visited lowest first, word by word.
+            let candidates = (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors)
+                .subtracting(c.state.excluded)
+            var word = 0
+            var pending = candidates.low
+            while true {
+                if pending == 0 {
+                    guard word == 0, candidates.high != 0 else { break }
+                    word = 1
+                    pending = candidates.high
+                }
+                let i = word * 64 + pending.trailingZeroBitCount
                 pending &= pending &- 1
-                let bit: UInt64 = 1 << UInt64(i)
                 switch PayloadInspector.inspectors[i].identify(&c, payload) {
                 case .yes:
                     c.state.owner = UInt8(i + 1)
                     claimed = true
                 case .no:
-                    c.state.excluded |= bit
+                    c.state.excluded.insert(i)
                 case .notYet:
                     break
                 }
