@@ -24,8 +24,8 @@ File format, one exchange per file:
     server (the text frames after the upgrade), FIX Logon messages encoded by simplefix,
     a pymodbus request, an aiocoap-client request, kafka-python's first request, pika's
     AMQP connection start, an irc client registering, pymemcache against memcached;
-  * whois, tftp-hpa, radclient (freeradius-utils), rsync (with rsync --daemon) and
-    FreeTDS's tsql (freetds-bin) from Debian;
+  * whois, tftp-hpa, radclient (freeradius-utils), rsync (with rsync --daemon),
+    FreeTDS's tsql (freetds-bin) and softflowd's NetFlow/IPFIX exports from Debian;
   * nats-server (Debian) with the nats-py client (PyPI), plain and with TLS required;
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
@@ -321,6 +321,12 @@ def command_line_clients():
         threading.Event().wait(0.3)
         write(f"tds-encryption-{setting}", "tcp", 1433, f"FreeTDS tsql PRELOGIN with encryption = {setting} (Debian freetds-bin)",
               rec.log)
+    # Flow exports: softflowd (Debian) reading this project's own capture, NetFlow v5,
+    # v9 and IPFIX (the first datagram: v9's and IPFIX's carry templates, then data).
+    pcap = os.path.join(ROOT, "captures", "overlay-network.pcap")
+    for name, version, port in (("netflow-v5", "5", 2055), ("netflow-v9", "9", 2055), ("ipfix", "10", 4739)):
+        write(name, "udp", port, f"softflowd -v {version} exporting the flows of captures/overlay-network.pcap (Debian softflowd)",
+              udp_datagram(["softflowd", "-d", "-r", pcap, "-n", "127.0.0.1:{port}", "-v", version]))
     write("syslog", "udp", 514, "logger --udp --rfc5424 (util-linux)",
           udp_datagram(["logger", "--server", "127.0.0.1", "--port", "{port}", "--udp", "--rfc5424", "demarc fixture"]))
     write("snmp", "udp", 161, "snmpget -v2c -c public sysDescr.0 (Debian snmp)",

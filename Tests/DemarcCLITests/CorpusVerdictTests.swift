@@ -54,6 +54,8 @@ import Testing
                why: "Discord voice: IP discovery, then RTP with encrypted payloads"),
         Expect(capture: "nats.pcap", port: 4222, application: "nats", state: "cleartext",
                why: "NATS INFO, CONNECT with tls_required false, PING/PONG"),
+        Expect(capture: "netflowv9.pcap", port: 2057, application: "netflow", state: "cleartext",
+               why: "NetFlow v9 export: template and data flowsets filling the datagram", banner: "NetFlow v9"),
         Expect(capture: "gquic_only_from_server.pcap", port: 443, application: "quic", state: "encrypted",
                why: "Google QUIC seen from the server alone: its REJ handshake message in clear"),
         Expect(capture: "radius_false_positive.pcapng", port: 443, application: "quic", state: "encrypted",

@@ -206,6 +206,22 @@ import Testing
         #expect(d?.sni == nil)   // nats-py names no server over an address
     }
 
+    /// Flow exports from softflowd: every flow the exporter saw, in clear. A datagram
+    /// whose length or sets do not add up is not claimed.
+    @Test(arguments: [("netflow-v5", AppProtocol.netflow, "NetFlow v5, "), ("netflow-v9", .netflow, "NetFlow v9"),
+                      ("ipfix", .ipfix, "IPFIX")])
+    func flowExportsAreCleartext(_ name: String, _ app: AppProtocol, _ banner: String) throws {
+        let (s, d) = try Self.replay(name)
+        #expect(s.app == app && s.state == .cleartext && s.basis == .protocol)
+        #expect(d?.banner?.hasPrefix(banner) == true)
+        var bytes = try Self.load(name).payloads[0].bytes
+        bytes.removeLast(4)
+        let h = FlowHarness()
+        h.feed(PacketFactory.udp4("10.0.0.1", 40_000, "10.0.0.2", 2055, payload: bytes))
+        let flows = h.finishAll()
+        #expect(flows.count == 1 && flows[0].0.inspect.app != app)
+    }
+
     /// A VXLAN datagram as the Linux kernel encapsulates it: the overlay encrypts
     /// nothing, and the banner names the network and the packet it carries.
     @Test func kernelVXLANIsCleartextOverlay() throws {

@@ -57,6 +57,8 @@ public struct EncryptionReport {
         case .geneve: return "Geneve"
         case .gre: return "GRE"
         case .nats: return "NATS"
+        case .netflow: return "NetFlow"
+        case .ipfix: return "IPFIX"
         default: return s.app.name
         }
     }

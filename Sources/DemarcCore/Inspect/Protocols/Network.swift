@@ -299,3 +299,46 @@ public enum WhatsAppInspector: ProtocolInspector {
         return .yes
     }
 }
+
+/// Flow exports: NetFlow v5 and v9 and IPFIX (RFC 7011), the records of every flow a
+/// router or probe saw, sent to a collector in clear. Recognised by their headers: v5's
+/// length is fixed by its record count; v9's and IPFIX's sets, walked to the end of the
+/// datagram, must fill it exactly (templates, options, data sets of id 256 and up).
+public enum FlowExportInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard let version = p.u16(0) else { return .no }
+        switch version {
+        case 5:
+            guard let count = p.u16(2), (1...30).contains(count), p.count == 24 + 48 * Int(count) else { return .no }
+            c.identify(.netflow, .cleartext)
+            c.details().banner = "NetFlow v5, \(count) records"
+        case 9:
+            guard p.count >= 24, sets(p, from: 20, templateIDs: 0...1) else { return .no }
+            c.identify(.netflow, .cleartext)
+            c.details().banner = "NetFlow v9"
+        case 10:
+            guard let length = p.u16(2), Int(length) == p.count, p.count >= 20, sets(p, from: 16, templateIDs: 2...3) else { return .no }
+            c.identify(.ipfix, .cleartext)
+            c.details().banner = "IPFIX"
+        default:
+            return .no
+        }
+        return .yes
+    }
+
+    /// Sets (id, length) from `start` that end exactly at the datagram's end; ids are
+    /// the version's template and options ids, or data sets (256 and up).
+    static func sets(_ p: Bytes, from start: Int, templateIDs: ClosedRange<UInt16>) -> Bool {
+        var off = start
+        var n = 0
+        while off < p.count {
+            guard let id = p.u16(off), let len = p.u16(off + 2), len >= 4, templateIDs.contains(id) || id >= 256,
+                  off + Int(len) <= p.count, n < 256 else { return false }
+            off += Int(len)
+            n += 1
+        }
+        return n > 0 && off == p.count
+    }
+}
