@@ -94,11 +94,11 @@ public enum NATSInspector: ProtocolInspector {
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         if !c.fromClient, p.starts(with: "INFO {"), p.find(UInt8(ascii: "}"), from: 6, limit: 4096) != nil,
-           isJSONObjectWith(p, key: "\"server_id\"") {
+           mentions(p, key: "\"server_id\"") {
             c.identify(.nats, .cleartext, keepInspecting: true)
             return .yes
         }
-        if c.fromClient, p.starts(with: "CONNECT {"), isJSONObjectWith(p, key: "\"verbose\"") || isJSONObjectWith(p, key: "\"protocol\"") {
+        if c.fromClient, p.starts(with: "CONNECT {"), mentions(p, key: "\"verbose\"") || mentions(p, key: "\"protocol\"") {
             c.identify(.nats, .cleartext)
             return .yes
         }
@@ -111,8 +111,8 @@ public enum NATSInspector: ProtocolInspector {
         if c.fromClient { c.state.active = false }
     }
 
-    /// The JSON after the verb names `key` (as a quoted member name).
-    static func isJSONObjectWith(_ p: Bytes, key: StaticString) -> Bool {
+    /// The message (its first 4 KB) holds `key`, a quoted JSON member name.
+    static func mentions(_ p: Bytes, key: StaticString) -> Bool {
         let n = key.utf8CodeUnitCount
         var i = 0
         let limit = min(p.count, 4096) - n

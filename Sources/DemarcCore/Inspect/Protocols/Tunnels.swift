@@ -235,7 +235,8 @@ public enum OverlayInspector: ProtocolInspector {
         }
         let sequenced = flags & 0x10 != 0
         if sequenced { off += 4 }
-        var ethernet = false
+        // A mirror copies whatever crossed the port: any Ethernet frame will do there.
+        var ethernet = false, mirrored = false
         switch type {
         case 0x0800, 0x86dd:
             break
@@ -245,6 +246,7 @@ public enum OverlayInspector: ProtocolInspector {
             // ERSPAN type I: the mirrored frame follows at once.
             network = "ERSPAN type I"
             ethernet = true
+            mirrored = true
         case 0x88be, 0x22eb:
             // ERSPAN type II (8-byte header, version 1) or III (12 bytes, version 2, and
             // an 8-byte platform subheader when its O bit is set).
@@ -260,11 +262,10 @@ public enum OverlayInspector: ProtocolInspector {
             }
             network = "ERSPAN type \(type == 0x88be ? "II" : "III") session \(word & 0x3ff)"
             ethernet = true
+            mirrored = true
         default:
             return nil
         }
-        // A mirror copies whatever crossed the port: any Ethernet frame will do there.
-        let mirrored = network.hasPrefix("ERSPAN")
         guard p.has(off, mirrored ? 14 : 20),
               let summary = innerSummary(p.slice(off, -1), ethernet: ethernet, anyFrame: mirrored) else { return nil }
         return (.gre, "\(network): \(summary)")
