@@ -25,7 +25,8 @@ File format, one exchange per file:
     a pymodbus request, an aiocoap-client request, kafka-python's first request, pika's
     AMQP connection start, an irc client registering, pymemcache against memcached;
   * whois, tftp-hpa, radclient (freeradius-utils), rsync (with rsync --daemon),
-    FreeTDS's tsql (freetds-bin) and softflowd's NetFlow/IPFIX exports from Debian;
+    FreeTDS's tsql (freetds-bin), softflowd's NetFlow/IPFIX and pmacct's sFlow exports
+    from Debian;
   * nats-server (Debian) with the nats-py client (PyPI), plain and with TLS required;
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
@@ -276,9 +277,11 @@ def udp_datagram(command):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); s.settimeout(10)
     port = s.getsockname()[1]
     p = subprocess.Popen([c.replace("{port}", str(port)) for c in command], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp())
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tempfile.mkdtemp(),
+                         start_new_session=True)
     data, _ = s.recvfrom(65536)
-    p.kill(); p.wait()
+    # The whole process group: some exporters (pmacctd) fork helpers.
+    os.killpg(p.pid, 9); p.wait()
     return [(">", data)]
 
 
@@ -327,6 +330,14 @@ def command_line_clients():
     for name, version, port in (("netflow-v5", "5", 2055), ("netflow-v9", "9", 2055), ("ipfix", "10", 4739)):
         write(name, "udp", port, f"softflowd -v {version} exporting the flows of captures/overlay-network.pcap (Debian softflowd)",
               udp_datagram(["softflowd", "-d", "-r", pcap, "-n", "127.0.0.1:{port}", "-v", version]))
+    # sFlow: pmacctd's sfprobe plugin (Debian pmacct) sampling the same capture; its
+    # configuration names the receiver, filled in once the port is known.
+    conf = os.path.join(tempfile.mkdtemp(), "pmacctd.conf")
+    with open(conf, "w") as f:
+        f.write(f"daemonize: false\npcap_savefile: {pcap}\nplugins: sfprobe\n"
+                "sfprobe_receiver: 127.0.0.1:RECEIVER\nsampling_rate: 1\n")
+    write("sflow", "udp", 6343, "pmacctd -P sfprobe (Debian pmacct) sampling captures/overlay-network.pcap, sFlow v5",
+          udp_datagram(["sh", "-c", f"sed s/RECEIVER/{{port}}/ {conf} > {conf}.run && exec pmacctd -f {conf}.run"]))
     write("syslog", "udp", 514, "logger --udp --rfc5424 (util-linux)",
           udp_datagram(["logger", "--server", "127.0.0.1", "--port", "{port}", "--udp", "--rfc5424", "demarc fixture"]))
     write("snmp", "udp", 161, "snmpget -v2c -c public sysDescr.0 (Debian snmp)",

@@ -206,10 +206,11 @@ import Testing
         #expect(d?.sni == nil)   // nats-py names no server over an address
     }
 
-    /// Flow exports from softflowd: every flow the exporter saw, in clear. A datagram
+    /// Flow exports from softflowd and pmacctd: every flow (or sampled packet header) the
+    /// exporter saw, in clear. A datagram
     /// whose length or sets do not add up is not claimed.
     @Test(arguments: [("netflow-v5", AppProtocol.netflow, "NetFlow v5, "), ("netflow-v9", .netflow, "NetFlow v9"),
-                      ("ipfix", .ipfix, "IPFIX")])
+                      ("ipfix", .ipfix, "IPFIX"), ("sflow", .sflow, "sFlow v5, ")])
     func flowExportsAreCleartext(_ name: String, _ app: AppProtocol, _ banner: String) throws {
         let (s, d) = try Self.replay(name)
         #expect(s.app == app && s.state == .cleartext && s.basis == .protocol)

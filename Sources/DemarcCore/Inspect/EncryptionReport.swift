@@ -59,6 +59,7 @@ public struct EncryptionReport {
         case .nats: return "NATS"
         case .netflow: return "NetFlow"
         case .ipfix: return "IPFIX"
+        case .sflow: return "sFlow"
         default: return s.app.name
         }
     }

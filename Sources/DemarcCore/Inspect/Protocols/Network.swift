@@ -300,8 +300,9 @@ public enum WhatsAppInspector: ProtocolInspector {
     }
 }
 
-/// Flow exports: NetFlow v5 and v9 and IPFIX (RFC 7011), the records of every flow a
-/// router or probe saw, sent to a collector in clear. Recognised by their headers: v5's
+/// Flow exports: NetFlow v5 and v9, IPFIX (RFC 7011) and sFlow v5, the records (or
+/// sampled packet headers) of the traffic a router or probe saw, sent to a collector in
+/// clear. Recognised by their headers: v5's
 /// length is fixed by its record count; v9's and IPFIX's sets, walked to the end of the
 /// datagram, must fill it exactly (templates, options, data sets of id 256 and up).
 public enum FlowExportInspector: ProtocolInspector {
@@ -322,10 +323,29 @@ public enum FlowExportInspector: ProtocolInspector {
             guard let length = p.u16(2), Int(length) == p.count, p.count >= 20, sets(p, from: 16, templateIDs: 2...3) else { return .no }
             c.identify(.ipfix, .cleartext)
             c.details().banner = "IPFIX"
+        case 0:
+            guard let samples = sflow(p) else { return .no }
+            c.identify(.sflow, .cleartext)
+            c.details().banner = "sFlow v5, \(samples) samples"
         default:
             return .no
         }
         return .yes
+    }
+
+    /// sFlow v5: version 5 (32 bits), the agent's address (IPv4 or IPv6), sub-agent,
+    /// sequence number, uptime and sample count, then (format, length) samples that
+    /// fill the datagram exactly. Returns the sample count.
+    static func sflow(_ p: Bytes) -> Int? {
+        guard p.u32(0) == 5, let type = p.u32(4), type == 1 || type == 2 else { return nil }
+        var off = 8 + (type == 1 ? 4 : 16) + 12
+        guard let count = p.u32(off), count > 0, count <= 256 else { return nil }
+        off += 4
+        for _ in 0..<count {
+            guard let len = p.u32(off + 4), len <= 65_535, off + 8 + Int(len) <= p.count else { return nil }
+            off += 8 + Int(len)
+        }
+        return off == p.count ? Int(count) : nil
     }
 
     /// Sets (id, length) from `start` that end exactly at the datagram's end; ids are
