@@ -5,11 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh tcpdump:tcpdump time:time
 mkdir -p bench-data
+# LIVE: flows exchanging packets at once (the default keeps them in the CPU's caches;
+# e.g. LIVE=100000 PACKETS=2000000 FLOWS=150000 measures a table that does not fit).
+PACKETS=${PACKETS:-4000000} FLOWS=${FLOWS:-300000} LIVE=${LIVE:-2000}
 f=bench-data/bench.pcap
-PACKETS=${PACKETS:-4000000} FLOWS=${FLOWS:-300000}
+[ "$PACKETS/$FLOWS/$LIVE" = 4000000/300000/2000 ] || f=bench-data/bench-$PACKETS-$FLOWS-$LIVE.pcap
 if [ ! -f "$f" ]; then
-  echo "generating $f ($PACKETS packets, ~$FLOWS flows)…"
-  python3 scripts/gen-bench.py "$f" --packets "$PACKETS" --flows "$FLOWS"
+  echo "generating $f ($PACKETS packets, ~$FLOWS flows, $LIVE live at once)…"
+  python3 scripts/gen-bench.py "$f" --packets "$PACKETS" --flows "$FLOWS" --live "$LIVE"
 fi
 RUNS=${RUNS:-3}
 # measure LABEL CMD...: the best of $RUNS runs (this machine's page cache and I/O vary

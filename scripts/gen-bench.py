@@ -3,13 +3,17 @@
 with realistic sizes (handshakes, a TLS-looking first payload, MTU-sized data, ACKs),
 interleaved so hundreds of thousands of flows are live at once.
 
-  gen-bench.py OUT [--packets N] [--flows F] [--seed S]"""
+  gen-bench.py OUT [--packets N] [--flows F] [--live L] [--seed S]
+
+--live is how many flows exchange packets at once (2000 by default): raise it to measure
+a flow table whose active flows no longer fit in the CPU's caches."""
 import argparse, random, struct
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out"); ap.add_argument("--packets", type=int, default=4_000_000)
     ap.add_argument("--flows", type=int, default=300_000); ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--live", type=int, default=2000)
     a = ap.parse_args()
     rnd = random.Random(a.seed)
     payload = bytes(rnd.getrandbits(8) for _ in range(1500))
@@ -24,7 +28,7 @@ def main():
     next_flow = 0
     pk = struct.Struct("<IIII")
     while written < a.packets:
-        while len(live) < 2000 and next_flow < a.flows * 4:
+        while len(live) < a.live and next_flow < a.flows * 4:
             c = 0x0a000000 + rnd.randrange(1 << 20); s = 0xc6336400 + rnd.randrange(4096)
             proto = 6 if rnd.random() < 0.8 else 17
             live.append([c, s, 1024 + rnd.randrange(60000), rnd.choice([443, 443, 80, 53, 8443, 22]), proto, 0, per_flow + rnd.randrange(per_flow)])
