@@ -10,7 +10,8 @@ Every exchange comes from a real implementation, never typed by hand:
   * SMTP with STARTTLS, FTP, POP3 and IMAP clients from Python's standard library
     (smtplib with a real TLS upgrade, ftplib, poplib, imaplib), recorded through a
     TCP proxy, against small scripted servers;
-  * Debian's command-line clients, recorded the same way: redis-cli (redis-tools),
+  * Debian's command-line clients, recorded the same way: rsh and rlogin
+    (rsh-redone-client), redis-cli (redis-tools),
     mosquitto_pub (mosquitto-clients), ldapsearch (ldap-utils), telnet; logger
     (util-linux) and snmpget (snmp) over UDP.
 
@@ -302,6 +303,10 @@ def command_line_clients():
                    greeting=b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23\xff\xfd\x27"))
     write("h2c", "tcp", 8080, "curl --http2-prior-knowledge (cleartext HTTP/2) against a scripted server",
           recorded([b""], ["curl", "-s", "-m", "2", "--http2-prior-knowledge", "http://127.0.0.1:{port}/api/v1/items"]))
+    write("rsh", "tcp", 514, "rsh -l alice 127.0.0.1 uptime (Debian rsh-redone-client) against a scripted server",
+          recorded([b"\0"], ["rsh", "-l", "alice", "-p", "{port}", "127.0.0.1", "uptime"], close=True))
+    write("rlogin", "tcp", 513, "rlogin -l alice (Debian rsh-redone-client, on a pseudo-terminal) against a scripted server",
+          recorded([b"\0"], ["script", "-q", "-c", "rlogin -l alice -p {port} 127.0.0.1", "/dev/null"], close=True))
     write("whois", "tcp", 43, "Debian whois client against a scripted server",
           recorded([b"% no entries found\r\n"], ["whois", "-h", "127.0.0.1", "-p", "{port}", "example.test"], close=True))
     write("tftp", "udp", 69, "tftp-hpa client read request (Debian tftp-hpa)",

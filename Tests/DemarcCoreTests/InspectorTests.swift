@@ -247,6 +247,23 @@ import Testing
                 == "10.199.0.1 → 10.199.0.2 udp/9999")
     }
 
+    /// The BSD remote shells, as Debian's clients open them: user names (and rsh's
+    /// command) in clear from the first byte.
+    @Test func remoteShellsAreCleartext() throws {
+        let (rsh, d1) = try Self.replay("rsh")
+        #expect(rsh.app == .rsh && rsh.state == .cleartext && rsh.basis == .protocol)
+        #expect(d1?.banner == "rsh as alice: uptime")
+        let (rlogin, d2) = try Self.replay("rlogin")
+        #expect(rlogin.app == .rlogin && rlogin.state == .cleartext && rlogin.basis == .protocol)
+        #expect(d2?.banner == "rlogin as alice")
+        // One field short, or a byte outside printable ASCII: not a remote shell.
+        let short: [UInt8] = Array("1022\u{0}root\u{0}alice\u{0}".utf8)
+        let binary: [UInt8] = [0x00, 0x72, 0x01, 0x00, 0x61, 0x00, 0x78, 0x2f, 0x39, 0x00]
+        for bytes in [short, binary] {
+            #expect(bytes.withUnsafeBytes { RemoteShellInspector.fields(Bytes($0))?.count } != 4)
+        }
+    }
+
     /// HTTP/2 with prior knowledge (h2c: cleartext gRPC and the like) opens with its
     /// connection preface, not an HTTP/1 request line; its first HEADERS frame names
     /// the request.
