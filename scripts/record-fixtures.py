@@ -12,8 +12,8 @@ Every exchange comes from a real implementation, never typed by hand:
     TCP proxy, against small scripted servers;
   * Debian's command-line clients, recorded the same way: rsh and rlogin
     (rsh-redone-client), redis-cli (redis-tools),
-    mosquitto_pub (mosquitto-clients), ldapsearch (ldap-utils), telnet; logger
-    (util-linux) and snmpget (snmp) over UDP.
+    mosquitto_pub (mosquitto-clients), ldapsearch (ldap-utils), telnet, logger over TCP;
+    logger (util-linux) and snmpget (snmp) over UDP.
 
 File format, one exchange per file:
   # transport PORT — where the bytes came from
@@ -345,6 +345,11 @@ def command_line_clients():
           udp_datagram(["sh", "-c", f"sed s/RECEIVER/{{port}}/ {conf} > {conf}.run && exec pmacctd -f {conf}.run"]))
     write("syslog", "udp", 514, "logger --udp --rfc5424 (util-linux)",
           udp_datagram(["logger", "--server", "127.0.0.1", "--port", "{port}", "--udp", "--rfc5424", "demarc fixture"]))
+    write("syslog-tcp", "tcp", 601, "logger --tcp --rfc5424 --octet-count (util-linux) against a scripted collector",
+          recorded([], ["logger", "--server", "127.0.0.1", "--port", "{port}", "--tcp", "--rfc5424", "--octet-count",
+                        "demarc fixture over TCP"]))
+    write("syslog-bsd-tcp", "tcp", 514, "logger --tcp --rfc3164 (util-linux) against a scripted collector",
+          recorded([], ["logger", "--server", "127.0.0.1", "--port", "{port}", "--tcp", "--rfc3164", "demarc fixture"]))
     write("snmp", "udp", 161, "snmpget -v2c -c public sysDescr.0 (Debian snmp)",
           udp_datagram(["snmpget", "-v2c", "-c", "public", "-t", "5", "-r", "0", "127.0.0.1:{port}", "1.3.6.1.2.1.1.1.0"]))
 

@@ -180,7 +180,8 @@ import Testing
     }
 
     /// Plaintext protocols spoken by real clients: logins in clear (FTP, POP3, IMAP, an
-    /// LDAP simple bind, telnet), Redis, MQTT, syslog, SNMPv2c with its community, git://
+    /// LDAP simple bind, telnet), Redis, MQTT, syslog (UDP, TCP with octet counting, TCP
+    /// in BSD format), SNMPv2c with its community, git://
     /// against git daemon, a gearman job, FIX Logons, a Modbus/TCP request, a CoAP GET,
     /// a Kafka client's first request, an AMQP connection start, memcached set/get, an IRC
     /// registration, a WHOIS query, rsync's daemon greeting, a TFTP read request and a
@@ -189,7 +190,8 @@ import Testing
                       ("redis", .redis), ("mqtt", .mqtt), ("syslog", .syslog), ("snmp", .snmp), ("git", .git),
                       ("gearman", .gearman), ("fix", .fix), ("modbus", .modbus), ("coap", .coap),
                       ("kafka", .kafka), ("amqp", .amqp), ("memcached", .memcached), ("irc", .irc), ("whois", .whois),
-                      ("rsync", .rsync), ("tftp", .tftp), ("radius", .radius)])
+                      ("rsync", .rsync), ("tftp", .tftp), ("radius", .radius),
+                      ("syslog-tcp", .syslog), ("syslog-bsd-tcp", .syslog)])
     func cleartextLogins(_ name: String, _ app: AppProtocol) throws {
         let (s, _) = try Self.replay(name)
         #expect(s.app == app && s.state == .cleartext && s.basis == .protocol && !s.upgraded)
@@ -245,6 +247,15 @@ import Testing
         geneve[2] = 0x65; geneve[3] = 0x58   // Transparent Ethernet Bridging
         #expect(geneve.withUnsafeBytes { b in OverlayInspector.geneve(Bytes(b)).flatMap { OverlayInspector.innerSummary($0.2, ethernet: $0.3) } }
                 == "10.199.0.1 → 10.199.0.2 udp/9999")
+    }
+
+    /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
+    @Test func syslogOverTCPNeedsAHeader() {
+        let h = FlowHarness()
+        let bare = Array("<13>hello there".utf8)
+        h.feed(PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", 7000, flags: TCPFlags.ack | TCPFlags.psh, seq: 1, payload: bare))
+        let flows = h.finishAll()
+        #expect(flows.count == 1 && flows[0].0.inspect.app != .syslog)
     }
 
     /// The BSD remote shells, as Debian's clients open them: user names (and rsh's
