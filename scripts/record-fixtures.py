@@ -282,7 +282,11 @@ def udp_datagram(command):
                          start_new_session=True)
     data, _ = s.recvfrom(65536)
     # The whole process group: some exporters (pmacctd) fork helpers.
-    os.killpg(p.pid, 9); p.wait()
+    try:
+        os.killpg(p.pid, 9)
+    except ProcessLookupError:
+        pass
+    p.wait()
     return [(">", data)]
 
 

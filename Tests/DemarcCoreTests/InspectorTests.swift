@@ -240,12 +240,12 @@ import Testing
         var bytes = ex.payloads[0].bytes
         bytes[8 + 14] = 0x55   // inner IPv4 header's version/length byte
         #expect(bytes.withUnsafeBytes { OverlayInspector.vxlan(Bytes($0)) } != nil)
-        #expect(bytes.withUnsafeBytes { b in OverlayInspector.vxlan(Bytes(b)).flatMap { OverlayInspector.innerSummary($0.2, ethernet: $0.3) } } == nil)
+        #expect(bytes.withUnsafeBytes { b in OverlayInspector.vxlan(Bytes(b)).flatMap { OverlayInspector.innerSummary($0.inner, ethernet: $0.ethernet) } } == nil)
         var geneve: [UInt8] = [0x00, 0x00, 0x12, 0x34, 0x00, 0x00, 0x0b, 0x00]
         geneve += ex.payloads[0].bytes.dropFirst(8)
         #expect(geneve.withUnsafeBytes { OverlayInspector.geneve(Bytes($0)) } == nil)
         geneve[2] = 0x65; geneve[3] = 0x58   // Transparent Ethernet Bridging
-        #expect(geneve.withUnsafeBytes { b in OverlayInspector.geneve(Bytes(b)).flatMap { OverlayInspector.innerSummary($0.2, ethernet: $0.3) } }
+        #expect(geneve.withUnsafeBytes { b in OverlayInspector.geneve(Bytes(b)).flatMap { OverlayInspector.innerSummary($0.inner, ethernet: $0.ethernet) } }
                 == "10.199.0.1 → 10.199.0.2 udp/9999")
     }
 

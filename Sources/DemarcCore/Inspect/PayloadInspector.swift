@@ -79,10 +79,7 @@ public struct PayloadInspector {
         if fromClient { c.state.packetsToServer &+= 1 } else { c.state.packetsToClient &+= 1 }
         if c.proto == IPProtocol.gre {
             // GRE is a transport of its own: its header and the packet inside decide.
-            if let (app, banner) = OverlayInspector.gre(payload) {
-                c.identify(app, .cleartext)
-                c.details().banner = banner
-            } else if index + 1 >= unidentifiedPacketLimit {
+            if !OverlayInspector.identifyGRE(&c, payload) && index + 1 >= unidentifiedPacketLimit {
                 c.state.active = false
             }
             flow.pointee.inspect = c.state

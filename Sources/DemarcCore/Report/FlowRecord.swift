@@ -11,11 +11,6 @@ public struct FlowRecord: Sendable {
         public init(address: IPAddress, port: UInt16?, zone: String, node: String?) {
             self.address = address; self.port = port; self.zone = zone; self.node = node
         }
-
-        public init?(ip: String, port: UInt16?, zone: String, node: String?) {
-            guard let a = IPAddress(ip) else { return nil }
-            self.init(address: a, port: port, zone: zone, node: node)
-        }
     }
 
     public struct Encryption: Sendable {

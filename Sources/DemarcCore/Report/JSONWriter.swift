@@ -14,7 +14,7 @@ public final class JSONWriter {
     @exclusivity(unchecked) private var pendingValue = false
     /// The second last written by `rawTimestamp`, and its text up to the fraction.
     @exclusivity(unchecked) private var cachedSecond = Int64.min
-    private let secondText = UnsafeMutablePointer<UInt8>.allocate(capacity: 20)
+    private let secondText = UnsafeMutablePointer<UInt8>.allocate(capacity: Timestamps.secondWidth)
 
     public init(capacity: Int = 4096) {
         self.capacity = max(64, capacity)
@@ -141,18 +141,14 @@ public final class JSONWriter {
         let p = base + count + 1
         let (secs, frac) = micros.quotientAndRemainder(dividingBy: 1_000_000)
         if frac >= 0, secs == cachedSecond {
-            // "YYYY-MM-DDTHH:MM:SS." then six digits and "Z".
-            p.update(from: secondText, count: 20)
-            var f = frac
-            var k = 25
-            while k >= 20 { p[k] = 48 + UInt8(f % 10); f /= 10; k -= 1 }
-            p[26] = UInt8(ascii: "Z")
+            p.update(from: secondText, count: Timestamps.secondWidth)
+            Timestamps.writeFraction(frac, into: p + Timestamps.secondWidth)
             count += 1 + Timestamps.width
         } else {
             let n = Timestamps.write(micros: micros, into: p)
             if n == Timestamps.width, frac >= 0 {
                 cachedSecond = secs
-                secondText.update(from: p, count: 20)
+                secondText.update(from: p, count: Timestamps.secondWidth)
             }
             count += 1 + n
         }

@@ -38,7 +38,20 @@ public enum Timestamps {
         func char(_ c: UInt8) { p[i] = c; i += 1 }
         digits(y, 4); char(0x2d); digits(m, 2); char(0x2d); digits(d, 2); char(0x54)
         digits(rem / 3600, 2); char(0x3a); digits(rem % 3600 / 60, 2); char(0x3a); digits(rem % 60, 2)
-        char(0x2e); digits(frac, 6); char(0x5a)
-        return i
+        char(0x2e)
+        writeFraction(frac, into: p + i)
+        return i + 7
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.`: the part of the text that stays the same within a second.
+    static let secondWidth = 20
+
+    /// The microseconds (0…999 999) as six digits, then `Z`: the text's last 7 bytes.
+    @inline(__always)
+    static func writeFraction(_ frac: Int64, into p: UnsafeMutablePointer<UInt8>) {
+        var f = frac
+        var k = 5
+        while k >= 0 { p[k] = 48 + UInt8(f % 10); f /= 10; k -= 1 }
+        p[6] = UInt8(ascii: "Z")
     }
 }

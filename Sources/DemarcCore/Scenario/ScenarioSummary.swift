@@ -2,8 +2,11 @@
 public enum ScenarioSummary {
     public static func text(_ s: Scenario) -> String {
         var o = "scenario \(s.name): valid (\(s.source))\n"
-        // A folded YAML block ends in a newline: one line break here is enough.
-        if let d = s.description { o += "  \(String(d.reversed().drop { $0.isNewline || $0 == " " }.reversed()))\n" }
+        if var d = s.description {
+            // A folded YAML block ends in a newline: one line break here is enough.
+            while let last = d.last, last.isNewline || last == " " { d.removeLast() }
+            o += "  \(d)\n"
+        }
         if let p = s.provider { o += "  provider: \(p)\n" }
         o += "  nodes: \(s.nodes.count)"
         if !s.nodes.isEmpty { o += " (" + list(s.nodes.map { "\($0.name) [\($0.role)]" }) + ")" }

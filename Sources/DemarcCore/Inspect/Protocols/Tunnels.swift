@@ -176,8 +176,8 @@ public enum IKEInspector: ProtocolInspector {
     }
 }
 
-/// Overlay encapsulations: VXLAN (RFC 7348) and Geneve (RFC 8926) over UDP, GRE (below)
-/// as its own IP protocol. Each is recognised by its header and by the packet it carries (an
+/// Overlay encapsulations: VXLAN (RFC 7348) and Geneve (RFC 8926) over UDP, GRE and
+/// ERSPAN as their own IP protocol. Each is recognised by its header and by the packet it carries (an
 /// Ethernet frame or IP packet whose own header is sound), never by port. None of them
 /// encrypts: whatever the inner payload, its addresses, ports and cleartext protocols
 /// travel readable, so the flow is cleartext. The banner names the virtual network
@@ -185,68 +185,95 @@ public enum IKEInspector: ProtocolInspector {
 public enum OverlayInspector: ProtocolInspector {
     public static let transports: Transports = .udp
 
-    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
-        guard let found = vxlan(p) ?? geneve(p) else { return .no }
-        let (app, network, inner, ethernet) = found
-        guard let summary = innerSummary(inner, ethernet: ethernet) else {
-            return .no
+    /// What an overlay header says: the virtual network, and where the carried frame
+    /// or packet starts. Text is made only once the inner packet has proved sound.
+    struct Encapsulation {
+        enum Network {
+            case vni(UInt32)
+            case gre(key: UInt32?)
+            case erspan(type: Int, session: UInt16?)
         }
-        c.identify(app, .cleartext)
-        c.details().banner = "\(network): \(summary)"
-        return .yes
+        var app: AppProtocol
+        var network: Network
+        var inner: Bytes
+        var ethernet: Bool
+        /// A mirror copies whatever crossed the port: any Ethernet frame will do there.
+        var mirrored: Bool {
+            if case .erspan = network { return true }
+            return false
+        }
+
+        var networkName: String {
+            switch network {
+            case .vni(let v): return "VNI \(v)"
+            case .gre(let key): return key.map { "GRE key \($0)" } ?? "GRE"
+            case .erspan(let type, let session):
+                let name = "ERSPAN type " + ["I", "II", "III"][type - 1]
+                return session.map { name + " session \($0)" } ?? name
+            }
+        }
+    }
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        claim(&c, vxlan(p) ?? geneve(p)) ? .yes : .no
+    }
+
+    /// GRE flows: an IP protocol of its own, not a UDP port, so the payload inspector
+    /// hands their packets here directly. True when the flow is claimed.
+    static func identifyGRE(_ c: inout InspectionContext, _ p: Bytes) -> Bool {
+        claim(&c, gre(p))
+    }
+
+    /// Claims the flow when the header carries a sound frame or packet; the banner names
+    /// the network and that first inner packet.
+    private static func claim(_ c: inout InspectionContext, _ e: Encapsulation?) -> Bool {
+        guard let e, let summary = innerSummary(e.inner, ethernet: e.ethernet, anyFrame: e.mirrored) else { return false }
+        c.identify(e.app, .cleartext)
+        c.details().banner = "\(e.networkName): \(summary)"
+        return true
     }
 
     /// 8-byte header: flags with I (0x08; G 0x80 for group policy), VNI, reserved zero.
-    static func vxlan(_ p: Bytes) -> (AppProtocol, String, Bytes, Bool)? {
+    static func vxlan(_ p: Bytes) -> Encapsulation? {
         guard let flags = p.u8(0), flags == 0x08 || flags == 0x88, p.u8(7) == 0, let word = p.u32(4), p.count >= 8 + 14 else { return nil }
         if flags == 0x08, p.u16(2) != 0 || p.u8(1) != 0 { return nil }
-        return (.vxlan, "VNI \(word >> 8)", p.slice(8, -1), true)
+        return Encapsulation(app: .vxlan, network: .vni(word >> 8), inner: p.slice(8, -1), ethernet: true)
     }
 
     /// Version 0, options length in 4-byte words, protocol type, VNI, reserved zero.
-    static func geneve(_ p: Bytes) -> (AppProtocol, String, Bytes, Bool)? {
-        guard let b0 = p.u8(0), let b1 = p.u8(1), b1 & 0x3f == 0, let type = p.u16(2), let word = p.u32(4), word & 0xff == 0 else {
+    static func geneve(_ p: Bytes) -> Encapsulation? {
+        guard let b0 = p.u8(0), let b1 = p.u8(1), b1 & 0x3f == 0, let type = p.u16(2), let word = p.u32(4), word & 0xff == 0,
+              type == 0x6558 || type == 0x0800 || type == 0x86dd else {
             return nil
         }
         let options = Int(b0 & 0x3f) * 4
         guard p.has(8 + options, 20) else { return nil }
-        let inner = p.slice(8 + options, -1)
-        switch type {
-        case 0x6558: return (.geneve, "VNI \(word >> 8)", inner, true)
-        case 0x0800, 0x86dd: return (.geneve, "VNI \(word >> 8)", inner, false)
-        default: return nil
-        }
+        return Encapsulation(app: .geneve, network: .vni(word >> 8), inner: p.slice(8 + options, -1), ethernet: type == 0x6558)
     }
 
     /// GRE version 0 (RFC 2784, keys and sequence numbers of RFC 2890) carrying IP,
-    /// Ethernet, or mirrored frames (ERSPAN types I and II, 0x88BE; type III, 0x22EB):
-    /// GRE is an IP protocol of its own, not a UDP port, so the tracker hands its payload
-    /// here directly. PPTP's enhanced GRE (version 1) carries PPP, which may be MPPE
-    /// encrypted: not claimed.
-    static func gre(_ p: Bytes) -> (AppProtocol, String)? {
+    /// Ethernet, or mirrored frames (ERSPAN types I and II, 0x88BE; type III, 0x22EB).
+    /// PPTP's enhanced GRE (version 1) carries PPP, which may be MPPE encrypted: not
+    /// claimed.
+    static func gre(_ p: Bytes) -> Encapsulation? {
         guard let flags = p.u8(0), let b1 = p.u8(1), b1 & 0x07 == 0, flags & 0x4f == 0, let type = p.u16(2) else { return nil }
         var off = 4
         if flags & 0x80 != 0 { off += 4 }
-        var network = "GRE"
+        var key: UInt32?
         if flags & 0x20 != 0 {
-            guard let key = p.u32(off) else { return nil }
-            network = "GRE key \(key)"
+            guard let k = p.u32(off) else { return nil }
+            key = k
             off += 4
         }
         let sequenced = flags & 0x10 != 0
         if sequenced { off += 4 }
-        // A mirror copies whatever crossed the port: any Ethernet frame will do there.
-        var ethernet = false, mirrored = false
+        var network = Encapsulation.Network.gre(key: key)
         switch type {
-        case 0x0800, 0x86dd:
+        case 0x0800, 0x86dd, 0x6558:
             break
-        case 0x6558:
-            ethernet = true
         case 0x88be where !sequenced:
             // ERSPAN type I: the mirrored frame follows at once.
-            network = "ERSPAN type I"
-            ethernet = true
-            mirrored = true
+            network = .erspan(type: 1, session: nil)
         case 0x88be, 0x22eb:
             // ERSPAN type II (8-byte header, version 1) or III (12 bytes, version 2, and
             // an 8-byte platform subheader when its O bit is set).
@@ -260,15 +287,13 @@ public enum OverlayInspector: ProtocolInspector {
                 guard version == 2, let ft = p.u8(off + 10), (ft >> 2) & 0x1f == 0, let last = p.u8(off + 11) else { return nil }
                 off += 12 + (last & 0x01 != 0 ? 8 : 0)
             }
-            network = "ERSPAN type \(type == 0x88be ? "II" : "III") session \(word & 0x3ff)"
-            ethernet = true
-            mirrored = true
+            network = .erspan(type: type == 0x88be ? 2 : 3, session: word & 0x3ff)
         default:
             return nil
         }
-        guard p.has(off, mirrored ? 14 : 20),
-              let summary = innerSummary(p.slice(off, -1), ethernet: ethernet, anyFrame: mirrored) else { return nil }
-        return (.gre, "\(network): \(summary)")
+        let e = Encapsulation(app: .gre, network: network, inner: p.slice(off, -1), ethernet: type != 0x0800 && type != 0x86dd)
+        guard p.has(off, e.mirrored ? 14 : 20) else { return nil }
+        return e
     }
 
     /// "10.10.20.4 → 157.240.224.35 tcp/443" for the carried packet, or nil when it is
