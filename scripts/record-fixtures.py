@@ -29,6 +29,8 @@ File format, one exchange per file:
     FreeTDS's tsql (freetds-bin), softflowd's NetFlow/IPFIX and pmacct's sFlow exports
     from Debian;
   * nats-server (Debian) with the nats-py client (PyPI), plain and with TLS required;
+  * ICE then SRTP: aioice's STUN messages, aiortc's RTP and RTCP, libsrtp through
+    pylibsrtp (PyPI), with two SRTP profiles, and the same media unprotected;
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -558,15 +560,69 @@ def pypi_protocols():
           udp_datagram([coap_client, "coap://127.0.0.1:{port}/sensors/temperature"]))
 
 
+def ice_media():
+    """ICE and the media it sets up on one 5-tuple, as WebRTC, WhatsApp and Signal calls
+    send it: aioice's STUN binding request and success response, then RTP and an RTCP
+    compound (sender report, source description) serialized by aiortc, protected by
+    libsrtp through pylibsrtp (all PyPI), with an HMAC-SHA1-80 and an AEAD-GCM profile;
+    and the same media left unprotected."""
+    from aioice import stun
+    from aiortc.rtp import RtpPacket, RtcpSrPacket, RtcpSenderInfo, RtcpSdesPacket, RtcpSourceInfo
+    import pylibsrtp
+
+    def check(request):
+        m = stun.Message(stun.Method.BINDING, stun.Class.REQUEST if request else stun.Class.RESPONSE,
+                         transaction_id=b"demarc-ice-1")
+        if request:
+            m.attributes["USERNAME"] = "demarcB:demarcA"
+            m.attributes["PRIORITY"] = 1853824767
+            m.attributes["ICE-CONTROLLING"] = 0x0123456789ABCDEF
+        else:
+            m.attributes["XOR-MAPPED-ADDRESS"] = ("10.0.0.1", 40000)
+        m.add_message_integrity(b"demarc-ice-password")
+        m.add_fingerprint()
+        return bytes(m)
+
+    def media(ssrc, n):
+        rtp = [RtpPacket(payload_type=111, sequence_number=100 + i, timestamp=960 * i, ssrc=ssrc,
+                         payload=os.urandom(60 + i)).serialize() for i in range(n)]
+        sr = RtcpSrPacket(ssrc=ssrc, sender_info=RtcpSenderInfo(ntp_timestamp=0xE5982854F0F927C8, rtp_timestamp=960 * n,
+                                                                 packet_count=n, octet_count=sum(len(p) - 12 for p in rtp)))
+        sdes = RtcpSdesPacket(chunks=[RtcpSourceInfo(ssrc=ssrc, items=[(1, b"demarc-fixture")])])
+        return rtp, bytes(sr) + bytes(sdes)
+
+    for name, profile, key_len in (("srtp-sha1", pylibsrtp.Policy.SRTP_PROFILE_AES128_CM_SHA1_80, 30),
+                                   ("srtp-gcm", pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM, 28)):
+        sides = {}
+        for d, ssrc in ((">", 0x1234ABCD), ("<", 0x5678EF01)):
+            session = pylibsrtp.Session(pylibsrtp.Policy(key=os.urandom(key_len), ssrc_type=pylibsrtp.Policy.SSRC_ANY_OUTBOUND,
+                                                         srtp_profile=profile))
+            rtp, rtcp = media(ssrc, 3)
+            sides[d] = [session.protect(p) for p in rtp] + [session.protect_rtcp(rtcp)]
+        exchange = [(">", check(True)), ("<", check(False))]
+        for i in range(4):
+            exchange += [(">", sides[">"][i]), ("<", sides["<"][i])]
+        write("ice-" + name, "udp", 3478, "aioice STUN check, then aiortc RTP and RTCP protected by libsrtp (pylibsrtp, "
+              + ("AES128_CM_HMAC_SHA1_80" if key_len == 30 else "AEAD_AES_128_GCM") + ")", exchange)
+    rtp, rtcp = media(0x1234ABCD, 3)
+    write("ice-rtp", "udp", 3478, "aioice STUN check, then aiortc RTP and RTCP unprotected",
+          [(">", check(True)), ("<", check(False))] + [(">", p) for p in rtp] + [(">", rtcp)])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
-                    help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache and nats-py")
+                    help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc and pylibsrtp")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=["ice_media"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
+    if a.only:
+        globals()[a.only]()
+        return
     if a.only_pypi:
         pypi_protocols()
+        ice_media()
         return
     from_captures()
     quic(a.pypi_python)

@@ -249,6 +249,35 @@ import Testing
                 == "10.199.0.1 → 10.199.0.2 udp/9999")
     }
 
+    /// ICE checks, then media on the same 5-tuple: its RTCP says whether that media is
+    /// SRTP (libsrtp's SRTCP, with the HMAC-SHA1 or the AEAD trailer) or plain RTP.
+    @Test(arguments: [("ice-srtp-sha1", AppProtocol.srtp, EncryptionState.encrypted), ("ice-srtp-gcm", .srtp, .encrypted),
+                      ("ice-rtp", .rtp, .cleartext)])
+    func iceMediaIsJudgedByItsRTCP(name: String, app: AppProtocol, state: EncryptionState) throws {
+        let (s, _) = try Self.replay(name)
+        #expect(s.app == app && s.state == state && s.basis == .protocol)
+    }
+
+    /// What sets SRTCP apart: the E flag and index after the encrypted part. Without the
+    /// flag (SRTCP's NULL cipher) or with an index no sender reaches, it is not encrypted
+    /// RTCP; plain RTCP tiles its datagram, and a cut one is neither.
+    @Test func srtcpNeedsItsEncryptionFlag() throws {
+        let ex = try Self.load("ice-srtp-sha1")
+        let srtcp = ex.payloads[ex.payloads.count - 1].bytes
+        let plain = try #require(Self.load("ice-rtp").payloads.last?.bytes)
+        func encrypted(_ b: [UInt8]) -> Bool { b.withUnsafeBytes { RTP.isEncryptedRTCP(Bytes($0)) } }
+        func rtcp(_ b: [UInt8]) -> Bool { b.withUnsafeBytes { RTP.isRTCP(Bytes($0)) } }
+        #expect(encrypted(srtcp) && !rtcp(srtcp))
+        var flagOff = srtcp
+        flagOff[srtcp.count - 14] &= 0x7f
+        #expect(!encrypted(flagOff))
+        var farIndex = srtcp
+        farIndex[srtcp.count - 14] = 0xff
+        #expect(!encrypted(farIndex))
+        #expect(rtcp(plain) && !encrypted(plain))
+        #expect(!rtcp(Array(plain.dropLast(4))) && !encrypted(Array(plain.prefix(7))))
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let h = FlowHarness()

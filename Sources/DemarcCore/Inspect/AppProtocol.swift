@@ -2,7 +2,7 @@
 public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case unknown
     // Encrypted by design.
-    case tls, dtls, quic, ssh, esp, ike, wireguard, openvpn, dnscrypt, whatsapp, tinc
+    case tls, dtls, quic, ssh, esp, ike, wireguard, openvpn, dnscrypt, whatsapp, tinc, srtp, zoom, netcode
     // Cleartext.
     case http, dns, mdns, llmnr, netbios, ftp, telnet, smtp, pop3, imap, ldap, xmpp
     case snmp, syslog, ntp, dhcp, sip, rtsp, mqtt, redis, mysql, postgresql, smb, rdp
@@ -21,7 +21,8 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
     public var inherent: EncryptionState {
         switch self {
         case .unknown: return .unknown
-        case .tls, .dtls, .quic, .ssh, .esp, .ike, .wireguard, .openvpn, .dnscrypt, .whatsapp, .tinc: return .encrypted
+        case .tls, .dtls, .quic, .ssh, .esp, .ike, .wireguard, .openvpn, .dnscrypt, .whatsapp, .tinc, .srtp, .zoom, .netcode:
+            return .encrypted
         default: return .cleartext
         }
     }

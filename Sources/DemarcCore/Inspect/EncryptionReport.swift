@@ -60,6 +60,9 @@ public struct EncryptionReport {
         case .netflow: return "NetFlow"
         case .ipfix: return "IPFIX"
         case .sflow: return "sFlow"
+        case .srtp: return "SRTP"
+        case .zoom: return "Zoom"
+        case .netcode: return "netcode.io"
         default: return s.app.name
         }
     }

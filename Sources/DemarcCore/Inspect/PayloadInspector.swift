@@ -20,7 +20,7 @@ public struct PayloadInspector {
         DiscordVoiceInspector.self, TincInspector.self, KafkaInspector.self, CassandraInspector.self, AMQPInspector.self,
         MemcachedInspector.self, DNP3Inspector.self, IRCInspector.self, WhoisInspector.self, RsyncInspector.self,
         BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self, OverlayInspector.self,
-        NATSInspector.self, FlowExportInspector.self, RemoteShellInspector.self,
+        NATSInspector.self, FlowExportInspector.self, RemoteShellInspector.self, ZoomInspector.self, NetcodeInspector.self,
     ]
 
     /// The inspectors that run over TCP (or UDP).

@@ -161,13 +161,31 @@ public enum STUNInspector: ProtocolInspector {
     }
 
     static let dtlsOwner = PayloadInspector.owner(of: DTLSInspector.self)
+    static let zoomOwner = PayloadInspector.owner(of: ZoomInspector.self)
 
     /// ICE multiplexes STUN with the media it sets up on one 5-tuple (RFC 7983: first
-    /// byte 0-3 STUN, 20-63 DTLS). A DTLS handshake that follows makes the flow DTLS.
+    /// byte 0-3 STUN, 20-63 DTLS, 128-191 RTP and RTCP). A DTLS handshake that follows
+    /// makes the flow DTLS; RTCP says whether the media is SRTP (encrypted) or plain RTP;
+    /// Zoom's peer-to-peer media makes it Zoom.
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        guard let b0 = p.u8(0), (20...63).contains(b0) else { return }
-        if DTLSInspector.identify(&c, p) == .yes {
-            c.state.owner = dtlsOwner
+        guard let b0 = p.u8(0) else { return }
+        switch b0 {
+        case 20...63:
+            if DTLSInspector.identify(&c, p) == .yes { c.state.owner = dtlsOwner }
+        case 128...191:
+            if RTP.isEncryptedRTCP(p) {
+                c.identify(.srtp)
+            } else if RTP.isRTCP(p) {
+                c.identify(.rtp, .cleartext)
+            }
+        default:
+            if ZoomInspector.isMedia(p) {
+                c.identify(.zoom, .encrypted)
+                c.state.owner = zoomOwner
+            } else if ZoomInspector.isHolePunch(p) {
+                c.identify(.zoom, .cleartext, keepInspecting: true)
+                c.state.owner = zoomOwner
+            }
         }
     }
 }

@@ -1,0 +1,144 @@
+/// RTP and RTCP framing (RFC 3550) and what the secure profile (SRTP, RFC 3711) adds to
+/// it: the pieces the inspectors of protocols that carry media share.
+///
+/// RTP's payload cannot tell SRTP from plain RTP (a compressed codec is as random as
+/// ciphertext). RTCP can: plain RTCP is a compound packet whose headers' lengths tile the
+/// datagram exactly, while SRTCP encrypts everything after the first eight bytes and
+/// appends the E flag with a 31-bit index, then (except under AEAD, whose tag sits in the
+/// encrypted part) an authentication tag of 10 or 4 bytes. RFC 3711 makes SRTCP mandatory
+/// where SRTP is used, so the RTCP that a media flow carries says which it is.
+enum RTP {
+    /// An RTP version-2 header at `offset` (with its CSRC list inside the packet) whose
+    /// payload type is not one RTCP's packet types could be mistaken for (RFC 5761 §4).
+    static func header(_ p: Bytes, at offset: Int) -> Bool {
+        guard let b0 = p.u8(offset), b0 & 0xc0 == 0x80, let b1 = p.u8(offset + 1) else { return false }
+        let pt = b1 & 0x7f
+        guard !(64...95).contains(pt) else { return false }
+        return p.has(offset, 12 + 4 * Int(b0 & 0x0f))
+    }
+
+    /// An RTCP header at `offset`: version 2 and a packet type of RFC 3550 or its
+    /// extensions (200 SR … 207 XR); returns the packet's length in bytes.
+    static func rtcpPacket(_ p: Bytes, at offset: Int) -> Int? {
+        guard let b0 = p.u8(offset), b0 & 0xc0 == 0x80, let pt = p.u8(offset + 1), (200...207).contains(pt),
+              let words = p.u16(offset + 2) else { return nil }
+        return (Int(words) + 1) * 4
+    }
+
+    /// Plain compound RTCP: RTCP packets end to end, filling the datagram exactly.
+    static func isRTCP(_ p: Bytes) -> Bool {
+        var off = 0
+        var packets = 0
+        while off < p.count && packets < 16 {
+            guard let len = rtcpPacket(p, at: off) else { return false }
+            off += len
+            packets += 1
+        }
+        return off == p.count
+    }
+
+    /// SRTCP with encryption on (the E flag set). The index counts RTCP packets from zero,
+    /// so a plausible one is small; the encrypted part must hold at least the first
+    /// packet the header announces and keep RTCP's 32-bit alignment.
+    static func isEncryptedRTCP(_ p: Bytes) -> Bool {
+        guard let first = rtcpPacket(p, at: 0), !isRTCP(p) else { return false }
+        for tag in [10, 4, 0] {
+            let end = p.count - tag - 4
+            guard end >= max(first, 8), end % 4 == 0, let word = p.u32(end) else { continue }
+            if word & 0x8000_0000 != 0 && word & 0x7fff_ffff < 1 << 24 { return true }
+        }
+        return false
+    }
+}
+
+/// Zoom's UDP media transport, as the Princeton zoom-analysis dissector documents it. To
+/// and from Zoom's servers an 8-byte header (type 5, a sequence number, a direction byte:
+/// 0 towards Zoom, 4 from it) wraps a media header; between peers the media header comes
+/// first. Media headers of type 15 (audio), 16 (video), 13 and 30 (screen sharing) carry
+/// RTP whose payload Zoom encrypts (AES-256-GCM, per Zoom's security white paper), at an
+/// offset fixed by the type. Zoom's bandwidth probes and control messages travel readable,
+/// so a flow is encrypted once its media shows, and is left to the other inspectors and
+/// the heuristic until then. Peers punch their way to each other first with type-31
+/// messages that carry readable text (the sender's local address, a session id): such a
+/// flow is Zoom, cleartext, until its media shows.
+public enum ZoomInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    /// A peer-to-peer hole-punching message: type 31, version 2, a 24-byte header, then
+    /// text fields, each with a 32-bit length, closed by a zero length at the very end.
+    static func isHolePunch(_ p: Bytes) -> Bool {
+        guard p.u8(0) == 31, p.u8(1) == 2 else { return false }
+        var off = 24
+        var fields = 0
+        while let len = p.u32(off) {
+            if len == 0 { return fields > 0 && off + 4 == p.count }
+            guard len <= 255, fields < 8, p.isPrintableASCII(off + 4, Int(len)) else { return false }
+            off += 4 + Int(len)
+            fields += 1
+        }
+        return false
+    }
+
+    /// The offset of the RTP header inside a media header of this type, or nil when the
+    /// type carries no RTP (or the packet is too short to tell).
+    static func rtpOffset(_ p: Bytes, media at: Int) -> Int? {
+        guard let type = p.u8(at), p.u8(at + 1) == 1 else { return nil }
+        switch type {
+        case 15: return at + 19
+        case 16: return p.u8(at + 20) == 2 ? at + 24 : at + 20
+        case 30: return at + 20
+        case 13: return p.u8(at + 7) == 0x1e ? at + 27 : nil
+        default: return nil
+        }
+    }
+
+    /// Whether the datagram is Zoom media: server-relayed or peer to peer.
+    static func isMedia(_ p: Bytes) -> Bool {
+        var media = 0
+        if p.u8(0) == 5, let dir = p.u8(7), dir == 0 || dir == 4 { media = 8 }
+        guard let rtp = rtpOffset(p, media: media), RTP.header(p, at: rtp),
+              let pt = p.u8(rtp + 1), pt & 0x7f >= 96 else { return false }
+        // An encrypted payload follows the RTP header: at least a GCM tag's worth.
+        return p.count >= rtp + 12 + 16
+    }
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        if isMedia(p) {
+            c.identify(.zoom, .encrypted)
+            return .yes
+        }
+        if isHolePunch(p) {
+            c.identify(.zoom, .cleartext, keepInspecting: true)
+            return .yes
+        }
+        // Server-relayed control and probes come first: wait for media while the header fits.
+        if let type = p.u8(0), (1...5).contains(type) { return .notYet }
+        return .no
+    }
+
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        if isMedia(p) {
+            c.identify(.zoom, .encrypted)
+        }
+    }
+}
+
+/// netcode.io, the secure UDP transport of the yojimbo game networking library: the
+/// client's connection request is the only packet not encrypted, and even it carries the
+/// connect token sealed for the server. It is a zero byte, "NETCODE 1.0x" and a NUL,
+/// the protocol id, the token's expiry, its nonce (8 bytes up to 1.01, 24 from 1.02) and
+/// the 1,024-byte encrypted token. Every later packet is ChaCha20-Poly1305 ciphertext.
+public enum NetcodeInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.fromClient, p.u8(0) == 0, p.starts(with: "NETCODE 1.0", at: 1), let minor = p.u8(12),
+              p.u8(13) == 0 else { return .no }
+        switch (minor, p.count) {
+        case (UInt8(ascii: "0"), 1062), (UInt8(ascii: "1"), 1062), (UInt8(ascii: "2"), 1078): break
+        default: return .no
+        }
+        c.identify(.netcode)
+        return .yes
+    }
+}
