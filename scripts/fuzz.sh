@@ -36,5 +36,12 @@ for name in os.listdir(src):
         frame = bytes.fromhex(lines[1].split(" ")[1])[8:]
         gre = bytes([0x20, 0x00, 0x65, 0x58]) + struct.pack(">I", 77) + frame
         open(os.path.join(sys.argv[1], "seed-gre"), "wb").write(struct.pack(">H", 0) + bytes([4]) + struct.pack(">H", len(gre)) + gre)
+# Shapes no fixture holds (no implementation here to record): a netcode.io connection
+# request, and Zoom audio relayed by its servers (outer header, media header, RTP).
+udp = lambda port, *payloads: struct.pack(">H", port) + b"".join(bytes([2]) + struct.pack(">H", len(p)) + p for p in payloads)
+netcode = b"\0NETCODE 1.02\0" + bytes(1078 - 14)
+open(os.path.join(sys.argv[1], "seed-netcode"), "wb").write(udp(40000, netcode))
+zoom = bytes([5, 0, 1, 0, 0x4f, 0x83, 0x79, 0]) + bytes([15, 1]) + bytes(17) + bytes([0x80, 0x70]) + bytes(10) + bytes(range(32))
+open(os.path.join(sys.argv[1], "seed-zoom"), "wb").write(udp(8801, zoom))
 PY
 "$bin" "$corpus" -max_total_time="$seconds" -max_len=8192 -artifact_prefix=Fuzz/crashes/ -print_final_stats=1

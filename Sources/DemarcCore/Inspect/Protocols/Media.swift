@@ -37,12 +37,15 @@ enum RTP {
         return off == p.count
     }
 
+    /// Authentication tags after SRTCP's index: HMAC-SHA1-80, HMAC-SHA1-32, none (AEAD).
+    static let srtcpTagLengths = [10, 4, 0]
+
     /// SRTCP with encryption on (the E flag set). The index counts RTCP packets from zero,
     /// so a plausible one is small; the encrypted part must hold at least the first
     /// packet the header announces and keep RTCP's 32-bit alignment.
     static func isEncryptedRTCP(_ p: Bytes) -> Bool {
         guard let first = rtcpPacket(p, at: 0), !isRTCP(p) else { return false }
-        for tag in [10, 4, 0] {
+        for tag in srtcpTagLengths {
             let end = p.count - tag - 4
             guard end >= max(first, 8), end % 4 == 0, let word = p.u32(end) else { continue }
             if word & 0x8000_0000 != 0 && word & 0x7fff_ffff < 1 << 24 { return true }
