@@ -31,6 +31,7 @@ File format, one exchange per file:
   * nats-server (Debian) with the nats-py client (PyPI), plain and with TLS required;
   * ICE then SRTP: aioice's STUN messages, aiortc's RTP and RTCP, libsrtp through
     pylibsrtp (PyPI), with two SRTP profiles, and the same media unprotected;
+  * GTP-C version 1 and GTP-U from Osmocom's sgsnemu and osmo-ggsn (Debian, root only);
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -66,12 +67,13 @@ def capture_exchange(pcap, server_port, limit=8, server_ip=None):
         payload = l4[(l4[12] >> 4) * 4:] if proto == 6 else l4[8:]
         if server_ip and socket.inet_aton(server_ip) not in (src, dst):
             continue
-        key = (src, sp, dst, dp) if dp == server_port else (dst, dp, src, sp) if sp == server_port else None
+        toward = dp == server_port and (sp != server_port or server_ip is None or dst == socket.inet_aton(server_ip))
+        key = (src, sp, dst, dp) if toward else (dst, dp, src, sp) if sp == server_port else None
         if key is None or (flow and key != flow):
             continue
         flow = key
         if payload:
-            direction = ">" if dp == server_port else "<"
+            direction = ">" if toward else "<"
             if count[direction] < limit:
                 out.append((direction, payload)); count[direction] += 1
     return out
@@ -395,6 +397,41 @@ def kernel_vxlan():
         subprocess.run(["ip", "link", "del", dev], capture_output=True)
 
 
+def osmocom_gtp():
+    """GTP as a mobile core speaks it: Osmocom's sgsnemu (Debian's osmo-ggsn package)
+    opens a PDP context with osmo-ggsn over GTP-C version 1 and pings through the GTP-U
+    tunnel it gets; both read off `lo` (osmo-ggsn's tun device needs root)."""
+    if os.geteuid() != 0:
+        print("gtp: skipped (osmo-ggsn's tun device needs root)")
+        return
+    work = tempfile.mkdtemp()
+    with open(os.path.join(work, "ggsn.cfg"), "w") as f:
+        f.write("log stderr\n logging level set-all notice\nggsn ggsn0\n gtp state-dir " + work + "\n"
+                " gtp bind-ip 127.0.0.2\n apn internet\n  gtpu-mode tun\n  tun-device demarcgtp0\n"
+                "  type-support v4\n  ip prefix dynamic 10.45.0.0/24\n  ip dns 0 10.45.0.1\n"
+                "  ip ifconfig 10.45.0.0/24\n  no shutdown\n default-apn internet\n no shutdown ggsn\n")
+    pcap = os.path.join(work, "gtp.pcap")
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-w", pcap, "udp port 2123 or udp port 2152"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ggsn = subprocess.Popen(["osmo-ggsn", "-c", os.path.join(work, "ggsn.cfg")], cwd=work,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        threading.Event().wait(1.5)
+        # sgsnemu waits for its pings' answers: coreutils' timeout ends it, and it deletes
+        # the context as it goes. It keeps its restart counter and pid file in its cwd.
+        subprocess.run(["timeout", "5", "sgsnemu", "-l", "127.0.0.1", "-r", "127.0.0.2", "--apn", "internet",
+                        "--imsi", "001010000000001", "--pinghost", "10.45.0.1", "--pingcount", "3"],
+                       cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
+        threading.Event().wait(0.5)
+    finally:
+        ggsn.terminate(); ggsn.wait()
+        dump.terminate(); dump.wait()
+    write("gtp-c", "udp", 2123, "Osmocom sgsnemu creating a PDP context with osmo-ggsn (GTPv1-C, Debian's osmo-ggsn)",
+          capture_exchange(pcap, 2123, server_ip="127.0.0.2"))
+    write("gtp-u", "udp", 2152, "Osmocom sgsnemu pinging through the GTP-U tunnel osmo-ggsn set up (Debian's osmo-ggsn)",
+          capture_exchange(pcap, 2152, server_ip="127.0.0.2"))
+
+
 def wait_port(port, timeout=10):
     for _ in range(int(timeout * 20)):
         try:
@@ -614,7 +651,7 @@ def main():
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
                     help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc and pylibsrtp")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -630,6 +667,7 @@ def main():
     command_line_clients()
     daemons()
     kernel_vxlan()
+    osmocom_gtp()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

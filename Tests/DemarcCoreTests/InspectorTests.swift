@@ -278,6 +278,39 @@ import Testing
         #expect(!rtcp(Array(plain.dropLast(4))) && !encrypted(Array(plain.prefix(7))))
     }
 
+    /// GTP as Osmocom's SGSN emulator and GGSN speak it: GTP-C version 1 creates and
+    /// deletes a PDP context in clear; GTP-U carries the subscriber's packets, and the
+    /// banner names the tunnel and the first of them.
+    @Test func gtpControlAndUserPlanesAreCleartext() throws {
+        let (c, _) = try Self.replay("gtp-c")
+        #expect(c.app == .gtpc && c.state == .cleartext && c.basis == .protocol)
+        let (u, d) = try Self.replay("gtp-u")
+        #expect(u.app == .gtpu && u.state == .cleartext && u.basis == .protocol)
+        #expect(d?.banner == "TEID 0x1: 10.45.0.1 → 10.45.0.1 icmp")
+    }
+
+    /// GTP-U's length must match the datagram and the packet inside must be sound; an
+    /// extension header chain (as 5G's PDU session container) is walked to the packet.
+    @Test func gtpUserNeedsItsLengthAndASoundPacket() throws {
+        let g = try #require(Self.load("gtp-u").payloads.first?.bytes)
+        func inner(_ b: [UInt8]) -> String? {
+            b.withUnsafeBytes { raw in OverlayInspector.gtpUser(Bytes(raw)).flatMap { OverlayInspector.innerSummary($0.inner, ethernet: false) } }
+        }
+        #expect(inner(g) == "10.45.0.1 → 10.45.0.1 icmp")
+        #expect(inner(Array(g.dropLast())) == nil)
+        var unsound = g
+        unsound[12] = 0x55   // the carried IPv4 header's version and length (after the 12-byte header)
+        #expect(inner(unsound) == nil)
+        // The same packet behind one 4-byte extension header: E flag, its type in byte 11.
+        var extended = Array(g[0..<12]) + [0x01, 0x00, 0x09, 0x00] + Array(g[12...])
+        extended[0] |= 0x04
+        extended[11] = 0x85
+        extended[3] &+= 4
+        #expect(inner(extended) == "10.45.0.1 → 10.45.0.1 icmp")
+        extended[12] = 0xff   // an extension header running past the datagram
+        #expect(inner(extended) == nil)
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let h = FlowHarness()

@@ -61,6 +61,8 @@ public struct EncryptionReport {
         case .ipfix: return "IPFIX"
         case .sflow: return "sFlow"
         case .srtp: return "SRTP"
+        case .gtpu: return "GTP-U"
+        case .gtpc: return "GTP-C"
         case .zoom: return "Zoom"
         case .netcode: return "netcode.io"
         default: return s.app.name

@@ -190,6 +190,7 @@ public enum OverlayInspector: ProtocolInspector {
     struct Encapsulation {
         enum Network {
             case vni(UInt32)
+            case teid(UInt32)
             case gre(key: UInt32?)
             case erspan(type: Int, session: UInt16?)
         }
@@ -206,6 +207,7 @@ public enum OverlayInspector: ProtocolInspector {
         var networkName: String {
             switch network {
             case .vni(let v): return "VNI \(v)"
+            case .teid(let t): return "TEID 0x" + String(t, radix: 16)
             case .gre(let key): return key.map { "GRE key \($0)" } ?? "GRE"
             case .erspan(let type, let session):
                 let name = "ERSPAN type " + ["I", "II", "III"][type - 1]
@@ -215,7 +217,68 @@ public enum OverlayInspector: ProtocolInspector {
     }
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
-        claim(&c, vxlan(p) ?? geneve(p)) ? .yes : .no
+        if claim(&c, vxlan(p) ?? geneve(p) ?? gtpUser(p)) { return .yes }
+        // On GTP-C's port the same path messages are the control plane's.
+        if !c.port(2123), let message = gtpPathMessage(p) {
+            // GTP-U's own signalling on the tunnel's path: the tunnel, cleartext, before
+            // (or without) the user's packets.
+            c.identify(.gtpu, .cleartext, keepInspecting: true)
+            c.details().banner = "GTP-U " + message
+            return .yes
+        }
+        return .no
+    }
+
+    /// A GTP-U path that signalled first: its first user packet names the tunnel.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        guard let e = gtpUser(p), let summary = innerSummary(e.inner, ethernet: false) else { return }
+        c.details().banner = "\(e.networkName): \(summary)"
+        c.state.active = false
+    }
+
+    /// GTP-U (3GPP TS 29.281): flags with version 1 and protocol type GTP (0x30; E, S and
+    /// PN add a 4-byte field, E a chain of extension headers, each a length in 4-byte
+    /// words and the next type), message type, the length of all that follows the first
+    /// 8 bytes, and the tunnel endpoint id. A G-PDU (255) carries the user's IP packet.
+    /// Mobile networks carry subscribers' traffic this way between base stations and
+    /// the core: it encrypts nothing (3GPP leaves that to IPsec on the backhaul).
+    static func gtpUser(_ p: Bytes) -> Encapsulation? {
+        guard let (type, off) = gtpHeader(p), type == 255, let teid = p.u32(4) else { return nil }
+        return Encapsulation(app: .gtpu, network: .teid(teid), inner: p.slice(off, -1), ethernet: false)
+    }
+
+    /// GTP-U path management and tunnel messages with a sound header: echo request and
+    /// response, error indication, supported extension headers, end marker.
+    static func gtpPathMessage(_ p: Bytes) -> String? {
+        guard let (type, _) = gtpHeader(p) else { return nil }
+        switch type {
+        case 1: return "echo request"
+        case 2: return "echo response"
+        case 26: return "error indication"
+        case 31: return "supported extension headers"
+        case 254: return "end marker"
+        default: return nil
+        }
+    }
+
+    /// The message type and where the message's body starts, when the GTPv1 header (and
+    /// its extension header chain) fits the datagram exactly.
+    static func gtpHeader(_ p: Bytes) -> (UInt8, Int)? {
+        guard let flags = p.u8(0), flags & 0xf8 == 0x30, let type = p.u8(1), let len = p.u16(2),
+              Int(len) + 8 == p.count else { return nil }
+        var off = 8
+        guard flags & 0x07 != 0 else { return (type, off) }
+        guard var next = p.u8(11) else { return nil }
+        off = 12
+        if flags & 0x04 == 0 { next = 0 }
+        var hops = 0
+        while next != 0 {
+            guard hops < 8, let words = p.u8(off), words > 0, p.has(off, Int(words) * 4) else { return nil }
+            off += Int(words) * 4
+            next = p.u8(off - 1) ?? 0
+            hops += 1
+        }
+        return (type, off)
     }
 
     /// GRE flows: an IP protocol of its own, not a UDP port, so the payload inspector
