@@ -258,6 +258,19 @@ import Testing
         #expect(s.app == app && s.state == state && s.basis == .protocol)
     }
 
+    /// RTCP on its own port (no multiplexing with the media): one packet decides, SRTCP
+    /// for SRTP, plain compound RTCP for RTP. The packets are the fixtures' own.
+    @Test func rtcpOnItsOwnPortTellsTheMediaApart() throws {
+        let srtcp = try #require(Self.load("ice-srtp-gcm").payloads.last?.bytes)
+        let plain = try #require(Self.load("ice-rtp").payloads.last?.bytes)
+        for (bytes, app, state) in [(srtcp, AppProtocol.srtp, EncryptionState.encrypted), (plain, .rtp, .cleartext)] {
+            let h = FlowHarness()
+            h.feed(PacketFactory.udp4("10.0.0.1", 40_001, "10.0.0.2", 16_385, payload: bytes))
+            let flows = h.finishAll()
+            #expect(flows.count == 1 && flows[0].0.inspect.app == app && flows[0].0.inspect.state == state)
+        }
+    }
+
     /// What sets SRTCP apart: the E flag and index after the encrypted part. Without the
     /// flag (SRTCP's NULL cipher) or with an index no sender reaches, it is not encrypted
     /// RTCP; plain RTCP tiles its datagram, and a cut one is neither.

@@ -54,6 +54,26 @@ enum RTP {
     }
 }
 
+/// RTCP on its own 5-tuple (RTP's port + 1, where the media does not multiplex it): SRTCP
+/// makes the flow SRTP, encrypted; plain compound RTCP, which carries the participants'
+/// names (CNAME, often user@host) and reception statistics in clear, makes it RTP,
+/// cleartext. One sound packet decides.
+public enum RTCPInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard let b0 = p.u8(0), b0 & 0xc0 == 0x80 else { return .no }
+        if RTP.isEncryptedRTCP(p) {
+            c.identify(.srtp)
+        } else if RTP.isRTCP(p) {
+            c.identify(.rtp, .cleartext)
+        } else {
+            return .no
+        }
+        return .yes
+    }
+}
+
 /// Zoom's UDP media transport, as the Princeton zoom-analysis dissector documents it. To
 /// and from Zoom's servers an 8-byte header (type 5, a sequence number, a direction byte:
 /// 0 towards Zoom, 4 from it) wraps a media header; between peers the media header comes
