@@ -32,6 +32,7 @@ File format, one exchange per file:
   * ICE then SRTP: aioice's STUN messages, aiortc's RTP and RTCP, libsrtp through
     pylibsrtp (PyPI), with two SRTP profiles, and the same media unprotected;
   * GTP-C version 1 and GTP-U from Osmocom's sgsnemu and osmo-ggsn (Debian, root only);
+  * iSCSI: libiscsi's iscsi-inq against tgt's userspace target (Debian, root only);
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -432,6 +433,46 @@ def osmocom_gtp():
           capture_exchange(pcap, 2152, server_ip="127.0.0.2"))
 
 
+def iscsi():
+    """An iSCSI session: libiscsi's iscsi-inq (Debian's libiscsi-bin) logs in to tgt's
+    userspace target (Debian's tgt) and inquires of a file-backed disk; read off `lo`."""
+    if os.geteuid() != 0:
+        print("iscsi: skipped (tgtd needs root)")
+        return
+    work = tempfile.mkdtemp()
+    disk = os.path.join(work, "disk.img")
+    with open(disk, "wb") as f:
+        f.truncate(8 << 20)
+    port = free_port()
+    tgtd = subprocess.Popen(["tgtd", "-f", "--iscsi", f"portal=127.0.0.1:{port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pcap = os.path.join(work, "iscsi.pcap")
+    dump = None
+    try:
+        wait_port(port)
+        iqn = "iqn.2026-11.test.demarc:disk1"
+        adm = lambda *a: subprocess.run(["tgtadm", "--lld", "iscsi", *a], check=True, capture_output=True)
+        adm("--op", "new", "--mode", "target", "--tid", "1", "-T", iqn)
+        adm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b", disk)
+        adm("--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL")
+        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-w", pcap, f"tcp port {port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        threading.Event().wait(1)
+        subprocess.run(["iscsi-inq", f"iscsi://127.0.0.1:{port}/{iqn}/1"], check=True, capture_output=True, timeout=10)
+        threading.Event().wait(0.5)
+    finally:
+        if dump:
+            dump.terminate(); dump.wait()
+        # tgtd ignores SIGTERM; this is how it is told to stop.
+        subprocess.run(["tgtadm", "--op", "delete", "--mode", "system"], capture_output=True)
+        try:
+            tgtd.wait(5)
+        except subprocess.TimeoutExpired:
+            tgtd.kill(); tgtd.wait()
+    write("iscsi", "tcp", 3260, "libiscsi's iscsi-inq (Debian) logging in to tgt's target (Debian) and inquiring of its disk",
+          capture_exchange(pcap, port))
+
+
 def wait_port(port, timeout=10):
     for _ in range(int(timeout * 20)):
         try:
@@ -651,7 +692,7 @@ def main():
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
                     help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc and pylibsrtp")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -668,6 +709,7 @@ def main():
     daemons()
     kernel_vxlan()
     osmocom_gtp()
+    iscsi()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

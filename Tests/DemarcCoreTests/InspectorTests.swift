@@ -324,6 +324,23 @@ import Testing
         #expect(inner(extended) == nil)
     }
 
+    /// iSCSI as libiscsi and tgt speak it: the login's text keys in clear, then SCSI
+    /// commands; nothing encrypts the disk's blocks.
+    @Test func iscsiLoginIsCleartext() throws {
+        let (s, _) = try Self.replay("iscsi")
+        #expect(s.app == .iscsi && s.state == .cleartext && s.basis == .protocol)
+        // A SCSI command (not a login) from the same session does not identify iSCSI,
+        // nor does a login whose data is not a text key.
+        let ex = try Self.load("iscsi")
+        var login = ex.payloads[0].bytes
+        login[48] = UInt8(ascii: "=")
+        for bytes in [ex.payloads[2].bytes, login] {
+            let h = FlowHarness()
+            h.feed(PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", 3260, flags: TCPFlags.ack | TCPFlags.psh, seq: 1, payload: bytes))
+            #expect(h.finishAll().first?.0.inspect.app != .iscsi)
+        }
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let h = FlowHarness()

@@ -62,6 +62,7 @@ public struct EncryptionReport {
         case .sflow: return "sFlow"
         case .srtp: return "SRTP"
         case .gtpu: return "GTP-U"
+        case .iscsi: return "iSCSI"
         case .gtpc: return "GTP-C"
         case .zoom: return "Zoom"
         case .netcode: return "netcode.io"

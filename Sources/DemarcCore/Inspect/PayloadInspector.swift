@@ -21,7 +21,7 @@ public struct PayloadInspector {
         MemcachedInspector.self, DNP3Inspector.self, IRCInspector.self, WhoisInspector.self, RsyncInspector.self,
         BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self, OverlayInspector.self,
         NATSInspector.self, FlowExportInspector.self, RemoteShellInspector.self, ZoomInspector.self, NetcodeInspector.self,
-        GTPControlInspector.self, RTCPInspector.self,
+        GTPControlInspector.self, RTCPInspector.self, ISCSIInspector.self,
     ]
 
     /// The inspectors that run over TCP (or UDP).
