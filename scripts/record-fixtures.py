@@ -33,6 +33,8 @@ File format, one exchange per file:
     pylibsrtp (PyPI), with two SRTP profiles, and the same media unprotected;
   * GTP-C version 1 and GTP-U from Osmocom's sgsnemu and osmo-ggsn (Debian, root only);
   * iSCSI: libiscsi's iscsi-inq against tgt's userspace target (Debian, root only);
+  * OpenFlow 1.3 and OVSDB from Open vSwitch's ovs-ofctl, ovs-vsctl, ovs-vswitchd and
+    ovsdb-server (Debian), run from a temporary directory;
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -412,7 +414,7 @@ def osmocom_gtp():
                 "  type-support v4\n  ip prefix dynamic 10.45.0.0/24\n  ip dns 0 10.45.0.1\n"
                 "  ip ifconfig 10.45.0.0/24\n  no shutdown\n default-apn internet\n no shutdown ggsn\n")
     pcap = os.path.join(work, "gtp.pcap")
-    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-w", pcap, "udp port 2123 or udp port 2152"],
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, "udp port 2123 or udp port 2152"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ggsn = subprocess.Popen(["osmo-ggsn", "-c", os.path.join(work, "ggsn.cfg")], cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -455,7 +457,7 @@ def iscsi():
         adm("--op", "new", "--mode", "target", "--tid", "1", "-T", iqn)
         adm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b", disk)
         adm("--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL")
-        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "-w", pcap, f"tcp port {port}"],
+        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, f"tcp port {port}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         threading.Event().wait(1)
         subprocess.run(["iscsi-inq", f"iscsi://127.0.0.1:{port}/{iqn}/1"], check=True, capture_output=True, timeout=10)
@@ -471,6 +473,50 @@ def iscsi():
             tgtd.kill(); tgtd.wait()
     write("iscsi", "tcp", 3260, "libiscsi's iscsi-inq (Debian) logging in to tgt's target (Debian) and inquiring of its disk",
           capture_exchange(pcap, port))
+
+
+def openvswitch():
+    """Open vSwitch's control planes (Debian's openvswitch-switch): ovs-ofctl asks a
+    userspace (netdev) bridge of ovs-vswitchd for its features over OpenFlow 1.3, and
+    ovs-vsctl lists bridges over OVSDB from ovsdb-server; both read off `lo`. Everything
+    runs from a temporary directory (no system service is touched)."""
+    work = tempfile.mkdtemp()
+    env = dict(os.environ, OVS_RUNDIR=work, OVS_LOGDIR=work, OVS_DBDIR=work)
+    run = lambda *a: subprocess.run(list(a), check=True, capture_output=True, env=env, timeout=20)
+    db, sock = os.path.join(work, "conf.db"), "unix:" + os.path.join(work, "db.sock")
+    of_port, db_port = free_port(), free_port()
+    run("ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema")
+    run("ovsdb-server", db, "--remote=p" + sock, f"--remote=ptcp:{db_port}:127.0.0.1", "--detach", "--no-chdir",
+        "--pidfile=" + os.path.join(work, "ovsdb.pid"), "--unixctl=" + os.path.join(work, "ovsdb.ctl"),
+        "--log-file=" + os.path.join(work, "ovsdb.log"))
+    pcap = os.path.join(work, "ovs.pcap")
+    dump = None
+    try:
+        run("ovs-vsctl", "--db=" + sock, "--no-wait", "init")
+        run("ovs-vswitchd", sock, "--detach", "--no-chdir", "--pidfile=" + os.path.join(work, "vs.pid"),
+            "--unixctl=" + os.path.join(work, "vs.ctl"), "--log-file=" + os.path.join(work, "vs.log"))
+        run("ovs-vsctl", "--db=" + sock, "add-br", "demarcbr0", "--", "set", "bridge", "demarcbr0", "datapath_type=netdev",
+            "--", "set-controller", "demarcbr0", f"ptcp:{of_port}:127.0.0.1")
+        wait_port(of_port)
+        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, f"tcp port {of_port} or tcp port {db_port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        threading.Event().wait(2)
+        run("ovs-ofctl", "-O", "OpenFlow13", "show", f"tcp:127.0.0.1:{of_port}")
+        run("ovs-vsctl", f"--db=tcp:127.0.0.1:{db_port}", "list-br")
+        threading.Event().wait(0.5)
+    finally:
+        if dump:
+            dump.terminate(); dump.wait()
+        for pid in ("vs.pid", "ovsdb.pid"):
+            try:
+                os.kill(int(open(os.path.join(work, pid)).read()), 15)
+            except (OSError, ValueError):
+                pass
+    write("openflow", "tcp", 6653, "ovs-ofctl (Open vSwitch, Debian) asking ovs-vswitchd's bridge for its features, OpenFlow 1.3",
+          capture_exchange(pcap, of_port))
+    ovsdb = capture_exchange(pcap, db_port, limit=2)
+    write("ovsdb", "tcp", 6640, "ovs-vsctl list-br against ovsdb-server (Open vSwitch, Debian), the first requests and replies",
+          [(d, data[:2048]) for d, data in ovsdb])
 
 
 def wait_port(port, timeout=10):
@@ -692,7 +738,7 @@ def main():
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
                     help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc and pylibsrtp")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -710,6 +756,7 @@ def main():
     kernel_vxlan()
     osmocom_gtp()
     iscsi()
+    openvswitch()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

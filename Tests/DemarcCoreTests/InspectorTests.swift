@@ -341,6 +341,35 @@ import Testing
         }
     }
 
+    /// Open vSwitch's control planes: OpenFlow 1.3 between ovs-ofctl and ovs-vswitchd,
+    /// OVSDB between ovs-vsctl and ovsdb-server. Neither encrypts without TLS.
+    @Test func openVSwitchControlPlanesAreCleartext() throws {
+        let (of, d) = try Self.replay("openflow")
+        #expect(of.app == .openflow && of.state == .cleartext && of.basis == .protocol)
+        #expect(d?.banner == "OpenFlow 1.3")
+        let (db, _) = try Self.replay("ovsdb")
+        #expect(db.app == .ovsdb && db.state == .cleartext && db.basis == .protocol)
+    }
+
+    /// Not OpenFlow: a TPKT header (03 00 and a length, as RDP, S7 and MMS open with) is
+    /// no bare OpenFlow 1.2 HELLO, nor a 1.3 HELLO whose elements do not fill it; not
+    /// OVSDB: a JSON-RPC 2.0 request.
+    @Test func openFlowAndOVSDBNeedTheirShape() throws {
+        func app(_ bytes: [UInt8], port: UInt16) -> AppProtocol? {
+            let h = FlowHarness()
+            h.feed(PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", port, flags: TCPFlags.ack | TCPFlags.psh, seq: 1, payload: bytes))
+            return h.finishAll().first?.0.inspect.app
+        }
+        let tpkt: [UInt8] = [0x03, 0x00, 0x00, 0x0b, 0x06, 0xe0, 0x00, 0x00, 0x00, 0x01, 0x00]
+        #expect(app(tpkt, port: 102) != .openflow)
+        var hello = try #require(Self.load("openflow").payloads.first?.bytes)
+        #expect(app(hello, port: 40_001) == .openflow)
+        hello[11] = 0x20   // the version bitmap element claims more than the HELLO holds
+        #expect(app(hello, port: 40_001) != .openflow)
+        let rpc2 = Array(#"{"jsonrpc": "2.0", "method": "echo", "params": [], "id": 1}"#.utf8)
+        #expect(app(rpc2, port: 6640) != .ovsdb)
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let h = FlowHarness()

@@ -63,6 +63,8 @@ public struct EncryptionReport {
         case .srtp: return "SRTP"
         case .gtpu: return "GTP-U"
         case .iscsi: return "iSCSI"
+        case .openflow: return "OpenFlow"
+        case .ovsdb: return "OVSDB"
         case .gtpc: return "GTP-C"
         case .zoom: return "Zoom"
         case .netcode: return "netcode.io"

@@ -1,0 +1,82 @@
+/// The control planes of software-defined networks, which overlay and gateway providers
+/// run between their controllers and switches. Without TLS they are cleartext, and
+/// whoever can read or write them can read or rewrite the whole data plane's forwarding.
+
+/// OpenFlow (1.0 to 1.5): messages of an 8-byte header (version, type, length of the
+/// whole message, transaction id) laid end to end. A connection opens with HELLO both
+/// ways; mid-connection, messages on OpenFlow's ports (6653, formerly 6633) that fill the
+/// segment exactly with one version. `banner` names the version.
+public enum OpenFlowInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard let version = p.u8(0), (1...6).contains(version), let type = p.u8(1) else { return .no }
+        guard type == 0 ? hello(p, version: version) : c.port(6653) || c.port(6633), tiles(p, version: version) else {
+            return .no
+        }
+        c.identify(.openflow, .cleartext)
+        c.details().banner = "OpenFlow 1.\(version - 1)"
+        return .yes
+    }
+
+    /// HELLO: bare up to OpenFlow 1.2 (8 bytes, so a TPKT header, 03 00 and a length, is
+    /// not taken for one); from 1.3 on, followed by elements (type, length, padded to 8
+    /// bytes) that fill it.
+    static func hello(_ p: Bytes, version: UInt8) -> Bool {
+        guard let len = p.u16(2) else { return false }
+        if version <= 3 { return len == 8 }
+        var off = 8
+        while off < Int(len) {
+            guard let type = p.u16(off), type >= 1, type <= 2, let elen = p.u16(off + 2), elen >= 4 else { return false }
+            off += (Int(elen) + 7) / 8 * 8
+        }
+        return off == Int(len)
+    }
+
+    /// Messages of one version and a known type (0 HELLO … 35) fill the segment exactly;
+    /// the last may run on into the next segment.
+    static func tiles(_ p: Bytes, version: UInt8) -> Bool {
+        var off = 0
+        var messages = 0
+        while off < p.count {
+            guard messages < 64, p.u8(off) == version, let type = p.u8(off + 1), type <= 35,
+                  let len = p.u16(off + 2), len >= 8 else { return false }
+            if type == 0 && len > 256 { return false }
+            off += Int(len)
+            messages += 1
+        }
+        return messages > 0
+    }
+}
+
+/// OVSDB (RFC 7047), Open vSwitch's configuration database protocol: JSON-RPC 1.0 objects
+/// over TCP, a client's first request naming one of OVSDB's methods (list_dbs,
+/// get_schema, transact, monitor…). The whole switch configuration travels in clear.
+public enum OVSDBInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    static let methods: [StaticString] = [
+        "list_dbs\"", "get_schema\"", "transact\"", "monitor\"", "monitor_cond\"", "monitor_cond_since\"",
+        "lock\"", "steal\"", "unlock\"", "echo\"", "set_db_change_aware\"", "get_server_id\"", "convert\"",
+    ]
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.fromClient, p.u8(0) == UInt8(ascii: "{") else { return .no }
+        // `"method":` and the name, within the first object's opening.
+        var i = 1
+        let end = min(p.count, 96)
+        while i + 9 < end {
+            // OVSDB speaks JSON-RPC 1.0: a "jsonrpc" member is version 2.0, someone else's.
+            if p.starts(with: "\"jsonrpc\"", at: i) { return .no }
+            if p.starts(with: "\"method\":", at: i) {
+                var v = i + 9
+                while p.u8(v) == 0x20 { v += 1 }
+                guard p.u8(v) == UInt8(ascii: "\""), methods.contains(where: { p.starts(with: $0, at: v + 1) }) else { return .no }
+                c.identify(.ovsdb, .cleartext)
+                return .yes
+            }
+            i += 1
+        }
+        return .no
+    }
+}
