@@ -35,6 +35,7 @@ File format, one exchange per file:
   * iSCSI: libiscsi's iscsi-inq against tgt's userspace target (Debian, root only);
   * OpenFlow 1.3 and OVSDB from Open vSwitch's ovs-ofctl, ovs-vsctl, ovs-vswitchd and
     ovsdb-server (Debian), run from a temporary directory;
+  * ONC RPC from rpcinfo against rpcbind (Debian, root only);
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -519,6 +520,31 @@ def openvswitch():
           [(d, data[:2048]) for d, data in ovsdb])
 
 
+def onc_rpc():
+    """ONC RPC over TCP: rpcinfo asking Debian's rpcbind for its registrations (a
+    GETADDR call, then DUMP), read off `lo`; rpcbind takes port 111, so root only."""
+    if os.geteuid() != 0:
+        print("onc-rpc: skipped (rpcbind needs root)")
+        return
+    work = tempfile.mkdtemp()
+    pcap = os.path.join(work, "rpc.pcap")
+    rpcbind = subprocess.Popen(["rpcbind", "-f", "-w"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dump = None
+    try:
+        wait_port(111)
+        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, "tcp port 111"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        threading.Event().wait(1.5)
+        subprocess.run(["rpcinfo", "-p", "127.0.0.1"], check=True, capture_output=True, timeout=10)
+        threading.Event().wait(0.5)
+    finally:
+        if dump:
+            dump.terminate(); dump.wait()
+        rpcbind.terminate(); rpcbind.wait()
+    write("onc-rpc", "tcp", 111, "rpcinfo -p against rpcbind (Debian): portmapper calls with AUTH_SYS/AUTH_NULL over TCP",
+          capture_exchange(pcap, 111))
+
+
 def wait_port(port, timeout=10):
     for _ in range(int(timeout * 20)):
         try:
@@ -738,7 +764,7 @@ def main():
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
                     help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc and pylibsrtp")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -757,6 +783,7 @@ def main():
     osmocom_gtp()
     iscsi()
     openvswitch()
+    onc_rpc()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

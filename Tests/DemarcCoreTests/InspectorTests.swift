@@ -370,6 +370,42 @@ import Testing
         #expect(app(rpc2, port: 6640) != .ovsdb)
     }
 
+    /// ONC RPC as rpcinfo calls rpcbind (AUTH_NULL): cleartext. The same call under an
+    /// RPCSEC_GSS credential (RFC 2203) is judged by its service: privacy encrypts,
+    /// integrity only signs, and a context being set up waits for the first data call.
+    @Test func rpcIsJudgedByItsCredential() throws {
+        let (s, _) = try Self.replay("onc-rpc")
+        #expect(s.app == .nfs && s.state == .cleartext && s.basis == .protocol)
+        let call = try #require(Self.load("onc-rpc").payloads.first?.bytes)
+        // Record marker (4), then xid … procedure (24), credential, verifier, arguments.
+        func gss(proc: UInt32, service: UInt32) -> [UInt8] {
+            func word(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.bigEndian) { Array($0) } }
+            let credential = word(6) + word(20) + word(1) + word(proc) + word(1) + word(service) + word(0)
+            let verifier = word(6) + word(0)
+            let arguments = Array(call[(4 + 24 + 16)...])   // AUTH_NULL credential and verifier: 16 bytes
+            let message = Array(call[4..<28]) + credential + verifier + arguments
+            return word(0x8000_0000 | UInt32(message.count)) + message
+        }
+        func verdict(_ calls: [[UInt8]]) -> (InspectState, FlowDetails?) {
+            let h = FlowHarness()
+            var seq: UInt32 = 1
+            for c in calls {
+                h.feed(PacketFactory.tcp4("10.0.0.1", 900, "10.0.0.2", 2049, flags: TCPFlags.ack | TCPFlags.psh, seq: seq, payload: c))
+                seq &+= UInt32(c.count)
+            }
+            let f = h.finishAll()
+            return (f[0].0.inspect, f[0].1)
+        }
+        let (privacy, pd) = verdict([gss(proc: 0, service: 3)])
+        #expect(privacy.app == .nfs && privacy.state == .encrypted && pd?.banner == "RPCSEC_GSS privacy")
+        let (integrity, _) = verdict([gss(proc: 0, service: 2)])
+        #expect(integrity.app == .nfs && integrity.state == .cleartext)
+        let (pending, _) = verdict([gss(proc: 1, service: 3)])
+        #expect(pending.app == .nfs && pending.state == .unknown)
+        let (settled, _) = verdict([gss(proc: 1, service: 3), gss(proc: 0, service: 3)])
+        #expect(settled.state == .encrypted)
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let h = FlowHarness()
