@@ -404,6 +404,12 @@ import Testing
         #expect(pending.app == .nfs && pending.state == .unknown)
         let (settled, _) = verdict([gss(proc: 1, service: 3), gss(proc: 0, service: 3)])
         #expect(settled.state == .encrypted)
+        // RPC-with-TLS: the AUTH_TLS probe (flavor 7), then a TLS ClientHello.
+        var probe = call
+        probe[4 + 24 + 3] = 7
+        let hello = try #require(Self.load("tls13").payloads.first?.bytes)
+        let (tls, _) = verdict([probe, hello])
+        #expect(tls.state == .encrypted && tls.upgraded)
     }
 
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
