@@ -66,6 +66,14 @@ import Testing
 
     static func version(_ s: InspectState) -> String? { EncryptionReport.versionName(s) }
 
+    /// The end state of a flow of one client payload (a TCP segment, or a UDP datagram).
+    static func single(_ bytes: [UInt8], port: UInt16, udp: Bool = false) -> InspectState? {
+        let h = FlowHarness()
+        h.feed(udp ? PacketFactory.udp4("10.0.0.1", 40_000, "10.0.0.2", port, payload: bytes)
+                   : PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", port, flags: TCPFlags.ack | TCPFlags.psh, seq: 1, payload: bytes))
+        return h.finishAll().first?.0.inspect
+    }
+
     @Test func tls12ClientHelloServerHelloAndCertificate() throws {
         let (s, d) = try Self.replay("tls12-certificate")
         #expect(s.app == .tls && s.state == .encrypted && s.basis == .protocol)
@@ -219,10 +227,7 @@ import Testing
         #expect(d?.banner?.hasPrefix(banner) == true)
         var bytes = try Self.load(name).payloads[0].bytes
         bytes.removeLast(4)
-        let h = FlowHarness()
-        h.feed(PacketFactory.udp4("10.0.0.1", 40_000, "10.0.0.2", 2055, payload: bytes))
-        let flows = h.finishAll()
-        #expect(flows.count == 1 && flows[0].0.inspect.app != app)
+        #expect(Self.single(bytes, port: 2055, udp: true)?.app != app)
     }
 
     /// A VXLAN datagram as the Linux kernel encapsulates it: the overlay encrypts
@@ -264,10 +269,8 @@ import Testing
         let srtcp = try #require(Self.load("ice-srtp-gcm").payloads.last?.bytes)
         let plain = try #require(Self.load("ice-rtp").payloads.last?.bytes)
         for (bytes, app, state) in [(srtcp, AppProtocol.srtp, EncryptionState.encrypted), (plain, .rtp, .cleartext)] {
-            let h = FlowHarness()
-            h.feed(PacketFactory.udp4("10.0.0.1", 40_001, "10.0.0.2", 16_385, payload: bytes))
-            let flows = h.finishAll()
-            #expect(flows.count == 1 && flows[0].0.inspect.app == app && flows[0].0.inspect.state == state)
+            let s = Self.single(bytes, port: 16_385, udp: true)
+            #expect(s?.app == app && s?.state == state)
         }
     }
 
@@ -335,9 +338,7 @@ import Testing
         var login = ex.payloads[0].bytes
         login[48] = UInt8(ascii: "=")
         for bytes in [ex.payloads[2].bytes, login] {
-            let h = FlowHarness()
-            h.feed(PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", 3260, flags: TCPFlags.ack | TCPFlags.psh, seq: 1, payload: bytes))
-            #expect(h.finishAll().first?.0.inspect.app != .iscsi)
+            #expect(Self.single(bytes, port: 3260)?.app != .iscsi)
         }
     }
 
@@ -355,11 +356,7 @@ import Testing
     /// no bare OpenFlow 1.2 HELLO, nor a 1.3 HELLO whose elements do not fill it; not
     /// OVSDB: a JSON-RPC 2.0 request.
     @Test func openFlowAndOVSDBNeedTheirShape() throws {
-        func app(_ bytes: [UInt8], port: UInt16) -> AppProtocol? {
-            let h = FlowHarness()
-            h.feed(PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", port, flags: TCPFlags.ack | TCPFlags.psh, seq: 1, payload: bytes))
-            return h.finishAll().first?.0.inspect.app
-        }
+        func app(_ bytes: [UInt8], port: UInt16) -> AppProtocol? { Self.single(bytes, port: port)?.app }
         let tpkt: [UInt8] = [0x03, 0x00, 0x00, 0x0b, 0x06, 0xe0, 0x00, 0x00, 0x00, 0x01, 0x00]
         #expect(app(tpkt, port: 102) != .openflow)
         var hello = try #require(Self.load("openflow").payloads.first?.bytes)
@@ -414,11 +411,8 @@ import Testing
 
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
-        let h = FlowHarness()
-        let bare = Array("<13>hello there".utf8)
-        h.feed(PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", 7000, flags: TCPFlags.ack | TCPFlags.psh, seq: 1, payload: bare))
-        let flows = h.finishAll()
-        #expect(flows.count == 1 && flows[0].0.inspect.app != .syslog)
+        let s = Self.single(Array("<13>hello there".utf8), port: 7000)
+        #expect(s != nil && s?.app != .syslog)
     }
 
     /// The BSD remote shells, as Debian's clients open them: user names (and rsh's
