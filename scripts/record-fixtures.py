@@ -41,7 +41,7 @@ File format, one exchange per file:
 
   record-fixtures.py [--pypi-python PYTHON]   (aioquic and the libraries above are imported there)
 """
-import argparse, os, socket, ssl, struct, subprocess, sys, tempfile, threading
+import argparse, contextlib, os, socket, ssl, struct, subprocess, sys, tempfile, threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "DemarcCoreTests", "Fixtures")
@@ -401,6 +401,20 @@ def kernel_vxlan():
         subprocess.run(["ip", "link", "del", dev], capture_output=True)
 
 
+@contextlib.contextmanager
+def lo_capture(pcap, bpf):
+    """tcpdump on `lo` around the body: started and settled before it, stopped after it
+    (in immediate mode, so no packet waits in its buffer when it stops)."""
+    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, bpf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        threading.Event().wait(1.5)
+        yield
+        threading.Event().wait(0.5)
+    finally:
+        dump.terminate(); dump.wait()
+
+
 def osmocom_gtp():
     """GTP as a mobile core speaks it: Osmocom's sgsnemu (Debian's osmo-ggsn package)
     opens a PDP context with osmo-ggsn over GTP-C version 1 and pings through the GTP-U
@@ -415,21 +429,18 @@ def osmocom_gtp():
                 "  type-support v4\n  ip prefix dynamic 10.45.0.0/24\n  ip dns 0 10.45.0.1\n"
                 "  ip ifconfig 10.45.0.0/24\n  no shutdown\n default-apn internet\n no shutdown ggsn\n")
     pcap = os.path.join(work, "gtp.pcap")
-    dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, "udp port 2123 or udp port 2152"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ggsn = subprocess.Popen(["osmo-ggsn", "-c", os.path.join(work, "ggsn.cfg")], cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        threading.Event().wait(1.5)
-        # sgsnemu waits for its pings' answers: coreutils' timeout ends it, and it deletes
-        # the context as it goes. It keeps its restart counter and pid file in its cwd.
-        subprocess.run(["timeout", "5", "sgsnemu", "-l", "127.0.0.1", "-r", "127.0.0.2", "--apn", "internet",
-                        "--imsi", "001010000000001", "--pinghost", "10.45.0.1", "--pingcount", "3"],
-                       cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-        threading.Event().wait(0.5)
+        with lo_capture(pcap, "udp port 2123 or udp port 2152"):
+            # sgsnemu waits for its pings' answers: coreutils' timeout ends it, and it
+            # deletes the context as it goes. It keeps its restart counter and pid file
+            # in its cwd.
+            subprocess.run(["timeout", "5", "sgsnemu", "-l", "127.0.0.1", "-r", "127.0.0.2", "--apn", "internet",
+                            "--imsi", "001010000000001", "--pinghost", "10.45.0.1", "--pingcount", "3"],
+                           cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
     finally:
         ggsn.terminate(); ggsn.wait()
-        dump.terminate(); dump.wait()
     write("gtp-c", "udp", 2123, "Osmocom sgsnemu creating a PDP context with osmo-ggsn (GTPv1-C, Debian's osmo-ggsn)",
           capture_exchange(pcap, 2123, server_ip="127.0.0.2"))
     write("gtp-u", "udp", 2152, "Osmocom sgsnemu pinging through the GTP-U tunnel osmo-ggsn set up (Debian's osmo-ggsn)",
@@ -447,10 +458,9 @@ def iscsi():
     with open(disk, "wb") as f:
         f.truncate(8 << 20)
     port = free_port()
+    pcap = os.path.join(work, "iscsi.pcap")
     tgtd = subprocess.Popen(["tgtd", "-f", "--iscsi", f"portal=127.0.0.1:{port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    pcap = os.path.join(work, "iscsi.pcap")
-    dump = None
     try:
         wait_port(port)
         iqn = "iqn.2026-11.test.demarc:disk1"
@@ -458,14 +468,9 @@ def iscsi():
         adm("--op", "new", "--mode", "target", "--tid", "1", "-T", iqn)
         adm("--op", "new", "--mode", "logicalunit", "--tid", "1", "--lun", "1", "-b", disk)
         adm("--op", "bind", "--mode", "target", "--tid", "1", "-I", "ALL")
-        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, f"tcp port {port}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        threading.Event().wait(1)
-        subprocess.run(["iscsi-inq", f"iscsi://127.0.0.1:{port}/{iqn}/1"], check=True, capture_output=True, timeout=10)
-        threading.Event().wait(0.5)
+        with lo_capture(pcap, f"tcp port {port}"):
+            subprocess.run(["iscsi-inq", f"iscsi://127.0.0.1:{port}/{iqn}/1"], check=True, capture_output=True, timeout=10)
     finally:
-        if dump:
-            dump.terminate(); dump.wait()
         # tgtd ignores SIGTERM; this is how it is told to stop.
         subprocess.run(["tgtadm", "--op", "delete", "--mode", "system"], capture_output=True)
         try:
@@ -486,12 +491,11 @@ def openvswitch():
     run = lambda *a: subprocess.run(list(a), check=True, capture_output=True, env=env, timeout=20)
     db, sock = os.path.join(work, "conf.db"), "unix:" + os.path.join(work, "db.sock")
     of_port, db_port = free_port(), free_port()
+    pcap = os.path.join(work, "ovs.pcap")
     run("ovsdb-tool", "create", db, "/usr/share/openvswitch/vswitch.ovsschema")
     run("ovsdb-server", db, "--remote=p" + sock, f"--remote=ptcp:{db_port}:127.0.0.1", "--detach", "--no-chdir",
         "--pidfile=" + os.path.join(work, "ovsdb.pid"), "--unixctl=" + os.path.join(work, "ovsdb.ctl"),
         "--log-file=" + os.path.join(work, "ovsdb.log"))
-    pcap = os.path.join(work, "ovs.pcap")
-    dump = None
     try:
         run("ovs-vsctl", "--db=" + sock, "--no-wait", "init")
         run("ovs-vswitchd", sock, "--detach", "--no-chdir", "--pidfile=" + os.path.join(work, "vs.pid"),
@@ -499,15 +503,10 @@ def openvswitch():
         run("ovs-vsctl", "--db=" + sock, "add-br", "demarcbr0", "--", "set", "bridge", "demarcbr0", "datapath_type=netdev",
             "--", "set-controller", "demarcbr0", f"ptcp:{of_port}:127.0.0.1")
         wait_port(of_port)
-        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, f"tcp port {of_port} or tcp port {db_port}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        threading.Event().wait(2)
-        run("ovs-ofctl", "-O", "OpenFlow13", "show", f"tcp:127.0.0.1:{of_port}")
-        run("ovs-vsctl", f"--db=tcp:127.0.0.1:{db_port}", "list-br")
-        threading.Event().wait(0.5)
+        with lo_capture(pcap, f"tcp port {of_port} or tcp port {db_port}"):
+            run("ovs-ofctl", "-O", "OpenFlow13", "show", f"tcp:127.0.0.1:{of_port}")
+            run("ovs-vsctl", f"--db=tcp:127.0.0.1:{db_port}", "list-br")
     finally:
-        if dump:
-            dump.terminate(); dump.wait()
         for pid in ("vs.pid", "ovsdb.pid"):
             try:
                 os.kill(int(open(os.path.join(work, pid)).read()), 15)
@@ -526,20 +525,13 @@ def onc_rpc():
     if os.geteuid() != 0:
         print("onc-rpc: skipped (rpcbind needs root)")
         return
-    work = tempfile.mkdtemp()
-    pcap = os.path.join(work, "rpc.pcap")
+    pcap = os.path.join(tempfile.mkdtemp(), "rpc.pcap")
     rpcbind = subprocess.Popen(["rpcbind", "-f", "-w"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    dump = None
     try:
         wait_port(111)
-        dump = subprocess.Popen(["tcpdump", "-i", "lo", "-U", "--immediate-mode", "-w", pcap, "tcp port 111"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        threading.Event().wait(1.5)
-        subprocess.run(["rpcinfo", "-p", "127.0.0.1"], check=True, capture_output=True, timeout=10)
-        threading.Event().wait(0.5)
+        with lo_capture(pcap, "tcp port 111"):
+            subprocess.run(["rpcinfo", "-p", "127.0.0.1"], check=True, capture_output=True, timeout=10)
     finally:
-        if dump:
-            dump.terminate(); dump.wait()
         rpcbind.terminate(); rpcbind.wait()
     write("onc-rpc", "tcp", 111, "rpcinfo -p against rpcbind (Debian): portmapper calls with AUTH_SYS/AUTH_NULL over TCP",
           capture_exchange(pcap, 111))
