@@ -36,6 +36,7 @@ File format, one exchange per file:
   * OpenFlow 1.3 and OVSDB from Open vSwitch's ovs-ofctl, ovs-vsctl, ovs-vswitchd and
     ovsdb-server (Debian), run from a temporary directory;
   * ONC RPC from rpcinfo against rpcbind (Debian, root only);
+  * PPTP's control connection from Debian's pptp client against pptpd (root only);
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -537,6 +538,31 @@ def onc_rpc():
           capture_exchange(pcap, 111))
 
 
+def pptp():
+    """PPTP's control connection: Debian's pptp client (pptp-linux, without launching
+    pppd) against pptpd, which answers the start and the outgoing call; read off `lo`.
+    pptpd takes port 1723, so root only."""
+    if os.geteuid() != 0:
+        print("pptp: skipped (pptpd needs root)")
+        return
+    work = tempfile.mkdtemp()
+    with open(os.path.join(work, "options"), "w") as f:
+        f.write("name pptpd\nnodefaultroute\n")
+    with open(os.path.join(work, "pptpd.conf"), "w") as f:
+        f.write(f"option {work}/options\nlocalip 10.77.0.1\nremoteip 10.77.0.100-110\nlisten 127.0.0.1\n")
+    pcap = os.path.join(work, "pptp.pcap")
+    server = subprocess.Popen(["pptpd", "-f", "-c", os.path.join(work, "pptpd.conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_port(1723)
+        with lo_capture(pcap, "tcp port 1723"):
+            subprocess.run(["timeout", "5", "pptp", "127.0.0.1", "--nolaunchpppd"], capture_output=True, timeout=20)
+    finally:
+        server.terminate(); server.wait()
+    write("pptp", "tcp", 1723, "Debian's pptp client (--nolaunchpppd) against pptpd: the control connection",
+          capture_exchange(pcap, 1723))
+
+
 def wait_port(port, timeout=10):
     for _ in range(int(timeout * 20)):
         try:
@@ -756,7 +782,7 @@ def main():
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
                     help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc and pylibsrtp")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -776,6 +802,7 @@ def main():
     iscsi()
     openvswitch()
     onc_rpc()
+    pptp()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

@@ -409,6 +409,18 @@ import Testing
         #expect(tls.state == .encrypted && tls.upgraded)
     }
 
+    /// PPTP's control connection as Debian's pptp client and pptpd open it: cleartext,
+    /// with the host and vendor names in the banner; without the magic cookie it is not
+    /// PPTP.
+    @Test func pptpControlConnectionIsCleartext() throws {
+        let (s, d) = try Self.replay("pptp")
+        #expect(s.app == .pptp && s.state == .cleartext && s.basis == .protocol)
+        #expect(d?.banner == "PPTP host local, vendor cananian")
+        var request = try #require(Self.load("pptp").payloads.first?.bytes)
+        request[7] ^= 0xff
+        #expect(Self.single(request, port: 1723)?.app != .pptp)
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let s = Self.single(Array("<13>hello there".utf8), port: 7000)

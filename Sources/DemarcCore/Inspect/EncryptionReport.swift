@@ -65,6 +65,7 @@ public struct EncryptionReport {
         case .iscsi: return "iSCSI"
         case .openflow: return "OpenFlow"
         case .ovsdb: return "OVSDB"
+        case .pptp: return "PPTP"
         case .gtpc: return "GTP-C"
         case .zoom: return "Zoom"
         case .netcode: return "netcode.io"
