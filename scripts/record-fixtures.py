@@ -37,6 +37,7 @@ File format, one exchange per file:
     ovsdb-server (Debian), run from a temporary directory;
   * ONC RPC from rpcinfo against rpcbind (Debian, root only);
   * PPTP's control connection from Debian's pptp client against pptpd (root only);
+  * L2TP from two xl2tpd daemons, LAC and LNS (Debian, root only);
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -563,6 +564,34 @@ def pptp():
           capture_exchange(pcap, 1723))
 
 
+def l2tp():
+    """An L2TP tunnel and session set up between two xl2tpd daemons (Debian), an LNS on
+    127.0.0.2 and an LAC that dials it at once; the control exchange read off `lo`.
+    Both take port 1701, so root only."""
+    if os.geteuid() != 0:
+        print("l2tp: skipped (xl2tpd needs root)")
+        return
+    work = tempfile.mkdtemp()
+    with open(os.path.join(work, "options"), "w") as f:
+        f.write("noauth\n")
+    with open(os.path.join(work, "lns.conf"), "w") as f:
+        f.write(f"[global]\nlisten-addr = 127.0.0.2\nport = 1701\n[lns default]\nip range = 10.78.0.10-10.78.0.20\n"
+                f"local ip = 10.78.0.1\nrequire authentication = no\nhostname = demarc-lns\npppoptfile = {work}/options\n")
+    with open(os.path.join(work, "lac.conf"), "w") as f:
+        f.write(f"[global]\nlisten-addr = 127.0.0.1\nport = 1701\n[lac demarc]\nlns = 127.0.0.2\n"
+                f"require authentication = no\nhostname = demarc-lac\npppoptfile = {work}/options\nautodial = yes\n")
+    pcap = os.path.join(work, "l2tp.pcap")
+    daemon = lambda role: ["xl2tpd", "-D", "-c", f"{work}/{role}.conf", "-p", f"{work}/{role}.pid", "-C", f"{work}/{role}.ctl"]
+    lns = subprocess.Popen(daemon("lns"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        with lo_capture(pcap, "udp port 1701"):
+            subprocess.run(["timeout", "3", *daemon("lac")], capture_output=True, timeout=20)
+    finally:
+        lns.terminate(); lns.wait()
+    write("l2tp", "udp", 1701, "xl2tpd (Debian) as LAC dialling xl2tpd as LNS: tunnel and session set-up",
+          capture_exchange(pcap, 1701, server_ip="127.0.0.2"))
+
+
 def wait_port(port, timeout=10):
     for _ in range(int(timeout * 20)):
         try:
@@ -782,7 +811,7 @@ def main():
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
                     help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc and pylibsrtp")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp", "l2tp"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -803,6 +832,7 @@ def main():
     openvswitch()
     onc_rpc()
     pptp()
+    l2tp()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

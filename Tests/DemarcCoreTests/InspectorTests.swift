@@ -421,6 +421,22 @@ import Testing
         #expect(Self.single(request, port: 1723)?.app != .pptp)
     }
 
+    /// L2TP as two xl2tpd daemons set it up: control messages whose attributes tile
+    /// them, the LAC's host name in the banner; a length that disagrees is not L2TP.
+    @Test func l2tpControlIsCleartext() throws {
+        let (s, d) = try Self.replay("l2tp")
+        #expect(s.app == .l2tp && s.state == .cleartext && s.basis == .protocol)
+        #expect(d?.banner == "L2TP host demarc-lac")
+        var sccrq = try #require(Self.load("l2tp").payloads.first?.bytes)
+        sccrq[3] &+= 1
+        #expect(Self.single(sccrq, port: 1701, udp: true)?.app != .l2tp)
+        // A data message (length flag, tunnel 0xad4a, session 0x8293 of the fixture's
+        // exchange) carrying an LCP configure request: PPP in clear.
+        let data: [UInt8] = [0x40, 0x02, 0x00, 0x0e, 0xad, 0x4a, 0x82, 0x93, 0xff, 0x03, 0xc0, 0x21, 0x01, 0x01]
+        #expect(Self.single(data, port: 1701, udp: true)?.app == .l2tp)
+        #expect(Self.single(Array(data.dropLast()), port: 1701, udp: true)?.app != .l2tp)
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let s = Self.single(Array("<13>hello there".utf8), port: 7000)

@@ -66,6 +66,7 @@ public struct EncryptionReport {
         case .openflow: return "OpenFlow"
         case .ovsdb: return "OVSDB"
         case .pptp: return "PPTP"
+        case .l2tp: return "L2TP"
         case .gtpc: return "GTP-C"
         case .zoom: return "Zoom"
         case .netcode: return "netcode.io"

@@ -22,7 +22,7 @@ public struct PayloadInspector {
         BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self, OverlayInspector.self,
         NATSInspector.self, FlowExportInspector.self, RemoteShellInspector.self, ZoomInspector.self, NetcodeInspector.self,
         GTPControlInspector.self, RTCPInspector.self, ISCSIInspector.self,
-        OpenFlowInspector.self, OVSDBInspector.self, PPTPInspector.self,
+        OpenFlowInspector.self, OVSDBInspector.self, PPTPInspector.self, L2TPInspector.self,
     ]
 
     /// The inspectors that run over TCP (or UDP).
