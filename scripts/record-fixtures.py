@@ -38,6 +38,7 @@ File format, one exchange per file:
   * ONC RPC from rpcinfo against rpcbind (Debian, root only);
   * PPTP's control connection from Debian's pptp client against pptpd (root only);
   * L2TP from two xl2tpd daemons, LAC and LNS (Debian, root only);
+  * DCE/RPC binds from impacket (PyPI), with NTLMSSP privacy and without authentication;
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -806,12 +807,49 @@ def ice_media():
           [(">", check(True)), ("<", check(False))] + [(">", p) for p in rtp] + [(">", rtcp)])
 
 
+def dcerpc():
+    """DCE/RPC binds from impacket (PyPI), a full MS-RPC client, to the endpoint mapper:
+    one with NTLMSSP at packet privacy, one without authentication; the server records
+    the bind and says nothing."""
+    from impacket.dcerpc.v5 import transport, epm
+    from impacket.dcerpc.v5.rpcrt import RPC_C_AUTHN_LEVEL_PKT_PRIVACY, RPC_C_AUTHN_LEVEL_NONE
+
+    for name, level in (("dcerpc-privacy", RPC_C_AUTHN_LEVEL_PKT_PRIVACY), ("dcerpc-plain", RPC_C_AUTHN_LEVEL_NONE)):
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0)); srv.listen(1)
+        received = []
+
+        def serve():
+            conn, _ = srv.accept()
+            conn.settimeout(2)
+            try:
+                received.append(conn.recv(65536))
+            except OSError:
+                pass
+            conn.close()
+        t = threading.Thread(target=serve); t.start()
+        rpc = transport.DCERPCTransportFactory(f"ncacn_ip_tcp:127.0.0.1[{srv.getsockname()[1]}]")
+        if level != RPC_C_AUTHN_LEVEL_NONE:
+            rpc.set_credentials("alice", "secret", "DEMARC")
+        dce = rpc.get_dce_rpc()
+        dce.set_auth_level(level)
+        try:
+            dce.connect()
+            dce.bind(epm.MSRPC_UUID_PORTMAP)
+        except Exception:
+            pass   # the server never answers
+        t.join(); srv.close()
+        write(name, "tcp", 135, "impacket (PyPI) binding to the endpoint mapper" +
+              (", NTLMSSP at packet privacy" if level == RPC_C_AUTHN_LEVEL_PKT_PRIVACY else ", no authentication"),
+              [(">", received[0])])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
-                    help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc and pylibsrtp")
+                    help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc, pylibsrtp and impacket")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp", "l2tp"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp", "l2tp", "dcerpc"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -820,6 +858,7 @@ def main():
     if a.only_pypi:
         pypi_protocols()
         ice_media()
+        dcerpc()
         return
     from_captures()
     quic(a.pypi_python)

@@ -437,6 +437,22 @@ import Testing
         #expect(Self.single(Array(data.dropLast()), port: 1701, udp: true)?.app != .l2tp)
     }
 
+    /// DCE/RPC binds as impacket sends them: NTLMSSP at packet privacy is encrypted;
+    /// without authentication, cleartext; the same bind asking for integrity only is
+    /// cleartext too (signed, not sealed).
+    @Test func dceRPCIsJudgedByItsAuthenticationLevel() throws {
+        let (privacy, d) = try Self.replay("dcerpc-privacy")
+        #expect(privacy.app == .dcerpc && privacy.state == .encrypted && d?.banner == "DCE/RPC NTLMSSP, privacy")
+        let (plain, _) = try Self.replay("dcerpc-plain")
+        #expect(plain.app == .dcerpc && plain.state == .cleartext)
+        var bind = try #require(Self.load("dcerpc-privacy").payloads.first?.bytes)
+        // The level sits 7 bytes before the credentials (the last auth-length bytes).
+        let authLength = Int(bind[10]) | Int(bind[11]) << 8
+        bind[bind.count - authLength - 7] = 5
+        let integrity = Self.single(bind, port: 135)
+        #expect(integrity?.app == .dcerpc && integrity?.state == .cleartext)
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let s = Self.single(Array("<13>hello there".utf8), port: 7000)

@@ -10,7 +10,7 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case dhcpv6, tftp, radius, coap, amqp, kafka, cassandra, mongodb, elasticsearch, zabbix
     case bittorrent, git, whois, modbus, dnp3, ethereum, bitcoin, rsync, cups
     case fix, giop, gearman, someip, websocket, discord, nano, mssql
-    case vxlan, geneve, gre, nats, netflow, ipfix, sflow, rlogin, rsh, gtpu, gtpc, iscsi, openflow, ovsdb, pptp, l2tp
+    case vxlan, geneve, gre, nats, netflow, ipfix, sflow, rlogin, rsh, gtpu, gtpc, iscsi, openflow, ovsdb, pptp, l2tp, dcerpc
 
     /// The report's name for the protocol (the case name), looked up, not reflected.
     public var name: String { AppProtocol.names[Int(rawValue)] }

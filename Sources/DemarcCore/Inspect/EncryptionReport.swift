@@ -67,6 +67,7 @@ public struct EncryptionReport {
         case .ovsdb: return "OVSDB"
         case .pptp: return "PPTP"
         case .l2tp: return "L2TP"
+        case .dcerpc: return "DCE/RPC"
         case .gtpc: return "GTP-C"
         case .zoom: return "Zoom"
         case .netcode: return "netcode.io"

@@ -23,6 +23,7 @@ public struct PayloadInspector {
         NATSInspector.self, FlowExportInspector.self, RemoteShellInspector.self, ZoomInspector.self, NetcodeInspector.self,
         GTPControlInspector.self, RTCPInspector.self, ISCSIInspector.self,
         OpenFlowInspector.self, OVSDBInspector.self, PPTPInspector.self, L2TPInspector.self,
+        DCERPCInspector.self,
     ]
 
     /// The inspectors that run over TCP (or UDP).
