@@ -39,6 +39,7 @@ File format, one exchange per file:
   * PPTP's control connection from Debian's pptp client against pptpd (root only);
   * L2TP from two xl2tpd daemons, LAC and LNS (Debian, root only);
   * DCE/RPC binds from impacket (PyPI), with NTLMSSP privacy and without authentication;
+  * a SIP INVITE offering SRTP with SDES keys from Debian's baresip;
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -593,6 +594,29 @@ def l2tp():
           capture_exchange(pcap, 1701, server_ip="127.0.0.2"))
 
 
+def sip_sdes():
+    """A SIP call offering SRTP with SDES keys: Debian's baresip (srtp module, an account
+    with mediaenc=srtp-mand) dials a UDP socket that records its INVITE."""
+    work = tempfile.mkdtemp()
+    with open(os.path.join(work, "config"), "w") as f:
+        f.write("poll_method epoll\nsip_listen 127.0.0.1:0\nmodule_path /usr/lib/baresip/modules\n"
+                "module stdio.so\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\nmodule srtp.so\n"
+                "module_app account.so\nmodule_app menu.so\naudio_player aufile,/dev/null\n"
+                "audio_source ausine,440\naudio_alert aufile,/dev/null\n")
+    with open(os.path.join(work, "accounts"), "w") as f:
+        f.write("<sip:alice@127.0.0.1>;regint=0;mediaenc=srtp-mand\n")
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0)); s.settimeout(10)
+    ua = subprocess.Popen(["baresip", "-f", work, "-e", f"/dial sip:bob@127.0.0.1:{s.getsockname()[1]}"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        invite, _ = s.recvfrom(65535)
+    finally:
+        ua.terminate(); ua.wait(); s.close()
+    write("sip-sdes", "udp", 5060, "baresip (Debian) with SRTP required dialling out: its INVITE, SDES keys in the SDP",
+          [(">", invite)])
+
+
 def wait_port(port, timeout=10):
     for _ in range(int(timeout * 20)):
         try:
@@ -849,7 +873,7 @@ def main():
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
                     help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc, pylibsrtp and impacket")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp", "l2tp", "dcerpc"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp", "l2tp", "dcerpc", "sip_sdes"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -872,6 +896,7 @@ def main():
     onc_rpc()
     pptp()
     l2tp()
+    sip_sdes()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

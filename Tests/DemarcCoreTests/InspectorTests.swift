@@ -453,6 +453,24 @@ import Testing
         #expect(integrity?.app == .dcerpc && integrity?.state == .cleartext)
     }
 
+    /// A SIP INVITE offering SRTP with SDES keys, as baresip sends it: cleartext SIP whose
+    /// banner warns that the call's media keys are readable; without `a=crypto` it does
+    /// not.
+    @Test func sipWithSDESKeysSaysSo() throws {
+        let (s, d) = try Self.replay("sip-sdes")
+        #expect(s.app == .sip && s.state == .cleartext)
+        let banner = try #require(d?.banner)
+        #expect(banner.hasPrefix("INVITE sip:bob@127.0.0.1:") && banner.hasSuffix("; SRTP keys in clear (SDP a=crypto)"))
+        var invite = try #require(Self.load("sip-sdes").payloads.first?.bytes)
+        let text = String(decoding: invite, as: UTF8.self)
+        let at = try #require(text.range(of: "a=crypto:")).lowerBound.utf16Offset(in: text)
+        invite[at + 2] = UInt8(ascii: "k")   // a=krypto: no longer an SDES attribute
+        let h = FlowHarness()
+        h.feed(PacketFactory.udp4("10.0.0.1", 40_000, "10.0.0.2", 5060, payload: invite))
+        let flows = h.finishAll()
+        #expect(flows.first?.0.inspect.app == .sip && flows.first?.1?.banner?.contains("SRTP keys") == false)
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let s = Self.single(Array("<13>hello there".utf8), port: 7000)

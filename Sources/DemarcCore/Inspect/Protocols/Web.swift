@@ -134,8 +134,36 @@ public enum SIPInspector: ProtocolInspector {
             ok = p.startsCaseless(with: "sip:", at: m.utf8CodeUnitCount) || p.startsCaseless(with: "sips:", at: m.utf8CodeUnitCount)
         }
         guard ok else { return .no }
-        c.identify(.sip)
+        c.identify(.sip, keepInspecting: true)
+        c.details().banner = p.firstLine(limit: 160)
+        follow(&c, p)
         return .yes
+    }
+
+    /// SDP offers and answers that carry SDES keys (RFC 4568 `a=crypto:` … `inline:`):
+    /// the SRTP master keys of the call travel in this cleartext signalling, so anyone
+    /// who reads it can decrypt the media. `banner` says so once.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.state.phase == 0, carriesSDESKeys(p) else { return }
+        c.state.phase = 1
+        let d = c.details()
+        d.banner = (d.banner.map { $0 + "; " } ?? "") + "SRTP keys in clear (SDP a=crypto)"
+    }
+
+    static func carriesSDESKeys(_ p: Bytes) -> Bool {
+        var i = 0
+        while let a = p.find(UInt8(ascii: "a"), from: i) {
+            if p.starts(with: "a=crypto:", at: a) {
+                let end = p.find(0x0a, from: a) ?? p.count
+                var j = a + 9
+                while j + 7 <= end {
+                    if p.starts(with: "inline:", at: j) { return true }
+                    j += 1
+                }
+            }
+            i = a + 1
+        }
+        return false
     }
 }
 
