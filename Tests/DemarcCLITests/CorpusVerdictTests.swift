@@ -58,6 +58,8 @@ import Testing
                why: "Signal call: ICE checks, then media whose RTCP is SRTCP with the AEAD trailer"),
         Expect(capture: "zoom2.pcap", port: 58117, application: "zoom", state: "encrypted",
                why: "Zoom through its servers: control and probes, then audio (RTP inside Zoom's media header)"),
+        Expect(capture: "zoom.pcap", port: 58327, application: "zoom", state: "cleartext",
+               why: "Zoom through its servers: set-up echoed by the server, then bandwidth probes and no media"),
         Expect(capture: "zoom_p2p.pcapng", port: 46757, application: "zoom", state: "encrypted",
                why: "Zoom peer to peer: ICE, hole punching, then video and audio"),
         Expect(capture: "zoom_p2p.pcapng", port: 47312, application: "zoom", state: "cleartext",

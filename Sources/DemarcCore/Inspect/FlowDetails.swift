@@ -16,6 +16,9 @@ public final class FlowDetails {
     /// What an inspector remembers of a first packet while it waits for the answer that
     /// confirms its protocol (OpenVPN: the client's session id).
     var probe: UInt64?
+    /// A relayed Zoom session's id from the client's set-up, until the server echoes it
+    /// (kept apart from `probe`: a WireGuard handshake looks like a set-up to Zoom).
+    var zoomSession: UInt64?
 
     public init() {}
 }

@@ -81,7 +81,8 @@ public enum RTCPInspector: ProtocolInspector {
 /// RTP whose payload Zoom encrypts (AES-256-GCM, per Zoom's security white paper), at an
 /// offset fixed by the type. Zoom's bandwidth probes and control messages travel readable,
 /// so a flow is encrypted once its media shows, and is left to the other inspectors and
-/// the heuristic until then. Peers punch their way to each other first with type-31
+/// the heuristic until then; a relayed session whose set-up was seen is Zoom, cleartext,
+/// from its set-up until its media shows. Peers punch their way to each other first with type-31
 /// messages that carry readable text (the sender's local address, a session id): such a
 /// flow is Zoom, cleartext, until its media shows.
 public enum ZoomInspector: ProtocolInspector {
@@ -134,9 +135,26 @@ public enum ZoomInspector: ProtocolInspector {
             c.identify(.zoom, .cleartext, keepInspecting: true)
             return .yes
         }
-        // Server-relayed control and probes come first: wait for media while the header fits.
-        if let type = p.u8(0), (1...5).contains(type) { return .notYet }
-        return .no
+        guard let type = p.u8(0), (1...5).contains(type) else { return .no }
+        // Through Zoom's servers: the server answers the client's set-up (type 1) with
+        // type 2 and the same 16-byte session id. The flow is Zoom from then on,
+        // followed past its probes and control to its media.
+        if p.u8(1) == 0, let id = sessionID(p) {
+            if type == 1 && c.fromClient && p.count >= 64 {
+                c.details().zoomSession = id
+            } else if type == 2 && !c.fromClient && c.existingDetails()?.zoomSession == id {
+                c.identify(.zoom, .cleartext, keepInspecting: true)
+                return .yes
+            }
+        }
+        // Control and probes may come first: wait for media while the header fits.
+        return .notYet
+    }
+
+    /// The session id of a relayed set-up message (bytes 3-18), folded to 64 bits.
+    static func sessionID(_ p: Bytes) -> UInt64? {
+        guard let a = p.u64(3), let b = p.u64(11) else { return nil }
+        return a ^ (b &* 0x9e37_79b9_7f4a_7c15)
     }
 
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
