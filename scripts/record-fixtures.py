@@ -40,6 +40,7 @@ File format, one exchange per file:
   * L2TP from two xl2tpd daemons, LAC and LNS (Debian, root only);
   * DCE/RPC binds from impacket (PyPI), with NTLMSSP privacy and without authentication;
   * a SIP INVITE offering SRTP with SDES keys from Debian's baresip;
+  * VNC from TigerVNC's viewer (on Xvfb) against Xvnc, with VeNCrypt TLS and without;
   * the Linux kernel's VXLAN device (ip link add … type vxlan, root only; skipped
     otherwise): the encapsulated datagram it sends for a UDP packet to an address behind it.
 
@@ -617,6 +618,36 @@ def sip_sdes():
           [(">", invite)])
 
 
+def vnc():
+    """VNC as TigerVNC speaks it (Debian): its viewer, on an Xvfb display, connects to an
+    Xvnc server once with VeNCrypt's TLSNone (a TLS handshake follows the security type)
+    and once with security type None; read off `lo`."""
+    work = tempfile.mkdtemp()
+    display, port = ":%d" % (90 + os.getpid() % 5), free_port()
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "320x200x24"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):   # the viewer needs the display up
+            if os.path.exists("/tmp/.X11-unix/X" + display[1:]):
+                break
+            threading.Event().wait(0.1)
+        for name, security in (("vnc-vencrypt", "TLSNone"), ("vnc", "None")):
+            server_display = ":%d" % (95 + os.getpid() % 4)
+            server = subprocess.Popen(["Xvnc", server_display, "-rfbport", str(port), "-localhost", "-SecurityTypes", security,
+                                       "-geometry", "320x200"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            pcap = os.path.join(work, name + ".pcap")
+            try:
+                wait_port(port)
+                with lo_capture(pcap, f"tcp port {port}"):
+                    subprocess.run(["timeout", "4", "vncviewer", "-SecurityTypes", security, f"127.0.0.1::{port}"],
+                                   env=dict(os.environ, DISPLAY=display), capture_output=True, timeout=20)
+            finally:
+                server.terminate(); server.wait()
+            write(name, "tcp", 5900, f"TigerVNC's viewer against Xvnc (Debian), security {security}",
+                  capture_exchange(pcap, port, limit=6))
+    finally:
+        xvfb.terminate(); xvfb.wait()
+
+
 def wait_port(port, timeout=10):
     for _ in range(int(timeout * 20)):
         try:
@@ -873,7 +904,7 @@ def main():
     ap.add_argument("--quic-python", "--pypi-python", dest="pypi_python", default=sys.executable,
                     help="an interpreter with aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika, irc, pymemcache, nats-py, aioice, aiortc, pylibsrtp and impacket")
     ap.add_argument("--only-pypi", action="store_true", help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp", "l2tp", "dcerpc", "sip_sdes"], help="record only this group (in this interpreter)")
+    ap.add_argument("--only", choices=["ice_media", "osmocom_gtp", "iscsi", "openvswitch", "onc_rpc", "pptp", "l2tp", "dcerpc", "sip_sdes", "vnc"], help="record only this group (in this interpreter)")
     a = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
     if a.only:
@@ -897,6 +928,7 @@ def main():
     pptp()
     l2tp()
     sip_sdes()
+    vnc()
     subprocess.run([a.pypi_python, os.path.abspath(__file__), "--only-pypi"], check=True)
 
 

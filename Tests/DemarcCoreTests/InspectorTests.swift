@@ -471,6 +471,17 @@ import Testing
         #expect(flows.first?.0.inspect.app == .sip && flows.first?.1?.banner?.contains("SRTP keys") == false)
     }
 
+    /// VNC as TigerVNC speaks it: security type None leaves the session cleartext;
+    /// VeNCrypt with TLSNone goes on to a TLS handshake, encrypted but with an anonymous
+    /// cipher suite, which is weak.
+    @Test func vncIsJudgedByItsSecurityType() throws {
+        let (plain, _) = try Self.replay("vnc")
+        #expect(plain.app == .vnc && plain.state == .cleartext && !plain.upgraded)
+        let (tls, _) = try Self.replay("vnc-vencrypt")
+        #expect(tls.app == .vnc && tls.state == .encrypted && tls.upgraded && tls.weak)
+        #expect(Self.version(tls) == "TLS 1.2")
+    }
+
     /// Syslog over TCP needs more than `<PRI>`: an RFC 5424 or RFC 3164 header after it.
     @Test func syslogOverTCPNeedsAHeader() {
         let s = Self.single(Array("<13>hello there".utf8), port: 7000)
