@@ -46,7 +46,7 @@ File format, one exchange per file:
 
   record-fixtures.py [--pypi-python PYTHON]   (aioquic and the libraries above are imported there)
 """
-import argparse, contextlib, os, socket, ssl, struct, subprocess, sys, tempfile, threading
+import argparse, contextlib, functools, os, socket, ssl, struct, subprocess, sys, tempfile, threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "DemarcCoreTests", "Fixtures")
@@ -371,11 +371,22 @@ def command_line_clients():
           udp_datagram(["snmpget", "-v2c", "-c", "public", "-t", "5", "-r", "0", "127.0.0.1:{port}", "1.3.6.1.2.1.1.1.0"]))
 
 
+def needs_root(why):
+    """A recorder that runs only as root, saying why it was skipped otherwise."""
+    def wrap(record):
+        @functools.wraps(record)
+        def run():
+            if os.geteuid() != 0:
+                print(f"{record.__name__}: skipped ({why})")
+                return
+            record()
+        return run
+    return wrap
+
+
+@needs_root("the kernel's VXLAN device needs root")
 def kernel_vxlan():
     """A VXLAN packet as the Linux kernel encapsulates it, read off `lo` (needs root)."""
-    if os.geteuid() != 0:
-        print("vxlan: skipped (the kernel's VXLAN device needs root)")
-        return
     port, dev = free_port(), "demarcvx0"
     ip = lambda *a: subprocess.run(["ip", *a], check=True, capture_output=True)
     subprocess.run(["ip", "link", "del", dev], capture_output=True)
@@ -420,19 +431,26 @@ def lo_capture(pcap, bpf):
         dump.terminate(); dump.wait()
 
 
+def work_dir(files):
+    """A temporary directory holding configuration files: `files(work)` gives each
+    name's text, which may name paths inside the directory itself."""
+    work = tempfile.mkdtemp()
+    for name, text in files(work).items():
+        with open(os.path.join(work, name), "w") as f:
+            f.write(text)
+    return work
+
+
+@needs_root("osmo-ggsn's tun device needs root")
 def osmocom_gtp():
     """GTP as a mobile core speaks it: Osmocom's sgsnemu (Debian's osmo-ggsn package)
     opens a PDP context with osmo-ggsn over GTP-C version 1 and pings through the GTP-U
     tunnel it gets; both read off `lo` (osmo-ggsn's tun device needs root)."""
-    if os.geteuid() != 0:
-        print("gtp: skipped (osmo-ggsn's tun device needs root)")
-        return
-    work = tempfile.mkdtemp()
-    with open(os.path.join(work, "ggsn.cfg"), "w") as f:
-        f.write("log stderr\n logging level set-all notice\nggsn ggsn0\n gtp state-dir " + work + "\n"
-                " gtp bind-ip 127.0.0.2\n apn internet\n  gtpu-mode tun\n  tun-device demarcgtp0\n"
-                "  type-support v4\n  ip prefix dynamic 10.45.0.0/24\n  ip dns 0 10.45.0.1\n"
-                "  ip ifconfig 10.45.0.0/24\n  no shutdown\n default-apn internet\n no shutdown ggsn\n")
+    work = work_dir(lambda w: {
+        "ggsn.cfg": "log stderr\n logging level set-all notice\nggsn ggsn0\n gtp state-dir " + w + "\n"
+                    " gtp bind-ip 127.0.0.2\n apn internet\n  gtpu-mode tun\n  tun-device demarcgtp0\n"
+                    "  type-support v4\n  ip prefix dynamic 10.45.0.0/24\n  ip dns 0 10.45.0.1\n"
+                    "  ip ifconfig 10.45.0.0/24\n  no shutdown\n default-apn internet\n no shutdown ggsn\n"})
     pcap = os.path.join(work, "gtp.pcap")
     ggsn = subprocess.Popen(["osmo-ggsn", "-c", os.path.join(work, "ggsn.cfg")], cwd=work,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -452,12 +470,10 @@ def osmocom_gtp():
           capture_exchange(pcap, 2152, server_ip="127.0.0.2"))
 
 
+@needs_root("tgtd needs root")
 def iscsi():
     """An iSCSI session: libiscsi's iscsi-inq (Debian's libiscsi-bin) logs in to tgt's
     userspace target (Debian's tgt) and inquires of a file-backed disk; read off `lo`."""
-    if os.geteuid() != 0:
-        print("iscsi: skipped (tgtd needs root)")
-        return
     work = tempfile.mkdtemp()
     disk = os.path.join(work, "disk.img")
     with open(disk, "wb") as f:
@@ -524,12 +540,10 @@ def openvswitch():
           [(d, data[:2048]) for d, data in ovsdb])
 
 
+@needs_root("rpcbind needs root")
 def onc_rpc():
     """ONC RPC over TCP: rpcinfo asking Debian's rpcbind for its registrations (a
     GETADDR call, then DUMP), read off `lo`; rpcbind takes port 111, so root only."""
-    if os.geteuid() != 0:
-        print("onc-rpc: skipped (rpcbind needs root)")
-        return
     pcap = os.path.join(tempfile.mkdtemp(), "rpc.pcap")
     rpcbind = subprocess.Popen(["rpcbind", "-f", "-w"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -542,18 +556,14 @@ def onc_rpc():
           capture_exchange(pcap, 111))
 
 
+@needs_root("pptpd needs root")
 def pptp():
     """PPTP's control connection: Debian's pptp client (pptp-linux, without launching
     pppd) against pptpd, which answers the start and the outgoing call; read off `lo`.
     pptpd takes port 1723, so root only."""
-    if os.geteuid() != 0:
-        print("pptp: skipped (pptpd needs root)")
-        return
-    work = tempfile.mkdtemp()
-    with open(os.path.join(work, "options"), "w") as f:
-        f.write("name pptpd\nnodefaultroute\n")
-    with open(os.path.join(work, "pptpd.conf"), "w") as f:
-        f.write(f"option {work}/options\nlocalip 10.77.0.1\nremoteip 10.77.0.100-110\nlisten 127.0.0.1\n")
+    work = work_dir(lambda w: {
+        "options": "name pptpd\nnodefaultroute\n",
+        "pptpd.conf": f"option {w}/options\nlocalip 10.77.0.1\nremoteip 10.77.0.100-110\nlisten 127.0.0.1\n"})
     pcap = os.path.join(work, "pptp.pcap")
     server = subprocess.Popen(["pptpd", "-f", "-c", os.path.join(work, "pptpd.conf")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -567,22 +577,17 @@ def pptp():
           capture_exchange(pcap, 1723))
 
 
+@needs_root("xl2tpd needs root")
 def l2tp():
     """An L2TP tunnel and session set up between two xl2tpd daemons (Debian), an LNS on
     127.0.0.2 and an LAC that dials it at once; the control exchange read off `lo`.
     Both take port 1701, so root only."""
-    if os.geteuid() != 0:
-        print("l2tp: skipped (xl2tpd needs root)")
-        return
-    work = tempfile.mkdtemp()
-    with open(os.path.join(work, "options"), "w") as f:
-        f.write("noauth\n")
-    with open(os.path.join(work, "lns.conf"), "w") as f:
-        f.write(f"[global]\nlisten-addr = 127.0.0.2\nport = 1701\n[lns default]\nip range = 10.78.0.10-10.78.0.20\n"
-                f"local ip = 10.78.0.1\nrequire authentication = no\nhostname = demarc-lns\npppoptfile = {work}/options\n")
-    with open(os.path.join(work, "lac.conf"), "w") as f:
-        f.write(f"[global]\nlisten-addr = 127.0.0.1\nport = 1701\n[lac demarc]\nlns = 127.0.0.2\n"
-                f"require authentication = no\nhostname = demarc-lac\npppoptfile = {work}/options\nautodial = yes\n")
+    work = work_dir(lambda w: {
+        "options": "noauth\n",
+        "lns.conf": f"[global]\nlisten-addr = 127.0.0.2\nport = 1701\n[lns default]\nip range = 10.78.0.10-10.78.0.20\n"
+                    f"local ip = 10.78.0.1\nrequire authentication = no\nhostname = demarc-lns\npppoptfile = {w}/options\n",
+        "lac.conf": f"[global]\nlisten-addr = 127.0.0.1\nport = 1701\n[lac demarc]\nlns = 127.0.0.2\n"
+                    f"require authentication = no\nhostname = demarc-lac\npppoptfile = {w}/options\nautodial = yes\n"})
     pcap = os.path.join(work, "l2tp.pcap")
     daemon = lambda role: ["xl2tpd", "-D", "-c", f"{work}/{role}.conf", "-p", f"{work}/{role}.pid", "-C", f"{work}/{role}.ctl"]
     lns = subprocess.Popen(daemon("lns"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -598,14 +603,12 @@ def l2tp():
 def sip_sdes():
     """A SIP call offering SRTP with SDES keys: Debian's baresip (srtp module, an account
     with mediaenc=srtp-mand) dials a UDP socket that records its INVITE."""
-    work = tempfile.mkdtemp()
-    with open(os.path.join(work, "config"), "w") as f:
-        f.write("poll_method epoll\nsip_listen 127.0.0.1:0\nmodule_path /usr/lib/baresip/modules\n"
-                "module stdio.so\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\nmodule srtp.so\n"
-                "module_app account.so\nmodule_app menu.so\naudio_player aufile,/dev/null\n"
-                "audio_source ausine,440\naudio_alert aufile,/dev/null\n")
-    with open(os.path.join(work, "accounts"), "w") as f:
-        f.write("<sip:alice@127.0.0.1>;regint=0;mediaenc=srtp-mand\n")
+    work = work_dir(lambda w: {
+        "config": "poll_method epoll\nsip_listen 127.0.0.1:0\nmodule_path /usr/lib/baresip/modules\n"
+                  "module stdio.so\nmodule g711.so\nmodule ausine.so\nmodule aufile.so\nmodule srtp.so\n"
+                  "module_app account.so\nmodule_app menu.so\naudio_player aufile,/dev/null\n"
+                  "audio_source ausine,440\naudio_alert aufile,/dev/null\n",
+        "accounts": "<sip:alice@127.0.0.1>;regint=0;mediaenc=srtp-mand\n"})
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0)); s.settimeout(10)
     ua = subprocess.Popen(["baresip", "-f", work, "-e", f"/dial sip:bob@127.0.0.1:{s.getsockname()[1]}"],

@@ -359,7 +359,9 @@ import Testing
         func app(_ bytes: [UInt8], port: UInt16) -> AppProtocol? { Self.single(bytes, port: port)?.app }
         let tpkt: [UInt8] = [0x03, 0x00, 0x00, 0x0b, 0x06, 0xe0, 0x00, 0x00, 0x00, 0x01, 0x00]
         #expect(app(tpkt, port: 102) != .openflow)
-        var hello = try #require(Self.load("openflow").payloads.first?.bytes)
+        // ovs-ofctl's HELLO: OpenFlow 1.3 with a version bitmap element (16 bytes).
+        var hello = try #require(Self.load("openflow").payloads.first { $0.toServer }?.bytes)
+        try #require(hello.count == 16)
         #expect(app(hello, port: 40_001) == .openflow)
         hello[11] = 0x20   // the version bitmap element claims more than the HELLO holds
         #expect(app(hello, port: 40_001) != .openflow)

@@ -5,7 +5,7 @@
 /// OpenFlow (1.0 to 1.5): messages of an 8-byte header (version, type, length of the
 /// whole message, transaction id) laid end to end. A connection opens with HELLO both
 /// ways; mid-connection, messages on OpenFlow's ports (6653, formerly 6633) that fill the
-/// segment exactly with one version. `banner` names the version.
+/// segment exactly with one version. `banner` names the version the two settled on.
 public enum OpenFlowInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
@@ -14,9 +14,19 @@ public enum OpenFlowInspector: ProtocolInspector {
         guard type == 0 ? hello(p, version: version) : c.port(6653) || c.port(6633), tiles(p, version: version) else {
             return .no
         }
-        c.identify(.openflow, .cleartext)
-        c.details().banner = "OpenFlow 1.\(version - 1)"
+        // HELLOs offer each side's highest version; the first other message speaks the
+        // one they settled on, which the banner names.
+        c.identify(.openflow, .cleartext, keepInspecting: type == 0)
+        follow(&c, p)
         return .yes
+    }
+
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        var off = 0
+        while p.u8(off + 1) == 0, let len = p.u16(off + 2), len >= 8 { off += Int(len) }
+        guard let version = p.u8(off), (1...6).contains(version), p.u8(off + 1) != nil else { return }
+        c.details().banner = "OpenFlow 1.\(version - 1)"
+        c.state.active = false
     }
 
     /// HELLO: bare up to OpenFlow 1.2 (8 bytes, so a TPKT header, 03 00 and a length, is
