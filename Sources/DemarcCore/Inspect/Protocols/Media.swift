@@ -62,15 +62,21 @@ public enum RTCPInspector: ProtocolInspector {
     public static let transports: Transports = .udp
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
-        guard let b0 = p.u8(0), b0 & 0xc0 == 0x80 else { return .no }
+        claim(&c, p) ? .yes : .no
+    }
+
+    /// Settles the flow as SRTP or RTP when the datagram is RTCP of either kind; STUN
+    /// hands the media that follows ICE here too.
+    static func claim(_ c: inout InspectionContext, _ p: Bytes) -> Bool {
+        guard let b0 = p.u8(0), b0 & 0xc0 == 0x80 else { return false }
         if RTP.isEncryptedRTCP(p) {
             c.identify(.srtp)
         } else if RTP.isRTCP(p) {
             c.identify(.rtp, .cleartext)
         } else {
-            return .no
+            return false
         }
-        return .yes
+        return true
     }
 }
 
@@ -81,10 +87,10 @@ public enum RTCPInspector: ProtocolInspector {
 /// RTP whose payload Zoom encrypts (AES-256-GCM, per Zoom's security white paper), at an
 /// offset fixed by the type. Zoom's bandwidth probes and control messages travel readable,
 /// so a flow is encrypted once its media shows, and is left to the other inspectors and
-/// the heuristic until then; a relayed session whose set-up was seen is Zoom, cleartext,
-/// from its set-up until its media shows. Peers punch their way to each other first with type-31
-/// messages that carry readable text (the sender's local address, a session id): such a
-/// flow is Zoom, cleartext, until its media shows.
+/// the heuristic until then. Two things make a flow Zoom, cleartext, before its media: a
+/// relayed session's set-up (the server echoing the client's session id), and the type-31
+/// messages peers punch their way to each other with, which carry readable text (the
+/// sender's local address, a session id).
 public enum ZoomInspector: ProtocolInspector {
     public static let transports: Transports = .udp
 
@@ -126,15 +132,21 @@ public enum ZoomInspector: ProtocolInspector {
         return p.count >= rtp + 12 + 16
     }
 
-    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+    /// Settles the flow as Zoom when the datagram is media (encrypted) or hole punching
+    /// (cleartext, followed to its media); STUN hands ICE's peers here too.
+    static func claim(_ c: inout InspectionContext, _ p: Bytes) -> Bool {
         if isMedia(p) {
             c.identify(.zoom, .encrypted)
-            return .yes
-        }
-        if isHolePunch(p) {
+        } else if isHolePunch(p) {
             c.identify(.zoom, .cleartext, keepInspecting: true)
-            return .yes
+        } else {
+            return false
         }
+        return true
+    }
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        if claim(&c, p) { return .yes }
         guard let type = p.u8(0), (1...5).contains(type) else { return .no }
         // Through Zoom's servers: the server answers the client's set-up (type 1) with
         // type 2 and the same 16-byte session id. The flow is Zoom from then on,

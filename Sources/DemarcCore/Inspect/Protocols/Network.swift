@@ -173,19 +173,9 @@ public enum STUNInspector: ProtocolInspector {
         case 20...63:
             if DTLSInspector.identify(&c, p) == .yes { c.state.owner = dtlsOwner }
         case 128...191:
-            if RTP.isEncryptedRTCP(p) {
-                c.identify(.srtp)
-            } else if RTP.isRTCP(p) {
-                c.identify(.rtp, .cleartext)
-            }
+            _ = RTCPInspector.claim(&c, p)
         default:
-            if ZoomInspector.isMedia(p) {
-                c.identify(.zoom, .encrypted)
-                c.state.owner = zoomOwner
-            } else if ZoomInspector.isHolePunch(p) {
-                c.identify(.zoom, .cleartext, keepInspecting: true)
-                c.state.owner = zoomOwner
-            }
+            if ZoomInspector.claim(&c, p) { c.state.owner = zoomOwner }
         }
     }
 }
@@ -273,8 +263,8 @@ public enum RPCInspector: ProtocolInspector {
         }
         guard let type = p.u32(off + 4) else { return .no }
         if type == 0 {
-            guard p.u32(off + 8) == 2, let prog = p.u32(off + 12), (100_000...100_300).contains(prog),
-                  let protection = protection(p, at: off) else { return .no }
+            guard let protection = callProtection(c, p), let prog = p.u32(off + 12),
+                  (100_000...100_300).contains(prog) else { return .no }
             judge(&c, protection)
             return .yes
         }
@@ -306,10 +296,17 @@ public enum RPCInspector: ProtocolInspector {
     /// Calls after a context set-up or a reply seen first; TLS after an AUTH_TLS probe.
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         if Upgrade.tlsStarts(&c, p) { return }
-        let off = c.isTCP ? 4 : 0
-        guard c.fromClient, !c.isTCP || p.u32(0).map({ $0 & 0x8000_0000 != 0 }) == true,
-              p.u32(off + 4) == 0, p.u32(off + 8) == 2, let protection = protection(p, at: off) else { return }
+        guard c.fromClient, let protection = callProtection(c, p) else { return }
         judge(&c, protection)
+    }
+
+    /// An RPC version 2 call (after TCP's record marker, whose last-fragment bit it sets)
+    /// and what its credential says.
+    static func callProtection(_ c: InspectionContext, _ p: Bytes) -> Protection? {
+        let off = c.isTCP ? 4 : 0
+        guard !c.isTCP || p.u32(0).map({ $0 & 0x8000_0000 != 0 }) == true,
+              p.u32(off + 4) == 0, p.u32(off + 8) == 2 else { return nil }
+        return protection(p, at: off)
     }
 }
 
@@ -524,7 +521,7 @@ public enum DCERPCInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
     /// PDU types a connection opens with (bind, alter context) or answers them with.
-    static let opening: Set<UInt8> = [11, 12, 13, 14, 15]
+    static let opening: ClosedRange<UInt8> = 11...15
 
     /// The PDU's type and, when it is authenticated and whole in the segment, its
     /// authentication type and level; nil when the header is not DCE/RPC's.

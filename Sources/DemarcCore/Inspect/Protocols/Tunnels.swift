@@ -437,9 +437,9 @@ public enum L2TPInspector: ProtocolInspector {
             guard flags & 0xcb == 0xc8, version & 0x0f == 2 || version & 0x0f == 3, let len = p.u16(2),
                   Int(len) == p.count else { return .no }
             let avps = version & 0x0f == 2 ? 12 : 16
-            guard let host = attributes(p, from: avps) else { return .no }
+            guard let pairs = attributes(p, from: avps) else { return .no }
             c.identify(.l2tp, .cleartext)
-            if let host { c.details().banner = "L2TP host \(host)" }
+            if let host = pairs.hostName { c.details().banner = "L2TP host " + p.text(host.lowerBound, host.count) }
             return .yes
         }
         // Version 2 data: tunnel and session ids (after a length and sequence numbers
@@ -460,10 +460,13 @@ public enum L2TPInspector: ProtocolInspector {
 
     /// Walks attribute-value pairs (flags and a 10-bit length, vendor, type, value) to the
     /// end: nil unless they tile it, the first being the message type (a zero-length
-    /// body is a bare acknowledgement); the host name (type 7) when one is given.
-    static func attributes(_ p: Bytes, from start: Int) -> String?? {
+    /// body is a bare acknowledgement); where the host name (type 7) lies, when one is
+    /// given (its text is made only once the whole message proved sound).
+    struct Attributes { var hostName: Range<Int>? }
+
+    static func attributes(_ p: Bytes, from start: Int) -> Attributes? {
         var off = start
-        var host: String?
+        var host: Range<Int>?
         var count = 0
         while off < p.count {
             guard count < 64, let word = p.u16(off), let vendor = p.u16(off + 2), let type = p.u16(off + 4) else { return nil }
@@ -471,11 +474,11 @@ public enum L2TPInspector: ProtocolInspector {
             guard len >= 6, word & 0x3c00 == 0, p.has(off, len) else { return nil }
             if count == 0 && (vendor != 0 || type != 0 || len != 8) { return nil }
             if vendor == 0 && type == 7 && word & 0x4000 == 0 && len > 6 && p.isPrintableASCII(off + 6, len - 6) {
-                host = p.text(off + 6, len - 6)
+                host = (off + 6)..<(off + len)
             }
             off += len
             count += 1
         }
-        return off == p.count ? .some(host) : nil
+        return off == p.count ? Attributes(hostName: host) : nil
     }
 }

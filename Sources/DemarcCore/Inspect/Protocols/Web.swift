@@ -144,10 +144,11 @@ public enum SIPInspector: ProtocolInspector {
     /// the SRTP master keys of the call travel in this cleartext signalling, so anyone
     /// who reads it can decrypt the media. `banner` says so once.
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        guard c.state.phase == 0, carriesSDESKeys(p) else { return }
-        c.state.phase = 1
+        guard carriesSDESKeys(p) else { return }
         let d = c.details()
         d.banner = (d.banner.map { $0 + "; " } ?? "") + "SRTP keys in clear (SDP a=crypto)"
+        // Nothing left to learn: SIP's verdict never changes.
+        c.state.active = false
     }
 
     static func carriesSDESKeys(_ p: Bytes) -> Bool {
