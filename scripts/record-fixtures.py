@@ -431,6 +431,20 @@ def lo_capture(pcap, bpf):
         dump.terminate(); dump.wait()
 
 
+@contextlib.contextmanager
+def running(command, port=None, cwd=None):
+    """A process for the body: started (and listening on `port`, when given) before it,
+    terminated after."""
+    proc = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        if port:
+            wait_port(port)
+        yield proc
+    finally:
+        proc.terminate(); proc.wait()
+
+
 def work_dir(files):
     """A temporary directory holding configuration files: `files(work)` gives each
     name's text, which may name paths inside the directory itself."""
@@ -452,18 +466,14 @@ def osmocom_gtp():
                     "  type-support v4\n  ip prefix dynamic 10.45.0.0/24\n  ip dns 0 10.45.0.1\n"
                     "  ip ifconfig 10.45.0.0/24\n  no shutdown\n default-apn internet\n no shutdown ggsn\n"})
     pcap = os.path.join(work, "gtp.pcap")
-    ggsn = subprocess.Popen(["osmo-ggsn", "-c", os.path.join(work, "ggsn.cfg")], cwd=work,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        with lo_capture(pcap, "udp port 2123 or udp port 2152"):
-            # sgsnemu waits for its pings' answers: coreutils' timeout ends it, and it
-            # deletes the context as it goes. It keeps its restart counter and pid file
-            # in its cwd.
-            subprocess.run(["timeout", "5", "sgsnemu", "-l", "127.0.0.1", "-r", "127.0.0.2", "--apn", "internet",
-                            "--imsi", "001010000000001", "--pinghost", "10.45.0.1", "--pingcount", "3"],
-                           cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
-    finally:
-        ggsn.terminate(); ggsn.wait()
+    with running(["osmo-ggsn", "-c", os.path.join(work, "ggsn.cfg")], cwd=work), \
+            lo_capture(pcap, "udp port 2123 or udp port 2152"):
+        # sgsnemu waits for its pings' answers: coreutils' timeout ends it, and it
+        # deletes the context as it goes. It keeps its restart counter and pid file in
+        # its cwd.
+        subprocess.run(["timeout", "5", "sgsnemu", "-l", "127.0.0.1", "-r", "127.0.0.2", "--apn", "internet",
+                        "--imsi", "001010000000001", "--pinghost", "10.45.0.1", "--pingcount", "3"],
+                       cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
     write("gtp-c", "udp", 2123, "Osmocom sgsnemu creating a PDP context with osmo-ggsn (GTPv1-C, Debian's osmo-ggsn)",
           capture_exchange(pcap, 2123, server_ip="127.0.0.2"))
     write("gtp-u", "udp", 2152, "Osmocom sgsnemu pinging through the GTP-U tunnel osmo-ggsn set up (Debian's osmo-ggsn)",
@@ -545,13 +555,8 @@ def onc_rpc():
     """ONC RPC over TCP: rpcinfo asking Debian's rpcbind for its registrations (a
     GETADDR call, then DUMP), read off `lo`; rpcbind takes port 111, so root only."""
     pcap = os.path.join(tempfile.mkdtemp(), "rpc.pcap")
-    rpcbind = subprocess.Popen(["rpcbind", "-f", "-w"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_port(111)
-        with lo_capture(pcap, "tcp port 111"):
-            subprocess.run(["rpcinfo", "-p", "127.0.0.1"], check=True, capture_output=True, timeout=10)
-    finally:
-        rpcbind.terminate(); rpcbind.wait()
+    with running(["rpcbind", "-f", "-w"], port=111), lo_capture(pcap, "tcp port 111"):
+        subprocess.run(["rpcinfo", "-p", "127.0.0.1"], check=True, capture_output=True, timeout=10)
     write("onc-rpc", "tcp", 111, "rpcinfo -p against rpcbind (Debian): portmapper calls with AUTH_SYS/AUTH_NULL over TCP",
           capture_exchange(pcap, 111))
 
@@ -565,14 +570,8 @@ def pptp():
         "options": "name pptpd\nnodefaultroute\n",
         "pptpd.conf": f"option {w}/options\nlocalip 10.77.0.1\nremoteip 10.77.0.100-110\nlisten 127.0.0.1\n"})
     pcap = os.path.join(work, "pptp.pcap")
-    server = subprocess.Popen(["pptpd", "-f", "-c", os.path.join(work, "pptpd.conf")],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_port(1723)
-        with lo_capture(pcap, "tcp port 1723"):
-            subprocess.run(["timeout", "5", "pptp", "127.0.0.1", "--nolaunchpppd"], capture_output=True, timeout=20)
-    finally:
-        server.terminate(); server.wait()
+    with running(["pptpd", "-f", "-c", os.path.join(work, "pptpd.conf")], port=1723), lo_capture(pcap, "tcp port 1723"):
+        subprocess.run(["timeout", "5", "pptp", "127.0.0.1", "--nolaunchpppd"], capture_output=True, timeout=20)
     write("pptp", "tcp", 1723, "Debian's pptp client (--nolaunchpppd) against pptpd: the control connection",
           capture_exchange(pcap, 1723))
 
@@ -590,12 +589,8 @@ def l2tp():
                     f"require authentication = no\nhostname = demarc-lac\npppoptfile = {w}/options\nautodial = yes\n"})
     pcap = os.path.join(work, "l2tp.pcap")
     daemon = lambda role: ["xl2tpd", "-D", "-c", f"{work}/{role}.conf", "-p", f"{work}/{role}.pid", "-C", f"{work}/{role}.ctl"]
-    lns = subprocess.Popen(daemon("lns"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        with lo_capture(pcap, "udp port 1701"):
-            subprocess.run(["timeout", "3", *daemon("lac")], capture_output=True, timeout=20)
-    finally:
-        lns.terminate(); lns.wait()
+    with running(daemon("lns")), lo_capture(pcap, "udp port 1701"):
+        subprocess.run(["timeout", "3", *daemon("lac")], capture_output=True, timeout=20)
     write("l2tp", "udp", 1701, "xl2tpd (Debian) as LAC dialling xl2tpd as LNS: tunnel and session set-up",
           capture_exchange(pcap, 1701, server_ip="127.0.0.2"))
 
@@ -611,12 +606,8 @@ def sip_sdes():
         "accounts": "<sip:alice@127.0.0.1>;regint=0;mediaenc=srtp-mand\n"})
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0)); s.settimeout(10)
-    ua = subprocess.Popen(["baresip", "-f", work, "-e", f"/dial sip:bob@127.0.0.1:{s.getsockname()[1]}"],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with s, running(["baresip", "-f", work, "-e", f"/dial sip:bob@127.0.0.1:{s.getsockname()[1]}"]):
         invite, _ = s.recvfrom(65535)
-    finally:
-        ua.terminate(); ua.wait(); s.close()
     write("sip-sdes", "udp", 5060, "baresip (Debian) with SRTP required dialling out: its INVITE, SDES keys in the SDP",
           [(">", invite)])
 
@@ -627,28 +618,23 @@ def vnc():
     and once with security type None; read off `lo`."""
     work = tempfile.mkdtemp()
     display, port = ":%d" % (90 + os.getpid() % 5), free_port()
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "320x200x24"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(50):   # the viewer needs the display up
-            if os.path.exists("/tmp/.X11-unix/X" + display[1:]):
+    with running(["Xvfb", display, "-screen", "0", "320x200x24"]):
+        for _ in range(50):   # the viewer needs the display up (a stale socket file is not)
+            try:
+                with socket.socket(socket.AF_UNIX) as x:
+                    x.connect("/tmp/.X11-unix/X" + display[1:])
                 break
-            threading.Event().wait(0.1)
+            except OSError:
+                threading.Event().wait(0.1)
         for name, security in (("vnc-vencrypt", "TLSNone"), ("vnc", "None")):
             server_display = ":%d" % (95 + os.getpid() % 4)
-            server = subprocess.Popen(["Xvnc", server_display, "-rfbport", str(port), "-localhost", "-SecurityTypes", security,
-                                       "-geometry", "320x200"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             pcap = os.path.join(work, name + ".pcap")
-            try:
-                wait_port(port)
-                with lo_capture(pcap, f"tcp port {port}"):
-                    subprocess.run(["timeout", "4", "vncviewer", "-SecurityTypes", security, f"127.0.0.1::{port}"],
-                                   env=dict(os.environ, DISPLAY=display), capture_output=True, timeout=20)
-            finally:
-                server.terminate(); server.wait()
+            with running(["Xvnc", server_display, "-rfbport", str(port), "-localhost", "-SecurityTypes", security,
+                          "-geometry", "320x200"], port=port), lo_capture(pcap, f"tcp port {port}"):
+                subprocess.run(["timeout", "4", "vncviewer", "-SecurityTypes", security, f"127.0.0.1::{port}"],
+                               env=dict(os.environ, DISPLAY=display), capture_output=True, timeout=20)
             write(name, "tcp", 5900, f"TigerVNC's viewer against Xvnc (Debian), security {security}",
                   capture_exchange(pcap, port, limit=6))
-    finally:
-        xvfb.terminate(); xvfb.wait()
 
 
 def wait_port(port, timeout=10):

@@ -294,15 +294,22 @@ import Testing
         #expect(!rtcp(Array(plain.dropLast(4))) && !encrypted(Array(plain.prefix(7))))
     }
 
-    /// GTP as Osmocom's SGSN emulator and GGSN speak it: GTP-C version 1 creates and
-    /// deletes a PDP context in clear; GTP-U carries the subscriber's packets, and the
-    /// banner names the tunnel and the first of them.
-    @Test func gtpControlAndUserPlanesAreCleartext() throws {
-        let (c, _) = try Self.replay("gtp-c")
-        #expect(c.app == .gtpc && c.state == .cleartext && c.basis == .protocol)
-        let (u, d) = try Self.replay("gtp-u")
-        #expect(u.app == .gtpu && u.state == .cleartext && u.basis == .protocol)
-        #expect(d?.banner == "TEID 0x1: 10.45.0.1 → 10.45.0.1 icmp")
+    /// Cleartext protocols recognised from real exchanges, and the banner each gives:
+    /// GTP as Osmocom's SGSN emulator and GGSN speak it (GTP-C version 1 creates and
+    /// deletes a PDP context in clear; GTP-U carries the subscriber's packets, the banner
+    /// naming the tunnel and the first of them); Open vSwitch's control planes (OpenFlow
+    /// 1.3 between ovs-ofctl and ovs-vswitchd, OVSDB between ovs-vsctl and ovsdb-server,
+    /// neither encrypting without TLS); the BSD remote shells as Debian's clients open
+    /// them (user names, and rsh's command, in clear from the first byte).
+    @Test(arguments: [
+        ("gtp-c", AppProtocol.gtpc, nil), ("gtp-u", .gtpu, "TEID 0x1: 10.45.0.1 → 10.45.0.1 icmp"),
+        ("openflow", .openflow, "OpenFlow 1.3"), ("ovsdb", .ovsdb, nil),
+        ("rsh", .rsh, "rsh as alice: uptime"), ("rlogin", .rlogin, "rlogin as alice"),
+    ] as [(String, AppProtocol, String?)])
+    func cleartextByProtocol(name: String, app: AppProtocol, banner: String?) throws {
+        let (s, d) = try Self.replay(name)
+        #expect(s.app == app && s.state == .cleartext && s.basis == .protocol)
+        if let banner { #expect(d?.banner == banner) }
     }
 
     /// GTP-U's length must match the datagram and the packet inside must be sound; an
@@ -340,16 +347,6 @@ import Testing
         for bytes in [ex.payloads[2].bytes, login] {
             #expect(Self.single(bytes, port: 3260)?.app != .iscsi)
         }
-    }
-
-    /// Open vSwitch's control planes: OpenFlow 1.3 between ovs-ofctl and ovs-vswitchd,
-    /// OVSDB between ovs-vsctl and ovsdb-server. Neither encrypts without TLS.
-    @Test func openVSwitchControlPlanesAreCleartext() throws {
-        let (of, d) = try Self.replay("openflow")
-        #expect(of.app == .openflow && of.state == .cleartext && of.basis == .protocol)
-        #expect(d?.banner == "OpenFlow 1.3")
-        let (db, _) = try Self.replay("ovsdb")
-        #expect(db.app == .ovsdb && db.state == .cleartext && db.basis == .protocol)
     }
 
     /// Not OpenFlow: a TPKT header (03 00 and a length, as RDP, S7 and MMS open with) is
@@ -490,16 +487,8 @@ import Testing
         #expect(s != nil && s?.app != .syslog)
     }
 
-    /// The BSD remote shells, as Debian's clients open them: user names (and rsh's
-    /// command) in clear from the first byte.
-    @Test func remoteShellsAreCleartext() throws {
-        let (rsh, d1) = try Self.replay("rsh")
-        #expect(rsh.app == .rsh && rsh.state == .cleartext && rsh.basis == .protocol)
-        #expect(d1?.banner == "rsh as alice: uptime")
-        let (rlogin, d2) = try Self.replay("rlogin")
-        #expect(rlogin.app == .rlogin && rlogin.state == .cleartext && rlogin.basis == .protocol)
-        #expect(d2?.banner == "rlogin as alice")
-        // One field short, or a byte outside printable ASCII: not a remote shell.
+    /// One field short, or a byte outside printable ASCII: not a remote shell.
+    @Test func remoteShellsNeedTheirFields() {
         let short: [UInt8] = Array("1022\u{0}root\u{0}alice\u{0}".utf8)
         let binary: [UInt8] = [0x00, 0x72, 0x01, 0x00, 0x61, 0x00, 0x78, 0x2f, 0x39, 0x00]
         for bytes in [short, binary] {
