@@ -19,9 +19,11 @@ public struct PayloadInspector {
         GearmanInspector.self, ModbusInspector.self, CoAPInspector.self, SOMEIPInspector.self, WebSocketInspector.self,
         DiscordVoiceInspector.self, TincInspector.self, KafkaInspector.self, CassandraInspector.self, AMQPInspector.self,
         MemcachedInspector.self, DNP3Inspector.self, IRCInspector.self, WhoisInspector.self, RsyncInspector.self,
-        BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self, OverlayInspector.self,
+        BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self,
+        // GTP-C before the overlays: on its port, GTP's path messages are the control plane's.
+        GTPControlInspector.self, OverlayInspector.self,
         NATSInspector.self, FlowExportInspector.self, RemoteShellInspector.self, ZoomInspector.self, NetcodeInspector.self,
-        GTPControlInspector.self, RTCPInspector.self, ISCSIInspector.self,
+        RTCPInspector.self, ISCSIInspector.self,
         OpenFlowInspector.self, OVSDBInspector.self, PPTPInspector.self, L2TPInspector.self,
         DCERPCInspector.self,
     ]

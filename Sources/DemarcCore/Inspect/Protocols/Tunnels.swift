@@ -218,8 +218,7 @@ public enum OverlayInspector: ProtocolInspector {
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         if claim(&c, vxlan(p) ?? geneve(p) ?? gtpUser(p)) { return .yes }
-        // On GTP-C's port the same path messages are the control plane's.
-        if !c.port(2123), let message = gtpPathMessage(p) {
+        if let message = gtpPathMessage(p) {
             // GTP-U's own signalling on the tunnel's path: the tunnel, cleartext, before
             // (or without) the user's packets.
             c.identify(.gtpu, .cleartext, keepInspecting: true)
