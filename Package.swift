@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(
             name: "DemarcCoreTests",
             dependencies: ["DemarcCore"],
-            exclude: ["Fixtures"]
+            exclude: ["Fixtures", "FuzzRegressions"]
         ),
         .testTarget(
             name: "DemarcCLITests",

@@ -1,5 +1,6 @@
 // swift-tools-version:6.0
-// A libFuzzer target for demarc's packet path (decode → flows → inspectors). A package
+// libFuzzer targets for demarc's packet path (decode → flows → inspectors), its
+// scenario loader and its command-line values (FuzzHarness in DemarcCore). A package
 // of its own (DemarcCore's sources linked in, not copied) so that the fuzzer flags
 // reach only this code, not the main package's tools and plugins:
 //   cd Fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address
@@ -26,6 +27,9 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        .executableTarget(name: "InspectFuzz", dependencies: ["DemarcCore"]),
+        .target(name: "FuzzDriver"),
+        .executableTarget(name: "InspectFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),
+        .executableTarget(name: "ScenarioFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),
+        .executableTarget(name: "OptionsFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),
     ]
 )

@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Fuzzes demarc's packet path (decode → flow tracking → every protocol inspector →
-# report verdict) with libFuzzer and AddressSanitizer, seeded with the inspector
-# tests' real byte sequences. Any crash, trap or memory error stops it with a
-# reproducer in Fuzz/crashes/.
-#   scripts/fuzz.sh [SECONDS]    (default 300)
+# Fuzzes with libFuzzer and AddressSanitizer, each target for SECONDS (default 300):
+#   packets   decode → flow tracking → every protocol inspector → report verdict, seeded
+#             with the inspector tests' real byte sequences;
+#   scenario  the scenario loader, seeded with the bundled scenarios;
+#   options   --filter (Limits, then libpcap's compiler, in a network namespace of its
+#             own since libpcap resolves host names) and the numeric options.
+# Any crash, trap, memory error or input slower than 10 s stops it with a reproducer in
+# Fuzz/crashes/TARGET/; copy it to Tests/DemarcCoreTests/FuzzRegressions/TARGET/ and
+# the tests replay it from then on.
+#   scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(packets scenario options)
 # The fuzzer runtime and AddressSanitizer for this package alone; lld, because gold
 # fails on the instrumented objects.
 (cd Fuzz && swift build -c release --toolset toolset.json)
-bin=$(cd Fuzz && swift build -c release --toolset toolset.json --show-bin-path)/InspectFuzz
-corpus=Fuzz/corpus
-mkdir -p "$corpus" Fuzz/crashes
+bindir=$(cd Fuzz && swift build -c release --toolset toolset.json --show-bin-path)
+corpus=Fuzz/corpus/packets
+mkdir -p Fuzz/corpus/packets Fuzz/corpus/scenario Fuzz/corpus/options
 # Seeds: each fixture as the fuzzer's packet script (2-byte port, then per packet a
 # flags byte — bit 0 server to client, bit 1 UDP, bit 2 GRE — a 2-byte length and the payload).
 python3 - "$corpus" <<'PY'
@@ -44,4 +52,34 @@ open(os.path.join(sys.argv[1], "seed-netcode"), "wb").write(udp(40000, netcode))
 zoom = bytes([5, 0, 1, 0, 0x4f, 0x83, 0x79, 0]) + bytes([15, 1]) + bytes(17) + bytes([0x80, 0x70]) + bytes(10) + bytes(range(32))
 open(os.path.join(sys.argv[1], "seed-zoom"), "wb").write(udp(8801, zoom))
 PY
-"$bin" "$corpus" -max_total_time="$seconds" -max_len=8192 -artifact_prefix=Fuzz/crashes/ -print_final_stats=1
+cp scenarios/*.yaml Fuzz/corpus/scenario/
+for r in Tests/DemarcCoreTests/FuzzRegressions/*/*; do
+  [ -f "$r" ] && cp "$r" "Fuzz/corpus/$(basename "$(dirname "$r")")/"
+done
+# Option seeds: selector byte (0 filter on Ethernet, 1 --duration, 2 --idle-timeout,
+# 3 --snaplen), then the text.
+printf '\0tcp port 443 and not host 10.0.0.1' > Fuzz/corpus/options/filter
+printf '\0(udp or icmp) and net 10.0.0.0/8 and portrange 8000-8999' > Fuzz/corpus/options/filter2
+printf '\0vlan and ip6 and tcp[tcpflags] & tcp-syn != 0' > Fuzz/corpus/options/filter3
+printf '\0011e13' > Fuzz/corpus/options/duration
+printf '\002-1' > Fuzz/corpus/options/idle
+printf '\00365535' > Fuzz/corpus/options/snaplen
+
+isolate=()
+if unshare -n true 2>/dev/null; then isolate=(unshare -n); fi
+status=0
+for t in "${targets[@]}"; do
+  case $t in
+    packets) bin=InspectFuzz; max=8192; wrap=() ;;
+    scenario) bin=ScenarioFuzz; max=65536; wrap=() ;;
+    options) bin=OptionsFuzz; max=4096; wrap=("${isolate[@]}")
+      [ ${#wrap[@]} -eq 0 ] && { echo "options: no network namespace here (unshare -n); filters naming hosts would query DNS, skipped"; continue; } ;;
+    *) echo "unknown fuzz target $t (packets, scenario, options)"; exit 2 ;;
+  esac
+  mkdir -p "Fuzz/crashes/$t"
+  echo "== fuzz $t for ${seconds}s"
+  "${wrap[@]}" "$bindir/$bin" "Fuzz/corpus/$t" -max_total_time="$seconds" -max_len=$max -timeout=10 -rss_limit_mb=4096 \
+    -artifact_prefix="Fuzz/crashes/$t/" -print_final_stats=1 2>&1 | grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==|SUMMARY|.*ERROR|artifact_prefix|Test unit written|.*Timeout)" || true
+  if ls "Fuzz/crashes/$t"/* >/dev/null 2>&1; then echo "fuzz $t: FOUND A CRASH: $(ls Fuzz/crashes/$t)"; status=1; fi
+done
+exit $status

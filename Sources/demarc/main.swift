@@ -43,20 +43,36 @@ struct ReportArguments: ParsableArguments {
     @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit 1 if any finding is at or above this severity (critical, high, medium, low, info).", valueName: "severity"))
     var failOn: Severity?
 
-    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Finish a flow after this many seconds without packets.", valueName: "seconds"))
-    var idleTimeout: Double = 300
+    // Numbers are read as text (`parsing: .unconditional`, so `-1` is a value, not a
+    // flag) and checked against Limits, which names the allowed range.
+    @Option(name: .customLong("idle-timeout"), parsing: .unconditional,
+            help: ArgumentHelp("Finish a flow after this many seconds without packets (0.001 to 31536000).", valueName: "seconds"))
+    var idleTimeout: String = "300"
+
+    func validate() throws {
+        try usage { _ = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout) }
+        if let f = filter { try usage { try Limits.checkFilter(f) } }
+    }
 
     func options() throws -> RunOptions {
         var o = RunOptions()
-        if let s = scenario { o.scenario = try ScenarioLoader.load(path: s) }
+        if let s = scenario {
+            o.scenario = try ScenarioLoader.load(path: s, warn: warn)
+            o.scenarioPath = s
+        }
         o.format = format
         o.outputPath = output
         o.filter = filter
         o.failOn = failOn
-        guard idleTimeout > 0, idleTimeout < 1e9 else { throw DemarcError.badInput("--idle-timeout must be a positive number of seconds") }
-        o.timeouts = FlowTimeouts(idleSeconds: idleTimeout, lingerSeconds: min(15, idleTimeout))
+        let idle = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout)
+        o.timeouts = FlowTimeouts(idleSeconds: idle, lingerSeconds: min(15, idle))
         return o
     }
+}
+
+/// A bad value is a usage error: ArgumentParser's message with the usage line, exit 2.
+func usage(_ check: () throws -> Void) throws {
+    do { try check() } catch let e as DemarcError { throw ValidationError(e.description) }
 }
 
 func warn(_ message: String) {
@@ -68,7 +84,7 @@ struct Replay: ParsableCommand {
         abstract: "Replay pcap/pcapng captures against a scenario and report every flow.",
         discussion: "Several captures are one replay, read in the order given. A capture cut off mid-packet is reported as far as it goes and marked truncated.")
 
-    @Argument(help: ArgumentHelp("Capture files (pcap or pcapng).", valueName: "capture"))
+    @Argument(help: ArgumentHelp("Capture files (pcap or pcapng); - reads standard input (tcpdump -w - | demarc replay -).", valueName: "capture"))
     var captures: [String]
 
     @OptionGroup var report: ReportArguments
@@ -97,26 +113,33 @@ struct Monitor: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Interface to capture on.", valueName: "name"))
     var interface: String
 
-    @Option(name: .long, help: ArgumentHelp("Stop after this many seconds.", valueName: "seconds"))
-    var duration: Double?
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Stop after this many seconds (0.001 to 315360000).", valueName: "seconds"))
+    var duration: String?
 
-    @Option(name: .long, help: ArgumentHelp("Bytes captured per packet.", valueName: "bytes"))
-    var snaplen: Int32 = 65535
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Bytes captured per packet (1 to 262144).", valueName: "bytes"))
+    var snaplen: String = "65535"
 
     @Flag(name: .long, inversion: .prefixedNo, help: "Put the interface in promiscuous mode.")
     var promiscuous: Bool = true
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Capture buffering: the kernel's buffer and demarc's own packet ring, each this size. Raise it if the summary shows dropped or queue_dropped packets.",
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
+        "Capture buffering: the kernel's buffer and demarc's own packet ring, each this size (1 to 4096). Raise it if the summary shows dropped or queue_dropped packets.",
         valueName: "MiB"))
-    var bufferSize: Int32 = 64
+    var bufferSize: String = "64"
 
     @OptionGroup var report: ReportArguments
 
+    // libpcap would quietly replace a value out of range with its default.
+    var limits: (snaplen: Int32, bufferMB: Int32, duration: Double?) {
+        get throws {
+            (Int32(try Limits.integer(snaplen, option: "--snaplen", unit: "bytes", range: Limits.snaplen)),
+             Int32(try Limits.integer(bufferSize, option: "--buffer-size", unit: "MiB", range: Limits.bufferSize)),
+             try duration.map { try Limits.seconds($0, option: "--duration", range: Limits.duration) })
+        }
+    }
+
     func validate() throws {
-        // libpcap would quietly replace a value out of range with its default.
-        guard (1...262_144).contains(snaplen) else { throw ValidationError("--snaplen must be between 1 and 262144 bytes") }
-        guard (1...4096).contains(bufferSize) else { throw ValidationError("--buffer-size must be between 1 and 4096 MiB") }
+        try usage { _ = try limits }
     }
 
     func run() throws {
@@ -124,9 +147,9 @@ struct Monitor: ParsableCommand {
         // Live, a closed connection is reported 2 s after its FIN or RST (time for the
         // last ACKs), not the 15 s a replay allows for out-of-order captures.
         options.timeouts.linger = min(options.timeouts.linger, 2_000_000)
-        if let d = duration, !(d > 0) { throw DemarcError.badInput("--duration must be a positive number of seconds") }
+        let (snaplen, bufferMB, duration) = try limits
         let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
-                                         bufferMB: bufferSize, duration: duration, options: options, warn: warn)
+                                         bufferMB: bufferMB, duration: duration, options: options, warn: warn)
         let status = result.exitStatus(failOn: options.failOn)
         if status != 0 { throw ExitCode(status) }
     }
@@ -145,8 +168,10 @@ struct ScenarioCommand: ParsableCommand {
         var file: String
 
         func run() throws {
-            let s = try ScenarioLoader.load(path: file)
-            print(ScenarioSummary.text(s))
+            let s = try ScenarioLoader.load(path: file, warn: warn)
+            let out = Output(fd: 1)
+            out.write(ScenarioSummary.text(s) + "\n")
+            try out.commit()
         }
     }
 }
@@ -173,6 +198,12 @@ func finish(with error: Error) -> Never {
         warn("internal error: \(error)")
         exit(3)
     }
+}
+
+// Bare `demarc` is a usage error, as with other multi-command tools.
+if CommandLine.arguments.count == 1 {
+    Console.error(Demarc.helpMessage() + "\n")
+    exit(2)
 }
 
 do {

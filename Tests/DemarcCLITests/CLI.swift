@@ -23,10 +23,15 @@ enum CLI {
         var timedOut: Bool
     }
 
-    static func run(_ args: [String], timeout: TimeInterval = 60, environment: [String: String]? = nil) throws -> Result {
+    /// - Parameters:
+    ///   - stdin: a file to read standard input from (default /dev/null).
+    ///   - stdout: a file to write standard output to instead of capturing it (/dev/full).
+    ///   - shellCommand: `args` starts with another program to run (a shell, python3).
+    static func run(_ args: [String], timeout: TimeInterval = 60, environment: [String: String]? = nil,
+                    stdin: String? = nil, stdout: String? = nil, shellCommand: Bool = false) throws -> Result {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = args
+        p.executableURL = URL(fileURLWithPath: shellCommand ? args[0] : binary)
+        p.arguments = shellCommand ? Array(args.dropFirst()) : args
         p.currentDirectoryURL = packageRoot
         if let environment { p.environment = environment }
         // Files, not pipes: a large report can never block the process, and no reader
@@ -41,9 +46,9 @@ enum CLI {
             try? FileManager.default.removeItem(atPath: dir + ".out")
             try? FileManager.default.removeItem(atPath: dir + ".err")
         }
-        p.standardOutput = out
+        p.standardOutput = try stdout.map { try FileHandle(forWritingTo: URL(fileURLWithPath: $0)) } ?? out
         p.standardError = err
-        p.standardInput = FileHandle.nullDevice
+        p.standardInput = try stdin.map { try FileHandle(forReadingFrom: URL(fileURLWithPath: $0)) } ?? FileHandle.nullDevice
         try p.run()
         let deadline = Date().addingTimeInterval(timeout)
         var timedOut = false

@@ -79,6 +79,9 @@ import Testing
             out.write("tail ✓\n")
             expected += Array("tail ✓\n".utf8)
             out.flush()
+            // Written beside the destination until committed.
+            #expect(!FileManager.default.fileExists(atPath: path))
+            try out.commit()
         }
         let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         #expect(written.count == expected.count)

@@ -29,20 +29,26 @@ public final class PcapSource {
     /// given the buffer itself); freed after libpcap closes the FILE.
     private let fileBuffer: UnsafeMutablePointer<CChar>?
 
-    /// Opens a capture file (pcap or pcapng) with microsecond timestamps.
+    /// A pipe, FIFO or standard input: read once, never reopened.
+    public let isStream: Bool
+
+    /// Opens a capture file (pcap or pcapng) with microsecond timestamps; `-` is
+    /// standard input, and a FIFO or /dev/fd/N is read as the stream it is.
     public init(file path: String) throws {
         var st = stat()
-        guard stat(path, &st) == 0 else {
+        let isStdin = path == "-"
+        guard (isStdin ? fstat(0, &st) : stat(path, &st)) == 0 else {
             throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
         }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw DemarcError.badInput("\(path): not a regular file")
+        let type = st.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK else {
+            throw DemarcError.badInput("\(path): \(type == S_IFDIR ? "is a directory, not a capture" : "not a regular file")")
         }
         var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
         // Our own FILE with a large buffer: libpcap reads each packet with two small
         // freads, and stdio's default 4 KB buffer would make that one read(2) per 4 KB
         // (a third of a replay's time went to those system calls).
-        guard let file = fopen(path, "rb") else {
+        guard let file = isStdin ? fdopen(dup(0), "rb") : fopen(path, "rb") else {
             throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
         }
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: PcapSource.fileBufferSize)
@@ -53,15 +59,20 @@ public final class PcapSource {
             fclose(file)
             buffer.deallocate()
             let why = cText(err)
-            throw DemarcError.badInput("\(path): not a readable pcap or pcapng capture (\(why))")
+            throw DemarcError.badInput("\(path): not a readable pcap or pcapng capture (\(why.isEmpty ? "empty" : why))")
         }
         handle = h
         fileBuffer = buffer
         name = path
         isLive = false
+        isStream = type != S_IFREG || isStdin
         linkType = pcap_datalink(h)
-        fileSize = Int64(st.st_size)
+        fileSize = type == S_IFREG && !isStdin ? Int64(st.st_size) : nil
+        identity = FileIdentity(st)
     }
+
+    /// The file's device and inode (nil for an interface).
+    public let identity: FileIdentity?
 
     /// Opens a live interface. Errors name the interfaces that exist, or the capability
     /// that is missing.
@@ -95,6 +106,8 @@ public final class PcapSource {
         fileBuffer = nil
         name = interface
         isLive = true
+        isStream = true
+        identity = nil
         linkType = pcap_datalink(h)
         fileSize = nil
     }
@@ -112,6 +125,7 @@ public final class PcapSource {
 
     /// Compiles and installs a BPF filter.
     public func setFilter(_ expression: String) throws {
+        try Limits.checkFilter(expression)
         var prog = bpf_program()
         if pcap_compile(handle, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
             throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
@@ -120,6 +134,38 @@ public final class PcapSource {
         if pcap_setfilter(handle, &prog) != 0 {
             throw DemarcError.badInput("cannot apply --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
         }
+    }
+
+    /// The capture's snapshot length (a compiled filter depends on it and the link type).
+    public var snapshot: Int32 { pcap_snapshot(handle) }
+
+    /// Installs a filter that `compile` made for the same link type and snapshot length.
+    func install(_ program: inout bpf_program, _ expression: String) throws {
+        if pcap_setfilter(handle, &program) != 0 {
+            throw DemarcError.badInput("cannot apply --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    /// Checks a filter against Limits and compiles it for `linkType` without a capture.
+    public static func checkFilter(_ expression: String, linkType: Int32 = 1, snaplen: Int32 = 65535) throws {
+        try Limits.checkFilter(expression)
+        guard let h = pcap_open_dead(linkType, snaplen) else { return }
+        defer { pcap_close(h) }
+        var prog = bpf_program()
+        if pcap_compile(h, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(h)))")
+        }
+        pcap_freecode(&prog)
+    }
+
+    /// Compiles a filter against this capture's link type (checked against `Limits`).
+    func compile(_ expression: String) throws -> bpf_program {
+        try Limits.checkFilter(expression)
+        var prog = bpf_program()
+        if pcap_compile(handle, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+        return prog
     }
 
     /// Reads the next packet and hands it to `body` (captured bytes, original length,
@@ -189,5 +235,42 @@ public final class PcapSource {
             cur = c.pointee.next
         }
         return names
+    }
+}
+
+/// A file's device and inode: the same file under any path.
+public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+
+    init(_ st: stat) {
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+    }
+
+    /// The file at `path` (following links), or nil if there is none.
+    public init?(path: String) {
+        var st = stat()
+        guard (path == "-" ? fstat(0, &st) : stat(path, &st)) == 0 else { return nil }
+        self.init(st)
+    }
+}
+
+/// One compiled BPF program per link type and snapshot length: a replay of many files
+/// compiles the filter once, not once per file (a long filter can take a while).
+final class FilterPrograms {
+    let expression: String
+    private var programs: [Int64: bpf_program] = [:]
+
+    init(_ expression: String) { self.expression = expression }
+
+    func apply(to source: PcapSource) throws {
+        let key = Int64(source.linkType) << 32 | Int64(source.snapshot)
+        if programs[key] == nil { programs[key] = try source.compile(expression) }
+        try source.install(&programs[key]!, expression)
+    }
+
+    deinit {
+        for k in Array(programs.keys) { pcap_freecode(&programs[k]!) }
     }
 }

@@ -100,6 +100,12 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     public init?(_ text: String) { self.init(Substring(text)) }
 
+    /// Four dot-separated runs of digits, whatever their values (`010.0.0.300`).
+    public static func looksLikeV4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
+    }
+
     static func parseV4(_ text: Substring) -> UInt32? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }

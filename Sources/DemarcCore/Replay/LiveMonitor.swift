@@ -12,7 +12,9 @@ public enum LiveMonitor {
                            options: RunOptions, warn: (String) -> Void) throws -> RunResult {
         let source = try PcapSource(interface: interface, snaplen: snaplen, promiscuous: promiscuous, bufferMB: bufferMB)
         if let f = options.filter { try source.setFilter(f) }
-        let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
+        if let out = options.outputPath { try Output.refuseOverwriting(out, inputs: [options.scenarioPath].compactMap { $0 }) }
+        // jsonl streams each flow as it ends, to its file as well: written in place.
+        let output = try options.outputPath.map { try Output(path: $0, streaming: options.format == .jsonl) } ?? Output(fd: 1)
         var ro = ReportOptions()
         ro.live = true
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil
@@ -82,6 +84,7 @@ public enum LiveMonitor {
         stats.queueDropped = capture.ring.dropped
         analysis.updateInput(0, stats)
         let header = analysis.finish()
+        try output.commit()
         return RunResult(header: header, inputError: nil)
     }
 }

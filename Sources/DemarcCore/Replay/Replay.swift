@@ -5,6 +5,8 @@ import Glibc
 /// Options shared by replay and monitor.
 public struct RunOptions {
     public var scenario: Scenario = .builtIn
+    /// The scenario's file, if one was given (the report may not overwrite it).
+    public var scenarioPath: String?
     public var format: ReportFormat = .table
     public var outputPath: String?
     public var filter: String?
@@ -33,12 +35,20 @@ public struct RunResult {
 /// `demarc replay`: every capture, in the order given, as one replay.
 public enum Replay {
     public static func run(captures: [String], options: RunOptions, warn: (String) -> Void) throws -> RunResult {
-        // Open everything first: a bad path or filter fails before any output.
-        var sources: [PcapSource] = []
+        // Every capture's header first (and the filter compiled for its link type), so
+        // a bad path or filter fails before any output; then one file open at a time,
+        // however many there are (rotated captures run to thousands).
+        if captures.filter({ $0 == "-" }).count > 1 { throw DemarcError.badInput("standard input (-) can be read only once") }
+        let filter = options.filter.map(FilterPrograms.init)
+        var planned: [(path: String, size: Int64?, open: PcapSource?)] = []
         for path in captures {
             let s = try PcapSource(file: path)
-            if let f = options.filter { try s.setFilter(f) }
-            sources.append(s)
+            try filter?.apply(to: s)
+            // A stream cannot be opened twice: it stays open (and is read where it stands).
+            planned.append((path, s.fileSize, s.isStream ? s : nil))
+        }
+        if let out = options.outputPath {
+            try Output.refuseOverwriting(out, inputs: captures + [options.scenarioPath].compactMap { $0 })
         }
         let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
         var ro = ReportOptions()
@@ -46,10 +56,24 @@ public enum Replay {
         ro.width = output.isTerminal ? Terminal.width() : nil
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts)
-        let progress = options.progress ? Progress(totalBytes: sources.reduce(0) { $0 + ($1.fileSize ?? 0) }) : nil
+        let progress = options.progress ? Progress(totalBytes: planned.reduce(0) { $0 + ($1.size ?? 0) }) : nil
         var inputError: String?
         var doneBytes: Int64 = 0
-        for (i, source) in sources.enumerated() {
+        for (i, plan) in planned.enumerated() {
+            let source: PcapSource
+            do {
+                source = try plan.open ?? PcapSource(file: plan.path)
+                try filter?.apply(to: source)
+            } catch let e as DemarcError {
+                // Gone or changed since its header was read: what came before stands.
+                var stats = InputStats(kind: "file", name: plan.path, linkType: "")
+                stats.error = e.description
+                analysis.addInput(stats)
+                inputError = inputError ?? e.description
+                warn(e.description)
+                continue
+            }
+            planned[i].open = nil
             var stats = InputStats(kind: "file", name: source.name, linkType: source.linkTypeName)
             if !PacketDecoder.supports(source.linkType) {
                 warn("\(source.name): link type \(source.linkTypeName) is not decoded; its packets count as undecoded")
@@ -76,9 +100,7 @@ public enum Replay {
         }
         progress?.clear()
         let header = analysis.finish()
-        if let failed = output.failed {
-            throw DemarcError.internal("writing the report failed: \(failed)")
-        }
+        try output.commit()
         return RunResult(header: header, inputError: inputError)
     }
 }

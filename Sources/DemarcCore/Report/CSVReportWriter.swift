@@ -32,8 +32,19 @@ public final class CSVReportWriter: ReportWriter {
 
     public func finish(_ header: ReportHeader) { output.flush() }
 
+    /// RFC 4180 quoting. A cell that a spreadsheet would run as a formula (it begins
+    /// with =, +, -, @, a tab or a carriage return: an SNI or a zone name can) gets a
+    /// leading apostrophe and quotes, as OWASP advises against CSV injection.
     static func quote(_ s: String) -> String {
+        switch s.utf8.first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0d: return quoteAlways("'" + s)
+        default: break
+        }
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return quoteAlways(s)
+    }
+
+    private static func quoteAlways(_ s: String) -> String {
         var out = "\""
         for c in s { out += c == "\"" ? "\"\"" : String(c) }
         return out + "\""

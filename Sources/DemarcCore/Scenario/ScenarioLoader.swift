@@ -1,6 +1,9 @@
-import Yams
+#if canImport(Glibc)
+import Glibc
+#endif
 
-private typealias YNode = Yams.Node
+/// A node of the scenario's YAMLDocument, by index.
+private typealias YNode = Int
 
 /// Reads a scenario file into a Scenario, enforcing every rule of SCENARIO.md's "Bad
 /// input" section. Errors carry the file, line and column, and what is wrong.
@@ -11,74 +14,124 @@ public enum ScenarioLoader {
         "weak-encryption", "customer-ca-not-used", "unverified-encryption", "certificate-not-visible",
     ]
 
-    public static func load(path: String) throws -> Scenario {
-        let text: String
-        do {
-            text = try readFile(path)
-        } catch let e as DemarcError {
-            throw e
-        }
-        return try parse(text, source: path)
+    /// A scenario file larger than this is refused before it is parsed.
+    public static let maxFileBytes = 64 << 20
+
+    /// Reads and checks a scenario. `warn` hears what is accepted but worth a word (a
+    /// CIDR written with host bits set), with file, line and column.
+    public static func load(path: String, warn: (String) -> Void = { _ in }) throws -> Scenario {
+        try parse(bytes: readFile(path), source: path, warn: warn)
     }
 
-    static func readFile(_ path: String) throws -> String {
-        guard let f = fopen(path, "rb") else {
-            throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))") }
+        switch st.st_mode & S_IFMT {
+        case S_IFDIR: throw DemarcError.badInput("\(path): is a directory, not a scenario file")
+        case S_IFREG, S_IFIFO, S_IFCHR: break
+        default: throw DemarcError.badInput("\(path): not a regular file")
         }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        let tooLarge = DemarcError.badInput("\(path): larger than \(maxFileBytes >> 20) MiB, the most a scenario may be")
+        if Int(st.st_size) > maxFileBytes { throw tooLarge }
+        // Exactly the file's size when it has one (no doubling growth); a pipe grows in steps.
+        var bytes = [UInt8](repeating: 0, count: max(Int(st.st_size), 1 << 16))
+        var used = 0
         while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
-            if bytes.count > 64 << 20 { throw DemarcError.badInput("\(path): larger than 64 MB; not a scenario") }
+            if used == bytes.count {
+                if used > maxFileBytes { throw tooLarge }
+                bytes.append(contentsOf: repeatElement(0, count: min(used, maxFileBytes + 1 - used)))
+            }
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + used, $0.count - used) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            used += n
         }
-        if ferror(f) != 0 { throw DemarcError.badInput("\(path): read error") }
-        guard let s = String(validating: bytes, as: UTF8.self) else {
-            throw DemarcError.badInput("\(path):1:1: not UTF-8 text")
-        }
-        return s
+        if used > maxFileBytes { throw tooLarge }
+        bytes.removeSubrange(used...)
+        return bytes
     }
 
-    public static func parse(_ text: String, source: String) throws -> Scenario {
-        var p = Parser(source: source)
-        return try p.parse(text)
+    public static func parse(_ text: String, source: String, warn: (String) -> Void = { _ in }) throws -> Scenario {
+        try parse(bytes: Array(text.utf8), source: source, warn: warn)
+    }
+
+    public static func parse(bytes: [UInt8], source: String, warn: (String) -> Void = { _ in }) throws -> Scenario {
+        if let (offset, what) = TextCheck.firstProblem(bytes) {
+            let (line, column) = LineIndex(bytes).position(byte: offset)
+            throw DemarcError.badInput("\(source):\(line):\(column): \(what)")
+        }
+        let doc: YAMLDocument
+        do {
+            // Every node costs at least two bytes of YAML, so a walk of twice the file's
+            // size in nodes allows any honest use of aliases.
+            doc = try YAMLDocument(bytes, maxExpanded: max(100_000, 2 * bytes.count))
+        } catch let f as YAMLDocument.Failure {
+            throw DemarcError.badInput("\(source):\(f.line):\(f.column): \(f.message)")
+        }
+        return try withoutActuallyEscaping(warn) { warn in
+            var p = Parser(source: source, doc: doc, warn: warn)
+            return try p.parse()
+        }
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif
+/// What must hold of a scenario's bytes before YAML is parsed: UTF-8 text without
+/// control characters, located by line and column.
+enum TextCheck {
+    static func firstProblem(_ b: [UInt8]) -> (Int, String)? {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let c = b[i]
+            if c < 0x80 {
+                if c < 0x20 && c != 0x09 && c != 0x0a && c != 0x0d || c == 0x7f {
+                    let name = c == 0 ? "a NUL byte (is this a binary file?)" : "control character 0x\(String(c, radix: 16, uppercase: true))"
+                    return (i, "contains \(name); a scenario is UTF-8 text")
+                }
+                i += 1
+                continue
+            }
+            let len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0
+            guard len > 0, i + len <= n else { return (i, "not UTF-8 text") }
+            let c1 = b[i + 1]
+            let lo: UInt8 = c == 0xe0 ? 0xa0 : c == 0xf0 ? 0x90 : 0x80
+            let hi: UInt8 = c == 0xed ? 0x9f : c == 0xf4 ? 0x8f : 0xbf
+            guard c1 >= lo && c1 <= hi else { return (i, "not UTF-8 text") }
+            for k in 2..<max(2, len) where b[i + k] & 0xc0 != 0x80 { return (i, "not UTF-8 text") }
+            i += len
+        }
+        return nil
+    }
+}
 
 private struct Parser {
     let source: String
+    let doc: YAMLDocument
+    let warn: (String) -> Void
     var nodeIndex: [String: Int] = [:]
     var zoneIndex: [String: Int] = [:]
 
-    init(source: String) { self.source = source }
-
     func fail(_ node: YNode?, _ message: String) -> DemarcError {
-        let at = node?.mark.map { "\($0.line):\($0.column)" } ?? "1:1"
+        let at = node.map { doc.mark($0) }.map { "\($0.line):\($0.column)" } ?? "1:1"
         return DemarcError.badInput("\(source):\(at): \(message)")
     }
 
-    mutating func parse(_ text: String) throws -> Scenario {
-        let root: YNode
-        do {
-            // The basic resolver: scalars are read as text here, so no implicit-tag regexes run
-            // (Yams resolves a tag each time it hashes a key, which made large scenarios slow).
-            guard let r = try Yams.compose(yaml: text, Resolver.basic) else { throw fail(nil, "the file is empty; a scenario needs at least a `scenario` name") }
-            root = r
-        } catch let e as YamlError {
-            throw yamlError(e)
-        }
+    mutating func parse() throws -> Scenario {
+        // Scalars are text here: no implicit typing, so `yes` or `010` stay as written.
+        guard let root = doc.root else { throw fail(nil, "the file is empty; a scenario needs at least a `scenario` name") }
         let top = try mapping(root, "the scenario", keys: ["scenario", "description", "provider", "nodes", "zones",
                                                          "responsibility", "encryption", "filters", "expect"])
         guard let nameNode = top["scenario"] else { throw fail(root, "missing key `scenario` (the scenario's name)") }
         let name = try string(nameNode, "scenario")
+        if name.isEmpty { throw fail(nameNode, "the scenario's name is empty") }
         var scenario = Scenario(name: name, source: source)
-        scenario.description = try top["description"].map { try string($0, "description") }
+        scenario.description = try top["description"].map { try string($0, "description", multiline: true) }
         scenario.provider = try top["provider"].map { try string($0, "provider") }
 
         // Nodes.
@@ -93,6 +146,7 @@ private struct Parser {
                 var list: [IPAddress] = []
                 for a in try sequence(addrs, "addresses") {
                     let t = try string(a, "address")
+                    try rejectLeadingZeros(t, a)
                     guard let ip = IPAddress(t) else { throw fail(a, "invalid IP address '\(t)' in node '\(nodeName)'") }
                     if let other = claimed[ip] {
                         throw fail(a, "address \(t) is claimed by two nodes: '\(other)' and '\(nodeName)'")
@@ -122,7 +176,7 @@ private struct Parser {
                 var cidrs: [CIDR] = []
                 for c in try sequence(cidrsNode, "cidrs") {
                     let t = try string(c, "CIDR")
-                    guard let cidr = CIDR(t) else { throw fail(c, "invalid CIDR '\(t)' in zone '\(zoneName)'") }
+                    let cidr = try prefix(t, c, what: "CIDR", in: "zone '\(zoneName)'")
                     if let other = cidrOwner[cidr] {
                         throw fail(c, "CIDR \(cidr) appears in two zones: '\(other)' and '\(zoneName)'")
                     }
@@ -213,6 +267,9 @@ private struct Parser {
     mutating func claimName(_ name: String, _ node: YNode) throws {
         if name.isEmpty { throw fail(node, "a name cannot be empty") }
         if name == "any" { throw fail(node, "`any` is reserved in rules; choose another name") }
+        if CIDR(name) != nil || IPAddress.looksLikeV4(name) {
+            throw fail(node, "the name '\(name)' reads as an IP address or CIDR, which it would hide in rules; choose another name")
+        }
         if nodeIndex[name] != nil || zoneIndex[name] != nil {
             throw fail(node, "duplicate name '\(name)': nodes and zones share one namespace")
         }
@@ -255,7 +312,7 @@ private struct Parser {
     }
 
     func addresses(_ n: YNode, rule: String) throws -> [AddressMatch] {
-        let items: [YNode] = n.scalar != nil ? [n] : try sequence(n, "addresses")
+        let items: [YNode] = isScalar(n) ? [n] : Array(try sequence(n, "addresses"))
         var out: [AddressMatch] = []
         for item in items {
             let t = try string(item, "address")
@@ -263,8 +320,8 @@ private struct Parser {
             if t == "unknown" { out.append(.unknownZone); continue }
             if let i = nodeIndex[t] { out.append(.node(i)); continue }
             if let i = zoneIndex[t] { out.append(.zone(i)); continue }
-            if let c = CIDR(t) { out.append(.prefix(c)); continue }
             let looksLikeAddress = t.first.map { $0.isNumber || $0 == ":" } ?? false
+            if looksLikeAddress || CIDR(t) != nil { out.append(.prefix(try prefix(t, item, what: "address or CIDR", in: "rule '\(rule)'"))); continue }
             if looksLikeAddress { throw fail(item, "invalid address or CIDR '\(t)' in rule '\(rule)'") }
             throw fail(item, "rule '\(rule)' names an unknown node or zone '\(t)'\(suggest(t, Array(nodeIndex.keys) + Array(zoneIndex.keys)))")
         }
@@ -272,7 +329,7 @@ private struct Parser {
     }
 
     func ports(_ n: YNode, rule: String) throws -> [PortMatch] {
-        let items: [YNode] = n.scalar != nil ? [n] : try sequence(n, "ports")
+        let items: [YNode] = isScalar(n) ? [n] : Array(try sequence(n, "ports"))
         var out: [PortMatch] = []
         for item in items {
             let t = try string(item, "port").lowercased()
@@ -294,6 +351,27 @@ private struct Parser {
         return out
     }
 
+    /// A CIDR or bare address. Leading zeros are refused (some parsers read them as
+    /// octal); host bits below the prefix are cleared, with a warning.
+    func prefix(_ t: String, _ node: YNode, what: String, in place: String) throws -> CIDR {
+        try rejectLeadingZeros(t, node)
+        guard let cidr = CIDR(t) else { throw fail(node, "invalid \(what) '\(t)' in \(place)") }
+        if let slash = t.firstIndex(of: "/"), IPAddress(t[..<slash]) != cidr.address {
+            let at = doc.mark(node)
+            warn("\(source):\(at.line):\(at.column): \(t) has host bits set below its prefix; read as \(cidr)")
+        }
+        return cidr
+    }
+
+    func rejectLeadingZeros(_ t: String, _ node: YNode) throws {
+        let head = t.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        guard !head.contains(":") else { return }
+        let octets = head.split(separator: ".", omittingEmptySubsequences: false)
+        if octets.count == 4, octets.contains(where: { $0.count > 1 && $0.first == "0" && $0.allSatisfy(\.isNumber) }) {
+            throw fail(node, "'\(t)' has an octet with a leading zero, which some tools read as octal; write it without")
+        }
+    }
+
     // MARK: node helpers
 
     struct Map {
@@ -303,9 +381,10 @@ private struct Parser {
     }
 
     func mapping(_ n: YNode, _ what: String, keys allowed: [String]) throws -> Map {
-        guard let m = n.mapping else { throw fail(n, "\(what) must be a mapping of keys to values") }
+        guard doc.kind(n) == .mapping else { throw fail(n, "\(what) must be a mapping of keys to values") }
         var out = Map(entries: [], keyNodes: [:])
-        for (k, v) in m {
+        var it = doc.children(n)
+        while let k = it.next(), let v = it.next() {
             let key = try string(k, "key")
             guard allowed.contains(key) else {
                 throw fail(k, "unknown key '\(key)' in \(what)\(suggest(key, allowed))")
@@ -318,11 +397,12 @@ private struct Parser {
     }
 
     func pairs(_ n: YNode, _ what: String) throws -> [(YNode, YNode)] {
-        if let s = n.scalar, s.string.isEmpty || s.string == "~" || s.string == "null" { return [] }
-        guard let m = n.mapping else { throw fail(n, "`\(what)` must be a mapping of names to definitions") }
+        if let s = doc.scalar(n), s.isEmpty || s == "~" || s == "null" { return [] }
+        guard doc.kind(n) == .mapping else { throw fail(n, "`\(what)` must be a mapping of names to definitions") }
         var seen = Set<String>()
         var out: [(YNode, YNode)] = []
-        for (k, v) in m {
+        var it = doc.children(n)
+        while let k = it.next(), let v = it.next() {
             let key = try string(k, "name")
             if seen.contains(key) { throw fail(k, "duplicate name '\(key)' in \(what)") }
             seen.insert(key)
@@ -331,15 +411,22 @@ private struct Parser {
         return out
     }
 
-    func sequence(_ n: YNode, _ what: String) throws -> [YNode] {
-        guard let s = n.sequence else { throw fail(n, "`\(what)` must be a list") }
-        return Array(s)
+    func sequence(_ n: YNode, _ what: String) throws -> YAMLDocument.Children {
+        guard doc.kind(n) == .sequence else { throw fail(n, "`\(what)` must be a list") }
+        return doc.children(n)
     }
 
-    func string(_ n: YNode, _ what: String) throws -> String {
-        guard let s = n.scalar else { throw fail(n, "`\(what)` must be a single value, not a list or mapping") }
-        return s.string
+    /// A scalar's text. Control characters are refused (they would reach terminals and
+    /// reports raw), except line breaks and tabs in free text.
+    func string(_ n: YNode, _ what: String, multiline: Bool = false) throws -> String {
+        guard let s = doc.scalar(n) else { throw fail(n, "`\(what)` must be a single value, not a list or mapping") }
+        if let c = s.unicodeScalars.first(where: { ($0.value < 0x20 || (0x7f...0x9f).contains($0.value)) && !(multiline && ($0 == "\n" || $0 == "\t")) }) {
+            throw fail(n, "`\(what)` contains control character U+\(hex4(c.value)); names and text must be printable")
+        }
+        return s
     }
+
+    func isScalar(_ n: YNode) -> Bool { doc.kind(n) == .scalar }
 
     func bool(_ n: YNode, _ what: String) throws -> Bool {
         let t = try string(n, what).lowercased()
@@ -356,17 +443,6 @@ private struct Parser {
             return candidates.isEmpty ? "" : " (expected one of: \(candidates.sorted().joined(separator: ", ")))"
         }
         return " (did you mean '\(b.0)'?)"
-    }
-
-    func yamlError(_ e: YamlError) -> DemarcError {
-        switch e {
-        case .scanner(let ctx, let problem, let mark, _), .parser(let ctx, let problem, let mark, _),
-             .composer(let ctx, let problem, let mark, _):
-            let c = ctx.map { " \($0.text)" } ?? ""
-            return DemarcError.badInput("\(source):\(mark.line):\(mark.column): not valid YAML: \(problem)\(c)")
-        default:
-            return DemarcError.badInput("\(source):1:1: not valid YAML: \(e)")
-        }
     }
 }
 
@@ -385,4 +461,10 @@ func editDistance(_ a: String, _ b: String) -> Int {
         swap(&prev, &cur)
     }
     return prev[b.count]
+}
+
+/// Four hex digits at least, upper case (as in U+001B).
+func hex4(_ v: UInt32) -> String {
+    let h = String(v, radix: 16, uppercase: true)
+    return String(repeating: "0", count: max(0, 4 - h.utf8.count)) + h
 }

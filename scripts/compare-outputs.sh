@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Compares two demarc binaries' reports, byte for byte: every bundled capture against
+# its scenario (jsonl, and each scenario's `check`), and every capture of
+# ../shared/corpus (nDPI and malformed) under the built-in scenario. Prints each
+# difference and a count; exits 1 if any.
+#   scripts/compare-outputs.sh BASE_BINARY NEW_BINARY
+# Build BASE_BINARY from an issue's base commit (git worktree add /tmp/base COMMIT).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+base=$1 new=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0 diffs=0
+run() {   # label, then demarc arguments
+  local label=$1; shift
+  "$base" "$@" >"$tmp/a" 2>/dev/null; local ra=$?
+  "$new" "$@" >"$tmp/b" 2>/dev/null; local rb=$?
+  n=$((n + 1))
+  if [ $ra -ne $rb ] || ! cmp -s "$tmp/a" "$tmp/b"; then
+    diffs=$((diffs + 1))
+    echo "DIFFERS: $label (exit $ra vs $rb)"
+    diff "$tmp/a" "$tmp/b" | head -4
+  fi
+}
+for s in scenarios/*.yaml; do
+  name=$(basename "$s" .yaml)
+  run "scenario check $s" scenario check "$s"
+  [ -f "captures/$name.pcap" ] && run "captures/$name.pcap" replay "captures/$name.pcap" --scenario "$s" --format jsonl --no-progress
+done
+if [ -d ../shared/corpus ]; then
+  while IFS= read -r f; do
+    run "$f" replay "$f" --format jsonl --no-progress
+  done < <(find ../shared/corpus/ndpi ../shared/corpus/malformed -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -path '*/malformed/*' \) | sort)
+fi
+echo "compared $n reports: $diffs differ"
+[ $diffs -eq 0 ]
