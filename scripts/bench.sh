@@ -58,3 +58,16 @@ if command -v valgrind >/dev/null 2>&1; then
        --format jsonl --no-progress --output /dev/null 2>&1 | awk '/Collected/ { print $4 }')
   awk -v ir="$ir" 'BEGIN { printf "instructions:          %.0f per packet (callgrind, 200k packets, whole run)\n", ir / 200000 }'
 fi
+# Scenario loading: 100k zones (about 6 MB of YAML), checked as `scenario check` does.
+python3 - bench-data/zones-100k.yaml <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("scenario: zones-100k\nzones:\n")
+    for i in range(100000):
+        f.write(f"  zone-{i}: {{owner: customer, cidrs: [10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}/32]}}\n")
+PY
+/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc scenario check bench-data/zones-100k.yaml >/dev/null
+read -r secs kb < bench-data/time.txt
+size=$(stat -c %s bench-data/zones-100k.yaml)
+awk -v s="$secs" -v k="$kb" -v b="$size" \
+  'BEGIN { printf "scenario, 100k zones:  %.2f s to load, peak %.1f MB for %.1f MB of YAML (%.1fx its size)\n", s, k / 1024, b / 1048576, k * 1024 / b }'

@@ -106,16 +106,24 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         return parts.count == 4 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }
     }
 
+    /// Dotted quad, each part 1–3 digits and at most 255 (one pass over the bytes).
     static func parseV4(_ text: Substring) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var v: UInt32 = 0
-        for p in parts {
-            guard !p.isEmpty, p.count <= 3, p.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  let n = UInt32(p), n <= 255 else { return nil }
-            v = v << 8 | n
+        var v: UInt32 = 0, part: UInt32 = 0, digits = 0, dots = 0
+        for c in text.utf8 {
+            if c == UInt8(ascii: ".") {
+                guard digits > 0, dots < 3 else { return nil }
+                v = v << 8 | part
+                part = 0; digits = 0; dots += 1
+            } else if c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") {
+                digits += 1
+                part = part * 10 + UInt32(c - UInt8(ascii: "0"))
+                guard digits <= 3, part <= 255 else { return nil }
+            } else {
+                return nil
+            }
         }
-        return v
+        guard dots == 3, digits > 0 else { return nil }
+        return v << 8 | part
     }
 
     static func parseV6(_ text: Substring) -> IPAddress? {

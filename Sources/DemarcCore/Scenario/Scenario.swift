@@ -66,15 +66,24 @@ public struct CIDR: Hashable, Sendable, CustomStringConvertible {
 
     /// `10.0.0.0/8`, `::/0`, or a bare address (a host prefix).
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let addr = IPAddress(parts[0]) else { return nil }
+        guard let p = CIDR.parse(text) else { return nil }
+        self = p.cidr
+    }
+
+    /// The prefix, and whether the text set host bits below it (`10.0.0.1/8`).
+    public static func parse(_ text: String) -> (cidr: CIDR, hostBitsSet: Bool)? {
+        let slash = text.utf8.firstIndex(of: UInt8(ascii: "/"))
+        guard let addr = IPAddress(text[..<(slash ?? text.endIndex)]) else { return nil }
         let width = addr.isV4 ? 32 : 128
         var len = width
-        if parts.count == 2 {
-            guard let l = Int(parts[1]), l >= 0, l <= width, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-            len = l
+        if let slash {
+            let digits = text.utf8[text.utf8.index(after: slash)...]
+            guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+            len = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+            guard len <= width else { return nil }
         }
-        self.init(address: addr, length: len)
+        let cidr = CIDR(address: addr, length: len)
+        return (cidr, cidr.address != addr)
     }
 
     public var isV4: Bool { address.isV4 }

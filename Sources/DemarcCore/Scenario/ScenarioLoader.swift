@@ -355,8 +355,8 @@ private struct Parser {
     /// octal); host bits below the prefix are cleared, with a warning.
     func prefix(_ t: String, _ node: YNode, what: String, in place: String) throws -> CIDR {
         try rejectLeadingZeros(t, node)
-        guard let cidr = CIDR(t) else { throw fail(node, "invalid \(what) '\(t)' in \(place)") }
-        if let slash = t.firstIndex(of: "/"), IPAddress(t[..<slash]) != cidr.address {
+        guard let (cidr, hostBitsSet) = CIDR.parse(t) else { throw fail(node, "invalid \(what) '\(t)' in \(place)") }
+        if hostBitsSet {
             let at = doc.mark(node)
             warn("\(source):\(at.line):\(at.column): \(t) has host bits set below its prefix; read as \(cidr)")
         }
@@ -364,10 +364,22 @@ private struct Parser {
     }
 
     func rejectLeadingZeros(_ t: String, _ node: YNode) throws {
-        let head = t.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)[0]
-        guard !head.contains(":") else { return }
-        let octets = head.split(separator: ".", omittingEmptySubsequences: false)
-        if octets.count == 4, octets.contains(where: { $0.count > 1 && $0.first == "0" && $0.allSatisfy(\.isNumber) }) {
+        // An IPv4 octet (after the start or a dot, before a dot, slash or the end) of
+        // two or more digits that begins with 0. IPv6 text has colons and is left alone.
+        var previous = UInt8(ascii: "."), zeroLed = false, digits = 0
+        for c in t.utf8 {
+            if c == UInt8(ascii: ":") { return }
+            if c == UInt8(ascii: "/") { break }
+            if c == UInt8(ascii: ".") {
+                if zeroLed && digits > 1 { break }
+                digits = 0; zeroLed = false
+            } else {
+                if previous == UInt8(ascii: ".") { zeroLed = c == UInt8(ascii: "0") }
+                digits += 1
+            }
+            previous = c
+        }
+        if zeroLed && digits > 1 && IPAddress.looksLikeV4(String(t.prefix { $0 != "/" })) {
             throw fail(node, "'\(t)' has an octet with a leading zero, which some tools read as octal; write it without")
         }
     }
