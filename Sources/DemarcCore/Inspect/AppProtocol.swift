@@ -1,29 +1,25 @@
-/// Application protocols demarc recognises, each with what it implies for encryption.
+/// The application protocols demarc reports, by the name reports give them (the case
+/// name). Each has exactly one line in `ProtocolRegistry`, which says what it implies for
+/// encryption, how messages name it, its service ports and its inspector; the cases are
+/// listed in the registry's order.
 public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case unknown
-    // Encrypted by design.
-    case tls, dtls, quic, ssh, esp, ike, wireguard, openvpn, dnscrypt, whatsapp, tinc, srtp, zoom, netcode
-    // Cleartext.
-    case http, dns, mdns, llmnr, netbios, ftp, telnet, smtp, pop3, imap, ldap, xmpp
-    case snmp, syslog, ntp, dhcp, sip, rtsp, mqtt, redis, mysql, postgresql, smb, rdp
-    case ssdp, slp, stun, rtp, nfs, kerberos, bgp, irc, nntp, vnc, socks, memcached
-    case dhcpv6, tftp, radius, coap, amqp, kafka, cassandra, mongodb, elasticsearch, zabbix
-    case bittorrent, git, whois, modbus, dnp3, ethereum, bitcoin, rsync, cups
-    case fix, giop, gearman, someip, websocket, discord, nano, mssql
-    case vxlan, geneve, gre, nats, netflow, ipfix, sflow, rlogin, rsh, gtpu, gtpc, iscsi, openflow, ovsdb, pptp, l2tp, dcerpc
+    case tls, dtls, quic, ssh, http, ssdp, whatsapp, wireguard, openvpn, ike, esp, dns, mdns, llmnr
+    case dnscrypt, smtp, pop3, imap, ftp, xmpp, ldap, telnet, smb, netbios, rdp, postgresql, mysql, mssql
+    case redis, mongodb, sip, rtsp, mqtt, snmp, syslog, ntp, dhcp, dhcpv6, slp, stun, kerberos, bgp, nfs
+    case vnc, socks, bitcoin, zabbix, ethereum, git, fix, giop, gearman, modbus, coap, someip, websocket
+    case discord, tinc, kafka, cassandra, amqp, memcached, dnp3, irc, whois, rsync, bittorrent, tftp, radius
+    case nano, gtpc, vxlan, geneve, gre, gtpu, nats, netflow, ipfix, sflow, rlogin, rsh, zoom, netcode, rtp
+    case srtp, iscsi, openflow, ovsdb, pptp, l2tp, dcerpc
 
     /// The report's name for the protocol (the case name), looked up, not reflected.
     public var name: String { AppProtocol.names[Int(rawValue)] }
 
     private static let names: [String] = allCases.map { String(describing: $0) }
 
-    /// What the protocol itself says of encryption; nil where it depends on the flow.
-    public var inherent: EncryptionState {
-        switch self {
-        case .unknown: return .unknown
-        case .tls, .dtls, .quic, .ssh, .esp, .ike, .wireguard, .openvpn, .dnscrypt, .whatsapp, .tinc, .srtp, .zoom, .netcode:
-            return .encrypted
-        default: return .cleartext
-        }
-    }
+    /// What the protocol itself says of encryption (its registry line); `unknown` for none.
+    public var inherent: EncryptionState { ProtocolRegistry.byApp[Int(rawValue)]?.inherent ?? .unknown }
+
+    /// How messages name the protocol ("HTTP", "SQL Server (TDS)").
+    public var displayName: String? { ProtocolRegistry.byApp[Int(rawValue)]?.displayName }
 }

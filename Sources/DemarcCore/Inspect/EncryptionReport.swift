@@ -26,53 +26,8 @@ public struct EncryptionReport {
     }
 
     static func displayName(_ s: InspectState) -> String? {
-        switch s.app {
-        case .unknown: return s.basis == .heuristic ? "traffic" : nil
-        case .tls, .dtls, .quic, .ssh, .esp, .ike, .http, .dns, .ftp, .smtp, .ldap, .snmp, .ntp, .sip, .rtsp, .mqtt,
-             .smb, .rdp, .nfs, .bgp, .irc, .nntp, .vnc, .tftp, .amqp, .coap, .stun, .rtp, .slp, .ssdp, .mdns, .llmnr:
-            return s.app.name.uppercased()
-        case .pop3: return "POP3"
-        case .imap: return "IMAP"
-        case .mysql: return "MySQL"
-        case .postgresql: return "PostgreSQL"
-        case .mssql: return "SQL Server (TDS)"
-        case .redis: return "Redis"
-        case .telnet: return "Telnet"
-        case .xmpp: return "XMPP"
-        case .syslog: return "syslog"
-        case .netbios: return "NetBIOS"
-        case .dhcp: return "DHCP"
-        case .dhcpv6: return "DHCPv6"
-        case .wireguard: return "WireGuard"
-        case .openvpn: return "OpenVPN"
-        case .dnscrypt: return "DNSCrypt"
-        case .fix, .giop: return s.app.name.uppercased()
-        case .someip: return "SOME/IP"
-        case .websocket: return "WebSocket"
-        case .gearman: return "Gearman"
-        case .discord: return "Discord voice"
-        case .git: return "Git"
-        case .modbus: return "Modbus"
-        case .vxlan: return "VXLAN"
-        case .geneve: return "Geneve"
-        case .gre: return "GRE"
-        case .nats: return "NATS"
-        case .netflow: return "NetFlow"
-        case .ipfix: return "IPFIX"
-        case .sflow: return "sFlow"
-        case .srtp: return "SRTP"
-        case .gtpu: return "GTP-U"
-        case .iscsi: return "iSCSI"
-        case .openflow: return "OpenFlow"
-        case .ovsdb: return "OVSDB"
-        case .pptp: return "PPTP"
-        case .l2tp: return "L2TP"
-        case .dcerpc: return "DCE/RPC"
-        case .gtpc: return "GTP-C"
-        case .zoom: return "Zoom"
-        case .netcode: return "netcode.io"
-        default: return s.app.name
-        }
+        if s.app == .unknown { return s.basis == .heuristic ? "traffic" : nil }
+        return s.app.displayName
     }
 
     /// REPORT.md's version names: `SSL 3.0`, `TLS 1.0` … `TLS 1.3`, `DTLS 1.2`, `SSH 2.0`, `QUIC v1`.

@@ -4,29 +4,9 @@
 /// for the heuristic meanwhile, and stops as soon as the verdict can no longer change or
 /// its packet budget is spent.
 public struct PayloadInspector {
-    /// The inspectors, most specific first. Adding a protocol: write its inspector in
-    /// Protocols/ and list it here. At most `InspectorSet.capacity` (128).
-    public static let inspectors: [any ProtocolInspector.Type] = [
-        TLSInspector.self, DTLSInspector.self, QUICInspector.self, SSHInspector.self,
-        HTTPInspector.self, WhatsAppInspector.self, WireGuardInspector.self, OpenVPNInspector.self, IKEInspector.self,
-        DNSInspector.self, MailInspector.self, FTPInspector.self, XMPPInspector.self, LDAPInspector.self,
-        TelnetInspector.self, SMBInspector.self, NetBIOSInspector.self, RDPInspector.self,
-        PostgreSQLInspector.self, MySQLInspector.self, TDSInspector.self, RedisInspector.self, MongoDBInspector.self,
-        SIPInspector.self, RTSPInspector.self, MQTTInspector.self, SNMPInspector.self, SyslogInspector.self,
-        NTPInspector.self, DHCPInspector.self, SLPInspector.self, STUNInspector.self, KerberosInspector.self,
-        BGPInspector.self, RPCInspector.self, VNCInspector.self, SOCKSInspector.self, BitcoinInspector.self,
-        ZabbixInspector.self, EthereumInspector.self, GitInspector.self, FIXInspector.self, GIOPInspector.self,
-        GearmanInspector.self, ModbusInspector.self, CoAPInspector.self, SOMEIPInspector.self, WebSocketInspector.self,
-        DiscordVoiceInspector.self, TincInspector.self, KafkaInspector.self, CassandraInspector.self, AMQPInspector.self,
-        MemcachedInspector.self, DNP3Inspector.self, IRCInspector.self, WhoisInspector.self, RsyncInspector.self,
-        BitTorrentInspector.self, TFTPInspector.self, RADIUSInspector.self, NanoInspector.self,
-        // GTP-C before the overlays: on its port, GTP's path messages are the control plane's.
-        GTPControlInspector.self, OverlayInspector.self,
-        NATSInspector.self, FlowExportInspector.self, RemoteShellInspector.self, ZoomInspector.self, NetcodeInspector.self,
-        RTCPInspector.self, ISCSIInspector.self,
-        OpenFlowInspector.self, OVSDBInspector.self, PPTPInspector.self, L2TPInspector.self,
-        DCERPCInspector.self,
-    ]
+    /// The inspectors, most specific first: ProtocolRegistry's order. At most
+    /// `InspectorSet.capacity` (128).
+    public static let inspectors: [any ProtocolInspector.Type] = ProtocolRegistry.inspectors
 
     /// The inspectors that run over TCP (or UDP).
     static let tcpInspectors = set(for: .tcp)
