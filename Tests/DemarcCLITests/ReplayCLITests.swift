@@ -143,12 +143,14 @@ enum Frames {
         }
     }
 
-    @Test func malformedCorpusNeverCrashesOrHangs() throws {
-        let dir = CLI.shared.appendingPathComponent("corpus/malformed")
-        guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
-            print("skipped: ../shared/corpus/malformed is not beside the project (fresh clone)")
-            return
-        }
+    static var malformed: URL { CLI.shared.appendingPathComponent("corpus/malformed") }
+    static var ndpiCaptures: URL { CLI.shared.appendingPathComponent("corpus/ndpi/pcap") }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: malformed.path),
+                   "needs ../shared/corpus/malformed beside the project (absent in a fresh clone)"))
+    func malformedCorpusNeverCrashesOrHangs() throws {
+        let dir = Self.malformed
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         var failures: [String] = []
         for f in files.sorted() {
             let r = try CLI.run(["replay", dir.appendingPathComponent(f).path, "--format", "jsonl"], timeout: 10)
@@ -160,12 +162,11 @@ enum Frames {
         #expect(files.count > 100)
     }
 
-    @Test func realCapturesValidateAgainstTheSchema() throws {
-        let dir = CLI.shared.appendingPathComponent("corpus/ndpi/pcap")
-        guard CLI.hasSchemaValidator, let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
-            print("skipped: needs ../shared (spec and nDPI corpus) and python3 jsonschema")
-            return
-        }
+    @Test(.enabled(if: CLI.hasSchemaValidator && FileManager.default.fileExists(atPath: ndpiCaptures.path),
+                   "needs ../shared (spec and nDPI corpus) beside the project and python3 jsonschema"))
+    func realCapturesValidateAgainstTheSchema() throws {
+        let dir = Self.ndpiCaptures
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         for f in files.filter({ $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }).sorted().prefix(40) {
             let r = try CLI.run(["replay", dir.appendingPathComponent(f).path, "--format", "json"])
             #expect((0...1).contains(r.status), "\(f): \(r.stderr)")

@@ -34,7 +34,10 @@ import Testing
 
     /// Plays the exchange as one flow (a TCP handshake first) and returns its end state.
     static func replay(_ name: String) throws -> (InspectState, FlowDetails?) {
-        let ex = try load(name)
+        try replay(load(name), name: name)
+    }
+
+    static func replay(_ ex: Exchange, name: String) throws -> (InspectState, FlowDetails?) {
         let h = FlowHarness()
         let client = "10.0.0.1", server = "10.0.0.2", cport: UInt16 = 40_000
         var t: Int64 = 1_000_000
@@ -130,6 +133,11 @@ import Testing
         ex.payloads[0].bytes = bytes
         let frames = bytes.withUnsafeBytes { QUICInitial.cryptoFrames(Bytes($0)) }
         #expect(frames == nil)
+        // The long header still says QUIC: the flow is QUIC, encrypted, with no name.
+        let (s, d) = try Self.replay(ex, name: "quic-v1-initial, corrupted")
+        #expect(s.app == .quic && s.state == .encrypted && s.basis == .protocol)
+        #expect(d?.sni == nil)
+        #expect(Self.version(s) == "QUIC v1")
     }
 
     @Test func httpRequestIsCleartext() throws {
@@ -563,15 +571,28 @@ import Testing
                       "websocket-frames", "git", "fix", "h2c"])
     func truncatedExchangesAreSafe(_ name: String) throws {
         let ex = try Self.load(name)
-        for p in ex.payloads {
+        func alone(_ bytes: [UInt8]) -> (FlowState, FlowDetails?)? {
+            let h = FlowHarness()
+            h.feed(ex.transport == "tcp"
+                   ? PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", ex.port, flags: TCPFlags.ack, payload: bytes)
+                   : PacketFactory.udp4("10.0.0.1", 40_000, "10.0.0.2", ex.port, payload: bytes))
+            let flows = h.finishAll()
+            return flows.count == 1 ? flows[0] : nil
+        }
+        for (i, p) in ex.payloads.enumerated() {
+            let whole = try #require(alone(p.bytes)).0.inspect
             for cut in stride(from: 0, to: p.bytes.count, by: max(1, p.bytes.count / 23)) {
-                let h = FlowHarness()
-                let frame = ex.transport == "tcp"
-                    ? PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", ex.port, flags: TCPFlags.ack, payload: Array(p.bytes.prefix(cut)))
-                    : PacketFactory.udp4("10.0.0.1", 40_000, "10.0.0.2", ex.port, payload: Array(p.bytes.prefix(cut)))
-                h.feed(frame)
-                let flows = h.finishAll()
-                #expect(flows.count == 1)
+                let f = try #require(alone(Array(p.bytes.prefix(cut))), "\(name) payload \(i) cut at \(cut): one flow")
+                let s = f.0.inspect
+                #expect(f.0.packetsAB + f.0.packetsBA == 1)
+                // A cut claims no protocol the whole payload is not, and never the
+                // opposite state of what the whole payload proves.
+                #expect(s.app == .unknown || s.app == whole.app, "\(name) payload \(i) cut at \(cut): \(s.app.name) vs \(whole.app.name)")
+                if whole.basis == .protocol && whole.state != .unknown {
+                    #expect(s.state == whole.state || s.state == .unknown || s.basis == .heuristic && whole.state == .encrypted,
+                            "\(name) payload \(i) cut at \(cut): \(s.state) vs \(whole.state)")
+                }
+                #expect(s.state == .unknown || s.basis != .none, "a verdict has a basis")
             }
         }
     }
