@@ -6,10 +6,30 @@ import Testing
 /// scripts/record-fixtures.py from real implementations), replayed as a flow through
 /// the tracker, so the verdict is what a capture of that exchange would get.
 @Suite struct InspectorTests {
+    /// A fixture: `# TRANSPORT PORT APPLICATION STATE — where it was recorded`, then one
+    /// line per payload, `>` client to server or `<` back, in hex.
     struct Exchange {
         var transport: String
         var port: UInt16
         var payloads: [(toServer: Bool, bytes: [UInt8])]
+        /// The verdict the whole exchange must get: the report's application name
+        /// (`null` for none) and encryption state.
+        var application = ""
+        var state = ""
+    }
+
+    static let fixtureNames: [String] = {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+            .filter { $0.hasSuffix(".txt") }.map { String($0.dropLast(4)) }.sorted()
+    }()
+
+    /// Every fixture gets the verdict its header names.
+    @Test(arguments: fixtureNames) func fixtureVerdict(_ name: String) throws {
+        let ex = try Self.load(name)
+        let (s, _) = try Self.replay(ex, name: name)
+        let got = "\(s.app == .unknown ? "null" : s.app.name) \(s.state)"
+        #expect(got == "\(ex.application) \(ex.state)", "VERDICT \(name) \(got)")
     }
 
     static func load(_ name: String) throws -> Exchange {
@@ -17,6 +37,10 @@ import Testing
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         let head = try #require(lines.first?.split(separator: " "))
         var ex = Exchange(transport: String(head[1]), port: try #require(UInt16(head[2])), payloads: [])
+        if head.count > 4 && head[3] != "—" {
+            ex.application = String(head[3])
+            ex.state = String(head[4])
+        }
         for line in lines.dropFirst() {
             let parts = line.split(separator: " ")
             guard parts.count == 2 else { continue }
