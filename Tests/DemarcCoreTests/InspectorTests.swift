@@ -621,3 +621,14 @@ import Testing
         }
     }
 }
+
+@Suite struct RecordedHandshakeTests {
+    /// OpenSSL's DTLS 1.2 handshake (cookie exchange included): DTLS, its version and
+    /// the server name from the ClientHello.
+    @Test func dtls12FromOpenSSL() throws {
+        let (s, d) = try InspectorTests.replay("dtls12")
+        #expect(s.app == .dtls && s.state == .encrypted && s.basis == .protocol)
+        #expect(InspectorTests.version(s) == "DTLS 1.2")
+        #expect(d?.sni == "dtls.demarc.test")
+    }
+}
