@@ -63,8 +63,9 @@ public final class FlowTable {
     private var poolCapacity: Int
     @exclusivity(unchecked) private var poolUsed = 0
     @exclusivity(unchecked) private var freeHead: Int32 = -1
-    /// Parallel to the pool: per-flow inspection detail, allocated only when a flow needs it.
-    @exclusivity(unchecked) public private(set) var details: [FlowDetails?] = []
+    /// Parallel to the pool: per-flow inspection detail, allocated only when a flow needs
+    /// it (inspectors reach their flow's record through it, not through the table).
+    public let details: FlowDetailsStore
 
     @exclusivity(unchecked) private var index: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var indexMask: Int
@@ -83,7 +84,7 @@ public final class FlowTable {
         index = .allocate(capacity: size)
         index.initialize(repeating: 0, count: size)
         indexMask = size - 1
-        details.reserveCapacity(poolCapacity)
+        details = FlowDetailsStore(capacity: poolCapacity)
     }
 
     deinit {
@@ -123,12 +124,12 @@ public final class FlowTable {
             slot = freeHead
             freeHead = pool[Int(slot)].next
             (pool + Int(slot)).initialize(to: state)
-            details[Int(slot)] = nil
+            details.occupy(slot)
         } else {
             if poolUsed == poolCapacity { growPool() }
             slot = Int32(poolUsed)
             (pool + poolUsed).initialize(to: state)
-            details.append(nil)
+            details.occupy(slot)
             poolUsed += 1
         }
         placeInIndex(hash: state.hash, slot: slot)
@@ -160,21 +161,16 @@ public final class FlowTable {
             j = (j + 1) & indexMask
         }
         index[hole] = 0
-        details[Int(slot)] = nil
+        details.release(slot)
         pool[Int(slot)].next = freeHead
         pool[Int(slot)].list = 0
         freeHead = slot
         count -= 1
     }
 
-    public func details(for slot: Int32) -> FlowDetails {
-        if let d = details[Int(slot)] { return d }
-        let d = FlowDetails()
-        details[Int(slot)] = d
-        return d
-    }
+    public func details(for slot: Int32) -> FlowDetails { details.details(for: slot) }
 
-    public func existingDetails(_ slot: Int32) -> FlowDetails? { details[Int(slot)] }
+    public func existingDetails(_ slot: Int32) -> FlowDetails? { details.existing(slot) }
 
     // MARK: idle lists
 

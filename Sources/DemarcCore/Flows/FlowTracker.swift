@@ -140,7 +140,10 @@ public final class FlowTracker {
 
         if f.pointee.inspect.active {
             let fromClient = fromA == f.pointee.clientIsA
-            inspector.inspect(flow: f, slot: slot, table: table, packet: p, frame: frame, fromClient: fromClient)
+            let (clientPort, serverPort) = f.pointee.clientIsA ? (f.pointee.key.portA, f.pointee.key.portB)
+                                                               : (f.pointee.key.portB, f.pointee.key.portA)
+            inspector.inspect(&f.pointee.inspect, proto: f.pointee.key.proto, clientPort: clientPort, serverPort: serverPort,
+                              details: table.details, slot: slot, packet: p, frame: frame, fromClient: fromClient)
         }
     }
 
@@ -210,7 +213,7 @@ public final class FlowTracker {
             senderIsClient = !(ServicePorts.contains(p.srcPort) && !ServicePorts.contains(p.dstPort))
         }
         var state = FlowState(key: key, id: nextID, hash: hash, firstSeen: timestamp, lastSeen: timestamp,
-                              clientIsA: senderIsClient == fromA, inspect: inspector.initialState(for: key))
+                              clientIsA: senderIsClient == fromA, inspect: inspector.initialState(proto: key.proto, orphanFragments: key.orphanFragments))
         state.linkedAt = timestamp
         nextID += 1
         nextExpiry = min(nextExpiry, timestamp &+ timeouts.idle)
@@ -219,7 +222,7 @@ public final class FlowTracker {
 
     private func finish(_ slot: Int32, _ reason: FinishReason) {
         let f = table[slot]
-        inspector.conclude(flow: f, details: table.existingDetails(slot))
+        inspector.conclude(&f.pointee.inspect)
         onFinish(f, table.existingDetails(slot), reason)
         table.remove(slot)
     }

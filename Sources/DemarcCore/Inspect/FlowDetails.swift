@@ -36,3 +36,34 @@ public struct CertificateInfo: Sendable, Equatable {
         self.notBefore = notBefore; self.notAfter = notAfter
     }
 }
+
+/// The detail records of a table of flows, by the flow's slot: what an inspector reaches
+/// of its own flow through `InspectionContext.details()`, never the flow table itself.
+/// The flow table keeps one store and tells it when a slot is taken or freed.
+public final class FlowDetailsStore {
+    @exclusivity(unchecked) private var records: [FlowDetails?] = []
+
+    public init(capacity: Int = 0) { records.reserveCapacity(capacity) }
+
+    /// A slot is taken for a new flow (the next one past those used, or a freed one).
+    @inline(__always)
+    public func occupy(_ slot: Int32) {
+        if Int(slot) == records.count { records.append(nil) } else { records[Int(slot)] = nil }
+    }
+
+    /// A flow left its slot: its record goes with it.
+    @inline(__always)
+    public func release(_ slot: Int32) { records[Int(slot)] = nil }
+
+    /// The slot's record, created on first use.
+    public func details(for slot: Int32) -> FlowDetails {
+        if let d = records[Int(slot)] { return d }
+        let d = FlowDetails()
+        records[Int(slot)] = d
+        return d
+    }
+
+    /// The slot's record if one was made; never allocates.
+    @inline(__always)
+    public func existing(_ slot: Int32) -> FlowDetails? { records[Int(slot)] }
+}

@@ -24,7 +24,7 @@ public enum VerdictBasis: UInt8, Sendable {
     }
 }
 
-/// Per-flow inspection progress: a small plain value kept inside FlowState. Anything
+/// Per-flow inspection progress: a small plain value kept inside the flow table's state. Anything
 /// that needs memory (names, certificates, a reassembly buffer) lives in FlowDetails,
 /// allocated only for flows that need it.
 public struct InspectState: Sendable {

@@ -8,8 +8,9 @@ public struct InspectionContext {
     public let tcpSeq: UInt32
     /// Payload packets already seen in this packet's direction (0 for the first).
     public let index: Int
-    // The tracker owns the table and outlives every context (no reference counting per packet).
-    unowned(unsafe) let table: FlowTable
+    /// This flow's detail record, and nothing else of the flow table: the store outlives
+    /// every context (no reference counting per packet).
+    unowned(unsafe) let store: FlowDetailsStore
     let slot: Int32
 
     public var isTCP: Bool { proto == IPProtocol.tcp }
@@ -20,10 +21,10 @@ public struct InspectionContext {
     public func port(in ports: [UInt16]) -> Bool { ports.contains(serverPort) || ports.contains(clientPort) }
 
     /// The flow's detail record, created on first use.
-    public func details() -> FlowDetails { table.details(for: slot) }
+    public func details() -> FlowDetails { store.details(for: slot) }
 
     /// The flow's detail record if one was made; never allocates.
-    public func existingDetails() -> FlowDetails? { table.existingDetails(slot) }
+    public func existingDetails() -> FlowDetails? { store.existing(slot) }
 
     /// Settles the flow's protocol and what it says of encryption.
     public mutating func identify(_ app: AppProtocol, _ state: EncryptionState? = nil, keepInspecting: Bool = false) {

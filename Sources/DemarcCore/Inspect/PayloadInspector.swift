@@ -34,40 +34,40 @@ public struct PayloadInspector {
 
     /// The state a new flow starts in; transports that are encrypted by definition
     /// (ESP) need no payload at all.
-    public func initialState(for key: FlowKey) -> InspectState {
+    public func initialState(proto: UInt8, orphanFragments: Bool) -> InspectState {
         var s = InspectState()
-        if key.proto == IPProtocol.esp {
+        if proto == IPProtocol.esp {
             s.app = .esp
             s.state = .encrypted
             s.basis = .protocol
             s.active = false
-        } else if key.orphanFragments || !(key.proto == IPProtocol.tcp || key.proto == IPProtocol.udp || key.proto == IPProtocol.gre) {
+        } else if orphanFragments || !(proto == IPProtocol.tcp || proto == IPProtocol.udp || proto == IPProtocol.gre) {
             s.active = false
         }
         return s
     }
 
-    public func inspect(flow: UnsafeMutablePointer<FlowState>, slot: Int32, table: FlowTable,
+    /// One packet of a flow: `state` is the flow's inspection state, `details` and `slot`
+    /// its detail record; the flow's transport and ports as the tracker oriented them.
+    public func inspect(_ state: inout InspectState, proto: UInt8, clientPort: UInt16, serverPort: UInt16,
+                        details: FlowDetailsStore, slot: Int32,
                         packet: DecodedPacket, frame: UnsafeRawBufferPointer, fromClient: Bool) {
         guard packet.payloadLength > 0, packet.payloadOffset + packet.payloadLength <= frame.count else { return }
         let payload = Bytes(UnsafeRawBufferPointer(rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)]))
         // A few zero bytes on a TCP segment are padding on an ACK or a keep-alive, not the
         // application speaking: they must not use up the first look at its payload.
         if packet.proto == IPProtocol.tcp && PayloadInspector.isPadding(payload) { return }
-        let f = flow.pointee
-        let index = Int(fromClient ? f.inspect.packetsToServer : f.inspect.packetsToClient)
-        let clientIsA = f.clientIsA
+        let index = Int(fromClient ? state.packetsToServer : state.packetsToClient)
         var c = InspectionContext(
-            state: f.inspect, proto: f.key.proto,
-            clientPort: clientIsA ? f.key.portA : f.key.portB, serverPort: clientIsA ? f.key.portB : f.key.portA,
-            fromClient: fromClient, tcpSeq: packet.tcpSeq, index: index, table: table, slot: slot)
+            state: state, proto: proto, clientPort: clientPort, serverPort: serverPort,
+            fromClient: fromClient, tcpSeq: packet.tcpSeq, index: index, store: details, slot: slot)
         if fromClient { c.state.packetsToServer &+= 1 } else { c.state.packetsToClient &+= 1 }
         if c.proto == IPProtocol.gre {
             // GRE is a transport of its own: its header and the packet inside decide.
             if !OverlayInspector.identifyGRE(&c, payload) && index + 1 >= unidentifiedPacketLimit {
                 c.state.active = false
             }
-            flow.pointee.inspect = c.state
+            state = c.state
             return
         }
         let transport: Transports = c.isTCP ? .tcp : .udp
@@ -111,7 +111,7 @@ public struct PayloadInspector {
                 }
             }
         }
-        flow.pointee.inspect = c.state
+        state = c.state
     }
 
     static func isPadding(_ p: Bytes) -> Bool {
@@ -121,9 +121,9 @@ public struct PayloadInspector {
     }
 
     /// Last word on a flow as it finishes: the heuristic, if no protocol spoke.
-    public func conclude(flow: UnsafeMutablePointer<FlowState>, details: FlowDetails?) {
-        if flow.pointee.inspect.app == .unknown && flow.pointee.inspect.state == .unknown {
-            Heuristic.decide(&flow.pointee.inspect)
+    public func conclude(_ state: inout InspectState) {
+        if state.app == .unknown && state.state == .unknown {
+            Heuristic.decide(&state)
         }
     }
 }
