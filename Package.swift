@@ -1,6 +1,11 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The stages are modules of their own; the packet path crosses them (decode → flows →
+// inspect), so their function bodies are offered for inlining across modules, as they
+// were when the stages were one module.
+let crossModule: [SwiftSetting] = [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+
 let package = Package(
     name: "demarc",
     platforms: [.macOS(.v13)],
@@ -20,16 +25,35 @@ let package = Package(
             pkgConfig: "libpcap",
             providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
         ),
+        // The pipeline's stages, one module each; data flows one way and the compiler
+        // says so: Base ← Decode ← Capture; Decode ← Inspect ← Flows; Inspect ← Scenario
+        // (with Classify) ← Report; DemarcCore (the pipeline: replay, monitor) uses them all.
+        .target(name: "DemarcBase", swiftSettings: crossModule),
+        .target(name: "DemarcDecode", dependencies: ["DemarcBase"], swiftSettings: crossModule),
+        .target(name: "DemarcCapture", dependencies: ["CPcap", "DemarcBase", "DemarcDecode"], swiftSettings: crossModule),
         .target(
-            name: "DemarcCore",
+            name: "DemarcInspect",
             dependencies: [
-                "CPcap",
-                .product(name: "Yams", package: "Yams"),
+                "DemarcBase", "DemarcDecode",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 // AES.permute (one raw AES block) for QUIC header protection.
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-            ]
+            ],
+            swiftSettings: crossModule
+        ),
+        .target(name: "DemarcFlows", dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect"], swiftSettings: crossModule),
+        .target(
+            name: "DemarcScenario",
+            dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", .product(name: "Yams", package: "Yams")],
+            swiftSettings: crossModule
+        ),
+        .target(name: "DemarcReport", dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario"], swiftSettings: crossModule),
+        .target(
+            name: "DemarcCore",
+            dependencies: ["DemarcBase", "DemarcDecode", "DemarcCapture", "DemarcInspect", "DemarcFlows",
+                           "DemarcScenario", "DemarcReport"],
+            swiftSettings: crossModule
         ),
         .executableTarget(
             name: "demarc",
@@ -40,7 +64,8 @@ let package = Package(
         ),
         .testTarget(
             name: "DemarcCoreTests",
-            dependencies: ["DemarcCore"],
+            dependencies: ["DemarcCore", "DemarcBase", "DemarcDecode", "DemarcCapture", "DemarcInspect", "DemarcFlows",
+                           "DemarcScenario", "DemarcReport"],
             exclude: ["Fixtures", "FuzzRegressions"]
         ),
         .testTarget(

@@ -17,16 +17,27 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        // The main package's stage modules, their sources linked in.
+        .target(name: "DemarcBase"),
+        .target(name: "DemarcDecode", dependencies: ["DemarcBase"]),
+        .target(name: "DemarcCapture", dependencies: ["CPcap", "DemarcBase", "DemarcDecode"]),
         .target(
-            name: "DemarcCore",
+            name: "DemarcInspect",
             dependencies: [
-                "CPcap",
-                .product(name: "Yams", package: "Yams"),
+                "DemarcBase", "DemarcDecode",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
+        .target(name: "DemarcFlows", dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect"]),
+        .target(name: "DemarcScenario",
+                dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", .product(name: "Yams", package: "Yams")]),
+        .target(name: "DemarcReport",
+                dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario"]),
+        .target(name: "DemarcCore",
+                dependencies: ["DemarcBase", "DemarcDecode", "DemarcCapture", "DemarcInspect", "DemarcFlows",
+                               "DemarcScenario", "DemarcReport"]),
         .target(name: "FuzzDriver"),
         .executableTarget(name: "InspectFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),
         .executableTarget(name: "ScenarioFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),

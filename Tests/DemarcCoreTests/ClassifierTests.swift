@@ -1,5 +1,12 @@
 import Testing
 @testable import DemarcCore
+@testable import DemarcBase
+@testable import DemarcDecode
+@testable import DemarcCapture
+@testable import DemarcInspect
+@testable import DemarcFlows
+@testable import DemarcScenario
+@testable import DemarcReport
 
 /// First-match filter semantics through the port index: rules naming single ports and
 /// rules that apply to any port (or a range, or a transport alone) interleave in the

@@ -1,5 +1,12 @@
 import Testing
 @testable import DemarcCore
+@testable import DemarcBase
+@testable import DemarcDecode
+@testable import DemarcCapture
+@testable import DemarcInspect
+@testable import DemarcFlows
+@testable import DemarcScenario
+@testable import DemarcReport
 
 @Suite struct DecodeTests {
     func decode(_ frame: [UInt8], link: Int32 = LinkType.ethernet) -> (DecodeOutcome, DecodedPacket) {

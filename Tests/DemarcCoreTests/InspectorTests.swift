@@ -1,6 +1,13 @@
 import Foundation
 import Testing
 @testable import DemarcCore
+@testable import DemarcBase
+@testable import DemarcDecode
+@testable import DemarcCapture
+@testable import DemarcInspect
+@testable import DemarcFlows
+@testable import DemarcScenario
+@testable import DemarcReport
 
 /// Each protocol inspector against real byte sequences (Fixtures/, written by
 /// scripts/record-fixtures.py from real implementations), replayed as a flow through

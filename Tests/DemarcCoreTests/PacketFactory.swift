@@ -1,5 +1,12 @@
 import Foundation
 @testable import DemarcCore
+@testable import DemarcBase
+@testable import DemarcDecode
+@testable import DemarcCapture
+@testable import DemarcInspect
+@testable import DemarcFlows
+@testable import DemarcScenario
+@testable import DemarcReport
 
 /// Builds real frames byte by byte (Ethernet, IPv4/IPv6, TCP/UDP) and pcap files
 /// holding them, so tests exercise the same bytes a capture would.

@@ -1,5 +1,12 @@
 import Testing
 @testable import DemarcCore
+@testable import DemarcBase
+@testable import DemarcDecode
+@testable import DemarcCapture
+@testable import DemarcInspect
+@testable import DemarcFlows
+@testable import DemarcScenario
+@testable import DemarcReport
 
 @Suite struct ReorderTests {
     func record(_ id: UInt64) -> FlowRecord {

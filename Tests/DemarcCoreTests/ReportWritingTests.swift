@@ -1,6 +1,13 @@
 import Foundation
 import Testing
 @testable import DemarcCore
+@testable import DemarcBase
+@testable import DemarcDecode
+@testable import DemarcCapture
+@testable import DemarcInspect
+@testable import DemarcFlows
+@testable import DemarcScenario
+@testable import DemarcReport
 
 /// The byte-level writers under every report: JSON text, timestamps and the buffered
 /// output. Each result is parsed back or compared with an independent formatter.

@@ -1,0 +1,260 @@
+import DemarcBase
+import DemarcDecode
+import CPcap
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What one read from a capture produced.
+public enum ReadStatus: Equatable {
+    case packet
+    /// Live capture only: the read timed out with nothing to deliver.
+    case timeout
+    case end
+    /// The file stops in the middle of a packet.
+    case truncated(String)
+    /// Reading failed; what was read before stands.
+    case failed(String)
+}
+
+/// A libpcap handle: a pcap or pcapng file, or a live interface. Packets are handed out
+/// as borrowed buffers, valid until the next read; nothing is copied.
+public final class PcapSource {
+    @usableFromInline let handle: OpaquePointer
+    public let name: String
+    public let isLive: Bool
+    public let linkType: Int32
+    /// The file's size, for progress; nil for interfaces.
+    public let fileSize: Int64?
+    static let fileBufferSize = 1 << 20
+    /// The stdio buffer of a file capture (glibc ignores setvbuf's size unless it is
+    /// given the buffer itself); freed after libpcap closes the FILE.
+    private let fileBuffer: UnsafeMutablePointer<CChar>?
+
+    /// A pipe, FIFO or standard input: read once, never reopened.
+    public let isStream: Bool
+
+    /// Opens a capture file (pcap or pcapng) with microsecond timestamps; `-` is
+    /// standard input, and a FIFO or /dev/fd/N is read as the stream it is.
+    public init(file path: String) throws {
+        var st = stat()
+        let isStdin = path == "-"
+        guard (isStdin ? fstat(0, &st) : stat(path, &st)) == 0 else {
+            throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
+        }
+        let type = st.st_mode & S_IFMT
+        guard type == S_IFREG || type == S_IFIFO || type == S_IFCHR || type == S_IFSOCK else {
+            throw DemarcError.badInput("\(path): \(type == S_IFDIR ? "is a directory, not a capture" : "not a regular file")")
+        }
+        var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        // Our own FILE with a large buffer: libpcap reads each packet with two small
+        // freads, and stdio's default 4 KB buffer would make that one read(2) per 4 KB
+        // (a third of a replay's time went to those system calls).
+        guard let file = isStdin ? fdopen(dup(0), "rb") : fopen(path, "rb") else {
+            throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
+        }
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: PcapSource.fileBufferSize)
+        setvbuf(file, buffer, _IOFBF, PcapSource.fileBufferSize)
+        // Only the reading thread touches this FILE: spare each fread its lock.
+        __fsetlocking(file, Int32(FSETLOCKING_BYCALLER))
+        guard let h = pcap_fopen_offline_with_tstamp_precision(file, UInt32(PCAP_TSTAMP_PRECISION_MICRO), &err) else {
+            fclose(file)
+            buffer.deallocate()
+            let why = cText(err)
+            throw DemarcError.badInput("\(path): not a readable pcap or pcapng capture (\(why.isEmpty ? "empty" : why))")
+        }
+        handle = h
+        fileBuffer = buffer
+        name = path
+        isLive = false
+        isStream = type != S_IFREG || isStdin
+        linkType = pcap_datalink(h)
+        fileSize = type == S_IFREG && !isStdin ? Int64(st.st_size) : nil
+        identity = FileIdentity(st)
+    }
+
+    /// The file's device and inode (nil for an interface).
+    public let identity: FileIdentity?
+
+    /// Opens a live interface. Errors name the interfaces that exist, or the capability
+    /// that is missing.
+    public init(interface: String, snaplen: Int32, promiscuous: Bool, bufferMB: Int32 = 64) throws {
+        var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        guard let h = pcap_create(interface, &err) else {
+            throw DemarcError.badInput("\(interface): \(cText(err))")
+        }
+        pcap_set_snaplen(h, snaplen)
+        pcap_set_promisc(h, promiscuous ? 1 : 0)
+        pcap_set_timeout(h, 100)
+        pcap_set_buffer_size(h, bufferMB * 1024 * 1024)
+        pcap_set_tstamp_precision(h, Int32(PCAP_TSTAMP_PRECISION_MICRO))
+        let rc = pcap_activate(h)
+        if rc < 0 {
+            let detail = String(cString: pcap_geterr(h))
+            pcap_close(h)
+            switch rc {
+            case PCAP_ERROR_NO_SUCH_DEVICE:
+                throw DemarcError.badInput("no such interface: \(interface). Interfaces: \(PcapSource.interfaceNames().joined(separator: ", "))")
+            case PCAP_ERROR_PERM_DENIED:
+                throw DemarcError.badInput("not permitted to capture on \(interface) (\(detail)): run as root or grant CAP_NET_RAW and CAP_NET_ADMIN (setcap cap_net_raw,cap_net_admin=eip $(which demarc))")
+            default:
+                throw DemarcError.badInput("cannot capture on \(interface): \(detail)")
+            }
+        }
+        // Non-blocking, so the capture loop can wake on a deadline or a signal even
+        // when no packet arrives (see waitReadable).
+        pcap_setnonblock(h, 1, &err)
+        handle = h
+        fileBuffer = nil
+        name = interface
+        isLive = true
+        isStream = true
+        identity = nil
+        linkType = pcap_datalink(h)
+        fileSize = nil
+    }
+
+    deinit {
+        pcap_close(handle)
+        fileBuffer?.deallocate()
+    }
+
+    /// libpcap's name for the link type ("EN10MB", "LINUX_SLL"…).
+    public var linkTypeName: String {
+        if let n = pcap_datalink_val_to_name(linkType) { return String(cString: n) }
+        return "DLT_\(linkType)"
+    }
+
+    /// Compiles and installs a BPF filter.
+    public func setFilter(_ expression: String) throws {
+        try Limits.checkFilter(expression)
+        var prog = bpf_program()
+        if pcap_compile(handle, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+        defer { pcap_freecode(&prog) }
+        if pcap_setfilter(handle, &prog) != 0 {
+            throw DemarcError.badInput("cannot apply --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    /// The capture's snapshot length (a compiled filter depends on it and the link type).
+    public var snapshot: Int32 { pcap_snapshot(handle) }
+
+    /// Installs a filter that `compile` made for the same link type and snapshot length.
+    func install(_ program: inout bpf_program, _ expression: String) throws {
+        if pcap_setfilter(handle, &program) != 0 {
+            throw DemarcError.badInput("cannot apply --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+    }
+
+    /// Checks a filter against Limits and compiles it for `linkType` without a capture.
+    public static func checkFilter(_ expression: String, linkType: Int32 = 1, snaplen: Int32 = 65535) throws {
+        try Limits.checkFilter(expression)
+        guard let h = pcap_open_dead(linkType, snaplen) else { return }
+        defer { pcap_close(h) }
+        var prog = bpf_program()
+        if pcap_compile(h, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(h)))")
+        }
+        pcap_freecode(&prog)
+    }
+
+    /// Compiles a filter against this capture's link type (checked against `Limits`).
+    func compile(_ expression: String) throws -> bpf_program {
+        try Limits.checkFilter(expression)
+        var prog = bpf_program()
+        if pcap_compile(handle, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        }
+        return prog
+    }
+
+    /// Reads the next packet and hands it to `body` (captured bytes, original length,
+    /// timestamp in microseconds since the epoch).
+    @inlinable
+    public func next(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> ReadStatus {
+        var hdr: UnsafeMutablePointer<pcap_pkthdr>?
+        var data: UnsafePointer<UInt8>?
+        let rc = pcap_next_ex(handle, &hdr, &data)
+        switch rc {
+        case 1:
+            guard let hdr, let data else { return .failed("libpcap returned no packet") }
+            let h = hdr.pointee
+            let ts = Int64(h.ts.tv_sec) * 1_000_000 + Int64(h.ts.tv_usec)
+            // A corrupt record can claim any original length: never less than what was
+            // captured, never more than a signed 32-bit length (as tshark clamps it).
+            let wire = max(Int(h.caplen), min(Int(h.len), Int(Int32.max)))
+            body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), wire, ts)
+            return .packet
+        case 0:
+            return .timeout
+        case PCAP_ERROR_BREAK:
+            return .end
+        case -2:
+            return .end
+        default:
+            let msg = String(cString: pcap_geterr(handle))
+            if msg.contains("truncated") { return .truncated(msg) }
+            return .failed(msg)
+        }
+    }
+
+    /// Bytes of the file read so far, for progress.
+    public var fileOffset: Int64? {
+        guard !isLive, let f = pcap_file(handle) else { return nil }
+        return Int64(ftell(f))
+    }
+
+    /// Kernel statistics for a live capture: (received, dropped).
+    public func stats() -> (received: UInt64, dropped: UInt64)? {
+        var s = pcap_stat()
+        guard isLive, pcap_stats(handle, &s) == 0 else { return nil }
+        return (UInt64(s.ps_recv), UInt64(s.ps_drop) + UInt64(s.ps_ifdrop))
+    }
+
+    /// Live capture: waits until a packet may be read, at most `milliseconds`.
+    public func waitReadable(milliseconds: Int32) {
+        let fd = pcap_get_selectable_fd(handle)
+        guard fd >= 0 else { usleep(UInt32(milliseconds) * 1000); return }
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&p, 1, milliseconds)
+    }
+
+    /// Makes a blocked read return (safe from a signal handler or another thread).
+    public func breakLoop() { pcap_breakloop(handle) }
+
+    /// Names of capture devices, for error messages.
+    public static func interfaceNames() -> [String] {
+        var err = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE) + 1)
+        var list: UnsafeMutablePointer<pcap_if_t>?
+        guard pcap_findalldevs(&list, &err) == 0 else { return [] }
+        defer { pcap_freealldevs(list) }
+        var names: [String] = []
+        var cur = list
+        while let c = cur {
+            names.append(String(cString: c.pointee.name))
+            cur = c.pointee.next
+        }
+        return names
+    }
+}
+
+/// One compiled BPF program per link type and snapshot length: a replay of many files
+/// compiles the filter once, not once per file (a long filter can take a while).
+package final class FilterPrograms {
+    let expression: String
+    private var programs: [Int64: bpf_program] = [:]
+
+    package init(_ expression: String) { self.expression = expression }
+
+    package func apply(to source: PcapSource) throws {
+        let key = Int64(source.linkType) << 32 | Int64(source.snapshot)
+        if programs[key] == nil { programs[key] = try source.compile(expression) }
+        try source.install(&programs[key]!, expression)
+    }
+
+    deinit {
+        for k in Array(programs.keys) { pcap_freecode(&programs[k]!) }
+    }
+}

@@ -1,0 +1,119 @@
+import DemarcBase
+import DemarcDecode
+import DemarcCapture
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+import DemarcReport
+/// The pipeline: capture → decode → flows (→ inspection) → classification → report.
+/// Each stage knows only the value the previous one hands it. Used by replay (files)
+/// and monitor (an interface) alike.
+public final class Analysis {
+    public let classifier: Classifier
+    public let tracker: FlowTracker
+    private let writer: ReportWriter
+    @exclusivity(unchecked) public private(set) var header: ReportHeader
+    @exclusivity(unchecked) private var reorder: ReorderBuffer
+    private let ordered: Bool
+    @exclusivity(unchecked) private var packet = DecodedPacket()
+    /// Called for every flow as it is reported (for live status lines).
+    public var onReport: ((FlowRecord) -> Void)?
+
+    /// - Parameter ordered: report flows in first-packet order (replay); live monitoring
+    ///   reports each flow the moment it ends.
+    public init(scenario: Scenario, writer: ReportWriter, timeouts: FlowTimeouts = FlowTimeouts(), ordered: Bool = true) {
+        self.classifier = Classifier(scenario: scenario)
+        self.tracker = FlowTracker(timeouts: timeouts)
+        self.writer = writer
+        self.ordered = ordered
+        self.reorder = ReorderBuffer()
+        self.header = ReportHeader(scenarioName: scenario.name, scenarioSource: scenario.source)
+        tracker.onFinish = { [unowned self] flow, details, _ in
+            self.finished(flow, details)
+        }
+        writer.begin(header)
+    }
+
+    /// Reads a source to its end (or until `shouldStop` says so), accounting each packet
+    /// in `stats`. Returns how reading ended.
+    public func run(_ source: PcapSource, stats: inout InputStats, shouldStop: () -> Bool = { false },
+                    tick: ((InputStats) -> Void)? = nil) -> ReadStatus {
+        let decoder = PacketDecoder(linkType: source.linkType)
+        let tracker = self.tracker
+        var status = ReadStatus.packet
+        var sinceTick = 0
+        while true {
+            status = source.next { frame, wireLength, ts in
+                process(frame, wireLength: wireLength, timestamp: ts, decoder: decoder, tracker: tracker, stats: &stats)
+            }
+            if status == .timeout {
+                if shouldStop() { return .end }
+                tick?(stats)
+                source.waitReadable(milliseconds: 100)
+                continue
+            }
+            guard status == .packet else { break }
+            sinceTick += 1
+            if sinceTick >= 65_536 {
+                sinceTick = 0
+                tick?(stats)
+                if shouldStop() { return .end }
+            }
+        }
+        return status
+    }
+
+    /// One captured frame through decode and flow tracking.
+    @inline(__always)
+    public func process(_ frame: UnsafeRawBufferPointer, wireLength: Int, timestamp ts: Int64, decoder: PacketDecoder,
+                        tracker: FlowTracker, stats: inout InputStats) {
+        stats.packets += 1
+        stats.bytes += UInt64(wireLength)
+        switch decoder.decode(frame, into: &packet) {
+        case .ip:
+            tracker.track(packet, frame: frame, wireLength: wireLength, timestamp: ts)
+        case .notIP:
+            stats.nonIP += 1
+        case .undecodable:
+            stats.undecoded += 1
+        }
+    }
+
+    /// Finishes flows idle at wall-clock time (live capture with no traffic).
+    public func expireIdle(atMicros now: Int64) {
+        tracker.expire(at: now)
+    }
+
+    public func addInput(_ stats: InputStats) {
+        header.inputs.append(stats)
+    }
+
+    public func updateInput(_ index: Int, _ stats: InputStats) {
+        header.inputs[index] = stats
+    }
+
+    /// Finishes every open flow, evaluates expectations and writes the report's end.
+    public func finish() -> ReportHeader {
+        header.summary.peakActiveFlows = UInt64(tracker.table.peakCount)
+        tracker.finishAll()
+        reorder.flush { emit($0) }
+        header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)
+        writer.finish(header)
+        return header
+    }
+
+    private func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?) {
+        let r = FlowRecord(flow: f.pointee, details: details, classifier: classifier)
+        if ordered {
+            reorder.add(r) { emit($0) }
+        } else {
+            emit(r)
+        }
+    }
+
+    private func emit(_ r: FlowRecord) {
+        header.summary.add(r)
+        writer.flow(r)
+        onReport?(r)
+    }
+}

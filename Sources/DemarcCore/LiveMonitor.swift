@@ -1,0 +1,115 @@
+import DemarcBase
+import DemarcDecode
+import DemarcCapture
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+import DemarcReport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set from the SIGINT/SIGTERM handler; read by the capture loop.
+nonisolated(unsafe) private var stopSignal: sig_atomic_t = 0
+
+/// `demarc monitor`: a live interface through the same pipeline as replay, each flow
+/// reported as it ends, until --duration passes or a signal arrives.
+public enum LiveMonitor {
+    public static func run(interface: String, snaplen: Int32, promiscuous: Bool, bufferMB: Int32 = 64, duration: Double?,
+                           options: RunOptions, warn: (String) -> Void) throws -> RunResult {
+        let source = try PcapSource(interface: interface, snaplen: snaplen, promiscuous: promiscuous, bufferMB: bufferMB)
+        if let f = options.filter { try source.setFilter(f) }
+        if let out = options.outputPath { try Output.refuseOverwriting(out, inputs: [options.scenarioPath].compactMap { $0 }) }
+        // jsonl streams each flow as it ends, to its file as well: written in place.
+        let output = try options.outputPath.map { try Output(path: $0, streaming: options.format == .jsonl) } ?? Output(fd: 1)
+        var ro = ReportOptions()
+        ro.live = true
+        ro.color = output.isTerminal && getenv("NO_COLOR") == nil
+        ro.width = output.isTerminal ? Terminal.width() : nil
+        let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
+                                timeouts: options.timeouts, ordered: false)
+        stopSignal = 0
+        // A parent may have started us with these signals blocked (the mask is
+        // inherited across exec): unblock them, or Ctrl-C and `kill` would do nothing.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        sigaddset(&mask, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
+        signal(SIGINT) { _ in stopSignal = 1 }
+        signal(SIGTERM) { _ in stopSignal = 1 }
+        defer {
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
+        let start = Progress.nowMicros()
+        let deadline = duration.map { start + Int64($0 * 1_000_000) }
+        var stats = InputStats(kind: "interface", name: interface, linkType: source.linkTypeName)
+        stats.dropped = 0
+        analysis.addInput(stats)
+        let status = StatusLine(enabled: isatty(2) == 1)
+        var findings: [Severity: Int] = [:]
+        analysis.onReport = { r in for f in r.findings { findings[f.severity, default: 0] += 1 } }
+        let wallClock: () -> Int64 = {
+            var tv = timeval()
+            gettimeofday(&tv, nil)
+            return Int64(tv.tv_sec) * 1_000_000 + Int64(tv.tv_usec)
+        }
+        // Capture on its own thread into a ring; analysis and output here. A slow
+        // output delays only this loop: the capture thread keeps draining the kernel.
+        let capture = LiveCapture(source: source, ringBytes: Int(bufferMB) << 20)
+        capture.start()
+        // As tcpdump does: say what is being watched (scripts wait for this line).
+        warn("listening on \(interface) (\(source.linkTypeName)); SIGINT or SIGTERM stops and reports")
+        let decoder = PacketDecoder(linkType: source.linkType)
+        let tracker = analysis.tracker
+        var lastTick = Progress.nowMicros()
+        var stopping = false
+        while true {
+            let closed = capture.ring.isClosed
+            let n = capture.ring.drain { frame, wire, ts in
+                analysis.process(frame, wireLength: wire, timestamp: ts, decoder: decoder, tracker: tracker, stats: &stats)
+            }
+            if closed { break }    // everything pushed before close has been drained
+            if !stopping && (stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true) {
+                stopping = true
+                capture.stop()
+            }
+            let now = Progress.nowMicros()
+            if now - lastTick >= 100_000 {
+                lastTick = now
+                analysis.expireIdle(atMicros: wallClock())
+                status.show(packets: stats.packets, dropped: capture.dropped + capture.ring.dropped,
+                            active: tracker.activeFlows, findings: findings)
+            }
+            if n == 0 { usleep(1000) }
+        }
+        capture.join()
+        status.clear()
+        if let why = capture.failure { warn("capture on \(interface) failed: \(why)") }
+        stats.dropped = source.stats()?.dropped ?? capture.dropped
+        stats.queueDropped = capture.ring.dropped
+        analysis.updateInput(0, stats)
+        let header = analysis.finish()
+        try output.commit()
+        return RunResult(header: header, inputError: nil)
+    }
+}
+
+/// The refreshing status line on a terminal's stderr.
+final class StatusLine {
+    let enabled: Bool
+    private var shown = false
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func show(packets: UInt64, dropped: UInt64, active: Int, findings: [Severity: Int]) {
+        guard enabled else { return }
+        let f = Severity.allCases.sorted(by: >).map { "\($0.rawValue) \(findings[$0] ?? 0)" }.joined(separator: ", ")
+        Console.error("\r\u{1b}[K\(packets) packets, \(dropped) dropped, \(active) flows active; findings: \(f)")
+        shown = true
+    }
+
+    func clear() {
+        if shown { Console.error("\r\u{1b}[K") }
+    }
+}

@@ -1,0 +1,154 @@
+import DemarcBase
+import DemarcDecode
+import DemarcCapture
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+import DemarcReport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options shared by replay and monitor.
+public struct RunOptions {
+    public var scenario: Scenario = .builtIn
+    /// The scenario's file, if one was given (the report may not overwrite it).
+    public var scenarioPath: String?
+    public var format: ReportFormat = .table
+    public var outputPath: String?
+    public var filter: String?
+    public var failOn: Severity?
+    public var timeouts = FlowTimeouts()
+    public var progress = false
+    public init() {}
+}
+
+/// How a run ended, for the exit status.
+public struct RunResult {
+    public var header: ReportHeader
+    /// Reading stopped on a corrupt capture (not a mere truncation).
+    public var inputError: String?
+
+    /// REPORT.md: 0 done; 1 a finding at or above --fail-on, or a failed expectation;
+    /// 2 bad input.
+    public func exitStatus(failOn: Severity?) -> Int32 {
+        if inputError != nil { return 2 }
+        if header.expectations.contains(where: { !$0.passed }) { return 1 }
+        if let f = failOn, header.summary.findings.contains(where: { $0.key >= f && $0.value > 0 }) { return 1 }
+        return 0
+    }
+}
+
+/// `demarc replay`: every capture, in the order given, as one replay.
+public enum Replay {
+    public static func run(captures: [String], options: RunOptions, warn: (String) -> Void) throws -> RunResult {
+        // Every capture's header first (and the filter compiled for its link type), so
+        // a bad path or filter fails before any output; then one file open at a time,
+        // however many there are (rotated captures run to thousands).
+        if captures.filter({ $0 == "-" }).count > 1 { throw DemarcError.badInput("standard input (-) can be read only once") }
+        let filter = options.filter.map(FilterPrograms.init)
+        var planned: [(path: String, size: Int64?, open: PcapSource?)] = []
+        for path in captures {
+            let s = try PcapSource(file: path)
+            try filter?.apply(to: s)
+            // A stream cannot be opened twice: it stays open (and is read where it stands).
+            planned.append((path, s.fileSize, s.isStream ? s : nil))
+        }
+        if let out = options.outputPath {
+            try Output.refuseOverwriting(out, inputs: captures + [options.scenarioPath].compactMap { $0 })
+        }
+        let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
+        var ro = ReportOptions()
+        ro.color = output.isTerminal && getenv("NO_COLOR") == nil
+        ro.width = output.isTerminal ? Terminal.width() : nil
+        let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
+                                timeouts: options.timeouts)
+        let progress = options.progress ? Progress(totalBytes: planned.reduce(0) { $0 + ($1.size ?? 0) }) : nil
+        var inputError: String?
+        var doneBytes: Int64 = 0
+        for (i, plan) in planned.enumerated() {
+            let source: PcapSource
+            do {
+                source = try plan.open ?? PcapSource(file: plan.path)
+                try filter?.apply(to: source)
+            } catch let e as DemarcError {
+                // Gone or changed since its header was read: what came before stands.
+                var stats = InputStats(kind: "file", name: plan.path, linkType: "")
+                stats.error = e.description
+                analysis.addInput(stats)
+                inputError = inputError ?? e.description
+                warn(e.description)
+                continue
+            }
+            planned[i].open = nil
+            var stats = InputStats(kind: "file", name: source.name, linkType: source.linkTypeName)
+            if !PacketDecoder.supports(source.linkType) {
+                warn("\(source.name): link type \(source.linkTypeName) is not decoded; its packets count as undecoded")
+            }
+            analysis.addInput(stats)
+            let status = analysis.run(source, stats: &stats, tick: { st in
+                progress?.update(bytes: doneBytes + (source.fileOffset ?? 0), packets: st.packets,
+                                 flows: analysis.tracker.flowsStarted)
+            })
+            switch status {
+            case .truncated(let why):
+                stats.truncated = true
+                warn("\(source.name): capture is cut off mid-packet after \(stats.packets) packets (\(why)); reporting what was read")
+            case .failed(let why):
+                stats.truncated = true
+                stats.error = why
+                inputError = "\(source.name): \(why)"
+                warn("\(source.name): corrupt capture after \(stats.packets) packets: \(why); reporting what was read")
+            default:
+                break
+            }
+            analysis.updateInput(i, stats)
+            doneBytes += source.fileSize ?? 0
+        }
+        progress?.clear()
+        let header = analysis.finish()
+        try output.commit()
+        return RunResult(header: header, inputError: inputError)
+    }
+}
+
+public enum Terminal {
+    public static func width() -> Int? {
+        var ws = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &ws) == 0 && ws.ws_col > 0 { return Int(ws.ws_col) }
+        return nil
+    }
+}
+
+/// A progress line on stderr: bytes read of total, packets per second, flows.
+public final class Progress {
+    private let total: Int64
+    private let start = Progress.nowMicros()
+    private var last: Int64 = 0
+
+    public init(totalBytes: Int64) { total = totalBytes }
+
+    static func nowMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+
+    public func update(bytes: Int64, packets: UInt64, flows: UInt64) {
+        let now = Progress.nowMicros()
+        guard now - last > 200_000, now - start > 500_000 else { return }
+        last = now
+        let frac = total > 0 ? min(1, Double(bytes) / Double(total)) : 0
+        let width = 30
+        let filled = Int(frac * Double(width))
+        let secs = Double(now - start) / 1e6
+        let pps = secs > 0 ? Double(packets) / secs : 0
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let line = "\r\(bar) \(Int(frac * 100))%  \(Fmt.bytes(UInt64(max(0, bytes))))/\(Fmt.bytes(UInt64(total)))  \(Int(pps / 1000))k pkt/s  \(flows) flows "
+        Console.error(line)
+    }
+
+    public func clear() {
+        if last > 0 { Console.error("\r\u{1b}[K") }
+    }
+}

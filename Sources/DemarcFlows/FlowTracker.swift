@@ -1,0 +1,232 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+/// Why a flow was finished.
+public enum FinishReason: Sendable {
+    /// FIN both ways or RST, then the linger time passed.
+    case closed
+    /// Idle past the timeout.
+    case idle
+    /// A new connection reused the same addresses and ports.
+    case reused
+    /// The input ended.
+    case endOfInput
+}
+
+/// Timeouts, in microseconds of capture time.
+public struct FlowTimeouts: Sendable {
+    /// An open flow with no packet for this long is finished.
+    public var idle: Int64 = 300_000_000
+    /// A closed TCP flow lingers this long for late ACKs and retransmissions.
+    public var linger: Int64 = 15_000_000
+
+    public init() {}
+    public init(idleSeconds: Double, lingerSeconds: Double) {
+        idle = Int64(idleSeconds * 1_000_000)
+        linger = Int64(lingerSeconds * 1_000_000)
+    }
+}
+
+/// Packets → flows. Keys each decoded packet to its bidirectional flow (one lookup),
+/// orients it client → server as SCENARIO.md says, counts packets and frame bytes each
+/// way, hands payload to the inspector while its verdict can still change, and finishes
+/// flows that close, go idle, or are replaced by a new connection on the same ports.
+/// Finished flows go to `onFinish` in the order they finish; their ids follow first
+/// packets.
+public final class FlowTracker {
+    public let table: FlowTable
+    // Single-threaded state read for every packet: no dynamic exclusivity checks.
+    @exclusivity(unchecked) public var timeouts: FlowTimeouts
+    @exclusivity(unchecked) public var inspector: PayloadInspector
+    /// Called for every finished flow. The state and details are valid during the call.
+    public var onFinish: (UnsafeMutablePointer<FlowState>, FlowDetails?, FinishReason) -> Void = { _, _, _ in }
+
+    @exclusivity(unchecked) private var fragments = FragmentCache()
+    @exclusivity(unchecked) private var nextID: UInt64 = 1
+    /// Capture time: the latest timestamp seen (captures are not always in order).
+    @exclusivity(unchecked) public private(set) var now: Int64 = 0
+    /// No flow can expire before this capture time: the idle lists' oldest entries (and
+    /// flows put on a list since) set it, so most packets skip the expiry check.
+    @exclusivity(unchecked) private var nextExpiry: Int64 = .min
+
+    public init(timeouts: FlowTimeouts = FlowTimeouts(), inspector: PayloadInspector = PayloadInspector(), initialCapacity: Int = 4096) {
+        self.table = FlowTable(initialCapacity: initialCapacity)
+        self.timeouts = timeouts
+        self.inspector = inspector
+    }
+
+    public var activeFlows: Int { table.count }
+    public var flowsStarted: UInt64 { nextID - 1 }
+
+    /// Accounts one decoded IP packet. `frame` is the captured bytes the packet's
+    /// offsets refer to; `wireLength` the frame's original length.
+    public func track(_ p: DecodedPacket, frame: UnsafeRawBufferPointer, wireLength: Int, timestamp: Int64) {
+        if timestamp > now {
+            now = timestamp
+            if now > nextExpiry { expire() }
+        }
+        var fromA = true
+        var slot: Int32
+        if p.laterFragment {
+            if let hit = fragments.lookup(p), hit.slot < table.poolUsedBound, table[hit.slot].pointee.id == hit.flowID,
+               table[hit.slot].pointee.list != 0 {
+                slot = hit.slot
+                fromA = table[slot].pointee.key.a == p.src
+            } else {
+                var key = FlowKey(packet: p, usePorts: false, fromA: &fromA)
+                key.orphanFragments = true
+                slot = lookupOrCreate(key, p, fromA: fromA, timestamp: timestamp)
+            }
+        } else {
+            let key = FlowKey(packet: p, usePorts: p.hasPorts, fromA: &fromA)
+            let hash = key.hashValue64
+            if let found = table.find(key, hash: hash), !finishedIfStale(found, at: timestamp) {
+                slot = found
+                if p.proto == IPProtocol.tcp && p.hasPorts && p.tcpFlags & (TCPFlags.syn | TCPFlags.ack) == TCPFlags.syn {
+                    let f = table[slot].pointee
+                    let baseSet = fromA ? f.tcp.contains(.baseA) : f.tcp.contains(.baseB)
+                    let base = fromA ? f.tcpBaseA : f.tcpBaseB
+                    if baseSet && base != p.tcpSeq {
+                        // A new connection on the same addresses and ports.
+                        finish(slot, .reused)
+                        slot = create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+                    }
+                }
+            } else {
+                slot = create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+            }
+            if p.isFragment {
+                fragments.remember(p, slot: slot, flowID: table[slot].pointee.id)
+            }
+        }
+
+        let f = table[slot]
+        if timestamp > f.pointee.lastSeen { f.pointee.lastSeen = timestamp }
+        if timestamp < f.pointee.firstSeen { f.pointee.firstSeen = timestamp }
+        if p.laterFragment && !f.pointee.key.orphanFragments {
+            f.pointee.fragmentPackets &+= 1
+            f.pointee.fragmentBytes &+= UInt64(wireLength)
+            keepLive(f, slot, list: f.pointee.list == 0 ? FlowTable.openList : f.pointee.list, at: timestamp)
+            return
+        }
+        if fromA {
+            f.pointee.packetsAB &+= 1
+            f.pointee.bytesAB &+= UInt64(wireLength)
+        } else {
+            f.pointee.packetsBA &+= 1
+            f.pointee.bytesBA &+= UInt64(wireLength)
+        }
+        var list = f.pointee.list
+        if p.proto == IPProtocol.tcp && p.hasPorts && !p.laterFragment {
+            let flags = p.tcpFlags
+            if fromA {
+                if !f.pointee.tcp.contains(.baseA) {
+                    f.pointee.tcp.insert(.baseA)
+                    f.pointee.tcpBaseA = flags & TCPFlags.syn != 0 ? p.tcpSeq : p.tcpSeq &- 1
+                }
+                if flags & TCPFlags.fin != 0 { f.pointee.tcp.insert(.finA) }
+            } else {
+                if !f.pointee.tcp.contains(.baseB) {
+                    f.pointee.tcp.insert(.baseB)
+                    f.pointee.tcpBaseB = flags & TCPFlags.syn != 0 ? p.tcpSeq : p.tcpSeq &- 1
+                }
+                if flags & TCPFlags.fin != 0 { f.pointee.tcp.insert(.finB) }
+            }
+            if flags & TCPFlags.rst != 0 { f.pointee.tcp.insert(.rst) }
+            if flags & TCPFlags.syn != 0 { f.pointee.tcp.insert(.synSeen) }
+            if f.pointee.tcp.closed {
+                if list != FlowTable.closedList { nextExpiry = min(nextExpiry, timestamp &+ timeouts.linger) }
+                list = FlowTable.closedList
+            }
+        }
+        keepLive(f, slot, list: list == 0 ? FlowTable.openList : list, at: timestamp)
+
+        if f.pointee.inspect.active {
+            let fromClient = fromA == f.pointee.clientIsA
+            let (clientPort, serverPort) = f.pointee.clientIsA ? (f.pointee.key.portA, f.pointee.key.portB)
+                                                               : (f.pointee.key.portB, f.pointee.key.portA)
+            inspector.inspect(&f.pointee.inspect, proto: f.pointee.key.proto, clientPort: clientPort, serverPort: serverPort,
+                              details: table.details, slot: slot, packet: p, frame: frame, fromClient: fromClient)
+        }
+    }
+
+    /// Finishes every flow still open (end of input, or shutdown).
+    public func finishAll() {
+        // Oldest first on each list, then by id so output stays stable.
+        var slots = table.liveSlots()
+        slots.sort { table[$0].pointee.id < table[$1].pointee.id }
+        for s in slots { finish(s, .endOfInput) }
+    }
+
+    /// Finishes flows idle past their timeout at capture time `now`.
+    public func expire(at time: Int64? = nil) {
+        let clock = time ?? now
+        while let s = table.oldest(FlowTable.closedList), table[s].pointee.lastSeen + timeouts.linger < clock {
+            finish(s, .closed)
+        }
+        while let s = table.oldest(FlowTable.openList), table[s].pointee.lastSeen + timeouts.idle < clock {
+            finish(s, .idle)
+        }
+        var next = Int64.max
+        if let s = table.oldest(FlowTable.closedList) { next = min(next, table[s].pointee.lastSeen + timeouts.linger) }
+        if let s = table.oldest(FlowTable.openList) { next = min(next, table[s].pointee.lastSeen + timeouts.idle) }
+        nextExpiry = next
+    }
+
+    /// Keeps a flow's place on its idle list. Moving it to the tail on every packet
+    /// would touch two other flows' links (two cache misses in a large table); it moves
+    /// when it changes list or once it has sat an eighth of its timeout. The head of a
+    /// list may so be up to that eighth younger than a flow behind it: such a flow is
+    /// finished at most an eighth of its timeout late, or as soon as a packet finds it
+    /// stale (`finishedIfStale`), so flows still split exactly where the timeouts say.
+    @inline(__always)
+    private func keepLive(_ f: UnsafeMutablePointer<FlowState>, _ slot: Int32, list: UInt8, at timestamp: Int64) {
+        let timeout = list == FlowTable.closedList ? timeouts.linger : timeouts.idle
+        if f.pointee.list != list || timestamp &- f.pointee.linkedAt > timeout >> 3 {
+            table.touch(slot, list: list)
+            f.pointee.linkedAt = max(f.pointee.linkedAt, timestamp)
+        }
+    }
+
+    /// A flow idle past its timeout when this packet came that expiry has not reached
+    /// yet is finished now, before the packet starts a new one. The packet's own time
+    /// judges, not the capture's latest: one packet stamped years ahead must not split
+    /// every flow after it.
+    @inline(__always)
+    private func finishedIfStale(_ slot: Int32, at timestamp: Int64) -> Bool {
+        let f = table[slot]
+        let closed = f.pointee.list == FlowTable.closedList
+        guard f.pointee.lastSeen &+ (closed ? timeouts.linger : timeouts.idle) < timestamp else { return false }
+        finish(slot, closed ? .closed : .idle)
+        return true
+    }
+
+    private func lookupOrCreate(_ key: FlowKey, _ p: DecodedPacket, fromA: Bool, timestamp: Int64) -> Int32 {
+        let hash = key.hashValue64
+        if let s = table.find(key, hash: hash), !finishedIfStale(s, at: timestamp) { return s }
+        return create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+    }
+
+    private func create(_ key: FlowKey, hash: UInt64, _ p: DecodedPacket, fromA: Bool, timestamp: Int64) -> Int32 {
+        // Orientation (SCENARIO.md "Client and server").
+        var senderIsClient = true
+        if p.proto == IPProtocol.tcp && p.hasPorts && p.tcpFlags & TCPFlags.syn != 0 {
+            senderIsClient = p.tcpFlags & TCPFlags.ack == 0
+        } else if p.hasPorts && !key.orphanFragments {
+            senderIsClient = !(ServicePorts.contains(p.srcPort) && !ServicePorts.contains(p.dstPort))
+        }
+        var state = FlowState(key: key, id: nextID, hash: hash, firstSeen: timestamp, lastSeen: timestamp,
+                              clientIsA: senderIsClient == fromA, inspect: inspector.initialState(proto: key.proto, orphanFragments: key.orphanFragments))
+        state.linkedAt = timestamp
+        nextID += 1
+        nextExpiry = min(nextExpiry, timestamp &+ timeouts.idle)
+        return table.insert(state)
+    }
+
+    private func finish(_ slot: Int32, _ reason: FinishReason) {
+        let f = table[slot]
+        inspector.conclude(&f.pointee.inspect)
+        onFinish(f, table.existingDetails(slot), reason)
+        table.remove(slot)
+    }
+}

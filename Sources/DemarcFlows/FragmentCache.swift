@@ -1,0 +1,43 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+/// Remembers which flow the first fragment of a datagram went to, so that later
+/// fragments (which carry no ports) count in the same flow. Direct-mapped and fixed in
+/// size: a collision forgets the older datagram, memory never grows.
+struct FragmentCache {
+    private struct Entry {
+        var src = IPAddress(hi: 0, lo: 0)
+        var dst = IPAddress(hi: 0, lo: 0)
+        var id: UInt32 = 0
+        var proto: UInt8 = 0
+        var flowID: UInt64 = 0
+        var slot: Int32 = -1
+    }
+
+    private var entries: [Entry]
+    private let mask: Int
+
+    init(size: Int = 4096) {
+        var n = 1
+        while n < size { n <<= 1 }
+        entries = [Entry](repeating: Entry(), count: n)
+        mask = n - 1
+    }
+
+    private func bucket(_ p: DecodedPacket) -> Int {
+        var h = (p.src.lo ^ p.dst.lo ^ p.src.hi ^ p.dst.hi) &* 0x9e37_79b9_7f4a_7c15
+        h ^= UInt64(p.fragmentID) &* 0xff51_afd7_ed55_8ccd ^ UInt64(p.proto)
+        return Int(truncatingIfNeeded: h ^ (h >> 31)) & mask
+    }
+
+    mutating func remember(_ p: DecodedPacket, slot: Int32, flowID: UInt64) {
+        entries[bucket(p)] = Entry(src: p.src, dst: p.dst, id: p.fragmentID, proto: p.proto, flowID: flowID, slot: slot)
+    }
+
+    /// The slot and flow id the datagram's first fragment went to, if remembered.
+    func lookup(_ p: DecodedPacket) -> (slot: Int32, flowID: UInt64)? {
+        let e = entries[bucket(p)]
+        guard e.slot >= 0, e.id == p.fragmentID, e.proto == p.proto, e.src == p.src, e.dst == p.dst else { return nil }
+        return (e.slot, e.flowID)
+    }
+}

@@ -1,0 +1,27 @@
+import DemarcBase
+import DemarcDecode
+/// The application protocols demarc reports, by the name reports give them (the case
+/// name). Each has exactly one line in `ProtocolRegistry`, which says what it implies for
+/// encryption, how messages name it, its service ports and its inspector; the cases are
+/// listed in the registry's order.
+public enum AppProtocol: UInt8, Sendable, CaseIterable {
+    case unknown
+    case tls, dtls, quic, ssh, http, ssdp, whatsapp, wireguard, openvpn, ike, esp, dns, mdns, llmnr
+    case dnscrypt, smtp, pop3, imap, ftp, xmpp, ldap, telnet, smb, netbios, rdp, postgresql, mysql, mssql
+    case redis, mongodb, sip, rtsp, mqtt, snmp, syslog, ntp, dhcp, dhcpv6, slp, stun, kerberos, bgp, nfs
+    case vnc, socks, bitcoin, zabbix, ethereum, git, fix, giop, gearman, modbus, coap, someip, websocket
+    case discord, tinc, kafka, cassandra, amqp, memcached, dnp3, irc, whois, rsync, bittorrent, tftp, radius
+    case nano, gtpc, vxlan, geneve, gre, gtpu, nats, netflow, ipfix, sflow, rlogin, rsh, zoom, netcode, rtp
+    case srtp, iscsi, openflow, ovsdb, pptp, l2tp, dcerpc
+
+    /// The report's name for the protocol (the case name), looked up, not reflected.
+    public var name: String { AppProtocol.names[Int(rawValue)] }
+
+    private static let names: [String] = allCases.map { String(describing: $0) }
+
+    /// What the protocol itself says of encryption (its registry line); `unknown` for none.
+    public var inherent: EncryptionState { ProtocolRegistry.byApp[Int(rawValue)]?.inherent ?? .unknown }
+
+    /// How messages name the protocol ("HTTP", "SQL Server (TDS)").
+    public var displayName: String? { ProtocolRegistry.byApp[Int(rawValue)]?.displayName }
+}

@@ -1,0 +1,72 @@
+import DemarcBase
+import DemarcDecode
+/// What inspection learned about a flow that needs memory: names, certificate, and a
+/// bounded buffer for records that span segments. Allocated once per flow that needs it.
+public final class FlowDetails {
+    public var sni: String?
+    public var alpn: String?
+    public var httpHost: String?
+    public var httpMethod: String?
+    public var httpPath: String?
+    public var banner: String?
+    public var certificate: CertificateInfo?
+    public var note: String?
+    /// TLS record streams being parsed (TLS flows, and flows that upgraded to TLS).
+    public var tls: TLSStreams?
+    /// A QUIC flow's ClientHello being gathered from its client Initials.
+    var quicCrypto: QUICCryptoStream?
+    /// What an inspector remembers of a first packet while it waits for the answer that
+    /// confirms its protocol (OpenVPN: the client's session id).
+    var probe: UInt64?
+    /// A relayed Zoom session's id from the client's set-up, until the server echoes it
+    /// (kept apart from `probe`: a WireGuard handshake looks like a set-up to Zoom).
+    var zoomSession: UInt64?
+
+    public init() {}
+}
+
+/// The server certificate as a report shows it.
+public struct CertificateInfo: Sendable, Equatable {
+    public var subject: String
+    public var issuer: String
+    public var sha256: String
+    public var notBefore: String
+    public var notAfter: String
+
+    public init(subject: String, issuer: String, sha256: String, notBefore: String, notAfter: String) {
+        self.subject = subject; self.issuer = issuer; self.sha256 = sha256
+        self.notBefore = notBefore; self.notAfter = notAfter
+    }
+}
+
+/// The detail records of a table of flows, by the flow's slot: what an inspector reaches
+/// of its own flow through `InspectionContext.details()`, never the flow table itself.
+/// The flow table keeps one store and tells it when a slot is taken or freed.
+public final class FlowDetailsStore {
+    @usableFromInline @exclusivity(unchecked) var records: [FlowDetails?] = []
+
+    public init(capacity: Int = 0) { records.reserveCapacity(capacity) }
+
+    /// A slot is taken for a new flow (the next one past those used, or a freed one).
+    @inlinable
+    public func occupy(_ slot: Int32) {
+        if Int(slot) == records.count { records.append(nil) } else { records[Int(slot)] = nil }
+    }
+
+    /// A flow left its slot: its record goes with it.
+    @inlinable
+    public func release(_ slot: Int32) { records[Int(slot)] = nil }
+
+    /// The slot's record, created on first use.
+    @inlinable
+    public func details(for slot: Int32) -> FlowDetails {
+        if let d = records[Int(slot)] { return d }
+        let d = FlowDetails()
+        records[Int(slot)] = d
+        return d
+    }
+
+    /// The slot's record if one was made; never allocates.
+    @inlinable
+    public func existing(_ slot: Int32) -> FlowDetails? { records[Int(slot)] }
+}

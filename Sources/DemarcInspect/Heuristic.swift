@@ -1,0 +1,107 @@
+import DemarcBase
+import DemarcDecode
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Judging payload no inspector recognised, by its bytes. Encrypted data is
+/// indistinguishable from random: a packet with nearly as many distinct byte values as
+/// random bytes of its length, few zeros and no text looks encrypted; a packet of text,
+/// or binary with few distinct values and runs of zeros, cannot be ciphertext. A verdict
+/// needs agreement over several packets; otherwise the state stays unknown.
+public enum Heuristic {
+    /// Bytes of a packet looked at.
+    static let window = 128
+    /// Packets shorter than this tell too little.
+    static let minimumLength = 16
+
+    /// Expected number of distinct byte values among n uniformly random bytes.
+    static let expectedDistinct: [Double] = (0...window).map { n in 256 * (1 - pow(255.0 / 256.0, Double(n))) }
+
+    public enum Kind: Equatable { case text, structured, random, tooShort }
+
+    /// Leading bytes set aside when the packet is long enough: encrypted protocols often
+    /// frame their ciphertext with a short cleartext header (a length, a type), whose
+    /// zeros say nothing about the bytes that follow.
+    static let framing = 8
+
+    public static func classify(_ p: Bytes) -> Kind {
+        guard p.count >= minimumLength else { return .tooShort }
+        let skip = p.count >= minimumLength + framing + 16 ? framing : 0
+        let body = p.slice(skip, -1)
+        return classifyBody(body)
+    }
+
+    /// Per byte value: 1 when printable (ASCII 0x20-0x7e, tab, LF, CR), plus 1 << 16 for
+    /// zero; one table load per byte counts both.
+    static let byteClass: [UInt32] = (0..<256).map { b in
+        let printable = (0x20..<0x7f).contains(b) || b == 0x09 || b == 0x0a || b == 0x0d
+        return (printable ? 1 : 0) | (b == 0 ? 1 << 16 : 0)
+    }
+
+    static func classifyBody(_ p: Bytes) -> Kind {
+        let n = min(p.count, window)
+        guard n >= minimumLength else { return .tooShort }
+        var tally: UInt32 = 0
+        var distinct = 0
+        // One byte per value seen (256 bytes), summed eight at a time afterwards.
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { seen in
+            let raw = seen.baseAddress!
+            raw.initializeMemory(as: UInt64.self, repeating: 0, count: 32)
+            let base = p.base
+            byteClass.withUnsafeBufferPointer { cls in
+                for i in 0..<n {
+                    let b = Int(base[i])
+                    tally &+= cls[b]
+                    raw.storeBytes(of: 1, toByteOffset: b, as: UInt8.self)
+                }
+            }
+            var sum: UInt64 = 0
+            for w in 0..<32 {
+                sum &+= (raw.load(fromByteOffset: w * 8, as: UInt64.self) &* 0x0101_0101_0101_0101) >> 56
+            }
+            distinct = Int(sum)
+        }
+        let printable = Int(tally & 0xffff), zeros = Int(tally >> 16)
+        let pr = Double(printable) / Double(n)
+        if pr >= 0.85 { return .text }
+        let expected = expectedDistinct[n]
+        let need = n < 48 ? 0.88 : 0.8
+        if Double(distinct) >= need * expected && Double(zeros) / Double(n) < 0.06 && pr < 0.65 { return .random }
+        return .structured
+    }
+
+    public static func tally(_ t: inout HeuristicTally, _ p: Bytes, fromClient: Bool) {
+        guard t.packets < 16 else { return }
+        let kind = classify(p)
+        guard kind != .tooShort else { return }
+        t.packets += 1
+        switch kind {
+        case .text: t.textPackets += 1
+        case .structured: t.structuredPackets += 1
+        case .random:
+            t.randomPackets += 1
+            if fromClient { t.randomToServer += 1 } else { t.randomToClient += 1 }
+        case .tooShort: break
+        }
+    }
+
+    /// Sets a heuristic verdict where the tally supports one.
+    public static func decide(_ s: inout InspectState) {
+        let t = s.heuristic
+        let plain = Int(t.textPackets) + Int(t.structuredPackets)
+        let random = Int(t.randomPackets)
+        guard plain + random > 0 else { return }
+        if random == 0 || plain >= 3 * random {
+            s.state = .cleartext
+        } else if plain == 0 || random >= 3 * plain {
+            // Random-looking both ways: ciphertext. One way only could as well be a
+            // compressed or media download, so it proves nothing.
+            guard random >= 2, t.randomToServer > 0 && t.randomToClient > 0 else { return }
+            s.state = .encrypted
+        } else {
+            return
+        }
+        s.basis = .heuristic
+    }
+}

@@ -1,0 +1,104 @@
+import DemarcBase
+import DemarcDecode
+/// Whether a flow's payload is encrypted, as far as demarc can tell.
+public enum EncryptionState: UInt8, Sendable {
+    case unknown, encrypted, cleartext
+
+    public var name: String {
+        switch self {
+        case .unknown: return "unknown"
+        case .encrypted: return "encrypted"
+        case .cleartext: return "cleartext"
+        }
+    }
+}
+
+/// How the encryption state was reached.
+public enum VerdictBasis: UInt8, Sendable {
+    case none, `protocol`, heuristic
+
+    public var name: String {
+        switch self {
+        case .none: return "none"
+        case .protocol: return "protocol"
+        case .heuristic: return "heuristic"
+        }
+    }
+}
+
+/// Per-flow inspection progress: a small plain value kept inside the flow table's state. Anything
+/// that needs memory (names, certificates, a reassembly buffer) lives in FlowDetails,
+/// allocated only for flows that need it.
+public struct InspectState: Sendable {
+    /// Payload is still worth reading: the verdict can still change.
+    public var active = true
+    public var state: EncryptionState = .unknown
+    public var basis: VerdictBasis = .none
+    public var app: AppProtocol = .unknown
+    /// The protocol's own version code (TLS 0x0303, SSH 2, QUIC version…); 0 when unseen.
+    public var version: UInt32 = 0
+    /// Which protocol the version code belongs to (TLS and DTLS share codes with others).
+    public var versionKind: VersionKind = .none
+    /// SSL 3.0, TLS 1.0/1.1, or a NULL/export/anonymous cipher suite was negotiated.
+    public var weak = false
+    /// The flow upgraded to TLS in band (STARTTLS and its kin).
+    public var upgraded = false
+    /// A cleartext protocol announced an upgrade that has not yet happened.
+    public var upgradePending = false
+    /// Payload-bearing packets looked at, client→server and server→client.
+    public var packetsToServer: UInt8 = 0
+    public var packetsToClient: UInt8 = 0
+    public var heuristic = HeuristicTally()
+    /// 1 + index of the inspector that claimed the flow; 0 while none has.
+    public var owner: UInt8 = 0
+    /// Inspectors that said "not mine".
+    public var excluded = InspectorSet()
+    /// Per-protocol progress (the owning inspector's own use).
+    public var phase: UInt8 = 0
+
+    public init() {}
+}
+
+/// A set of inspectors by their index in `PayloadInspector.inspectors`: two words, so a
+/// flow's state stays small and a visit costs a couple of bit operations.
+public struct InspectorSet: Equatable, Sendable {
+    public static let capacity = 128
+    public var low: UInt64 = 0
+    public var high: UInt64 = 0
+
+    public init() {}
+    init(low: UInt64, high: UInt64) { self.low = low; self.high = high }
+
+    public mutating func insert(_ i: Int) {
+        if i < 64 { low |= 1 << UInt64(i) } else { high |= 1 << UInt64(i - 64) }
+    }
+
+    public func contains(_ i: Int) -> Bool {
+        i < 64 ? low & (1 << UInt64(i)) != 0 : high & (1 << UInt64(i - 64)) != 0
+    }
+
+    public func subtracting(_ other: InspectorSet) -> InspectorSet {
+        InspectorSet(low: low & ~other.low, high: high & ~other.high)
+    }
+}
+
+/// Which protocol `InspectState.version` belongs to.
+public enum VersionKind: UInt8, Sendable {
+    case none, tls, dtls, ssh, quic
+}
+
+/// Running totals for judging payload by its bytes.
+public struct HeuristicTally: Sendable {
+    public var packets: UInt8 = 0
+    /// Packets whose bytes look random (high entropy, no structure).
+    public var randomPackets: UInt8 = 0
+    /// Packets that are mostly printable text.
+    public var textPackets: UInt8 = 0
+    /// Binary packets with clear structure (few distinct bytes, runs of zeros).
+    public var structuredPackets: UInt8 = 0
+    /// Random-looking packets in each direction.
+    public var randomToServer: UInt8 = 0
+    public var randomToClient: UInt8 = 0
+
+    public init() {}
+}

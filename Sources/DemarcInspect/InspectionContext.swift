@@ -1,0 +1,70 @@
+import DemarcBase
+import DemarcDecode
+/// What a protocol inspector sees of one packet's flow, and what it may change.
+public struct InspectionContext {
+    public var state: InspectState
+    public let proto: UInt8
+    public let clientPort: UInt16
+    public let serverPort: UInt16
+    public let fromClient: Bool
+    public let tcpSeq: UInt32
+    /// Payload packets already seen in this packet's direction (0 for the first).
+    public let index: Int
+    /// This flow's detail record, and nothing else of the flow table: the store outlives
+    /// every context (no reference counting per packet).
+    unowned(unsafe) let store: FlowDetailsStore
+    let slot: Int32
+
+    public var isTCP: Bool { proto == IPProtocol.tcp }
+    public var isUDP: Bool { proto == IPProtocol.udp }
+
+    /// Either endpoint uses this port.
+    public func port(_ p: UInt16) -> Bool { serverPort == p || clientPort == p }
+    public func port(in ports: [UInt16]) -> Bool { ports.contains(serverPort) || ports.contains(clientPort) }
+
+    /// The flow's detail record, created on first use.
+    public func details() -> FlowDetails { store.details(for: slot) }
+
+    /// The flow's detail record if one was made; never allocates.
+    public func existingDetails() -> FlowDetails? { store.existing(slot) }
+
+    /// Settles the flow's protocol and what it says of encryption.
+    public mutating func identify(_ app: AppProtocol, _ state: EncryptionState? = nil, keepInspecting: Bool = false) {
+        self.state.app = app
+        self.state.state = state ?? app.inherent
+        self.state.basis = .protocol
+        self.state.active = keepInspecting
+    }
+}
+
+/// An inspector's answer for a flow it has not claimed yet.
+public enum Identification {
+    /// Not this protocol: do not ask again for this flow.
+    case no
+    /// Cannot tell yet: ask again with the next packet.
+    case notYet
+    /// This protocol: the inspector has called `identify` on the context.
+    case yes
+}
+
+/// One protocol's recogniser. Inspectors are small and independent: each reads only the
+/// payload it is handed (bounds-checked) and says whether the flow is its protocol.
+public protocol ProtocolInspector: Sendable {
+    /// Transports the protocol runs over.
+    static var transports: Transports { get }
+    static func identify(_ c: inout InspectionContext, _ payload: Bytes) -> Identification
+    /// Later packets of a flow this inspector identified, while `state.active` holds.
+    static func follow(_ c: inout InspectionContext, _ payload: Bytes)
+}
+
+extension ProtocolInspector {
+    public static func follow(_ c: inout InspectionContext, _ payload: Bytes) { c.state.active = false }
+}
+
+public struct Transports: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let tcp = Transports(rawValue: 1)
+    public static let udp = Transports(rawValue: 2)
+    public static let both: Transports = [.tcp, .udp]
+}

@@ -1,0 +1,131 @@
+import DemarcBase
+import DemarcDecode
+/// Payload → protocol and encryption verdict. The flow tracker calls it for each packet
+/// of a flow while `InspectState.active` holds. It asks the protocol inspectors in turn
+/// until one claims the flow (then only that one follows it), keeps a byte-level tally
+/// for the heuristic meanwhile, and stops as soon as the verdict can no longer change or
+/// its packet budget is spent.
+public struct PayloadInspector {
+    /// The inspectors, most specific first: ProtocolRegistry's order. At most
+    /// `InspectorSet.capacity` (128).
+    public static let inspectors: [any ProtocolInspector.Type] = ProtocolRegistry.inspectors
+
+    /// The inspectors that run over TCP (or UDP).
+    static let tcpInspectors = set(for: .tcp)
+    static let udpInspectors = set(for: .udp)
+
+    private static func set(for t: Transports) -> InspectorSet {
+        var s = InspectorSet()
+        for (i, inspector) in inspectors.enumerated() where inspector.transports.contains(t) { s.insert(i) }
+        return s
+    }
+
+    /// The `InspectState.owner` value of an inspector: what one inspector sets when it
+    /// hands a flow over to another (STUN to the DTLS it set up).
+    static func owner(of inspector: any ProtocolInspector.Type) -> UInt8 {
+        let i = inspectors.firstIndex { ObjectIdentifier($0) == ObjectIdentifier(inspector) }
+        return UInt8(i! + 1)
+    }
+
+    /// Payload packets per direction read while no inspector has claimed the flow.
+    public var unidentifiedPacketLimit = 8
+    /// Payload packets per direction an inspector may follow after claiming the flow.
+    public var followPacketLimit = 32
+
+    public init() {}
+
+    /// The state a new flow starts in; transports that are encrypted by definition
+    /// (ESP) need no payload at all.
+    public func initialState(proto: UInt8, orphanFragments: Bool) -> InspectState {
+        var s = InspectState()
+        if proto == IPProtocol.esp {
+            s.app = .esp
+            s.state = .encrypted
+            s.basis = .protocol
+            s.active = false
+        } else if orphanFragments || !(proto == IPProtocol.tcp || proto == IPProtocol.udp || proto == IPProtocol.gre) {
+            s.active = false
+        }
+        return s
+    }
+
+    /// One packet of a flow: `state` is the flow's inspection state, `details` and `slot`
+    /// its detail record; the flow's transport and ports as the tracker oriented them.
+    public func inspect(_ state: inout InspectState, proto: UInt8, clientPort: UInt16, serverPort: UInt16,
+                        details: FlowDetailsStore, slot: Int32,
+                        packet: DecodedPacket, frame: UnsafeRawBufferPointer, fromClient: Bool) {
+        guard packet.payloadLength > 0, packet.payloadOffset + packet.payloadLength <= frame.count else { return }
+        let payload = Bytes(UnsafeRawBufferPointer(rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)]))
+        // A few zero bytes on a TCP segment are padding on an ACK or a keep-alive, not the
+        // application speaking: they must not use up the first look at its payload.
+        if packet.proto == IPProtocol.tcp && PayloadInspector.isPadding(payload) { return }
+        let index = Int(fromClient ? state.packetsToServer : state.packetsToClient)
+        var c = InspectionContext(
+            state: state, proto: proto, clientPort: clientPort, serverPort: serverPort,
+            fromClient: fromClient, tcpSeq: packet.tcpSeq, index: index, store: details, slot: slot)
+        if fromClient { c.state.packetsToServer &+= 1 } else { c.state.packetsToClient &+= 1 }
+        if c.proto == IPProtocol.gre {
+            // GRE is a transport of its own: its header and the packet inside decide.
+            if !OverlayInspector.identifyGRE(&c, payload) && index + 1 >= unidentifiedPacketLimit {
+                c.state.active = false
+            }
+            state = c.state
+            return
+        }
+        let transport: Transports = c.isTCP ? .tcp : .udp
+
+        if c.state.owner > 0 {
+            PayloadInspector.inspectors[Int(c.state.owner) - 1].follow(&c, payload)
+            if index >= followPacketLimit { c.state.active = false }
+        } else {
+            var claimed = false
+            // Only the inspectors for this transport that have not said "not mine", in
+            // list order: one bit each, visited lowest first, word by word.
+            let candidates = (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors)
+                .subtracting(c.state.excluded)
+            var word = 0
+            var pending = candidates.low
+            while true {
+                if pending == 0 {
+                    guard word == 0, candidates.high != 0 else { break }
+                    word = 1
+                    pending = candidates.high
+                }
+                let i = word * 64 + pending.trailingZeroBitCount
+                pending &= pending &- 1
+                switch PayloadInspector.inspectors[i].identify(&c, payload) {
+                case .yes:
+                    c.state.owner = UInt8(i + 1)
+                    claimed = true
+                case .no:
+                    c.state.excluded.insert(i)
+                case .notYet:
+                    break
+                }
+                if claimed { break }
+            }
+            if !claimed {
+                Heuristic.tally(&c.state.heuristic, payload, fromClient: c.fromClient)
+                let seen = max(Int(c.state.packetsToServer), Int(c.state.packetsToClient))
+                if seen >= unidentifiedPacketLimit {
+                    Heuristic.decide(&c.state)
+                    c.state.active = false
+                }
+            }
+        }
+        state = c.state
+    }
+
+    static func isPadding(_ p: Bytes) -> Bool {
+        guard p.count <= 6 else { return false }
+        for i in 0..<p.count where p.base[i] != 0 { return false }
+        return true
+    }
+
+    /// Last word on a flow as it finishes: the heuristic, if no protocol spoke.
+    public func conclude(_ state: inout InspectState) {
+        if state.app == .unknown && state.state == .unknown {
+            Heuristic.decide(&state)
+        }
+    }
+}

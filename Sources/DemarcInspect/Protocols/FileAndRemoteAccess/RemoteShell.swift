@@ -1,0 +1,48 @@
+import DemarcBase
+import DemarcDecode
+/// The BSD remote shells, cleartext from the first byte: rlogin opens with a NUL, then
+/// the local user, the remote user and `terminal/speed`, each NUL-terminated; rsh with
+/// the port for its error stream (digits, possibly none), the two users and the
+/// command. The client's first segment holds exactly these fields.
+public enum RemoteShellInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard c.fromClient, p.count <= 1024, let fields = fields(p), fields.count == 4 else { return .no }
+        let (first, local, remote, last) = (fields[0], fields[1], fields[2], fields[3])
+        guard isName(local), isName(remote), !remote.isEmpty else { return .no }
+        if first.isEmpty, let slash = last.firstIndex(of: "/"), slash > last.startIndex,
+           last[last.index(after: slash)...].allSatisfy(\.isNumber), !last.hasSuffix("/") {
+            c.identify(.rlogin, .cleartext)
+            c.details().banner = "rlogin as \(remote)"
+            return .yes
+        }
+        if first.count <= 5, first.allSatisfy(\.isNumber), !last.isEmpty {
+            c.identify(.rsh, .cleartext)
+            c.details().banner = "rsh as \(remote): \(last.prefix(120))"
+            return .yes
+        }
+        return .no
+    }
+
+    /// NUL-terminated printable fields filling the payload exactly.
+    static func fields(_ p: Bytes) -> [String]? {
+        guard p.count >= 4, p.base[p.count - 1] == 0 else { return nil }
+        var nuls = 0
+        for b in p.base {
+            if b == 0 { nuls += 1 } else if b < 0x20 || b > 0x7e { return nil }
+        }
+        guard nuls == 4 else { return nil }
+        var out: [String] = []
+        var start = 0
+        while start < p.count, out.count < 5, let nul = p.find(0, from: start) {
+            out.append(p.text(start, nul - start))
+            start = nul + 1
+        }
+        return start == p.count ? out : nil
+    }
+
+    static func isName(_ s: String) -> Bool {
+        s.count <= 64 && s.allSatisfy { $0.isLetter || $0.isNumber || "._-$".contains($0) }
+    }
+}

@@ -1,0 +1,24 @@
+import DemarcBase
+import DemarcDecode
+/// VNC (RFB): the protocol version greeting, then the security type the client picks.
+public enum VNCInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard p.starts(with: "RFB 0"), p.count == 12 else { return .no }
+        c.identify(.vnc, .cleartext, keepInspecting: true)
+        return .yes
+    }
+
+    /// The client's choice of security type (one byte, RFB 3.7 on) settles it: TLS (18)
+    /// and VeNCrypt (19) go on to a TLS handshake, which makes the flow encrypted (unless
+    /// VeNCrypt's Plain subtype was chosen, then no TLS comes); any other type leaves the
+    /// session in clear, VNC authentication's DES challenge included.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        if c.state.phase == 1 {
+            _ = Upgrade.tlsStarts(&c, p)
+        } else if c.fromClient, p.count == 1, let type = p.u8(0) {
+            if type == 18 || type == 19 { c.state.phase = 1 } else { c.state.active = false }
+        }
+    }
+}

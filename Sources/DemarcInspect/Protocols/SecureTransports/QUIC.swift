@@ -1,0 +1,145 @@
+import DemarcBase
+import DemarcDecode
+/// QUIC over UDP: long-header packets name their version (IETF v1 and v2, drafts,
+/// Google's Q0xx and T0xx, Facebook's mvfst); Google's older public-header format too.
+public enum QUICInspector: ProtocolInspector {
+    public static let transports: Transports = .udp
+
+    static func knownVersion(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x0000_0001, 0x6b33_43cf, 0x709a_50c4: return true
+        case 0xff00_0001...0xff00_0022: return true
+        case 0xface_b001...0xface_b00f: return true
+        case _ where v & 0x0f0f_0f0f == 0x0a0a_0a0a:
+            // Reserved versions (RFC 9000 §15) that force version negotiation.
+            return true
+        default:
+            // Q0xx / T0xx: ASCII 'Q' or 'T', then three digits.
+            let b0 = v >> 24, b1 = (v >> 16) & 0xff, b2 = (v >> 8) & 0xff, b3 = v & 0xff
+            return (b0 == 0x51 || b0 == 0x54) && (0x30...0x39).contains(b1) && (0x30...0x39).contains(b2) && (0x30...0x39).contains(b3)
+        }
+    }
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        guard let first = p.u8(0), p.count >= 20 else { return .no }
+        if first & 0x80 != 0 {
+            guard let version = p.u32(1), let dcid = p.u8(5) else { return .no }
+            // Google's Q046–Q048 long header gives both connection id lengths as nibbles
+            // in one byte; its handshake (CHLO) is still in clear.
+            if version >> 24 == 0x51, (0x3034_36...0x3034_38).contains(version & 0x00ff_ffff), knownVersion(version) {
+                identifyGoogle(&c, p, version: version)
+                return .yes
+            }
+            guard dcid <= 20 else { return .no }
+            if version == 0 {
+                // Version negotiation: the list of versions must hold known ones.
+                guard let scid = p.u8(6 + Int(dcid)), scid <= 20, let v = p.u32(7 + Int(dcid) + Int(scid)), knownVersion(v) else { return .no }
+                c.identify(.quic, .encrypted)
+                return .yes
+            }
+            guard knownVersion(version), first & 0x40 != 0 || version >> 24 == 0x51 else { return .no }
+            // An Initial is padded to at least 1200 bytes by the client.
+            let isInitial = (first & 0x30) == 0 && version >> 24 != 0x51 && version >> 24 != 0x54
+            if isInitial && c.fromClient && c.index == 0 && p.count < 1200 && version == 1 { return .no }
+            let readable = c.fromClient && QUICInitial.parameters(version) != nil
+            c.identify(.quic, .encrypted, keepInspecting: readable)
+            c.state.versionKind = .quic
+            c.state.version = version
+            if readable { readClientHello(&c, p) }
+            return .yes
+        }
+        // Google QUIC public header: version flag (0x01) with an 8-byte connection id (0x08).
+        if first & 0x09 == 0x09, let v = p.u32(9), v >> 24 == 0x51, knownVersion(v) {
+            identifyGoogle(&c, p, version: v)
+            return .yes
+        }
+        // The same seen from the server alone: no version, an 8-byte connection id, and
+        // the server's rejection (REJ) of the client's first hello, a handshake message
+        // sent in clear (what follows it is encrypted).
+        if first & 0x09 == 0x08, first & 0xc0 == 0, p.count >= 100, findTag("REJ\0", in: p) != nil {
+            // The version is not on the wire here: `version` stays null.
+            c.identify(.quic, .encrypted)
+            return .yes
+        }
+        return .no
+    }
+
+    /// Google QUIC before Q050: the client's hello (CHLO) is not encrypted; read its SNI.
+    static func identifyGoogle(_ c: inout InspectionContext, _ p: Bytes, version: UInt32) {
+        c.identify(.quic, .encrypted, keepInspecting: c.fromClient)
+        c.state.versionKind = .quic
+        c.state.version = version
+        if c.fromClient { readGoogleHello(&c, p) }
+    }
+
+    /// A CHLO message: "CHLO", entry count (LE16), 2 bytes padding, then (tag, end offset
+    /// LE32) pairs, then the values; the SNI is the value of tag "SNI\0".
+    static func readGoogleHello(_ c: inout InspectionContext, _ p: Bytes) {
+        guard let at = findCHLO(p), let n0 = p.u8(at + 4), let n1 = p.u8(at + 5) else { return }
+        let count = Int(n0) | Int(n1) << 8
+        guard count > 0, count <= 64 else { return }
+        let entries = at + 8
+        let values = entries + 8 * count
+        var start = 0
+        for i in 0..<count {
+            let e = entries + 8 * i
+            guard let tag = p.u32(e), let endBE = p.u32(e + 4) else { return }
+            let end = Int(endBE.byteSwapped)  // stored little-endian
+            guard end >= start else { return }
+            if tag == 0x534e_4900, p.has(values + start, end - start), end - start <= 255 {
+                c.details().sni = p.text(values + start, end - start)
+                c.state.active = false
+                return
+            }
+            start = end
+        }
+    }
+
+    static func findCHLO(_ p: Bytes) -> Int? { findTag("CHLO", in: p) }
+
+    /// A handshake message tag among a gQUIC packet's first 128 bytes.
+    static func findTag(_ tag: StaticString, in p: Bytes) -> Int? {
+        let first = tag.utf8Start[0]
+        var i = 0
+        while let at = p.find(first, from: i, limit: 128 - i) {
+            if p.starts(with: tag, at: at) { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
+    /// Client packets that may still hold the rest of a ClientHello.
+    static let initialPackets = 4
+
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient else {
+            if c.index >= initialPackets { c.state.active = false }
+            return
+        }
+        readClientHello(&c, p)
+        if c.index + 1 >= initialPackets { c.state.active = false }
+    }
+
+    /// Decrypts a client Initial and, once the ClientHello is whole, reports its SNI
+    /// and ALPN; then stops inspecting.
+    static func readClientHello(_ c: inout InspectionContext, _ p: Bytes) {
+        if c.state.version >> 24 == 0x51 {
+            // Google QUIC: a CHLO, in clear before Q050, in the decrypted Initial from Q050.
+            guard QUICInitial.parameters(c.state.version) != nil else { readGoogleHello(&c, p); return }
+            guard let plain = QUICInitial.decrypt(p) else { return }
+            plain.withUnsafeBytes { readGoogleHello(&c, Bytes($0)) }
+            return
+        }
+        guard let frames = QUICInitial.cryptoFrames(p) else { return }
+        let d = c.details()
+        let stream = d.quicCrypto ?? QUICCryptoStream()
+        d.quicCrypto = stream
+        stream.add(frames)
+        guard let body = stream.clientHello() else { return }
+        d.quicCrypto = nil
+        c.state.active = false
+        let hello = body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: true, dtls: false) }
+        d.sni = hello?.sni ?? d.sni
+        d.alpn = hello?.alpn ?? d.alpn
+    }
+}

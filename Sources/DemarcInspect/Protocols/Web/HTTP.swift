@@ -1,0 +1,115 @@
+import DemarcBase
+import DemarcDecode
+/// HTTP/1.x: a request line (method, target, HTTP/1.x) or a status line. Records the
+/// method, host and path. A CONNECT tunnel that then carries TLS is an upgrade.
+public enum HTTPInspector: ProtocolInspector {
+    public static let transports: Transports = .tcp
+
+    static let methods: [StaticString] = ["GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ", "PATCH ",
+                                          "TRACE ", "PROPFIND ", "PROPPATCH ", "MKCOL ", "COPY ", "MOVE ", "LOCK ",
+                                          "UNLOCK ", "REPORT ", "SEARCH ", "SUBSCRIBE ", "NOTIFY ", "M-SEARCH ",
+                                          "UNSUBSCRIBE ", "MKCALENDAR ", "PURGE ", "BPROPFIND ", "POLL ",
+                                          // HTTP/2 with prior knowledge (h2c, cleartext gRPC): its preface.
+                                          "PRI "]
+
+    public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        let r = parse(p)
+        switch r {
+        case .no: return .no
+        case .notYet: return c.index < 2 ? .notYet : .no
+        case .request(let method, let target, _) where method == "PRI" && target == "*":
+            // The HTTP/2 connection preface; frames follow, headers HPACK-compressed.
+            c.identify(.http, .cleartext, keepInspecting: true)
+            c.state.phase = h2c
+            c.details().banner = "HTTP/2 (h2c, prior knowledge)"
+            http2Request(&c, p, from: 24)
+            return .yes
+        case .request(let method, let target, let host):
+            let ssdp = target == "*" && (method == "M-SEARCH" || method == "NOTIFY")
+            c.identify(ssdp ? .ssdp : .http, .cleartext, keepInspecting: method == "CONNECT")
+            let d = c.details()
+            d.httpMethod = method
+            d.httpPath = String(target.prefix(512))
+            d.httpHost = host.map { String($0.prefix(255)) } ?? (method == "CONNECT" ? target : nil)
+            return .yes
+        case .response:
+            c.identify(.http, .cleartext, keepInspecting: true)
+            return .yes
+        }
+    }
+
+    /// `InspectState.phase` of a flow that opened with the HTTP/2 preface.
+    static let h2c: UInt8 = 2
+
+    /// Method, host and path from the client's first HEADERS frame.
+    static func http2Request(_ c: inout InspectionContext, _ p: Bytes, from start: Int) {
+        guard c.fromClient, let r = HPACK.firstRequest(p, from: start), r.method != nil || r.path != nil else { return }
+        let d = c.details()
+        d.httpMethod = r.method
+        d.httpPath = r.path.map { String($0.prefix(512)) }
+        d.httpHost = r.authority.map { String($0.prefix(255)) }
+        c.state.active = false
+    }
+
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        if c.state.phase == h2c {
+            // Frames begin where a segment does as a rule; the budget ends the search.
+            http2Request(&c, p, from: 0)
+            return
+        }
+        if Upgrade.tlsStarts(&c, p) { return }
+        // A response may come first (mid-stream); the request that follows names the host.
+        if c.fromClient, c.details().httpMethod == nil, case .request(let m, let t, let h) = parse(p) {
+            let d = c.details()
+            d.httpMethod = m
+            d.httpPath = String(t.prefix(512))
+            d.httpHost = h.map { String($0.prefix(255)) }
+            if m != "CONNECT" { c.state.active = false }
+        }
+    }
+
+    enum Parsed {
+        case no, notYet
+        case request(method: String, target: String, host: String?)
+        case response
+    }
+
+    static func parse(_ p: Bytes) -> Parsed {
+        if p.starts(with: "HTTP/1.") {
+            return p.count >= 12 && p.u8(8) == 0x20 ? .response : .no
+        }
+        guard let first = p.u8(0), first >= 0x41 && first <= 0x5a else { return .no }
+        guard let method = methods.first(where: { p.starts(with: $0) }) else {
+            // A method split across segments.
+            return p.count < 8 && methods.contains { m in p.count < m.utf8CodeUnitCount && Bytes.prefixMatches(p, m) } ? .notYet : .no
+        }
+        let mlen = method.utf8CodeUnitCount
+        // Servers accept runs of spaces around the target; evasive clients use them.
+        var start = mlen
+        while p.u8(start) == 0x20 { start += 1 }
+        guard let sp = p.find(0x20, from: start, limit: 8192) else { return p.count < 8192 ? .notYet : .no }
+        var version = sp
+        while p.u8(version) == 0x20 { version += 1 }
+        guard p.starts(with: "HTTP/1.", at: version) || p.starts(with: "HTTP/2", at: version) else { return .no }
+        let target = p.text(start, sp - start)
+        return .request(method: p.text(0, mlen - 1), target: target, host: header(p, "host:"))
+    }
+
+    /// A header's value from the first packet of a request.
+    static func header(_ p: Bytes, _ name: StaticString) -> String? {
+        var i = 0
+        while let nl = p.find(0x0a, from: i, limit: 16384) {
+            let line = nl + 1
+            if p.startsCaseless(with: name, at: line) {
+                var start = line + name.utf8CodeUnitCount
+                while p.u8(start) == 0x20 { start += 1 }
+                var end = start
+                while let b = p.u8(end), b != 0x0d, b != 0x0a { end += 1 }
+                return p.text(start, end - start)
+            }
+            if p.u8(line) == 0x0d || p.u8(line) == 0x0a { return nil }
+            i = line
+        }
+        return nil
+    }
+}

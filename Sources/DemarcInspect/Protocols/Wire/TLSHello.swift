@@ -1,0 +1,131 @@
+import DemarcBase
+import DemarcDecode
+import Crypto
+import X509
+import SwiftASN1
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// ClientHello and ServerHello fields demarc reports.
+enum TLSHello {
+    struct Hello {
+        var legacyVersion: UInt16 = 0
+        var sni: String?
+        var alpn: String?
+        var supportedVersions: [UInt16] = []
+        var cipherSuite: UInt16 = 0
+        /// Highest version the client offers.
+        var offered: UInt16 {
+            supportedVersions.filter { $0 & 0x0f0f != 0x0a0a }.max() ?? legacyVersion
+        }
+        /// The version the server chose.
+        var selected: UInt16 { supportedVersions.first ?? legacyVersion }
+    }
+
+    static func parse(_ b: Bytes, client: Bool, dtls: Bool) -> Hello? {
+        var h = Hello()
+        guard let v = b.u16(0) else { return nil }
+        h.legacyVersion = v
+        var off = 2 + 32
+        guard let sidLen = b.u8(off) else { return nil }
+        off += 1 + Int(sidLen)
+        if client {
+            if dtls {
+                guard let cookie = b.u8(off) else { return nil }
+                off += 1 + Int(cookie)
+            }
+            guard let suitesLen = b.u16(off) else { return nil }
+            off += 2 + Int(suitesLen)
+            guard let compLen = b.u8(off) else { return nil }
+            off += 1 + Int(compLen)
+        } else {
+            guard let suite = b.u16(off) else { return nil }
+            h.cipherSuite = suite
+            off += 3
+        }
+        guard let extLen = b.u16(off) else { return h }
+        off += 2
+        let end = min(b.count, off + Int(extLen))
+        while off + 4 <= end {
+            let type = b.u16(off)!, len = Int(b.u16(off + 2)!)
+            let e = b.slice(off + 4, len)
+            off += 4 + len
+            switch type {
+            case 0 where client:
+                // server_name: list length, then (type, length, name).
+                if e.u8(2) == 0, let n = e.u16(3), e.has(5, Int(n)) { h.sni = e.text(5, Int(n)) }
+            case 16:
+                var names: [String] = []
+                var i = 2
+                while let l = e.u8(i), e.has(i + 1, Int(l)) {
+                    names.append(e.text(i + 1, Int(l)))
+                    i += 1 + Int(l)
+                }
+                if !names.isEmpty { h.alpn = names.joined(separator: ",") }
+            case 43:
+                if client {
+                    if let n = e.u8(0) {
+                        var i = 1
+                        while i + 1 <= Int(n), let v = e.u16(i) { h.supportedVersions.append(v); i += 2 }
+                    }
+                } else if let v = e.u16(0) {
+                    h.supportedVersions = [v]
+                }
+            default:
+                break
+            }
+        }
+        return h
+    }
+
+    /// Why a negotiated version or suite is weak (SCENARIO.md's weak-encryption), or nil.
+    static func weakness(version: UInt16, suite: UInt16, dtls: Bool) -> String? {
+        if !dtls {
+            switch version {
+            case 0x0300: return "SSL 3.0"
+            case 0x0301: return "TLS 1.0"
+            case 0x0302: return "TLS 1.1"
+            default: break
+            }
+        } else if version == 0xfeff {
+            return "DTLS 1.0"
+        }
+        if nullSuites.contains(suite) { return "a NULL cipher suite (0x\(String(suite, radix: 16)))" }
+        if exportSuites.contains(suite) { return "an export cipher suite (0x\(String(suite, radix: 16)))" }
+        if anonSuites.contains(suite) { return "an anonymous cipher suite (0x\(String(suite, radix: 16)))" }
+        return nil
+    }
+
+    static let nullSuites: Set<UInt16> = [0x0000, 0x0001, 0x0002, 0x002c, 0x002d, 0x002e, 0x003b, 0x00b0, 0x00b1, 0x00b4,
+                                          0x00b5, 0x00b8, 0x00b9, 0xc001, 0xc006, 0xc00b, 0xc010, 0xc015, 0xc039, 0xc03a, 0xc03b]
+    static let exportSuites: Set<UInt16> = [0x0003, 0x0006, 0x0008, 0x000b, 0x000e, 0x0011, 0x0014, 0x0017, 0x0019, 0x0026,
+                                            0x0027, 0x0028, 0x0029, 0x002a, 0x002b, 0x0060, 0x0061, 0x0062, 0x0063, 0x0064, 0x0065]
+    static let anonSuites: Set<UInt16> = [0x0017, 0x0018, 0x0019, 0x001a, 0x001b, 0x0034, 0x003a, 0x0046, 0x006c, 0x006d,
+                                          0x0089, 0x009b, 0x00a6, 0x00a7, 0x00bf, 0x00c5, 0xc015, 0xc016, 0xc017, 0xc018,
+                                          0xc019, 0xc046, 0xc047, 0xc05a, 0xc05b, 0xc084, 0xc085]
+
+    /// The first (leaf) certificate of a Certificate message, parsed by swift-certificates.
+    static func certificate(_ b: Bytes) -> CertificateInfo? {
+        guard let first = b.u8(3), let l2 = b.u16(4) else { return nil }
+        let len = Int(first) << 16 | Int(l2)
+        guard len > 0, b.has(6, len) else { return nil }
+        let der = Array(b.slice(6, len).base)
+        let digest = SHA256.hash(data: der).map { b in
+            let s = String(b, radix: 16)
+            return s.count == 1 ? "0" + s : s
+        }.joined()
+        guard let cert = try? Certificate(derEncoded: der) else {
+            return CertificateInfo(subject: "", issuer: "", sha256: digest, notBefore: "", notAfter: "")
+        }
+        return CertificateInfo(subject: cert.subject.description, issuer: cert.issuer.description, sha256: digest,
+                               notBefore: iso(cert.notValidBefore.timeIntervalSince1970),
+                               notAfter: iso(cert.notValidAfter.timeIntervalSince1970))
+    }
+
+    static func iso(_ t: Double) -> String {
+        let s = Timestamps.iso8601(micros: Int64(t) * 1_000_000)
+        // Certificates have second precision.
+        return String(s.prefix(19)) + "Z"
+    }
+}

@@ -1,0 +1,161 @@
+import DemarcBase
+import DemarcDecode
+import Crypto
+import X509
+import SwiftASN1
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The two directions of a TLS (or upgraded) stream being parsed.
+public final class TLSStreams {
+    struct Direction {
+        var buffer: [UInt8] = []
+        var handshake: [UInt8] = []
+        var nextSeq: UInt32?
+        var finished = false
+    }
+    // One flow's parser, used from one thread: no dynamic exclusivity checks.
+    @exclusivity(unchecked) var toServer = Direction()
+    @exclusivity(unchecked) var toClient = Direction()
+    @exclusivity(unchecked) var clientHelloSeen = false
+    @exclusivity(unchecked) var serverHelloSeen = false
+    @exclusivity(unchecked) var dtls = false
+    static let bufferLimit = 65_536
+
+    var done: Bool { toServer.finished && toClient.finished }
+
+    func feed(_ c: inout InspectionContext, _ p: Bytes, details: FlowDetails) {
+        if c.fromClient {
+            feed(&toServer, &c, p, details)
+        } else {
+            feed(&toClient, &c, p, details)
+        }
+    }
+
+    private func feed(_ dir: inout Direction, _ c: inout InspectionContext, _ p: Bytes, _ d: FlowDetails) {
+        guard !dir.finished else { return }
+        // Keep the byte stream in order: skip retransmitted bytes, stop at a gap.
+        var start = 0
+        if c.isTCP, let next = dir.nextSeq {
+            let delta = Int32(bitPattern: c.tcpSeq &- next)
+            if delta > 0 { dir.finished = true; return }
+            start = Int(-delta)
+            if start >= p.count { return }
+        }
+        dir.nextSeq = c.tcpSeq &+ UInt32(p.count)
+        let fresh = p.slice(start, -1)
+        // Most records arrive whole in one segment and are parsed where they lie; only a
+        // record that spans segments is buffered.
+        var pending = dir.buffer
+        dir.buffer = []
+        pending.consume(fresh) { records($0, &dir, &c, d) }
+        dir.buffer = pending
+        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true }
+        if dir.finished { dir.buffer = []; dir.handshake = [] }
+    }
+
+    /// Handles the complete records at the start of `b`; returns the bytes they took.
+    private func records(_ b: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) -> Int {
+        var off = 0
+        while !dir.finished {
+            guard b.count - off >= 5 else { break }
+            let type = b.base[off], len = Int(b.base[off + 3]) << 8 | Int(b.base[off + 4])
+            guard (20...24).contains(type), b.base[off + 1] == 3 || b.base[off + 1] == 0xfe else { dir.finished = true; break }
+            // ChangeCipherSpec or application data: this side's cleartext handshake is
+            // over. The header says so; the body (up to 16 KB over many segments) need
+            // not be gathered.
+            if type == 20 || type == 23 { dir.finished = true; break }
+            guard b.count - off >= 5 + len else { break }
+            let body = b.slice(off + 5, len)
+            off += 5 + len
+            switch type {
+            case 22:
+                if !(serverHelloSeen && c.state.version >= 0x0304 && !c.fromClient) {
+                    handshakeRecord(body, &dir, &c, d)
+                }
+            case 21:
+                if len == 2, let level = body.u8(0), level == 2, let what = body.u8(1) { d.note = d.note ?? "TLS alert \(what)" }
+            default:
+                break
+            }
+        }
+        return off
+    }
+
+    /// A handshake record's body: its messages, handled in place unless one spans
+    /// records (then gathered in `dir.handshake` first).
+    private func handshakeRecord(_ body: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) {
+        var pending = dir.handshake
+        dir.handshake = []
+        pending.consume(body) { handshakes($0, &dir, &c, d) }
+        dir.handshake = pending
+        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true }
+    }
+
+    /// Handles the complete handshake messages at the start of `h`; returns the bytes they took.
+    private func handshakes(_ h: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) -> Int {
+        var off = 0
+        while h.count - off >= 4 {
+            let type = h.base[off]
+            let len = Int(h.base[off + 1]) << 16 | Int(h.base[off + 2]) << 8 | Int(h.base[off + 3])
+            guard h.count - off >= 4 + len else { break }
+            handle(type, h.slice(off + 4, len), &dir, &c, d)
+            off += 4 + len
+            if dir.finished { break }
+        }
+        return off
+    }
+
+    private func handle(_ type: UInt8, _ body: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) {
+        switch type {
+        case 1:
+            clientHelloSeen = true
+            if let hello = TLSHello.parse(body, client: true, dtls: dtls) {
+                d.sni = hello.sni ?? d.sni
+                d.alpn = hello.alpn ?? d.alpn
+                if c.state.version == 0 {
+                    c.state.versionKind = dtls ? .dtls : .tls
+                    c.state.version = UInt32(hello.offered)
+                }
+            }
+            dir.finished = true
+        case 2:
+            serverHelloSeen = true
+            guard let hello = TLSHello.parse(body, client: false, dtls: dtls) else { dir.finished = true; return }
+            c.state.versionKind = dtls ? .dtls : .tls
+            c.state.version = UInt32(hello.selected)
+            if let weak = TLSHello.weakness(version: hello.selected, suite: hello.cipherSuite, dtls: dtls) {
+                c.state.weak = true
+                d.note = weak
+            }
+            if d.alpn == nil { d.alpn = hello.alpn }
+            // TLS 1.3 encrypts everything after the ServerHello, certificate included.
+            if !dtls && hello.selected >= 0x0304 { dir.finished = true }
+        case 11:
+            if !dtls, d.certificate == nil { d.certificate = TLSHello.certificate(body) }
+            dir.finished = true
+        case 14:
+            dir.finished = true
+        default:
+            break
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Stream parsing without copying in the common case: hands `fresh` to `parse`
+    /// where it lies when nothing is pending, or after the pending bytes when something
+    /// is; `parse` returns how many bytes it used, and only the unused tail is kept.
+    mutating func consume(_ fresh: Bytes, _ parse: (Bytes) -> Int) {
+        if isEmpty {
+            let used = parse(fresh)
+            if used < fresh.count { append(contentsOf: fresh.slice(used, -1).base) }
+        } else {
+            append(contentsOf: fresh.base)
+            let all = self
+            let used = all.withUnsafeBytes { parse(Bytes($0)) }
+            if used > 0 { removeFirst(Swift.min(used, count)) }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+/// One flow as every report format shows it: the single value all formats render.
+public struct FlowRecord: Sendable {
+    public struct Endpoint: Sendable {
+        public var address: IPAddress
+        public var port: UInt16?
+        public var zone: String
+        public var node: String?
+        /// The address as text (RFC 5952 for IPv6); the JSON writer formats it in place.
+        public var ip: String { address.description }
+
+        public init(address: IPAddress, port: UInt16?, zone: String, node: String?) {
+            self.address = address; self.port = port; self.zone = zone; self.node = node
+        }
+    }
+
+    public struct Encryption: Sendable {
+        public var state: EncryptionState
+        public var protocolName: String?
+        public var version: String?
+        public var basis: VerdictBasis
+        public var sni: String?
+        public var certificate: CertificateInfo?
+        /// The flow began in cleartext and upgraded (STARTTLS and its kin).
+        public var upgraded: Bool
+        public var weak: String?
+    }
+
+    public var id: UInt64
+    public var transport: String
+    public var ipVersion: Int
+    public var client: Endpoint
+    public var server: Endpoint
+    public var firstSeen: Int64
+    public var lastSeen: Int64
+    public var packetsToServer: UInt64
+    public var packetsToClient: UInt64
+    public var bytesToServer: UInt64
+    public var bytesToClient: UInt64
+    /// Later IP fragments of the flow's datagrams (not in packets/bytes).
+    public var fragmentPackets: UInt64 = 0
+    public var fragmentBytes: UInt64 = 0
+    public var application: String?
+    public var encryption: Encryption
+    public var segment: Segment
+    public var responsible: Party
+    public var rule: RuleMatch?
+    public var findings: [Finding]
+    /// What the application layer showed (HTTP host, method, path…), for people.
+    public var http: (host: String?, method: String?, path: String?)?
+    public var banner: String?
+
+    public var packets: UInt64 { packetsToServer + packetsToClient }
+    public var bytes: UInt64 { bytesToServer + bytesToClient }
+    public var worstSeverity: Severity? { findings.map(\.severity).max() }
+}
+
+/// One capture file or interface read.
+public struct InputStats: Sendable {
+    public var kind: String            // "file" or "interface"
+    public var name: String
+    public var linkType: String
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var undecoded: UInt64 = 0
+    /// Well-formed frames that carry no IP (ARP, LLDP…).
+    public var nonIP: UInt64 = 0
+    public var truncated = false
+    public var dropped: UInt64?
+    /// Live capture: packets demarc itself had no room for because analysis fell behind
+    /// (the capture ring was full). Kept apart from the kernel's `dropped`.
+    public var queueDropped: UInt64?
+    /// What stopped reading early, if anything did.
+    public var error: String?
+
+    public init(kind: String, name: String, linkType: String) {
+        self.kind = kind; self.name = name; self.linkType = linkType
+    }
+}
+
+public struct Counts: Sendable {
+    public var flows: UInt64 = 0
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public init() {}
+}
+
+/// Totals over every flow reported.
+public struct Summary: Sendable {
+    public var total = Counts()
+    /// Per segment and per party, in `allCases` order: counted per flow without hashing.
+    private var segmentCounts = [Counts](repeating: Counts(), count: Segment.allCases.count)
+    private var partyCounts = [Counts](repeating: Counts(), count: Party.allCases.count)
+    public var segments: [Segment: Counts] {
+        Dictionary(uniqueKeysWithValues: Segment.allCases.enumerated().map { ($1, segmentCounts[$0]) })
+    }
+    public var parties: [Party: Counts] {
+        Dictionary(uniqueKeysWithValues: Party.allCases.enumerated().map { ($1, partyCounts[$0]) })
+    }
+    /// One segment's or party's totals (zero when nothing was counted there).
+    public func counts(_ segment: Segment) -> Counts { segmentCounts[segment.ordinal] }
+    public func counts(_ party: Party) -> Counts { partyCounts[party.ordinal] }
+    public var findings: [Severity: UInt64] = [:]
+    /// Findings by code, for people and for `expect`.
+    public var findingCodes: [String: UInt64] = [:]
+    /// Findings by party and severity.
+    public var partyFindings: [Party: [Severity: UInt64]] = [:]
+    /// The most flows open at one time (memory is sized by it, not by the total).
+    public var peakActiveFlows: UInt64 = 0
+
+    public init() {}
+
+    public mutating func add(_ r: FlowRecord) {
+        total.flows += 1
+        total.packets += r.packets
+        total.bytes += r.bytes
+        let seg = r.segment.ordinal, party = r.responsible.ordinal
+        segmentCounts[seg].flows += 1
+        segmentCounts[seg].packets += r.packets
+        segmentCounts[seg].bytes += r.bytes
+        partyCounts[party].flows += 1
+        partyCounts[party].packets += r.packets
+        partyCounts[party].bytes += r.bytes
+        for f in r.findings {
+            findings[f.severity, default: 0] += 1
+            findingCodes[f.code, default: 0] += 1
+            partyFindings[f.party, default: [:]][f.severity, default: 0] += 1
+        }
+    }
+}
+
+public struct ExpectationResult: Sendable {
+    public var expectation: Expectation
+    public var passed: Bool
+    public var detail: String
+}
+
+/// Everything in a report but the flows.
+public struct ReportHeader: Sendable {
+    public var toolName = "demarc"
+    public var toolVersion = DemarcVersion.string
+    public var scenarioName: String
+    public var scenarioSource: String
+    public var inputs: [InputStats] = []
+    public var summary = Summary()
+    public var expectations: [ExpectationResult] = []
+
+    public init(scenarioName: String, scenarioSource: String) {
+        self.scenarioName = scenarioName; self.scenarioSource = scenarioSource
+    }
+}
+
+public enum DemarcVersion {
+    public static let string = "0.1.0"
+}
+
+/// `expect` entries against a summary.
+public enum Expectations {
+    public static func evaluate(_ list: [Expectation], _ s: Summary) -> [ExpectationResult] {
+        list.map { e in
+            switch e {
+            case .none(let code):
+                let n = s.findingCodes[code] ?? 0
+                return ExpectationResult(expectation: e, passed: n == 0,
+                                         detail: n == 0 ? "no \(code) finding" : "\(n) flows carry \(code)")
+            case .max(let sev, let count):
+                let n = s.findings.filter { $0.key >= sev }.reduce(0) { $0 + Int($1.value) }
+                return ExpectationResult(expectation: e, passed: n <= count,
+                                         detail: "\(n) findings at \(sev.rawValue) or above (at most \(count) expected)")
+            }
+        }
+    }
+}
+
+extension FlowRecord {
+    /// A finished flow as reports show it: its verdict mapped to the record, its place
+    /// and findings from the classifier.
+    package init(flow f: FlowState, details: FlowDetails?, classifier: Classifier) {
+        let k = f.key
+        let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
+        let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
+        let verdict = EncryptionReport.describe(f.inspect, details)
+        let facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
+                              proto: k.proto, state: f.inspect.state, protocolName: verdict.displayName,
+                              weak: f.inspect.weak, weakReason: verdict.encryption.weak,
+                              isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
+                              certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
+        let c = classifier.classify(facts)
+        self.init(
+            id: f.id,
+            transport: k.orphanFragments ? "fragment" : IPProtocol.name(k.proto),
+            ipVersion: Int(k.ipVersion),
+            client: .init(address: cIP, port: hasPorts ? cPort : nil, zone: c.client.zone, node: c.client.node),
+            server: .init(address: sIP, port: hasPorts ? sPort : nil, zone: c.server.zone, node: c.server.node),
+            firstSeen: f.firstSeen, lastSeen: f.lastSeen,
+            packetsToServer: f.packetsToServer, packetsToClient: f.packetsToClient,
+            bytesToServer: f.bytesToServer, bytesToClient: f.bytesToClient,
+            fragmentPackets: f.fragmentPackets, fragmentBytes: f.fragmentBytes,
+            application: verdict.application,
+            encryption: verdict.encryption,
+            segment: c.segment, responsible: c.responsible, rule: c.rule, findings: c.findings,
+            http: details.flatMap { d in
+                (d.httpHost != nil || d.httpMethod != nil) ? (d.httpHost, d.httpMethod, d.httpPath) : nil
+            },
+            banner: details?.banner)
+    }
+}

@@ -1,0 +1,66 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+/// Small text helpers shared by the human-readable formats.
+package enum Fmt {
+    package static func bytes(_ n: UInt64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var v = Double(n)
+        var u = 0
+        while v >= 1000 && u < units.count - 1 { v /= 1000; u += 1 }
+        return u == 0 ? "\(n) B" : String(format1(v)) + " " + units[u]
+    }
+
+    static func format1(_ v: Double) -> String {
+        let r = (v * 10).rounded() / 10
+        return r == r.rounded() ? String(Int(r)) : String(r)
+    }
+
+    static func endpoint(_ e: FlowRecord.Endpoint) -> String {
+        let ip = e.ip.contains(":") ? "[\(e.ip)]" : e.ip
+        return e.port.map { "\(ip):\($0)" } ?? ip
+    }
+
+    static func encryption(_ r: FlowRecord) -> String {
+        var s = r.encryption.state.name
+        if let p = r.encryption.protocolName {
+            s += " (" + p + (r.encryption.version.map { " " + versionSuffix($0, p) } ?? "") + ")"
+        }
+        return s
+    }
+
+    private static func versionSuffix(_ v: String, _ p: String) -> String {
+        v.lowercased().hasPrefix(p.lowercased()) ? String(v.dropFirst(p.count)).trimmingLeadingSpace : v
+    }
+
+    static func findingCodes(_ r: FlowRecord) -> String {
+        r.findings.map(\.code).joined(separator: ", ")
+    }
+
+    static func pad(_ s: String, _ w: Int, right: Bool = false) -> String {
+        let n = s.count
+        if n >= w { return s }
+        let fill = String(repeating: " ", count: w - n)
+        return right ? fill + s : s + fill
+    }
+
+    static func truncate(_ s: String, _ w: Int) -> String {
+        guard w > 0 else { return "" }
+        if s.count <= w { return s }
+        return String(s.prefix(max(0, w - 1))) + "…"
+    }
+}
+
+extension String {
+    var trimmingLeadingSpace: String { String(drop(while: { $0 == " " })) }
+}
+
+/// Orders flows for people: most severe finding first, then most bytes, then id.
+func humanOrder(_ a: FlowRecord, _ b: FlowRecord) -> Bool {
+    let sa = a.worstSeverity?.rank ?? -1, sb = b.worstSeverity?.rank ?? -1
+    if sa != sb { return sa > sb }
+    if a.bytes != b.bytes { return a.bytes > b.bytes }
+    return a.id < b.id
+}

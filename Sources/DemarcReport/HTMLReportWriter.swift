@@ -1,0 +1,160 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+/// `html`: one self-contained page (no request leaves it): summary cards per party, a
+/// chart of bytes and flows by segment and party, the findings, and a flow table that
+/// sorts and filters in the browser. Flows are embedded as JSON.
+public final class HTMLReportWriter: ReportWriter {
+    private let output: Output
+    private var flows: [FlowRecord] = []
+
+    public init(output: Output) { self.output = output }
+
+    public func begin(_ header: ReportHeader) {}
+    public func flow(_ record: FlowRecord) { flows.append(record) }
+
+    static func esc(_ s: String) -> String {
+        var o = ""
+        for c in s {
+            switch c {
+            case "&": o += "&amp;"
+            case "<": o += "&lt;"
+            case ">": o += "&gt;"
+            case "\"": o += "&quot;"
+            case "'": o += "&#39;"
+            default: o.append(c)
+            }
+        }
+        return o
+    }
+
+    public func finish(_ h: ReportHeader) {
+        let s = h.summary
+        let sevs = Severity.allCases.sorted(by: >)
+        var o = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>demarc report: \(HTMLReportWriter.esc(h.scenarioName))</title>
+        <style>
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d232a;background:#f7f8fa}
+        h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
+        .meta{color:#5b6570}.cards{display:flex;gap:12px;flex-wrap:wrap}
+        .card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:12px 16px;min-width:190px}
+        .card h3{margin:0 0 6px;font-size:15px;text-transform:capitalize}.num{font-size:20px;font-weight:600}
+        .sev{display:inline-block;padding:1px 6px;border-radius:4px;font-size:12px;margin-right:4px;color:#fff}
+        .critical{background:#9b1c1c}.high{background:#d9480f}.medium{background:#c28a00}.low{background:#1971c2}.info{background:#868e96}
+        table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
+        th,td{border-bottom:1px solid #e6e8eb;padding:5px 8px;text-align:left;vertical-align:top}
+        th{cursor:pointer;background:#eef1f4;position:sticky;top:0;user-select:none}
+        td.n{text-align:right;font-variant-numeric:tabular-nums}
+        .bar{fill:#4c6ef5}.bar2{fill:#94d82d}svg text{font-size:12px;fill:#333}
+        input#filter{padding:6px 8px;width:320px;margin-bottom:8px;border:1px solid #ccd;border-radius:6px}
+        ul.findings{padding-left:18px}
+        </style></head><body>
+        <h1>demarc report: \(HTMLReportWriter.esc(h.scenarioName))</h1>
+        <div class="meta">Scenario <code>\(HTMLReportWriter.esc(h.scenarioSource))</code> · demarc \(h.toolVersion) ·
+        \(s.total.flows) flows, \(s.total.packets) packets, \(Fmt.bytes(s.total.bytes))</div>
+        <div class="meta">
+        """
+        for i in h.inputs {
+            o += "Input <code>\(HTMLReportWriter.esc(i.name))</code> (\(HTMLReportWriter.esc(i.linkType))): \(i.packets) packets"
+            if i.undecoded > 0 { o += ", \(i.undecoded) undecoded" }
+            if let d = i.dropped { o += ", \(d) dropped by the kernel" }
+            if let q = i.queueDropped, q > 0 { o += ", \(q) dropped by demarc" }
+            if i.truncated { o += ", truncated" }
+            o += "<br>\n"
+        }
+        o += "</div>\n<h2>Parties</h2>\n<div class=\"cards\" id=\"parties\">\n"
+        for p in Party.allCases {
+            let c = s.counts(p)
+            let pf = s.partyFindings[p] ?? [:]
+            o += "<div class=\"card\" data-party=\"\(p.rawValue)\"><h3>\(p.rawValue)</h3><div class=\"num\">\(c.flows) flows</div>"
+            o += "<div>\(c.packets) packets · \(Fmt.bytes(c.bytes))</div><div>"
+            for sev in sevs where (pf[sev] ?? 0) > 0 { o += "<span class=\"sev \(sev.rawValue)\">\(pf[sev]!) \(sev.rawValue)</span>" }
+            if pf.isEmpty { o += "no findings" }
+            o += "</div></div>\n"
+        }
+        o += "</div>\n<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n<h2>Findings</h2>\n"
+        let findings = flows.flatMap { r in r.findings.map { (r, $0) } }
+            .sorted { ($0.1.severity.rank, $1.0.id) > ($1.1.severity.rank, $0.0.id) }
+        if findings.isEmpty {
+            o += "<p>No findings.</p>\n"
+        } else {
+            o += "<ul class=\"findings\">\n"
+            for (r, f) in findings {
+                o += "<li><span class=\"sev \(f.severity.rawValue)\">\(f.severity.rawValue)</span><b>\(f.code)</b> (\(f.party.rawValue)), flow \(r.id): \(HTMLReportWriter.esc(f.message))</li>\n"
+            }
+            o += "</ul>\n"
+        }
+        if !h.expectations.isEmpty {
+            o += "<h2>Expectations</h2><ul>\n"
+            for e in h.expectations {
+                o += "<li>\(e.passed ? "pass" : "<b>FAIL</b>"): \(HTMLReportWriter.esc(e.expectation.text)) — \(HTMLReportWriter.esc(e.detail))</li>\n"
+            }
+            o += "</ul>\n"
+        }
+        o += """
+        <h2>Flows</h2>
+        <input id="filter" placeholder="Filter flows (address, zone, protocol, finding…)"> <span id="shown" class="meta">\(flows.count) flows</span>
+        <table id="flows"><thead><tr><th data-k="id">id</th><th data-k="transport">transport</th><th data-k="client">client</th>
+        <th data-k="server">server</th><th data-k="segment">segment</th><th data-k="party">party</th>
+        <th data-k="enc">encryption</th><th data-k="app">application</th><th data-k="packets">packets</th>
+        <th data-k="bytes">bytes</th><th data-k="rule">rule</th><th data-k="findings">findings</th></tr></thead><tbody>
+
+        """
+        output.write(o)
+        for r in flows.sorted(by: humanOrder) {
+            let cells = [Fmt.endpoint(r.client) + " (" + r.client.zone + ")", Fmt.endpoint(r.server) + " (" + r.server.zone + ")"]
+            output.write("<tr><td class=\"n\">\(r.id)</td><td>\(r.transport)</td><td>\(HTMLReportWriter.esc(cells[0]))</td><td>\(HTMLReportWriter.esc(cells[1]))</td><td>\(r.segment.rawValue)</td><td>\(r.responsible.rawValue)</td><td>\(HTMLReportWriter.esc(Fmt.encryption(r)))</td><td>\(HTMLReportWriter.esc(r.application ?? ""))</td><td class=\"n\">\(r.packets)</td><td class=\"n\" data-v=\"\(r.bytes)\">\(Fmt.bytes(r.bytes))</td><td>\(HTMLReportWriter.esc(r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? ""))</td><td>\(HTMLReportWriter.esc(Fmt.findingCodes(r)))</td></tr>\n")
+        }
+        output.write("""
+        </tbody></table>
+        <script>
+        (function(){
+          var t=document.getElementById('flows'),tb=t.tBodies[0],f=document.getElementById('filter'),shown=document.getElementById('shown');
+          function apply(){var q=f.value.toLowerCase(),n=0;
+            for(var i=0;i<tb.rows.length;i++){var r=tb.rows[i],hit=r.textContent.toLowerCase().indexOf(q)>=0;r.style.display=hit?'':'none';if(hit)n++;}
+            shown.textContent=n+' of '+tb.rows.length+' flows shown';
+            if(history.replaceState)history.replaceState(null,'',q?'#q='+encodeURIComponent(f.value):location.pathname);}
+          f.addEventListener('input',apply);
+          // A filter in the address (#q=…) is applied on load, so a filtered view can be shared.
+          var m=/^#q=(.*)$/.exec(location.hash);if(m)f.value=decodeURIComponent(m[1]);
+          apply();
+          var ths=t.tHead.rows[0].cells;
+          for(var c=0;c<ths.length;c++)(function(c){var asc=true;ths[c].addEventListener('click',function(){
+            var rows=Array.prototype.slice.call(tb.rows);
+            rows.sort(function(a,b){var x=a.cells[c],y=b.cells[c];
+              var xv=x.dataset.v||x.textContent,yv=y.dataset.v||y.textContent;
+              var xn=parseFloat(xv),yn=parseFloat(yv);
+              var r=(!isNaN(xn)&&!isNaN(yn)&&/^[0-9.]+$/.test(xv)&&/^[0-9.]+$/.test(yv))?xn-yn:xv.localeCompare(yv);
+              return asc?r:-r;});
+            asc=!asc;rows.forEach(function(r){tb.appendChild(r);});});})(c);
+        })();
+        </script>
+        </body></html>
+
+        """)
+        output.flush()
+    }
+
+    private func chart(_ s: Summary) -> String {
+        var rows: [(String, UInt64, UInt64)] = []
+        for seg in Segment.allCases { let c = s.counts(seg); rows.append(("segment " + seg.rawValue, c.bytes, c.flows)) }
+        for p in Party.allCases { let c = s.counts(p); rows.append(("party " + p.rawValue, c.bytes, c.flows)) }
+        let maxB = max(1, rows.map(\.1).max() ?? 1), maxF = max(1, rows.map(\.2).max() ?? 1)
+        // Two bar columns, each with room right of its longest bar for the value's label.
+        var svg = "<svg id=\"chart\" width=\"820\" height=\"\(rows.count * 26 + 30)\" role=\"img\" aria-label=\"bytes and flows by segment and party\">"
+        svg += "<text x=\"150\" y=\"14\">bytes</text><text x=\"520\" y=\"14\">flows</text>"
+        for (i, r) in rows.enumerated() {
+            let y = 22 + i * 26
+            let wb = Int(Double(r.1) / Double(maxB) * 280), wf = Int(Double(r.2) / Double(maxF) * 220)
+            svg += "<text x=\"0\" y=\"\(y + 14)\">\(r.0)</text>"
+            svg += "<rect class=\"bar\" x=\"150\" y=\"\(y)\" width=\"\(wb)\" height=\"18\"><title>\(r.1) bytes</title></rect><text x=\"\(154 + wb)\" y=\"\(y + 14)\">\(Fmt.bytes(r.1))</text>"
+            svg += "<rect class=\"bar2\" x=\"520\" y=\"\(y)\" width=\"\(wf)\" height=\"18\"><title>\(r.2) flows</title></rect><text x=\"\(524 + wf)\" y=\"\(y + 14)\">\(r.2)</text>"
+        }
+        return svg + "</svg>"
+    }
+}

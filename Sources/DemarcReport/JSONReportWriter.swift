@@ -1,0 +1,211 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+/// `json`: one document, streamed. `jsonl`: one `{"type":"flow"}` line per flow and a
+/// last `{"type":"summary"}` line. The document streams its flows as they are reported
+/// and writes inputs, summary and expectations after them, so memory stays flat however
+/// long the capture.
+public final class JSONReportWriter: ReportWriter {
+    private let output: Output
+    private let lines: Bool
+    private let flushEachFlow: Bool
+    private let w = JSONWriter()
+    @exclusivity(unchecked) private var flowsWritten = 0
+
+    public init(output: Output, lines: Bool, flushEachFlow: Bool = false) {
+        self.output = output
+        self.lines = lines
+        self.flushEachFlow = flushEachFlow
+    }
+
+    public func begin(_ header: ReportHeader) {
+        guard !lines else { return }
+        w.reset()
+        w.beginObject()
+        JSONReportWriter.writeTool(w, header)
+        w.beginArray("flows")
+        output.write(w.bytes)
+        output.write("\n")
+    }
+
+    public func flow(_ r: FlowRecord) {
+        w.reset()
+        JSONReportWriter.writeFlow(w, r, typeField: lines)
+        if !lines && flowsWritten > 0 { output.write(",\n") }
+        output.write(w.bytes)
+        if lines { output.write("\n") }
+        flowsWritten += 1
+        if flushEachFlow { output.flush() }
+    }
+
+    public func finish(_ header: ReportHeader) {
+        w.reset()
+        if lines {
+            w.beginObject()
+            w.field("type", "summary")
+            JSONReportWriter.writeTool(w, header)
+            JSONReportWriter.writeTail(w, header)
+            w.endObject()
+            output.write(w.bytes)
+            output.write("\n")
+        } else {
+            if flowsWritten > 0 { output.write("\n") }
+            output.write("],")
+            // Continue the open document: a fresh writer for the remaining members.
+            w.beginObject()
+            JSONReportWriter.writeTail(w, header)
+            w.endObject()
+            // Drop the braces of the helper object: its members join the document.
+            output.write(UnsafeRawBufferPointer(rebasing: w.bytes.dropFirst().dropLast()))
+            output.write("}\n")
+        }
+        output.flush()
+    }
+
+    static func writeTool(_ w: JSONWriter, _ h: ReportHeader) {
+        w.beginObject("tool")
+        w.field("name", h.toolName)
+        w.field("version", h.toolVersion)
+        w.endObject()
+        w.beginObject("scenario")
+        w.field("name", h.scenarioName)
+        w.field("source", h.scenarioSource)
+        w.endObject()
+    }
+
+    static func writeTail(_ w: JSONWriter, _ h: ReportHeader) {
+        w.beginArray("inputs")
+        for i in h.inputs {
+            w.beginObject()
+            w.field("kind", i.kind)
+            w.field("name", i.name)
+            w.field("link_type", i.linkType)
+            w.field("packets", i.packets)
+            w.field("bytes", i.bytes)
+            w.field("undecoded", i.undecoded)
+            w.field("non_ip", i.nonIP)
+            w.field("truncated", i.truncated)
+            if let d = i.dropped { w.field("dropped", d) }
+            if let q = i.queueDropped { w.field("queue_dropped", q) }
+            if let e = i.error { w.field("error", e) }
+            w.endObject()
+        }
+        w.endArray()
+        let s = h.summary
+        w.beginObject("summary")
+        w.field("flows", s.total.flows)
+        w.field("packets", s.total.packets)
+        w.field("bytes", s.total.bytes)
+        w.field("active_flows_peak", s.peakActiveFlows)
+        w.beginObject("segments")
+        for seg in Segment.allCases { writeCounts(w, seg.rawValue, s.counts(seg)) }
+        w.endObject()
+        w.beginObject("parties")
+        for p in Party.allCases { writeCounts(w, p.rawValue, s.counts(p)) }
+        w.endObject()
+        w.beginObject("findings")
+        for sev in Severity.allCases.sorted(by: >) { w.key(named: sev.rawValue); w.int(s.findings[sev] ?? 0) }
+        w.endObject()
+        w.beginObject("finding_codes")
+        for (code, n) in s.findingCodes.sorted(by: { $0.key < $1.key }) { w.key(named: code); w.int(n) }
+        w.endObject()
+        w.endObject()
+        w.beginArray("expectations")
+        for e in h.expectations {
+            w.beginObject()
+            w.field("expect", e.expectation.text)
+            w.field("passed", e.passed)
+            w.field("detail", e.detail)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    private static func writeCounts(_ w: JSONWriter, _ name: String, _ c: Counts) {
+        w.key(named: name)
+        w.beginObject()
+        w.field("flows", c.flows)
+        w.field("packets", c.packets)
+        w.field("bytes", c.bytes)
+        w.endObject()
+    }
+
+    /// A flow object. Its shape is fixed, so keys and punctuation are written as
+    /// literals around the values (the same text the structured writer would make).
+    static func writeFlow(_ w: JSONWriter, _ r: FlowRecord, typeField: Bool) {
+        w.raw(typeField ? "{\"type\":\"flow\",\"id\":" : "{\"id\":")
+        w.rawInt(r.id)
+        w.raw(",\"transport\":"); w.rawString(r.transport)
+        w.raw(",\"ip_version\":"); w.rawInt(r.ipVersion)
+        w.raw(",\"client\":"); writeEndpoint(w, r.client)
+        w.raw(",\"server\":"); writeEndpoint(w, r.server)
+        w.raw(",\"first_seen\":"); w.rawTimestamp(micros: r.firstSeen)
+        w.raw(",\"last_seen\":"); w.rawTimestamp(micros: r.lastSeen)
+        w.raw(",\"packets\":{\"to_server\":"); w.rawInt(r.packetsToServer)
+        w.raw(",\"to_client\":"); w.rawInt(r.packetsToClient)
+        w.raw("},\"bytes\":{\"to_server\":"); w.rawInt(r.bytesToServer)
+        w.raw(",\"to_client\":"); w.rawInt(r.bytesToClient)
+        w.raw("}")
+        if r.fragmentPackets > 0 {
+            w.raw(",\"fragments\":{\"packets\":"); w.rawInt(r.fragmentPackets)
+            w.raw(",\"bytes\":"); w.rawInt(r.fragmentBytes)
+            w.raw("}")
+        }
+        w.raw(",\"application\":"); w.rawString(r.application)
+        let e = r.encryption
+        w.raw(",\"encryption\":{\"state\":"); w.rawString(e.state.name)
+        w.raw(",\"protocol\":"); w.rawString(e.protocolName)
+        w.raw(",\"version\":"); w.rawString(e.version)
+        w.raw(",\"basis\":"); w.rawString(e.basis.name)
+        w.raw(",\"sni\":"); w.rawString(e.sni)
+        if let c = e.certificate {
+            w.raw(",\"certificate\":{\"subject\":"); w.rawString(c.subject)
+            w.raw(",\"issuer\":"); w.rawString(c.issuer)
+            w.raw(",\"sha256\":"); w.rawString(c.sha256)
+            w.raw(",\"not_before\":"); w.rawString(c.notBefore)
+            w.raw(",\"not_after\":"); w.rawString(c.notAfter)
+            w.raw("}")
+        } else {
+            w.raw(",\"certificate\":null")
+        }
+        if e.upgraded { w.raw(",\"upgraded\":true") }
+        if let weak = e.weak { w.raw(",\"weak\":"); w.rawString(weak) }
+        w.raw("}")
+        if let h = r.http {
+            w.raw(",\"http\":{\"host\":"); w.rawString(h.host)
+            w.raw(",\"method\":"); w.rawString(h.method)
+            w.raw(",\"path\":"); w.rawString(h.path)
+            w.raw("}")
+        }
+        if let b = r.banner { w.raw(",\"banner\":"); w.rawString(b) }
+        w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)
+        w.raw(",\"responsible\":"); w.rawString(r.responsible.rawValue)
+        if let rule = r.rule {
+            w.raw(",\"rule\":{\"segment\":"); w.rawString(rule.segment.rawValue)
+            w.raw(",\"name\":"); w.rawString(rule.name)
+            w.raw(",\"action\":"); w.rawString(rule.action.rawValue)
+            w.raw("}")
+        } else {
+            w.raw(",\"rule\":null")
+        }
+        w.raw(",\"findings\":[")
+        for (i, f) in r.findings.enumerated() {
+            w.raw(i == 0 ? "{\"code\":" : ",{\"code\":"); w.rawString(f.code)
+            w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
+            w.raw(",\"party\":"); w.rawString(f.party.rawValue)
+            w.raw(",\"message\":"); w.rawString(f.message)
+            w.raw("}")
+        }
+        w.raw("]}")
+    }
+
+    private static func writeEndpoint(_ w: JSONWriter, _ e: FlowRecord.Endpoint) {
+        w.raw("{\"ip\":"); w.rawAddress(e.address)
+        w.raw(",\"port\":"); w.rawInt(e.port)
+        w.raw(",\"zone\":"); w.rawString(e.zone)
+        w.raw(",\"node\":"); w.rawString(e.node)
+        w.raw("}")
+    }
+}

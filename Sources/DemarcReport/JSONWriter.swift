@@ -1,0 +1,239 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+/// Appends JSON text to a growable byte buffer: just enough structure (objects, arrays,
+/// commas) to write reports directly, without building a tree first. The buffer is raw
+/// memory the writer owns (a class, so it is never copied): each byte written is one
+/// store, with no per-append uniqueness or bounds bookkeeping.
+public final class JSONWriter {
+    // Used from one thread at a time (one report writer): no dynamic exclusivity checks.
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<UInt8>
+    @exclusivity(unchecked) private var capacity: Int
+    @exclusivity(unchecked) public private(set) var count = 0
+    /// Bit d: the container at depth d already holds a member (a comma comes next).
+    @exclusivity(unchecked) private var members: UInt64 = 0
+    @exclusivity(unchecked) private var depth = 0
+    /// A key was just written: the next value needs no comma.
+    @exclusivity(unchecked) private var pendingValue = false
+    /// The second last written by `rawTimestamp`, and its text up to the fraction.
+    @exclusivity(unchecked) private var cachedSecond = Int64.min
+    private let secondText = UnsafeMutablePointer<UInt8>.allocate(capacity: Timestamps.secondWidth)
+
+    public init(capacity: Int = 4096) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+    }
+
+    deinit { base.deallocate(); secondText.deallocate() }
+
+    /// What has been written since the last `reset()`.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    public func reset() {
+        count = 0
+        members = 0
+        depth = 0
+        pendingValue = false
+    }
+
+    // MARK: raw bytes
+
+    @inline(__always) private func reserve(_ n: Int) {
+        if count &+ n > capacity { grow(count + n) }
+    }
+
+    private func grow(_ needed: Int) {
+        var c = capacity * 2
+        while c < needed { c *= 2 }
+        let fresh = UnsafeMutablePointer<UInt8>.allocate(capacity: c)
+        fresh.update(from: base, count: count)
+        base.deallocate()
+        base = fresh
+        capacity = c
+    }
+
+    @inline(__always) private func put(_ b: UInt8) {
+        reserve(1)
+        base[count] = b
+        count &+= 1
+    }
+
+    @inline(__always) private func put(_ p: UnsafePointer<UInt8>, _ n: Int) {
+        reserve(n)
+        (base + count).update(from: p, count: n)
+        count &+= n
+    }
+
+    private func put(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
+
+    // MARK: structure
+
+    private func separate() {
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << UInt64((depth - 1) & 63)
+        if members & bit != 0 { put(UInt8(ascii: ",")) }
+        members |= bit
+    }
+
+    /// Writes a separating comma unless a key was just written.
+    private func valuePrefix() {
+        if pendingValue { pendingValue = false } else { separate() }
+    }
+
+    private func open(_ c: UInt8) {
+        valuePrefix()
+        put(c)
+        depth += 1
+        members &= ~(1 << UInt64((depth - 1) & 63))
+    }
+
+    private func close(_ c: UInt8) { depth -= 1; put(c) }
+
+    public func beginObject() { open(UInt8(ascii: "{")) }
+    public func endObject() { close(UInt8(ascii: "}")) }
+    public func beginArray() { open(UInt8(ascii: "[")) }
+    public func endArray() { close(UInt8(ascii: "]")) }
+    public func beginObject(_ k: StaticString) { key(k); beginObject() }
+    public func beginArray(_ k: StaticString) { key(k); beginArray() }
+
+    /// An object key known at compile time (plain ASCII: copied, not escaped); the next
+    /// value call writes its value.
+    public func key(_ k: StaticString) {
+        separate()
+        let n = k.utf8CodeUnitCount
+        reserve(n + 3)
+        base[count] = UInt8(ascii: "\"")
+        (base + count + 1).update(from: k.utf8Start, count: n)
+        count += n + 1
+        base[count] = UInt8(ascii: "\"")
+        base[count + 1] = UInt8(ascii: ":")
+        count += 2
+        pendingValue = true
+    }
+
+    /// An object key made at run time (escaped as any string).
+    public func key(named k: String) {
+        separate()
+        appendString(k)
+        put(UInt8(ascii: ":"))
+        pendingValue = true
+    }
+
+    // MARK: raw text (a record of fixed shape written without structure tracking)
+
+    /// Text known at compile time, copied as it is: punctuation and keys together
+    /// (`,"port":`), for records whose shape is fixed.
+    @inline(__always) public func raw(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
+    /// A string value (escaped) or null, with no separator.
+    public func rawString(_ v: String?) { if let v { appendString(v) } else { put("null") } }
+    /// An integer value or null, with no separator.
+    public func rawInt<T: FixedWidthInteger>(_ v: T?) {
+        guard let v else { put("null"); return }
+        if let small = Int64(exactly: v) {
+            appendDecimal(small)
+        } else {
+            var s = String(v)
+            s.withUTF8 { put($0.baseAddress!, $0.count) }
+        }
+    }
+    /// A quoted RFC 3339 timestamp, with no separator. Flows end close together: the
+    /// text up to the second is kept and reused while the second stays the same.
+    public func rawTimestamp(micros: Int64) {
+        reserve(Timestamps.width + 2)
+        base[count] = UInt8(ascii: "\"")
+        let p = base + count + 1
+        let (secs, frac) = micros.quotientAndRemainder(dividingBy: 1_000_000)
+        if frac >= 0, secs == cachedSecond {
+            p.update(from: secondText, count: Timestamps.secondWidth)
+            Timestamps.writeFraction(frac, into: p + Timestamps.secondWidth)
+            count += 1 + Timestamps.width
+        } else {
+            let n = Timestamps.write(micros: micros, into: p)
+            if n == Timestamps.width, frac >= 0 {
+                cachedSecond = secs
+                secondText.update(from: p, count: Timestamps.secondWidth)
+            }
+            count += 1 + n
+        }
+        base[count] = UInt8(ascii: "\"")
+        count += 1
+    }
+
+    /// A quoted IP address (dotted IPv4, RFC 5952 IPv6), with no separator.
+    public func rawAddress(_ a: IPAddress) {
+        guard a.isV4 else { appendString(a.description); return }
+        reserve(17)
+        base[count] = UInt8(ascii: "\"")
+        count += 1 + a.writeV4(into: base + count + 1)
+        base[count] = UInt8(ascii: "\"")
+        count += 1
+    }
+
+    // MARK: values
+
+    public func string(_ v: String?) { valuePrefix(); rawString(v) }
+
+    public func int<T: FixedWidthInteger>(_ v: T?) { valuePrefix(); rawInt(v) }
+
+
+    public func bool(_ v: Bool) { valuePrefix(); put(v ? "true" : "false") }
+
+    public func field(_ k: StaticString, _ v: String?) { key(k); string(v) }
+    public func field<T: FixedWidthInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
+    public func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
+
+    private func appendDecimal(_ v: Int64) {
+        reserve(20)
+        var m = v.magnitude
+        if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
+        var digits = 1
+        var t = m
+        while t >= 10 { t /= 10; digits += 1 }
+        var i = count + digits
+        count = i
+        repeat { i -= 1; base[i] = 48 + UInt8(m % 10); m /= 10 } while m > 0
+    }
+
+    private static func needsEscape(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x22 || b == 0x5c || b == 0x7f
+    }
+
+    private func appendString(_ s: String) {
+        // Most strings need no escaping: copy them in one piece.
+        var s = s
+        let plain = s.withUTF8 { u -> Bool in
+            let n = u.count
+            guard let src = u.baseAddress else { put("\"\""); return true }
+            var i = 0
+            while i < n {
+                if JSONWriter.needsEscape(src[i]) { return false }
+                i &+= 1
+            }
+            reserve(n &+ 2)
+            base[count] = UInt8(ascii: "\"")
+            (base + count + 1).update(from: src, count: n)
+            base[count &+ n &+ 1] = UInt8(ascii: "\"")
+            count &+= n &+ 2
+            return true
+        }
+        if plain { return }
+        put(UInt8(ascii: "\""))
+        let hex: StaticString = "0123456789abcdef"
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): put(92); put(34)
+            case UInt8(ascii: "\\"): put(92); put(92)
+            case 0x0a: put(92); put(UInt8(ascii: "n"))
+            case 0x0d: put(92); put(UInt8(ascii: "r"))
+            case 0x09: put(92); put(UInt8(ascii: "t"))
+            case 0..<0x20, 0x7f:
+                put(92); put(UInt8(ascii: "u")); put(48); put(48)
+                put(hex.utf8Start[Int(b >> 4)]); put(hex.utf8Start[Int(b & 15)])
+            default: put(b)
+            }
+        }
+        put(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,85 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+/// `markdown`: summary, findings and flows as GitHub-flavoured tables, for tickets and
+/// pull requests.
+public final class MarkdownReportWriter: ReportWriter {
+    private let output: Output
+    private var flows: [FlowRecord] = []
+
+    public init(output: Output) { self.output = output }
+
+    public func begin(_ header: ReportHeader) {}
+    public func flow(_ record: FlowRecord) { flows.append(record) }
+
+    static func cell(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "|": out += "\\|"
+            case "\n", "\r": out += " "
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    public func finish(_ h: ReportHeader) {
+        var o = "# demarc report: \(MarkdownReportWriter.cell(h.scenarioName))\n\n"
+        o += "Scenario `\(h.scenarioSource)`, demarc \(h.toolVersion).\n\n"
+        // Interfaces add what was dropped (by the kernel, and by demarc's capture ring).
+        let live = h.inputs.contains { $0.dropped != nil }
+        o += "| input | link type | packets | bytes | undecoded | truncated |" + (live ? " dropped | queue dropped |" : "")
+            + "\n|---|---|---:|---:|---:|---|" + (live ? "---:|---:|" : "") + "\n"
+        for i in h.inputs {
+            o += "| \(MarkdownReportWriter.cell(i.name)) | \(i.linkType) | \(i.packets) | \(i.bytes) | \(i.undecoded) | \(i.truncated ? "yes" : "no") |"
+                + (live ? " \(i.dropped ?? 0) | \(i.queueDropped ?? 0) |" : "") + "\n"
+        }
+        let s = h.summary
+        let sevs = Severity.allCases.sorted(by: >)
+        o += "\n## Summary\n\n\(s.total.flows) flows, \(s.total.packets) packets, \(Fmt.bytes(s.total.bytes)).\n\n"
+        o += "| party | flows | packets | bytes | " + sevs.map(\.rawValue).joined(separator: " | ") + " |\n"
+        o += "|---|---:|---:|---:|" + sevs.map { _ in "---:|" }.joined() + "\n"
+        for p in Party.allCases {
+            let c = s.counts(p)
+            let pf = s.partyFindings[p] ?? [:]
+            if c.flows == 0 && pf.isEmpty { continue }
+            o += "| \(p.rawValue) | \(c.flows) | \(c.packets) | \(c.bytes) | " + sevs.map { String(pf[$0] ?? 0) }.joined(separator: " | ") + " |\n"
+        }
+        o += "\n| segment | flows | packets | bytes |\n|---|---:|---:|---:|\n"
+        for seg in Segment.allCases {
+            let c = s.counts(seg)
+            o += "| \(seg.rawValue) | \(c.flows) | \(c.packets) | \(c.bytes) |\n"
+        }
+        let findings = flows.flatMap { r in r.findings.map { (r, $0) } }
+            .sorted { ($0.1.severity.rank, $1.0.id) > ($1.1.severity.rank, $0.0.id) }
+        o += "\n## Findings\n\n"
+        if findings.isEmpty {
+            o += "None.\n"
+        } else {
+            o += "| severity | party | code | flow | message |\n|---|---|---|---:|---|\n"
+            for (r, f) in findings {
+                o += "| \(f.severity.rawValue) | \(f.party.rawValue) | \(f.code) | \(r.id) | \(MarkdownReportWriter.cell(f.message)) |\n"
+            }
+        }
+        if !h.expectations.isEmpty {
+            o += "\n## Expectations\n\n| expectation | result |\n|---|---|\n"
+            for e in h.expectations {
+                o += "| \(MarkdownReportWriter.cell(e.expectation.text)) | \(e.passed ? "pass" : "**fail**"): \(MarkdownReportWriter.cell(e.detail)) |\n"
+            }
+        }
+        o += "\n## Flows\n\n| id | transport | client | server | segment | party | encryption | application | packets | bytes | rule | findings |\n"
+        o += "|---:|---|---|---|---|---|---|---|---:|---:|---|---|\n"
+        output.write(o)
+        for r in flows.sorted(by: humanOrder) {
+            let cells = [String(r.id), r.transport, "\(Fmt.endpoint(r.client)) (\(r.client.zone))",
+                         "\(Fmt.endpoint(r.server)) (\(r.server.zone))", r.segment.rawValue, r.responsible.rawValue,
+                         Fmt.encryption(r), r.application ?? "", String(r.packets), String(r.bytes),
+                         r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? "", Fmt.findingCodes(r)]
+            output.write("| " + cells.map(MarkdownReportWriter.cell).joined(separator: " | ") + " |\n")
+        }
+        output.flush()
+    }
+}

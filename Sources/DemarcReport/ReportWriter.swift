@@ -1,0 +1,38 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+/// A report format. Receives the header once the scenario is known, every flow as it
+/// is reported (in id order), and the final header with inputs, summary and
+/// expectations. Each format lives in one file.
+public protocol ReportWriter: AnyObject {
+    func begin(_ header: ReportHeader)
+    func flow(_ record: FlowRecord)
+    func finish(_ header: ReportHeader)
+}
+
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case table, json, jsonl, csv, markdown, html
+
+    public func makeWriter(output: Output, options: ReportOptions = ReportOptions()) -> ReportWriter {
+        switch self {
+        case .json: return JSONReportWriter(output: output, lines: false)
+        case .jsonl: return JSONReportWriter(output: output, lines: true, flushEachFlow: options.live)
+        case .table: return TableReportWriter(output: output, options: options)
+        case .csv: return CSVReportWriter(output: output)
+        case .markdown: return MarkdownReportWriter(output: output)
+        case .html: return HTMLReportWriter(output: output)
+        }
+    }
+}
+
+public struct ReportOptions: Sendable {
+    /// Live monitoring: write each flow as it ends.
+    public var live = false
+    /// Colour in terminal output.
+    public var color = false
+    /// Terminal width for the table, if known.
+    public var width: Int?
+    public init() {}
+}

@@ -1,0 +1,273 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+/// What classification needs to know of a finished flow.
+public struct FlowFacts: Sendable {
+    public var client: IPAddress
+    public var server: IPAddress
+    public var clientPort: UInt16?
+    public var serverPort: UInt16?
+    public var proto: UInt8
+    public var state: EncryptionState
+    /// Display name of the protocol that decided the state ("HTTP", "TLS"…), if any.
+    public var protocolName: String?
+    public var weak: Bool
+    public var weakReason: String?
+    /// TLS was seen; its version, and whether the server certificate was seen.
+    public var isTLS: Bool
+    public var tlsVersion: String?
+    public var certificateHidden: Bool
+    public var certificate: CertificateInfo?
+
+    @inlinable @inline(__always)
+    public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
+                state: EncryptionState, protocolName: String? = nil, weak: Bool = false, weakReason: String? = nil,
+                isTLS: Bool = false, tlsVersion: String? = nil, certificateHidden: Bool = false,
+                certificate: CertificateInfo? = nil) {
+        self.client = client; self.server = server; self.clientPort = clientPort; self.serverPort = serverPort
+        self.proto = proto; self.state = state; self.protocolName = protocolName; self.weak = weak
+        self.weakReason = weakReason; self.isTLS = isTLS; self.tlsVersion = tlsVersion
+        self.certificateHidden = certificateHidden; self.certificate = certificate
+    }
+}
+
+public struct Finding: Sendable, Equatable {
+    public var code: String
+    public var severity: Severity
+    public var party: Party
+    public var message: String
+}
+
+public struct RuleMatch: Sendable, Equatable {
+    public var segment: Segment
+    public var name: String
+    public var action: RuleAction
+}
+
+/// An endpoint's place in the scenario, as a report names it.
+public struct EndpointPlace: Sendable, Equatable {
+    /// The node's name for a node's address, else the zone's name.
+    public var zone: String
+    public var node: String?
+    public var owner: Owner
+    public var providerOperated: Bool
+    public var sensitive: Bool
+}
+
+public struct Classification: Sendable {
+    public var segment: Segment
+    public var responsible: Party
+    public var client: EndpointPlace
+    public var server: EndpointPlace
+    public var rule: RuleMatch?
+    public var findings: [Finding]
+}
+
+/// Flow facts → segment, responsible party, filter rule and findings, exactly as
+/// SCENARIO.md defines them. Holds the scenario's address plan; pure otherwise (a class:
+/// shared, never copied, by the record making of every flow).
+public final class Classifier: Sendable {
+    public let scenario: Scenario
+    private let plan: AddressPlan
+    /// The scenario's per-segment settings, by `Segment.ordinal`: read for every flow,
+    /// so kept in arrays rather than hashed out of dictionaries each time.
+    private let partyBySegment: [Party]
+    private let filtersBySegment: [(set: FilterSet, index: RuleIndex)?]
+    private let requiredBySegment: [Bool]
+
+    public init(scenario: Scenario) {
+        self.scenario = scenario
+        self.plan = AddressPlan(nodes: scenario.nodes, zones: scenario.zones)
+        partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0]! }
+        filtersBySegment = Segment.allCases.map { seg in scenario.filters[seg].map { ($0, RuleIndex($0.rules)) } }
+        requiredBySegment = Segment.allCases.map { (scenario.encryption[$0] ?? .optional) == .required }
+    }
+
+    public func place(_ ip: IPAddress) -> (Placement, EndpointPlace) {
+        let p = plan.place(ip)
+        if let n = p.node {
+            let name = scenario.nodes[n].name
+            return (p, EndpointPlace(zone: name, node: name, owner: .provider, providerOperated: true, sensitive: false))
+        }
+        if let z = p.zone {
+            let zone = scenario.zones[z]
+            return (p, EndpointPlace(zone: zone.name, node: nil, owner: zone.owner,
+                                     providerOperated: zone.owner == .provider, sensitive: zone.sensitive))
+        }
+        return (p, EndpointPlace(zone: "unknown", node: nil, owner: .external, providerOperated: false, sensitive: false))
+    }
+
+    public func classify(_ f: FlowFacts) -> Classification {
+        let (cp, client) = place(f.client)
+        let (sp, server) = place(f.server)
+        let segment: Segment
+        switch (client.providerOperated, server.providerOperated) {
+        case (true, true): segment = .internal
+        case (true, false): segment = .egress
+        case (false, true): segment = .ingress
+        case (false, false): segment = .external
+        }
+        let party = partyBySegment[segment.ordinal]
+
+        // Filters: first match wins; the default decides the rest.
+        var rule: RuleMatch?
+        var matchedRule: Rule?
+        var unfilteredByDefault = false
+        if let (set, index) = filtersBySegment[segment.ordinal] {
+            if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], f, cp, sp) }) {
+                let r = set.rules[i]
+                matchedRule = r
+                rule = RuleMatch(segment: segment, name: r.name, action: r.action)
+            } else if set.defaultAction == .deny {
+                unfilteredByDefault = true
+            }
+        }
+
+        var findings: [Finding] = []
+        // Messages are built only for findings that are added: most flows carry none.
+        func add(_ code: String, _ sev: Severity, _ message: @autoclosure () -> String, party p: Party? = nil) {
+            guard !findings.contains(where: { $0.code == code }) else { return }
+            findings.append(Finding(code: code, severity: sev, party: p ?? party, message: message()))
+        }
+        var what: String { f.protocolName ?? IPProtocol.name(f.proto).uppercased() }
+        var path: String { describe(segment, client, server) }
+        var service: String { serviceText(f) }
+
+        if let r = matchedRule, r.action == .deny {
+            add("denied-traffic-observed", .critical,
+                "\(path) on \(service) matched \(segment.rawValue) rule '\(r.name)' (deny), yet it is in the traffic: the filter is not enforced")
+        }
+        if unfilteredByDefault {
+            switch segment {
+            case .ingress:
+                add("unfiltered-ingress", .high, "no ingress rule allows \(client.zone) to reach \(server.zone) on \(service): restrict who may reach the node")
+            case .egress:
+                add("unfiltered-egress", .medium, "no egress rule allows \(client.zone) to reach \(server.zone) on \(service): filter what leaves the node")
+            case .external:
+                add("unfiltered-external", .medium, "no external rule allows \(client.zone) to reach \(server.zone) on \(service)")
+            case .internal:
+                break
+            }
+        }
+
+        let sensitiveZone = client.sensitive ? client.zone : (server.sensitive ? server.zone : nil)
+        let required = requiredBySegment[segment.ordinal] || sensitiveZone != nil
+        let accepted = matchedRule.map { $0.action == .allow && $0.cleartextAccepted } ?? false
+        var because: String {
+            sensitiveZone.map { "sensitive zone \($0) requires encryption" } ?? "encryption.\(segment.rawValue) is required"
+        }
+        if required && !accepted {
+            switch f.state {
+            case .cleartext:
+                let sev: Severity = segment == .internal ? .critical : .high
+                add(Classifier.unencryptedCodes[segment.ordinal], sev, "\(what) \(path) in cleartext on \(service); \(because)")
+            case .unknown:
+                add("unverified-encryption", .low, "\(path) on \(service): \(because), but the payload did not show whether it is encrypted")
+            case .encrypted:
+                break
+            }
+        }
+        if f.weak {
+            add("weak-encryption", .medium, "\(path) on \(service) uses \(f.weakReason ?? "weak encryption"): require TLS 1.2 or later with a strong cipher suite")
+        }
+        if let ca = scenario.customerCA, segment == .internal, client.node != nil, server.node != nil, f.isTLS {
+            if let cert = f.certificate {
+                if !certificateMatches(cert, ca) {
+                    add("customer-ca-not-used", .medium,
+                        "data plane \(client.zone) → \(server.zone) presents a certificate issued by '\(cert.issuer)', not the customer's CA",
+                        party: .shared)
+                }
+            } else if f.certificateHidden {
+                add("certificate-not-visible", .info,
+                    "data plane \(client.zone) → \(server.zone) uses \(f.tlsVersion ?? "TLS 1.3"), which encrypts the certificate: the customer CA cannot be verified from traffic")
+            }
+        }
+        return Classification(segment: segment, responsible: party, client: client, server: server,
+                              rule: rule, findings: findings)
+    }
+
+    static let unencryptedCodes = Segment.allCases.map { "unencrypted-\($0.rawValue)" }
+
+    private func certificateMatches(_ cert: CertificateInfo, _ ca: CustomerCA) -> Bool {
+        if let issuer = ca.issuer, !issuer.isEmpty, cert.issuer.contains(issuer) { return true }
+        let fp = cert.sha256.lowercased().filter { $0 != ":" }
+        return ca.sha256.contains { $0.lowercased().filter { $0 != ":" } == fp }
+    }
+
+    private func matches(_ r: Rule, _ f: FlowFacts, _ cp: Placement, _ sp: Placement) -> Bool {
+        guard r.from.contains(where: { addressMatches($0, f.client, cp) }),
+              r.to.contains(where: { addressMatches($0, f.server, sp) }) else { return false }
+        return r.ports.contains { pm in
+            if let proto = pm.proto, proto != f.proto { return false }
+            guard pm.low != 0 || pm.high != 65535 else { return true }
+            guard let port = f.serverPort else { return false }
+            return port >= pm.low && port <= pm.high
+        }
+    }
+
+    private func addressMatches(_ m: AddressMatch, _ ip: IPAddress, _ p: Placement) -> Bool {
+        switch m {
+        case .any: return true
+        case .node(let n): return p.node == n
+        case .zone(let z): return p.node == nil && p.zone == z
+        case .prefix(let c): return c.contains(ip)
+        case .unknownZone: return p.node == nil && p.zone == nil
+        }
+    }
+
+    private func describe(_ segment: Segment, _ c: EndpointPlace, _ s: EndpointPlace) -> String {
+        let cn = c.node.map { "node \($0)" } ?? c.zone
+        let sn = s.node.map { "node \($0)" } ?? s.zone
+        switch segment {
+        case .internal: return "runs from \(cn) to \(sn) inside the provider's boundary"
+        case .egress: return "leaves \(cn) to \(sn)"
+        case .ingress: return "enters \(sn) from \(cn)"
+        case .external: return "runs from \(cn) to \(sn)"
+        }
+    }
+
+    private func serviceText(_ f: FlowFacts) -> String {
+        let t = IPProtocol.name(f.proto)
+        if let p = f.serverPort { return "\(t)/\(p)" }
+        return t
+    }
+}
+
+/// A segment's rules arranged so a flow is tried only against those that could match
+/// its transport and server port, still in the scenario's order (first match wins):
+/// rules naming single ports are found by port; the rest (any port, ranges, transports
+/// alone) are tried for every flow.
+struct RuleIndex: Sendable {
+    private var general: [Int] = []
+    private var byPort: [UInt32: [Int]] = [:]
+
+    init(_ rules: [Rule]) {
+        for (i, r) in rules.enumerated() {
+            let single = r.ports.allSatisfy { $0.proto != nil && $0.low == $0.high }
+            if single && !r.ports.isEmpty {
+                for pm in r.ports {
+                    let key = UInt32(pm.proto!) << 16 | UInt32(pm.low)
+                    if byPort[key]?.last != i { byPort[key, default: []].append(i) }
+                }
+            } else {
+                general.append(i)
+            }
+        }
+    }
+
+    /// The first rule, in scenario order, among those that could match, that `test` accepts.
+    func first(proto: UInt8, port: UInt16?, where test: (Int) -> Bool) -> Int? {
+        let specific = port.flatMap { byPort[UInt32(proto) << 16 | UInt32($0)] } ?? []
+        var g = 0, s = 0
+        while g < general.count || s < specific.count {
+            let i: Int
+            if s >= specific.count || (g < general.count && general[g] < specific[s]) {
+                i = general[g]; g += 1
+            } else {
+                i = specific[s]; s += 1
+            }
+            if test(i) { return i }
+        }
+        return nil
+    }
+}
