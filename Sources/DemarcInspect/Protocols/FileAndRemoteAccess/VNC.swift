@@ -1,6 +1,10 @@
 import DemarcBase
 import DemarcDecode
 /// VNC (RFB): the protocol version greeting, then the security type the client picks.
+/// TLS (18) or VeNCrypt (19) followed by a TLS handshake is encrypted (`upgraded`;
+/// TigerVNC's TLSNone negotiates an anonymous cipher suite, so it is weak); None, VNC
+/// authentication (a DES challenge, then everything in clear) and VeNCrypt's Plain are
+/// cleartext.
 public enum VNCInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 

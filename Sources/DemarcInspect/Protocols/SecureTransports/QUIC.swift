@@ -2,6 +2,11 @@ import DemarcBase
 import DemarcDecode
 /// QUIC over UDP: long-header packets name their version (IETF v1 and v2, drafts,
 /// Google's Q0xx and T0xx, Facebook's mvfst); Google's older public-header format too.
+/// The SNI and ALPN of IETF QUIC come from decrypting the client's Initial packets,
+/// whose keys anyone can derive (RFC 9001 §5.2; QUICInitial); gQUIC up to Q048 sends its
+/// hello in clear, and Q050's Initial is decrypted with its own salt to read the CHLO.
+/// `version` names gQUIC as `gQUIC Q046`. Older gQUIC seen from the server alone is
+/// recognised by the server's REJ message, sent in clear; `version` is then null.
 public enum QUICInspector: ProtocolInspector {
     public static let transports: Transports = .udp
 

@@ -1,6 +1,9 @@
 import DemarcBase
 import DemarcDecode
-/// SIP: request lines ending in SIP/2.0, and SIP/2.0 status lines.
+/// SIP: request lines ending in SIP/2.0, and SIP/2.0 status lines; cleartext signalling.
+/// `banner` is the first line, and adds "SRTP keys in clear" when an SDP offer or answer
+/// carries SDES keys (`a=crypto:` … `inline:`): whoever reads the SIP can decrypt the
+/// call's SRTP.
 public enum SIPInspector: ProtocolInspector {
     public static let transports: Transports = .both
     static let methods: [StaticString] = ["INVITE ", "REGISTER ", "OPTIONS ", "ACK ", "BYE ", "CANCEL ", "NOTIFY ",

@@ -1,6 +1,13 @@
 import DemarcBase
 import DemarcDecode
-/// STUN and TURN (RFC 5389 with its magic cookie, or RFC 3489's classic messages).
+/// STUN and TURN (RFC 5389 with its magic cookie, or RFC 3489's classic messages),
+/// cleartext. What follows on the same 5-tuple decides what the flow becomes (ICE,
+/// RFC 7983): a DTLS handshake makes it DTLS, encrypted; media is judged by its RTCP,
+/// since RTP's own bytes cannot tell SRTP from a compressed codec (RTCPInspector.claim:
+/// SRTCP's E flag and index make it SRTP, encrypted, as WhatsApp, Signal and WebRTC calls
+/// are; plain RTCP tiling the datagram makes it RTP, cleartext); Zoom's media header
+/// hands it to ZoomInspector. Media with no RTCP yet seen stays STUN, cleartext. nDPI
+/// labels such calls by their STUN (cleartext): what their payload shows is encrypted.
 public enum STUNInspector: ProtocolInspector {
     public static let transports: Transports = .both
 

@@ -1,7 +1,10 @@
 import DemarcBase
 import DemarcDecode
 /// HTTP/1.x: a request line (method, target, HTTP/1.x) or a status line. Records the
-/// method, host and path. A CONNECT tunnel that then carries TLS is an upgrade.
+/// method, host and path. A CONNECT tunnel that then carries TLS is an upgrade. HTTP/2
+/// without TLS (h2c with prior knowledge, as cleartext gRPC and 5G service interfaces
+/// use) is recognised by its connection preface: cleartext HTTP, `banner` says so, and
+/// method, authority and path come from the first HEADERS frame (HPACK, Huffman included).
 public enum HTTPInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
