@@ -127,15 +127,9 @@ public final class PcapSource {
 
     /// Compiles and installs a BPF filter.
     public func setFilter(_ expression: String) throws {
-        try Limits.checkFilter(expression)
-        var prog = bpf_program()
-        if pcap_compile(handle, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
-            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
-        }
+        var prog = try compile(expression)
         defer { pcap_freecode(&prog) }
-        if pcap_setfilter(handle, &prog) != 0 {
-            throw DemarcError.badInput("cannot apply --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
-        }
+        try install(&prog, expression)
     }
 
     /// The capture's snapshot length (a compiled filter depends on it and the link type).
@@ -150,22 +144,21 @@ public final class PcapSource {
 
     /// Checks a filter against Limits and compiles it for `linkType` without a capture.
     public static func checkFilter(_ expression: String, linkType: Int32 = 1, snaplen: Int32 = 65535) throws {
-        try Limits.checkFilter(expression)
         guard let h = pcap_open_dead(linkType, snaplen) else { return }
         defer { pcap_close(h) }
-        var prog = bpf_program()
-        if pcap_compile(h, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
-            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(h)))")
-        }
+        var prog = try compile(expression, on: h)
         pcap_freecode(&prog)
     }
 
     /// Compiles a filter against this capture's link type (checked against `Limits`).
-    func compile(_ expression: String) throws -> bpf_program {
+    func compile(_ expression: String) throws -> bpf_program { try PcapSource.compile(expression, on: handle) }
+
+    /// The one place a filter is checked against Limits and compiled by libpcap.
+    private static func compile(_ expression: String, on h: OpaquePointer) throws -> bpf_program {
         try Limits.checkFilter(expression)
         var prog = bpf_program()
-        if pcap_compile(handle, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
-            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
+        if pcap_compile(h, &prog, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
+            throw DemarcError.badInput("invalid --filter '\(expression)': \(String(cString: pcap_geterr(h)))")
         }
         return prog
     }
