@@ -42,6 +42,8 @@ public enum ProtocolRegistry {
         .init(.openvpn,    "OpenVPN", .encrypted, ports: [1194], OpenVPNInspector.self),
         .init(.ike,        "IKE", .encrypted, ports: [4500], IKEInspector.self),
         .init(.esp,        "ESP", .encrypted, ports: [], IKEInspector.self),
+        // NetBIOS before DNS: its name service speaks DNS's format on UDP 137.
+        .init(.netbios,    "NetBIOS", .cleartext, ports: [], NetBIOSInspector.self),
         .init(.dns,        "DNS", .cleartext, ports: [], DNSInspector.self),
         .init(.mdns,       "MDNS", .cleartext, ports: [5353], DNSInspector.self),
         .init(.llmnr,      "LLMNR", .cleartext, ports: [5355], DNSInspector.self),
@@ -54,7 +56,6 @@ public enum ProtocolRegistry {
         .init(.ldap,       "LDAP", .cleartext, ports: [3268, 3269], LDAPInspector.self),
         .init(.telnet,     "Telnet", .cleartext, ports: [], TelnetInspector.self),
         .init(.smb,        "SMB", .cleartext, ports: [], SMBInspector.self),
-        .init(.netbios,    "NetBIOS", .cleartext, ports: [], NetBIOSInspector.self),
         .init(.rdp,        "RDP", .cleartext, ports: [3389], RDPInspector.self),
         .init(.postgresql, "PostgreSQL", .cleartext, ports: [5432], PostgreSQLInspector.self),
         .init(.mysql,      "MySQL", .cleartext, ports: [3306], MySQLInspector.self),

@@ -2,13 +2,12 @@ import DemarcBase
 import DemarcDecode
 /// DNS (and mDNS, LLMNR): a header whose counts are plausible and a question that
 /// parses as labels. On its own ports a header suffices; elsewhere the question must
-/// parse, so random bytes (DNSCrypt) do not pass. UDP 137 is left to NetBIOS.
+/// parse, so random bytes (DNSCrypt) do not pass. NetBIOS's name service (DNS's format
+/// on UDP 137) is claimed by NetBIOSInspector, listed before this one in the registry.
 public enum DNSInspector: ProtocolInspector {
     public static let transports: Transports = .both
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
-        // NetBIOS's name service (RFC 1002) speaks DNS's format on UDP 137: NetBIOSInspector's.
-        if c.isUDP && c.port(137) { return .no }
         var msg = p
         if c.isTCP {
             guard let len = p.u16(0), len >= 12 else { return .no }
