@@ -48,8 +48,9 @@ final class YAMLDocument {
     /// Parses `bytes` (at most 1 GiB). `maxExpanded` bounds the nodes a full walk would
     /// visit, aliases expanded.
     init(_ bytes: [UInt8], maxExpanded: Int) throws {
-        precondition(bytes.count < 1 << 30)
         source = bytes
+        // Positions are kept in 30 bits; the loader's file cap is far below that.
+        guard bytes.count < 1 << 30 else { throw Failure(line: 1, column: 1, message: "larger than 1 GiB") }
         arena.reserveCapacity(bytes.count)
         try compose(maxExpanded: maxExpanded)
     }
@@ -60,6 +61,8 @@ final class YAMLDocument {
         defer { yaml_parser_delete(&parser) }
         var open: [Int] = []
         var anchors: [String: Int] = [:]
+        // Collections' anchors, registered when the collection ends (innermost first).
+        var pendingAnchors: [(Int, String)] = []
         var documents = 0
         try source.withUnsafeBufferPointer { buf in
             yaml_parser_set_input_string(&parser, buf.baseAddress, buf.count)
@@ -79,7 +82,7 @@ final class YAMLDocument {
                     let start = arena.count
                     if let v = s.value, s.length > 0 { arena.append(contentsOf: UnsafeBufferPointer(start: v, count: s.length)) }
                     let i = append(.scalar, offset, a: UInt32(start), b: UInt32(s.length), open: open)
-                    anchor(s.anchor, i, &anchors)
+                    if let name = s.anchor { anchors[String(cString: name)] = i }
                 case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
                     if open.count >= YAMLDocument.maxDepth {
                         throw failure(at: offset,  "nested deeper than \(YAMLDocument.maxDepth) levels; a scenario needs far fewer")
@@ -114,12 +117,6 @@ final class YAMLDocument {
                 }
             }
         }
-    }
-
-    private var pendingAnchors: [(Int, String)] = []
-
-    private func anchor(_ name: UnsafeMutablePointer<yaml_char_t>?, _ i: Int, _ anchors: inout [String: Int]) {
-        if let name { anchors[String(cString: name)] = i }
     }
 
     private func append(_ kind: Kind, _ offset: Int, a: UInt32, b: UInt32, open: [Int], size: UInt32 = 1) -> Int {
