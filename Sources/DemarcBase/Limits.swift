@@ -52,12 +52,14 @@ public enum Limits {
 
     /// Primitives in a BPF expression: one more than its `and`/`or`/`&&`/`||` joins.
     static func filterTerms(_ expression: String) -> Int {
-        var joins = 0
-        var word: [UInt8] = []
+        // The current word's length and its first bytes, lower-cased, packed in a word:
+        // enough to know whether it is `and` or `or`, with nothing allocated.
+        var joins = 0, length = 0, packed: UInt32 = 0
         var previous: UInt8 = 0
+        let and = UInt32(0x61) << 16 | UInt32(0x6e) << 8 | 0x64, or = UInt32(0x6f) << 8 | 0x72
         func endWord() {
-            if word == Array("and".utf8) || word == Array("or".utf8) { joins += 1 }
-            word.removeAll(keepingCapacity: true)
+            if (length == 3 && packed == and) || (length == 2 && packed == or) { joins += 1 }
+            length = 0; packed = 0
         }
         for c in expression.utf8 {
             if (c == UInt8(ascii: "&") || c == UInt8(ascii: "|")) && previous == c {
@@ -67,8 +69,10 @@ public enum Limits {
                 continue
             }
             previous = c
-            if (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: ".") || c == UInt8(ascii: ":") {
-                word.append(c | (c >= 0x41 && c <= 0x5a ? 0x20 : 0))
+            let isLetter = (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a)
+            if isLetter || (c >= 0x30 && c <= 0x39) || c == UInt8(ascii: ".") || c == UInt8(ascii: ":") {
+                if length < 4 { packed = packed << 8 | UInt32(c | (isLetter ? 0x20 : 0)) }
+                length += 1
             } else {
                 endWord()
             }
