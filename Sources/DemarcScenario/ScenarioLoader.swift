@@ -39,8 +39,10 @@ public enum ScenarioLoader {
         }
         let tooLarge = DemarcError.badInput("\(path): larger than \(maxFileBytes >> 20) MiB, the most a scenario may be")
         if Int(st.st_size) > maxFileBytes { throw tooLarge }
-        // Exactly the file's size when it has one (no doubling growth); a pipe grows in steps.
-        var bytes = [UInt8](repeating: 0, count: max(Int(st.st_size), 1 << 16))
+        // The file's size and one byte more, so that the read that finds its end needs no
+        // room of its own (a buffer of exactly the size doubled at the end: 100 MB more
+        // for a 50 MB scenario); a pipe grows in steps.
+        var bytes = [UInt8](repeating: 0, count: max(Int(st.st_size) + 1, 1 << 16))
         var used = 0
         while true {
             if used == bytes.count {
