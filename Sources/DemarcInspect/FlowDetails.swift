@@ -15,14 +15,38 @@ public final class FlowDetails {
     public var tls: TLSStreams?
     /// A QUIC flow's ClientHello being gathered from its client Initials.
     var quicCrypto: QUICCryptoStream?
-    /// What an inspector remembers of a first packet while it waits for the answer that
-    /// confirms its protocol (OpenVPN: the client's session id).
-    var probe: UInt64?
-    /// A relayed Zoom session's id from the client's set-up, until the server echoes it
-    /// (kept apart from `probe`: a WireGuard handshake looks like a set-up to Zoom).
-    var zoomSession: UInt64?
+    /// What inspectors that have not claimed the flow remember of its first packets.
+    var candidates = Candidates()
 
     public init() {}
+}
+
+/// What an inspector remembers of a first packet while it waits for the answer that
+/// confirms its protocol. Several inspectors wait on the same flow at once (a WireGuard
+/// handshake also looks like a Zoom set-up), so each has a typed slot of its own. The
+/// slots share one presence byte: the whole is the size of two optional words.
+public struct Candidates {
+    private var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    private var present: UInt8 = 0
+
+    /// WireGuard: an initiation's sender index, or a transport packet's receiver index,
+    /// counter and direction (`WireGuardInspector.Mark`).
+    var wireGuard: WireGuardInspector.Mark? {
+        get { present & 1 != 0 ? WireGuardInspector.Mark(raw: words.0) : nil }
+        set { words.0 = newValue?.raw ?? 0; present = newValue == nil ? present & ~1 : present | 1 }
+    }
+
+    /// OpenVPN: the session id of the hard reset that made the candidate.
+    var openVPNSession: UInt64? {
+        get { present & 2 != 0 ? words.1 : nil }
+        set { words.1 = newValue ?? 0; present = newValue == nil ? present & ~2 : present | 2 }
+    }
+
+    /// Zoom: a relayed session's id from the client's set-up, until the server echoes it.
+    var zoomSession: UInt64? {
+        get { present & 4 != 0 ? words.2 : nil }
+        set { words.2 = newValue ?? 0; present = newValue == nil ? present & ~4 : present | 4 }
+    }
 }
 
 /// The server certificate as a report shows it.

@@ -53,8 +53,9 @@ public struct InspectState: Sendable {
     public var owner: UInt8 = 0
     /// Inspectors that said "not mine".
     public var excluded = InspectorSet()
-    /// Per-protocol progress (the owning inspector's own use).
-    public var phase: UInt8 = 0
+    /// The owning inspector's progress, read and written only as that inspector's own
+    /// `ProtocolPhase` type through `InspectionContext.phase(_:)` and `enter(_:)`.
+    @usableFromInline var ownerPhase: UInt8 = 0
 
     public init() {}
 }

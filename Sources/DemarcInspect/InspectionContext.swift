@@ -28,6 +28,13 @@ public struct InspectionContext {
     /// The flow's detail record if one was made; never allocates.
     public func existingDetails() -> FlowDetails? { store.existing(slot) }
 
+    /// The owning inspector's progress through its protocol, as its own phase type. A flow
+    /// has one owner, so the value is that inspector's alone; it starts at raw value 0.
+    public func phase<P: ProtocolPhase>(_: P.Type) -> P? { P(rawValue: state.ownerPhase) }
+
+    /// Moves the owning inspector to `phase` (call it after `identify`).
+    public mutating func enter<P: ProtocolPhase>(_ phase: P) { state.ownerPhase = phase.rawValue }
+
     /// Settles the flow's protocol and what it says of encryption.
     public mutating func identify(_ app: AppProtocol, _ state: EncryptionState? = nil, keepInspecting: Bool = false) {
         self.state.app = app
@@ -36,6 +43,10 @@ public struct InspectionContext {
         self.state.active = keepInspecting
     }
 }
+
+/// An inspector's own steps through a flow it owns (PostgreSQL: SSLRequest sent; TDS:
+/// PRELOGIN offered, TLS awaited…). Raw value 0 is the step before any: a flow starts there.
+public protocol ProtocolPhase: RawRepresentable where RawValue == UInt8 {}
 
 /// An inspector's answer for a flow it has not claimed yet.
 public enum Identification {

@@ -596,6 +596,23 @@ import Testing
         #expect((0..<128).filter { all.subtracting(s).contains($0) }.count == 122)
     }
 
+    /// Inspectors waiting on the same flow keep their candidates apart (a WireGuard
+    /// handshake also looks like a Zoom set-up), in no more room than two optional words.
+    @Test func candidatesKeepTheirOwnSlots() {
+        #expect(MemoryLayout<Candidates>.size <= 2 * MemoryLayout<UInt64?>.stride)
+        var c = Candidates()
+        let mark = WireGuardInspector.Mark(index: 0xdead_beef, counter: 40, fromClient: true)
+        c.wireGuard = mark
+        c.openVPNSession = 0
+        c.zoomSession = .max
+        #expect(c.wireGuard == mark && c.openVPNSession == 0 && c.zoomSession == .max)
+        c.openVPNSession = nil
+        #expect(c.wireGuard?.index == 0xdead_beef && c.wireGuard?.counter == 40 && c.wireGuard?.fromClient == true)
+        #expect(c.openVPNSession == nil && c.zoomSession == .max)
+        c.wireGuard = nil
+        #expect(c.wireGuard == nil && c.zoomSession == .max)
+    }
+
     /// Bytes of a real exchange cut anywhere never crash an inspector, and never yield
     /// a verdict the whole exchange contradicts (a cut TLS flow is never "cleartext").
     @Test(arguments: ["tls12-certificate", "tls13", "quic-v1-initial", "ssh", "smtp-starttls", "postgresql-tls",

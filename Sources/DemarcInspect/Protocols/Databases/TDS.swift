@@ -10,34 +10,39 @@ public enum TDSInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
     static let off: UInt8 = 0, on: UInt8 = 1, notSupported: UInt8 = 2, required: UInt8 = 3
-    /// `InspectState.phase`: the client's offer was read; the server chose full encryption.
-    static let offered: UInt8 = 1, awaitingTLS: UInt8 = 2
+    enum Phase: UInt8, ProtocolPhase {
+        case start
+        /// The client's PRELOGIN offer was read.
+        case offered
+        /// The server chose full encryption: the TLS handshake is due.
+        case awaitingTLS
+    }
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         guard c.fromClient else { return c.index == 0 ? .notYet : .no }
         guard let offer = prelogin(p, type: 0x12) else { return .no }
         c.identify(.mssql, offer == notSupported ? .cleartext : .unknown, keepInspecting: true)
-        c.state.phase = offered
+        c.enter(Phase.offered)
         return .yes
     }
 
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        if c.state.phase == offered, !c.fromClient, let choice = prelogin(p, type: 0x04) {
+        if c.phase(Phase.self) == .offered, !c.fromClient, let choice = prelogin(p, type: 0x04) {
             switch choice {
             case off, notSupported:
                 // OFF encrypts the LOGIN7 packet alone: queries and results are in clear.
                 c.state.state = .cleartext
                 c.state.active = false
             case on, required:
-                c.state.phase = awaitingTLS
+                c.enter(Phase.awaitingTLS)
             default:
                 c.state.active = false
             }
-        } else if c.state.phase == offered, c.fromClient, let type = p.u8(0), type == 0x10 || type == 0x01, p.u8(7) == 0 {
+        } else if c.phase(Phase.self) == .offered, c.fromClient, let type = p.u8(0), type == 0x10 || type == 0x01, p.u8(7) == 0 {
             // A login or a query in clear (the server's answer was not seen): no encryption.
             c.state.state = .cleartext
             c.state.active = false
-        } else if c.state.phase == awaitingTLS, p.u8(0) == 0x12, p.u8(8) == 0x16, p.u8(9) == 0x03 {
+        } else if c.phase(Phase.self) == .awaitingTLS, p.u8(0) == 0x12, p.u8(8) == 0x16, p.u8(9) == 0x03 {
             // The TLS handshake, inside PRELOGIN packets: from here on, all is encrypted.
             c.state.state = .encrypted
             c.state.upgraded = true

@@ -8,6 +8,12 @@ import DemarcDecode
 public enum VNCInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
+    enum Phase: UInt8, ProtocolPhase {
+        case greeted
+        /// The client chose TLS or VeNCrypt: a TLS handshake may follow.
+        case tlsChosen
+    }
+
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         guard p.starts(with: "RFB 0"), p.count == 12 else { return .no }
         c.identify(.vnc, .cleartext, keepInspecting: true)
@@ -19,10 +25,10 @@ public enum VNCInspector: ProtocolInspector {
     /// VeNCrypt's Plain subtype was chosen, then no TLS comes); any other type leaves the
     /// session in clear, VNC authentication's DES challenge included.
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        if c.state.phase == 1 {
+        if c.phase(Phase.self) == .tlsChosen {
             _ = Upgrade.tlsStarts(&c, p)
         } else if c.fromClient, p.count == 1, let type = p.u8(0) {
-            if type == 18 || type == 19 { c.state.phase = 1 } else { c.state.active = false }
+            if type == 18 || type == 19 { c.enter(Phase.tlsChosen) } else { c.state.active = false }
         }
     }
 }

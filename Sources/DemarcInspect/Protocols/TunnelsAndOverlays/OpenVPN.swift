@@ -21,12 +21,12 @@ public enum OpenVPNInspector: ProtocolInspector {
         let opcode = op >> 3, keyID = op & 7
         guard keyID == 0 else { return .no }
         // Detail memory only for flows that pass the opcode test.
-        let candidate = c.existingDetails()?.probe
+        let candidate = c.existingDetails()?.candidates.openVPNSession
         if c.fromClient {
             let reset = opcode == 7 || opcode == 10
             guard let candidate else {
                 guard reset, !(c.isUDP && p.count - off > 400) else { return .no }
-                c.details().probe = session
+                c.details().candidates.openVPNSession = session
                 return .notYet
             }
             guard session == candidate else { return .no }
@@ -37,7 +37,7 @@ public enum OpenVPNInspector: ProtocolInspector {
             // candidate, its next control or ACK packet under that session confirms it.
             guard let candidate else {
                 guard opcode == 8, !(c.isUDP && p.count - off > 400) else { return c.index < 2 ? .notYet : .no }
-                c.details().probe = session
+                c.details().candidates.openVPNSession = session
                 return .notYet
             }
             guard session == candidate else { return .no }
@@ -48,7 +48,7 @@ public enum OpenVPNInspector: ProtocolInspector {
             guard opcode == 8 else { return .no }
             if !acknowledges(p, from: off + 9, session: candidate) { return .notYet }
         }
-        c.existingDetails()?.probe = nil
+        c.existingDetails()?.candidates.openVPNSession = nil
         c.identify(.openvpn)
         return .yes
     }

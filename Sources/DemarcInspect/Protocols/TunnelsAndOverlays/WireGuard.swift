@@ -9,36 +9,47 @@ import DemarcDecode
 public enum WireGuardInspector: ProtocolInspector {
     public static let transports: Transports = .udp
 
+    /// What an unconfirmed first packet leaves for the next one to confirm: the index to
+    /// match, a transport packet's counter (low 31 bits) and its direction.
+    struct Mark: Equatable {
+        let raw: UInt64
+        init(raw: UInt64) { self.raw = raw }
+        init(index: UInt32, counter: UInt64 = 0, fromClient: Bool = false) {
+            raw = UInt64(index) | (counter & 0x7fff_ffff) << 32 | (fromClient ? 1 << 63 : 0)
+        }
+        var index: UInt32 { UInt32(truncatingIfNeeded: raw) }
+        var counter: UInt64 { (raw >> 32) & 0x7fff_ffff }
+        var fromClient: Bool { raw >> 63 != 0 }
+    }
+
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         guard let t = p.u8(0), p.u8(1) == 0, p.u8(2) == 0, p.u8(3) == 0, let index = p.u32(4) else { return .no }
-        let probe = c.existingDetails()?.probe
+        let probe = c.existingDetails()?.candidates.wireGuard
         switch t {
         case 1 where p.count == 148, 2 where p.count == 92, 3 where p.count == 64:
             break
         case 4 where p.count >= 32 && (p.count - 16) % 16 == 0:
             if c.port(51820) { break }
-            // Receiver index (low 32 bits), counter's low 31 bits, direction (top bit).
             guard let counter = p.u64(8)?.byteSwapped, counter < 1 << 31 else { return .no }
-            let mark = UInt64(index) | counter << 32 | (c.fromClient ? 1 << 63 : 0)
+            let mark = Mark(index: index, counter: counter, fromClient: c.fromClient)
             if let probe {
-                let same = probe & 0x8000_0000_ffff_ffff == mark & 0x8000_0000_ffff_ffff
-                let before = (probe >> 32) & 0x7fff_ffff
-                if same && counter > before && counter - before <= 64 { break }
-                if same || (probe >> 63) != (mark >> 63) { return c.index < 4 ? .notYet : .no }
+                let same = probe.index == mark.index && probe.fromClient == mark.fromClient
+                if same && counter > probe.counter && counter - probe.counter <= 64 { break }
+                if same || probe.fromClient != mark.fromClient { return c.index < 4 ? .notYet : .no }
                 return .no
             }
-            c.details().probe = mark
+            c.details().candidates.wireGuard = mark
             return .notYet
         case 1 where p.count > 148 && p.count <= 512:
             guard c.fromClient, probe == nil else { return .no }
-            c.details().probe = UInt64(index)
+            c.details().candidates.wireGuard = Mark(index: index)
             return .notYet
         case 2 where p.count > 92 && p.count <= 512:
-            guard !c.fromClient, let probe, p.u32(8) == UInt32(truncatingIfNeeded: probe) else { return .no }
+            guard !c.fromClient, let probe, p.u32(8) == probe.index else { return .no }
         default:
             return .no
         }
-        c.existingDetails()?.probe = nil
+        c.existingDetails()?.candidates.wireGuard = nil
         c.identify(.wireguard)
         return .yes
     }

@@ -73,8 +73,8 @@ public enum ZoomInspector: ProtocolInspector {
         // followed past its probes and control to its media.
         if p.u8(1) == 0, let id = sessionID(p) {
             if type == 1 && c.fromClient && p.count >= 64 {
-                c.details().zoomSession = id
-            } else if type == 2 && !c.fromClient && c.existingDetails()?.zoomSession == id {
+                c.details().candidates.zoomSession = id
+            } else if type == 2 && !c.fromClient && c.existingDetails()?.candidates.zoomSession == id {
                 c.identify(.zoom, .cleartext, keepInspecting: true)
                 return .yes
             }

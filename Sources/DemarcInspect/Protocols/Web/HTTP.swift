@@ -23,7 +23,7 @@ public enum HTTPInspector: ProtocolInspector {
         case .request(let method, let target, _) where method == "PRI" && target == "*":
             // The HTTP/2 connection preface; frames follow, headers HPACK-compressed.
             c.identify(.http, .cleartext, keepInspecting: true)
-            c.state.phase = h2c
+            c.enter(Phase.h2c)
             c.details().banner = "HTTP/2 (h2c, prior knowledge)"
             http2Request(&c, p, from: 24)
             return .yes
@@ -41,8 +41,11 @@ public enum HTTPInspector: ProtocolInspector {
         }
     }
 
-    /// `InspectState.phase` of a flow that opened with the HTTP/2 preface.
-    static let h2c: UInt8 = 2
+    enum Phase: UInt8, ProtocolPhase {
+        case http1
+        /// The flow opened with the HTTP/2 preface: frames follow.
+        case h2c = 2
+    }
 
     /// Method, host and path from the client's first HEADERS frame.
     static func http2Request(_ c: inout InspectionContext, _ p: Bytes, from start: Int) {
@@ -55,7 +58,7 @@ public enum HTTPInspector: ProtocolInspector {
     }
 
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        if c.state.phase == h2c {
+        if c.phase(Phase.self) == .h2c {
             // Frames begin where a segment does as a rule; the budget ends the search.
             http2Request(&c, p, from: 0)
             return
