@@ -30,6 +30,12 @@ public struct Bytes {
         return UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
+    /// A little-endian 32-bit field (KCP, Roughtime, MongoDB).
+    @inlinable @inline(__always) public func u32le(_ offset: Int) -> UInt32? {
+        guard has(offset, 4) else { return nil }
+        return UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+
     @inlinable public func u64(_ offset: Int) -> UInt64? {
         guard has(offset, 8) else { return nil }
         return UInt64(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))

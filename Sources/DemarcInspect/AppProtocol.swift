@@ -12,7 +12,8 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case vnc, socks, bitcoin, zabbix, ethereum, git, fix, giop, gearman, modbus, coap, someip, websocket
     case discord, tinc, kafka, cassandra, amqp, memcached, dnp3, irc, whois, rsync, bittorrent, tftp, radius
     case nano, gtpc, vxlan, geneve, gre, gtpu, nats, netflow, ipfix, sflow, rlogin, rsh, zoom, netcode, rtp
-    case srtp, iscsi, openflow, ovsdb, pptp, l2tp, dcerpc
+    case srtp, iscsi, openflow, ovsdb, pptp, l2tp, dcerpc, ubiquiti, roughtime, fins, capwap, elasticsearch, avast
+    case kcp
 
     /// The report's name for the protocol (the case name), looked up, not reflected.
     public var name: String { AppProtocol.names[Int(rawValue)] }

@@ -6,7 +6,9 @@ import Glibc
 
 /// Judging payload no inspector recognised, by its bytes. Encrypted data is
 /// indistinguishable from random: a packet with nearly as many distinct byte values as
-/// random bytes of its length, few zeros and no text looks encrypted; a packet of text,
+/// random bytes of its length, few zeros, no text and no run of equal steps between
+/// neighbouring bytes (a counter or ramp has every value once, yet is no ciphertext)
+/// looks encrypted; a packet of text,
 /// or binary with few distinct values and runs of zeros, cannot be ciphertext. A verdict
 /// needs agreement over several packets; otherwise the state stays unknown.
 public enum Heuristic {
@@ -67,8 +69,31 @@ public enum Heuristic {
         if pr >= 0.85 { return .text }
         let expected = expectedDistinct[n]
         let need = n < 48 ? 0.88 : 0.8
-        if Double(distinct) >= need * expected && Double(zeros) / Double(n) < 0.06 && pr < 0.65 { return .random }
+        if Double(distinct) >= need * expected && Double(zeros) / Double(n) < 0.06 && pr < 0.65 && !isRamp(p, n) {
+            return .random
+        }
         return .structured
+    }
+
+    /// Whether an eighth or more of the steps between neighbouring bytes repeat the step
+    /// before: counters, ramps and repeated fields do; random bytes about one in 256.
+    /// Asked only of packets that pass for random otherwise. The first 16 bytes screen
+    /// them: random bytes rarely repeat a step there even twice, so most stop at that.
+    static func isRamp(_ p: Bytes, _ n: Int) -> Bool {
+        let base = p.base
+        var steady = 0, step: UInt8 = base[1] &- base[0]
+        func scan(_ range: Range<Int>) {
+            for i in range {
+                let d = base[i] &- base[i - 1]
+                if d == step { steady &+= 1 }
+                step = d
+            }
+        }
+        let screen = min(n, 16)
+        scan(2..<screen)
+        guard steady >= 2 else { return false }
+        scan(screen..<n)
+        return steady * 8 >= n
     }
 
     public static func tally(_ t: inout HeuristicTally, _ p: Bytes, fromClient: Bool) {
@@ -86,17 +111,37 @@ public enum Heuristic {
         }
     }
 
-    /// Sets a heuristic verdict where the tally supports one.
+    /// Sets a heuristic verdict where the tally supports one. The rule, calibrated on the
+    /// `tune` part of the nDPI captures and checked on the `held-out` part
+    /// (`encryption-truth --names`):
+    /// - **cleartext** when no packet, or under a quarter of the judged ones, looked random,
+    ///   and the plain ones are at least one packet of text or two of binary structure. A
+    ///   single binary packet proves nothing: ciphertext travels behind cleartext framing
+    ///   (a magic, a length, ids, a counter), and one such header makes a packet look
+    ///   structured. A packet of text is different: ciphertext is never 85 % printable.
+    ///   Requiring two structured packets turned 55 single-packet flows of the corpus
+    ///   from cleartext to unknown: on tune 46 correct verdicts and 3 false alarms, on
+    ///   held-out 4 correct verdicts and 2 false alarms. Inspectors for their protocols
+    ///   (Ubiquiti discovery, KCP, Roughtime, Elasticsearch's transport, FINS) took back
+    ///   all but QQ's 29 OICQ datagrams, whose header is clear and whose body is
+    ///   TEA-encrypted: unknown is the honest verdict there. Asking two packets of text as
+    ///   well would have lost 12 more correct verdicts on tune and 2 on held-out, and no
+    ///   false alarm.
+    /// - **encrypted** when at least three quarters of them looked random, at least two
+    ///   did, and both directions sent one. One direction could as well be a compressed or
+    ///   media download. Lowering three quarters to two thirds gained no flow on tune and
+    ///   called 2 cleartext flows encrypted there (held-out: 3 more encrypted flows right),
+    ///   so it stays.
+    /// - otherwise unknown.
     public static func decide(_ s: inout InspectState) {
         let t = s.heuristic
         let plain = Int(t.textPackets) + Int(t.structuredPackets)
         let random = Int(t.randomPackets)
         guard plain + random > 0 else { return }
         if random == 0 || plain >= 3 * random {
+            guard t.textPackets > 0 || plain >= 2 else { return }
             s.state = .cleartext
         } else if plain == 0 || random >= 3 * plain {
-            // Random-looking both ways: ciphertext. One way only could as well be a
-            // compressed or media download, so it proves nothing.
             guard random >= 2, t.randomToServer > 0 && t.randomToClient > 0 else { return }
             s.state = .encrypted
         } else {

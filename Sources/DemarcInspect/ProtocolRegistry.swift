@@ -123,6 +123,14 @@ public enum ProtocolRegistry {
         .init(.pptp,       "PPTP", .cleartext, ports: [1723], PPTPInspector.self),
         .init(.l2tp,       "L2TP", .cleartext, ports: [1701], L2TPInspector.self),
         .init(.dcerpc,     "DCE/RPC", .cleartext, ports: [], DCERPCInspector.self),
+        .init(.ubiquiti,   "Ubiquiti discovery", .cleartext, ports: [10001], UbiquitiDiscoveryInspector.self),
+        .init(.roughtime,  "Roughtime", .cleartext, ports: [2002], RoughtimeInspector.self),
+        .init(.fins,       "FINS", .cleartext, ports: [9600], FINSInspector.self),
+        .init(.capwap,     "CAPWAP", .cleartext, ports: [5246, 5247], CAPWAPInspector.self),
+        .init(.elasticsearch, "Elasticsearch transport", .cleartext, ports: [9300], ElasticsearchTransportInspector.self),
+        .init(.avast,      "Avast NOSA", .encrypted, ports: [], AvastNOSAInspector.self),
+        // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
+        .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
 
     /// Each protocol's line, by `AppProtocol.rawValue` (nil for `unknown`).

@@ -21,6 +21,8 @@ import Testing
         var sni: String? = nil
         /// The start of the banner the flow must report, where the test is about it.
         var banner: String? = nil
+        /// The encryption version the flow must report, where the test is about it.
+        var version: String? = nil
         /// Where the capture is: nDPI's captures unless tcpdump's are named.
         var tcpdump = false
         /// For transports without ports (GRE): the flows of this transport, not of `port`.
@@ -122,6 +124,27 @@ import Testing
         Expect(capture: "pptp.pcap", port: 0, application: "null", state: "unknown",
                why: "PPTP's enhanced GRE (version 1) carries PPP, maybe MPPE-encrypted: not claimed",
                tcpdump: true, transport: "gre"),
+        // Protocols with no implementation in Debian or on PyPI to record a fixture from.
+        Expect(capture: "ubntac2.pcap", port: 10001, application: "ubiquiti", state: "cleartext",
+               why: "Ubiquiti discovery: TLVs that fill the datagram"),
+        Expect(capture: "roughtime.pcap", port: 2002, application: "roughtime", state: "cleartext",
+               why: "Roughtime: tags in order, offsets within the message; signed, not encrypted"),
+        Expect(capture: "elasticsearch.pcap", port: 9300, application: "elasticsearch", state: "cleartext",
+               why: "Elasticsearch transport: the ES header and a length that fills the segment"),
+        Expect(capture: "fins.pcap", port: 9600, application: "fins", state: "cleartext",
+               why: "Omron FINS over UDP: its header and a memory-area command"),
+        Expect(capture: "kcp.pcap", port: 8000, application: "kcp", state: "cleartext",
+               why: "KCP segments filling the datagram, their data a counting pattern (not random)"),
+        Expect(capture: "avast.pcap", port: 80, application: "avast", state: "encrypted",
+               why: "Avast NOSA on port 80: its header, then a body that looks random", otherPort: 62741),
+        Expect(capture: "capwap.pcap", port: 5246, application: "capwap", state: "encrypted",
+               why: "CAPWAP control: a DTLS record behind CAPWAP's DTLS header", otherPort: 12379),
+        Expect(capture: "capwap.pcap", port: 5247, application: "capwap", state: "cleartext",
+               why: "CAPWAP data channel without DTLS: 802.11 frames in clear"),
+        Expect(capture: "tls_heur__shadowsocks-tcp.pcapng", port: 1080, application: "socks", state: "encrypted",
+               why: "SOCKS 5, then TLS through the tunnel: an upgrade, as after HTTP CONNECT"),
+        Expect(capture: "KakaoTalk_chat.pcap", port: 5223, application: "tls", state: "encrypted",
+               why: "TLS application data without the handshake: TLS 1.0 by its record header", version: "TLS 1.0"),
     ]
 
     /// One flow of each protocol the inspectors recognise in nDPI's captures: the same
@@ -184,6 +207,6 @@ import Testing
         let verdict = "\(f["application"] as? String ?? "null")/\(enc?["state"] as? String ?? "?")"
         #expect(verdict == "\(e.application)/\(e.state)", "flow \(f["id"] ?? "?") on port \(e.port)")
         if let sni = e.sni { #expect(enc?["sni"] as? String == sni, "server name of flow \(f["id"] ?? "?")") }
-
+        if let v = e.version { #expect(enc?["version"] as? String == v, "version of flow \(f["id"] ?? "?")") }
     }
 }

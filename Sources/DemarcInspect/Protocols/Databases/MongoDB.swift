@@ -6,9 +6,7 @@ public enum MongoDBInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
-        guard p.count >= 16 else { return .no }
-        func le32(_ o: Int) -> UInt32 { UInt32(p.base[o]) | UInt32(p.base[o + 1]) << 8 | UInt32(p.base[o + 2]) << 16 | UInt32(p.base[o + 3]) << 24 }
-        let len = le32(0), op = le32(12)
+        guard let len = p.u32le(0), let op = p.u32le(12) else { return .no }
         guard Int(len) == p.count, [1, 2001, 2002, 2004, 2005, 2006, 2007, 2012, 2013].contains(op) else { return .no }
         guard op == 2013 || op == 2004 || c.port(27017) else { return .no }
         c.identify(.mongodb)

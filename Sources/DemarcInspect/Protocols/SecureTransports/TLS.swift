@@ -10,12 +10,18 @@ import Glibc
 /// TLS over TCP: recognised by its record layer; the handshake is parsed across
 /// segments (ClientHello: SNI, ALPN, offered versions; ServerHello: negotiated version
 /// and cipher suite; Certificate, for TLS 1.2 and older: the server's certificate).
+/// A connection whose handshake was not captured is still TLS by its records alone: a
+/// content type, a version 3.x and a length that fits the segment. Its first segments
+/// may begin inside a record, so those that do not open with a header leave the question
+/// open a little longer. Application data below TLS 1.2 carries the negotiated version
+/// in its header (SSL 3.0, TLS 1.0 and 1.1 are named, and weak); a 3.3 header is TLS 1.2
+/// or 1.3, so the version stays unnamed.
 public enum TLSInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         guard let type = p.u8(0) else { return .notYet }
-        if p.count < 5 { return type == 0x16 || type == 0x17 ? .notYet : .no }
+        if p.count < 5 { return type == 0x16 || type == 0x17 || c.index < midRecordPackets ? .notYet : .no }
         guard let major = p.u8(1), let minor = p.u8(2), let len = p.u16(3) else { return .no }
         if major == 0x03 && minor <= 0x04 && len > 0 && len <= 18_432 {
             switch type {
@@ -43,8 +49,12 @@ public enum TLSInspector: ProtocolInspector {
             c.details().note = v == 0x0002 ? "SSL 2.0" : "an SSLv2-compatible hello"
             return .yes
         }
-        return .no
+        // Perhaps the middle of a record, in a connection whose start was not captured.
+        return c.index < midRecordPackets ? .notYet : .no
     }
+
+    /// Packets per direction that may begin inside a record before TLS is ruled out.
+    static let midRecordPackets = 3
 
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         let d = c.details()

@@ -65,7 +65,17 @@ public final class TLSStreams {
             // ChangeCipherSpec or application data: this side's cleartext handshake is
             // over. The header says so; the body (up to 16 KB over many segments) need
             // not be gathered.
-            if type == 20 || type == 23 { dir.finished = true; break }
+            if type == 20 || type == 23 {
+                // Application data before any hello was read (the handshake was not
+                // captured): below TLS 1.2 its header names the negotiated version.
+                if type == 23, c.state.versionKind == .none, b.base[off + 1] == 3, b.base[off + 2] < 3 {
+                    c.state.versionKind = .tls
+                    c.state.version = 0x0300 | UInt32(b.base[off + 2])
+                    c.state.weak = true
+                }
+                dir.finished = true
+                break
+            }
             guard b.count - off >= 5 + len else { break }
             let body = b.slice(off + 5, len)
             off += 5 + len

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import DemarcCore
+@testable import DemarcDecode
+@testable import DemarcInspect
+@testable import DemarcFlows
+@testable import DemarcReport
+
+/// What counts as evidence for a verdict when no hello or banner was seen: the bytes'
+/// heuristic, and record framing that proves itself (TLS records, SSH binary packets).
+@Suite struct EncryptionEvidenceTests {
+    /// Bytes that look random (xorshift): what ciphertext looks like.
+    static func noise(_ n: Int, seed: UInt64 = 0x9e37_79b9_7f4a_7c15) -> [UInt8] {
+        var x = seed
+        return (0..<n).map { _ in
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17
+            return UInt8(truncatingIfNeeded: x >> 24)
+        }
+    }
+
+    /// A binary message with framing and few distinct values: structure, not text.
+    static let structured: [UInt8] = [0x7e, 0x01, 0x00, 0x30, 0x00, 0x00, 0x00, 0x05] + [UInt8](repeating: 0, count: 12)
+        + [0x00, 0x01, 0x00, 0x02, 0x00, 0x03, 0x00, 0x04] + [UInt8](repeating: 0xff, count: 8) + [0x10, 0x20, 0x10, 0x20]
+
+    /// The end state of a UDP flow of these client datagrams, on a port nothing claims.
+    static func udpFlow(_ payloads: [[UInt8]]) -> InspectState? {
+        let h = FlowHarness()
+        var t: Int64 = 1_000_000
+        for p in payloads {
+            t += 1000
+            h.feed(PacketFactory.udp4("10.0.0.1", 40_000, "10.0.0.2", 41_234, payload: p), at: t)
+        }
+        return h.finishAll().first?.0.inspect
+    }
+
+    /// The end state of a TCP flow whose start was not captured (no SYN): these segments
+    /// from the client, then these from the server.
+    static func midStream(toServer: [[UInt8]], toClient: [[UInt8]] = []) -> InspectState? {
+        let h = FlowHarness()
+        var t: Int64 = 1_000_000, cseq: UInt32 = 7_000, sseq: UInt32 = 90_000
+        for p in toServer {
+            t += 1000
+            h.feed(PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", 41_234, flags: TCPFlags.ack | TCPFlags.psh, seq: cseq, payload: p), at: t)
+            cseq &+= UInt32(p.count)
+        }
+        for p in toClient {
+            t += 1000
+            h.feed(PacketFactory.tcp4("10.0.0.2", 41_234, "10.0.0.1", 40_000, flags: TCPFlags.ack | TCPFlags.psh, seq: sseq, payload: p), at: t)
+            sseq &+= UInt32(p.count)
+        }
+        return h.finishAll().first?.0.inspect
+    }
+
+    @Test func oneStructuredPacketIsNoEvidence() throws {
+        #expect(Self.structured.withUnsafeBytes { Heuristic.classify(Bytes($0)) } == .structured)
+        let one = try #require(Self.udpFlow([Self.structured]))
+        #expect(one.app == .unknown && one.state == .unknown && one.basis == .none)
+        let two = try #require(Self.udpFlow([Self.structured, Self.structured]))
+        #expect(two.state == .cleartext && two.basis == .heuristic)
+    }
+
+    @Test func oneTextPacketIsEvidence() throws {
+        let text = Array("status=ok; temperature=21.5; humidity=40; unit=kitchen\n".utf8)
+        let s = try #require(Self.udpFlow([text]))
+        #expect(s.state == .cleartext && s.basis == .heuristic)
+    }
+
+    /// A counter or ramp has every byte value once, as random bytes nearly do; its equal
+    /// steps tell it apart.
+    @Test func aRampIsNotRandom() {
+        let ramp = (0..<128).map { UInt8($0) }
+        #expect(ramp.withUnsafeBytes { Heuristic.classify(Bytes($0)) } != .random)
+        let descending = (0..<128).map { UInt8(255 - $0 * 2 & 0xff) }
+        #expect(descending.withUnsafeBytes { Heuristic.classify(Bytes($0)) } != .random)
+        #expect(Self.noise(128).withUnsafeBytes { Heuristic.classify(Bytes($0)) } == .random)
+    }
+
+    /// A capture that began inside a TLS record: the segments that follow the record's end
+    /// open with headers, and they make the flow TLS.
+    @Test func tlsRecognisedAfterASegmentThatStartsMidRecord() throws {
+        let record = [0x17, 0x03, 0x03, 0x00, 0x64] + Self.noise(100, seed: 7)
+        let s = try #require(Self.midStream(toServer: [Self.noise(300, seed: 3), record]))
+        #expect(s.app == .tls && s.state == .encrypted && s.basis == .protocol)
+        // A 3.3 record header is TLS 1.2 or 1.3: no version is named.
+        #expect(EncryptionReport.versionName(s) == nil && !s.weak)
+    }
+
+    /// Below TLS 1.2 application data's header names the negotiated version: weak.
+    @Test(arguments: [(UInt8(0x00), "SSL 3.0"), (0x01, "TLS 1.0"), (0x02, "TLS 1.1")])
+    func oldApplicationDataNamesItsVersion(_ minor: UInt8, _ name: String) throws {
+        let record = [0x17, 0x03, minor, 0x00, 0x40] + Self.noise(64, seed: 11)
+        let s = try #require(Self.midStream(toServer: [record], toClient: [record]))
+        #expect(s.app == .tls && EncryptionReport.versionName(s) == name && s.weak)
+    }
+
+    /// SSH binary packets whose lengths are in clear fill the segment exactly with their
+    /// MAC; one byte more or less, or a length off the cipher's block, and they do not.
+    @Test func sshBinaryPacketsNeedExactFraming() {
+        func packets(_ lengths: [Int], mac: Int, extra: Int = 0) -> [UInt8] {
+            var b: [UInt8] = []
+            for (i, n) in lengths.enumerated() {
+                b += withUnsafeBytes(of: UInt32(n).bigEndian) { Array($0) } + Self.noise(n + mac, seed: UInt64(i + 1))
+            }
+            return b + Self.noise(extra, seed: 99)
+        }
+        func framed(_ b: [UInt8]) -> Bool { b.withUnsafeBytes { SSHInspector.isBinaryPackets(Bytes($0)) } }
+        #expect(framed(packets([32], mac: 16)))
+        #expect(framed(packets([48, 64], mac: 32)))
+        #expect(!framed(packets([32], mac: 16, extra: 1)))
+        #expect(!framed(packets([36], mac: 16)))
+        #expect(!framed(Self.noise(52)))
+    }
+}
