@@ -76,6 +76,8 @@ public final class Analysis {
             stats.nonIP += 1
         case .undecodable:
             stats.undecoded += 1
+        case .linkEncrypted:
+            stats.linkEncrypted += 1
         }
     }
 

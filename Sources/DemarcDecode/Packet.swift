@@ -85,4 +85,7 @@ public enum DecodeOutcome: Equatable {
     case notIP
     /// Too short, malformed, or of a link type demarc does not decode.
     case undecodable
+    /// Encrypted at the link layer (MACsec with E set, a protected 802.11 frame): no flow
+    /// inside it can be seen.
+    case linkEncrypted
 }

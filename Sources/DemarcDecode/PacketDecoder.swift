@@ -17,6 +17,15 @@ public enum LinkType {
     public static let ipv6: Int32 = 229
     public static let nflog: Int32 = 239
     public static let linuxSLL2: Int32 = 276
+    public static let arcnet: Int32 = 7
+    public static let ieee80211: Int32 = 105
+    public static let radiotap: Int32 = 127
+    public static let arcnetLinux: Int32 = 129
+    /// macOS wrote PKTAP captures as DLT_USER2 before PKTAP had a number of its own.
+    public static let user2: Int32 = 149
+    public static let ipoib: Int32 = 242
+    public static let pktap: Int32 = 258
+    public static let juniperEther: Int32 = 178
 }
 
 /// Turns one captured frame into a DecodedPacket: link layer, IP (v4 with options and
@@ -33,7 +42,8 @@ public struct PacketDecoder: Sendable {
         case LinkType.null, LinkType.ethernet, LinkType.ppp, LinkType.raw, LinkType.rawOpenBSD,
              LinkType.pppSerial, LinkType.pppEther, LinkType.linktypeRaw, LinkType.ciscoHDLC,
              LinkType.loop, LinkType.linuxSLL, LinkType.ppi, LinkType.ipv4, LinkType.ipv6,
-             LinkType.nflog, LinkType.linuxSLL2:
+             LinkType.nflog, LinkType.linuxSLL2, LinkType.arcnet, LinkType.arcnetLinux, LinkType.ieee80211,
+             LinkType.radiotap, LinkType.user2, LinkType.ipoib, LinkType.pktap, LinkType.juniperEther:
             return true
         default:
             return false
@@ -51,10 +61,10 @@ public struct PacketDecoder: Sendable {
             return ethertype(type, b, at: 14, into: &p)
         case LinkType.raw, LinkType.rawOpenBSD, LinkType.linktypeRaw:
             return ipByVersion(b, at: 0, into: &p)
-        case LinkType.ipv4:
-            return ipv4(b, at: 0, into: &p)
-        case LinkType.ipv6:
-            return ipv6(b, at: 0, into: &p)
+        case LinkType.ipv4, LinkType.ipv6:
+            // By the version the packet itself names, as tshark reads them: a capture
+            // that calls its IPv6 packets IPv4 still holds their flows.
+            return ipByVersion(b, at: 0, into: &p)
         case LinkType.null, LinkType.loop:
             guard let raw = b.u32(0) else { return .undecodable }
             // NULL is host byte order, LOOP network order; accept either.
@@ -90,12 +100,140 @@ public struct PacketDecoder: Sendable {
             let hlen = Int(lenHi) << 8 | Int(lenLo)
             let inner = Int32(b.base[4]) | Int32(b.base[5]) << 8 | Int32(b.base[6]) << 16 | Int32(b.base[7]) << 24
             guard hlen >= 8, b.has(hlen, 0) else { return .undecodable }
-            return decodeLink(inner, b.slice(hlen, -1), into: &p, depth: depth + 1)
+            return inside(hlen, decodeLink(inner, b.slice(hlen, -1), into: &p, depth: depth + 1), &p)
         case LinkType.nflog:
             return nflog(b, into: &p)
+        case LinkType.pktap, LinkType.user2:
+            // PKTAP (macOS): a little-endian header length and the DLT of what follows.
+            guard depth == 0, let hlen = b.u32le(0), let inner = b.u32le(4), hlen >= 8, hlen <= 4096, b.has(Int(hlen), 0),
+                  inner != UInt32(LinkType.pktap), inner != UInt32(LinkType.user2) else { return .undecodable }
+            return inside(Int(hlen), decodeLink(Int32(bitPattern: inner), b.slice(Int(hlen), -1), into: &p, depth: depth + 1), &p)
+        case LinkType.juniperEther:
+            // Juniper's capture header: "MGC", flags, and with the extension flag (0x80)
+            // a 2-byte length of TLV extensions; then the Ethernet frame (or, with the
+            // no-L2 flag 0x02, the IP packet).
+            guard b.starts(with: "MGC"), let flags = b.u8(3) else { return .undecodable }
+            var off = 4
+            if flags & 0x80 != 0 {
+                guard let ext = b.u16(4) else { return .undecodable }
+                off += 2 + Int(ext)
+            }
+            if flags & 0x02 != 0 { return ipByVersion(b, at: off, into: &p) }
+            guard let type = b.u16(off + 12) else { return .undecodable }
+            return ethertype(type, b, at: off + 14, into: &p)
+        case LinkType.ipoib:
+            // IP over InfiniBand: two 20-byte hardware addresses, then RFC 4391's 4-byte
+            // encapsulation header (an ethertype and two reserved bytes).
+            guard let type = b.u16(40) else { return .undecodable }
+            return ethertype(type, b, at: 44, into: &p)
+        case LinkType.radiotap:
+            // Radiotap: version 0, a pad byte, its own length (little-endian), then 802.11.
+            guard b.u8(0) == 0, let lo = b.u8(2), let hi = b.u8(3) else { return .undecodable }
+            let hlen = Int(hi) << 8 | Int(lo)
+            guard hlen >= 8, b.has(hlen, 0) else { return .undecodable }
+            return inside(hlen, ieee80211(b.slice(hlen, -1), into: &p), &p)
+        case LinkType.ieee80211:
+            return ieee80211(b, into: &p)
+        case LinkType.arcnetLinux:
+            // Source, destination, a 2-byte offset, then the ARCNET packet.
+            return arcnet(b, at: 4, into: &p)
+        case LinkType.arcnet:
+            return arcnet(b, at: 2, into: &p)
         default:
             return .undecodable
         }
+    }
+
+    /// The outcome of decoding a part of the frame that starts `start` bytes in: the
+    /// payload's offset is made the frame's, as the inspectors read it.
+    @inline(__always)
+    private func inside(_ start: Int, _ outcome: DecodeOutcome, _ p: inout DecodedPacket) -> DecodeOutcome {
+        if outcome == .ip { p.payloadOffset += start }
+        return outcome
+    }
+
+    /// An 802.11 frame: data frames carry LLC/SNAP and an ethertype after a header whose
+    /// size the frame control says (a fourth address between access points, QoS control,
+    /// HT control). A protected frame (WEP, TKIP, CCMP, GCMP) is encrypted on the link.
+    private func ieee80211(_ b: Bytes, into p: inout DecodedPacket) -> DecodeOutcome {
+        guard let fc0 = b.u8(0), let flags = b.u8(1) else { return .undecodable }
+        let type = (fc0 >> 2) & 0x3, subtype = fc0 >> 4
+        guard type == 2 else { return .notIP }             // management and control frames
+        guard subtype & 0x4 == 0 else { return .notIP }     // null data: no body
+        if flags & 0x40 != 0 { return .linkEncrypted }
+        var off = 24
+        if flags & 0x03 == 0x03 { off += 6 }                 // to and from the distribution system
+        if subtype & 0x8 != 0 {
+            off += 2                                         // QoS control
+            if flags & 0x80 != 0 { off += 4 }                // +HTC: HT control
+        }
+        guard b.has(0, off) else { return .undecodable }
+        guard b.u8(off) == 0xaa, b.u8(off + 1) == 0xaa, b.u8(off + 2) == 0x03, let type16 = b.u16(off + 6) else {
+            return b.has(off, 3) ? .notIP : .undecodable
+        }
+        return ethertype(type16, b, at: off + 8, into: &p)
+    }
+
+    /// An ARCNET packet from its protocol id: RFC 1051's IP and ARP (240, 241) follow at
+    /// once; RFC 1201's (IP 212, ARP 213, IPv6 196) after a split flag and a sequence
+    /// number, and an exception packet (flag 0xff) repeats those after two pad bytes. Of
+    /// a packet split in fragments (odd flag first, even flags after) only the first
+    /// holds the IP header.
+    private func arcnet(_ b: Bytes, at off: Int, into p: inout DecodedPacket) -> DecodeOutcome {
+        guard let proto = b.u8(off) else { return .undecodable }
+        switch proto {
+        case 240: return ipv4(b, at: off + 1, into: &p)
+        case 212, 196:
+            guard var flag = b.u8(off + 1) else { return .undecodable }
+            var start = off + 4
+            if flag == 0xff {
+                guard let f = b.u8(off + 5) else { return .undecodable }
+                flag = f
+                start = off + 8
+            }
+            if flag != 0 && flag & 1 == 0 { return .notIP }   // a later fragment
+            return proto == 196 ? ipv6(b, at: start, into: &p) : ipv4(b, at: start, into: &p)
+        case 241, 213, 214, 221, 247, 250, 0x80:
+            return .notIP
+        default:
+            return .undecodable
+        }
+    }
+
+    /// MACsec (802.1AE): the SecTAG (TCI and association number, short length, packet
+    /// number, and the 8-byte SCI when the TCI's SC bit says so). Integrity-only frames
+    /// (E clear) carry the frame's ethertype and payload readable; encrypted ones (E set)
+    /// hide everything up to the ICV.
+    private func macsec(_ b: Bytes, at off: Int, into p: inout DecodedPacket) -> DecodeOutcome {
+        guard let tci = b.u8(off), tci & 0x80 == 0, b.has(off, 6) else { return .undecodable }
+        if tci & 0x08 != 0 { return .linkEncrypted }
+        let data = off + 6 + (tci & 0x20 != 0 ? 8 : 0)
+        guard let inner = b.u16(data) else { return .undecodable }
+        return ethertype(inner, b, at: data + 2, into: &p)
+    }
+
+    /// NSH (RFC 8300, service function chaining): a base header whose length (in 4-byte
+    /// words) covers the service path and context headers, and the next protocol: IPv4,
+    /// IPv6, Ethernet, NSH again, or MPLS.
+    private func nsh(_ b: Bytes, at start: Int, into p: inout DecodedPacket) -> DecodeOutcome {
+        var off = start
+        for _ in 0..<4 {
+            guard let v = b.u16(off), v >> 14 == 0, let next = b.u8(off + 3) else { return .undecodable }
+            let hlen = Int(v & 0x3f) * 4
+            guard hlen >= 8, b.has(off, hlen) else { return .undecodable }
+            off += hlen
+            switch next {
+            case 1: return ipv4(b, at: off, into: &p)
+            case 2: return ipv6(b, at: off, into: &p)
+            case 3:
+                guard let type = b.u16(off + 12) else { return .undecodable }
+                return ethertype(type, b, at: off + 14, into: &p)
+            case 4: continue
+            case 5: return mpls(b, at: off, into: &p)
+            default: return .notIP
+            }
+        }
+        return .undecodable
     }
 
     private func ethertype(_ first: UInt16, _ b: Bytes, at start: Int, into p: inout DecodedPacket) -> DecodeOutcome {
@@ -116,6 +254,10 @@ public struct PacketDecoder: Sendable {
                 return mpls(b, at: off, into: &p)
             case 0x8864:
                 return pppoeSession(b, at: off, into: &p)
+            case 0x88e5:
+                return macsec(b, at: off, into: &p)
+            case 0x894f:
+                return nsh(b, at: off, into: &p)
             default:
                 if type < 0x0600 {
                     // 802.3 length field: LLC, and SNAP may carry an ethertype.
@@ -171,6 +313,7 @@ public struct PacketDecoder: Sendable {
         switch proto {
         case 0x0021: return ipv4(b, at: next, into: &p)
         case 0x0057: return ipv6(b, at: next, into: &p)
+        case 0x0281, 0x0283: return mpls(b, at: next, into: &p)   // MPLS unicast, multicast
         default: return .notIP
         }
     }
@@ -186,7 +329,7 @@ public struct PacketDecoder: Sendable {
             guard len >= 4 else { return .undecodable }
             if type == 9 {
                 let inner = b.slice(off + 4, len - 4)
-                return family == 10 ? ipv6(inner, at: 0, into: &p) : ipv4(inner, at: 0, into: &p)
+                return inside(off + 4, family == 10 ? ipv6(inner, at: 0, into: &p) : ipv4(inner, at: 0, into: &p), &p)
             }
             off += (len + 3) & ~3
         }

@@ -69,6 +69,9 @@ public struct InputStats: Sendable {
     public var undecoded: UInt64 = 0
     /// Well-formed frames that carry no IP (ARP, LLDP…).
     public var nonIP: UInt64 = 0
+    /// Frames encrypted at the link layer (MACsec, protected 802.11): their flows cannot
+    /// be seen.
+    public var linkEncrypted: UInt64 = 0
     public var truncated = false
     public var dropped: UInt64?
     /// Live capture: packets demarc itself had no room for because analysis fell behind

@@ -62,6 +62,7 @@ public final class HTMLReportWriter: ReportWriter {
         for i in h.inputs {
             o += "Input <code>\(HTMLReportWriter.esc(i.name))</code> (\(HTMLReportWriter.esc(i.linkType))): \(i.packets) packets"
             if i.undecoded > 0 { o += ", \(i.undecoded) undecoded" }
+            if i.linkEncrypted > 0 { o += ", \(i.linkEncrypted) encrypted at the link layer" }
             if let d = i.dropped { o += ", \(d) dropped by the kernel" }
             if let q = i.queueDropped, q > 0 { o += ", \(q) dropped by demarc" }
             if i.truncated { o += ", truncated" }

@@ -86,6 +86,7 @@ public final class JSONReportWriter: ReportWriter {
             w.field("bytes", i.bytes)
             w.field("undecoded", i.undecoded)
             w.field("non_ip", i.nonIP)
+            if i.linkEncrypted > 0 { w.field("link_encrypted", i.linkEncrypted) }
             w.field("truncated", i.truncated)
             if let d = i.dropped { w.field("dropped", d) }
             if let q = i.queueDropped { w.field("queue_dropped", q) }

@@ -37,6 +37,10 @@ public final class MarkdownReportWriter: ReportWriter {
             o += "| \(MarkdownReportWriter.cell(i.name)) | \(i.linkType) | \(i.packets) | \(i.bytes) | \(i.undecoded) | \(i.truncated ? "yes" : "no") |"
                 + (live ? " \(i.dropped ?? 0) | \(i.queueDropped ?? 0) |" : "") + "\n"
         }
+        for i in h.inputs where i.linkEncrypted > 0 {
+            o += "\n\(MarkdownReportWriter.cell(i.name)): \(i.linkEncrypted) frames encrypted at the link layer (MACsec, "
+                + "protected 802.11): the link is encrypted, and no flow inside them is visible.\n"
+        }
         let s = h.summary
         let sevs = Severity.allCases.sorted(by: >)
         o += "\n## Summary\n\n\(s.total.flows) flows, \(s.total.packets) packets, \(Fmt.bytes(s.total.bytes)).\n\n"

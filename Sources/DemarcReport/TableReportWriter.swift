@@ -53,6 +53,7 @@ public final class TableReportWriter: ReportWriter {
             var line = "input: \(i.name) [\(i.linkType)] \(i.packets) packets, \(Fmt.bytes(i.bytes))"
             if i.undecoded > 0 { line += ", \(i.undecoded) undecoded" }
             if i.nonIP > 0 { line += ", \(i.nonIP) not IP" }
+            if i.linkEncrypted > 0 { line += ", \(i.linkEncrypted) encrypted at the link layer" }
             if let d = i.dropped { line += ", \(d) dropped by the kernel" }
             if let q = i.queueDropped, q > 0 { line += ", \(q) dropped by demarc (analysis fell behind)" }
             if i.truncated { line += ", TRUNCATED" }
