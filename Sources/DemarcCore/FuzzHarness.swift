@@ -49,7 +49,7 @@ public enum FuzzHarness {
                 }
             }
         }
-        for link: Int32 in [1, 0, 9, 101, 113, 276, 104, 192, 239, 12] {
+        for link: Int32 in [1, 0, 9, 101, 113, 276, 104, 192, 239, 12, 7, 105, 127, 129, 149, 178, 242, 258] {
             let d = PacketDecoder(linkType: link)
             if d.decode(input, into: &packet) == .ip {
                 tracker.track(packet, frame: input, wireLength: input.count, timestamp: t + 1)
