@@ -1,5 +1,15 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 /// RFC 3339 UTC text with microseconds for a time in microseconds since the epoch.
 public enum Timestamps {
+    /// The wall clock, in seconds since the epoch.
+    public static func nowSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: 27 bytes for years 0…9999.
     package static let width = 27
 

@@ -21,13 +21,17 @@ public final class Analysis {
 
     /// - Parameter ordered: report flows in first-packet order (replay); live monitoring
     ///   reports each flow the moment it ends.
-    public init(scenario: Scenario, writer: ReportWriter, timeouts: FlowTimeouts = FlowTimeouts(), ordered: Bool = true) {
-        self.classifier = Classifier(scenario: scenario)
+    /// - Parameter asOfDay: the day (UTC day number) `accept` entries expire against; when
+    ///   nil, the day each flow is classified on (monitor).
+    public init(scenario: Scenario, writer: ReportWriter, timeouts: FlowTimeouts = FlowTimeouts(), ordered: Bool = true,
+                asOfDay: Int? = nil) {
+        self.classifier = Classifier(scenario: scenario, asOfDay: asOfDay)
         self.tracker = FlowTracker(timeouts: timeouts)
         self.writer = writer
         self.ordered = ordered
         self.reorder = ReorderBuffer()
         self.header = ReportHeader(scenarioName: scenario.name, scenarioSource: scenario.source)
+        if scenario.hasAcceptList { header.acceptances = scenario.acceptances }
         tracker.onFinish = { [unowned self] flow, details, _ in
             self.finished(flow, details)
         }

@@ -49,7 +49,7 @@ public enum LiveMonitor {
         analysis.addInput(stats)
         let status = StatusLine(enabled: isatty(2) == 1)
         var findings: [Severity: Int] = [:]
-        analysis.onReport = { r in for f in r.findings { findings[f.severity, default: 0] += 1 } }
+        analysis.onReport = { r in for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 } }
         let wallClock: () -> Int64 = {
             var tv = timeval()
             gettimeofday(&tv, nil)

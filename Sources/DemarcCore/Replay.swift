@@ -20,6 +20,8 @@ public struct RunOptions {
     public var failOn: Severity?
     public var timeouts = FlowTimeouts()
     public var progress = false
+    /// The day (UTC day number) `accept` entries expire against; today when nil.
+    public var asOfDay: Int?
     public init() {}
 }
 
@@ -62,7 +64,8 @@ public enum Replay {
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil
         ro.width = output.isTerminal ? Terminal.width() : nil
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
-                                timeouts: options.timeouts)
+                                timeouts: options.timeouts,
+                                asOfDay: options.asOfDay ?? CalendarDay.today(secondsSince1970: Timestamps.nowSeconds()))
         let progress = options.progress ? Progress(totalBytes: planned.reduce(0) { $0 + ($1.size ?? 0) }) : nil
         var inputError: String?
         var doneBytes: Int64 = 0

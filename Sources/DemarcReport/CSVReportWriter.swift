@@ -30,7 +30,9 @@ public final class CSVReportWriter: ReportWriter {
             r.application ?? "", r.encryption.state.name, r.encryption.protocolName ?? "", r.encryption.version ?? "",
             r.encryption.basis.name, r.encryption.sni ?? "", r.segment.rawValue, r.responsible.rawValue,
             r.rule?.segment.rawValue ?? "", r.rule?.name ?? "", r.rule?.action.rawValue ?? "",
-            r.findings.map { "\($0.code) (\($0.severity.rawValue), \($0.party.rawValue))" }.joined(separator: "; "),
+            r.findings.map { f in
+                "\(f.code) (\(f.severity.rawValue), \(f.party.rawValue)\(f.acceptanceNote.map { ", " + $0 } ?? ""))"
+            }.joined(separator: "; "),
         ]
         output.write(fields.map(CSVReportWriter.quote).joined(separator: ",") + "\r\n")
     }

@@ -114,6 +114,11 @@ public struct Summary: Sendable {
     public var partyFindings: [Party: [Severity: UInt64]] = [:]
     /// The most flows open at one time (memory is sized by it, not by the total).
     public var peakActiveFlows: UInt64 = 0
+    /// Findings an unexpired `accept` entry covers, by severity: reported, not counted in
+    /// `findings`.
+    public var accepted: [Severity: UInt64] = [:]
+    /// The `accept` entries (by their index in the list) that matched a finding.
+    public var usedAcceptances: Set<Int> = []
 
     public init() {}
 
@@ -129,6 +134,13 @@ public struct Summary: Sendable {
         partyCounts[party].packets += r.packets
         partyCounts[party].bytes += r.bytes
         for f in r.findings {
+            if let a = f.accepted {
+                usedAcceptances.insert(a.entry)
+                if !a.expired {
+                    accepted[f.severity, default: 0] += 1
+                    continue
+                }
+            }
             findings[f.severity, default: 0] += 1
             findingCodes[f.code, default: 0] += 1
             partyFindings[f.party, default: [:]][f.severity, default: 0] += 1
@@ -151,6 +163,14 @@ public struct ReportHeader: Sendable {
     public var inputs: [InputStats] = []
     public var summary = Summary()
     public var expectations: [ExpectationResult] = []
+    /// The scenario's `accept` list when it has one (reports then show what was accepted
+    /// and which entries nothing used); nil when it has none.
+    public var acceptances: [Acceptance]?
+
+    /// The entries of the `accept` list that matched no finding.
+    public var unusedAcceptances: [Acceptance] {
+        (acceptances ?? []).enumerated().filter { !summary.usedAcceptances.contains($0.offset) }.map(\.element)
+    }
 
     public init(scenarioName: String, scenarioSource: String) {
         self.scenarioName = scenarioName; self.scenarioSource = scenarioSource

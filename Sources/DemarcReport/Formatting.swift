@@ -35,8 +35,29 @@ package enum Fmt {
         v.lowercased().hasPrefix(p.lowercased()) ? String(v.dropFirst(p.count)).trimmingLeadingSpace : v
     }
 
+    /// The flow's finding codes; an accepted one says so (`code (accepted)`, or
+    /// `code (acceptance expired)` past its end date).
     static func findingCodes(_ r: FlowRecord) -> String {
-        r.findings.map(\.code).joined(separator: ", ")
+        r.findings.map { f in
+            guard let a = f.accepted else { return f.code }
+            return f.code + (a.expired ? " (acceptance expired)" : " (accepted)")
+        }.joined(separator: ", ")
+    }
+
+    /// The accepted findings, grouped by code and entry: `code ×n — accepted by OWNER
+    /// until DATE: REASON`; then the entries nothing used, by line.
+    static func acceptanceLines(_ flows: [FlowRecord], _ h: ReportHeader) -> [String] {
+        guard let list = h.acceptances else { return [] }
+        var count: [Int: Int] = [:]
+        for r in flows { for f in r.findings { if let a = f.accepted, !a.expired { count[a.entry, default: 0] += 1 } } }
+        var lines = count.keys.sorted().map { i in
+            let a = list[i]
+            return "\(a.finding) ×\(count[i]!) — accepted by \(a.owner) until \(a.until): \(a.reason)"
+        }
+        for a in h.unusedAcceptances {
+            lines.append("unused: \(a.finding) accepted by \(a.owner) until \(a.until) (line \(a.line)) matched no finding")
+        }
+        return lines
     }
 
     static func pad(_ s: String, _ w: Int, right: Bool = false) -> String {

@@ -79,16 +79,22 @@ public final class HTMLReportWriter: ReportWriter {
             o += "</div></div>\n"
         }
         o += "</div>\n<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n<h2>Findings</h2>\n"
-        let findings = flows.flatMap { r in r.findings.map { (r, $0) } }
+        let findings = flows.flatMap { r in r.findings.filter(\.counts).map { (r, $0) } }
             .sorted { ($0.1.severity.rank, $1.0.id) > ($1.1.severity.rank, $0.0.id) }
         if findings.isEmpty {
             o += "<p>No findings.</p>\n"
         } else {
             o += "<ul class=\"findings\">\n"
             for (r, f) in findings {
-                o += "<li><span class=\"sev \(f.severity.rawValue)\">\(f.severity.rawValue)</span><b>\(f.code)</b> (\(f.party.rawValue)), flow \(r.id): \(HTMLReportWriter.esc(f.message))</li>\n"
+                let note = f.acceptanceNote.map { " (\($0))" } ?? ""
+                o += "<li><span class=\"sev \(f.severity.rawValue)\">\(f.severity.rawValue)</span><b>\(f.code)</b> (\(f.party.rawValue)), flow \(r.id): \(HTMLReportWriter.esc(f.message + note))</li>\n"
             }
             o += "</ul>\n"
+        }
+        if h.acceptances != nil {
+            let accepted = Fmt.acceptanceLines(flows, h)
+            o += "<h2>Accepted risks</h2>\n" + (accepted.isEmpty ? "<p>None.</p>\n"
+                : "<ul>\n" + accepted.map { "<li>\(HTMLReportWriter.esc($0))</li>\n" }.joined() + "</ul>\n")
         }
         if !h.expectations.isEmpty {
             o += "<h2>Expectations</h2><ul>\n"

@@ -112,6 +112,21 @@ public final class JSONReportWriter: ReportWriter {
         w.beginObject("finding_codes")
         for (code, n) in s.findingCodes.sorted(by: { $0.key < $1.key }) { w.key(named: code); w.int(n) }
         w.endObject()
+        if h.acceptances != nil {
+            w.beginObject("accepted")
+            for sev in Severity.allCases.sorted(by: >) { w.key(named: sev.rawValue); w.int(s.accepted[sev] ?? 0) }
+            w.endObject()
+            w.beginArray("unused_acceptances")
+            for a in h.unusedAcceptances {
+                w.beginObject()
+                w.field("finding", a.finding)
+                w.field("owner", a.owner)
+                w.field("until", a.until)
+                w.field("line", a.line)
+                w.endObject()
+            }
+            w.endArray()
+        }
         w.endObject()
         w.beginArray("expectations")
         for e in h.expectations {
@@ -197,6 +212,12 @@ public final class JSONReportWriter: ReportWriter {
             w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
             w.raw(",\"party\":"); w.rawString(f.party.rawValue)
             w.raw(",\"message\":"); w.rawString(f.message)
+            if let a = f.accepted {
+                w.raw(",\"accepted\":{\"owner\":"); w.rawString(a.owner)
+                w.raw(",\"reason\":"); w.rawString(a.reason)
+                w.raw(",\"until\":"); w.rawString(a.until)
+                w.raw(a.expired ? ",\"expired\":true}" : ",\"expired\":false}")
+            }
             w.raw("}")
         }
         w.raw("]}")

@@ -57,7 +57,7 @@ public final class MarkdownReportWriter: ReportWriter {
             let c = s.counts(seg)
             o += "| \(seg.rawValue) | \(c.flows) | \(c.packets) | \(c.bytes) |\n"
         }
-        let findings = flows.flatMap { r in r.findings.map { (r, $0) } }
+        let findings = flows.flatMap { r in r.findings.filter(\.counts).map { (r, $0) } }
             .sorted { ($0.1.severity.rank, $1.0.id) > ($1.1.severity.rank, $0.0.id) }
         o += "\n## Findings\n\n"
         if findings.isEmpty {
@@ -65,8 +65,13 @@ public final class MarkdownReportWriter: ReportWriter {
         } else {
             o += "| severity | party | code | flow | message |\n|---|---|---|---:|---|\n"
             for (r, f) in findings {
-                o += "| \(f.severity.rawValue) | \(f.party.rawValue) | \(f.code) | \(r.id) | \(MarkdownReportWriter.cell(f.message)) |\n"
+                let note = f.acceptanceNote.map { " (\($0))" } ?? ""
+                o += "| \(f.severity.rawValue) | \(f.party.rawValue) | \(f.code) | \(r.id) | \(MarkdownReportWriter.cell(f.message + note)) |\n"
             }
+        }
+        if h.acceptances != nil {
+            let accepted = Fmt.acceptanceLines(flows, h)
+            o += "\n## Accepted risks\n\n" + (accepted.isEmpty ? "None.\n" : accepted.map { "- \(MarkdownReportWriter.cell($0))\n" }.joined())
         }
         if !h.expectations.isEmpty {
             o += "\n## Expectations\n\n| expectation | result |\n|---|---|\n"

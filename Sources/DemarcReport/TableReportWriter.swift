@@ -84,7 +84,8 @@ public final class TableReportWriter: ReportWriter {
         }
         out += "\n"
 
-        let findings = flows.flatMap { r in r.findings.map { (r, $0) } }
+        // Accepted findings (until their end date) are listed apart, under Accepted risks.
+        let findings = flows.flatMap { r in r.findings.filter(\.counts).map { (r, $0) } }
         out += bold("Findings") + (findings.isEmpty ? ": none\n" : "\n")
         for sev in sevs {
             for p in Party.allCases {
@@ -97,11 +98,17 @@ public final class TableReportWriter: ReportWriter {
                     let items = byCode[code]!
                     out += "  \(code) ×\(items.count)\n"
                     for (r, f) in items.prefix(5) {
-                        out += "    " + Fmt.truncate("#\(r.id) \(f.message)", width - 4) + "\n"
+                        let note = f.acceptanceNote.map { " (\($0))" } ?? ""
+                        out += "    " + Fmt.truncate("#\(r.id) \(f.message)\(note)", width - 4) + "\n"
                     }
                     if items.count > 5 { out += "    … and \(items.count - 5) more\n" }
                 }
             }
+        }
+        let accepted = Fmt.acceptanceLines(flows, h)
+        if h.acceptances != nil {
+            out += "\n" + bold("Accepted risks") + (accepted.isEmpty ? ": none\n" : "\n")
+            for line in accepted { out += "  " + Fmt.truncate(line, width - 2) + "\n" }
         }
         if !h.expectations.isEmpty {
             out += "\n" + bold("Expectations") + "\n"

@@ -36,6 +36,17 @@ public struct Finding: Sendable, Equatable {
     public var severity: Severity
     public var party: Party
     public var message: String
+    /// The `accept` entry that matched it, if one did.
+    public var accepted: AcceptedRisk? = nil
+
+    /// Counted by `--fail-on`, `expect` and `summary.findings`: not accepted, or accepted
+    /// past its end date.
+    public var counts: Bool { accepted.map { $0.expired } ?? true }
+
+    /// How reports other than json say the finding was accepted.
+    public var acceptanceNote: String? {
+        accepted.map { a in a.expired ? "acceptance by \(a.owner) expired \(a.until)" : "accepted by \(a.owner) until \(a.until)" }
+    }
 }
 
 public struct RuleMatch: Sendable, Equatable {
@@ -75,8 +86,13 @@ public final class Classifier: Sendable {
     private let filtersBySegment: [(set: FilterSet, index: RuleIndex)?]
     private let requiredBySegment: [Bool]
 
-    public init(scenario: Scenario) {
+    /// The day (UTC day number) against which `accept` entries expire; nil: the day each
+    /// flow is classified on (live monitoring, which may run past midnight).
+    public let asOfDay: Int?
+
+    public init(scenario: Scenario, asOfDay: Int? = nil) {
         self.scenario = scenario
+        self.asOfDay = asOfDay
         self.plan = AddressPlan(nodes: scenario.nodes, zones: scenario.zones)
         partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0]! }
         filtersBySegment = Segment.allCases.map { seg in scenario.filters[seg].map { ($0, RuleIndex($0.rules)) } }
@@ -182,6 +198,17 @@ public final class Classifier: Sendable {
                     "data plane \(client.zone) → \(server.zone) uses \(f.tlsVersion ?? "TLS 1.3"), which encrypts the certificate: the customer CA cannot be verified from traffic")
             }
         }
+        if !scenario.acceptances.isEmpty && !findings.isEmpty {
+            let day = asOfDay ?? CalendarDay.today(secondsSince1970: Timestamps.nowSeconds())
+            for i in findings.indices {
+                guard let j = scenario.acceptances.firstIndex(where: {
+                    $0.finding == findings[i].code && within($0.from, $0.to, $0.ports, f, cp, sp)
+                }) else { continue }
+                let a = scenario.acceptances[j]
+                findings[i].accepted = AcceptedRisk(owner: a.owner, reason: a.reason, until: a.until,
+                                                    expired: day > a.untilDay, entry: j)
+            }
+        }
         return Classification(segment: segment, responsible: party, client: client, server: server,
                               rule: rule, findings: findings)
     }
@@ -195,9 +222,16 @@ public final class Classifier: Sendable {
     }
 
     private func matches(_ r: Rule, _ f: FlowFacts, _ cp: Placement, _ sp: Placement) -> Bool {
-        guard r.from.contains(where: { addressMatches($0, f.client, cp) }),
-              r.to.contains(where: { addressMatches($0, f.server, sp) }) else { return false }
-        return r.ports.contains { pm in
+        within(r.from, r.to, r.ports, f, cp, sp)
+    }
+
+    /// The flow, client → server, is within these from/to/ports (a rule's or an `accept`
+    /// entry's).
+    private func within(_ from: [AddressMatch], _ to: [AddressMatch], _ ports: [PortMatch], _ f: FlowFacts,
+                        _ cp: Placement, _ sp: Placement) -> Bool {
+        guard from.contains(where: { addressMatches($0, f.client, cp) }),
+              to.contains(where: { addressMatches($0, f.server, sp) }) else { return false }
+        return ports.contains { pm in
             if let proto = pm.proto, proto != f.proto { return false }
             guard pm.low != 0 || pm.high != 65535 else { return true }
             guard let port = f.serverPort else { return false }

@@ -142,6 +142,10 @@ public struct Scenario: Sendable {
     public var customerCA: CustomerCA?
     public var filters: [Segment: FilterSet]
     public var expectations: [Expectation]
+    /// The `accept` list; `hasAcceptList` when the scenario has the key at all (reports
+    /// then show `summary.accepted` and `summary.unused_acceptances`).
+    public var acceptances: [Acceptance] = []
+    public var hasAcceptList = false
 
     public init(name: String, description: String? = nil, provider: String? = nil, source: String,
                 nodes: [Node] = [], zones: [Zone] = [], responsibility: [Segment: Party] = [:],

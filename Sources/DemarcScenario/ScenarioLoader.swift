@@ -15,6 +15,7 @@ public enum ScenarioLoader {
         "unencrypted-internal", "unencrypted-egress", "unencrypted-ingress", "unencrypted-external",
         "denied-traffic-observed", "unfiltered-ingress", "unfiltered-egress", "unfiltered-external",
         "weak-encryption", "customer-ca-not-used", "unverified-encryption", "certificate-not-visible",
+        "cleartext-credentials",
     ]
 
     /// A scenario file larger than this is refused before it is parsed.
@@ -131,7 +132,7 @@ private struct Parser {
         // Scalars are text here: no implicit typing, so `yes` or `010` stay as written.
         guard let root = doc.root else { throw fail(nil, "the file is empty; a scenario needs at least a `scenario` name") }
         let top = try mapping(root, "the scenario", keys: ["scenario", "description", "provider", "nodes", "zones",
-                                                         "responsibility", "encryption", "filters", "expect"])
+                                                         "responsibility", "encryption", "filters", "expect", "accept"])
         guard let nameNode = top["scenario"] else { throw fail(root, "missing key `scenario` (the scenario's name)") }
         let name = try string(nameNode, "scenario")
         if name.isEmpty { throw fail(nameNode, "the scenario's name is empty") }
@@ -266,7 +267,43 @@ private struct Parser {
                 }
             }
         }
+        if let ac = top["accept"] {
+            scenario.hasAcceptList = true
+            for item in try sequence(ac, "accept") {
+                scenario.acceptances.append(try acceptance(item))
+            }
+        }
         return scenario
+    }
+
+    /// An `accept` entry: a finding code, optional from/to/ports as in rules, and its
+    /// owner, reason and end date, all three required.
+    func acceptance(_ item: YNode) throws -> Acceptance {
+        let m = try mapping(item, "an accept entry", keys: ["finding", "from", "to", "ports", "owner", "reason", "until"])
+        guard let fn = m["finding"] else { throw fail(item, "an accept entry needs `finding` (a finding code)") }
+        let code = try string(fn, "finding")
+        guard ScenarioLoader.findingCodes.contains(code) else {
+            throw fail(fn, "unknown finding code '\(code)'\(suggest(code, ScenarioLoader.findingCodes))")
+        }
+        func required(_ key: String, _ what: String) throws -> (String, YNode) {
+            guard let n = m[key] else { throw fail(item, "the accept entry for \(code) needs `\(key)` (\(what))") }
+            let t = try string(n, key)
+            guard !t.allSatisfy({ $0 == " " || $0 == "\t" }) else { throw fail(n, "`\(key)` cannot be empty (\(what))") }
+            return (t, n)
+        }
+        let (owner, _) = try required("owner", "who accepted the risk")
+        let (reason, _) = try required("reason", "why it is accepted")
+        let (until, untilNode) = try required("until", "the last day it holds, YYYY-MM-DD")
+        guard let day = CalendarDay.parse(until) else {
+            throw fail(untilNode, "invalid date '\(until)' in `until`: use an ISO date, YYYY-MM-DD")
+        }
+        var a = Acceptance(finding: code, owner: owner, reason: reason, until: until, untilDay: day,
+                           line: doc.mark(item).line)
+        let label = "the accept entry for \(code)"
+        if let f = m["from"] { a.from = try addresses(f, rule: label) }
+        if let t = m["to"] { a.to = try addresses(t, rule: label) }
+        if let p = m["ports"] { a.ports = try ports(p, rule: label) }
+        return a
     }
 
     mutating func claimName(_ name: String, _ node: YNode) throws {
@@ -301,9 +338,9 @@ private struct Parser {
                     guard let act = RuleAction(rawValue: t) else { throw fail(a, "invalid action '\(t)' in rule '\(name)': use allow or deny") }
                     rule.action = act
                 }
-                if let f = rm["from"] { rule.from = try addresses(f, rule: name) }
-                if let t = rm["to"] { rule.to = try addresses(t, rule: name) }
-                if let p = rm["ports"] { rule.ports = try ports(p, rule: name) }
+                if let f = rm["from"] { rule.from = try addresses(f, rule: "rule '\(name)'") }
+                if let t = rm["to"] { rule.to = try addresses(t, rule: "rule '\(name)'") }
+                if let p = rm["ports"] { rule.ports = try ports(p, rule: "rule '\(name)'") }
                 if let c = rm["cleartext"] {
                     let t = try string(c, "cleartext")
                     guard t == "accepted" else { throw fail(c, "invalid cleartext '\(t)' in rule '\(name)': the only value is `accepted`") }
@@ -326,9 +363,9 @@ private struct Parser {
             if let i = nodeIndex[t] { out.append(.node(i)); continue }
             if let i = zoneIndex[t] { out.append(.zone(i)); continue }
             let looksLikeAddress = t.first.map { $0.isNumber || $0 == ":" } ?? false
-            if looksLikeAddress || CIDR(t) != nil { out.append(.prefix(try prefix(t, item, what: "address or CIDR", in: "rule '\(rule)'"))); continue }
-            if looksLikeAddress { throw fail(item, "invalid address or CIDR '\(t)' in rule '\(rule)'") }
-            throw fail(item, "rule '\(rule)' names an unknown node or zone '\(t)'\(suggest(t, Array(nodeIndex.keys) + Array(zoneIndex.keys)))")
+            if looksLikeAddress || CIDR(t) != nil { out.append(.prefix(try prefix(t, item, what: "address or CIDR", in: "\(rule)"))); continue }
+            if looksLikeAddress { throw fail(item, "invalid address or CIDR '\(t)' in \(rule)") }
+            throw fail(item, "\(rule) names an unknown node or zone '\(t)'\(suggest(t, Array(nodeIndex.keys) + Array(zoneIndex.keys)))")
         }
         return out
     }
@@ -345,11 +382,11 @@ private struct Parser {
             if let p = simple[t] { out.append(PortMatch(proto: p, low: 0, high: 65535, text: t)); continue }
             let parts = t.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count == 2, let proto = ["tcp": IPProtocol.tcp, "udp": IPProtocol.udp, "sctp": IPProtocol.sctp][String(parts[0])] else {
-                throw fail(item, "invalid port '\(t)' in rule '\(rule)': use tcp/443, udp/53, tcp/8000-8999, icmp, icmpv6, esp or any")
+                throw fail(item, "invalid port '\(t)' in \(rule): use tcp/443, udp/53, tcp/8000-8999, icmp, icmpv6, esp or any")
             }
             let range = parts[1].split(separator: "-", omittingEmptySubsequences: false)
             guard range.count <= 2, let lo = UInt16(range[0]), let hi = range.count == 2 ? UInt16(range[1]) : lo, lo <= hi else {
-                throw fail(item, "invalid port '\(t)' in rule '\(rule)': a port is 0–65535, a range low-high")
+                throw fail(item, "invalid port '\(t)' in \(rule): a port is 0–65535, a range low-high")
             }
             out.append(PortMatch(proto: proto, low: lo, high: hi, text: t))
         }

@@ -92,12 +92,19 @@ struct Replay: ParsableCommand {
     @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal).")
     var progress: Bool?
 
+    @Option(name: .customLong("as-of"), help: ArgumentHelp(
+        "The day (YYYY-MM-DD, UTC) against which the scenario's accept entries expire; default today. Pins a replay's report.",
+        valueName: "date"))
+    var asOf: String?
+
     func validate() throws {
         if captures.isEmpty { throw ValidationError("give at least one capture file") }
+        if let d = asOf, CalendarDay.parse(d) == nil { throw ValidationError("invalid --as-of '\(d)': use an ISO date, YYYY-MM-DD") }
     }
 
     func run() throws {
         var options = try report.options()
+        options.asOfDay = asOf.flatMap(CalendarDay.parse)
         options.progress = progress ?? (isatty(2) == 1)
         let result = try DemarcCore.Replay.run(captures: captures, options: options, warn: warn)
         let status = result.exitStatus(failOn: options.failOn)

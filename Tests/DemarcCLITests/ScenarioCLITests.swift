@@ -70,6 +70,13 @@ import Testing
         ("scenario: x\nnodes:\n  a: {addresses: [10.0.0.1]}\n  b: {addresses: [10.0.0.1]}\n", "claimed by two nodes"),
         ("scenario: x\nzones:\n  a: {owner: customer, cidrs: [10.0.0.0/8]}\n  b: {owner: external, cidrs: [10.0.0.0/8]}\n", "appears in two zones"),
         ("scenario: x\nfilters:\n  egress:\n    rules:\n      - {name: r, to: [nowhere]}\n", "unknown node or zone 'nowhere'"),
+        ("scenario: x\naccept:\n  - {finding: unencrypted-egres, owner: o, reason: r, until: 2027-01-01}\n", "unknown finding code 'unencrypted-egres'"),
+        ("scenario: x\naccept:\n  - {finding: unencrypted-egress, reason: r, until: 2027-01-01}\n", "needs `owner`"),
+        ("scenario: x\naccept:\n  - {finding: unencrypted-egress, owner: o, until: 2027-01-01}\n", "needs `reason`"),
+        ("scenario: x\naccept:\n  - {finding: unencrypted-egress, owner: o, reason: r}\n", "needs `until`"),
+        ("scenario: x\naccept:\n  - {finding: unencrypted-egress, owner: o, reason: r, until: 2027-02-30}\n", "invalid date '2027-02-30'"),
+        ("scenario: x\naccept:\n  - {finding: unencrypted-egress, owner: '', reason: r, until: 2027-01-01}\n", "`owner` cannot be empty"),
+        ("scenario: x\naccept:\n  - {finding: unencrypted-egress, owner: o, reason: r, until: 2027-01-01, to: [nowhere]}\n", "unknown node or zone 'nowhere'"),
     ]) func badScenarioExits2(_ text: String, _ message: String) throws {
         let path = try CLI.temp("bad.yaml", text: text)
         let r = try CLI.run(["scenario", "check", path])
