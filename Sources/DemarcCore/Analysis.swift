@@ -18,14 +18,22 @@ public final class Analysis {
     @exclusivity(unchecked) private var packet = DecodedPacket()
     /// Called for every flow as it is reported (for live status lines).
     public var onReport: ((FlowRecord) -> Void)?
+    /// `diff`: a second scenario every flow is also classified under, and the two records
+    /// of each flow, in report order.
+    private let alternate: Classifier?
+    @exclusivity(unchecked) private var alternateRecords: [UInt64: FlowRecord] = [:]
+    @exclusivity(unchecked) public private(set) var alternateSummary = Summary()
+    public private(set) var alternateExpectations: [ExpectationResult] = []
+    public var onPair: ((FlowRecord, FlowRecord) -> Void)?
 
     /// - Parameter ordered: report flows in first-packet order (replay); live monitoring
     ///   reports each flow the moment it ends.
     /// - Parameter asOfDay: the day (UTC day number) `accept` entries expire against; when
     ///   nil, the day each flow is classified on (monitor).
     public init(scenario: Scenario, writer: ReportWriter, timeouts: FlowTimeouts = FlowTimeouts(), ordered: Bool = true,
-                asOfDay: Int? = nil) {
+                asOfDay: Int? = nil, alternate: Scenario? = nil) {
         self.classifier = Classifier(scenario: scenario, asOfDay: asOfDay)
+        self.alternate = alternate.map { Classifier(scenario: $0, asOfDay: asOfDay) }
         self.tracker = FlowTracker(timeouts: timeouts)
         self.writer = writer
         self.ordered = ordered
@@ -104,12 +112,14 @@ public final class Analysis {
         tracker.finishAll()
         reorder.flush { emit($0) }
         header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)
+        if let alt = alternate { alternateExpectations = Expectations.evaluate(alt.scenario.expectations, alternateSummary) }
         writer.finish(header)
         return header
     }
 
     private func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?) {
         let r = FlowRecord(flow: f.pointee, details: details, classifier: classifier)
+        if let alt = alternate { alternateRecords[r.id] = FlowRecord(flow: f.pointee, details: details, classifier: alt) }
         if ordered {
             reorder.add(r) { emit($0) }
         } else {
@@ -118,6 +128,10 @@ public final class Analysis {
     }
 
     private func emit(_ r: FlowRecord) {
+        if alternate != nil, let a = alternateRecords.removeValue(forKey: r.id) {
+            alternateSummary.add(a)
+            onPair?(r, a)
+        }
         header.summary.add(r)
         writer.flow(r)
         onReport?(r)

@@ -44,21 +44,7 @@ public struct RunResult {
 /// `demarc replay`: every capture, in the order given, as one replay.
 public enum Replay {
     public static func run(captures: [String], options: RunOptions, warn: (String) -> Void) throws -> RunResult {
-        // Every capture's header first (and the filter compiled for its link type), so
-        // a bad path or filter fails before any output; then one file open at a time,
-        // however many there are (rotated captures run to thousands).
-        if captures.filter({ $0 == "-" }).count > 1 { throw DemarcError.badInput("standard input (-) can be read only once") }
-        let filter = options.filter.map(FilterPrograms.init)
-        var planned: [(path: String, size: Int64?, open: PcapSource?)] = []
-        for path in captures {
-            let s = try PcapSource(file: path)
-            try filter?.apply(to: s)
-            // A stream cannot be opened twice: it stays open (and is read where it stands).
-            planned.append((path, s.fileSize, s.isStream ? s : nil))
-        }
-        if let out = options.outputPath {
-            try Output.refuseOverwriting(out, inputs: captures + [options.scenarioPath].compactMap { $0 })
-        }
+        let (planned, filter) = try prepare(captures: captures, options: options)
         let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
         var ro = ReportOptions()
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil
@@ -66,7 +52,40 @@ public enum Replay {
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts,
                                 asOfDay: options.asOfDay ?? CalendarDay.today(secondsSince1970: Timestamps.nowSeconds()))
-        let progress = options.progress ? Progress(totalBytes: planned.reduce(0) { $0 + ($1.size ?? 0) }) : nil
+        let inputError = read(planned, filter: filter, into: analysis, progress: options.progress, warn: warn)
+        let header = analysis.finish()
+        try output.commit()
+        return RunResult(header: header, inputError: inputError)
+    }
+
+    /// A capture to read: its path, size, and the source already open when it is a
+    /// stream (which cannot be opened twice).
+    typealias Plan = (path: String, size: Int64?, open: PcapSource?)
+
+    /// Every capture's header first (and the filter compiled for its link type), so a bad
+    /// path or filter fails before any output; and the output checked against the inputs.
+    static func prepare(captures: [String], options: RunOptions, scenarioPaths: [String] = []) throws -> ([Plan], FilterPrograms?) {
+        if captures.filter({ $0 == "-" }).count > 1 { throw DemarcError.badInput("standard input (-) can be read only once") }
+        let filter = options.filter.map(FilterPrograms.init)
+        var planned: [Plan] = []
+        for path in captures {
+            let s = try PcapSource(file: path)
+            try filter?.apply(to: s)
+            planned.append((path, s.fileSize, s.isStream ? s : nil))
+        }
+        if let out = options.outputPath {
+            try Output.refuseOverwriting(out, inputs: captures + ([options.scenarioPath].compactMap { $0 } + scenarioPaths))
+        }
+        return (planned, filter)
+    }
+
+    /// Reads the captures into the analysis one file at a time, in the order given (any
+    /// number of rotated captures fits in a few file descriptors). Returns the first
+    /// input error, if a capture was corrupt or gone.
+    static func read(_ plans: [Plan], filter: FilterPrograms?, into analysis: Analysis, progress showProgress: Bool,
+                     warn: (String) -> Void) -> String? {
+        var planned = plans
+        let progress = showProgress ? Progress(totalBytes: planned.reduce(0) { $0 + ($1.size ?? 0) }) : nil
         var inputError: String?
         var doneBytes: Int64 = 0
         for (i, plan) in planned.enumerated() {
@@ -81,6 +100,9 @@ public enum Replay {
                 analysis.addInput(stats)
                 inputError = inputError ?? e.description
                 warn(e.description)
+                continue
+            } catch {
+                inputError = inputError ?? "\(plan.path): \(error)"
                 continue
             }
             planned[i].open = nil
@@ -105,13 +127,11 @@ public enum Replay {
             default:
                 break
             }
-            analysis.updateInput(i, stats)
+            analysis.updateInput(analysis.header.inputs.count - 1, stats)
             doneBytes += source.fileSize ?? 0
         }
         progress?.clear()
-        let header = analysis.finish()
-        try output.commit()
-        return RunResult(header: header, inputError: inputError)
+        return inputError
     }
 }
 

@@ -19,11 +19,12 @@ struct Demarc: ParsableCommand {
           demarc replay a.pcap b.pcapng --format jsonl --fail-on high
           demarc monitor --interface eth0 --scenario deployment.yaml --duration 60
           demarc scenario check deployment.yaml
+          demarc diff capture.pcap --scenario today.yaml --against proposed.yaml --format markdown
 
         Exit status: 0 done; 1 a finding at or above --fail-on, or a failed expectation; 2 bad input (usage, capture, scenario, interface, permission); 3 internal error.
         """,
         version: DemarcVersion.string,
-        subcommands: [Replay.self, Monitor.self, ScenarioCommand.self]
+        subcommands: [Replay.self, Monitor.self, Diff.self, ScenarioCommand.self]
     )
 }
 
@@ -108,6 +109,44 @@ struct Replay: ParsableCommand {
         options.progress = progress ?? (isatty(2) == 1)
         let result = try DemarcCore.Replay.run(captures: captures, options: options, warn: warn)
         let status = result.exitStatus(failOn: options.failOn)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What a scenario change does: the captures read once, every flow classified under both scenarios.",
+        discussion: "Lists the flows whose segment, party, rule or findings change (before → after) and the findings AFTER adds and removes, by code and party. Exit 1 when AFTER adds a finding at or above --fail-on (default high), or fails an expectation BEFORE met: a scenario change can be gated in CI before it is deployed. Formats: table, json, jsonl, markdown, html.")
+
+    @Argument(help: ArgumentHelp("Capture files (pcap or pcapng); - reads standard input.", valueName: "capture"))
+    var captures: [String]
+
+    @Option(name: .long, help: ArgumentHelp("The scenario after the change.", valueName: "file"))
+    var against: String
+
+    @OptionGroup var report: ReportArguments
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal).")
+    var progress: Bool?
+
+    @Option(name: .customLong("as-of"), help: ArgumentHelp(
+        "The day (YYYY-MM-DD, UTC) against which accept entries expire; default today.", valueName: "date"))
+    var asOf: String?
+
+    func validate() throws {
+        if captures.isEmpty { throw ValidationError("give at least one capture file") }
+        if let d = asOf, CalendarDay.parse(d) == nil { throw ValidationError("invalid --as-of '\(d)': use an ISO date, YYYY-MM-DD") }
+        if report.scenario == nil { throw ValidationError("diff needs --scenario BEFORE as well as --against AFTER") }
+    }
+
+    func run() throws {
+        var options = try report.options()
+        options.asOfDay = asOf.flatMap(CalendarDay.parse)
+        options.progress = progress ?? (isatty(2) == 1)
+        let after = try ScenarioLoader.load(path: against, warn: warn)
+        let (result, inputError) = try DemarcCore.Diff.run(captures: captures, before: options.scenario, after: after,
+                                                          afterPath: against, options: options, warn: warn)
+        let status: Int32 = inputError != nil ? 2 : result.exitStatus
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -1,0 +1,47 @@
+import DemarcBase
+import DemarcDecode
+import DemarcCapture
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+import DemarcReport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `demarc diff`: the captures read once, every flow classified under BEFORE and AFTER,
+/// the flows whose segment, party, rule or findings change, and what AFTER adds and
+/// removes (REPORT.md).
+public enum Diff {
+    public static func run(captures: [String], before: Scenario, after: Scenario, afterPath: String?,
+                           options: RunOptions, warn: (String) -> Void) throws -> (DiffReport, inputError: String?) {
+        if options.format == .csv { throw DemarcError.badInput("diff writes table, json, jsonl, markdown or html, not csv") }
+        let (planned, filter) = try Replay.prepare(captures: captures, options: options, scenarioPaths: [afterPath].compactMap { $0 })
+        let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
+        // The flows themselves are not written: only what changes between the scenarios.
+        let analysis = Analysis(scenario: before, writer: SilentWriter(), timeouts: options.timeouts,
+                                asOfDay: options.asOfDay ?? CalendarDay.today(secondsSince1970: Timestamps.nowSeconds()),
+                                alternate: after)
+        var report = DiffReport(before: (before.name, before.source), after: (after.name, after.source))
+        report.failOn = options.failOn ?? .high
+        analysis.onPair = { b, a in
+            if let c = FlowChange(before: b, after: a) { report.changes.append(c) }
+        }
+        let inputError = Replay.read(planned, filter: filter, into: analysis, progress: options.progress, warn: warn)
+        let header = analysis.finish()
+        report.inputs = header.inputs
+        report.flows = header.summary.total.flows
+        report.expectationsBefore = header.expectations
+        report.expectationsAfter = analysis.alternateExpectations
+        try DiffWriter.write(report, format: options.format, to: output)
+        try output.commit()
+        return (report, inputError)
+    }
+}
+
+/// A writer that writes nothing (the diff's per-flow records are compared, not shown).
+final class SilentWriter: ReportWriter {
+    func begin(_ header: ReportHeader) {}
+    func flow(_ record: FlowRecord) {}
+    func finish(_ header: ReportHeader) {}
+}
