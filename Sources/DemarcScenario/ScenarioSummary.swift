@@ -34,6 +34,12 @@ public enum ScenarioSummary {
             o += "\n  responsibility reassigned: " + changed.map { "\($0.rawValue) → \(s.responsibility[$0]!.rawValue)" }.joined(separator: ", ")
         }
         if !s.expectations.isEmpty { o += "\n  expectations: " + s.expectations.map(\.text).joined(separator: "; ") }
+        if s.hasAcceptList {
+            o += "\n  accepted risks: \(s.acceptances.count)"
+            if !s.acceptances.isEmpty {
+                o += " (" + list(s.acceptances.map { "\($0.finding) by \($0.owner) until \($0.until)" }, limit: 6) + ")"
+            }
+        }
         return o
     }
 

@@ -80,21 +80,16 @@ func warn(_ message: String) {
     Console.error("demarc: \(message)\n")
 }
 
-struct Replay: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Replay pcap/pcapng captures against a scenario and report every flow.",
-        discussion: "Several captures are one replay, read in the order given. A capture cut off mid-packet is reported as far as it goes and marked truncated.")
-
+/// What replay and diff read: the captures, in order, and how they are shown and dated.
+struct CaptureArguments: ParsableArguments {
     @Argument(help: ArgumentHelp("Capture files (pcap or pcapng); - reads standard input (tcpdump -w - | demarc replay -).", valueName: "capture"))
     var captures: [String]
-
-    @OptionGroup var report: ReportArguments
 
     @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal).")
     var progress: Bool?
 
     @Option(name: .customLong("as-of"), help: ArgumentHelp(
-        "The day (YYYY-MM-DD, UTC) against which the scenario's accept entries expire; default today. Pins a replay's report.",
+        "The day (YYYY-MM-DD, UTC) against which the scenario's accept entries expire; default today. Pins a report.",
         valueName: "date"))
     var asOf: String?
 
@@ -103,11 +98,25 @@ struct Replay: ParsableCommand {
         if let d = asOf, CalendarDay.parse(d) == nil { throw ValidationError("invalid --as-of '\(d)': use an ISO date, YYYY-MM-DD") }
     }
 
-    func run() throws {
-        var options = try report.options()
+    /// The report's options with this reading's progress and day.
+    func apply(to options: inout RunOptions) {
         options.asOfDay = asOf.flatMap(CalendarDay.parse)
         options.progress = progress ?? (isatty(2) == 1)
-        let result = try DemarcCore.Replay.run(captures: captures, options: options, warn: warn)
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay pcap/pcapng captures against a scenario and report every flow.",
+        discussion: "Several captures are one replay, read in the order given. A capture cut off mid-packet is reported as far as it goes and marked truncated.")
+
+    @OptionGroup var input: CaptureArguments
+    @OptionGroup var report: ReportArguments
+
+    func run() throws {
+        var options = try report.options()
+        input.apply(to: &options)
+        let result = try DemarcCore.Replay.run(captures: input.captures, options: options, warn: warn)
         let status = result.exitStatus(failOn: options.failOn)
         if status != 0 { throw ExitCode(status) }
     }
@@ -118,33 +127,22 @@ struct Diff: ParsableCommand {
         abstract: "What a scenario change does: the captures read once, every flow classified under both scenarios.",
         discussion: "Lists the flows whose segment, party, rule or findings change (before → after) and the findings AFTER adds and removes, by code and party. Exit 1 when AFTER adds a finding at or above --fail-on (default high), or fails an expectation BEFORE met: a scenario change can be gated in CI before it is deployed. Formats: table, json, jsonl, markdown, html.")
 
-    @Argument(help: ArgumentHelp("Capture files (pcap or pcapng); - reads standard input.", valueName: "capture"))
-    var captures: [String]
+    @OptionGroup var input: CaptureArguments
 
     @Option(name: .long, help: ArgumentHelp("The scenario after the change.", valueName: "file"))
     var against: String
 
     @OptionGroup var report: ReportArguments
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal).")
-    var progress: Bool?
-
-    @Option(name: .customLong("as-of"), help: ArgumentHelp(
-        "The day (YYYY-MM-DD, UTC) against which accept entries expire; default today.", valueName: "date"))
-    var asOf: String?
-
     func validate() throws {
-        if captures.isEmpty { throw ValidationError("give at least one capture file") }
-        if let d = asOf, CalendarDay.parse(d) == nil { throw ValidationError("invalid --as-of '\(d)': use an ISO date, YYYY-MM-DD") }
         if report.scenario == nil { throw ValidationError("diff needs --scenario BEFORE as well as --against AFTER") }
     }
 
     func run() throws {
         var options = try report.options()
-        options.asOfDay = asOf.flatMap(CalendarDay.parse)
-        options.progress = progress ?? (isatty(2) == 1)
+        input.apply(to: &options)
         let after = try ScenarioLoader.load(path: against, warn: warn)
-        let (result, inputError) = try DemarcCore.Diff.run(captures: captures, before: options.scenario, after: after,
+        let (result, inputError) = try DemarcCore.Diff.run(captures: input.captures, before: options.scenario, after: after,
                                                           afterPath: against, options: options, warn: warn)
         let status: Int32 = inputError != nil ? 2 : result.exitStatus
         if status != 0 { throw ExitCode(status) }
