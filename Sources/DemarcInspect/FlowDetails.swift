@@ -17,6 +17,12 @@ public final class FlowDetails {
     var quicCrypto: QUICCryptoStream?
     /// What inspectors that have not claimed the flow remember of its first packets.
     var candidates = Candidates()
+    /// Reusable secrets seen in cleartext: kind and user name, never the secret.
+    public var credentials: [Credential] = []
+    /// A user name sent before its password (FTP/POP3 USER, SASL LOGIN).
+    var pendingUser: String?
+    /// Where a SASL exchange stands.
+    var sasl: SASLStep = .none
 
     public init() {}
 }
@@ -48,6 +54,10 @@ public struct Candidates {
         set { words.2 = newValue ?? 0; present = newValue == nil ? present & ~4 : present | 4 }
     }
 }
+
+/// The step a SASL exchange has reached: the next client line is PLAIN's response,
+/// LOGIN's user name, or LOGIN's password.
+enum SASLStep: UInt8 { case none, plain, loginUser, loginPassword }
 
 /// The server certificate as a report shows it.
 public struct CertificateInfo: Sendable, Equatable {

@@ -53,6 +53,8 @@ public struct FlowRecord: Sendable {
     /// What the application layer showed (HTTP host, method, path…), for people.
     public var http: (host: String?, method: String?, path: String?)?
     public var banner: String?
+    /// Reusable secrets seen in cleartext: kind and user name, never the secret.
+    public var credentials: [Credential] = []
 
     public var packets: UInt64 { packetsToServer + packetsToClient }
     public var bytes: UInt64 { bytesToServer + bytesToClient }
@@ -207,11 +209,12 @@ extension FlowRecord {
         let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
         let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
         let verdict = EncryptionReport.describe(f.inspect, details)
-        let facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
+        var facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
                               proto: k.proto, state: f.inspect.state, protocolName: verdict.displayName,
                               weak: f.inspect.weak, weakReason: verdict.encryption.weak,
                               isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
                               certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
+        facts.credentials = details?.credentials ?? []
         let c = classifier.classify(facts)
         self.init(
             id: f.id,
@@ -230,5 +233,6 @@ extension FlowRecord {
                 (d.httpHost != nil || d.httpMethod != nil) ? (d.httpHost, d.httpMethod, d.httpPath) : nil
             },
             banner: details?.banner)
+        credentials = facts.credentials
     }
 }

@@ -220,7 +220,17 @@ public final class JSONReportWriter: ReportWriter {
             }
             w.raw("}")
         }
-        w.raw("]}")
+        w.raw("]")
+        if !r.credentials.isEmpty {
+            w.raw(",\"credentials\":[")
+            for (i, cr) in r.credentials.enumerated() {
+                w.raw(i == 0 ? "{\"kind\":" : ",{\"kind\":"); w.rawString(cr.kind.rawValue)
+                w.raw(",\"user\":"); w.rawString(cr.user)
+                w.raw("}")
+            }
+            w.raw("]")
+        }
+        w.raw("}")
     }
 
     private static func writeEndpoint(_ w: JSONWriter, _ e: FlowRecord.Endpoint) {

@@ -9,7 +9,14 @@ public enum RedisInspector: ProtocolInspector {
         var i = 1
         while let b = p.u8(i), b >= 0x30 && b <= 0x39, i < 8 { i += 1 }
         guard i > 1, p.u8(i) == 0x0d, p.u8(i + 1) == 0x0a, p.u8(i + 2) == UInt8(ascii: "$") else { return .no }
-        c.identify(.redis)
+        c.identify(.redis, keepInspecting: true)
+        follow(&c, p)
         return .yes
+    }
+
+    /// The first few commands, for an AUTH in clear.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        Credentials.redisAuth(&c, p)
+        if c.index >= 4 || !(c.existingDetails()?.credentials.isEmpty ?? true) { c.state.active = false }
     }
 }

@@ -14,6 +14,13 @@ public enum FTPInspector: UpgradesToTLS {
         guard ok else { return .no }
         c.identify(.ftp, .cleartext, keepInspecting: true)
         if !c.fromClient { c.details().banner = p.firstLine(limit: 160) }
+        Credentials.userPass(&c, p, kind: .ftp)
         return .yes
+    }
+
+    /// An AUTH TLS upgrade, or a login in clear (`USER`, then `PASS`).
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        if Upgrade.tlsStarts(&c, p) { return }
+        Credentials.userPass(&c, p, kind: .ftp)
     }
 }

@@ -19,7 +19,23 @@ public enum MailInspector: UpgradesToTLS {
         guard let app else { return .no }
         c.identify(app, .cleartext, keepInspecting: true)
         c.details().banner = p.firstLine(limit: 160)
+        login(&c, p)
         return .yes
+    }
+
+    /// A STARTTLS (STLS) upgrade, or a login in clear.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        if Upgrade.tlsStarts(&c, p) { return }
+        login(&c, p)
+    }
+
+    /// POP3's USER and PASS, IMAP's LOGIN, and SASL PLAIN or LOGIN in all three.
+    static func login(_ c: inout InspectionContext, _ p: Bytes) {
+        switch c.state.app {
+        case .pop3: Credentials.userPass(&c, p, kind: .pop3)
+        case .imap: Credentials.imapLogin(&c, p)
+        default: Credentials.sasl(&c, p)
+        }
     }
 
     static func mentionsFTP(_ p: Bytes) -> Bool {

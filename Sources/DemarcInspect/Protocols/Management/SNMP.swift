@@ -22,6 +22,10 @@ public enum SNMPInspector: ProtocolInspector {
             }
         }
         c.identify(.snmp, state)
+        // v1 and v2c: the community string after the version is the password.
+        if v <= 1, p.u8(4 + h) == 0x04, let (cl, _) = BER.length(p, at: 5 + h), cl > 0 {
+            Credentials.add(&c, .snmpCommunity, user: nil)
+        }
         return .yes
     }
 }

@@ -16,7 +16,14 @@ public enum IRCInspector: ProtocolInspector {
             guard p.u8(0) == UInt8(ascii: ":"), let sp = p.find(0x20, from: 1, limit: nl),
                   serverWords.contains(where: { p.starts(with: $0, at: sp + 1) }) else { return .no }
         }
-        c.identify(.irc)
+        c.identify(.irc, keepInspecting: c.fromClient)
+        Credentials.ircPass(&c, p)
         return .yes
+    }
+
+    /// Registration may send PASS in a later segment.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        Credentials.ircPass(&c, p)
+        if c.index >= 3 { c.state.active = false }
     }
 }

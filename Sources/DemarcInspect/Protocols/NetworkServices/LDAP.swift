@@ -11,6 +11,13 @@ public enum LDAPInspector: UpgradesToTLS {
               let op = p.u8(3 + hdr + Int(idLen)), (0x60...0x79).contains(op) || op == 0x42 || op == 0x4a || op == 0x50 else { return .no }
         guard c.port(389) || c.port(3268) || (op == 0x60 && c.isTCP) else { return .no }
         c.identify(.ldap, .cleartext, keepInspecting: c.isTCP)
+        Credentials.ldapBind(&c, p)
         return .yes
+    }
+
+    /// A StartTLS upgrade, or a simple bind in clear.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        if Upgrade.tlsStarts(&c, p) { return }
+        Credentials.ldapBind(&c, p)
     }
 }

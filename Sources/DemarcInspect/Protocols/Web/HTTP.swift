@@ -29,11 +29,14 @@ public enum HTTPInspector: ProtocolInspector {
             return .yes
         case .request(let method, let target, let host):
             let ssdp = target == "*" && (method == "M-SEARCH" || method == "NOTIFY")
-            c.identify(ssdp ? .ssdp : .http, .cleartext, keepInspecting: method == "CONNECT")
+            // Followed for a few more requests: a client often sends its credentials only
+            // after a 401.
+            c.identify(ssdp ? .ssdp : .http, .cleartext, keepInspecting: true)
             let d = c.details()
             d.httpMethod = method
             d.httpPath = String(target.prefix(512))
             d.httpHost = host.map { String($0.prefix(255)) } ?? (method == "CONNECT" ? target : nil)
+            Credentials.httpBasic(&c, p)
             return .yes
         case .response:
             c.identify(.http, .cleartext, keepInspecting: true)
@@ -63,15 +66,24 @@ public enum HTTPInspector: ProtocolInspector {
             http2Request(&c, p, from: 0)
             return
         }
-        if Upgrade.tlsStarts(&c, p) { return }
-        // A response may come first (mid-stream); the request that follows names the host.
-        if c.fromClient, c.details().httpMethod == nil, case .request(let m, let t, let h) = parse(p) {
-            let d = c.details()
-            d.httpMethod = m
-            d.httpPath = String(t.prefix(512))
-            d.httpHost = h.map { String($0.prefix(255)) }
-            if m != "CONNECT" { c.state.active = false }
+        let method = c.existingDetails()?.httpMethod
+        // A CONNECT tunnel, or a flow whose response came first, may carry TLS next.
+        if method == nil || method == "CONNECT" {
+            if Upgrade.tlsStarts(&c, p) { return }
         }
+        guard c.fromClient else { return }
+        if case .request(let m, let t, let h) = parse(p) {
+            // A response may come first (mid-stream); the request that follows names the host.
+            if method == nil {
+                let d = c.details()
+                d.httpMethod = m
+                d.httpPath = String(t.prefix(512))
+                d.httpHost = h.map { String($0.prefix(255)) }
+            }
+            Credentials.httpBasic(&c, p)
+        }
+        // A few requests are enough to see a login; a tunnel is watched for its TLS.
+        if c.index >= 3 && c.details().httpMethod != "CONNECT" { c.state.active = false }
     }
 
     enum Parsed {

@@ -1,0 +1,211 @@
+import DemarcBase
+import DemarcDecode
+/// A reusable secret seen crossing in cleartext (SCENARIO.md, cleartext credentials): its
+/// kind and the user name where one was sent. The secret itself is never kept.
+public struct Credential: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case httpBasic = "http-basic", ftp, pop3, imap, saslPlain = "sasl-plain", saslLogin = "sasl-login"
+        case telnet, rlogin, ldapSimple = "ldap-simple", snmpCommunity = "snmp-community", postgresql
+        case mysqlClear = "mysql-clear", redis, irc
+    }
+    public var kind: Kind
+    public var user: String?
+}
+
+/// Finding credentials in the client's bytes of text and BER protocols. Each check reads
+/// only the segment it is given (a user name announced earlier waits in the flow's
+/// detail record), keeps at most 128 bytes of a user name, and never the secret.
+enum Credentials {
+    static let userLimit = 128
+
+    /// Records a credential once per kind (the first user name sent is the one shown).
+    static func add(_ c: inout InspectionContext, _ kind: Credential.Kind, user: String?) {
+        // A flow that upgraded to TLS before this carries the secret encrypted: none.
+        guard !c.state.upgraded else { return }
+        let d = c.details()
+        if d.credentials.contains(where: { $0.kind == kind }) { return }
+        d.credentials.append(Credential(kind: kind, user: user.map { String($0.prefix(userLimit)) }))
+    }
+
+    /// The text after a command word (case-insensitive, then a space) on the segment's
+    /// first line, or nil when the line is another command.
+    static func argument(_ p: Bytes, _ command: StaticString, from start: Int = 0) -> String? {
+        guard p.startsCaseless(with: command, at: start) else { return nil }
+        let at = start + command.utf8CodeUnitCount
+        let end = p.find(0x0d, from: at, limit: 512) ?? p.find(0x0a, from: at, limit: 512) ?? min(p.count, at + 512)
+        return end > at ? p.text(at, end - at) : ""
+    }
+
+    /// FTP and POP3: `USER name` (remembered), then `PASS secret`. Anonymous FTP (user
+    /// `anonymous` or `ftp`) is no credential.
+    static func userPass(_ c: inout InspectionContext, _ p: Bytes, kind: Credential.Kind) {
+        guard c.fromClient else { return }
+        if let user = argument(p, "USER ") {
+            c.details().pendingUser = String(user.prefix(userLimit))
+        } else if let secret = argument(p, "PASS "), !secret.isEmpty {
+            let user = c.existingDetails()?.pendingUser
+            if kind == .ftp, let u = user?.lowercased(), u == "anonymous" || u == "ftp" { return }
+            add(&c, kind, user: user)
+        } else {
+            sasl(&c, p)
+        }
+    }
+
+    /// SASL in SMTP, POP3 (`AUTH PLAIN|LOGIN`) and IMAP (`tag AUTHENTICATE PLAIN|LOGIN`),
+    /// with the initial response on the line or on the next one. PLAIN's response is
+    /// base64 of `authzid NUL authcid NUL password`; LOGIN sends the user, then the
+    /// password, each base64 on a line of its own.
+    static func sasl(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient else { return }
+        var start = 0
+        if !p.startsCaseless(with: "AUTH"), let sp = p.find(0x20, limit: 32), p.startsCaseless(with: " AUTHENTICATE ", at: sp) {
+            start = sp + 14   // IMAP: after the tag
+        } else if p.startsCaseless(with: "AUTH ") {
+            start = 5
+        }
+        if start > 0 {
+            if let rest = argument(p, "PLAIN", from: start) {
+                let initial = rest.drop { $0 == " " }
+                if initial.isEmpty || initial == "=" { c.details().sasl = .plain } else { plain(&c, String(initial)) }
+            } else if let rest = argument(p, "LOGIN", from: start) {
+                let initial = rest.drop { $0 == " " }
+                if initial.isEmpty { c.details().sasl = .loginUser } else {
+                    c.details().pendingUser = Base64.decodeText(String(initial)).map { String($0.prefix(userLimit)) }
+                    c.details().sasl = .loginPassword
+                }
+            }
+            return
+        }
+        guard let d = c.existingDetails(), d.sasl != .none else { return }
+        let line = argument(p, "") ?? ""
+        if line == "*" { d.sasl = .none; return }   // the client cancelled
+        switch d.sasl {
+        case .plain:
+            d.sasl = .none
+            plain(&c, line)
+        case .loginUser:
+            d.pendingUser = Base64.decodeText(line).map { String($0.prefix(userLimit)) }
+            d.sasl = .loginPassword
+        case .loginPassword:
+            d.sasl = .none
+            if !line.isEmpty { add(&c, .saslLogin, user: d.pendingUser) }
+        case .none:
+            break
+        }
+    }
+
+    static func plain(_ c: inout InspectionContext, _ b64: String) {
+        guard let bytes = Base64.decode(b64) else { return }
+        let parts = bytes.split(separator: 0, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[2].isEmpty else { return }
+        add(&c, .saslPlain, user: String(decoding: parts[1], as: UTF8.self))
+    }
+
+    /// IMAP `tag LOGIN user password` (atoms or quoted strings).
+    static func imapLogin(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient, let sp = p.find(0x20, limit: 32), let rest = argument(p, " LOGIN ", from: sp) else {
+            sasl(&c, p)
+            return
+        }
+        var user = rest
+        if user.hasPrefix("\"") {
+            user = String(user.dropFirst().prefix { $0 != "\"" })
+        } else {
+            user = String(user.prefix { $0 != " " })
+        }
+        add(&c, .imap, user: user)
+    }
+
+    /// HTTP `Authorization: Basic` or `Proxy-Authorization: Basic` in a request's headers.
+    static func httpBasic(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient else { return }
+        var i = 0
+        let limit = min(p.count, 8192)
+        while i < limit, let nl = p.find(0x0a, from: i, limit: limit - i) {
+            let line = nl + 1
+            if p.startsCaseless(with: "Authorization: Basic ", at: line) || p.startsCaseless(with: "Proxy-Authorization: Basic ", at: line) {
+                let at = p.find(0x20, from: p.find(0x3a, from: line, limit: 24)! + 2, limit: 16).map { $0 + 1 } ?? line
+                let end = p.find(0x0d, from: at, limit: 1024) ?? p.find(0x0a, from: at, limit: 1024) ?? limit
+                if let decoded = Base64.decode(p.text(at, end - at)), let colon = decoded.firstIndex(of: 0x3a) {
+                    add(&c, .httpBasic, user: String(decoding: decoded[..<colon], as: UTF8.self))
+                }
+                return
+            }
+            if nl + 2 < p.count && p.u8(nl + 1) == 0x0d && p.u8(nl + 2) == 0x0a { return }   // end of headers
+            i = line
+        }
+    }
+
+    /// An LDAP BindRequest with simple authentication and a non-empty password.
+    static func ldapBind(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient, p.u8(0) == 0x30, let (_, h) = BER.length(p, at: 1), p.u8(1 + h) == 0x02,
+              let idLen = p.u8(2 + h) else { return }
+        var off = 3 + h + Int(idLen)
+        guard p.u8(off) == 0x60, let (_, bh) = BER.length(p, at: off + 1) else { return }
+        off += 1 + bh
+        guard p.u8(off) == 0x02, let (vl, vh) = BER.length(p, at: off + 1) else { return }
+        off += 1 + vh + vl
+        guard p.u8(off) == 0x04, let (nl, nh) = BER.length(p, at: off + 1), p.has(off + 1 + nh, nl) else { return }
+        let name = p.text(off + 1 + nh, nl)
+        off += 1 + nh + nl
+        guard p.u8(off) == 0x80, let (pl, _) = BER.length(p, at: off + 1), pl > 0 else { return }
+        add(&c, .ldapSimple, user: name.isEmpty ? nil : name)
+    }
+
+    /// Redis `AUTH [user] password`, as a RESP array or an inline command.
+    static func redisAuth(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient else { return }
+        if p.u8(0) == UInt8(ascii: "*"), let n = p.u8(1), n == UInt8(ascii: "2") || n == UInt8(ascii: "3"),
+           let at = p.find(0x0a, limit: 16), p.u8(at + 1) == UInt8(ascii: "$"), let l = p.find(0x0a, from: at + 1, limit: 16),
+           p.startsCaseless(with: "AUTH\r\n", at: l + 1) {
+            var user: String?
+            if n == UInt8(ascii: "3"), let l2 = p.find(0x0a, from: l + 7, limit: 16), let e = p.find(0x0d, from: l2 + 1, limit: userLimit + 2) {
+                user = p.text(l2 + 1, e - l2 - 1)
+            }
+            add(&c, .redis, user: user)
+        } else if let rest = argument(p, "AUTH "), !rest.isEmpty {
+            let words = rest.split(separator: " ")
+            add(&c, .redis, user: words.count >= 2 ? String(words[0]) : nil)
+        }
+    }
+
+    /// IRC `PASS secret`, with the user name from a `USER` line in the same segment.
+    static func ircPass(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient, let secret = argument(p, "PASS "), !secret.isEmpty else { return }
+        var user: String?
+        if let at = p.find(UInt8(ascii: "U"), limit: 512), let u = argument(p, "USER ", from: at) {
+            user = String(u.prefix { $0 != " " })
+        }
+        add(&c, .irc, user: user)
+    }
+}
+
+/// Base64 (RFC 4648, padding optional), for SASL and HTTP Basic.
+enum Base64 {
+    static func decode(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var acc: UInt32 = 0, bits = 0
+        for ch in text.utf8 {
+            let v: UInt8
+            switch ch {
+            case 65...90: v = ch - 65
+            case 97...122: v = ch - 71
+            case 48...57: v = ch + 4
+            case 43: v = 62
+            case 47: v = 63
+            case 61: continue
+            default: return nil
+            }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: acc >> UInt32(bits)))
+            }
+            if out.count > 4096 { return nil }
+        }
+        return out
+    }
+
+    static func decodeText(_ text: String) -> String? { decode(text).map { String(decoding: $0, as: UTF8.self) } }
+}
