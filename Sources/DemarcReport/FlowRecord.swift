@@ -53,8 +53,9 @@ public struct FlowRecord: Sendable {
     /// What the application layer showed (HTTP host, method, path…), for people.
     public var http: (host: String?, method: String?, path: String?)?
     public var banner: String?
-    /// Reusable secrets seen in cleartext: kind and user name, never the secret.
-    public var credentials: [Credential] = []
+    /// Reusable secrets seen in cleartext: kind and user name, never the secret; nil for
+    /// none.
+    public var credentials: [Credential]? = nil
 
     public var packets: UInt64 { packetsToServer + packetsToClient }
     public var bytes: UInt64 { bytesToServer + bytesToClient }
@@ -214,7 +215,7 @@ extension FlowRecord {
                               weak: f.inspect.weak, weakReason: verdict.encryption.weak,
                               isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
                               certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
-        facts.credentials = details?.credentials ?? []
+        if let d = details, !d.credentials.isEmpty { facts.credentials = d.credentials }
         let c = classifier.classify(facts)
         self.init(
             id: f.id,

@@ -221,9 +221,9 @@ public final class JSONReportWriter: ReportWriter {
             w.raw("}")
         }
         w.raw("]")
-        if !r.credentials.isEmpty {
+        if let credentials = r.credentials {
             w.raw(",\"credentials\":[")
-            for (i, cr) in r.credentials.enumerated() {
+            for (i, cr) in credentials.enumerated() {
                 w.raw(i == 0 ? "{\"kind\":" : ",{\"kind\":"); w.rawString(cr.kind.rawValue)
                 w.raw(",\"user\":"); w.rawString(cr.user)
                 w.raw("}")

@@ -18,8 +18,9 @@ public struct FlowFacts: Sendable {
     public var tlsVersion: String?
     public var certificateHidden: Bool
     public var certificate: CertificateInfo?
-    /// Reusable secrets seen crossing in cleartext (kind and user only).
-    public var credentials: [Credential] = []
+    /// Reusable secrets seen crossing in cleartext (kind and user only); nil for none
+    /// (most flows: nothing to copy).
+    public var credentials: [Credential]? = nil
 
     @inlinable @inline(__always)
     public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
@@ -200,8 +201,8 @@ public final class Classifier: Sendable {
                     "data plane \(client.zone) → \(server.zone) uses \(f.tlsVersion ?? "TLS 1.3"), which encrypts the certificate: the customer CA cannot be verified from traffic")
             }
         }
-        if !f.credentials.isEmpty {
-            let what = f.credentials.map { cr in cr.kind.rawValue + (cr.user.map { " (user \($0))" } ?? "") }.joined(separator: ", ")
+        if let credentials = f.credentials {
+            let what = credentials.map { cr in cr.kind.rawValue + (cr.user.map { " (user \($0))" } ?? "") }.joined(separator: ", ")
             add("cleartext-credentials", .critical,
                 "\(path) on \(service) carries reusable credentials in cleartext: \(what); anyone on the path can replay them")
         }

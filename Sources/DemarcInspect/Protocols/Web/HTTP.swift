@@ -29,8 +29,8 @@ public enum HTTPInspector: ProtocolInspector {
             return .yes
         case .request(let method, let target, let host):
             let ssdp = target == "*" && (method == "M-SEARCH" || method == "NOTIFY")
-            // Followed for a few more requests: a client often sends its credentials only
-            // after a 401.
+            // Followed until the response: after a 401 or 407 the client's next requests
+            // are watched for the credentials it retries with.
             c.identify(ssdp ? .ssdp : .http, .cleartext, keepInspecting: true)
             let d = c.details()
             d.httpMethod = method
@@ -71,7 +71,11 @@ public enum HTTPInspector: ProtocolInspector {
         if method == nil || method == "CONNECT" {
             if Upgrade.tlsStarts(&c, p) { return }
         }
-        guard c.fromClient else { return }
+        guard c.fromClient else {
+            // The response: only a challenge (401, 407) makes the next requests worth reading.
+            if let m = method, m != "CONNECT", !isChallenge(p) { c.state.active = false }
+            return
+        }
         if case .request(let m, let t, let h) = parse(p) {
             // A response may come first (mid-stream); the request that follows names the host.
             if method == nil {
@@ -84,6 +88,11 @@ public enum HTTPInspector: ProtocolInspector {
         }
         // A few requests are enough to see a login; a tunnel is watched for its TLS.
         if c.index >= 3 && c.details().httpMethod != "CONNECT" { c.state.active = false }
+    }
+
+    /// A 401 or 407 status line: the client will retry with credentials.
+    static func isChallenge(_ p: Bytes) -> Bool {
+        (p.starts(with: "HTTP/1.1 40") || p.starts(with: "HTTP/1.0 40")) && (p.u8(11) == UInt8(ascii: "1") || p.u8(11) == UInt8(ascii: "7"))
     }
 
     enum Parsed {
