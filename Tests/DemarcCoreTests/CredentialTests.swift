@@ -38,6 +38,14 @@ import Testing
         // RFC 7617: Aladdin:open sesame.
         #expect(try flow(80, [(true, "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n")])
                 == ["http-basic Aladdin"])
+        // The usual browser exchange: a request, the 401 challenge, the retry with credentials.
+        #expect(try flow(80, [(true, "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n"),
+                              (false, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\n\r\n"),
+                              (true, "GET /admin HTTP/1.1\r\nHost: x\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n")])
+                == ["http-basic Aladdin"])
+        // A 200 ends the watch: later requests are not read.
+        #expect(try flow(80, [(true, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"), (false, "HTTP/1.1 200 OK\r\n\r\n"),
+                              (true, "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n\r\n")]).isEmpty)
         #expect(try flow(21, [(false, "220 ftp ready\r\n"), (true, "USER anonymous\r\n"), (true, "PASS guest@\r\n")]).isEmpty)
         #expect(try flow(6379, [(true, "*3\r\n$4\r\nAUTH\r\n$5\r\nalice\r\n$6\r\nsecret\r\n")]) == ["redis alice"])
     }
