@@ -13,6 +13,7 @@ import Testing
     @Test(arguments: [
         ("ftp", "ftp alice"), ("pop3", "pop3 alice"), ("imap", "imap alice"),
         ("ldap", "ldap-simple cn=admin,dc=demarc,dc=test"), ("snmp", "snmp-community -"),
+        ("postgresql-password", "postgresql demarc"), ("postgresql-plain", ""), ("postgresql-tls", ""),
         ("smtp-starttls", ""), ("http", ""), ("redis", ""), ("irc", ""),
     ])
     func credentialsOfRecordedLogins(_ name: String, _ expected: String) throws {
@@ -63,7 +64,7 @@ import Testing
         var header = ReportHeader(scenarioName: "default", scenarioSource: "built-in")
         writer.begin(header)
         var id: UInt64 = 0
-        for name in ["ftp", "pop3", "imap", "ldap", "snmp"] {
+        for name in ["ftp", "pop3", "imap", "ldap", "snmp", "postgresql-password"] {
             let h = FlowHarness()
             let ex = try InspectorTests.load(name)
             _ = try InspectorTests.replay(ex, name: name)
