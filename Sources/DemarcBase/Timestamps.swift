@@ -3,11 +3,11 @@ import Glibc
 #endif
 /// RFC 3339 UTC text with microseconds for a time in microseconds since the epoch.
 public enum Timestamps {
-    /// The wall clock, in seconds since the epoch.
-    public static func nowSeconds() -> Double {
+    /// The wall clock, in microseconds since the epoch.
+    public static func nowMicros() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: 27 bytes for years 0…9999.

@@ -20,7 +20,7 @@ public enum Diff {
         let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
         // The flows themselves are not written: only what changes between the scenarios.
         let analysis = Analysis(scenario: before, writer: SilentWriter(), timeouts: options.timeouts,
-                                asOfDay: options.asOfDay ?? CalendarDay.today(secondsSince1970: Timestamps.nowSeconds()),
+                                asOfDay: options.asOfDay ?? CalendarDay.today(),
                                 alternate: after)
         var report = DiffReport(before: (before.name, before.source), after: (after.name, after.source))
         report.failOn = options.failOn ?? .high

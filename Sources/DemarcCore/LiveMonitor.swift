@@ -50,11 +50,7 @@ public enum LiveMonitor {
         let status = StatusLine(enabled: isatty(2) == 1)
         var findings: [Severity: Int] = [:]
         analysis.onReport = { r in for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 } }
-        let wallClock: () -> Int64 = {
-            var tv = timeval()
-            gettimeofday(&tv, nil)
-            return Int64(tv.tv_sec) * 1_000_000 + Int64(tv.tv_usec)
-        }
+        let wallClock = Timestamps.nowMicros
         // Capture on its own thread into a ring; analysis and output here. A slow
         // output delays only this loop: the capture thread keeps draining the kernel.
         let capture = LiveCapture(source: source, ringBytes: Int(bufferMB) << 20)

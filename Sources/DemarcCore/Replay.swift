@@ -51,7 +51,7 @@ public enum Replay {
         ro.width = output.isTerminal ? Terminal.width() : nil
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts,
-                                asOfDay: options.asOfDay ?? CalendarDay.today(secondsSince1970: Timestamps.nowSeconds()))
+                                asOfDay: options.asOfDay ?? CalendarDay.today())
         let inputError = read(planned, filter: filter, into: analysis, progress: options.progress, warn: warn)
         let header = analysis.finish()
         try output.commit()

@@ -67,6 +67,9 @@ public enum CalendarDay {
         return era * 146_097 + doe - 719_468
     }
 
-    /// Today in UTC.
-    public static func today(secondsSince1970: Double) -> Int { Int((secondsSince1970 / 86_400).rounded(.down)) }
+    /// Today in UTC (by the wall clock).
+    public static func today() -> Int {
+        let micros = Timestamps.nowMicros()
+        return Int(micros >= 0 ? micros / 86_400_000_000 : (micros + 1) / 86_400_000_000 - 1)
+    }
 }

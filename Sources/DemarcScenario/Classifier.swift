@@ -207,7 +207,7 @@ public final class Classifier: Sendable {
                 "\(path) on \(service) carries reusable credentials in cleartext: \(what); anyone on the path can replay them")
         }
         if !scenario.acceptances.isEmpty && !findings.isEmpty {
-            let day = asOfDay ?? CalendarDay.today(secondsSince1970: Timestamps.nowSeconds())
+            let day = asOfDay ?? CalendarDay.today()
             for i in findings.indices {
                 guard let j = scenario.acceptances.firstIndex(where: {
                     $0.finding == findings[i].code && within($0.from, $0.to, $0.ports, f, cp, sp)
