@@ -36,12 +36,15 @@ public enum SSHInspector: ProtocolInspector {
         return .yes
     }
 
+    /// Tag or MAC sizes: AES-GCM and umac-128 (16), SHA-1 (20), SHA-256 (32), SHA-512 (64).
+    static let macSizes = [16, 20, 32, 64]
+
     /// The segment is one or more SSH binary packets whose length is in clear: each a
     /// 4-byte length (16 to 35,000, a multiple of 8), that many bytes, and a MAC or tag of
     /// one size for all of them; they end exactly where the segment does.
     static func isBinaryPackets(_ p: Bytes) -> Bool {
         guard p.count >= 36, let first = p.u32(0), first >= 16, first <= 35_000, first % 8 == 0 else { return false }
-        for mac in [16, 20, 32, 64] {
+        for mac in macSizes {
             var off = 0
             while let len = p.u32(off), len >= 16, len <= 35_000, len % 8 == 0, off + 4 + Int(len) + mac <= p.count {
                 off += 4 + Int(len) + mac
