@@ -29,15 +29,25 @@ public struct FlowChange: Sendable {
 
     /// The change between the two records of one flow, or nil when nothing changed.
     public init?(before b: FlowRecord, after a: FlowRecord) {
-        func key(_ f: Finding) -> String { "\(f.code)|\(f.party.rawValue)|\(f.severity.rawValue)|\(f.counts)" }
-        let bk = Set(b.findings.map(key)), ak = Set(a.findings.map(key))
-        let ruleSame = b.rule?.name == a.rule?.name && b.rule?.action == a.rule?.action && b.rule?.segment == a.rule?.segment
-        guard b.segment != a.segment || b.responsible != a.responsible || !ruleSame || bk != ak else { return nil }
+        let bk = Set(b.findings.map(\.diffKey)), ak = Set(a.findings.map(\.diffKey))
+        guard b.segment != a.segment || b.responsible != a.responsible || b.rule != a.rule || bk != ak else { return nil }
         id = b.id; transport = b.transport; client = b.client; server = b.server; application = b.application
         before = Side(b); after = Side(a)
-        added = a.findings.filter { !bk.contains(key($0)) }
-        removed = b.findings.filter { !ak.contains(key($0)) }
+        added = a.findings.filter { !bk.contains($0.diffKey) }
+        removed = b.findings.filter { !ak.contains($0.diffKey) }
     }
+}
+
+extension Finding {
+    /// What makes two findings of one flow the same for a diff: code, party, severity,
+    /// and whether it counts (an unexpired acceptance covers it or not).
+    struct DiffKey: Hashable {
+        var code: String
+        var party: Party
+        var severity: Severity
+        var counts: Bool
+    }
+    var diffKey: DiffKey { DiffKey(code: code, party: party, severity: severity, counts: counts) }
 }
 
 /// Findings added or removed, by code, party and severity, over all changed flows.
@@ -54,10 +64,9 @@ public struct FindingDelta: Sendable, Comparable {
     }
 
     static func tally(_ findings: [Finding]) -> [FindingDelta] {
-        var n: [String: FindingDelta] = [:]
+        var n: [Finding.DiffKey: FindingDelta] = [:]
         for f in findings {
-            let k = "\(f.code)|\(f.party.rawValue)|\(f.severity.rawValue)|\(f.counts)"
-            n[k, default: FindingDelta(code: f.code, party: f.party, severity: f.severity, accepted: !f.counts, flows: 0)].flows += 1
+            n[f.diffKey, default: FindingDelta(code: f.code, party: f.party, severity: f.severity, accepted: !f.counts, flows: 0)].flows += 1
         }
         return n.values.sorted()
     }
@@ -235,12 +244,7 @@ public enum DiffWriter {
             w.beginObject("tool"); w.field("name", "demarc"); w.field("version", d.toolVersion); w.endObject()
             w.beginObject("before"); w.field("name", d.before.name); w.field("source", d.before.source); w.endObject()
             w.beginObject("after"); w.field("name", d.after.name); w.field("source", d.after.source); w.endObject()
-            w.beginArray("inputs")
-            for i in d.inputs {
-                w.beginObject(); w.field("kind", i.kind); w.field("name", i.name); w.field("link_type", i.linkType)
-                w.field("packets", i.packets); w.field("bytes", i.bytes); w.endObject()
-            }
-            w.endArray()
+            JSONReportWriter.writeInputs(w, d.inputs)
             w.beginObject("summary")
             w.field("flows", d.flows); w.field("changed", d.changes.count)
             deltas("findings_added", d.added); deltas("findings_removed", d.removed)

@@ -76,24 +76,7 @@ public final class JSONReportWriter: ReportWriter {
     }
 
     static func writeTail(_ w: JSONWriter, _ h: ReportHeader) {
-        w.beginArray("inputs")
-        for i in h.inputs {
-            w.beginObject()
-            w.field("kind", i.kind)
-            w.field("name", i.name)
-            w.field("link_type", i.linkType)
-            w.field("packets", i.packets)
-            w.field("bytes", i.bytes)
-            w.field("undecoded", i.undecoded)
-            w.field("non_ip", i.nonIP)
-            if i.linkEncrypted > 0 { w.field("link_encrypted", i.linkEncrypted) }
-            w.field("truncated", i.truncated)
-            if let d = i.dropped { w.field("dropped", d) }
-            if let q = i.queueDropped { w.field("queue_dropped", q) }
-            if let e = i.error { w.field("error", e) }
-            w.endObject()
-        }
-        w.endArray()
+        writeInputs(w, h.inputs)
         let s = h.summary
         w.beginObject("summary")
         w.field("flows", s.total.flows)
@@ -134,6 +117,28 @@ public final class JSONReportWriter: ReportWriter {
             w.field("expect", e.expectation.text)
             w.field("passed", e.passed)
             w.field("detail", e.detail)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    /// REPORT.md's `inputs[]` (diff reports them the same way).
+    static func writeInputs(_ w: JSONWriter, _ inputs: [InputStats]) {
+        w.beginArray("inputs")
+        for i in inputs {
+            w.beginObject()
+            w.field("kind", i.kind)
+            w.field("name", i.name)
+            w.field("link_type", i.linkType)
+            w.field("packets", i.packets)
+            w.field("bytes", i.bytes)
+            w.field("undecoded", i.undecoded)
+            w.field("non_ip", i.nonIP)
+            if i.linkEncrypted > 0 { w.field("link_encrypted", i.linkEncrypted) }
+            w.field("truncated", i.truncated)
+            if let d = i.dropped { w.field("dropped", d) }
+            if let q = i.queueDropped { w.field("queue_dropped", q) }
+            if let e = i.error { w.field("error", e) }
             w.endObject()
         }
         w.endArray()
