@@ -35,23 +35,35 @@ public struct Candidates {
     private var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
     private var present: UInt8 = 0
 
+    /// Slot `i`'s word, if set.
+    private func get(_ i: Int) -> UInt64? {
+        guard present & (1 << i) != 0 else { return nil }
+        return i == 0 ? words.0 : i == 1 ? words.1 : words.2
+    }
+
+    private mutating func set(_ i: Int, _ v: UInt64?) {
+        let w = v ?? 0
+        if i == 0 { words.0 = w } else if i == 1 { words.1 = w } else { words.2 = w }
+        present = v == nil ? present & ~(1 << i) : present | (1 << i)
+    }
+
     /// WireGuard: an initiation's sender index, or a transport packet's receiver index,
     /// counter and direction (`WireGuardInspector.Mark`).
     var wireGuard: WireGuardInspector.Mark? {
-        get { present & 1 != 0 ? WireGuardInspector.Mark(raw: words.0) : nil }
-        set { words.0 = newValue?.raw ?? 0; present = newValue == nil ? present & ~1 : present | 1 }
+        get { get(0).map(WireGuardInspector.Mark.init(raw:)) }
+        set { set(0, newValue?.raw) }
     }
 
     /// OpenVPN: the session id of the hard reset that made the candidate.
     var openVPNSession: UInt64? {
-        get { present & 2 != 0 ? words.1 : nil }
-        set { words.1 = newValue ?? 0; present = newValue == nil ? present & ~2 : present | 2 }
+        get { get(1) }
+        set { set(1, newValue) }
     }
 
     /// Zoom: a relayed session's id from the client's set-up, until the server echoes it.
     var zoomSession: UInt64? {
-        get { present & 4 != 0 ? words.2 : nil }
-        set { words.2 = newValue ?? 0; present = newValue == nil ? present & ~4 : present | 4 }
+        get { get(2) }
+        set { set(2, newValue) }
     }
 }
 

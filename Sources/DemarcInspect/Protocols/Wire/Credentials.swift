@@ -123,8 +123,9 @@ enum Credentials {
         let limit = min(p.count, 8192)
         while i < limit, let nl = p.find(0x0a, from: i, limit: limit - i) {
             let line = nl + 1
-            if p.startsCaseless(with: "Authorization: Basic ", at: line) || p.startsCaseless(with: "Proxy-Authorization: Basic ", at: line) {
-                let at = p.find(0x20, from: p.find(0x3a, from: line, limit: 24)! + 2, limit: 16).map { $0 + 1 } ?? line
+            let at = p.startsCaseless(with: "Authorization: Basic ", at: line) ? line + 21
+                : p.startsCaseless(with: "Proxy-Authorization: Basic ", at: line) ? line + 27 : nil
+            if let at {
                 let end = p.find(0x0d, from: at, limit: 1024) ?? p.find(0x0a, from: at, limit: 1024) ?? limit
                 if let decoded = Base64.decode(p.text(at, end - at)), let colon = decoded.firstIndex(of: 0x3a) {
                     add(&c, .httpBasic, user: String(decoding: decoded[..<colon], as: UTF8.self))
@@ -173,8 +174,10 @@ enum Credentials {
     static func ircPass(_ c: inout InspectionContext, _ p: Bytes) {
         guard c.fromClient, let secret = argument(p, "PASS "), !secret.isEmpty else { return }
         var user: String?
-        if let at = p.find(UInt8(ascii: "U"), limit: 512), let u = argument(p, "USER ", from: at) {
-            user = String(u.prefix { $0 != " " })
+        var line = 0
+        while user == nil, let nl = p.find(0x0a, from: line, limit: 512) {
+            line = nl + 1
+            user = argument(p, "USER ", from: line).map { String($0.prefix { $0 != " " }) }
         }
         add(&c, .irc, user: user)
     }
