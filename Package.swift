@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(
             name: "DemarcCLITests",
             dependencies: ["DemarcCore", "demarc"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "LinkLayers"]
         ),
     ]
 )
