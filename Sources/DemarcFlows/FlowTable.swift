@@ -223,6 +223,18 @@ public final class FlowTable {
         pool[Int(slot)].next = -1
     }
 
+    /// Removes every flow at once (end of input): the index is zeroed, the pool and the
+    /// detail records start over. The peak stays.
+    public func removeAll() {
+        index.update(repeating: 0, count: indexMask + 1)
+        for s in 0..<poolUsed { details.release(Int32(s)) }
+        poolUsed = 0
+        freeHead = -1
+        count = 0
+        heads = (-1, -1)
+        tails = (-1, -1)
+    }
+
     /// Every live slot, in no particular order.
     public func liveSlots() -> [Int32] {
         var out: [Int32] = []

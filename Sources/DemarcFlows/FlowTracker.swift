@@ -155,7 +155,16 @@ public final class FlowTracker {
         // Oldest first on each list, then by id so output stays stable.
         var slots = table.liveSlots()
         slots.sort { table[$0].pointee.id < table[$1].pointee.id }
-        for s in slots { finish(s, .endOfInput) }
+        // Every flow goes: the table is emptied once at the end, not flow by flow (each
+        // removal would shift index entries and touch other flows' cache lines).
+        for s in slots {
+            let f = table[s]
+            inspector.conclude(&f.pointee.inspect)
+            onFinish(f, table.existingDetails(s), .endOfInput)
+        }
+        table.removeAll()
+        fragments = FragmentCache()
+        nextExpiry = .min
     }
 
     /// Finishes flows idle past their timeout at capture time `now`.

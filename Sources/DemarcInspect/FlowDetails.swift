@@ -90,6 +90,8 @@ public struct CertificateInfo: Sendable, Equatable {
 /// The flow table keeps one store and tells it when a slot is taken or freed.
 public final class FlowDetailsStore {
     @usableFromInline @exclusivity(unchecked) var records: [FlowDetails?] = []
+    /// Certificates this table's flows have shown, parsed once each.
+    public let certificates = CertificateCache()
 
     public init(capacity: Int = 0) { records.reserveCapacity(capacity) }
 

@@ -106,19 +106,34 @@ enum TLSHello {
                                           0xc019, 0xc046, 0xc047, 0xc05a, 0xc05b, 0xc084, 0xc085]
 
     /// The first (leaf) certificate of a Certificate message, parsed by swift-certificates.
-    static func certificate(_ b: Bytes) -> CertificateInfo? {
+    /// The certificate message's first certificate (the server's own). A certificate seen
+    /// before is not parsed again: `cache` holds what earlier flows' parsing gave, keyed by
+    /// the certificate's SHA-256 (which the report shows anyway).
+    static func certificate(_ b: Bytes, cache: CertificateCache) -> CertificateInfo? {
         guard let first = b.u8(3), let l2 = b.u16(4) else { return nil }
         let len = Int(first) << 16 | Int(l2)
         guard len > 0, b.has(6, len) else { return nil }
-        let der = Array(b.slice(6, len).base)
-        let digest = SHA256.hash(data: der).map { b in
-            let s = String(b, radix: 16)
-            return s.count == 1 ? "0" + s : s
-        }.joined()
-        guard let cert = try? Certificate(derEncoded: der) else {
-            return CertificateInfo(subject: "", issuer: "", sha256: digest, notBefore: "", notAfter: "")
+        let der = b.slice(6, len).base
+        let digest = SHA256.hash(data: der)
+        return cache.info(for: digest) { parse(der, sha256: hex(digest)) }
+    }
+
+    private static func hex(_ digest: SHA256.Digest) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
         }
-        return CertificateInfo(subject: cert.subject.description, issuer: cert.issuer.description, sha256: digest,
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func parse(_ der: UnsafeRawBufferPointer, sha256: String) -> CertificateInfo {
+        guard let cert = try? Certificate(derEncoded: Array(der)) else {
+            return CertificateInfo(subject: "", issuer: "", sha256: sha256, notBefore: "", notAfter: "")
+        }
+        return CertificateInfo(subject: cert.subject.description, issuer: cert.issuer.description, sha256: sha256,
                                notBefore: iso(cert.notValidBefore.timeIntervalSince1970),
                                notAfter: iso(cert.notValidAfter.timeIntervalSince1970))
     }

@@ -143,7 +143,7 @@ public final class TLSStreams {
             // TLS 1.3 encrypts everything after the ServerHello, certificate included.
             if !dtls && hello.selected >= 0x0304 { dir.finished = true }
         case 11:
-            if !dtls, d.certificate == nil { d.certificate = TLSHello.certificate(body) }
+            if !dtls, d.certificate == nil { d.certificate = TLSHello.certificate(body, cache: c.store.certificates) }
             dir.finished = true
         case 14:
             dir.finished = true
