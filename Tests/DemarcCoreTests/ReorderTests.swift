@@ -35,4 +35,17 @@ import Testing
         b.flush { out.append($0.id) }
         #expect(out.sorted() == Array(1...30))
     }
+
+    /// Open flows between finished ones take no room: only finished flows count toward
+    /// the limit, so a capture with many open flows keeps its strict id order.
+    @Test func openFlowsInBetweenDoNotForceARelease() {
+        var b = ReorderBuffer(limit: 10)
+        var out: [UInt64] = []
+        for id: UInt64 in stride(from: 100_000, through: 1_000_000, by: 100_000) { b.add(record(id)) { out.append($0.id) } }
+        #expect(out.isEmpty)
+        b.add(record(1)) { out.append($0.id) }
+        #expect(out == [1])
+        b.flush { out.append($0.id) }
+        #expect(out == [1] + Array(stride(from: 100_000, through: 1_000_000, by: 100_000)))
+    }
 }
