@@ -108,7 +108,7 @@ public final class Analysis {
 
     /// Finishes every open flow, evaluates expectations and writes the report's end.
     public func finish() -> ReportHeader {
-        header.summary.peakActiveFlows = UInt64(tracker.table.peakCount)
+        header.summary.peakActiveFlows = peakFromWorkers ?? UInt64(tracker.table.peakCount)
         tracker.finishAll()
         reorder.flush { emit($0) }
         header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)
@@ -119,7 +119,19 @@ public final class Analysis {
 
     private func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?) {
         let r = FlowRecord(flow: f.pointee, details: details, classifier: classifier)
-        if let alt = alternate { alternateRecords[r.id] = FlowRecord(flow: f.pointee, details: details, classifier: alt) }
+        deliver(r, alternate: alternate.map { FlowRecord(flow: f.pointee, details: details, classifier: $0) })
+    }
+
+    /// Where workers tracked the flows: their tables' peaks, summed.
+    var peakFromWorkers: UInt64?
+
+    /// The alternate classifier (`diff`), for workers that make records themselves.
+    var alternateClassifier: Classifier? { alternate }
+
+    /// A finished flow's record, made here or by a worker (with its final id): into the
+    /// report, in id order for replay.
+    func deliver(_ r: FlowRecord, alternate a: FlowRecord?) {
+        if let a { alternateRecords[r.id] = a }
         if ordered {
             reorder.add(r) { emit($0) }
         } else {

@@ -27,7 +27,7 @@ public enum Diff {
         analysis.onPair = { b, a in
             if let c = FlowChange(before: b, after: a) { report.changes.append(c) }
         }
-        let inputError = Replay.read(planned, filter: filter, into: analysis, progress: options.progress, warn: warn)
+        let inputError = Replay.read(planned, filter: filter, into: analysis, workers: options.workers, progress: options.progress, warn: warn)
         let header = analysis.finish()
         report.inputs = header.inputs
         report.flows = header.summary.total.flows

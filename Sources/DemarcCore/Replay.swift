@@ -22,6 +22,8 @@ public struct RunOptions {
     public var progress = false
     /// The day (UTC day number) `accept` entries expire against; today when nil.
     public var asOfDay: Int?
+    /// Worker threads for the analysis (`--workers`); 1 analyses on the reading thread.
+    public var workers = 1
     public init() {}
 }
 
@@ -52,7 +54,7 @@ public enum Replay {
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts,
                                 asOfDay: options.asOfDay ?? CalendarDay.today())
-        let inputError = read(planned, filter: filter, into: analysis, progress: options.progress, warn: warn)
+        let inputError = read(planned, filter: filter, into: analysis, workers: options.workers, progress: options.progress, warn: warn)
         let header = analysis.finish()
         try output.commit()
         return RunResult(header: header, inputError: inputError)
@@ -77,6 +79,16 @@ public enum Replay {
             try Output.refuseOverwriting(out, inputs: captures + ([options.scenarioPath].compactMap { $0 } + scenarioPaths))
         }
         return (planned, filter)
+    }
+
+    /// Reads the captures with `workers` threads where there is more than one and every
+    /// capture is a file (a stream can be read only once): see `Workers`.
+    static func read(_ plans: [Plan], filter: FilterPrograms?, into analysis: Analysis, workers: Int, progress: Bool,
+                     warn: (String) -> Void) -> String? {
+        if workers > 1 && plans.allSatisfy({ $0.open == nil }) {
+            return Workers.read(plans, filter: filter, count: workers, into: analysis, progress: progress, warn: warn)
+        }
+        return read(plans, filter: filter, into: analysis, progress: progress, warn: warn)
     }
 
     /// Reads the captures into the analysis one file at a time, in the order given (any

@@ -150,6 +150,16 @@ public final class FlowTracker {
         }
     }
 
+    /// Capture time moves on without a packet of this tracker's (a packet another worker
+    /// keeps): flows expire exactly when they would if every packet came here.
+    @inline(__always)
+    public func advance(to timestamp: Int64) {
+        if timestamp > now {
+            now = timestamp
+            if now > nextExpiry { expire() }
+        }
+    }
+
     /// Finishes every flow still open (end of input, or shutdown).
     public func finishAll() {
         // Oldest first on each list, then by id so output stays stable.

@@ -50,7 +50,12 @@ struct ReportArguments: ParsableArguments {
             help: ArgumentHelp("Finish a flow after this many seconds without packets (0.001 to 31536000).", valueName: "seconds"))
     var idleTimeout: String = "300"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Analysis threads (1 to 256); default: one per core. The report is the same for any number.", valueName: "n"))
+    var workers: Int?
+
     func validate() throws {
+        if let w = workers, !(1...256).contains(w) { throw ValidationError("--workers must be between 1 and 256, not \(w)") }
         try usage { _ = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout) }
         if let f = filter { try usage { try Limits.checkFilter(f) } }
     }
@@ -67,6 +72,7 @@ struct ReportArguments: ParsableArguments {
         o.failOn = failOn
         let idle = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout)
         o.timeouts = FlowTimeouts(idleSeconds: idle, lingerSeconds: min(15, idle))
+        o.workers = workers ?? max(1, min(256, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         return o
     }
 }
