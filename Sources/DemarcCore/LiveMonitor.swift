@@ -26,6 +26,7 @@ public enum LiveMonitor {
         ro.live = true
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil
         ro.width = output.isTerminal ? Terminal.width() : nil
+        ro.rowLimit = options.rowLimit
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts, ordered: false)
         stopSignal = 0

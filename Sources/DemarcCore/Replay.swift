@@ -24,6 +24,8 @@ public struct RunOptions {
     public var asOfDay: Int?
     /// Worker threads for the analysis (`--workers`); 1 analyses on the reading thread.
     public var workers = 1
+    /// table, markdown, html: flows listed one by one at most (nil: every flow).
+    public var rowLimit: Int? = ReportOptions.defaultRowLimit
     public init() {}
 }
 
@@ -51,6 +53,7 @@ public enum Replay {
         var ro = ReportOptions()
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil
         ro.width = output.isTerminal ? Terminal.width() : nil
+        ro.rowLimit = options.rowLimit
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts,
                                 asOfDay: options.asOfDay ?? CalendarDay.today())

@@ -46,18 +46,21 @@ package enum Fmt {
 
     /// The accepted findings, grouped by code and entry: `code ×n — accepted by OWNER
     /// until DATE: REASON`; then the entries nothing used, by line.
-    static func acceptanceLines(_ flows: [FlowRecord], _ h: ReportHeader) -> [String] {
+    static func acceptanceLines(_ acceptedByEntry: [Int: Int], _ h: ReportHeader) -> [String] {
         guard let list = h.acceptances else { return [] }
-        var count: [Int: Int] = [:]
-        for r in flows { for f in r.findings { if let a = f.accepted, !a.expired { count[a.entry, default: 0] += 1 } } }
-        var lines = count.keys.sorted().map { i in
+        var lines = acceptedByEntry.keys.sorted().map { i in
             let a = list[i]
-            return "\(a.finding) ×\(count[i]!) — accepted by \(a.owner) until \(a.until): \(a.reason)"
+            return "\(a.finding) ×\(acceptedByEntry[i]!) — accepted by \(a.owner) until \(a.until): \(a.reason)"
         }
         for a in h.unusedAcceptances {
             lines.append("unused: \(a.finding) accepted by \(a.owner) until \(a.until) (line \(a.line)) matched no finding")
         }
         return lines
+    }
+
+    /// What a format says when it lists only the top flows.
+    static func topNote(_ d: ReportDigest, shown: Int) -> String {
+        "the \(shown) flows with the most bytes, of \(d.flowCount); --all-flows lists every flow"
     }
 
     static func pad(_ s: String, _ w: Int, right: Bool = false) -> String {

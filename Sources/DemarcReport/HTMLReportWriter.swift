@@ -5,15 +5,25 @@ import DemarcFlows
 import DemarcScenario
 /// `html`: one self-contained page (no request leaves it): summary cards per party, a
 /// chart of bytes and flows by segment and party, the findings, and a flow table that
-/// sorts and filters in the browser. Flows are embedded as JSON.
+/// sorts and filters in the browser. Past `--rows` flows the page stays small: flows with
+/// findings are still listed one by one, the clean ones are summed by zone pair and
+/// service.
 public final class HTMLReportWriter: ReportWriter {
     private let output: Output
-    private var flows: [FlowRecord] = []
+    private var digest: ReportDigest
 
-    public init(output: Output) { self.output = output }
+    public init(output: Output, options: ReportOptions = ReportOptions()) {
+        self.output = output
+        self.digest = ReportDigest(rowLimit: options.rowLimit, aggregates: true)
+    }
 
     public func begin(_ header: ReportHeader) {}
-    public func flow(_ record: FlowRecord) { flows.append(record) }
+    public func flow(_ record: FlowRecord) { digest.add(record, row: HTMLReportWriter.row) }
+
+    static func row(_ r: FlowRecord) -> String {
+        let cells = [Fmt.endpoint(r.client) + " (" + r.client.zone + ")", Fmt.endpoint(r.server) + " (" + r.server.zone + ")"]
+        return "<tr><td class=\"n\">\(r.id)</td><td>\(r.transport)</td><td>\(esc(cells[0]))</td><td>\(esc(cells[1]))</td><td>\(r.segment.rawValue)</td><td>\(r.responsible.rawValue)</td><td>\(esc(Fmt.encryption(r)))</td><td>\(esc(r.application ?? ""))</td><td class=\"n\">\(r.packets)</td><td class=\"n\" data-v=\"\(r.bytes)\">\(Fmt.bytes(r.bytes))</td><td>\(esc(r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? ""))</td><td>\(esc(Fmt.findingCodes(r)))</td></tr>\n"
+    }
 
     static func esc(_ s: String) -> String {
         var o = ""
@@ -79,20 +89,27 @@ public final class HTMLReportWriter: ReportWriter {
             o += "</div></div>\n"
         }
         o += "</div>\n<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n<h2>Findings</h2>\n"
-        let findings = flows.flatMap { r in r.findings.filter(\.counts).map { (r, $0) } }
-            .sorted { ($0.1.severity.rank, $1.0.id) > ($1.1.severity.rank, $0.0.id) }
-        if findings.isEmpty {
+        if digest.findingCount == 0 {
             o += "<p>No findings.</p>\n"
-        } else {
+        } else if let list = digest.findingList {
             o += "<ul class=\"findings\">\n"
-            for (r, f) in findings {
+            for (id, f) in list.sorted(by: { ($0.finding.severity.rank, $1.id) > ($1.finding.severity.rank, $0.id) }) {
                 let note = f.acceptanceNote.map { " (\($0))" } ?? ""
-                o += "<li><span class=\"sev \(f.severity.rawValue)\">\(f.severity.rawValue)</span><b>\(f.code)</b> (\(f.party.rawValue)), flow \(r.id): \(HTMLReportWriter.esc(f.message + note))</li>\n"
+                o += "<li><span class=\"sev \(f.severity.rawValue)\">\(f.severity.rawValue)</span><b>\(f.code)</b> (\(f.party.rawValue)), flow \(id): \(HTMLReportWriter.esc(f.message + note))</li>\n"
+            }
+            o += "</ul>\n"
+        } else {
+            o += "<p>\(digest.findingCount) findings, by code (the first \(ReportDigest.examples) flows of each; every flow with a finding is in the flow table below).</p>\n<ul class=\"findings\">\n"
+            for key in digest.groups.keys.sorted() {
+                let g = digest.groups[key]!
+                o += "<li><span class=\"sev \(key.severity.rawValue)\">\(key.severity.rawValue)</span><b>\(key.code)</b> (\(key.party.rawValue)) ×\(g.count)<ul>"
+                for e in g.examples { o += "<li>flow \(e.id): \(HTMLReportWriter.esc(e.message))</li>" }
+                o += "</ul></li>\n"
             }
             o += "</ul>\n"
         }
         if h.acceptances != nil {
-            let accepted = Fmt.acceptanceLines(flows, h)
+            let accepted = Fmt.acceptanceLines(digest.acceptedByEntry, h)
             o += "<h2>Accepted risks</h2>\n" + (accepted.isEmpty ? "<p>None.</p>\n"
                 : "<ul>\n" + accepted.map { "<li>\(HTMLReportWriter.esc($0))</li>\n" }.joined() + "</ul>\n")
         }
@@ -103,9 +120,10 @@ public final class HTMLReportWriter: ReportWriter {
             }
             o += "</ul>\n"
         }
+        let complete = digest.rows != nil
         o += """
         <h2>Flows</h2>
-        <input id="filter" placeholder="Filter flows (address, zone, protocol, finding…)"> <span id="shown" class="meta">\(flows.count) flows</span>
+        \(complete ? "" : "<p class=\"meta\">\(digest.flowCount) flows: the \(digest.flagged.count) with findings are listed one by one; the other \(digest.flowCount - digest.flagged.count) are summed by zone pair and service below the table. --all-flows lists every flow.</p>")<input id="filter" placeholder="Filter flows (address, zone, protocol, finding…)"> <span id="shown" class="meta">\(complete ? digest.flowCount : digest.flagged.count) flows</span>
         <table id="flows"><thead><tr><th data-k="id">id</th><th data-k="transport">transport</th><th data-k="client">client</th>
         <th data-k="server">server</th><th data-k="segment">segment</th><th data-k="party">party</th>
         <th data-k="enc">encryption</th><th data-k="app">application</th><th data-k="packets">packets</th>
@@ -113,12 +131,14 @@ public final class HTMLReportWriter: ReportWriter {
 
         """
         output.write(o)
-        for r in flows.sorted(by: humanOrder) {
-            let cells = [Fmt.endpoint(r.client) + " (" + r.client.zone + ")", Fmt.endpoint(r.server) + " (" + r.server.zone + ")"]
-            output.write("<tr><td class=\"n\">\(r.id)</td><td>\(r.transport)</td><td>\(HTMLReportWriter.esc(cells[0]))</td><td>\(HTMLReportWriter.esc(cells[1]))</td><td>\(r.segment.rawValue)</td><td>\(r.responsible.rawValue)</td><td>\(HTMLReportWriter.esc(Fmt.encryption(r)))</td><td>\(HTMLReportWriter.esc(r.application ?? ""))</td><td class=\"n\">\(r.packets)</td><td class=\"n\" data-v=\"\(r.bytes)\">\(Fmt.bytes(r.bytes))</td><td>\(HTMLReportWriter.esc(r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? ""))</td><td>\(HTMLReportWriter.esc(Fmt.findingCodes(r)))</td></tr>\n")
+        if let rows = digest.rows {
+            for r in rows.sorted(by: humanOrder) { output.write(HTMLReportWriter.row(r)) }
+        } else {
+            for f in digest.flagged.sorted(by: { ($0.rank, $0.bytes, $1.id) > ($1.rank, $1.bytes, $0.id) }) { output.write(f.row) }
         }
+        output.write("</tbody></table>\n")
+        if !complete { output.write(serviceTable()) }
         output.write("""
-        </tbody></table>
         <script>
         (function(){
           var t=document.getElementById('flows'),tb=t.tBodies[0],f=document.getElementById('filter'),shown=document.getElementById('shown');
@@ -145,6 +165,23 @@ public final class HTMLReportWriter: ReportWriter {
 
         """)
         output.flush()
+    }
+
+    /// The clean flows summed by zone pair and service, most bytes first.
+    private func serviceTable() -> String {
+        var o = "<h2>Flows without findings, by zone pair and service</h2>\n<table id=\"services\"><thead><tr><th>client zone</th><th>server zone</th>"
+            + "<th>transport</th><th>service</th><th>encryption</th><th>flows</th><th>packets</th><th>bytes</th></tr></thead><tbody>\n"
+        let rows = digest.services.sorted { a, b in
+            a.value.bytes != b.value.bytes ? a.value.bytes > b.value.bytes
+                : (a.key.clientZone, a.key.serverZone, a.key.transport, a.key.service, a.key.encryption)
+                    < (b.key.clientZone, b.key.serverZone, b.key.transport, b.key.service, b.key.encryption)
+        }
+        for (k, t) in rows {
+            o += "<tr><td>\(HTMLReportWriter.esc(k.clientZone))</td><td>\(HTMLReportWriter.esc(k.serverZone))</td><td>\(k.transport)</td>"
+                + "<td>\(HTMLReportWriter.esc(k.service))</td><td>\(k.encryption)</td><td class=\"n\">\(t.flows)</td>"
+                + "<td class=\"n\">\(t.packets)</td><td class=\"n\" data-v=\"\(t.bytes)\">\(Fmt.bytes(t.bytes))</td></tr>\n"
+        }
+        return o + "</tbody></table>\n"
     }
 
     private func chart(_ s: Summary) -> String {

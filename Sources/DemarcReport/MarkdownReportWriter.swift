@@ -4,15 +4,19 @@ import DemarcInspect
 import DemarcFlows
 import DemarcScenario
 /// `markdown`: summary, findings and flows as GitHub-flavoured tables, for tickets and
-/// pull requests.
+/// pull requests. Bounded like the table: past `--rows`, findings by code with example
+/// flows, and the top flows by bytes.
 public final class MarkdownReportWriter: ReportWriter {
     private let output: Output
-    private var flows: [FlowRecord] = []
+    private var digest: ReportDigest
 
-    public init(output: Output) { self.output = output }
+    public init(output: Output, options: ReportOptions = ReportOptions()) {
+        self.output = output
+        self.digest = ReportDigest(rowLimit: options.rowLimit)
+    }
 
     public func begin(_ header: ReportHeader) {}
-    public func flow(_ record: FlowRecord) { flows.append(record) }
+    public func flow(_ record: FlowRecord) { digest.add(record) }
 
     static func cell(_ s: String) -> String {
         var out = ""
@@ -57,20 +61,28 @@ public final class MarkdownReportWriter: ReportWriter {
             let c = s.counts(seg)
             o += "| \(seg.rawValue) | \(c.flows) | \(c.packets) | \(c.bytes) |\n"
         }
-        let findings = flows.flatMap { r in r.findings.filter(\.counts).map { (r, $0) } }
-            .sorted { ($0.1.severity.rank, $1.0.id) > ($1.1.severity.rank, $0.0.id) }
         o += "\n## Findings\n\n"
-        if findings.isEmpty {
+        if digest.findingCount == 0 {
             o += "None.\n"
-        } else {
+        } else if let list = digest.findingList {
+            let sorted = list.sorted { ($0.finding.severity.rank, $1.id) > ($1.finding.severity.rank, $0.id) }
             o += "| severity | party | code | flow | message |\n|---|---|---|---:|---|\n"
-            for (r, f) in findings {
+            for (id, f) in sorted {
                 let note = f.acceptanceNote.map { " (\($0))" } ?? ""
-                o += "| \(f.severity.rawValue) | \(f.party.rawValue) | \(f.code) | \(r.id) | \(MarkdownReportWriter.cell(f.message + note)) |\n"
+                o += "| \(f.severity.rawValue) | \(f.party.rawValue) | \(f.code) | \(id) | \(MarkdownReportWriter.cell(f.message + note)) |\n"
+            }
+        } else {
+            // Too many to list: by code, with the first flows of each as examples.
+            o += "\(digest.findingCount) findings, by code (the first \(ReportDigest.examples) flows of each):\n\n"
+            o += "| severity | party | code | flows | examples |\n|---|---|---|---:|---|\n"
+            for key in digest.groups.keys.sorted() {
+                let g = digest.groups[key]!
+                let ex = g.examples.map { "\($0.id): \($0.message)" }.joined(separator: "; ")
+                o += "| \(key.severity.rawValue) | \(key.party.rawValue) | \(key.code) | \(g.count) | \(MarkdownReportWriter.cell(ex)) |\n"
             }
         }
         if h.acceptances != nil {
-            let accepted = Fmt.acceptanceLines(flows, h)
+            let accepted = Fmt.acceptanceLines(digest.acceptedByEntry, h)
             o += "\n## Accepted risks\n\n" + (accepted.isEmpty ? "None.\n" : accepted.map { "- \(MarkdownReportWriter.cell($0))\n" }.joined())
         }
         if !h.expectations.isEmpty {
@@ -79,10 +91,11 @@ public final class MarkdownReportWriter: ReportWriter {
                 o += "| \(MarkdownReportWriter.cell(e.expectation.text)) | \(e.passed ? "pass" : "**fail**"): \(MarkdownReportWriter.cell(e.detail)) |\n"
             }
         }
-        o += "\n## Flows\n\n| id | transport | client | server | segment | party | encryption | application | packets | bytes | rule | findings |\n"
+        let (listed, complete) = digest.listed
+        o += "\n## Flows\n\n" + (complete ? "" : "Listed: " + Fmt.topNote(digest, shown: listed.count) + ".\n\n") + "| id | transport | client | server | segment | party | encryption | application | packets | bytes | rule | findings |\n"
         o += "|---:|---|---|---|---|---|---|---|---:|---:|---|---|\n"
         output.write(o)
-        for r in flows.sorted(by: humanOrder) {
+        for r in listed {
             let cells = [String(r.id), r.transport, "\(Fmt.endpoint(r.client)) (\(r.client.zone))",
                          "\(Fmt.endpoint(r.server)) (\(r.server.zone))", r.segment.rawValue, r.responsible.rawValue,
                          Fmt.encryption(r), r.application ?? "", String(r.packets), String(r.bytes),

@@ -21,8 +21,8 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .jsonl: return JSONReportWriter(output: output, lines: true, flushEachFlow: options.live)
         case .table: return TableReportWriter(output: output, options: options)
         case .csv: return CSVReportWriter(output: output)
-        case .markdown: return MarkdownReportWriter(output: output)
-        case .html: return HTMLReportWriter(output: output)
+        case .markdown: return MarkdownReportWriter(output: output, options: options)
+        case .html: return HTMLReportWriter(output: output, options: options)
         }
     }
 }
@@ -34,5 +34,9 @@ public struct ReportOptions: Sendable {
     public var color = false
     /// Terminal width for the table, if known.
     public var width: Int?
+    /// table, markdown, html: flows (and findings) listed one by one at most; past it the
+    /// top flows by bytes, and findings by code with examples. nil lists every flow.
+    public var rowLimit: Int? = ReportOptions.defaultRowLimit
+    public static let defaultRowLimit = 100
     public init() {}
 }

@@ -4,21 +4,23 @@ import DemarcInspect
 import DemarcFlows
 import DemarcScenario
 /// `table`: for a terminal. A header, a per-party summary, the findings grouped by
-/// severity then party, and the flows sorted by severity then bytes.
+/// severity then party (a few example flows per code), and the flows sorted by severity
+/// then bytes; past `--rows` flows, the top ones by bytes (`--all-flows` lists all).
 public final class TableReportWriter: ReportWriter {
     private let output: Output
     private let options: ReportOptions
-    private var flows: [FlowRecord] = []
+    private var digest: ReportDigest
 
     public init(output: Output, options: ReportOptions) {
         self.output = output
         self.options = options
+        self.digest = ReportDigest(rowLimit: options.rowLimit)
     }
 
     public func begin(_ header: ReportHeader) {}
 
     public func flow(_ record: FlowRecord) {
-        flows.append(record)
+        digest.add(record)
         if options.live && !record.findings.isEmpty {
             for f in record.findings {
                 // On a terminal, first erase the status line that may stand on this row.
@@ -85,27 +87,22 @@ public final class TableReportWriter: ReportWriter {
         out += "\n"
 
         // Accepted findings (until their end date) are listed apart, under Accepted risks.
-        let findings = flows.flatMap { r in r.findings.filter(\.counts).map { (r, $0) } }
-        out += bold("Findings") + (findings.isEmpty ? ": none\n" : "\n")
-        for sev in sevs {
-            for p in Party.allCases {
-                let group = findings.filter { $0.1.severity == sev && $0.1.party == p }
-                if group.isEmpty { continue }
-                out += paint("\(sev.rawValue.uppercased())", sev) + " — \(p.rawValue) must act (\(group.count)):\n"
-                var byCode: [String: [(FlowRecord, Finding)]] = [:]
-                for g in group { byCode[g.1.code, default: []].append(g) }
-                for code in byCode.keys.sorted() {
-                    let items = byCode[code]!
-                    out += "  \(code) ×\(items.count)\n"
-                    for (r, f) in items.prefix(5) {
-                        let note = f.acceptanceNote.map { " (\($0))" } ?? ""
-                        out += "    " + Fmt.truncate("#\(r.id) \(f.message)\(note)", width - 4) + "\n"
-                    }
-                    if items.count > 5 { out += "    … and \(items.count - 5) more\n" }
-                }
+        out += bold("Findings") + (digest.findingCount == 0 ? ": none\n" : "\n")
+        var partyHeader: (Severity, Party)?
+        for key in digest.groups.keys.sorted() {
+            if partyHeader.map({ $0 != key.severity || $1 != key.party }) ?? true {
+                partyHeader = (key.severity, key.party)
+                let n = digest.groups.filter { $0.key.severity == key.severity && $0.key.party == key.party }.reduce(0) { $0 + $1.value.count }
+                out += paint("\(key.severity.rawValue.uppercased())", key.severity) + " — \(key.party.rawValue) must act (\(n)):\n"
             }
+            let g = digest.groups[key]!
+            out += "  \(key.code) ×\(g.count)\n"
+            for e in g.examples {
+                out += "    " + Fmt.truncate("#\(e.id) \(e.message)", width - 4) + "\n"
+            }
+            if g.count > g.examples.count { out += "    … and \(g.count - g.examples.count) more\n" }
         }
-        let accepted = Fmt.acceptanceLines(flows, h)
+        let accepted = Fmt.acceptanceLines(digest.acceptedByEntry, h)
         if h.acceptances != nil {
             out += "\n" + bold("Accepted risks") + (accepted.isEmpty ? ": none\n" : "\n")
             for line in accepted { out += "  " + Fmt.truncate(line, width - 2) + "\n" }
@@ -116,7 +113,8 @@ public final class TableReportWriter: ReportWriter {
                 out += "  " + (e.passed ? "pass" : paint("FAIL", .high)) + "  \(e.expectation.text): \(e.detail)\n"
             }
         }
-        out += "\n" + bold("Flows") + "\n"
+        let (listed, complete) = digest.listed
+        out += "\n" + bold("Flows") + (complete ? "" : " (" + Fmt.topNote(digest, shown: listed.count) + ")") + "\n"
         // Fixed columns, then findings. On a narrow terminal the least telling columns
         // go first (proto, packets, rule, zones, party), so that encryption and findings
         // stay in view; what still does not fit is cut at the terminal's width.
@@ -141,7 +139,7 @@ public final class TableReportWriter: ReportWriter {
         }
         out += row(all.map(\.name)) + "\n"
         output.write(out)
-        for r in flows.sorted(by: humanOrder) {
+        for r in listed {
             let line = row([String(r.id), r.transport, Fmt.endpoint(r.client), r.client.zone, Fmt.endpoint(r.server), r.server.zone,
                             r.segment.rawValue, r.responsible.rawValue, Fmt.encryption(r),
                             r.rule.map { $0.action == .deny ? $0.name + " (deny)" : $0.name } ?? "-",

@@ -54,8 +54,17 @@ struct ReportArguments: ParsableArguments {
         "Analysis threads (1 to 256); default: one per core. The report is the same for any number.", valueName: "n"))
     var workers: Int?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "table, markdown, html: list at most this many flows one by one (default 100); past it, findings by code with examples and the top flows by bytes (html: flows with findings, and the rest summed by zone pair and service).",
+        valueName: "n"))
+    var rows: Int = ReportOptions.defaultRowLimit
+
+    @Flag(name: .customLong("all-flows"), help: "table, markdown, html: list every flow, however many (memory grows with them).")
+    var allFlows = false
+
     func validate() throws {
         if let w = workers, !(1...256).contains(w) { throw ValidationError("--workers must be between 1 and 256, not \(w)") }
+        if rows < 0 { throw ValidationError("--rows must be 0 or more, not \(rows)") }
         try usage { _ = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout) }
         if let f = filter { try usage { try Limits.checkFilter(f) } }
     }
@@ -73,6 +82,7 @@ struct ReportArguments: ParsableArguments {
         let idle = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout)
         o.timeouts = FlowTimeouts(idleSeconds: idle, lingerSeconds: min(15, idle))
         o.workers = workers ?? max(1, min(256, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        o.rowLimit = allFlows ? nil : rows
         return o
     }
 }

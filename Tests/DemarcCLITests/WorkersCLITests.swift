@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+
+/// `--workers N` writes the report `--workers 1` writes: the same flows, ids, order and
+/// summary, on every bundled capture and every capture of ../shared/corpus (read in place,
+/// skipped where it is absent). The one field allowed to differ is `active_flows_peak`,
+/// which is the sum of the workers' peaks (README, "Every core").
+@Suite struct WorkersCLITests {
+    static let corpus: [String] = {
+        let root = CLI.shared.appendingPathComponent("corpus")
+        var out: [String] = []
+        for dir in ["ndpi/pcap", "malformed"] {
+            let d = root.appendingPathComponent(dir)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: d.path) else { continue }
+            out += names.sorted().map { d.appendingPathComponent($0).path }
+        }
+        return out
+    }()
+
+    /// The corpus in a few slices, so they run side by side.
+    static let slices: [Int] = Array(0..<8)
+
+    static func report(_ args: [String], workers: Int) throws -> (Int32, String) {
+        let r = try CLI.run(["replay"] + args + ["--format", "jsonl", "--no-progress", "--workers", String(workers)])
+        let text = r.stdout.replacingOccurrences(of: #""active_flows_peak":[0-9]+,"#, with: "", options: .regularExpression)
+        return (r.status, text)
+    }
+
+    static func expectSame(_ args: [String]) throws {
+        let (s1, one) = try report(args, workers: 1)
+        for n in [2, 3] {
+            let (sn, many) = try report(args, workers: n)
+            #expect(sn == s1, "exit status with --workers \(n): \(args)")
+            #expect(many == one, "report with --workers \(n) differs from --workers 1: \(args)")
+        }
+    }
+
+    @Test(arguments: ["overlay-network", "iaas-vms", "data-platform"])
+    func bundledCapture(_ name: String) throws {
+        try Self.expectSame(["captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml"])
+    }
+
+    /// Several files are one replay: flows spanning them are one flow, numbered alike.
+    @Test func severalCapturesAreOneReplay() throws {
+        try Self.expectSame(["captures/overlay-network.pcap", "captures/iaas-vms.pcap", "captures/data-platform.pcap",
+                             "--scenario", "scenarios/overlay-network.yaml"])
+    }
+
+    @Test(.enabled(if: !corpus.isEmpty, "needs ../shared/corpus beside the project: skipped"), arguments: slices)
+    func corpusCaptures(_ slice: Int) throws {
+        for (i, path) in Self.corpus.enumerated() where i % Self.slices.count == slice {
+            try Self.expectSame([path])
+        }
+    }
+
+    @Test func badWorkerCountIsAUsageError() throws {
+        let r = try CLI.run(["replay", "captures/overlay-network.pcap", "--workers", "0"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("--workers"))
+    }
+}
