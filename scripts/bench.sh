@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make bench: a reproducible large capture, then demarc's replay to JSON Lines against a
-# bare libpcap read of the same file (tcpdump -r F -w /dev/null), timed with /usr/bin/time.
+# make bench: a reproducible synthetic capture and, when ../shared is beside the project,
+# a capture of real traffic (../shared/tools/realistic-capture); on each, in one run, a
+# bare libpcap read (tcpdump -r F -w /dev/null), softflowd (flows without DPI), ndpiReader
+# (nDPI) and demarc in every format, timed with /usr/bin/time, as ratios to the read.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh tcpdump:tcpdump time:time
@@ -15,34 +17,62 @@ if [ ! -f "$f" ]; then
   python3 scripts/gen-bench.py "$f" --packets "$PACKETS" --flows "$FLOWS" --live "$LIVE"
 fi
 RUNS=${RUNS:-3}
-# measure LABEL CMD...: the best of $RUNS runs (this machine's page cache and I/O vary
-# run to run; the best run is the one least disturbed), its peak RSS and packets/s.
+# measure LABEL CMD...: the best of $RUNS runs of CMD on $f (this machine's page cache and
+# I/O vary run to run; the best run is the one least disturbed): its time, packets/s,
+# peak RSS, and both as ratios to the bare libpcap read of the same file ($base_s, $base_kb).
 measure() {
   local label=$1; shift
   local best="" best_kb="" best_user="" best_sys=""
   for _ in $(seq "$RUNS"); do
     cat "$f" >/dev/null   # the capture in the page cache, as for every contender
-    /usr/bin/time -f "%e %M %U %S" -o bench-data/time.txt "$@" >/dev/null 2>bench-data/stderr.txt
+    /usr/bin/time -f "%e %M %U %S" -o bench-data/time.txt "$@" >/dev/null 2>bench-data/stderr.txt || true
     read -r secs kb user sys < bench-data/time.txt
     if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
       best=$secs; best_kb=$kb; best_user=$user; best_sys=$sys
     fi
   done
-  # user/sys: callgrind's instruction count below sees only user time; system calls
-  # (reading the capture) show here.
-  awk -v l="$label" -v s="$best" -v k="$best_kb" -v p="$PACKETS" -v r="$RUNS" -v u="$best_user" -v y="$best_sys" \
-    'BEGIN { printf "%-22s %7.2f s  %9.0f packets/s  peak %7.1f MB  (best of %d; user %.2f s, sys %.2f s)\n", l, s, (s > 0 ? p / s : 0), k / 1024, r, u, y }'
+  [ -n "${base_s:-}" ] || { base_s=$best; base_kb=$best_kb; }
+  awk -v l="$label" -v s="$best" -v k="$best_kb" -v p="$packets" -v u="$best_user" -v y="$best_sys" -v bs="$base_s" \
+    'BEGIN { printf "%-28s %7.2f s %5.1fx  %9.0f packets/s  peak %7.1f MB  (user %.2f s, sys %.2f s)\n", l, s, (bs > 0 ? s / bs : 0), (s > 0 ? p / s : 0), k / 1024, u, y }'
 }
-measure "libpcap (tcpdump -r)" tcpdump -r "$f" -w /dev/null
-measure "demarc replay jsonl" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
+# contenders FILE: every tool on one capture, in one run, as ratios to the libpcap read.
+contenders() {
+  f=$1; base_s=""
+  packets=$(capinfos -c -M "$f" 2>/dev/null | awk '/Number of packets/ { print $NF }')
+  [ -n "$packets" ] || packets=$PACKETS
+  echo "== $f: $packets packets (best of $RUNS runs; ratio = time / libpcap read)"
+  measure "libpcap read (tcpdump -r)" tcpdump -r "$f" -w /dev/null
+  command -v softflowd >/dev/null && measure "softflowd (flows, no DPI)" softflowd -r "$f" -n 127.0.0.1:9995 -d
+  command -v ndpiReader >/dev/null && measure "ndpiReader (nDPI)" ndpiReader -i "$f" -q
+  measure "demarc jsonl, 1 worker" .build/release/demarc replay "$f" --format jsonl --no-progress --workers 1 --output /dev/null
+  measure "demarc jsonl, $(nproc) workers" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
+  for fmt in table markdown html csv; do
+    measure "demarc $fmt" .build/release/demarc replay "$f" --format $fmt --no-progress --output /dev/null
+  done
+}
+scripts/deps.sh capinfos:tshark softflowd:softflowd ndpiReader:libndpi-bin
+contenders "$f"
+# Real traffic (issue 15): nDPI's captures appended and address-shifted by the shared
+# tool, when ../shared is beside the project.
+if [ -x ../shared/tools/realistic-capture ]; then
+  real=bench-data/realistic.pcap
+  [ -f "$real" ] || ../shared/tools/realistic-capture "$real" >/dev/null
+  contenders "$real"
+  f=bench-data/bench.pcap
+  [ "$PACKETS/$FLOWS/$LIVE" = 4000000/300000/2000 ] || f=bench-data/bench-$PACKETS-$FLOWS-$LIVE.pcap
+  packets=$PACKETS
+fi
+echo "== scale"
 python3 scripts/gen-bench-scenario.py bench-data/large.yaml
+base_s=""
+measure "demarc, default scenario" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
 measure "demarc + 4000 zones" .build/release/demarc replay "$f" --scenario bench-data/large.yaml --format jsonl --no-progress --output /dev/null
-summary=$(.build/release/demarc replay "$f" --format jsonl --no-progress | tail -1)
+summary=$(.build/release/demarc replay "$f" --format jsonl --no-progress --workers 1 | tail -1)
 read -r flows peak < <(python3 -c 'import json,sys; s=json.loads(sys.argv[1])["summary"]; print(s["flows"], s["active_flows_peak"])' "$summary")
 echo "flows reported: $flows, most open at once: $peak"
 # Memory per live flow: peak RSS of the big replay less that of a replay of a tiny
 # capture (the program itself, libraries, buffers), over the most flows open at once.
-/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null 2>/dev/null
+/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay "$f" --format jsonl --no-progress --workers 1 --output /dev/null 2>/dev/null
 read -r _ big_kb < bench-data/time.txt
 /usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay captures/overlay-network.pcap --format jsonl --no-progress --output /dev/null 2>/dev/null || true
 read -r _ small_kb < bench-data/time.txt
@@ -54,7 +84,7 @@ awk -v b="$big_kb" -v s="$small_kb" -v n="$peak" \
 if command -v valgrind >/dev/null 2>&1; then
   tcpdump -r "$f" -c 200000 -w bench-data/slice.pcap 2>/dev/null
   strip -g -o bench-data/demarc-nodebug .build/release/demarc
-  ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null bench-data/demarc-nodebug replay bench-data/slice.pcap \
+  ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null bench-data/demarc-nodebug replay bench-data/slice.pcap --workers 1 \
        --format jsonl --no-progress --output /dev/null 2>&1 | awk '/Collected/ { print $4 }')
   awk -v ir="$ir" 'BEGIN { printf "instructions:          %.0f per packet (callgrind, 200k packets, whole run)\n", ir / 200000 }'
 fi

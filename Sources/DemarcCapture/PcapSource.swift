@@ -71,7 +71,12 @@ public final class PcapSource {
         linkType = pcap_datalink(h)
         fileSize = type == S_IFREG && !isStdin ? Int64(st.st_size) : nil
         identity = FileIdentity(st)
+        if type == S_IFREG && !isStdin { mapped = MappedPcap(path: path, size: Int(st.st_size), snapshot: pcap_snapshot(h)) }
     }
+
+    /// A classic pcap file read straight from memory (see MappedPcap); nil where libpcap
+    /// reads (pcapng, streams, a filter, or once a record needs libpcap's judgement).
+    @usableFromInline var mapped: MappedPcap?
 
     /// The file's device and inode (nil for an interface).
     public let identity: FileIdentity?
@@ -117,6 +122,7 @@ public final class PcapSource {
     deinit {
         pcap_close(handle)
         fileBuffer?.deallocate()
+        mapped?.unmap()
     }
 
     /// libpcap's name for the link type ("EN10MB", "LINUX_SLL"…).
@@ -137,6 +143,8 @@ public final class PcapSource {
 
     /// Installs a filter that `compile` made for the same link type and snapshot length.
     func install(_ program: inout bpf_program, _ expression: String) throws {
+        // Filtered reading goes through libpcap.
+        handOverToLibpcap()
         if pcap_setfilter(handle, &program) != 0 {
             throw DemarcError.badInput("cannot apply --filter '\(expression)': \(String(cString: pcap_geterr(handle)))")
         }
@@ -167,6 +175,23 @@ public final class PcapSource {
     /// timestamp in microseconds since the epoch).
     @inlinable
     public func next(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> ReadStatus {
+        if mapped != nil {
+            if mapped!.next(body) { return .packet }
+            // libpcap judges this record (the end, a cut or corrupt record, an odd
+            // timestamp); mapped reading resumes after it if it was a packet.
+            guard let f = pcap_file(handle), fseeko(f, off_t(mapped!.offset), SEEK_SET) == 0 else {
+                handOverToLibpcap()
+                return libpcapNext(body)
+            }
+            let status = libpcapNext(body)
+            if status == .packet { mapped!.offset = Int(ftello(f)) } else { handOverToLibpcap() }
+            return status
+        }
+        return libpcapNext(body)
+    }
+
+    @inlinable
+    func libpcapNext(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> ReadStatus {
         var hdr: UnsafeMutablePointer<pcap_pkthdr>?
         var data: UnsafePointer<UInt8>?
         let rc = pcap_next_ex(handle, &hdr, &data)
@@ -193,8 +218,17 @@ public final class PcapSource {
         }
     }
 
+    /// libpcap reads from here on, from where the mapped reading stopped.
+    @usableFromInline func handOverToLibpcap() {
+        guard let m = mapped else { return }
+        mapped = nil
+        m.unmap()
+        if let f = pcap_file(handle) { fseeko(f, off_t(m.offset), SEEK_SET) }
+    }
+
     /// Bytes of the file read so far, for progress.
     public var fileOffset: Int64? {
+        if let m = mapped { return Int64(m.offset) }
         guard !isLive, let f = pcap_file(handle) else { return nil }
         return Int64(ftell(f))
     }

@@ -356,14 +356,16 @@ enum Workers {
         let classifier: Classifier
         let alternate: Classifier?
         private(set) var outcomes: [Outcome] = []
-        private var starts: [UInt64] = []
-        private var records: [Item] = []
-        private var finals: [Item] = []
+        // This worker's own thread alone touches these, once per packet: no dynamic
+        // exclusivity checks.
+        @exclusivity(unchecked) private var starts: [UInt64] = []
+        @exclusivity(unchecked) private var records: [Item] = []
+        @exclusivity(unchecked) private var finals: [Item] = []
         /// Reading is over: finished flows are final records (see Merger).
-        private var ending = false
-        private var packet = DecodedPacket()
+        @exclusivity(unchecked) private var ending = false
+        @exclusivity(unchecked) private var packet = DecodedPacket()
         /// Packets read so far, over every capture: the same numbering in every worker.
-        private var packetNumber: UInt64 = 0
+        @exclusivity(unchecked) private var packetNumber: UInt64 = 0
 
         init(index: Int, count: Int, plans: [Replay.Plan], filter: FilterPrograms?, hub: Hub, timeouts: FlowTimeouts,
              classifier: Classifier, alternate: Classifier?) {
