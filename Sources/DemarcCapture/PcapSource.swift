@@ -190,6 +190,20 @@ public final class PcapSource {
         return libpcapNext(body)
     }
 
+    /// Reads up to `limit` packets, handing each to `body` as `next` does; returns how
+    /// many were read and how reading stopped (`.packet` when the limit was reached). One
+    /// call for many packets: the closure's context is made once, not once per packet.
+    @inlinable
+    public func next(upTo limit: Int, _ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> (count: Int, status: ReadStatus) {
+        var n = 0
+        while n < limit {
+            let status = next(body)
+            guard status == .packet else { return (n, status) }
+            n += 1
+        }
+        return (n, .packet)
+    }
+
     @inlinable
     func libpcapNext(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> ReadStatus {
         var hdr: UnsafeMutablePointer<pcap_pkthdr>?

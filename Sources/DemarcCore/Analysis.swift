@@ -55,9 +55,11 @@ public final class Analysis {
         var status = ReadStatus.packet
         var sinceTick = 0
         while true {
-            status = source.next { frame, wireLength, ts in
+            // Packets in batches: one closure context per batch, not per packet.
+            let (n, s) = source.next(upTo: 4096) { frame, wireLength, ts in
                 process(frame, wireLength: wireLength, timestamp: ts, decoder: decoder, tracker: tracker, stats: &stats)
             }
+            status = s
             if status == .timeout {
                 if shouldStop() { return .end }
                 tick?(stats)
@@ -65,7 +67,7 @@ public final class Analysis {
                 continue
             }
             guard status == .packet else { break }
-            sinceTick += 1
+            sinceTick += n
             if sinceTick >= 65_536 {
                 sinceTick = 0
                 tick?(stats)
@@ -110,7 +112,7 @@ public final class Analysis {
     public func finish() -> ReportHeader {
         header.summary.peakActiveFlows = peakFromWorkers ?? UInt64(tracker.table.peakCount)
         tracker.finishAll()
-        reorder.flush { emit($0) }
+        reorder.flush { emit($0.record, body: $0.body) }
         header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)
         if let alt = alternate { alternateExpectations = Expectations.evaluate(alt.scenario.expectations, alternateSummary) }
         writer.finish(header)
@@ -130,22 +132,25 @@ public final class Analysis {
 
     /// A finished flow's record, made here or by a worker (with its final id): into the
     /// report, in id order for replay.
-    func deliver(_ r: FlowRecord, alternate a: FlowRecord?) {
+    func deliver(_ r: FlowRecord, alternate a: FlowRecord?, body: FlowBody? = nil) {
         if let a { alternateRecords[r.id] = a }
         if ordered {
-            reorder.add(r) { emit($0) }
+            reorder.add(.init(record: r, body: body)) { emit($0.record, body: $0.body) }
         } else {
-            emit(r)
+            emit(r, body: body)
         }
     }
 
-    private func emit(_ r: FlowRecord) {
+    /// Workers render each flow's json body themselves when the report is json or jsonl.
+    var wantsFlowBodies: Bool { writer is JSONReportWriter }
+
+    private func emit(_ r: FlowRecord, body: FlowBody? = nil) {
         if alternate != nil, let a = alternateRecords.removeValue(forKey: r.id) {
             alternateSummary.add(a)
             onPair?(r, a)
         }
         header.summary.add(r)
-        writer.flow(r)
+        if let body, let json = writer as? JSONReportWriter { json.flow(r, body: body) } else { writer.flow(r) }
         onReport?(r)
     }
 }

@@ -38,7 +38,7 @@ enum Workers {
         let hub = Hub(workers: count)
         let workers = (0..<count).map {
             Worker(index: $0, count: count, plans: plans, filter: filter, hub: hub, timeouts: analysis.tracker.timeouts,
-                   classifier: analysis.classifier, alternate: analysis.alternateClassifier)
+                   classifier: analysis.classifier, alternate: analysis.alternateClassifier, renderBodies: analysis.wantsFlowBodies)
         }
         var threads: [pthread_t] = []
         for w in workers {
@@ -61,7 +61,7 @@ enum Workers {
         var merger = Merger(workers: count)
         while true {
             let batch = hub.take(waitMicros: 200_000)
-            let finished = merger.absorb(batch, hub: hub) { r, a in analysis.deliver(r, alternate: a) }
+            let finished = merger.absorb(batch, hub: hub) { item in analysis.deliver(item.record, alternate: item.alternate, body: item.body) }
             progress?.update(bytes: hub.bytesRead.load(ordering: .relaxed), packets: hub.packetsRead.load(ordering: .relaxed),
                              flows: merger.numbered)
             if finished { break }
@@ -132,8 +132,10 @@ enum Workers {
         let local: UInt64
         var record: FlowRecord
         var alternate: FlowRecord?
-        init(_ local: UInt64, _ record: FlowRecord, _ alternate: FlowRecord?) {
-            self.local = local; self.record = record; self.alternate = alternate
+        /// The record's json but its id, where the report is json (rendered here, in parallel).
+        let body: FlowBody?
+        init(_ local: UInt64, _ record: FlowRecord, _ alternate: FlowRecord?, body: FlowBody?) {
+            self.local = local; self.record = record; self.alternate = alternate; self.body = body
         }
     }
 
@@ -257,7 +259,7 @@ enum Workers {
         }
 
         /// Takes a batch in; returns true once every worker is done and every record out.
-        mutating func absorb(_ b: Batch, hub: Hub, deliver: (FlowRecord, FlowRecord?) -> Void) -> Bool {
+        mutating func absorb(_ b: Batch, hub: Hub, deliver: (Item) -> Void) -> Bool {
             for w in starts.indices {
                 starts[w].append(contentsOf: b.starts[w])
                 waiting[w].append(contentsOf: b.records[w])
@@ -274,7 +276,7 @@ enum Workers {
                     let id = ids[w][Int(item.local - 1)]
                     item.record.id = id
                     item.alternate?.id = id
-                    deliver(item.record, item.alternate)
+                    deliver(item)
                 }
                 waiting[w] = kept
             }
@@ -290,7 +292,7 @@ enum Workers {
         /// The flows open at the end of input, lowest id first across workers: only once
         /// every worker has read everything (and every start is numbered), and only while
         /// each worker not yet done has one waiting (its next could be lower).
-        private mutating func mergeFinals(hub: Hub, deliver: (FlowRecord, FlowRecord?) -> Void) {
+        private mutating func mergeFinals(hub: Hub, deliver: (Item) -> Void) {
             guard progress.allSatisfy({ $0 == .max }), waiting.allSatisfy(\.isEmpty),
                   starts.indices.allSatisfy({ heads[$0] == starts[$0].count }) else { return }
             var used = Array(repeating: 0, count: finals.count)
@@ -312,7 +314,7 @@ enum Workers {
                 used[best] += 1
                 item.record.id = bestID
                 item.alternate?.id = bestID
-                deliver(item.record, item.alternate)
+                deliver(item)
             }
             for w in finals.indices {
                 hub.written(w, finals: used[w])
@@ -363,12 +365,11 @@ enum Workers {
         @exclusivity(unchecked) private var finals: [Item] = []
         /// Reading is over: finished flows are final records (see Merger).
         @exclusivity(unchecked) private var ending = false
-        @exclusivity(unchecked) private var packet = DecodedPacket()
         /// Packets read so far, over every capture: the same numbering in every worker.
         @exclusivity(unchecked) private var packetNumber: UInt64 = 0
 
         init(index: Int, count: Int, plans: [Replay.Plan], filter: FilterPrograms?, hub: Hub, timeouts: FlowTimeouts,
-             classifier: Classifier, alternate: Classifier?) {
+             classifier: Classifier, alternate: Classifier?, renderBodies: Bool) {
             self.index = index
             self.count = count
             self.plans = plans
@@ -377,14 +378,16 @@ enum Workers {
             self.tracker = FlowTracker(timeouts: timeouts)
             self.classifier = classifier
             self.alternate = alternate
+            let json = renderBodies ? JSONWriter() : nil
             tracker.onFinish = { [unowned self] f, details, _ in
                 let r = FlowRecord(flow: f.pointee, details: details, classifier: self.classifier)
                 let a = self.alternate.map { FlowRecord(flow: f.pointee, details: details, classifier: $0) }
+                let body = json.map { FlowBody(r, using: $0) }
                 if self.ending {
-                    self.finals.append(Item(f.pointee.id, r, a))
+                    self.finals.append(Item(f.pointee.id, r, a, body: body))
                     if self.finals.count >= 1024 { self.publish(progress: .max, done: false) }
                 } else {
-                    self.records.append(Item(f.pointee.id, r, a))
+                    self.records.append(Item(f.pointee.id, r, a, body: body))
                 }
             }
         }
@@ -425,18 +428,23 @@ enum Workers {
             let tracker = self.tracker
             let lead = index == 0
             var status = ReadStatus.packet
-            var sincePublish = 0
-            while true {
-                status = source.next { frame, wireLength, ts in
-                    packetNumber &+= 1
-                    switch decoder.decode(frame, into: &packet) {
+            // Locals in the packet loop, not this object's fields: the closure then
+            // captures no reference it would retain and release for every packet.
+            let mine = index, workers = count
+            var number = packetNumber
+            var decoded = DecodedPacket()
+            var newStarts: [UInt64] = []
+            while status == .packet {
+                let (_, s) = source.next(upTo: 8192) { frame, wireLength, ts in
+                    number &+= 1
+                    switch decoder.decode(frame, into: &decoded) {
                     case .ip:
-                        if Workers.shard(packet, of: count) == index {
+                        if Workers.shard(decoded, of: workers) == mine {
                             stats.packets += 1
                             stats.bytes += UInt64(wireLength)
                             let before = tracker.flowsStarted
-                            tracker.track(packet, frame: frame, wireLength: wireLength, timestamp: ts)
-                            if tracker.flowsStarted != before { starts.append(packetNumber) }
+                            tracker.track(decoded, frame: frame, wireLength: wireLength, timestamp: ts)
+                            if tracker.flowsStarted != before { newStarts.append(number) }
                         } else {
                             tracker.advance(to: ts)
                         }
@@ -448,15 +456,14 @@ enum Workers {
                         if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.linkEncrypted += 1 }
                     }
                 }
-                guard status == .packet else { break }
-                sincePublish += 1
-                if sincePublish >= 8192 {
-                    sincePublish = 0
-                    publish(progress: packetNumber, done: false)
-                    if lead {
-                        hub.bytesRead.store(doneBytes + (source.fileOffset ?? 0), ordering: .relaxed)
-                        hub.packetsRead.store(packetNumber, ordering: .relaxed)
-                    }
+                status = s
+                packetNumber = number
+                starts.append(contentsOf: newStarts)
+                newStarts.removeAll(keepingCapacity: true)
+                publish(progress: number, done: false)
+                if lead {
+                    hub.bytesRead.store(doneBytes + (source.fileOffset ?? 0), ordering: .relaxed)
+                    hub.packetsRead.store(number, ordering: .relaxed)
                 }
             }
             return status
