@@ -21,20 +21,86 @@ public final class CSVReportWriter: ReportWriter {
         output.write(CSVReportWriter.header.joined(separator: ",") + "\r\n")
     }
 
+    /// The row is built as bytes in one reused buffer: no array of strings, no string
+    /// joining, per flow.
+    private var row: [UInt8] = []
+    private var stamp = [UInt8](repeating: 0, count: Timestamps.width)
+
     public func flow(_ r: FlowRecord) {
-        let fields: [String] = [
-            String(r.id), r.transport, String(r.ipVersion), r.client.ip, r.client.port.map(String.init) ?? "",
-            r.client.zone, r.client.node ?? "", r.server.ip, r.server.port.map(String.init) ?? "", r.server.zone,
-            r.server.node ?? "", Timestamps.iso8601(micros: r.firstSeen), Timestamps.iso8601(micros: r.lastSeen),
-            String(r.packetsToServer), String(r.packetsToClient), String(r.bytesToServer), String(r.bytesToClient),
-            r.application ?? "", r.encryption.state.name, r.encryption.protocolName ?? "", r.encryption.version ?? "",
-            r.encryption.basis.name, r.encryption.sni ?? "", r.segment.rawValue, r.responsible.rawValue,
-            r.rule?.segment.rawValue ?? "", r.rule?.name ?? "", r.rule?.action.rawValue ?? "",
-            r.findings.map { f in
+        row.removeAll(keepingCapacity: true)
+        number(r.id); comma()
+        cell(r.transport); comma()
+        number(UInt64(r.ipVersion)); comma()
+        cell(r.client.ip); comma()
+        if let p = r.client.port { number(UInt64(p)) }; comma()
+        cell(r.client.zone); comma()
+        cell(r.client.node ?? ""); comma()
+        cell(r.server.ip); comma()
+        if let p = r.server.port { number(UInt64(p)) }; comma()
+        cell(r.server.zone); comma()
+        cell(r.server.node ?? ""); comma()
+        time(r.firstSeen); comma()
+        time(r.lastSeen); comma()
+        number(r.packetsToServer); comma()
+        number(r.packetsToClient); comma()
+        number(r.bytesToServer); comma()
+        number(r.bytesToClient); comma()
+        cell(r.application ?? ""); comma()
+        cell(r.encryption.state.name); comma()
+        cell(r.encryption.protocolName ?? ""); comma()
+        cell(r.encryption.version ?? ""); comma()
+        cell(r.encryption.basis.name); comma()
+        cell(r.encryption.sni ?? ""); comma()
+        cell(r.segment.rawValue); comma()
+        cell(r.responsible.rawValue); comma()
+        cell(r.rule?.segment.rawValue ?? ""); comma()
+        cell(r.rule?.name ?? ""); comma()
+        cell(r.rule?.action.rawValue ?? ""); comma()
+        if !r.findings.isEmpty {
+            cell(r.findings.map { f in
                 "\(f.code) (\(f.severity.rawValue), \(f.party.rawValue)\(f.acceptanceNote.map { ", " + $0 } ?? ""))"
-            }.joined(separator: "; "),
-        ]
-        output.write(fields.map(CSVReportWriter.quote).joined(separator: ",") + "\r\n")
+            }.joined(separator: "; "))
+        }
+        row.append(0x0d)
+        row.append(0x0a)
+        row.withUnsafeBytes { output.write($0) }
+    }
+
+    @inline(__always) private func comma() { row.append(UInt8(ascii: ",")) }
+
+    private func number(_ v: UInt64) {
+        if v < 10 { row.append(48 + UInt8(v)); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        var x = v
+        withUnsafeMutableBytes(of: &digits) { d in
+            while x > 0 { d[n] = 48 + UInt8(x % 10); x /= 10; n += 1 }
+            while n > 0 { n -= 1; row.append(d[n]) }
+        }
+    }
+
+    private func time(_ micros: Int64) {
+        let n = stamp.withUnsafeMutableBufferPointer { Timestamps.write(micros: micros, into: $0.baseAddress!) }
+        row.append(contentsOf: stamp[0..<n])
+    }
+
+    /// A cell as `quote` makes it, appended without building the quoted string when no
+    /// quoting is needed (nearly always).
+    private func cell(_ s: String) {
+        var s = s
+        s.withUTF8 { u in
+            let first = u.first
+            let formula = first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")
+                || first == UInt8(ascii: "@") || first == 0x09 || first == 0x0d
+            let special = u.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0a || $0 == 0x0d }
+            if !formula && !special {
+                row.append(contentsOf: u)
+            } else {
+                row.append(contentsOf: CSVReportWriter.quote(String(decoding: u, as: UTF8.self)).utf8)
+            }
+        }
     }
 
     public func finish(_ header: ReportHeader) { output.flush() }
