@@ -45,6 +45,11 @@ public enum LiveMonitor {
         }
         let start = Progress.nowMicros()
         let deadline = duration.map { start + Int64($0 * 1_000_000) }
+        if options.workers > 1 {
+            return try runWorkers(linkTypeName: source.linkTypeName, interface: interface, snaplen: snaplen, promiscuous: promiscuous,
+                                  bufferMB: bufferMB, deadline: deadline, options: options, analysis: analysis,
+                                  output: output, warn: warn)
+        }
         var stats = InputStats(kind: "interface", name: interface, linkType: source.linkTypeName)
         stats.dropped = 0
         analysis.addInput(stats)
@@ -86,6 +91,36 @@ public enum LiveMonitor {
         if let why = capture.failure { warn("capture on \(interface) failed: \(why)") }
         stats.dropped = source.stats()?.dropped ?? capture.dropped
         stats.queueDropped = capture.ring.dropped
+        analysis.updateInput(0, stats)
+        let header = analysis.finish()
+        try output.commit()
+        return RunResult(header: header, inputError: nil)
+    }
+}
+
+extension LiveMonitor {
+    /// `--workers N` (N > 1): the handle opened to check the interface is closed, and each
+    /// worker opens its own (see `Workers.monitor`).
+    static func runWorkers(linkTypeName: String, interface: String, snaplen: Int32, promiscuous: Bool, bufferMB: Int32,
+                           deadline: Int64?, options: RunOptions, analysis: Analysis, output: Output,
+                           warn: (String) -> Void) throws -> RunResult {
+        let status = StatusLine(enabled: isatty(2) == 1)
+        var findings: [Severity: Int] = [:]
+        analysis.onReport = { r in for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 } }
+        let live = Workers.Live(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
+                                bufferMB: max(4, bufferMB / Int32(options.workers)), filter: options.filter,
+                                wallClock: Timestamps.nowMicros)
+        analysis.addInput(InputStats(kind: "interface", name: interface, linkType: linkTypeName))
+        var (stats, failure) = Workers.monitor(live, count: options.workers, into: analysis, tick: { totals in
+            status.show(packets: totals.packets, dropped: totals.dropped, active: totals.active, findings: findings)
+            return stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true
+        }, onStarted: {
+            warn("listening on \(interface) (\(linkTypeName)) with \(options.workers) workers; SIGINT or SIGTERM stops and reports")
+        })
+        status.clear()
+        if let why = failure { warn("capture on \(interface) failed: \(why)") }
+        if stats.linkType.isEmpty { stats.linkType = linkTypeName }
+        stats.dropped = stats.dropped ?? 0
         analysis.updateInput(0, stats)
         let header = analysis.finish()
         try output.commit()

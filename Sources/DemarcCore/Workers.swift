@@ -40,23 +40,7 @@ enum Workers {
             Worker(index: $0, count: count, plans: plans, filter: filter, hub: hub, timeouts: analysis.tracker.timeouts,
                    classifier: analysis.classifier, alternate: analysis.alternateClassifier, renderBodies: analysis.wantsFlowBodies)
         }
-        var threads: [pthread_t] = []
-        for w in workers {
-            var t = pthread_t()
-            let box = Unmanaged.passRetained(w).toOpaque()
-            let rc = pthread_create(&t, nil, { arg in
-                let w = Unmanaged<Worker>.fromOpaque(arg!).takeRetainedValue()
-                w.run()
-                return nil
-            }, box)
-            if rc != 0 {
-                Unmanaged<Worker>.fromOpaque(box).release()
-                // No thread: the worker runs here, after the others (still correct).
-                w.run()
-            } else {
-                threads.append(t)
-            }
-        }
+        let threads = start(workers) { $0.run() }
         let progress = showProgress ? Progress(totalBytes: plans.reduce(0) { $0 + ($1.size ?? 0) }) : nil
         var merger = Merger(workers: count)
         while true {
@@ -103,6 +87,86 @@ enum Workers {
         }
         analysis.peakFromWorkers = workers.reduce(0) { $0 + UInt64($1.tracker.table.peakCount) }
         return inputError
+    }
+
+    /// What a live worker opens.
+    struct Live: @unchecked Sendable {
+        var interface: String
+        var snaplen: Int32
+        var promiscuous: Bool
+        var bufferMB: Int32
+        var filter: String?
+        var wallClock: () -> Int64
+    }
+
+    /// Starts `count` threads running `body` on each worker; returns them to join.
+    private static func start(_ workers: [Worker], _ body: @escaping @Sendable (Worker) -> Void) -> [pthread_t] {
+        var threads: [pthread_t] = []
+        for w in workers {
+            var t = pthread_t()
+            let box = Unmanaged.passRetained(Box(w, body)).toOpaque()
+            let rc = pthread_create(&t, nil, { arg in
+                let b = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+                b.body(b.worker)
+                return nil
+            }, box)
+            if rc != 0 {
+                Unmanaged<Box>.fromOpaque(box).release()
+                body(w)   // no thread: the worker runs here (still correct, not parallel)
+            } else {
+                threads.append(t)
+            }
+        }
+        return threads
+    }
+
+    private final class Box: @unchecked Sendable {
+        let worker: Worker
+        let body: @Sendable (Worker) -> Void
+        init(_ w: Worker, _ b: @escaping @Sendable (Worker) -> Void) { worker = w; body = b }
+    }
+
+    /// `monitor --workers N`: N handles on the interface, each worker keeping its share;
+    /// flows reported as they end. Returns the interface's stats (summed) and why
+    /// capturing failed, if it did. `tick` runs on this thread about every 100 ms with
+    /// the live totals and says whether to stop.
+    static func monitor(_ live: Live, count: Int, into analysis: Analysis,
+                        tick: ((packets: UInt64, active: Int, dropped: UInt64)) -> Bool,
+                        onStarted: () -> Void) -> (InputStats, failure: String?) {
+        let hub = Hub(workers: count)
+        let workers = (0..<count).map {
+            Worker(index: $0, count: count, plans: [], filter: nil, hub: hub, timeouts: analysis.tracker.timeouts,
+                   classifier: analysis.classifier, alternate: nil, renderBodies: false)
+        }
+        let threads = start(workers) { $0.runLive(live) }
+        var merger = Merger(workers: count)
+        merger.waitsForEveryWorker = false
+        var announced = false
+        while true {
+            let batch = hub.take(waitMicros: 100_000)
+            let finished = merger.absorb(batch, hub: hub) { item in analysis.deliver(item.record, alternate: nil) }
+            if !announced && hub.started.load(ordering: .acquiring) == count { announced = true; onStarted() }
+            if tick(hub.liveTotals()) { hub.stopRequested.store(true, ordering: .releasing) }
+            if finished { break }
+        }
+        for t in threads { pthread_join(t, nil) }
+        var stats = InputStats(kind: "interface", name: live.interface, linkType: "")
+        var failure: String?
+        for w in workers {
+            guard let o = w.outcomes.first else { continue }
+            if let e = o.openError { failure = failure ?? e; continue }
+            if stats.linkType.isEmpty { stats.linkType = o.stats.linkType }
+            stats.packets += o.stats.packets
+            stats.bytes += o.stats.bytes
+            stats.nonIP += o.stats.nonIP
+            stats.undecoded += o.stats.undecoded
+            stats.linkEncrypted += o.stats.linkEncrypted
+            stats.dropped = (stats.dropped ?? 0) + (o.stats.dropped ?? 0)
+            stats.queueDropped = (stats.queueDropped ?? 0) + (o.stats.queueDropped ?? 0)
+            if let e = o.stats.error { failure = failure ?? e }
+        }
+        analysis.peakFromWorkers = workers.reduce(0) { $0 + UInt64($1.tracker.table.peakCount) }
+        return (stats, failure)
     }
 
     /// How one worker's reading of one capture went.
@@ -157,6 +221,27 @@ enum Workers {
         let packetsRead = Atomic<UInt64>(0)
         /// libpcap's filter installation shares compiled programs between workers.
         let filterLock = Mutex<Void>(())
+        /// Live: the main thread asks the workers to stop capturing.
+        let stopRequested = Atomic<Bool>(false)
+        /// Live: workers whose capture has started.
+        let started = Atomic<Int>(0)
+        /// Live: each worker's packets, open flows and drops, for the status line.
+        private var liveFigures: [(packets: UInt64, active: Int, dropped: UInt64)] = []
+
+        func ready() { started.add(1, ordering: .releasing) }
+
+        func live(_ worker: Int, packets: UInt64, active: Int, dropped: UInt64) {
+            pthread_mutex_lock(mutex)
+            liveFigures[worker] = (packets, active, dropped)
+            pthread_mutex_unlock(mutex)
+        }
+
+        /// Live totals over the workers: packets, open flows, drops.
+        func liveTotals() -> (packets: UInt64, active: Int, dropped: UInt64) {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return liveFigures.reduce((0, 0, 0)) { ($0.0 + $1.packets, $0.1 + $1.active, $0.2 + $1.dropped) }
+        }
 
         init(workers: Int) {
             pthread_mutex_init(mutex, nil)
@@ -166,6 +251,7 @@ enum Workers {
                           finals: Array(repeating: [], count: workers),
                           progress: Array(repeating: 0, count: workers), done: Array(repeating: false, count: workers))
             finalsOut = Array(repeating: 0, count: workers)
+            liveFigures = Array(repeating: (0, 0, 0), count: workers)
         }
 
         deinit {
@@ -246,6 +332,9 @@ enum Workers {
         private var progress: [UInt64]
         private var done: [Bool]
         private(set) var numbered: UInt64 = 0
+        /// Live capture: handles may drop different packets, so their packet numbers are
+        /// not one sequence; flows are numbered as their starts arrive, without waiting.
+        var waitsForEveryWorker = true
 
         init(workers: Int) {
             starts = Array(repeating: [], count: workers)
@@ -337,7 +426,7 @@ enum Workers {
                 guard best >= 0 else { return }
                 // Every other worker must have read past this packet (or be done): it has
                 // then published any flow it started before it.
-                for w in starts.indices where w != best && heads[w] == starts[w].count && progress[w] < bestAt {
+                for w in starts.indices where waitsForEveryWorker && w != best && heads[w] == starts[w].count && progress[w] < bestAt {
                     return
                 }
                 numbered += 1
@@ -413,6 +502,91 @@ enum Workers {
                 doneBytes += source.fileSize ?? 0
                 outcomes.append(outcome)
             }
+            publish(progress: .max, done: false)
+            ending = true
+            tracker.finishAll()
+            publish(progress: .max, done: true)
+        }
+
+        /// Live: this worker's own handle on the interface (every handle sees every
+        /// packet; each worker keeps its share), its own capture thread and ring.
+        func runLive(_ live: Live) {
+            var stats = InputStats(kind: "interface", name: live.interface, linkType: "")
+            let source: PcapSource
+            do {
+                source = try PcapSource(interface: live.interface, snaplen: live.snaplen, promiscuous: live.promiscuous,
+                                        bufferMB: live.bufferMB)
+                if let f = live.filter { try source.setFilter(f) }
+            } catch {
+                outcomes.append(Outcome(stats: stats, openError: "\(error)"))
+                publish(progress: .max, done: false)
+                ending = true
+                publish(progress: .max, done: true)
+                return
+            }
+            stats = InputStats(kind: "interface", name: live.interface, linkType: source.linkTypeName)
+            let capture = LiveCapture(source: source, ringBytes: Int(live.bufferMB) << 20)
+            capture.start()
+            hub.ready()
+            let decoder = PacketDecoder(linkType: source.linkType)
+            let tracker = self.tracker
+            let lead = index == 0
+            let mine = index, workers = count
+            var number = packetNumber
+            var decoded = DecodedPacket()
+            var newStarts: [UInt64] = []
+            var stopping = false
+            var lastTick = Progress.nowMicros()
+            while true {
+                let closed = capture.ring.isClosed
+                let n = capture.ring.drain { frame, wireLength, ts in
+                    number &+= 1
+                    switch decoder.decode(frame, into: &decoded) {
+                    case .ip:
+                        if Workers.shard(decoded, of: workers) == mine {
+                            stats.packets += 1
+                            stats.bytes += UInt64(wireLength)
+                            let before = tracker.flowsStarted
+                            tracker.track(decoded, frame: frame, wireLength: wireLength, timestamp: ts)
+                            if tracker.flowsStarted != before { newStarts.append(number) }
+                        } else {
+                            tracker.advance(to: ts)
+                        }
+                    case .notIP:
+                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.nonIP += 1 }
+                    case .undecodable:
+                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.undecoded += 1 }
+                    case .linkEncrypted:
+                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.linkEncrypted += 1 }
+                    }
+                }
+                if closed { break }
+                if !stopping && hub.stopRequested.load(ordering: .acquiring) {
+                    stopping = true
+                    capture.stop()
+                }
+                let now = Progress.nowMicros()
+                if now - lastTick >= 100_000 || n > 4096 {
+                    if now - lastTick >= 100_000 {
+                        lastTick = now
+                        tracker.expire(at: live.wallClock())
+                    }
+                    packetNumber = number
+                    starts.append(contentsOf: newStarts)
+                    newStarts.removeAll(keepingCapacity: true)
+                    hub.live(index, packets: stats.packets, active: tracker.activeFlows,
+                             dropped: capture.dropped + capture.ring.dropped)
+                    publish(progress: number, done: false)
+                }
+                if n == 0 { usleep(1000) }
+            }
+            capture.join()
+            packetNumber = number
+            starts.append(contentsOf: newStarts)
+            if let why = capture.failure { stats.error = why }
+            stats.dropped = source.stats()?.dropped ?? capture.dropped
+            stats.queueDropped = capture.ring.dropped
+            outcomes.append(Outcome(stats: stats, opened: true, linkType: source.linkType))
             publish(progress: .max, done: false)
             ending = true
             tracker.finishAll()
