@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh tcpreplay:tcpreplay tcpdump:tcpdump
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-10}
 RATES=${RATES:-"100000 200000 400000"}
+# Worker counts to compare (issue 15: before, one; after, one per core).
+WORKERS=${WORKERS:-"1 $(nproc)"}
 SUSTAIN=${SUSTAIN:-30}
 bin=.build/release/demarc
 [ -x "$bin" ] || swift build -c release --product demarc
@@ -20,10 +22,10 @@ if [ ! -f "$src" ]; then
   tcpdump -r bench-data/bench.pcap -c 2000000 -w "$src" 2>/dev/null
 fi
 
-run() { # run RATE SECONDS: prints one result line
-  local rate=$1 secs=$2 out=bench-data/load-report.jsonl
+run() { # run RATE SECONDS WORKERS: prints one result line
+  local rate=$1 secs=$2 workers=$3 out=bench-data/load-report.jsonl
   local count=$((rate * secs))
-  "$bin" monitor --interface lo --format jsonl --output "$out" --idle-timeout 5 2>/dev/null &
+  "$bin" monitor --interface lo --format jsonl --output "$out" --idle-timeout 5 --workers "$workers" 2>/dev/null &
   local pid=$!
   sleep 1
   tcpreplay --intf1=lo --pps="$rate" --loop=0 --limit="$count" "$src" >bench-data/tcpreplay.txt 2>&1 || true
@@ -33,21 +35,23 @@ run() { # run RATE SECONDS: prints one result line
   sent=$(awk '/Actual:/ { print $2 }' bench-data/tcpreplay.txt)
   local elapsed
   elapsed=$(awk '/Actual:/ { for (i = 1; i <= NF; i++) if ($i == "in") print $(i + 1) }' bench-data/tcpreplay.txt)
-  python3 - "$out" "$rate" "$sent" "$elapsed" <<'PY'
+  python3 - "$out" "$rate" "$sent" "$elapsed" "$workers" <<'PY'
 import json, sys
 out, rate, sent, elapsed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0), float(sys.argv[4] or 0)
 summary = json.loads(open(out).read().splitlines()[-1])
 i = summary["inputs"][0]
-print(f"target {rate:>8} pkt/s: sent {sent:>9} in {elapsed:5.1f} s ({sent / elapsed if elapsed else 0:>9.0f} pkt/s); "
+print(f"{sys.argv[5]} worker(s), target {rate:>8} pkt/s: sent {sent:>9} in {elapsed:5.1f} s ({sent / elapsed if elapsed else 0:>9.0f} pkt/s); "
       f"demarc handled {i['packets']:>9}, kernel dropped {i.get('dropped', 0)}, ring dropped {i.get('queue_dropped', 0)}, "
       f"flows {summary['summary']['flows']}")
 PY
 }
 
 echo "demarc monitor on lo, tcpreplay of $src:"
-for r in $RATES; do run "$r" "$SECONDS_PER_RATE"; done
+for w in $WORKERS; do
+  for r in $RATES; do run "$r" "$SECONDS_PER_RATE" "$w"; done
+done
 SUSTAINED_RATE=${SUSTAINED_RATE:-400000}
 if [ "$SUSTAINED_RATE" != 0 ]; then
   echo "sustained, ${SUSTAIN} s:"
-  run "$SUSTAINED_RATE" "$SUSTAIN"
+  for w in $WORKERS; do run "$SUSTAINED_RATE" "$SUSTAIN" "$w"; done
 fi
