@@ -112,7 +112,7 @@ public final class Analysis {
     public func finish() -> ReportHeader {
         header.summary.peakActiveFlows = peakFromWorkers ?? UInt64(tracker.table.peakCount)
         tracker.finishAll()
-        reorder.flush { emit($0.record, body: $0.body) }
+        reorder.flush { emit($0) }
         header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)
         if let alt = alternate { alternateExpectations = Expectations.evaluate(alt.scenario.expectations, alternateSummary) }
         writer.finish(header)
@@ -132,25 +132,22 @@ public final class Analysis {
 
     /// A finished flow's record, made here or by a worker (with its final id): into the
     /// report, in id order for replay.
-    func deliver(_ r: FlowRecord, alternate a: FlowRecord?, body: FlowBody? = nil) {
+    func deliver(_ r: FlowRecord, alternate a: FlowRecord?) {
         if let a { alternateRecords[r.id] = a }
         if ordered {
-            reorder.add(.init(record: r, body: body)) { emit($0.record, body: $0.body) }
+            reorder.add(r) { emit($0) }
         } else {
-            emit(r, body: body)
+            emit(r)
         }
     }
 
-    /// Workers render each flow's json body themselves when the report is json or jsonl.
-    var wantsFlowBodies: Bool { writer is JSONReportWriter }
-
-    private func emit(_ r: FlowRecord, body: FlowBody? = nil) {
+    private func emit(_ r: FlowRecord) {
         if alternate != nil, let a = alternateRecords.removeValue(forKey: r.id) {
             alternateSummary.add(a)
             onPair?(r, a)
         }
         header.summary.add(r)
-        if let body, let json = writer as? JSONReportWriter { json.flow(r, body: body) } else { writer.flow(r) }
+        writer.flow(r)
         onReport?(r)
     }
 }

@@ -12,20 +12,14 @@ import DemarcReport
 /// released anyway and the flows it overtook come out when they end, so memory stays
 /// bounded on endless input.
 struct ReorderBuffer {
-    /// A finished flow, with the json body a worker rendered for it, if one did.
-    struct Entry {
-        var record: FlowRecord
-        var body: FlowBody?
-        var id: UInt64 { record.id }
-    }
-    private var held: [Entry] = []
+    private var held: [FlowRecord] = []
     /// The id due next.
     private var due: UInt64 = 1
     let limit: Int
 
     init(limit: Int = 100_000) { self.limit = limit }
 
-    mutating func add(_ r: Entry, emit: (Entry) -> Void) {
+    mutating func add(_ r: FlowRecord, emit: (FlowRecord) -> Void) {
         if r.id < due {
             // Overtaken while it was open: written when it ends.
             emit(r)
@@ -47,11 +41,11 @@ struct ReorderBuffer {
     }
 
     /// Writes everything still held (end of input), oldest first.
-    mutating func flush(emit: (Entry) -> Void) {
+    mutating func flush(emit: (FlowRecord) -> Void) {
         while !held.isEmpty { emit(pop()) }
     }
 
-    private mutating func release(emit: (Entry) -> Void) {
+    private mutating func release(emit: (FlowRecord) -> Void) {
         while let top = held.first, top.id <= due {
             let r = pop()
             if r.id == due { due += 1 }
@@ -61,7 +55,7 @@ struct ReorderBuffer {
 
     // MARK: min-heap by id
 
-    private mutating func push(_ r: Entry) {
+    private mutating func push(_ r: FlowRecord) {
         held.append(r)
         var i = held.count - 1
         while i > 0 {
@@ -72,7 +66,7 @@ struct ReorderBuffer {
         }
     }
 
-    private mutating func pop() -> Entry {
+    private mutating func pop() -> FlowRecord {
         held.swapAt(0, held.count - 1)
         let top = held.removeLast()
         var i = 0

@@ -38,14 +38,14 @@ enum Workers {
         let hub = Hub(workers: count)
         let workers = (0..<count).map {
             Worker(index: $0, count: count, plans: plans, filter: filter, hub: hub, timeouts: analysis.tracker.timeouts,
-                   classifier: analysis.classifier, alternate: analysis.alternateClassifier, renderBodies: analysis.wantsFlowBodies)
+                   classifier: analysis.classifier, alternate: analysis.alternateClassifier)
         }
         let threads = start(workers) { $0.run() }
         let progress = showProgress ? Progress(totalBytes: plans.reduce(0) { $0 + ($1.size ?? 0) }) : nil
         var merger = Merger(workers: count)
         while true {
             let batch = hub.take(waitMicros: 200_000)
-            let finished = merger.absorb(batch, hub: hub) { item in analysis.deliver(item.record, alternate: item.alternate, body: item.body) }
+            let finished = merger.absorb(batch, hub: hub) { item in analysis.deliver(item.record, alternate: item.alternate) }
             progress?.update(bytes: hub.bytesRead.load(ordering: .relaxed), packets: hub.packetsRead.load(ordering: .relaxed),
                              flows: merger.numbered)
             if finished { break }
@@ -136,7 +136,7 @@ enum Workers {
         let hub = Hub(workers: count)
         let workers = (0..<count).map {
             Worker(index: $0, count: count, plans: [], filter: nil, hub: hub, timeouts: analysis.tracker.timeouts,
-                   classifier: analysis.classifier, alternate: nil, renderBodies: false)
+                   classifier: analysis.classifier, alternate: nil)
         }
         let threads = start(workers) { $0.runLive(live) }
         var merger = Merger(workers: count)
@@ -196,10 +196,8 @@ enum Workers {
         let local: UInt64
         var record: FlowRecord
         var alternate: FlowRecord?
-        /// The record's json but its id, where the report is json (rendered here, in parallel).
-        let body: FlowBody?
-        init(_ local: UInt64, _ record: FlowRecord, _ alternate: FlowRecord?, body: FlowBody?) {
-            self.local = local; self.record = record; self.alternate = alternate; self.body = body
+        init(_ local: UInt64, _ record: FlowRecord, _ alternate: FlowRecord?) {
+            self.local = local; self.record = record; self.alternate = alternate
         }
     }
 
@@ -458,7 +456,7 @@ enum Workers {
         @exclusivity(unchecked) private var packetNumber: UInt64 = 0
 
         init(index: Int, count: Int, plans: [Replay.Plan], filter: FilterPrograms?, hub: Hub, timeouts: FlowTimeouts,
-             classifier: Classifier, alternate: Classifier?, renderBodies: Bool) {
+             classifier: Classifier, alternate: Classifier?) {
             self.index = index
             self.count = count
             self.plans = plans
@@ -467,16 +465,14 @@ enum Workers {
             self.tracker = FlowTracker(timeouts: timeouts)
             self.classifier = classifier
             self.alternate = alternate
-            let json = renderBodies ? JSONWriter() : nil
             tracker.onFinish = { [unowned self] f, details, _ in
                 let r = FlowRecord(flow: f.pointee, details: details, classifier: self.classifier)
                 let a = self.alternate.map { FlowRecord(flow: f.pointee, details: details, classifier: $0) }
-                let body = json.map { FlowBody(r, using: $0) }
                 if self.ending {
-                    self.finals.append(Item(f.pointee.id, r, a, body: body))
+                    self.finals.append(Item(f.pointee.id, r, a))
                     if self.finals.count >= 1024 { self.publish(progress: .max, done: false) }
                 } else {
-                    self.records.append(Item(f.pointee.id, r, a, body: body))
+                    self.records.append(Item(f.pointee.id, r, a))
                 }
             }
         }

@@ -40,19 +40,6 @@ public final class JSONReportWriter: ReportWriter {
         if flushEachFlow { output.flush() }
     }
 
-    /// A flow whose body a worker rendered (`FlowBody`): only the id is written here.
-    public func flow(_ r: FlowRecord, body: FlowBody) {
-        w.reset()
-        w.raw(lines ? "{\"type\":\"flow\",\"id\":" : "{\"id\":")
-        w.rawInt(r.id)
-        if !lines && flowsWritten > 0 { output.write(",\n") }
-        output.write(w.bytes)
-        body.bytes.withUnsafeBytes { output.write($0) }
-        if lines { output.write("\n") }
-        flowsWritten += 1
-        if flushEachFlow { output.flush() }
-    }
-
     public func finish(_ header: ReportHeader) {
         w.reset()
         if lines {
@@ -171,12 +158,6 @@ public final class JSONReportWriter: ReportWriter {
     static func writeFlow(_ w: JSONWriter, _ r: FlowRecord, typeField: Bool) {
         w.raw(typeField ? "{\"type\":\"flow\",\"id\":" : "{\"id\":")
         w.rawInt(r.id)
-        writeFlowBody(w, r)
-    }
-
-    /// What follows a flow's id, to its closing brace: everything of the flow but its
-    /// number, which workers render before the flow is numbered (see `FlowBody`).
-    static func writeFlowBody(_ w: JSONWriter, _ r: FlowRecord) {
         w.raw(",\"transport\":"); w.rawString(r.transport)
         w.raw(",\"ip_version\":"); w.rawInt(r.ipVersion)
         w.raw(",\"client\":"); writeEndpoint(w, r.client)
@@ -263,18 +244,5 @@ public final class JSONReportWriter: ReportWriter {
         w.raw(",\"zone\":"); w.rawString(e.zone)
         w.raw(",\"node\":"); w.rawString(e.node)
         w.raw("}")
-    }
-}
-
-/// A flow's json text but for its id, rendered on the thread that finished the flow (a
-/// worker), so the thread writing the report only adds the number and copies bytes.
-public struct FlowBody: Sendable {
-    public let bytes: [UInt8]
-
-    /// Renders with a writer the calling thread owns.
-    public init(_ r: FlowRecord, using w: JSONWriter) {
-        w.reset()
-        JSONReportWriter.writeFlowBody(w, r)
-        bytes = Array(w.bytes)
     }
 }

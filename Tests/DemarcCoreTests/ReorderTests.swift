@@ -9,10 +9,6 @@ import Testing
 @testable import DemarcReport
 
 @Suite struct ReorderTests {
-    func record(_ id: UInt64) -> ReorderBuffer.Entry {
-        .init(record: record(id), body: nil)
-    }
-
     func record(_ id: UInt64) -> FlowRecord {
         FlowRecord(id: id, transport: "udp", ipVersion: 4,
                    client: .init(address: IPAddress(v4: 0x0101_0101), port: 1, zone: "z", node: nil),
