@@ -16,9 +16,9 @@ import Glibc
 /// (SIGBUS); captures are read as they were when opened.
 @usableFromInline
 struct MappedPcap {
-    /// The file is mapped a window at a time, populated in one go (no page fault per
+    /// The file is mapped 8 MB at a time, populated in one go (no page fault per
     /// page) and unmapped once read, so the process's memory does not grow with the file.
-    @usableFromInline static let window = 32 << 20
+    @usableFromInline static let window = 8 << 20
     /// The longest record a window must hold whole: a header and libpcap's largest snapshot.
     @usableFromInline static let longest = 16 + 262_144
     @usableFromInline let fd: Int32

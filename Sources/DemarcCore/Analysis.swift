@@ -40,6 +40,7 @@ public final class Analysis {
         self.reorder = ReorderBuffer()
         self.header = ReportHeader(scenarioName: scenario.name, scenarioSource: scenario.source)
         if scenario.hasAcceptList { header.acceptances = scenario.acceptances }
+        header.places = PlaceMap(scenario: scenario)
         tracker.onFinish = { [unowned self] flow, details, _ in
             self.finished(flow, details)
         }

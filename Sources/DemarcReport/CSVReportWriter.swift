@@ -23,19 +23,19 @@ public final class CSVReportWriter: ReportWriter {
 
     /// The row is built as bytes in one reused buffer: no array of strings, no string
     /// joining, per flow.
-    private var row: [UInt8] = []
-    private var stamp = [UInt8](repeating: 0, count: Timestamps.width)
+    @exclusivity(unchecked) private var row: [UInt8] = []
+    @exclusivity(unchecked) private var stamp = [UInt8](repeating: 0, count: Timestamps.width)
 
     public func flow(_ r: FlowRecord) {
         row.removeAll(keepingCapacity: true)
         number(r.id); comma()
         cell(r.transport); comma()
         number(UInt64(r.ipVersion)); comma()
-        cell(r.client.ip); comma()
+        address(r.client.address); comma()
         if let p = r.client.port { number(UInt64(p)) }; comma()
         cell(r.client.zone); comma()
         cell(r.client.node ?? ""); comma()
-        cell(r.server.ip); comma()
+        address(r.server.address); comma()
         if let p = r.server.port { number(UInt64(p)) }; comma()
         cell(r.server.zone); comma()
         cell(r.server.node ?? ""); comma()
@@ -78,6 +78,15 @@ public final class CSVReportWriter: ReportWriter {
         withUnsafeMutableBytes(of: &digits) { d in
             while x > 0 { d[n] = 48 + UInt8(x % 10); x /= 10; n += 1 }
             while n > 0 { n -= 1; row.append(d[n]) }
+        }
+    }
+
+    /// An IPv4 address written in place; IPv6 as its text (RFC 5952).
+    private func address(_ a: IPAddress) {
+        guard a.isV4 else { cell(a.description); return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
+            let n = a.writeV4(into: buf.baseAddress!)
+            row.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
         }
     }
 

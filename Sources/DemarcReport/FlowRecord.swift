@@ -169,6 +169,9 @@ public struct ReportHeader: Sendable {
     /// The scenario's `accept` list when it has one (reports then show what was accepted
     /// and which entries nothing used); nil when it has none.
     public var acceptances: [Acceptance]?
+    /// Where each node and zone sits (owner, inside the provider's boundary or not), for
+    /// the boundary picture.
+    public var places = PlaceMap()
 
     /// The entries of the `accept` list that matched no finding.
     public var unusedAcceptances: [Acceptance] {

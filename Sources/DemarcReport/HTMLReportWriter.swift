@@ -63,6 +63,8 @@ public final class HTMLReportWriter: ReportWriter {
         .bar{fill:#4c6ef5}.bar2{fill:#94d82d}svg text{font-size:12px;fill:#333}
         input#filter{padding:6px 8px;width:320px;margin-bottom:8px;border:1px solid #ccd;border-radius:6px}
         ul.findings{padding-left:18px}
+        ol.edges{columns:2;font-size:13px}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+        svg#boundary text{font-size:13px;fill:#1d232a}
         </style></head><body>
         <h1>demarc report: \(HTMLReportWriter.esc(h.scenarioName))</h1>
         <div class="meta">Scenario <code>\(HTMLReportWriter.esc(h.scenarioSource))</code> · demarc \(h.toolVersion) ·
@@ -88,7 +90,9 @@ public final class HTMLReportWriter: ReportWriter {
             if pf.isEmpty { o += "no findings" }
             o += "</div></div>\n"
         }
-        o += "</div>\n<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n<h2>Findings</h2>\n"
+        o += "</div>\n<h2>The boundary</h2>\n<p class=\"meta\">What the provider operates is inside its boundary (dashed); each line is the flows of one service between two places, coloured by their worst finding (green: none).</p>\n"
+        o += BoundaryPicture(digest: digest, map: h.places).svg(escape: HTMLReportWriter.esc)
+        o += "<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n<h2>Findings</h2>\n"
         if digest.findingCount == 0 {
             o += "<p>No findings.</p>\n"
         } else if let list = digest.findingList {

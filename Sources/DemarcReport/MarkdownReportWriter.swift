@@ -12,7 +12,7 @@ public final class MarkdownReportWriter: ReportWriter {
 
     public init(output: Output, options: ReportOptions = ReportOptions()) {
         self.output = output
-        self.digest = ReportDigest(rowLimit: options.rowLimit)
+        self.digest = ReportDigest(rowLimit: options.rowLimit, aggregates: true)
     }
 
     public func begin(_ header: ReportHeader) {}
@@ -61,6 +61,9 @@ public final class MarkdownReportWriter: ReportWriter {
             let c = s.counts(seg)
             o += "| \(seg.rawValue) | \(c.flows) | \(c.packets) | \(c.bytes) |\n"
         }
+        let picture = BoundaryPicture(digest: digest, map: h.places)
+        o += "\n## The boundary\n\nWhat the provider operates is in the \"Provider boundary\" group; each arrow is the flows of one service between two places, coloured by their worst finding (green: none).\n\n"
+        o += picture.mermaid()
         o += "\n## Findings\n\n"
         if digest.findingCount == 0 {
             o += "None.\n"

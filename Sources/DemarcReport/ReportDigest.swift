@@ -73,6 +73,22 @@ package struct ReportDigest {
     /// Distinct services kept; past it, a zone pair's other flows are one "other" row.
     package static let serviceLimit = 1000
 
+    /// The boundary picture's edges: flows summed by client place, server place and
+    /// service, with their worst counted finding.
+    package struct EdgeKey: Hashable {
+        package var from: String
+        package var to: String
+        package var service: String
+    }
+    package struct EdgeTotals {
+        package var flows = 0
+        package var bytes: UInt64 = 0
+        package var worst: Severity?
+    }
+    package private(set) var edges: [EdgeKey: EdgeTotals] = [:]
+    /// Distinct edges kept; past it, a place pair's other services are one `other` edge.
+    package static let edgeKeyLimit = 5000
+
     package init(rowLimit: Int?, aggregates: Bool = false) {
         self.rowLimit = rowLimit
         self.keepsAggregates = aggregates
@@ -112,6 +128,14 @@ package struct ReportDigest {
         }
         if rows == nil, let limit = rowLimit { offerTop(r, limit: limit) }
         if keepsAggregates {
+            var key = EdgeKey(from: r.client.zone, to: r.server.zone,
+                              service: r.application ?? (r.server.port.map { "\(r.transport)/\($0)" } ?? r.transport))
+            if edges[key] == nil && edges.count >= ReportDigest.edgeKeyLimit { key.service = "other" }
+            var e = edges[key] ?? EdgeTotals()
+            e.flows += 1
+            e.bytes += r.bytes
+            if let w = r.findings.filter(\.counts).map(\.severity).max(), (e.worst?.rank ?? -1) < w.rank { e.worst = w }
+            edges[key] = e
             if r.findings.contains(where: \.counts) {
                 flagged.append((r.worstSeverity?.rank ?? -1, r.bytes, r.id, row(r)))
             } else {

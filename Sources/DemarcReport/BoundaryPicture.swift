@@ -1,0 +1,202 @@
+import DemarcBase
+import DemarcDecode
+import DemarcInspect
+import DemarcFlows
+import DemarcScenario
+/// Where each name a report shows sits: the scenario's nodes (provider-operated), its
+/// zones with their owners, and `unknown` (external). What the boundary picture groups by.
+public struct PlaceMap: Sendable {
+    public struct Place: Sendable {
+        public var owner: Owner
+        public var isNode: Bool
+        public var providerOperated: Bool { isNode || owner == .provider }
+    }
+    public var places: [String: Place] = [:]
+    public var provider: String?
+
+    public init(scenario: Scenario) {
+        provider = scenario.provider
+        for z in scenario.zones { places[z.name] = Place(owner: z.owner, isNode: false) }
+        for n in scenario.nodes { places[n.name] = Place(owner: .provider, isNode: true) }
+        if places["unknown"] == nil { places["unknown"] = Place(owner: .external, isNode: false) }
+    }
+
+    public init() {}
+
+    func place(_ name: String) -> Place { places[name] ?? Place(owner: .external, isNode: false) }
+}
+
+/// The boundary as a picture (REPORT.md): nodes and zones grouped by owner, the provider's
+/// boundary around what it operates, and the flows between them summed by service,
+/// coloured by their worst counted finding. Built from the report digest's edges, so it
+/// is bounded like the rest of the report: at most `edgeLimit` edges (the most severe,
+/// then the largest), the others summed per place pair as `other`.
+package struct BoundaryPicture {
+    package struct Edge {
+        package var from: String
+        package var to: String
+        package var service: String
+        package var flows: Int
+        package var bytes: UInt64
+        package var worst: Severity?
+    }
+
+    package static let edgeLimit = 40
+
+    /// Places by group, in drawing order: inside the provider's boundary, the customer's,
+    /// the rest (external).
+    package var groups: [(title: String, key: String, places: [String])] = []
+    package var edges: [Edge] = []
+
+    package init(digest: ReportDigest, map: PlaceMap) {
+        var all = digest.edges.map { k, t in
+            Edge(from: k.from, to: k.to, service: k.service, flows: t.flows, bytes: t.bytes, worst: t.worst)
+        }
+        all.sort { a, b in
+            let ra = a.worst?.rank ?? -1, rb = b.worst?.rank ?? -1
+            if ra != rb { return ra > rb }
+            if a.bytes != b.bytes { return a.bytes > b.bytes }
+            return (a.from, a.to, a.service) < (b.from, b.to, b.service)
+        }
+        if all.count > BoundaryPicture.edgeLimit {
+            var kept = Array(all.prefix(BoundaryPicture.edgeLimit - 1))
+            var rest: [String: Edge] = [:]
+            for e in all.dropFirst(BoundaryPicture.edgeLimit - 1) {
+                let key = e.from + "\u{0}" + e.to
+                var r = rest[key] ?? Edge(from: e.from, to: e.to, service: "other", flows: 0, bytes: 0, worst: nil)
+                r.flows += e.flows
+                r.bytes += e.bytes
+                if let w = e.worst, (r.worst?.rank ?? -1) < w.rank { r.worst = w }
+                rest[key] = r
+            }
+            // Each pair's rest is one edge; if even those are too many, the largest stay.
+            let others = rest.values.sorted { ($0.bytes, $1.from, $1.to) > ($1.bytes, $0.from, $0.to) }
+            kept.append(contentsOf: others.prefix(BoundaryPicture.edgeLimit))
+            all = kept
+        }
+        edges = all
+        var seen = Set<String>()
+        for e in edges { seen.insert(e.from); seen.insert(e.to) }
+        // Every node is drawn (the provider's boundary is what it operates), zones where
+        // traffic touched them.
+        for (name, p) in map.places where p.isNode { seen.insert(name) }
+        let provider = seen.filter { map.place($0).providerOperated }.sorted()
+        let customer = seen.filter { !map.place($0).providerOperated && map.place($0).owner == .customer }.sorted()
+        let external = seen.filter { !map.place($0).providerOperated && map.place($0).owner == .external }.sorted()
+        groups = [("Customer", "customer", customer),
+                  ("Provider boundary" + (map.provider.map { " (\($0))" } ?? ""), "provider", provider),
+                  ("External", "external", external)]
+    }
+
+    package static func colour(_ s: Severity?) -> String {
+        switch s {
+        case .critical: return "#9b1c1c"
+        case .high: return "#d9480f"
+        case .medium: return "#c28a00"
+        case .low: return "#1971c2"
+        case .info: return "#868e96"
+        case nil: return "#2b8a3e"
+        }
+    }
+
+    package func label(_ e: Edge) -> String {
+        "\(e.service) ×\(e.flows)" + (e.worst.map { ", worst \($0.rawValue)" } ?? "")
+    }
+
+    // MARK: Mermaid
+
+    /// A Mermaid flowchart: one subgraph per group, the provider's titled as its boundary.
+    package func mermaid() -> String {
+        var ids: [String: String] = [:]
+        var o = "```mermaid\nflowchart LR\n"
+        var n = 0
+        for g in groups where !g.places.isEmpty {
+            o += "  subgraph \(g.key) [\"\(BoundaryPicture.mermaidText(g.title))\"]\n"
+            for p in g.places {
+                let id = "p\(n)"
+                n += 1
+                ids[p] = id
+                o += "    \(id)[\"\(BoundaryPicture.mermaidText(p))\"]\n"
+            }
+            o += "  end\n"
+        }
+        for e in edges {
+            guard let a = ids[e.from], let b = ids[e.to] else { continue }
+            o += "  \(a) -->|\"\(BoundaryPicture.mermaidText(label(e)))\"| \(b)\n"
+        }
+        for (i, e) in edges.enumerated() where ids[e.from] != nil && ids[e.to] != nil {
+            o += "  linkStyle \(i) stroke:\(BoundaryPicture.colour(e.worst)),stroke-width:2px\n"
+        }
+        return o + "```\n"
+    }
+
+    /// Text inside Mermaid's quotes: quotes and the characters Mermaid reads as markup
+    /// become entity codes, line breaks spaces.
+    package static func mermaidText(_ s: String) -> String {
+        var o = ""
+        for c in s {
+            switch c {
+            case "\"": o += "#quot;"
+            case "<": o += "#lt;"
+            case ">": o += "#gt;"
+            case "#": o += "#35;"
+            case "|": o += "#124;"
+            case "\n", "\r": o += " "
+            default: o.append(c)
+            }
+        }
+        return o
+    }
+
+    // MARK: SVG
+
+    /// Inline SVG: three columns (customer, the provider's boundary, external), a box per
+    /// place, a line per edge coloured by its worst finding and numbered; the numbers
+    /// are explained in the list below it.
+    package func svg(escape: (String) -> String) -> String {
+        let boxW = 200, boxH = 34, gapY = 14, colGap = 140, top = 40, pad = 16
+        let colX = [pad, pad + boxW + colGap, pad + 2 * (boxW + colGap)]
+        var pos: [String: (x: Int, y: Int)] = [:]
+        var rows = 0
+        for (i, g) in groups.enumerated() {
+            for (j, p) in g.places.enumerated() { pos[p] = (colX[i], top + j * (boxH + gapY)) }
+            rows = max(rows, g.places.count)
+        }
+        let width = colX[2] + boxW + pad
+        let height = top + max(1, rows) * (boxH + gapY) + pad
+        var o = "<svg id=\"boundary\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"the provider's boundary and the flows across it\">"
+        for (i, g) in groups.enumerated() {
+            let x = colX[i] - 8, h = max(1, g.places.count) * (boxH + gapY) + 30
+            let boundary = g.key == "provider"
+            o += "<rect class=\"group\" data-group=\"\(g.key)\" x=\"\(x)\" y=\"\(top - 30)\" width=\"\(boxW + 16)\" height=\"\(h)\" rx=\"10\" fill=\"\(boundary ? "#eef4ff" : "#f8f9fa")\" stroke=\"\(boundary ? "#364fc7" : "#adb5bd")\" stroke-width=\"2\"\(boundary ? " stroke-dasharray=\"8 5\"" : "")/>"
+            // The provider's name is in the page's text: the box title stays within its box.
+            o += "<text x=\"\(x + 8)\" y=\"\(top - 12)\" font-weight=\"600\">\(escape(boundary ? "Provider boundary" : g.title))</text>"
+        }
+        for (i, e) in edges.enumerated() {
+            guard let a = pos[e.from], let b = pos[e.to] else { continue }
+            let c = BoundaryPicture.colour(e.worst)
+            let (x1, y1) = (a.x + (b.x >= a.x ? boxW : 0), a.y + boxH / 2)
+            var (x2, y2) = (b.x + (b.x >= a.x ? 0 : boxW), b.y + boxH / 2)
+            var path: String
+            if a.x == b.x {
+                // Same column: an arc out to the right and back.
+                x2 = b.x + boxW
+                y2 = b.y + boxH / 2
+                let bulge = a.x + boxW + 30 + (i % 4) * 12
+                path = "M\(a.x + boxW) \(y1) C\(bulge) \(y1) \(bulge) \(y2) \(x2) \(y2)"
+            } else {
+                path = "M\(x1) \(y1) L\(x2) \(y2)"
+            }
+            o += "<path class=\"edge\" data-edge=\"\(i + 1)\" d=\"\(path)\" stroke=\"\(c)\" stroke-width=\"2\" fill=\"none\"><title>\(escape(e.from + " → " + e.to + ": " + label(e)))</title></path>"
+        }
+        for (p, at) in pos.sorted(by: { $0.key < $1.key }) {
+            o += "<g class=\"place\" data-place=\"\(escape(p))\"><rect x=\"\(at.x)\" y=\"\(at.y)\" width=\"\(boxW)\" height=\"\(boxH)\" rx=\"6\" fill=\"#fff\" stroke=\"#495057\"/>"
+            o += "<text x=\"\(at.x + 10)\" y=\"\(at.y + 22)\">\(escape(p.count > 26 ? String(p.prefix(25)) + "…" : p))</text></g>"
+        }
+        o += "</svg>\n<ol class=\"edges\">\n"
+        for e in edges {
+            o += "<li><span class=\"swatch\" style=\"background:\(BoundaryPicture.colour(e.worst))\"></span>\(escape(e.from)) → \(escape(e.to)): \(escape(label(e)))</li>\n"
+        }
+        return o + "</ol>\n"
+    }
+}

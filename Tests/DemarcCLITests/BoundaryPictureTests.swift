@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+
+/// The boundary picture (REPORT.md): the markdown report's Mermaid source parsed by
+/// Mermaid itself, and the html report's inline SVG laid out in Chromium, on the three
+/// bundled deployments.
+@Suite struct BoundaryPictureTests {
+    static let deployments = ["overlay-network", "iaas-vms", "data-platform"]
+
+    /// Mermaid from PyPI: pymermaid 1.4.3 bundles mermaid.min.js 8.10.1 as a Python
+    /// string. Pinned by the wheel's version and the script's SHA-256.
+    static let mermaidPackage = "pymermaid==1.4.3"
+    static let mermaidSHA256 = "3d7e4815f1c82c4531baeb86ceb5a6dc1348b7c619d0b26fe6e3072aaa0f7d74"
+
+    /// mermaid.min.js and its SHA-256, fetched with pip once per run; nil where pip
+    /// cannot reach PyPI.
+    static let mermaidScript: (sha256: String, js: String)? = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("demarc-mermaid-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let script = """
+        import glob, hashlib, importlib.util, subprocess, sys, zipfile
+        d = sys.argv[1]
+        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", d, sys.argv[2]], check=True, timeout=120)
+        whl = glob.glob(d + "/pymermaid-*.whl")[0]
+        zipfile.ZipFile(whl).extract("pymermaid/mermaid_js.py", d)
+        spec = importlib.util.spec_from_file_location("m", d + "/pymermaid/mermaid_js.py")
+        m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+        sys.stdout.write(hashlib.sha256(m.mermaid_js.encode()).hexdigest() + "\\n" + m.mermaid_js)
+        """
+        guard let out = try? CLI.output(of: "/usr/bin/env", ["python3", "-c", script, dir, mermaidPackage]),
+              let nl = out.firstIndex(of: "\n") else { return nil }
+        return (String(out[..<nl]), String(out[out.index(after: nl)...]))
+    }()
+
+    static func report(_ name: String, _ format: String) throws -> String {
+        try CLI.run(["replay", "captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml", "--format", format,
+                     "--as-of", "2026-11-30", "--no-progress"]).stdout
+    }
+
+    /// The Mermaid block of a markdown report.
+    static func mermaidSource(_ markdown: String) -> String? {
+        guard let start = markdown.range(of: "```mermaid\n") else { return nil }
+        return markdown[start.upperBound...].components(separatedBy: "```").first
+    }
+
+    /// Mermaid's verdict on each source, in Chromium: "ok", or "error: …".
+    static func parse(_ sources: [String], with mermaid: String) throws -> [String] {
+        let encoded = String(decoding: try JSONSerialization.data(withJSONObject: sources), as: UTF8.self)
+            .replacingOccurrences(of: "</", with: "<\\/")
+        let page = """
+        <!DOCTYPE html><html><head><meta charset="utf-8"><script>\(mermaid)</script></head><body><pre id="out"></pre>
+        <script>
+        var out = [];
+        \(encoded).forEach(function (src) {
+          try { mermaid.parse(src); out.push("ok"); }
+          catch (e) { out.push("error: " + (e && (e.str || e.message) || String(e)).replace(/\\n/g, " ")); }
+        });
+        document.getElementById("out").textContent = out.join("\\n");
+        </script></body></html>
+        """
+        let dom = try HTMLRenderTests.render(page).dom
+        let text = dom.components(separatedBy: "<pre id=\"out\">").last?.components(separatedBy: "</pre>").first ?? ""
+        return text.components(separatedBy: "\n")
+    }
+
+    @Test(.enabled(if: HTMLRenderTests.browser != nil, "no Chromium (apt install chromium): Mermaid check skipped"))
+    func mermaidParsesTheBoundaryOfEveryDeployment() throws {
+        let fetched = try #require(Self.mermaidScript, "pip could not fetch \(Self.mermaidPackage) from PyPI")
+        #expect(fetched.sha256 == Self.mermaidSHA256, "the pinned mermaid.min.js changed")
+        let mermaid = fetched.js
+        var sources = try Self.deployments.map { name in
+            try #require(Self.mermaidSource(try Self.report(name, "markdown")), "no Mermaid block in \(name).md")
+        }
+        // The control: a syntax error must be caught, or an "ok" above would prove nothing.
+        sources.append("flowchart LR\n  subgraph broken [\"x\"]\n    a -->|\"unclosed label| b\n")
+        let verdicts = try Self.parse(sources, with: mermaid)
+        #expect(verdicts.count == sources.count, "\(verdicts)")
+        for (name, v) in zip(Self.deployments, verdicts) { #expect(v == "ok", "\(name): \(v)") }
+        #expect(verdicts.last?.hasPrefix("error") == true, "a broken source parsed: \(verdicts)")
+    }
+
+    /// Structure, without Mermaid: every node declared once, subgraphs balanced, each
+    /// arrow between declared nodes, one style per arrow.
+    @Test(arguments: deployments)
+    func mermaidSourceIsWellFormed(_ name: String) throws {
+        let src = try #require(Self.mermaidSource(try Self.report(name, "markdown")))
+        let lines = src.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(lines.first == "flowchart LR")
+        #expect(lines.filter { $0.hasPrefix("subgraph ") }.count == lines.filter { $0 == "end" }.count)
+        let declared = lines.compactMap { l -> String? in
+            guard let b = l.firstIndex(of: "["), !l.hasPrefix("subgraph") else { return nil }
+            return String(l[..<b])
+        }
+        #expect(Set(declared).count == declared.count)
+        let arrows = lines.filter { $0.contains("-->") }
+        for a in arrows {
+            let ends = a.components(separatedBy: " -->|")
+            let from = ends[0], to = ends[1].components(separatedBy: "| ").last ?? ""
+            #expect(declared.contains(from) && declared.contains(to), "\(a)")
+        }
+        #expect(lines.filter { $0.hasPrefix("linkStyle ") }.count == arrows.count)
+        #expect(!arrows.isEmpty)
+        // The provider's boundary holds every node of the scenario.
+        #expect(src.contains("subgraph provider [\"Provider boundary"))
+    }
+
+    @Test(.enabled(if: HTMLRenderTests.browser != nil, "no Chromium (apt install chromium): layout check skipped"),
+          arguments: deployments)
+    func svgPlacesAreVisibleAndApart(_ name: String) throws {
+        let html = try Self.report(name, "html")
+        // A probe appended to the page: each place's box as drawn, checked in the browser.
+        let probe = """
+        <script>
+        (function(){
+          var boxes = Array.prototype.map.call(document.querySelectorAll('#boundary g.place rect'), function (r) { return r.getBoundingClientRect(); });
+          var svg = document.getElementById('boundary').getBoundingClientRect();
+          var bad = [];
+          boxes.forEach(function (a, i) {
+            if (a.width < 20 || a.height < 10) bad.push('tiny ' + i);
+            if (a.left < svg.left || a.right > svg.right + 0.5 || a.top < svg.top || a.bottom > svg.bottom + 0.5) bad.push('outside ' + i);
+            boxes.forEach(function (b, j) {
+              if (j > i && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) bad.push('overlap ' + i + '/' + j);
+            });
+          });
+          var edges = document.querySelectorAll('#boundary path.edge').length;
+          var items = document.querySelectorAll('ol.edges li').length;
+          document.body.setAttribute('data-layout', (bad.length ? bad.join(',') : 'ok') + ' places=' + boxes.length + ' edges=' + edges + ' items=' + items);
+        })();
+        </script></body>
+        """
+        let page = try HTMLRenderTests.render(html.replacingOccurrences(of: "</body>", with: probe))
+        let layout = page.dom.components(separatedBy: "data-layout=\"").dropFirst().first?.components(separatedBy: "\"").first ?? ""
+        #expect(layout.hasPrefix("ok "), "\(name): \(layout)")
+        let counts = Dictionary(uniqueKeysWithValues: layout.split(separator: " ").dropFirst().compactMap { kv -> (String, Int)? in
+            let p = kv.split(separator: "=")
+            return p.count == 2 ? (String(p[0]), Int(p[1]) ?? -1) : nil
+        })
+        #expect((counts["places"] ?? 0) >= 2)
+        #expect((counts["edges"] ?? 0) > 0 && counts["edges"] == counts["items"], "one list entry per line: \(layout)")
+        #expect(page.dom.contains("data-group=\"provider\""))
+    }
+}
