@@ -31,6 +31,32 @@ enum Workers {
         return Int((h >> 32) % UInt64(count))
     }
 
+    /// One packet in a worker: decoded, then tracked if it hashes to this worker (else
+    /// only its time is taken); counted in `stats` if it is this worker's, or if it is
+    /// not IP and this is the lead worker (worker 0), so the workers' counts add up.
+    @inline(__always)
+    static func route(_ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64, number: UInt64, mine: Int, of workers: Int,
+                      lead: Bool, decoder: PacketDecoder, decoded: inout DecodedPacket, tracker: FlowTracker,
+                      stats: inout InputStats, starts: inout [UInt64]) {
+        let outcome = decoder.decode(frame, into: &decoded)
+        if outcome == .ip {
+            guard shard(decoded, of: workers) == mine else { tracker.advance(to: ts); return }
+        } else if !lead {
+            return
+        }
+        stats.packets += 1
+        stats.bytes += UInt64(wireLength)
+        switch outcome {
+        case .ip:
+            let before = tracker.flowsStarted
+            tracker.track(decoded, frame: frame, wireLength: wireLength, timestamp: ts)
+            if tracker.flowsStarted != before { starts.append(number) }
+        case .notIP: stats.nonIP += 1
+        case .undecodable: stats.undecoded += 1
+        case .linkEncrypted: stats.linkEncrypted += 1
+        }
+    }
+
     /// Reads the captures with `count` workers into `analysis`. Returns the first input
     /// error, as `Replay.read` does.
     static func read(_ plans: [Replay.Plan], filter: FilterPrograms?, count: Int, into analysis: Analysis,
@@ -537,24 +563,8 @@ enum Workers {
                 let closed = capture.ring.isClosed
                 let n = capture.ring.drain { frame, wireLength, ts in
                     number &+= 1
-                    switch decoder.decode(frame, into: &decoded) {
-                    case .ip:
-                        if Workers.shard(decoded, of: workers) == mine {
-                            stats.packets += 1
-                            stats.bytes += UInt64(wireLength)
-                            let before = tracker.flowsStarted
-                            tracker.track(decoded, frame: frame, wireLength: wireLength, timestamp: ts)
-                            if tracker.flowsStarted != before { newStarts.append(number) }
-                        } else {
-                            tracker.advance(to: ts)
-                        }
-                    case .notIP:
-                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.nonIP += 1 }
-                    case .undecodable:
-                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.undecoded += 1 }
-                    case .linkEncrypted:
-                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.linkEncrypted += 1 }
-                    }
+                    Workers.route(frame, wireLength, ts, number: number, mine: mine, of: workers, lead: lead, decoder: decoder,
+                                  decoded: &decoded, tracker: tracker, stats: &stats, starts: &newStarts)
                 }
                 if closed { break }
                 if !stopping && hub.stopRequested.load(ordering: .acquiring) {
@@ -607,24 +617,8 @@ enum Workers {
             while status == .packet {
                 let (_, s) = source.next(upTo: 8192) { frame, wireLength, ts in
                     number &+= 1
-                    switch decoder.decode(frame, into: &decoded) {
-                    case .ip:
-                        if Workers.shard(decoded, of: workers) == mine {
-                            stats.packets += 1
-                            stats.bytes += UInt64(wireLength)
-                            let before = tracker.flowsStarted
-                            tracker.track(decoded, frame: frame, wireLength: wireLength, timestamp: ts)
-                            if tracker.flowsStarted != before { newStarts.append(number) }
-                        } else {
-                            tracker.advance(to: ts)
-                        }
-                    case .notIP:
-                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.nonIP += 1 }
-                    case .undecodable:
-                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.undecoded += 1 }
-                    case .linkEncrypted:
-                        if lead { stats.packets += 1; stats.bytes += UInt64(wireLength); stats.linkEncrypted += 1 }
-                    }
+                    Workers.route(frame, wireLength, ts, number: number, mine: mine, of: workers, lead: lead, decoder: decoder,
+                                  decoded: &decoded, tracker: tracker, stats: &stats, starts: &newStarts)
                 }
                 status = s
                 packetNumber = number
