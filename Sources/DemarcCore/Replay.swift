@@ -130,23 +130,33 @@ public enum Replay {
                 progress?.update(bytes: doneBytes + (source.fileOffset ?? 0), packets: st.packets,
                                  flows: analysis.tracker.flowsStarted)
             })
-            switch status {
-            case .truncated(let why):
-                stats.truncated = true
-                warn("\(source.name): capture is cut off mid-packet after \(stats.packets) packets (\(why)); reporting what was read")
-            case .failed(let why):
-                stats.truncated = true
-                stats.error = why
-                inputError = "\(source.name): \(why)"
-                warn("\(source.name): corrupt capture after \(stats.packets) packets: \(why); reporting what was read")
-            default:
-                break
-            }
+            if let e = ended(status, &stats, warn: warn) { inputError = e }
             analysis.updateInput(analysis.header.inputs.count - 1, stats)
             doneBytes += source.fileSize ?? 0
         }
         progress?.clear()
         return inputError
+    }
+}
+
+extension Replay {
+    /// How reading a capture ended, into its stats and a warning: a cut-off file is
+    /// reported as far as it goes; a corrupt one too, and its error (returned) makes the
+    /// run exit 2.
+    static func ended(_ status: ReadStatus, _ stats: inout InputStats, warn: (String) -> Void) -> String? {
+        switch status {
+        case .truncated(let why):
+            stats.truncated = true
+            warn("\(stats.name): capture is cut off mid-packet after \(stats.packets) packets (\(why)); reporting what was read")
+        case .failed(let why):
+            stats.truncated = true
+            stats.error = why
+            warn("\(stats.name): corrupt capture after \(stats.packets) packets: \(why); reporting what was read")
+            return "\(stats.name): \(why)"
+        default:
+            break
+        }
+        return nil
     }
 }
 

@@ -94,18 +94,7 @@ enum Workers {
                 inputError = inputError ?? e
                 warn(e)
             }
-            switch outcome.status {
-            case .truncated(let why):
-                stats.truncated = true
-                warn("\(stats.name): capture is cut off mid-packet after \(stats.packets) packets (\(why)); reporting what was read")
-            case .failed(let why):
-                stats.truncated = true
-                stats.error = why
-                inputError = inputError ?? "\(stats.name): \(why)"
-                warn("\(stats.name): corrupt capture after \(stats.packets) packets: \(why); reporting what was read")
-            default:
-                break
-            }
+            if let e = Replay.ended(outcome.status, &stats, warn: warn) { inputError = inputError ?? e }
             if outcome.opened && !PacketDecoder.supports(outcome.linkType) {
                 warn("\(stats.name): link type \(stats.linkType) is not decoded; its packets count as undecoded")
             }

@@ -11,8 +11,6 @@ public final class CertificateCache {
     private var order: [SHA256.Digest] = []
     private var next = 0
     public let capacity: Int
-    public private(set) var hits = 0
-    public private(set) var misses = 0
 
     public init(capacity: Int = 4096) {
         self.capacity = max(1, capacity)
@@ -23,11 +21,7 @@ public final class CertificateCache {
 
     /// The cached info for `digest`, or what `parse` gives (then cached).
     func info(for digest: SHA256.Digest, parse: () -> CertificateInfo) -> CertificateInfo {
-        if let hit = entries[digest] {
-            hits += 1
-            return hit
-        }
-        misses += 1
+        if let hit = entries[digest] { return hit }
         let info = parse()
         if order.count < capacity {
             order.append(digest)
