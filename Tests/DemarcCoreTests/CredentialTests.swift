@@ -14,12 +14,31 @@ import Testing
         ("ftp", "ftp alice"), ("pop3", "pop3 alice"), ("imap", "imap alice"),
         ("ldap", "ldap-simple cn=admin,dc=demarc,dc=test"), ("snmp", "snmp-community -"),
         ("postgresql-password", "postgresql demarc"), ("postgresql-plain", ""), ("postgresql-tls", ""),
-        ("smtp-starttls", ""), ("http", ""), ("redis", ""), ("irc", ""),
-    ])
+        ("smtp-starttls", ""), ("http", ""), ("redis", ""), ("irc", ""), ("telnet", ""), ("rlogin", ""), ("mysql", ""),
+    ] + realServers)
     func credentialsOfRecordedLogins(_ name: String, _ expected: String) throws {
         let (_, d) = try InspectorTests.replay(name)
         let got = (d?.credentials ?? []).map { "\($0.kind.rawValue) \($0.user ?? "-")" }.joined(separator: "; ")
         #expect(got == expected, "\(name)")
+    }
+
+    /// Logins between real clients and real servers (scripts/fixtures/credential_servers.py),
+    /// one or more of every kind SCENARIO.md lists, and what each must report.
+    static let realServers: [(String, String)] = [
+        ("ftp-vsftpd", "ftp alice"), ("http-basic-nginx", "http-basic alice"), ("pop3-dovecot", "pop3 alice"),
+        ("imap-dovecot", "imap alice"), ("imap-dovecot-sasl-plain", "sasl-plain alice"),
+        ("smtp-dovecot-auth-plain", "sasl-plain alice"), ("smtp-dovecot-auth-login", "sasl-login alice"),
+        ("snmp-snmpd", "snmp-community -"), ("ldap-slapd", "ldap-simple cn=admin,dc=demarc,dc=test"),
+        ("telnet-telnetd", "telnet alice"), ("rlogin-rlogind", "rlogin alice"), ("redis-requirepass", "redis -"),
+        ("redis-acl", "redis alice"), ("irc-ngircd", "irc alice"), ("mysql-clear-password", "mysql-clear alice"),
+        ("postgresql-password", "postgresql demarc"),
+    ]
+
+    @Test func everyKindHasARealServerFixture() {
+        let kinds = Set(Self.realServers.map { String($0.1.prefix { $0 != " " }) })
+        let all: [Credential.Kind] = [.httpBasic, .ftp, .pop3, .imap, .saslPlain, .saslLogin, .telnet, .rlogin, .ldapSimple,
+                                      .snmpCommunity, .postgresql, .mysqlClear, .redis, .irc]
+        #expect(Set(all.map(\.rawValue)) == kinds)
     }
 
     /// SASL and HTTP Basic as clients send them (the credentials of RFC 4616's and RFC
@@ -64,7 +83,7 @@ import Testing
         var header = ReportHeader(scenarioName: "default", scenarioSource: "built-in")
         writer.begin(header)
         var id: UInt64 = 0
-        for name in ["ftp", "pop3", "imap", "ldap", "snmp", "postgresql-password"] {
+        for name in ["ftp", "pop3", "imap", "ldap", "snmp"] + Self.realServers.map(\.0) {
             let h = FlowHarness()
             let ex = try InspectorTests.load(name)
             _ = try InspectorTests.replay(ex, name: name)

@@ -3,7 +3,9 @@ import DemarcDecode
 /// The BSD remote shells, cleartext from the first byte: rlogin opens with a NUL, then
 /// the local user, the remote user and `terminal/speed`, each NUL-terminated; rsh with
 /// the port for its error stream (digits, possibly none), the two users and the
-/// command. The client's first segment holds exactly these fields.
+/// command. The client's first segment holds exactly these fields. An rlogin session the
+/// server does not trust asks for a password: that prompt answered is an `rlogin`
+/// credential of the remote user (TerminalLogin).
 public enum RemoteShellInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
@@ -13,8 +15,9 @@ public enum RemoteShellInspector: ProtocolInspector {
         guard isName(local), isName(remote), !remote.isEmpty else { return .no }
         if first.isEmpty, let slash = last.firstIndex(of: "/"), slash > last.startIndex,
            last[last.index(after: slash)...].allSatisfy(\.isNumber), !last.hasSuffix("/") {
-            c.identify(.rlogin, .cleartext)
+            c.identify(.rlogin, .cleartext, keepInspecting: true)
             c.details().banner = "rlogin as \(remote)"
+            c.details().pendingUser = String(remote.prefix(Credentials.userLimit))
             return .yes
         }
         if first.count <= 5, first.allSatisfy(\.isNumber), !last.isEmpty {
@@ -23,6 +26,17 @@ public enum RemoteShellInspector: ProtocolInspector {
             return .yes
         }
         return .no
+    }
+
+    /// An rlogin session, until its password prompt is answered or the limit passes.
+    public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.state.app == .rlogin else { c.state.active = false; return }
+        // The client's window size message (0xFF 0xFF "ss", then four 16-bit sizes) is no keystroke.
+        if c.fromClient, p.count == 12, p.u8(0) == 0xff, p.u8(1) == 0xff { return }
+        let user = c.existingDetails()?.pendingUser
+        if TerminalLogin.read(&c, p, kind: .rlogin, user: user ?? "") || c.index >= TelnetInspector.followLimit {
+            c.state.active = false
+        }
     }
 
     /// NUL-terminated printable fields filling the payload exactly.
