@@ -4,7 +4,7 @@
 # clients there (OpenSSL, curl, Python's http.server and ssl, sshd) with certificates
 # made here for a customer CA and a provider CA, and records the bridge with tcpdump.
 #
-#   sudo scripts/record-captures.sh [overlay-network|iaas-vms|data-platform]...
+#   sudo scripts/record-captures.sh [overlay-network|iaas-vms|data-platform|credentials-at-the-edge]...
 #
 # Writes captures/<deployment>.pcap. Needs root (network namespaces).
 set -euo pipefail
@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 [ "$(id -u)" -eq 0 ] || { echo "record-captures.sh: needs root (network namespaces)" >&2; exit 2; }
-scripts/deps.sh tcpdump:tcpdump openssl:openssl curl:curl ip:iproute2 sshd:openssh-server ssh:openssh-client
+scripts/deps.sh tcpdump:tcpdump openssl:openssl curl:curl ip:iproute2 sshd:openssh-server ssh:openssh-client \
+  vsftpd:vsftpd nginx:nginx htpasswd:apache2-utils dovecot:dovecot-submissiond swaks:swaks snmpd:snmpd snmpget:snmp
 
 work=$(mktemp -d)
 P=dm   # namespace prefix
@@ -258,13 +259,69 @@ data_platform() {
   teardown
 }
 
+credentials_at_the_edge() {
+  # A branch's devices reach the customer's services through the provider: the branch
+  # edge carries their traffic over the data plane to gw-east, which sends it on from its
+  # own address (source NAT). Four services are reached with reusable secrets in clear;
+  # the servers are real (vsftpd, nginx auth_basic, Dovecot submission, snmpd), configured
+  # by scripts/fixtures/credential_servers.py.
+  local serve="python3 $root/scripts/fixtures/credential_servers.py serve"
+  core
+  host branch-edge 203.0.113.30
+  host gw-east 198.51.100.40 172.20.255.1
+  host files 172.20.0.10
+  host mail 172.20.0.25
+  host intranet 172.20.0.80
+  host nms 172.20.0.161
+  host updates 203.0.113.90
+  cert gw-east gw-east.dataplane.example provider-ca
+  cert intranet intranet.acme.example customer-ca
+  cert updates firmware.example.org public-ca
+  on files $serve ftp 172.20.0.10 21 >/dev/null 2>&1 &
+  on mail $serve submission 172.20.0.25 587 >/dev/null 2>&1 &
+  on intranet $serve http-basic 172.20.0.80 80 >/dev/null 2>&1 &
+  on gw-east $serve snmp 172.20.255.1 161 >/dev/null 2>&1 &
+  listening files 21; listening mail 587; listening intranet 80
+  sleep 2   # Dovecot and snmpd settle (Dovecot starts its login process on first use)
+  record_start credentials-at-the-edge
+
+  # The data plane, branch-edge -> gw-east: TLS 1.3 with the provider's certificate.
+  tls_server gw-east 198.51.100.40 8443 gw-east -tls1_3
+  https_get branch-edge gw-east.dataplane.example 198.51.100.40 8443 provider-ca
+  # The branch scanner files a scan by FTP (refused: the file server has no such account).
+  on gw-east curl -sS --max-time 5 --interface 172.20.255.1 -u scanner:secret ftp://172.20.0.10/ -o /dev/null 2>/dev/null || true
+  sleep 0.3
+  # The scanner mails a scan: SMTP submission with AUTH PLAIN.
+  on gw-east swaks --server 172.20.0.25:587 --local-interface 172.20.255.1 --helo scanner.branch.acme.example \
+    --auth PLAIN --auth-user scanner --auth-password secret --quit-after AUTH >/dev/null 2>&1 || true
+  sleep 0.3
+  # The door camera posts to the intranet with HTTP Basic, and fetches the same page over
+  # HTTPS (a clean flow beside it).
+  on gw-east curl -sS --max-time 5 --interface 172.20.255.1 -u camera:secret -o /dev/null http://172.20.0.80/index.html || true
+  sleep 0.3
+  tls_server intranet 172.20.0.80 443 intranet
+  on gw-east curl -sS --max-time 5 --interface 172.20.255.1 --cacert "$work/customer-ca.pem" \
+    --resolve intranet.acme.example:443:172.20.0.80 -o /dev/null https://intranet.acme.example/ || true
+  sleep 0.3
+  # The camera checks for firmware on the internet, over HTTPS.
+  tls_server updates 203.0.113.90 443 updates
+  on gw-east curl -sS --max-time 5 --interface 198.51.100.40 --cacert "$work/public-ca.pem" \
+    --resolve firmware.example.org:443:203.0.113.90 -o /dev/null https://firmware.example.org/ || true
+  sleep 0.3
+  # The customer's monitoring polls the gateway's counters with an SNMP v2c community.
+  on nms snmpget -v2c -c secret -t 2 -r 0 172.20.255.1 1.3.6.1.2.1.1.1.0 >/dev/null 2>&1 || true
+  record_stop credentials-at-the-edge
+  teardown
+}
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(overlay-network iaas-vms data-platform)
+[ ${#targets[@]} -gt 0 ] || targets=(overlay-network iaas-vms data-platform credentials-at-the-edge)
 for t in "${targets[@]}"; do
   case "$t" in
     overlay-network) overlay_network ;;
     iaas-vms) iaas_vms ;;
     data-platform) data_platform ;;
+    credentials-at-the-edge) credentials_at_the_edge ;;
     *) echo "unknown deployment: $t" >&2; exit 2 ;;
   esac
 done

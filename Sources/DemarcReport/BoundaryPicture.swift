@@ -88,6 +88,9 @@ package struct BoundaryPicture {
                   ("External", "external", external)]
     }
 
+    /// How far apart the middles of a pair's `n` edges are drawn, in pixels.
+    static func spread(_ n: Int) -> Double { Double(min(32, 160 / max(n, 1))) }
+
     package static func colour(_ s: Severity?) -> String {
         switch s {
         case .critical: return "#9b1c1c"
@@ -154,7 +157,13 @@ package struct BoundaryPicture {
     /// place, a line per edge coloured by its worst finding and numbered; the numbers
     /// are explained in the list below it.
     package func svg(escape: (String) -> String) -> String {
-        let boxW = 200, boxH = 34, gapY = 14, colGap = 140, top = 40, pad = 16
+        // Edges of one pair fan out by up to `fan` pixels each side: room is kept for them
+        // above and below the boxes.
+        var perPair: [String: Int] = [:]
+        for e in edges { perPair[e.from < e.to ? e.from + "\u{0}" + e.to : e.to + "\u{0}" + e.from, default: 0] += 1 }
+        let most = perPair.values.max() ?? 1
+        let fan = Int(Double(most - 1) / 2 * BoundaryPicture.spread(most))
+        let boxW = 200, boxH = 34, gapY = 14, colGap = 140, top = 40 + fan, pad = 16
         let colX = [pad, pad + boxW + colGap, pad + 2 * (boxW + colGap)]
         var pos: [String: (x: Int, y: Int)] = [:]
         var rows = 0
@@ -163,7 +172,7 @@ package struct BoundaryPicture {
             rows = max(rows, g.places.count)
         }
         let width = colX[2] + boxW + pad
-        let height = top + max(1, rows) * (boxH + gapY) + pad
+        let height = top + max(1, rows) * (boxH + gapY) + pad + fan
         var o = "<svg id=\"boundary\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"the provider's boundary and the flows across it\">"
         for (i, g) in groups.enumerated() {
             let x = colX[i] - 8, h = max(1, g.places.count) * (boxH + gapY) + 30
@@ -172,27 +181,76 @@ package struct BoundaryPicture {
             // The provider's name is in the page's text: the box title stays within its box.
             o += "<text x=\"\(x + 8)\" y=\"\(top - 12)\" font-weight=\"600\">\(escape(boundary ? "Provider boundary" : g.title))</text>"
         }
-        for (i, e) in edges.enumerated() {
+        // The edges of one pair of places fan out side by side (each bent by its rank in
+        // the pair), so none hides another; the worst are drawn last, on top; each
+        // carries its number from the list below at its middle.
+        var pairCount: [String: Int] = [:], pairRank: [Int] = []
+        func pairKey(_ e: Edge) -> String { e.from < e.to ? e.from + "\u{0}" + e.to : e.to + "\u{0}" + e.from }
+        for e in edges {
+            let k = pairKey(e)
+            pairRank.append(pairCount[k, default: 0])
+            pairCount[k, default: 0] += 1
+        }
+        let order = edges.indices.sorted { (edges[$0].worst?.rank ?? -1, $0) < (edges[$1].worst?.rank ?? -1, $1) }
+        var labels = ""
+        var placed: [(x: Double, y: Double)] = []
+        for i in order {
+            let e = edges[i]
             guard let a = pos[e.from], let b = pos[e.to] else { continue }
             let c = BoundaryPicture.colour(e.worst)
-            let (x1, y1) = (a.x + (b.x >= a.x ? boxW : 0), a.y + boxH / 2)
-            var (x2, y2) = (b.x + (b.x >= a.x ? 0 : boxW), b.y + boxH / 2)
-            var path: String
+            let n = pairCount[pairKey(e)] ?? 1
+            let spread = BoundaryPicture.spread(n)
+            let bend = (Double(pairRank[i]) - Double(n - 1) / 2) * spread
+            // The curve's four Bézier points (a quadratic one has its control point twice).
+            let p0, p1, p2, p3: (x: Double, y: Double)
             if a.x == b.x {
-                // Same column: an arc out to the right and back.
-                x2 = b.x + boxW
-                y2 = b.y + boxH / 2
-                let bulge = a.x + boxW + 30 + (i % 4) * 12
-                path = "M\(a.x + boxW) \(y1) C\(bulge) \(y1) \(bulge) \(y2) \(x2) \(y2)"
+                // Same column: an arc out to the right and back, wider the further apart
+                // the two places are, so arcs nest rather than cross.
+                let (y1, y2) = (Double(a.y + boxH / 2), Double(b.y + boxH / 2))
+                let x = Double(a.x + boxW)
+                let apart = abs(Double(a.y - b.y)) / Double(boxH + gapY)
+                let bulge = min(x + Double(colGap) - 16, x + 24 + 16 * apart + abs(bend))
+                (p0, p1, p2, p3) = ((x, y1), (bulge, y1), (bulge, y2), (x, y2))
             } else {
-                path = "M\(x1) \(y1) L\(x2) \(y2)"
+                let x1 = Double(a.x + (b.x >= a.x ? boxW : 0)), y1 = Double(a.y + boxH / 2)
+                let x2 = Double(b.x + (b.x >= a.x ? 0 : boxW)), y2 = Double(b.y + boxH / 2)
+                // The control point sits off the straight line, along its normal (kept
+                // the same for both directions of a pair, so they fan apart too).
+                let flip: Double = e.from < e.to ? 1 : -1
+                let (dx, dy) = (x2 - x1, y2 - y1)
+                let len = max(1, (dx * dx + dy * dy).squareRoot())
+                let (nx, ny) = (-dy / len * flip, dx / len * flip)
+                let q = ((x1 + x2) / 2 + nx * bend * 2, (y1 + y2) / 2 + ny * bend * 2)
+                // A quadratic curve as a cubic: control points two thirds of the way to q.
+                (p0, p3) = ((x1, y1), (x2, y2))
+                p1 = (x1 + 2 * (q.0 - x1) / 3, y1 + 2 * (q.1 - y1) / 3)
+                p2 = (x2 + 2 * (q.0 - x2) / 3, y2 + 2 * (q.1 - y2) / 3)
             }
+            func at(_ t: Double) -> (x: Double, y: Double) {
+                let u = 1 - t
+                return (u * u * u * p0.x + 3 * u * u * t * p1.x + 3 * u * t * t * p2.x + t * t * t * p3.x,
+                        u * u * u * p0.y + 3 * u * u * t * p1.y + 3 * u * t * t * p2.y + t * t * t * p3.y)
+            }
+            let path = "M\(Int(p0.x)) \(Int(p0.y)) C\(Int(p1.x)) \(Int(p1.y)) \(Int(p2.x)) \(Int(p2.y)) \(Int(p3.x)) \(Int(p3.y))"
             o += "<path class=\"edge\" data-edge=\"\(i + 1)\" d=\"\(path)\" stroke=\"\(c)\" stroke-width=\"2\" fill=\"none\"><title>\(escape(e.from + " → " + e.to + ": " + label(e)))</title></path>"
+            // The number sits on its line, at the first point along it (from the middle
+            // outwards) clear of the numbers already placed and of the place boxes.
+            func free(_ m: (x: Double, y: Double)) -> Bool {
+                for q in placed where (q.x - m.x) * (q.x - m.x) + (q.y - m.y) * (q.y - m.y) < 20 * 20 { return false }
+                for (_, r) in pos where m.x > Double(r.x) - 9 && m.x < Double(r.x + boxW) + 9 && m.y > Double(r.y) - 9
+                    && m.y < Double(r.y + boxH) + 9 { return false }
+                return true
+            }
+            let tries = stride(from: 0.0, through: 0.4, by: 0.05).flatMap { [0.5 - $0, 0.5 + $0] }
+            let mid = tries.lazy.map(at).first(where: free) ?? at(0.5)
+            placed.append(mid)
+            labels += "<g class=\"edge-number\"><circle cx=\"\(Int(mid.x))\" cy=\"\(Int(mid.y))\" r=\"8\" fill=\"#fff\" stroke=\"\(c)\"/><text x=\"\(Int(mid.x))\" y=\"\(Int(mid.y) + 4)\" text-anchor=\"middle\" font-size=\"10\">\(i + 1)</text></g>"
         }
         for (p, at) in pos.sorted(by: { $0.key < $1.key }) {
             o += "<g class=\"place\" data-place=\"\(escape(p))\"><rect x=\"\(at.x)\" y=\"\(at.y)\" width=\"\(boxW)\" height=\"\(boxH)\" rx=\"6\" fill=\"#fff\" stroke=\"#495057\"/>"
             o += "<text x=\"\(at.x + 10)\" y=\"\(at.y + 22)\">\(escape(p.count > 26 ? String(p.prefix(25)) + "…" : p))</text></g>"
         }
+        o += labels
         o += "</svg>\n<ol class=\"edges\">\n"
         for e in edges {
             o += "<li><span class=\"swatch\" style=\"background:\(BoundaryPicture.colour(e.worst))\"></span>\(escape(e.from)) → \(escape(e.to)): \(escape(label(e)))</li>\n"

@@ -5,7 +5,7 @@ import Testing
 /// Mermaid itself, and the html report's inline SVG laid out in Chromium, on the three
 /// bundled deployments.
 @Suite struct BoundaryPictureTests {
-    static let deployments = ["overlay-network", "iaas-vms", "data-platform"]
+    static let deployments = Deployments.all
 
     /// Mermaid from PyPI: pymermaid 1.4.3 bundles mermaid.min.js 8.10.1 as a Python
     /// string. Pinned by the wheel's version and the script's SHA-256.
@@ -34,7 +34,7 @@ import Testing
 
     static func report(_ name: String, _ format: String) throws -> String {
         try CLI.run(["replay", "captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml", "--format", format,
-                     "--as-of", "2026-11-30", "--no-progress"]).stdout
+                     "--as-of", Deployments.asOf, "--no-progress"]).stdout
     }
 
     /// The Mermaid block of a markdown report.
@@ -122,9 +122,18 @@ import Testing
               if (j > i && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) bad.push('overlap ' + i + '/' + j);
             });
           });
+          // Each line's number, drawn at its middle: inside the picture, clear of the others.
+          var numbers = Array.prototype.map.call(document.querySelectorAll('#boundary g.edge-number circle'), function (c) { return c.getBoundingClientRect(); });
+          numbers.forEach(function (a, i) {
+            if (a.left < svg.left || a.right > svg.right + 0.5 || a.top < svg.top || a.bottom > svg.bottom + 0.5) bad.push('number outside ' + i);
+            numbers.forEach(function (b, j) {
+              var dx = (a.left + a.right - b.left - b.right) / 2, dy = (a.top + a.bottom - b.top - b.bottom) / 2;
+              if (j > i && Math.sqrt(dx * dx + dy * dy) < a.width * 0.9) bad.push('numbers overlap ' + i + '/' + j);
+            });
+          });
           var edges = document.querySelectorAll('#boundary path.edge').length;
           var items = document.querySelectorAll('ol.edges li').length;
-          document.body.setAttribute('data-layout', (bad.length ? bad.join(',') : 'ok') + ' places=' + boxes.length + ' edges=' + edges + ' items=' + items);
+          document.body.setAttribute('data-layout', (bad.length ? bad.join(',') : 'ok') + ' places=' + boxes.length + ' edges=' + edges + ' items=' + items + ' numbers=' + numbers.length);
         })();
         </script></body>
         """
@@ -137,6 +146,7 @@ import Testing
         })
         #expect((counts["places"] ?? 0) >= 2)
         #expect((counts["edges"] ?? 0) > 0 && counts["edges"] == counts["items"], "one list entry per line: \(layout)")
+        #expect(counts["numbers"] == counts["edges"], "one number per line: \(layout)")
         #expect(page.dom.contains("data-group=\"provider\""))
     }
 }

@@ -1,6 +1,14 @@
 import Foundation
 
 /// Runs the built `demarc` binary the way a user does.
+/// The bundled deployments (captures/NAME.pcap against scenarios/NAME.yaml), and the day
+/// their reports are pinned to, so accepted risks expire in them as they did when the
+/// goldens were written (scripts/update-goldens.sh uses the same day).
+enum Deployments {
+    static let all = ["overlay-network", "iaas-vms", "data-platform", "credentials-at-the-edge"]
+    static let asOf = "2026-12-01"
+}
+
 enum CLI {
     static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let shared: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")

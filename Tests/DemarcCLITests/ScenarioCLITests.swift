@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 @Suite struct ScenarioCLITests {
-    static let deployments = ["overlay-network", "iaas-vms", "data-platform"]
+    static let deployments = Deployments.all
 
     /// Golden files: Golden/<deployment>.<extension> for each format.
     static let formats = [("json", "json"), ("jsonl", "jsonl"), ("csv", "csv"), ("markdown", "md"),
@@ -15,7 +15,7 @@ import Testing
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         let r = try CLI.run(["replay", "captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml", "--format", format,
-                             "--no-progress"], environment: env)
+                             "--as-of", Deployments.asOf, "--no-progress"], environment: env)
         #expect(r.status == 1, "each scenario's expectations fail on its capture: \(r.stderr)")
         let golden = try String(contentsOf: CLI.packageRoot.appendingPathComponent("Tests/DemarcCLITests/Golden/\(name).\(ext)"), encoding: .utf8)
         let got = r.stdout.split(separator: "\n", omittingEmptySubsequences: false)
@@ -43,7 +43,8 @@ import Testing
         }
         let all: Set = ["unencrypted-internal", "unencrypted-egress", "unencrypted-ingress", "unencrypted-external",
                         "denied-traffic-observed", "unfiltered-ingress", "unfiltered-egress", "unfiltered-external",
-                        "weak-encryption", "customer-ca-not-used", "unverified-encryption", "certificate-not-visible"]
+                        "weak-encryption", "customer-ca-not-used", "unverified-encryption", "certificate-not-visible",
+                        "cleartext-credentials"]
         #expect(codes == all)
     }
 

@@ -35,7 +35,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["overlay-network", "iaas-vms", "data-platform"])
+    @Test(arguments: Deployments.all)
     func bundledCapture(_ name: String) throws {
         try Self.expectSame(["captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml"])
     }
