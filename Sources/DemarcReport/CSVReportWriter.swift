@@ -4,7 +4,8 @@ import DemarcInspect
 import DemarcFlows
 import DemarcScenario
 /// `csv`: one row per flow under a stable header, RFC 4180 quoting, findings joined in
-/// one column as `code (severity, party)` separated by `; `.
+/// one column as `code (severity, party)` separated by `; `; the cleartext credentials in
+/// the last as `kind (user)` (the secret is never kept).
 public final class CSVReportWriter: ReportWriter {
     private let output: Output
 
@@ -13,7 +14,7 @@ public final class CSVReportWriter: ReportWriter {
                                 "packets_to_server", "packets_to_client", "bytes_to_server", "bytes_to_client",
                                 "application", "encryption_state", "encryption_protocol", "encryption_version",
                                 "encryption_basis", "sni", "segment", "responsible", "rule_segment", "rule_name",
-                                "rule_action", "findings"]
+                                "rule_action", "findings", "credentials"]
 
     public init(output: Output) { self.output = output }
 
@@ -60,6 +61,10 @@ public final class CSVReportWriter: ReportWriter {
             cell(r.findings.map { f in
                 "\(f.code) (\(f.severity.rawValue), \(f.party.rawValue)\(f.acceptanceNote.map { ", " + $0 } ?? ""))"
             }.joined(separator: "; "))
+        }
+        comma()
+        if let credentials = r.credentials, !credentials.isEmpty {
+            cell(credentials.map { c in c.kind.rawValue + (c.user.map { " (\($0))" } ?? "") }.joined(separator: "; "))
         }
         row.append(0x0d)
         row.append(0x0a)

@@ -34,6 +34,20 @@ import Testing
         }
     }
 
+    /// The recorded deployment with cleartext logins: every format names the credentials'
+    /// kinds and users, and none shows the secret (`secret`), in clear, base64 or hex, nor
+    /// the encoded forms the clients sent (HTTP Basic's `camera:secret`, SASL PLAIN's
+    /// `\0scanner\0secret`).
+    @Test(arguments: formats.map(\.0)) func theDeploymentsSecretsNeverLeak(_ format: String) throws {
+        let r = try CLI.run(["replay", "captures/credentials-at-the-edge.pcap", "--scenario", "scenarios/credentials-at-the-edge.yaml",
+                             "--format", format, "--as-of", Deployments.asOf, "--no-progress"])
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("cleartext-credentials") && r.stdout.contains("scanner") && r.stdout.contains("camera"))
+        for secret in ["secret", "c2VjcmV0", "736563726574", "Y2FtZXJhOnNlY3JldA", "AHNjYW5uZXIAc2VjcmV0"] {
+            #expect(!r.stdout.contains(secret) && !r.stderr.contains(secret), "\(format) shows \(secret)")
+        }
+    }
+
     @Test func everyFindingCodeIsProduced() throws {
         var codes = Set<String>()
         for name in Self.deployments {
