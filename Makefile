@@ -1,6 +1,6 @@
 # demarc — the two commands a newcomer needs:
 #   make run    replay the bundled overlay-network capture against its scenario
-#   make test   run every test
+#   make test   run every test (the Swift tests, then the ClickHouse store's)
 # Both install what is missing (libpcap-dev, pkg-config, python3-jsonschema) first.
 
 SWIFT ?= swift
@@ -9,7 +9,7 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test build deps bench load fuzz captures clean check-scenarios
+.PHONY: run test swift-test clickhouse-test build deps bench load fuzz captures clean check-scenarios
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
 # only bad input (2) or an internal error (3) fails the target.
@@ -19,10 +19,23 @@ run: deps build
 	  elif [ $$status -ne 0 ]; then exit $$status; fi
 
 # The tests also render the HTML report in Chromium and make real TLS for the monitor
-# test (openssl): both installed when missing.
-test: deps
+# test (openssl): both installed when missing. Then the ClickHouse store's test.
+test: swift-test clickhouse-test
+
+swift-test: deps
 	@scripts/deps.sh chromium:chromium openssl:openssl
 	$(SWIFT) test
+
+# deploy/clickhouse's schema and queries over demarc's output, in chDB (PyPI, in
+# .venv-chdb); with ../shared beside the project, over its nDPI corpus too. Skipped,
+# saying why, where PyPI cannot be reached.
+CHDB := chdb==4.4.0
+SHARED_CORPUS := $(wildcard ../shared/corpus/ndpi/pcap)
+clickhouse-test: deps build
+	@scripts/python-env.sh .venv-chdb $(CHDB); status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "clickhouse-test skipped: chdb cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-chdb/bin/python deploy/clickhouse/test-chdb.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
 
 build:
 	$(SWIFT) build -c release --product demarc
@@ -49,4 +62,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build bench-data
+	rm -rf .build bench-data .venv-chdb
