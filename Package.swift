@@ -18,6 +18,11 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "4.0.0"..<"5.0.0"),
+        // monitor --metrics: swift-metrics' instruments on swift-prometheus' registry,
+        // served over HTTP by SwiftNIO.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -55,10 +60,25 @@ let package = Package(
                            "DemarcScenario", "DemarcReport"],
             swiftSettings: crossModule
         ),
+        // Fleet metrics for a live run (monitor --metrics): a sink beside the report
+        // writers that the command line attaches; the pipeline knows it only as a
+        // LiveObserver, so NIO stays out of DemarcCore (and the fuzzers).
+        .target(
+            name: "DemarcMetrics",
+            dependencies: [
+                "DemarcCore",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "demarc",
             dependencies: [
                 "DemarcCore",
+                "DemarcMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

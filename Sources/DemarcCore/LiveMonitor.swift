@@ -55,7 +55,11 @@ public enum LiveMonitor {
         analysis.addInput(stats)
         let status = StatusLine(enabled: isatty(2) == 1)
         var findings: [Severity: Int] = [:]
-        analysis.onReport = { r in for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 } }
+        let observer = options.observer
+        analysis.onReport = { r in
+            for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 }
+            observer?.flowEnded(r)
+        }
         let wallClock = Timestamps.nowMicros
         // Capture on its own thread into a ring; analysis and output here. A slow
         // output delays only this loop: the capture thread keeps draining the kernel.
@@ -66,6 +70,7 @@ public enum LiveMonitor {
         let decoder = PacketDecoder(linkType: source.linkType)
         let tracker = analysis.tracker
         var lastTick = Progress.nowMicros()
+        var lastExport = lastTick
         var stopping = false
         while true {
             let closed = capture.ring.isClosed
@@ -83,6 +88,12 @@ public enum LiveMonitor {
                 analysis.expireIdle(atMicros: wallClock())
                 status.show(packets: stats.packets, dropped: capture.dropped + capture.ring.dropped,
                             active: tracker.activeFlows, findings: findings)
+                if let o = observer, now - lastExport >= LiveProgress.interval {
+                    lastExport = now
+                    LiveProgress.export(tracker, classifier: analysis.classifier, to: o)
+                    o.capture(packets: stats.packets, openFlows: tracker.activeFlows, kernelDropped: capture.dropped,
+                              queueDropped: capture.ring.dropped)
+                }
             }
             if n == 0 { usleep(1000) }
         }
@@ -93,6 +104,7 @@ public enum LiveMonitor {
         stats.queueDropped = capture.ring.dropped
         analysis.updateInput(0, stats)
         let header = analysis.finish()
+        observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0, queueDropped: capture.ring.dropped)
         try output.commit()
         return RunResult(header: header, inputError: nil)
     }
@@ -106,13 +118,19 @@ extension LiveMonitor {
                            warn: (String) -> Void) throws -> RunResult {
         let status = StatusLine(enabled: isatty(2) == 1)
         var findings: [Severity: Int] = [:]
-        analysis.onReport = { r in for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 } }
+        let observer = options.observer
+        analysis.onReport = { r in
+            for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 }
+            observer?.flowEnded(r)
+        }
         let live = Workers.Live(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
                                 bufferMB: max(4, bufferMB / Int32(options.workers)), filter: options.filter,
-                                wallClock: Timestamps.nowMicros)
+                                wallClock: Timestamps.nowMicros, observer: observer)
         analysis.addInput(InputStats(kind: "interface", name: interface, linkType: linkTypeName))
         var (stats, failure) = Workers.monitor(live, count: options.workers, into: analysis, tick: { totals in
-            status.show(packets: totals.packets, dropped: totals.dropped, active: totals.active, findings: findings)
+            status.show(packets: totals.packets, dropped: totals.kernel + totals.queue, active: totals.active, findings: findings)
+            observer?.capture(packets: totals.packets, openFlows: totals.active, kernelDropped: totals.kernel,
+                              queueDropped: totals.queue)
             return stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true
         }, onStarted: {
             warn("listening on \(interface) (\(linkTypeName)) with \(options.workers) workers; SIGINT or SIGTERM stops and reports")
@@ -123,6 +141,8 @@ extension LiveMonitor {
         stats.dropped = stats.dropped ?? 0
         analysis.updateInput(0, stats)
         let header = analysis.finish()
+        observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0,
+                          queueDropped: stats.queueDropped ?? 0)
         try output.commit()
         return RunResult(header: header, inputError: nil)
     }

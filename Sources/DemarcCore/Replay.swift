@@ -26,6 +26,8 @@ public struct RunOptions {
     public var workers = 1
     /// table, markdown, html: flows listed one by one at most (nil: every flow).
     public var rowLimit: Int? = ReportOptions.defaultRowLimit
+    /// monitor: what watches the run as it goes (fleet metrics), if anything.
+    public var observer: (any LiveObserver)?
     public init() {}
 }
 

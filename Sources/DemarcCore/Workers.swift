@@ -112,6 +112,8 @@ enum Workers {
         var bufferMB: Int32
         var filter: String?
         var wallClock: () -> Int64
+        /// Fleet metrics: each worker counts its own open flows' growth about once a second.
+        var observer: (any LiveObserver)?
     }
 
     /// Starts `count` threads running `body` on each worker; returns them to join.
@@ -146,7 +148,7 @@ enum Workers {
     /// capturing failed, if it did. `tick` runs on this thread about every 100 ms with
     /// the live totals and says whether to stop.
     static func monitor(_ live: Live, count: Int, into analysis: Analysis,
-                        tick: ((packets: UInt64, active: Int, dropped: UInt64)) -> Bool,
+                        tick: ((packets: UInt64, active: Int, kernel: UInt64, queue: UInt64)) -> Bool,
                         onStarted: () -> Void) -> (InputStats, failure: String?) {
         let hub = Hub(workers: count)
         let workers = (0..<count).map {
@@ -238,22 +240,24 @@ enum Workers {
         let stopRequested = Atomic<Bool>(false)
         /// Live: workers whose capture has started.
         let started = Atomic<Int>(0)
-        /// Live: each worker's packets, open flows and drops, for the status line.
-        private var liveFigures: [(packets: UInt64, active: Int, dropped: UInt64)] = []
+        /// Live: each worker's packets, open flows and drops (kernel, queue), for the status
+        /// line and the metrics.
+        private var liveFigures: [(packets: UInt64, active: Int, kernel: UInt64, queue: UInt64)] = []
 
         func ready() { started.add(1, ordering: .releasing) }
 
-        func live(_ worker: Int, packets: UInt64, active: Int, dropped: UInt64) {
+        func live(_ worker: Int, packets: UInt64, active: Int, kernel: UInt64, queue: UInt64) {
             pthread_mutex_lock(mutex)
-            liveFigures[worker] = (packets, active, dropped)
+            liveFigures[worker] = (packets, active, kernel, queue)
             pthread_mutex_unlock(mutex)
         }
 
-        /// Live totals over the workers: packets, open flows, drops.
-        func liveTotals() -> (packets: UInt64, active: Int, dropped: UInt64) {
+        /// Live totals over the workers: packets, open flows, drops by the kernel and by
+        /// the queues.
+        func liveTotals() -> (packets: UInt64, active: Int, kernel: UInt64, queue: UInt64) {
             pthread_mutex_lock(mutex)
             defer { pthread_mutex_unlock(mutex) }
-            return liveFigures.reduce((0, 0, 0)) { ($0.0 + $1.packets, $0.1 + $1.active, $0.2 + $1.dropped) }
+            return liveFigures.reduce((0, 0, 0, 0)) { ($0.0 + $1.packets, $0.1 + $1.active, $0.2 + $1.kernel, $0.3 + $1.queue) }
         }
 
         init(workers: Int) {
@@ -264,7 +268,7 @@ enum Workers {
                           finals: Array(repeating: [], count: workers),
                           progress: Array(repeating: 0, count: workers), done: Array(repeating: false, count: workers))
             finalsOut = Array(repeating: 0, count: workers)
-            liveFigures = Array(repeating: (0, 0, 0), count: workers)
+            liveFigures = Array(repeating: (0, 0, 0, 0), count: workers)
         }
 
         deinit {
@@ -548,6 +552,7 @@ enum Workers {
             var newStarts: [UInt64] = []
             var stopping = false
             var lastTick = Progress.nowMicros()
+            var lastExport = lastTick
             while true {
                 let closed = capture.ring.isClosed
                 let n = capture.ring.drain { frame, wireLength, ts in
@@ -566,11 +571,15 @@ enum Workers {
                         lastTick = now
                         tracker.expire(at: live.wallClock())
                     }
+                    if let o = live.observer, now - lastExport >= LiveProgress.interval {
+                        lastExport = now
+                        LiveProgress.export(tracker, classifier: classifier, to: o)
+                    }
                     packetNumber = number
                     starts.append(contentsOf: newStarts)
                     newStarts.removeAll(keepingCapacity: true)
-                    hub.live(index, packets: stats.packets, active: tracker.activeFlows,
-                             dropped: capture.dropped + capture.ring.dropped)
+                    hub.live(index, packets: stats.packets, active: tracker.activeFlows, kernel: capture.dropped,
+                             queue: capture.ring.dropped)
                     publish(progress: number, done: false)
                 }
                 if n == 0 { usleep(1000) }

@@ -18,6 +18,10 @@ public struct FlowState {
     /// as tshark's conversations and nDPI do.
     public var fragmentPackets: UInt64 = 0
     public var fragmentBytes: UInt64 = 0
+    /// Live metrics (monitor --metrics): the packets and bytes already counted while the
+    /// flow was open; the rest are counted when it ends.
+    public var exportedPackets: UInt64 = 0
+    public var exportedBytes: UInt64 = 0
     /// Endpoint A (the key's lower endpoint) is the client.
     public var clientIsA: Bool
     public var tcpBaseA: UInt32 = 0
@@ -233,6 +237,11 @@ public final class FlowTable {
         count = 0
         heads = (-1, -1)
         tails = (-1, -1)
+    }
+
+    /// Calls `body` with every live slot, in no particular order; allocates nothing.
+    public func forEachLive(_ body: (Int32) -> Void) {
+        for s in 0..<poolUsed where pool[s].list != 0 { body(Int32(s)) }
     }
 
     /// Every live slot, in no particular order.

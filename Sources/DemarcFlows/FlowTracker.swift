@@ -160,6 +160,12 @@ public final class FlowTracker {
         }
     }
 
+    /// Every open flow and its detail record, in no particular order (live metrics read
+    /// their counts; nothing is finished or moved).
+    public func forEachActive(_ body: (UnsafeMutablePointer<FlowState>, FlowDetails?) -> Void) {
+        table.forEachLive { s in body(table[s], table.existingDetails(s)) }
+    }
+
     /// Finishes every flow still open (end of input, or shutdown).
     public func finishAll() {
         // Oldest first on each list, then by id so output stays stable.

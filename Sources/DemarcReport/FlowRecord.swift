@@ -56,6 +56,10 @@ public struct FlowRecord: Sendable {
     /// Reusable secrets seen in cleartext: kind and user name, never the secret; nil for
     /// none.
     public var credentials: [Credential]? = nil
+    /// Live metrics: packets and bytes already counted while the flow was open (never
+    /// in a report).
+    public var exportedPackets: UInt64 = 0
+    public var exportedBytes: UInt64 = 0
 
     public var packets: UInt64 { packetsToServer + packetsToClient }
     public var bytes: UInt64 { bytesToServer + bytesToClient }
@@ -238,5 +242,7 @@ extension FlowRecord {
             },
             banner: details?.banner)
         credentials = facts.credentials
+        exportedPackets = f.exportedPackets
+        exportedBytes = f.exportedBytes
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DemarcCore
+import DemarcMetrics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -187,6 +188,11 @@ struct Monitor: ParsableCommand {
         valueName: "MiB"))
     var bufferSize: String = "64"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve Prometheus metrics at http://HOST:PORT/metrics while monitoring: flows, packets and bytes by segment, party, encryption and application (counted while flows are open), findings by code, severity and party, drops, open flows. An IPv6 host goes in brackets ([::]:9464); port 0 picks a free one (printed on stderr).",
+        valueName: "host:port"))
+    var metrics: String?
+
     @OptionGroup var report: ReportArguments
 
     // libpcap would quietly replace a value out of range with its default.
@@ -208,6 +214,14 @@ struct Monitor: ParsableCommand {
         // last ACKs), not the 15 s a replay allows for out-of-order captures.
         options.timeouts.linger = min(options.timeouts.linger, 2_000_000)
         let (snaplen, bufferMB, duration) = try limits
+        var server: MetricsServer?
+        if let address = metrics {
+            let fleet = FleetMetrics()
+            server = try MetricsServer(address: address, metrics: fleet)
+            options.observer = fleet
+            warn("serving metrics on http://\(MetricsServer.display(address, port: server!.boundPort))/metrics")
+        }
+        defer { server?.shutdown() }
         let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
                                          bufferMB: bufferMB, duration: duration, options: options, warn: warn)
         let status = result.exitStatus(failOn: options.failOn)
