@@ -9,7 +9,7 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test swift-test clickhouse-test build deps bench load fuzz captures clean check-scenarios
+.PHONY: run test swift-test clickhouse-test spark-test build deps bench load fuzz captures clean check-scenarios
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
 # only bad input (2) or an internal error (3) fails the target.
@@ -37,6 +37,17 @@ clickhouse-test: deps build
 	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  .venv-chdb/bin/python deploy/clickhouse/test-chdb.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
 
+# deploy/spark's job in Spark's local mode (PySpark from PyPI in .venv-spark, Java 17 and
+# editcap from Debian): each bundled capture cut in 5 pieces must give one replay's flows.
+# Slow (Spark starts a JVM): its own target, which CI runs.
+PYSPARK := pyspark==4.0.1
+spark-test: deps build
+	@scripts/deps.sh java:openjdk-17-jre-headless editcap:wireshark-common capinfos:wireshark-common tshark:tshark
+	@scripts/python-env.sh .venv-spark $(PYSPARK); status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "spark-test skipped: pyspark cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-spark/bin/python deploy/spark/test-spark.py --demarc $(BIN)
+
 build:
 	$(SWIFT) build -c release --product demarc
 
@@ -62,4 +73,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build bench-data .venv-chdb
+	rm -rf .build bench-data .venv-chdb .venv-spark
