@@ -15,6 +15,9 @@ import Testing
         ("ldap", "ldap-simple cn=admin,dc=demarc,dc=test"), ("snmp", "snmp-community -"),
         ("postgresql-password", "postgresql demarc"), ("postgresql-plain", ""), ("postgresql-tls", ""),
         ("smtp-starttls", ""), ("http", ""), ("redis", ""), ("irc", ""), ("telnet", ""), ("rlogin", ""), ("mysql", ""),
+        // Real servers without a reusable secret in clear: anonymous FTP, and AUTHENTICATE
+        // PLAIN sent after STARTTLS.
+        ("ftp-vsftpd-anonymous", ""), ("imap-dovecot-starttls", ""),
     ] + realServers)
     func credentialsOfRecordedLogins(_ name: String, _ expected: String) throws {
         let (_, d) = try InspectorTests.replay(name)
