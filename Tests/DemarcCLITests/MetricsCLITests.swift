@@ -13,19 +13,9 @@ import Testing
 
     /// A bad --metrics address is refused before anything is captured (no privilege needed).
     @Test func badAddressesExit2() throws {
-        let busy = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (busy, inUse) = Self.loopbackSocket(listening: true)
         defer { close(busy) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &addr) { p in
-            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                try #require(bind(busy, sa, len) == 0 && listen(busy, 1) == 0)
-                try #require(getsockname(busy, sa, &len) == 0)
-            }
-        }
-        let inUse = Int(UInt16(bigEndian: addr.sin_port))
+        try #require(busy >= 0)
         for (address, says) in [("nonsense", "HOST:PORT"), ("127.0.0.1:70000", "HOST:PORT"), ("127.0.0.1:\(inUse)", "in use"),
                                 ("192.0.2.1:9464", "no such address")] {
             let r = try CLI.run(["monitor", "--interface", "lo", "--duration", "1", "--metrics", address])
@@ -49,21 +39,28 @@ import Testing
         }
     }
 
-    /// A free TCP port on 127.0.0.1.
-    static func freePort() -> Int {
+    /// A TCP socket bound to a free port on 127.0.0.1 (listening, or closed again at
+    /// once by the caller to hand the port over); -1 where binding failed.
+    static func loopbackSocket(listening: Bool) -> (fd: Int32, port: Int) {
         let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(s) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &addr) { p in
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
             p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                _ = bind(s, sa, len)
-                _ = getsockname(s, sa, &len)
+                bind(s, sa, len) == 0 && (!listening || listen(s, 1) == 0) && getsockname(s, sa, &len) == 0
             }
         }
-        return Int(UInt16(bigEndian: addr.sin_port))
+        if !ok { close(s); return (-1, 0) }
+        return (s, Int(UInt16(bigEndian: addr.sin_port)))
+    }
+
+    /// A free TCP port on 127.0.0.1.
+    static func freePort() -> Int {
+        let (s, port) = loopbackSocket(listening: false)
+        close(s)
+        return port
     }
 
     /// The samples of a Prometheus text page: name{labels} → value.
