@@ -25,14 +25,15 @@ enum LiveProgress {
     /// Counts what every open flow of `tracker` sent since it was last counted. Runs on
     /// the thread that owns the tracker; a record is made only for flows that grew.
     static func export(_ tracker: FlowTracker, classifier: Classifier, to observer: any LiveObserver) {
-        tracker.forEachActive { f, details in
+        tracker.forEachActive { f, slot in
             let packets = f.pointee.packetsAB &+ f.pointee.packetsBA
             let bytes = f.pointee.bytesAB &+ f.pointee.bytesBA
-            guard packets > f.pointee.exportedPackets else { return }
-            let r = FlowRecord(flow: f.pointee, details: details, classifier: classifier)
-            observer.flowGrew(r, packets: packets - f.pointee.exportedPackets, bytes: bytes - f.pointee.exportedBytes)
-            f.pointee.exportedPackets = packets
-            f.pointee.exportedBytes = bytes
+            let d = tracker.details(ofSlot: slot)
+            guard packets > d.exportedPackets else { return }
+            let r = FlowRecord(flow: f.pointee, details: d, classifier: classifier)
+            observer.flowGrew(r, packets: packets - d.exportedPackets, bytes: bytes - d.exportedBytes)
+            d.exportedPackets = packets
+            d.exportedBytes = bytes
         }
     }
 }

@@ -18,10 +18,6 @@ public struct FlowState {
     /// as tshark's conversations and nDPI do.
     public var fragmentPackets: UInt64 = 0
     public var fragmentBytes: UInt64 = 0
-    /// Live metrics (monitor --metrics): the packets and bytes already counted while the
-    /// flow was open; the rest are counted when it ends.
-    public var exportedPackets: UInt64 = 0
-    public var exportedBytes: UInt64 = 0
     /// Endpoint A (the key's lower endpoint) is the client.
     public var clientIsA: Bool
     public var tcpBaseA: UInt32 = 0

@@ -160,11 +160,14 @@ public final class FlowTracker {
         }
     }
 
-    /// Every open flow and its detail record, in no particular order (live metrics read
-    /// their counts; nothing is finished or moved).
-    public func forEachActive(_ body: (UnsafeMutablePointer<FlowState>, FlowDetails?) -> Void) {
-        table.forEachLive { s in body(table[s], table.existingDetails(s)) }
+    /// Every open flow and its slot, in no particular order (live metrics read their
+    /// counts; nothing is finished or moved).
+    public func forEachActive(_ body: (UnsafeMutablePointer<FlowState>, Int32) -> Void) {
+        table.forEachLive { s in body(table[s], s) }
     }
+
+    /// The detail record of the open flow in `slot`, made if it has none yet.
+    public func details(ofSlot slot: Int32) -> FlowDetails { table.details(for: slot) }
 
     /// Finishes every flow still open (end of input, or shutdown).
     public func finishAll() {

@@ -23,6 +23,11 @@ public final class FlowDetails {
     var pendingUser: String?
     /// Where a SASL exchange stands.
     var sasl: SASLStep = .none
+    /// Live metrics (monitor --metrics): the packets and bytes already counted while the
+    /// flow was open; the rest are counted when it ends. Kept here, not in the flow
+    /// table's plain values, so that a replay's flows stay as small as they were.
+    public var exportedPackets: UInt64 = 0
+    public var exportedBytes: UInt64 = 0
 
     public init() {}
 }

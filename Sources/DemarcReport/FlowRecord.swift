@@ -242,7 +242,7 @@ extension FlowRecord {
             },
             banner: details?.banner)
         credentials = facts.credentials
-        exportedPackets = f.exportedPackets
-        exportedBytes = f.exportedBytes
+        exportedPackets = details?.exportedPackets ?? 0
+        exportedBytes = details?.exportedBytes ?? 0
     }
 }
