@@ -1,6 +1,6 @@
--- demarc's flow store for ClickHouse. Tested with ClickHouse 26.9 (chDB 4.4.0); it uses
--- JSON objects read into named tuples, Bool, Nested, and a materialized view over a Null
--- table, which 23.x servers have (Debian's clickhouse-server, 18.16, is far too old).
+-- demarc's flow store for ClickHouse. Tested with ClickHouse 26.9 (chDB 4.4.0); 23.10's
+-- older query analyzer refuses the view below (Debian's clickhouse-server, 18.16, is far
+-- too old for all of it).
 --
 -- demarc's jsonl goes in unchanged: INSERT INTO demarc_ingest FORMAT JSONEachRow. The
 -- ingest table keeps nothing (Null engine); the materialized view below moves its flow
