@@ -25,6 +25,7 @@ The demarc binary and the scenario must be readable at the same path on every ex
 `hdfs dfs -get` into a temporary folder.
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile
+from urllib.parse import urlparse
 
 
 class BadInput(Exception):
@@ -61,13 +62,15 @@ def sequences(spark, paths):
 
 def replay(task, demarc, scenario, as_of):
     """One sequence, on an executor: demarc replays its files in order; yields the flow
-    lines (as dicts, with the sequence's name) and, last, the summary line."""
+    lines (as dicts, with the sequence's name), the summary line, and an error line
+    where demarc refused an input (a corrupt capture: what it read before is kept, as
+    demarc keeps it)."""
     name, files = task
     local_dir = None
     local = []
     for f in files:
         if f.startswith("file:"):
-            local.append(f[len("file:"):].replace("///", "/", 1) if f.startswith("file:///") else f[len("file:"):])
+            local.append(urlparse(f).path)
         elif "://" in f:
             local_dir = local_dir or tempfile.mkdtemp(prefix="demarc-spark-")
             dest = os.path.join(local_dir, "%05d" % len(local))
@@ -85,12 +88,13 @@ def replay(task, demarc, scenario, as_of):
     finally:
         if local_dir:
             shutil.rmtree(local_dir, ignore_errors=True)
-    if run.returncode not in (0, 1):
-        raise RuntimeError(f"demarc on {name} exited {run.returncode}: {run.stderr.strip()}")
     for line in run.stdout.splitlines():
         row = json.loads(line)
         row["sequence"] = name
         yield row
+    if run.returncode not in (0, 1):
+        yield {"type": "error", "sequence": name,
+               "message": run.stderr.strip() or f"demarc exited {run.returncode}"}
 
 
 def flow_row(f):
@@ -178,9 +182,10 @@ def main(argv=None):
     ap.add_argument("--master", help="Spark master (default: spark-submit's, else local[*])")
     a = ap.parse_args(argv)
 
-    for path, what in ((a.demarc, "--demarc"), (a.scenario, "--scenario")):
-        if path and not os.access(path, os.R_OK):
-            print(f"demarc_spark: {what} {path}: cannot be read", file=sys.stderr)
+    for path, what, mode, says in ((a.demarc, "--demarc", os.X_OK, "cannot be run"),
+                                   (a.scenario, "--scenario", os.R_OK, "cannot be read")):
+        if path and not (os.path.isfile(path) and os.access(path, mode)):
+            print(f"demarc_spark: {what} {path}: {says}", file=sys.stderr)
             return 2
     if a.scenario:
         check = subprocess.run([a.demarc, "scenario", "check", a.scenario], capture_output=True, text=True)
@@ -194,19 +199,24 @@ def main(argv=None):
         builder = builder.master(a.master)
     spark = builder.getOrCreate()
     try:
-        summary = run(spark, a.captures, demarc=a.demarc, scenario=a.scenario, as_of=a.as_of, output=a.output)
+        result = run(spark, a.captures, demarc=a.demarc, scenario=a.scenario, as_of=a.as_of, output=a.output)
     except BadInput as e:
         print(f"demarc_spark: {e}", file=sys.stderr)
         return 2
     finally:
         spark.stop()
-    print(json.dumps(summary, sort_keys=True))
-    return 0
+    errors = result.pop("errors")
+    print(json.dumps(result, sort_keys=True))
+    # What was read is written and summed; a refused input still makes the run exit 2.
+    for sequence, message in errors:
+        print(f"demarc_spark: {sequence}: {message}", file=sys.stderr)
+    return 2 if errors else 0
 
 
 def run(spark, captures, demarc, scenario, as_of, output):
     """The job: the captures' sequences replayed on the executors, the flows written to
-    `output` as Parquet; returns {"sequences": n, "summary": the merged summary}."""
+    `output` as Parquet; returns {"sequences": n, "summary": the merged summary,
+    "errors": [(sequence, demarc's message)] for the inputs demarc refused}."""
     tasks = sequences(spark, captures)
     if not tasks:
         raise BadInput("no captures found")
@@ -218,8 +228,9 @@ def run(spark, captures, demarc, scenario, as_of, output):
     spark.createDataFrame(flows, SCHEMA_DDL).write.mode("overwrite") \
         .partitionBy("day", "segment", "responsible").parquet(output)
     summaries = lines.filter(lambda r: r["type"] == "summary").map(lambda r: r["summary"]).collect()
+    errors = lines.filter(lambda r: r["type"] == "error").map(lambda r: (r["sequence"], r["message"])).collect()
     lines.unpersist()
-    return {"sequences": len(tasks), "summary": merge_summaries(summaries)}
+    return {"sequences": len(tasks), "summary": merge_summaries(summaries), "errors": sorted(errors)}
 
 
 if __name__ == "__main__":

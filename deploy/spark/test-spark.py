@@ -140,7 +140,7 @@ def main():
                 extra = [g for g in got if g not in want][:3]
                 missing = [w for w in want if w not in got][:3]
                 fail(f"{name}: the job's flows differ from one replay\n  only in the job: {extra}\n  only in demarc: {missing}")
-            if result["summary"] != whole_summary:
+            if result["summary"] != whole_summary or result["errors"]:
                 fail(f"{name}: summary\n  job:    {result['summary']}\n  demarc: {whole_summary}")
             partitions = {(str(r.day), r.segment, r.responsible) for r in rows}
             on_disk = {tuple(p.split("=", 1)[1] for p in d.split(os.sep))
@@ -185,10 +185,12 @@ def main():
 
     # Bad input: exit 2 with a message, before any work.
     bad = [(["--scenario", "/nonexistent.yaml"], "cannot be read"),
+           (["--demarc", os.path.join(ROOT, "README.md")], "cannot be run"),
            (["--scenario", os.path.join(ROOT, "Tests/DemarcCLITests/Golden/iaas-vms.json")], "scenario")]
     for extra, says in bad:
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
+            # A second --demarc overrides the first (argparse keeps the last).
             status = demarc_spark.main(["--demarc", demarc, "--output", os.path.join(work, "x"), *extra, folders[0]])
         if status != 2 or says not in err.getvalue():
             fail(f"{extra}: exit {status}, said {err.getvalue()!r}")
@@ -199,6 +201,28 @@ def main():
                                     os.path.join(work, "no-such-folder")])
     if status != 2 or "no such file" not in err.getvalue():
         fail(f"a missing folder: exit {status}, said {err.getvalue()!r}")
+    checks += 1
+    # A corrupt capture in one sequence: demarc's message, exit 2, and the other
+    # sequence's flows still written.
+    broken = os.path.join(work, "broken")
+    os.makedirs(broken)
+    with open(os.path.join(broken, "garbage.pcap"), "wb") as f:
+        f.write(b"this is not a capture" * 10)
+    err = io.StringIO()
+    out = os.path.join(work, "broken.parquet")
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = demarc_spark.main(["--demarc", demarc, "--master", "local[1]", "--output", out, folders[0], broken])
+    good = len(replay(demarc, sorted(os.path.join(folders[0], f) for f in os.listdir(folders[0])))[0])
+    if status != 2 or "garbage.pcap" not in err.getvalue():
+        fail(f"a corrupt capture: exit {status}, said {err.getvalue()!r}")
+    from pyspark.sql import SparkSession
+    spark = SparkSession.builder.master("local[1]").config("spark.ui.showConsoleProgress", "false").getOrCreate()
+    try:
+        written = spark.read.parquet(out).count()
+    finally:
+        spark.stop()
+    if written != good:
+        fail(f"a corrupt capture: the good sequence's {good} flows were not all written ({written})")
     checks += 1
     print(f"Spark job: {len(deployments)} deployments cut in 5 pieces, {checks} checks passed")
 
