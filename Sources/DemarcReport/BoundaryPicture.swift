@@ -136,19 +136,17 @@ package struct BoundaryPicture {
     /// Text inside Mermaid's quotes: quotes and the characters Mermaid reads as markup
     /// become entity codes, line breaks spaces.
     package static func mermaidText(_ s: String) -> String {
-        var o = ""
-        for c in s {
+        Escaping.replacing(s) { c in
             switch c {
-            case "\"": o += "#quot;"
-            case "<": o += "#lt;"
-            case ">": o += "#gt;"
-            case "#": o += "#35;"
-            case "|": o += "#124;"
-            case "\n", "\r": o += " "
-            default: o.append(c)
+            case "\"": return "#quot;"
+            case "<": return "#lt;"
+            case ">": return "#gt;"
+            case "#": return "#35;"
+            case "|": return "#124;"
+            case "\n", "\r": return " "
+            default: return nil
             }
         }
-        return o
     }
 
     // MARK: SVG

@@ -26,18 +26,16 @@ public final class HTMLReportWriter: ReportWriter {
     }
 
     static func esc(_ s: String) -> String {
-        var o = ""
-        for c in s {
+        Escaping.replacing(s) { c in
             switch c {
-            case "&": o += "&amp;"
-            case "<": o += "&lt;"
-            case ">": o += "&gt;"
-            case "\"": o += "&quot;"
-            case "'": o += "&#39;"
-            default: o.append(c)
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"": return "&quot;"
+            case "'": return "&#39;"
+            default: return nil
             }
         }
-        return o
     }
 
     public func finish(_ h: ReportHeader) {

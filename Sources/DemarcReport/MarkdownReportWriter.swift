@@ -19,15 +19,13 @@ public final class MarkdownReportWriter: ReportWriter {
     public func flow(_ record: FlowRecord) { digest.add(record) }
 
     static func cell(_ s: String) -> String {
-        var out = ""
-        for c in s {
+        Escaping.replacing(s) { c in
             switch c {
-            case "|": out += "\\|"
-            case "\n", "\r": out += " "
-            default: out.append(c)
+            case "|": return "\\|"
+            case "\n", "\r": return " "
+            default: return nil
             }
         }
-        return out
     }
 
     public func finish(_ h: ReportHeader) {
