@@ -76,7 +76,9 @@ public final class PcapSource {
 
     /// A classic pcap file read straight from memory (see MappedPcap); nil where libpcap
     /// reads (pcapng, streams, a filter, or once a record needs libpcap's judgement).
-    @usableFromInline var mapped: MappedPcap?
+    /// Read for every packet from the one thread that reads the source: no dynamic
+    /// exclusivity check.
+    @usableFromInline @exclusivity(unchecked) var mapped: MappedPcap?
 
     /// The file's device and inode (nil for an interface).
     public let identity: FileIdentity?

@@ -3,31 +3,33 @@ import DemarcDecode
 /// What inspection learned about a flow that needs memory: names, certificate, and a
 /// bounded buffer for records that span segments. Allocated once per flow that needs it.
 public final class FlowDetails {
-    public var sni: String?
-    public var alpn: String?
-    public var httpHost: String?
-    public var httpMethod: String?
-    public var httpPath: String?
-    public var banner: String?
-    public var certificate: CertificateInfo?
-    public var note: String?
+    // One flow's record, only ever touched by the thread that tracks the flow: the
+    // dynamic exclusivity check on each access (a runtime call) is skipped.
+    @exclusivity(unchecked) public var sni: String?
+    @exclusivity(unchecked) public var alpn: String?
+    @exclusivity(unchecked) public var httpHost: String?
+    @exclusivity(unchecked) public var httpMethod: String?
+    @exclusivity(unchecked) public var httpPath: String?
+    @exclusivity(unchecked) public var banner: String?
+    @exclusivity(unchecked) public var certificate: CertificateInfo?
+    @exclusivity(unchecked) public var note: String?
     /// TLS record streams being parsed (TLS flows, and flows that upgraded to TLS).
-    public var tls: TLSStreams?
+    @exclusivity(unchecked) public var tls: TLSStreams?
     /// A QUIC flow's ClientHello being gathered from its client Initials.
-    var quicCrypto: QUICCryptoStream?
+    @exclusivity(unchecked) var quicCrypto: QUICCryptoStream?
     /// What inspectors that have not claimed the flow remember of its first packets.
-    var candidates = Candidates()
+    @exclusivity(unchecked) var candidates = Candidates()
     /// Reusable secrets seen in cleartext: kind and user name, never the secret.
-    public var credentials: [Credential] = []
+    @exclusivity(unchecked) public var credentials: [Credential] = []
     /// A user name sent before its password (FTP/POP3 USER, SASL LOGIN).
-    var pendingUser: String?
+    @exclusivity(unchecked) var pendingUser: String?
     /// Where a SASL exchange stands.
-    var sasl: SASLStep = .none
+    @exclusivity(unchecked) var sasl: SASLStep = .none
     /// Live metrics (monitor --metrics): the packets and bytes already counted while the
     /// flow was open; the rest are counted when it ends. Kept here, not in the flow
     /// table's plain values, so that a replay's flows stay as small as they were.
-    public var exportedPackets: UInt64 = 0
-    public var exportedBytes: UInt64 = 0
+    @exclusivity(unchecked) public var exportedPackets: UInt64 = 0
+    @exclusivity(unchecked) public var exportedBytes: UInt64 = 0
 
     public init() {}
 }
