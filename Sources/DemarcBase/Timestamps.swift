@@ -11,7 +11,7 @@ public enum Timestamps {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: 27 bytes for years 0…9999.
-    package static let width = 27
+    @inlinable package static var width: Int { 27 }
 
     public static func iso8601(micros: Int64) -> String {
         String(unsafeUninitializedCapacity: width) { buf in
@@ -54,7 +54,7 @@ public enum Timestamps {
     }
 
     /// `YYYY-MM-DDTHH:MM:SS.`: the part of the text that stays the same within a second.
-    package static let secondWidth = 20
+    @inlinable package static var secondWidth: Int { 20 }
 
     /// The microseconds (0…999 999) as six digits, then `Z`: the text's last 7 bytes.
     @inlinable @inline(__always)

@@ -38,7 +38,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
             // At most 15 bytes: a small string, built without interpolation.
             return String(unsafeUninitializedCapacity: 15) { writeV4(into: $0.baseAddress!) }
         }
-        return IPAddress.formatV6(hi: hi, lo: lo)
+        return String(unsafeUninitializedCapacity: IPAddress.longestText) { IPAddress.writeV6(hi: hi, lo: lo, into: $0.baseAddress!) }
     }
 
     /// Writes an IPv4 address's dotted text at `p` (room for 15 bytes); returns its length.
@@ -56,16 +56,26 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         return i
     }
 
-    /// RFC 5952 text: lowercase hex, the longest run of two or more zero groups as `::`.
-    static func formatV6(hi: UInt64, lo: UInt64) -> String {
-        var groups = [UInt16](repeating: 0, count: 8)
-        for i in 0..<4 {
-            groups[i] = UInt16(truncatingIfNeeded: hi >> UInt64(48 - 16 * i))
-            groups[i + 4] = UInt16(truncatingIfNeeded: lo >> UInt64(48 - 16 * i))
+    /// The longest text `write(into:)` gives (an IPv6 address of eight four-digit groups).
+    public static let longestText = 39
+
+    /// Writes the address's text at `p` (room for `longestText` bytes): dotted IPv4, or
+    /// RFC 5952 IPv6. Returns its length. Nothing is allocated.
+    @inlinable
+    package func write(into p: UnsafeMutablePointer<UInt8>) -> Int {
+        isV4 ? writeV4(into: p) : IPAddress.writeV6(hi: hi, lo: lo, into: p)
+    }
+
+    /// RFC 5952 text: lowercase hex, the longest run of two or more zero groups as `::`
+    /// (the first of equally long runs).
+    @usableFromInline
+    static func writeV6(hi: UInt64, lo: UInt64, into p: UnsafeMutablePointer<UInt8>) -> Int {
+        @inline(__always) func group(_ i: Int) -> UInt16 {
+            UInt16(truncatingIfNeeded: (i < 4 ? hi : lo) >> UInt64(48 - 16 * (i & 3)))
         }
         var bestStart = -1, bestLen = 0, runStart = -1
         for i in 0...8 {
-            if i < 8 && groups[i] == 0 {
+            if i < 8 && group(i) == 0 {
                 if runStart < 0 { runStart = i }
             } else if runStart >= 0 {
                 if i - runStart > bestLen { bestStart = runStart; bestLen = i - runStart }
@@ -73,19 +83,29 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
             }
         }
         if bestLen < 2 { bestStart = -1 }
-        var out = ""
-        var i = 0
+        var n = 0, i = 0
+        var afterGroup = false
         while i < 8 {
             if i == bestStart {
-                out += "::"
+                p[n] = 0x3a; p[n + 1] = 0x3a; n += 2
                 i += bestLen
+                afterGroup = false
                 continue
             }
-            if !out.isEmpty && !out.hasSuffix(":") { out += ":" }
-            out += String(groups[i], radix: 16)
+            if afterGroup { p[n] = 0x3a; n += 1 }
+            let g = group(i)
+            var shift = 12
+            while shift > 0 && (g >> UInt16(shift)) & 0xf == 0 { shift -= 4 }
+            while shift >= 0 {
+                let d = UInt8((g >> UInt16(shift)) & 0xf)
+                p[n] = d < 10 ? 48 + d : 87 + d
+                n += 1
+                shift -= 4
+            }
+            afterGroup = true
             i += 1
         }
-        return out
+        return n
     }
 
     /// Parses dotted IPv4 or RFC 4291 IPv6 text (with an embedded IPv4 tail allowed).

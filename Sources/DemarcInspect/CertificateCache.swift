@@ -1,16 +1,28 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// What parsing gave for certificates seen recently, keyed by their SHA-256. Real traffic
-/// shows the same few server certificates over and over; X.509 parsing (and the
-/// distinguished names' text) cost more than all the rest of a TLS flow, so each distinct
-/// certificate is parsed once while it stays among the `capacity` most recently added.
+/// What parsing gave for certificates seen recently. Real traffic shows the same few
+/// server certificates over and over; X.509 parsing (and the distinguished names' text)
+/// cost more than all the rest of a TLS flow, and even the SHA-256 the report shows costs
+/// more than the rest of the certificate's way through. So each distinct certificate is
+/// hashed and parsed once while it stays among the `capacity` most recently added; a
+/// certificate seen again is found by Swift's seeded hash of its bytes (SipHash, which a
+/// crafted capture cannot aim collisions at) and confirmed byte for byte.
 /// One per flow table: a worker's own, no lock.
 public final class CertificateCache {
-    private var entries: [SHA256.Digest: CertificateInfo] = [:]
+    private struct Entry {
+        var der: [UInt8]
+        var info: CertificateInfo
+    }
+    private var entries: [Int: Entry] = [:]
     /// Insertion order, for evicting the oldest entry once full.
-    private var order: [SHA256.Digest] = []
+    private var order: [Int] = []
     private var next = 0
     public let capacity: Int
+    /// Longer certificates (rare) are parsed each time rather than held.
+    static let longestHeld = 16_384
 
     public init(capacity: Int = 4096) {
         self.capacity = max(1, capacity)
@@ -19,18 +31,27 @@ public final class CertificateCache {
 
     public var count: Int { entries.count }
 
-    /// The cached info for `digest`, or what `parse` gives (then cached).
-    func info(for digest: SHA256.Digest, parse: () -> CertificateInfo) -> CertificateInfo {
-        if let hit = entries[digest] { return hit }
+    /// The cached info for the certificate `der`, or what `parse` gives (then cached).
+    func info(for der: UnsafeRawBufferPointer, parse: () -> CertificateInfo) -> CertificateInfo {
+        var hasher = Hasher()
+        hasher.combine(bytes: der)
+        let key = hasher.finalize()
+        if let hit = entries[key] {
+            let same = hit.der.count == der.count && hit.der.withUnsafeBytes { memcmp($0.baseAddress!, der.baseAddress!, der.count) == 0 }
+            if same { return hit.info }
+            // Another certificate with the same 64-bit hash: parsed, not held.
+            return parse()
+        }
         let info = parse()
+        guard der.count <= CertificateCache.longestHeld else { return info }
         if order.count < capacity {
-            order.append(digest)
+            order.append(key)
         } else {
             entries[order[next]] = nil
-            order[next] = digest
+            order[next] = key
             next = (next + 1) % capacity
         }
-        entries[digest] = info
+        entries[key] = Entry(der: Array(der), info: info)
         return info
     }
 }

@@ -86,11 +86,10 @@ public final class CSVReportWriter: ReportWriter {
         }
     }
 
-    /// An IPv4 address written in place; IPv6 as its text (RFC 5952).
+    /// An address written in place (dotted IPv4, RFC 5952 IPv6: neither needs quoting).
     private func address(_ a: IPAddress) {
-        guard a.isV4 else { cell(a.description); return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { buf in
-            let n = a.writeV4(into: buf.baseAddress!)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: IPAddress.longestText) { buf in
+            let n = a.write(into: buf.baseAddress!)
             row.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<n]))
         }
     }

@@ -176,10 +176,10 @@ public final class JSONReportWriter: ReportWriter {
         }
         w.raw(",\"application\":"); w.rawString(r.application)
         let e = r.encryption
-        w.raw(",\"encryption\":{\"state\":"); w.rawString(e.state.name)
+        w.raw(",\"encryption\":{\"state\":"); w.raw(e.state.quoted)
         w.raw(",\"protocol\":"); w.rawString(e.protocolName)
         w.raw(",\"version\":"); w.rawString(e.version)
-        w.raw(",\"basis\":"); w.rawString(e.basis.name)
+        w.raw(",\"basis\":"); w.raw(e.basis.quoted)
         w.raw(",\"sni\":"); w.rawString(e.sni)
         if let c = e.certificate {
             w.raw(",\"certificate\":{\"subject\":"); w.rawString(c.subject)
@@ -201,8 +201,8 @@ public final class JSONReportWriter: ReportWriter {
             w.raw("}")
         }
         if let b = r.banner { w.raw(",\"banner\":"); w.rawString(b) }
-        w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)
-        w.raw(",\"responsible\":"); w.rawString(r.responsible.rawValue)
+        w.raw(",\"segment\":"); w.raw(r.segment.quoted)
+        w.raw(",\"responsible\":"); w.raw(r.responsible.quoted)
         if let rule = r.rule {
             w.raw(",\"rule\":{\"segment\":"); w.rawString(rule.segment.rawValue)
             w.raw(",\"name\":"); w.rawString(rule.name)
@@ -244,5 +244,48 @@ public final class JSONReportWriter: ReportWriter {
         w.raw(",\"zone\":"); w.rawString(e.zone)
         w.raw(",\"node\":"); w.rawString(e.node)
         w.raw("}")
+    }
+}
+
+// Names every flow line writes, as quoted JSON text known at compile time: copied, not
+// scanned for escapes (the same text as their names).
+extension Segment {
+    var quoted: StaticString {
+        switch self {
+        case .internal: return "\"internal\""
+        case .egress: return "\"egress\""
+        case .ingress: return "\"ingress\""
+        case .external: return "\"external\""
+        }
+    }
+}
+
+extension Party {
+    var quoted: StaticString {
+        switch self {
+        case .provider: return "\"provider\""
+        case .customer: return "\"customer\""
+        case .shared: return "\"shared\""
+        }
+    }
+}
+
+extension EncryptionState {
+    var quoted: StaticString {
+        switch self {
+        case .unknown: return "\"unknown\""
+        case .encrypted: return "\"encrypted\""
+        case .cleartext: return "\"cleartext\""
+        }
+    }
+}
+
+extension VerdictBasis {
+    var quoted: StaticString {
+        switch self {
+        case .none: return "\"none\""
+        case .protocol: return "\"protocol\""
+        case .heuristic: return "\"heuristic\""
+        }
     }
 }

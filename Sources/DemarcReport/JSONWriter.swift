@@ -163,10 +163,9 @@ public final class JSONWriter {
 
     /// A quoted IP address (dotted IPv4, RFC 5952 IPv6), with no separator.
     public func rawAddress(_ a: IPAddress) {
-        guard a.isV4 else { appendString(a.description); return }
-        reserve(17)
+        reserve(IPAddress.longestText + 2)
         base[count] = UInt8(ascii: "\"")
-        count += 1 + a.writeV4(into: base + count + 1)
+        count += 1 + a.write(into: base + count + 1)
         base[count] = UInt8(ascii: "\"")
         count += 1
     }
@@ -184,20 +183,64 @@ public final class JSONWriter {
     public func field<T: FixedWidthInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
     public func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
 
+    /// "00" to "99": two digits per division.
+    private static let digitPairs: [UInt8] = (0..<100).flatMap { (n: Int) -> [UInt8] in
+        let tens = UInt8(truncatingIfNeeded: n / 10), ones = UInt8(truncatingIfNeeded: n % 10)
+        return [48 + tens, 48 + ones]
+    }
+
     private func appendDecimal(_ v: Int64) {
         reserve(20)
         var m = v.magnitude
         if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
         var digits = 1
         var t = m
-        while t >= 10 { t /= 10; digits += 1 }
+        while t >= 100 { t /= 100; digits += 2 }
+        if t >= 10 { digits += 1 }
         var i = count + digits
         count = i
-        repeat { i -= 1; base[i] = 48 + UInt8(m % 10); m /= 10 } while m > 0
+        JSONWriter.digitPairs.withUnsafeBufferPointer { pairs in
+            while m >= 100 {
+                let (q, r) = m.quotientAndRemainder(dividingBy: 100)
+                i -= 2
+                base[i] = pairs[Int(r) * 2]
+                base[i + 1] = pairs[Int(r) * 2 + 1]
+                m = q
+            }
+            if m >= 10 {
+                i -= 2
+                base[i] = pairs[Int(m) * 2]
+                base[i + 1] = pairs[Int(m) * 2 + 1]
+            } else {
+                base[i - 1] = 48 + UInt8(m)
+            }
+        }
     }
 
     private static func needsEscape(_ b: UInt8) -> Bool {
         b < 0x20 || b == 0x22 || b == 0x5c || b == 0x7f
+    }
+
+    /// Whether any of `n` bytes at `p` needs escaping, eight at a time: a byte below 0x20
+    /// or equal to `"`, `\` or DEL makes its lane's top bit set in `flagged` (the usual
+    /// has-less-than and has-zero-byte tests; exact as a yes or no for the word).
+    @inline(__always)
+    private static func anyNeedsEscape(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func zeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        var i = 0
+        while i &+ 8 <= n {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let flagged = ((w &- ones &* 0x20) & ~w & highs) | zeroByte(w ^ (ones &* 0x22))
+                | zeroByte(w ^ (ones &* 0x5c)) | zeroByte(w ^ (ones &* 0x7f))
+            if flagged != 0 { return true }
+            i &+= 8
+        }
+        while i < n {
+            if needsEscape(p.load(fromByteOffset: i, as: UInt8.self)) { return true }
+            i &+= 1
+        }
+        return false
     }
 
     private func appendString(_ s: String) {
@@ -206,11 +249,7 @@ public final class JSONWriter {
         let plain = s.withUTF8 { u -> Bool in
             let n = u.count
             guard let src = u.baseAddress else { put("\"\""); return true }
-            var i = 0
-            while i < n {
-                if JSONWriter.needsEscape(src[i]) { return false }
-                i &+= 1
-            }
+            if JSONWriter.anyNeedsEscape(UnsafeRawPointer(src), n) { return false }
             reserve(n &+ 2)
             base[count] = UInt8(ascii: "\"")
             (base + count + 1).update(from: src, count: n)

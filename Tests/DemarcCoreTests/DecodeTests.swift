@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import DemarcCore
 @testable import DemarcBase
 @testable import DemarcDecode
@@ -99,6 +102,33 @@ import Testing
         #expect(IPAddress("10.1.2.3")!.description == "10.1.2.3")
         #expect(IPAddress("::ffff:1.2.3.4") == IPAddress("1.2.3.4"))
         #expect(IPAddress("1.2.3") == nil && IPAddress("1.2.3.256") == nil && IPAddress("1::2::3") == nil)
+        #expect(IPAddress("::")!.description == "::")
+        #expect(IPAddress("1:0:0:2:0:0:0:3")!.description == "1:0:0:2::3")
+        #expect(IPAddress("1:0:0:2:0:0:3:4")!.description == "1::2:0:0:3:4")
+        #expect(IPAddress("2001:db8:0:1:1:1:1:1")!.description == "2001:db8:0:1:1:1:1:1")
+        #expect(IPAddress("ffff:abcd:ef01:2345:6789:a:bc:def")!.description == "ffff:abcd:ef01:2345:6789:a:bc:def")
+    }
+
+    /// IPv6 text as glibc's inet_ntop writes it (RFC 5952), for addresses with runs of
+    /// zero groups of every length; inet_ntop's dotted forms of IPv4-mapped and
+    /// -compatible addresses aside (demarc keeps those in hex).
+    @Test func ipv6TextMatchesInetNtop() {
+        var rng = SplitMix(seed: 5952)
+        for _ in 0..<20_000 {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            for g in 0..<8 where rng.next() % 3 != 0 {
+                let v = rng.next()
+                bytes[2 * g] = rng.next() % 2 == 0 ? 0 : UInt8(truncatingIfNeeded: v)
+                bytes[2 * g + 1] = UInt8(truncatingIfNeeded: v >> 8)
+            }
+            if bytes[0..<10].allSatisfy({ $0 == 0 }) { bytes[0] = 0x20 }
+            let hi = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            let lo = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            var text = [CChar](repeating: 0, count: 64)
+            _ = bytes.withUnsafeBytes { inet_ntop(AF_INET6, $0.baseAddress, &text, 64) }
+            let expected = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            #expect(IPAddress(hi: hi, lo: lo).description == expected)
+        }
     }
 }
 

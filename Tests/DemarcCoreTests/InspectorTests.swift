@@ -120,6 +120,29 @@ import Testing
         #expect(!s.weak)
     }
 
+    /// A certificate seen again is taken from the cache (not parsed again) only when its
+    /// bytes are the same; the oldest goes once the cache is full; one too long to hold is
+    /// parsed each time.
+    @Test func certificateCacheKeepsWhatItParsed() {
+        let cache = CertificateCache(capacity: 2)
+        var parsed: [String] = []
+        func look(_ der: [UInt8], _ name: String) -> String {
+            der.withUnsafeBytes { bytes in
+                cache.info(for: bytes) {
+                    parsed.append(name)
+                    return CertificateInfo(subject: name, issuer: "", sha256: "", notBefore: "", notAfter: "")
+                }.subject
+            }
+        }
+        let a = [UInt8](repeating: 1, count: 900), b = Array(a.dropLast()) + [2], c = [UInt8](repeating: 3, count: 40)
+        #expect(look(a, "a") == "a" && look(b, "b") == "b" && look(a, "a again") == "a")
+        #expect(parsed == ["a", "b"] && cache.count == 2)
+        #expect(look(c, "c") == "c" && look(a, "a again") == "a again" && look(c, "c again") == "c")
+        #expect(parsed == ["a", "b", "c", "a again"])
+        let long = [UInt8](repeating: 7, count: CertificateCache.longestHeld + 1)
+        #expect(look(long, "long") == "long" && look(long, "long again") == "long again")
+    }
+
     @Test func tls13HidesTheCertificate() throws {
         let (s, d) = try Self.replay("tls13")
         #expect(s.app == .tls && s.state == .encrypted)

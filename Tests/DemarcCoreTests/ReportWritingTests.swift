@@ -29,6 +29,41 @@ import Testing
         #expect(text(w).contains(#""\u0001\u001f\u007f""#))
     }
 
+    /// Strings are scanned eight bytes at a time for a byte that needs escaping: each such
+    /// byte at every position of strings of every length up to 24 (and the bytes next to
+    /// them in value, which need none) must come back whole.
+    @Test func everyEscapedByteIsFoundAtEveryPosition() throws {
+        let special: [UInt8] = [0x00, 0x01, 0x0a, 0x1f, 0x22, 0x5c, 0x7f]
+        let plain: [UInt8] = [0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7e, 0x41]
+        var values: [String] = []
+        for length in 1...24 {
+            for position in 0..<length {
+                for b in special + plain {
+                    var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
+                    bytes[position] = b
+                    values.append(String(decoding: bytes, as: UTF8.self))
+                }
+            }
+            // Multi-byte UTF-8 around a quote: bytes at or above 0x80 never need escaping.
+            values.append(String(repeating: "é", count: length) + "\"" + String(repeating: "✓", count: length))
+        }
+        let w = JSONWriter()
+        w.beginArray()
+        for v in values { w.string(v) }
+        w.endArray()
+        let parsed = try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String]
+        #expect(parsed == values)
+    }
+
+    /// The names flow lines copy as compile-time text are their names, quoted.
+    @Test func quotedNamesAreTheNames() {
+        func text(_ s: StaticString) -> String { s.withUTF8Buffer { String(decoding: $0, as: UTF8.self) } }
+        for s in Segment.allCases { #expect(text(s.quoted) == "\"\(s.rawValue)\"") }
+        for p in Party.allCases { #expect(text(p.quoted) == "\"\(p.rawValue)\"") }
+        for e in [EncryptionState.unknown, .encrypted, .cleartext] { #expect(text(e.quoted) == "\"\(e.name)\"") }
+        for b in [VerdictBasis.none, .protocol, .heuristic] { #expect(text(b.quoted) == "\"\(b.name)\"") }
+    }
+
     @Test func addressesAreWrittenInPlace() {
         let cases: [(IPAddress, String)] = [
             (IPAddress(v4: 0), "0.0.0.0"),

@@ -34,8 +34,8 @@ public enum HTTPInspector: ProtocolInspector {
             c.identify(ssdp ? .ssdp : .http, .cleartext, keepInspecting: true)
             let d = c.details()
             d.httpMethod = method
-            d.httpPath = String(target.prefix(512))
-            d.httpHost = host.map { String($0.prefix(255)) } ?? (method == "CONNECT" ? target : nil)
+            d.httpPath = target.prefix(characters: 512)
+            d.httpHost = host.map { $0.prefix(characters: 255) } ?? (method == "CONNECT" ? target : nil)
             Credentials.httpBasic(&c, p)
             return .yes
         case .response:
@@ -55,8 +55,8 @@ public enum HTTPInspector: ProtocolInspector {
         guard c.fromClient, let r = HPACK.firstRequest(p, from: start), r.method != nil || r.path != nil else { return }
         let d = c.details()
         d.httpMethod = r.method
-        d.httpPath = r.path.map { String($0.prefix(512)) }
-        d.httpHost = r.authority.map { String($0.prefix(255)) }
+        d.httpPath = r.path.map { $0.prefix(characters: 512) }
+        d.httpHost = r.authority.map { $0.prefix(characters: 255) }
         c.state.active = false
     }
 
@@ -81,8 +81,8 @@ public enum HTTPInspector: ProtocolInspector {
             if method == nil {
                 let d = c.details()
                 d.httpMethod = m
-                d.httpPath = String(t.prefix(512))
-                d.httpHost = h.map { String($0.prefix(255)) }
+                d.httpPath = t.prefix(characters: 512)
+                d.httpHost = h.map { $0.prefix(characters: 255) }
             }
             Credentials.httpBasic(&c, p)
         }

@@ -105,17 +105,15 @@ enum TLSHello {
                                           0x0089, 0x009b, 0x00a6, 0x00a7, 0x00bf, 0x00c5, 0xc015, 0xc016, 0xc017, 0xc018,
                                           0xc019, 0xc046, 0xc047, 0xc05a, 0xc05b, 0xc084, 0xc085]
 
-    /// The first (leaf) certificate of a Certificate message, parsed by swift-certificates.
-    /// The certificate message's first certificate (the server's own). A certificate seen
-    /// before is not parsed again: `cache` holds what earlier flows' parsing gave, keyed by
-    /// the certificate's SHA-256 (which the report shows anyway).
+    /// The first (leaf) certificate of a Certificate message (the server's own), parsed by
+    /// swift-certificates, with its SHA-256. A certificate seen before is neither hashed
+    /// nor parsed again: `cache` holds what earlier flows' gave.
     static func certificate(_ b: Bytes, cache: CertificateCache) -> CertificateInfo? {
         guard let first = b.u8(3), let l2 = b.u16(4) else { return nil }
         let len = Int(first) << 16 | Int(l2)
         guard len > 0, b.has(6, len) else { return nil }
         let der = b.slice(6, len).base
-        let digest = SHA256.hash(data: der)
-        return cache.info(for: digest) { parse(der, sha256: hex(digest)) }
+        return cache.info(for: der) { parse(der, sha256: hex(SHA256.hash(data: der))) }
     }
 
     private static func hex(_ digest: SHA256.Digest) -> String {
