@@ -42,18 +42,36 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     /// Writes an IPv4 address's dotted text at `p` (room for 15 bytes); returns its length.
-    @inlinable @inline(__always)
     package func writeV4(into p: UnsafeMutablePointer<UInt8>) -> Int {
         let v = v4
         var i = 0
-        for shift in stride(from: 24, through: 0, by: -8) {
-            let octet = Int((v >> UInt32(shift)) & 0xff)
-            if octet >= 100 { p[i] = 48 + UInt8(octet / 100); i += 1 }
-            if octet >= 10 { p[i] = 48 + UInt8(octet / 10 % 10); i += 1 }
-            p[i] = 48 + UInt8(octet % 10); i += 1
-            if shift > 0 { p[i] = 0x2e; i += 1 }
+        IPAddress.octetText.withUnsafeBufferPointer { text in
+            // Each of the first three octets: its digits and a dot, stored as one word.
+            @inline(__always) func octet(_ shift: UInt32) {
+                let t = text[Int((v >> shift) & 0xff)]
+                UnsafeMutableRawPointer(p + i).storeBytes(of: t.littleEndian, as: UInt32.self)
+                i &+= Int(IPAddress.octetLength(t))
+            }
+            octet(24); octet(16); octet(8)
+            let t = text[Int(v & 0xff)]
+            let n = Int(IPAddress.octetLength(t)) - 1
+            for k in 0..<n { p[i + k] = UInt8(truncatingIfNeeded: t >> UInt32(8 * k)) }
+            i &+= n
         }
         return i
+    }
+
+    /// Per octet value: its decimal digits then a dot, little-endian in a word (the unused
+    /// high bytes zero).
+    static let octetText: [UInt32] = (0..<256).map { (n: Int) -> UInt32 in
+        let digits: [UInt8] = n >= 100 ? [UInt8(48 + n / 100), UInt8(48 + n / 10 % 10), UInt8(48 + n % 10)]
+            : n >= 10 ? [UInt8(48 + n / 10), UInt8(48 + n % 10)] : [UInt8(48 + n)]
+        return (digits + [0x2e]).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << UInt32(8 * $1.offset) }
+    }
+
+    /// The length of an `octetText` entry, its dot included.
+    @inline(__always) static func octetLength(_ t: UInt32) -> UInt32 {
+        t >> 24 != 0 ? 4 : t >> 16 != 0 ? 3 : 2
     }
 
     /// The longest text `write(into:)` gives (an IPv6 address of eight four-digit groups).
@@ -61,14 +79,12 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Writes the address's text at `p` (room for `longestText` bytes): dotted IPv4, or
     /// RFC 5952 IPv6. Returns its length. Nothing is allocated.
-    @inlinable
     package func write(into p: UnsafeMutablePointer<UInt8>) -> Int {
         isV4 ? writeV4(into: p) : IPAddress.writeV6(hi: hi, lo: lo, into: p)
     }
 
     /// RFC 5952 text: lowercase hex, the longest run of two or more zero groups as `::`
     /// (the first of equally long runs).
-    @usableFromInline
     static func writeV6(hi: UInt64, lo: UInt64, into p: UnsafeMutablePointer<UInt8>) -> Int {
         @inline(__always) func group(_ i: Int) -> UInt16 {
             UInt16(truncatingIfNeeded: (i < 4 ? hi : lo) >> UInt64(48 - 16 * (i & 3)))

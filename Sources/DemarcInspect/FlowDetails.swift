@@ -79,16 +79,23 @@ public struct Candidates {
 enum SASLStep: UInt8 { case none, plain, loginUser, loginPassword }
 
 /// The server certificate as a report shows it.
-public struct CertificateInfo: Sendable, Equatable {
-    public var subject: String
-    public var issuer: String
-    public var sha256: String
-    public var notBefore: String
-    public var notAfter: String
+public final class CertificateInfo: Sendable, Equatable {
+    // A class: a flow's record passes through several values on its way to the report,
+    // and a copy of one reference costs one retain, not one per string.
+    public let subject: String
+    public let issuer: String
+    public let sha256: String
+    public let notBefore: String
+    public let notAfter: String
 
     public init(subject: String, issuer: String, sha256: String, notBefore: String, notAfter: String) {
         self.subject = subject; self.issuer = issuer; self.sha256 = sha256
         self.notBefore = notBefore; self.notAfter = notAfter
+    }
+
+    public static func == (l: CertificateInfo, r: CertificateInfo) -> Bool {
+        l === r || (l.subject == r.subject && l.issuer == r.issuer && l.sha256 == r.sha256
+                    && l.notBefore == r.notBefore && l.notAfter == r.notAfter)
     }
 }
 

@@ -228,19 +228,25 @@ public final class JSONWriter {
     private static func anyNeedsEscape(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         @inline(__always) func zeroByte(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        @inline(__always) func flagged(_ w: UInt64) -> Bool {
+            ((w &- ones &* 0x20) & ~w & highs) | zeroByte(w ^ (ones &* 0x22))
+                | zeroByte(w ^ (ones &* 0x5c)) | zeroByte(w ^ (ones &* 0x7f)) != 0
+        }
+        guard n >= 8 else {
+            var i = 0
+            while i < n {
+                if needsEscape(p.load(fromByteOffset: i, as: UInt8.self)) { return true }
+                i &+= 1
+            }
+            return false
+        }
         var i = 0
-        while i &+ 8 <= n {
-            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let flagged = ((w &- ones &* 0x20) & ~w & highs) | zeroByte(w ^ (ones &* 0x22))
-                | zeroByte(w ^ (ones &* 0x5c)) | zeroByte(w ^ (ones &* 0x7f))
-            if flagged != 0 { return true }
+        while i &+ 8 < n {
+            if flagged(p.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { return true }
             i &+= 8
         }
-        while i < n {
-            if needsEscape(p.load(fromByteOffset: i, as: UInt8.self)) { return true }
-            i &+= 1
-        }
-        return false
+        // The last eight bytes, overlapping bytes already checked.
+        return flagged(p.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self))
     }
 
     private func appendString(_ s: String) {

@@ -102,6 +102,13 @@ import Glibc
         #expect(IPAddress("10.1.2.3")!.description == "10.1.2.3")
         #expect(IPAddress("::ffff:1.2.3.4") == IPAddress("1.2.3.4"))
         #expect(IPAddress("1.2.3") == nil && IPAddress("1.2.3.256") == nil && IPAddress("1::2::3") == nil)
+        // Every octet value in every position (the dotted text is written a word per octet).
+        for n in 0..<256 {
+            let (a, b, c, d) = (n, 255 - n, (n * 7) % 256, (n * 13 + 5) % 256)
+            let v = UInt32(a) << 24 | UInt32(b) << 16 | UInt32(c) << 8 | UInt32(d)
+            #expect(IPAddress(v4: v).description == "\(a).\(b).\(c).\(d)")
+            #expect(IPAddress(v4: UInt32(n) * 0x0101_0101).description == "\(n).\(n).\(n).\(n)")
+        }
         #expect(IPAddress("::")!.description == "::")
         #expect(IPAddress("1:0:0:2:0:0:0:3")!.description == "1:0:0:2::3")
         #expect(IPAddress("1:0:0:2:0:0:3:4")!.description == "1::2:0:0:3:4")
