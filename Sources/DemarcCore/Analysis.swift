@@ -17,7 +17,7 @@ public final class Analysis {
     private let ordered: Bool
     @exclusivity(unchecked) private var packet = DecodedPacket()
     /// Called for every flow as it is reported (for live status lines).
-    public var onReport: ((FlowRecord) -> Void)?
+    @exclusivity(unchecked) public var onReport: ((FlowRecord) -> Void)?
     /// `diff`: a second scenario every flow is also classified under, and the two records
     /// of each flow, in report order.
     private let alternate: Classifier?

@@ -56,7 +56,7 @@ public enum FuzzHarness {
             }
         }
         tracker.onFinish = { flow, details, _ in
-            _ = EncryptionReport.describe(flow.pointee.inspect, details)
+            _ = EncryptionReport.describe(flow.pointee.inspect, details?.reported)
         }
         tracker.finishAll()
     }

@@ -32,6 +32,28 @@ public final class FlowDetails {
     @exclusivity(unchecked) public var exportedBytes: UInt64 = 0
 
     public init() {}
+
+    /// What reports take of a flow's record. Read here in one call: other modules' reads of
+    /// these fields would each make the dynamic exclusivity check (a runtime call), which
+    /// this module's skip.
+    public struct Reported {
+        public var sni: String?
+        public var certificate: CertificateInfo?
+        public var note: String?
+        public var httpHost: String?
+        public var httpMethod: String?
+        public var httpPath: String?
+        public var banner: String?
+        public var credentials: [Credential]
+        public var exportedPackets: UInt64
+        public var exportedBytes: UInt64
+    }
+
+    public var reported: Reported {
+        Reported(sni: sni, certificate: certificate, note: note, httpHost: httpHost, httpMethod: httpMethod,
+                 httpPath: httpPath, banner: banner, credentials: credentials, exportedPackets: exportedPackets,
+                 exportedBytes: exportedBytes)
+    }
 }
 
 /// What an inspector remembers of a first packet while it waits for the answer that

@@ -12,7 +12,9 @@ public struct EncryptionReport {
     public var isTLS: Bool
     public var certificateHidden: Bool
 
-    public static func describe(_ s: InspectState, _ d: FlowDetails?) -> EncryptionReport {
+    public static func describe(_ s: InspectState, _ d: FlowDetails?) -> EncryptionReport { describe(s, d?.reported) }
+
+    public static func describe(_ s: InspectState, _ d: FlowDetails.Reported?) -> EncryptionReport {
         let app: String? = s.app == .unknown ? nil : s.app.name
         var proto: String? = app
         // An upgraded flow's encryption is the TLS it upgraded to.

@@ -216,13 +216,14 @@ extension FlowRecord {
         let k = f.key
         let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
         let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
-        let verdict = EncryptionReport.describe(f.inspect, details)
+        let d = details?.reported
+        let verdict = EncryptionReport.describe(f.inspect, d)
         var facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
                               proto: k.proto, state: f.inspect.state, protocolName: verdict.displayName,
                               weak: f.inspect.weak, weakReason: verdict.encryption.weak,
                               isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
                               certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
-        if let d = details, !d.credentials.isEmpty { facts.credentials = d.credentials }
+        if let d, !d.credentials.isEmpty { facts.credentials = d.credentials }
         let c = classifier.classify(facts)
         self.init(
             id: f.id,
@@ -237,12 +238,12 @@ extension FlowRecord {
             application: verdict.application,
             encryption: verdict.encryption,
             segment: c.segment, responsible: c.responsible, rule: c.rule, findings: c.findings,
-            http: details.flatMap { d in
+            http: d.flatMap { d in
                 (d.httpHost != nil || d.httpMethod != nil) ? (d.httpHost, d.httpMethod, d.httpPath) : nil
             },
-            banner: details?.banner)
-        credentials = facts.credentials
-        exportedPackets = details?.exportedPackets ?? 0
-        exportedBytes = details?.exportedBytes ?? 0
+            banner: d?.banner,
+            credentials: facts.credentials,
+            exportedPackets: d?.exportedPackets ?? 0,
+            exportedBytes: d?.exportedBytes ?? 0)
     }
 }
