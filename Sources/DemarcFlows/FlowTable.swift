@@ -72,6 +72,7 @@ public final class FlowTable {
 
     @exclusivity(unchecked) private var index: UnsafeMutablePointer<UInt64>
     @exclusivity(unchecked) private var indexMask: Int
+    private var indexMapped = false
     @exclusivity(unchecked) public private(set) var count = 0
     /// The most flows live at once: what memory is sized by.
     @exclusivity(unchecked) public private(set) var peakCount = 0
@@ -79,23 +80,53 @@ public final class FlowTable {
     @exclusivity(unchecked) var heads: (open: Int32, closed: Int32) = (-1, -1)
     @exclusivity(unchecked) var tails: (open: Int32, closed: Int32) = (-1, -1)
 
+    /// The most flows the pool's reserved address space holds (about 14 GB of address
+    /// space, committed only as flows use it); past it, the pool grows by copying.
+    public static let reservedFlows = 1 << 26
+    /// The pool lives in reserved address space (LargeMemory) rather than malloc's.
+    private let poolReserved: Bool
+
     public init(initialCapacity: Int = 1024) {
-        poolCapacity = max(16, initialCapacity)
-        pool = .allocate(capacity: poolCapacity)
+        if let p = LargeMemory.reserve(FlowTable.reservedFlows * MemoryLayout<FlowState>.stride) {
+            pool = p.bindMemory(to: FlowState.self, capacity: FlowTable.reservedFlows)
+            poolCapacity = FlowTable.reservedFlows
+            poolReserved = true
+        } else {
+            poolCapacity = max(16, initialCapacity)
+            pool = .allocate(capacity: poolCapacity)
+            poolReserved = false
+        }
         var size = 16
-        while size < poolCapacity * 2 { size <<= 1 }
-        index = .allocate(capacity: size)
-        index.initialize(repeating: 0, count: size)
+        while size < max(16, initialCapacity) * 2 { size <<= 1 }
+        (index, indexMapped) = FlowTable.allocateIndex(size)
         indexMask = size - 1
-        details = FlowDetailsStore(capacity: poolCapacity)
+        details = FlowDetailsStore(capacity: max(16, initialCapacity))
     }
 
     deinit {
         // FlowState is a plain value: nothing to deinitialize.
-        pool.deallocate()
-        index.deallocate()
+        if poolReserved {
+            LargeMemory.release(UnsafeMutableRawPointer(pool), FlowTable.reservedFlows * MemoryLayout<FlowState>.stride)
+        } else {
+            pool.deallocate()
+        }
+        FlowTable.freeIndex(index, indexMask + 1, mapped: indexMapped)
     }
 
+    /// A zeroed index of `size` entries: from the kernel, with huge pages, once it is large
+    /// (`mapped`), else from malloc.
+    private static func allocateIndex(_ size: Int) -> (UnsafeMutablePointer<UInt64>, mapped: Bool) {
+        if size * 8 >= LargeMemory.threshold, let p = LargeMemory.reserve(size * 8) {
+            return (p.bindMemory(to: UInt64.self, capacity: size), true)
+        }
+        let q = UnsafeMutablePointer<UInt64>.allocate(capacity: size)
+        q.initialize(repeating: 0, count: size)
+        return (q, false)
+    }
+
+    private static func freeIndex(_ p: UnsafeMutablePointer<UInt64>, _ size: Int, mapped: Bool) {
+        if mapped { LargeMemory.release(UnsafeMutableRawPointer(p), size * 8) } else { p.deallocate() }
+    }
 
     /// One past the highest slot ever used: slots below it hold (or held) a flow.
     var poolUsedBound: Int32 { Int32(poolUsed) }
@@ -260,14 +291,14 @@ public final class FlowTable {
         let old = index
         let oldSize = indexMask + 1
         let size = oldSize * 2
-        index = .allocate(capacity: size)
-        index.initialize(repeating: 0, count: size)
+        let oldMapped = indexMapped
+        (index, indexMapped) = FlowTable.allocateIndex(size)
         indexMask = size - 1
         for i in 0..<oldSize where old[i] != 0 {
             let slot = Int32(truncatingIfNeeded: old[i] & 0xffff_ffff) - 1
             placeInIndex(hash: pool[Int(slot)].hash, slot: slot)
         }
-        old.deallocate()
+        FlowTable.freeIndex(old, oldSize, mapped: oldMapped)
     }
 
     private func growPool() {
