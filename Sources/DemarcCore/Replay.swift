@@ -106,6 +106,7 @@ public enum Replay {
         var inputError: String?
         var doneBytes: Int64 = 0
         for (i, plan) in planned.enumerated() {
+            if i + 1 < planned.count { PcapSource.readAhead(planned[i + 1].path) }
             let source: PcapSource
             do {
                 source = try plan.open ?? PcapSource(file: plan.path)

@@ -498,7 +498,9 @@ enum Workers {
 
         func run() {
             var doneBytes: Int64 = 0
-            for plan in plans {
+            for (i, plan) in plans.enumerated() {
+                // One worker asks for the next file ahead; the others read the same cache.
+                if index == 0, i + 1 < plans.count { PcapSource.readAhead(plans[i + 1].path) }
                 var outcome = Outcome(stats: InputStats(kind: "file", name: plan.path, linkType: ""))
                 let source: PcapSource
                 do {
