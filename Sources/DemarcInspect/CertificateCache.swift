@@ -9,7 +9,8 @@ import Glibc
 /// more than the rest of the certificate's way through. So each distinct certificate is
 /// hashed and parsed once while it stays among the `capacity` most recently added; a
 /// certificate seen again is found by Swift's seeded hash of its bytes (SipHash, which a
-/// crafted capture cannot aim collisions at) and confirmed byte for byte.
+/// crafted capture cannot aim collisions at) and confirmed byte for byte. The bytes held
+/// are bounded (8 MB by default) as well as the number of certificates.
 /// One per flow table: a worker's own, no lock.
 public final class CertificateCache {
     private struct Entry {
@@ -17,15 +18,19 @@ public final class CertificateCache {
         var info: CertificateInfo
     }
     private var entries: [Int: Entry] = [:]
-    /// Insertion order, for evicting the oldest entry once full.
+    /// Keys in insertion order from `head` on, for evicting the oldest first.
     private var order: [Int] = []
-    private var next = 0
+    private var head = 0
+    /// Certificate bytes held, at most `byteBudget`.
+    private var heldBytes = 0
     public let capacity: Int
+    public let byteBudget: Int
     /// Longer certificates (rare) are parsed each time rather than held.
     static let longestHeld = 16_384
 
-    public init(capacity: Int = 4096) {
+    public init(capacity: Int = 4096, byteBudget: Int = 8 << 20) {
         self.capacity = max(1, capacity)
+        self.byteBudget = max(CertificateCache.longestHeld, byteBudget)
         entries.reserveCapacity(self.capacity)
     }
 
@@ -44,14 +49,18 @@ public final class CertificateCache {
         }
         let info = parse()
         guard der.count <= CertificateCache.longestHeld else { return info }
-        if order.count < capacity {
-            order.append(key)
-        } else {
-            entries[order[next]] = nil
-            order[next] = key
-            next = (next + 1) % capacity
+        // The oldest go until there is room, by count and by bytes.
+        while entries.count >= capacity || heldBytes + der.count > byteBudget, head < order.count {
+            if let gone = entries.removeValue(forKey: order[head]) { heldBytes -= gone.der.count }
+            head += 1
         }
+        if head > 64 && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
+        }
+        order.append(key)
         entries[key] = Entry(der: Array(der), info: info)
+        heldBytes += der.count
         return info
     }
 }

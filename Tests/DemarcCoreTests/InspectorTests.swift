@@ -143,6 +143,27 @@ import Testing
         #expect(look(long, "long") == "long" && look(long, "long again") == "long again")
     }
 
+    /// The bytes a certificate cache holds stay within its budget: the oldest go first.
+    @Test func certificateCacheKeepsToItsByteBudget() {
+        let cache = CertificateCache(capacity: 100, byteBudget: CertificateCache.longestHeld * 2)
+        var parses = 0
+        func look(_ fill: UInt8) {
+            let der = [UInt8](repeating: fill, count: CertificateCache.longestHeld)
+            der.withUnsafeBytes { bytes in
+                _ = cache.info(for: bytes) {
+                    parses += 1
+                    return CertificateInfo(subject: "\(fill)", issuer: "", sha256: "", notBefore: "", notAfter: "")
+                }
+            }
+        }
+        look(1); look(2); look(3)
+        #expect(cache.count == 2 && parses == 3)
+        look(3); look(2)
+        #expect(parses == 3, "the two newest are held")
+        look(1)
+        #expect(parses == 4, "the oldest went to make room")
+    }
+
     @Test func tls13HidesTheCertificate() throws {
         let (s, d) = try Self.replay("tls13")
         #expect(s.app == .tls && s.state == .encrypted)
