@@ -25,8 +25,11 @@ import Glibc
 enum Workers {
     /// The worker that keeps a packet: a hash of its two addresses, the same both ways.
     @inline(__always)
-    static func shard(_ p: DecodedPacket, of count: Int) -> Int {
-        let x = (p.src.hi ^ p.src.lo) &+ (p.dst.hi ^ p.dst.lo)
+    static func shard(_ p: DecodedPacket, of count: Int) -> Int { shard(p.src, p.dst, of: count) }
+
+    @inline(__always)
+    static func shard(_ src: IPAddress, _ dst: IPAddress, of count: Int) -> Int {
+        let x = (src.hi ^ src.lo) &+ (dst.hi ^ dst.lo)
         let h = (x ^ (x >> 29)) &* 0x9E37_79B9_7F4A_7C15
         return Int((h >> 32) % UInt64(count))
     }
@@ -38,6 +41,11 @@ enum Workers {
     static func route(_ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64, number: UInt64, mine: Int, of workers: Int,
                       lead: Bool, decoder: PacketDecoder, decoded: inout DecodedPacket, tracker: FlowTracker,
                       stats: inout InputStats, starts: inout [UInt64]) {
+        // Another worker's plain IPv4 packet is known by its addresses alone: not decoded.
+        if let a = decoder.plainIPv4Addresses(frame), shard(IPAddress(v4: a.src), IPAddress(v4: a.dst), of: workers) != mine {
+            tracker.advance(to: ts)
+            return
+        }
         let outcome = decoder.decode(frame, into: &decoded)
         if outcome == .ip {
             guard shard(decoded, of: workers) == mine else { tracker.advance(to: ts); return }

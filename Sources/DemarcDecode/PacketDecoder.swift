@@ -54,6 +54,20 @@ public struct PacketDecoder: Sendable {
         decodeLink(linkType, Bytes(frame), into: &p, depth: 0)
     }
 
+    /// The two addresses `decode` would give an Ethernet frame carrying IPv4 directly
+    /// (the common case), read without decoding the rest; nil for any other frame (which
+    /// `decode` must judge). Workers use it to skip the packets that are not theirs: the
+    /// same checks as `ipv4`'s, so a frame it answers for decodes as IP with these
+    /// addresses.
+    @inlinable @inline(__always)
+    public func plainIPv4Addresses(_ frame: UnsafeRawBufferPointer) -> (src: UInt32, dst: UInt32)? {
+        guard linkType == LinkType.ethernet, frame.count >= 34, frame[12] == 0x08, frame[13] == 0x00 else { return nil }
+        let vihl = frame[14]
+        guard vihl >> 4 == 4, Int(vihl & 0x0f) * 4 >= 20, frame.count >= 14 + Int(vihl & 0x0f) * 4 else { return nil }
+        return (UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: 26, as: UInt32.self)),
+                UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: 30, as: UInt32.self)))
+    }
+
     private func decodeLink(_ dlt: Int32, _ b: Bytes, into p: inout DecodedPacket, depth: Int) -> DecodeOutcome {
         switch dlt {
         case LinkType.ethernet:

@@ -95,6 +95,33 @@ import Glibc
         }
     }
 
+    /// Workers skip another worker's packet by the addresses `plainIPv4Addresses` reads
+    /// without decoding: wherever it answers, a full decode must give IP and the same two
+    /// addresses (random Ethernet frames, many shaped as IPv4 with every header length).
+    @Test func plainIPv4AddressesAgreeWithDecode() {
+        var rng = SplitMix(seed: 34)
+        let decoder = PacketDecoder(linkType: LinkType.ethernet)
+        var answered = 0
+        for i in 0..<20_000 {
+            let n = Int(rng.next() % 90)
+            var frame = (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            if n > 14 && i % 4 != 0 {
+                frame[12] = 0x08; frame[13] = 0
+                frame[14] = 0x40 | UInt8(truncatingIfNeeded: rng.next() % 16)
+            }
+            var p = DecodedPacket()
+            let outcome = frame.withUnsafeBytes { decoder.decode($0, into: &p) }
+            guard let a = frame.withUnsafeBytes({ decoder.plainIPv4Addresses($0) }) else { continue }
+            answered += 1
+            #expect(outcome == .ip && p.src == IPAddress(v4: a.src) && p.dst == IPAddress(v4: a.dst))
+        }
+        #expect(answered > 1000)
+        // Not Ethernet: never answered (decode judges those).
+        let raw = PacketDecoder(linkType: LinkType.raw)
+        let ip = PacketFactory.udp4("10.0.0.1", 1000, "10.0.0.2", 53, payload: [1, 2, 3])
+        #expect(ip.withUnsafeBytes { raw.plainIPv4Addresses($0) } == nil)
+    }
+
     @Test func addressText() {
         #expect(IPAddress("2001:db8:0:0:1:0:0:1")!.description == "2001:db8::1:0:0:1")
         #expect(IPAddress("::1")!.description == "::1")
