@@ -7,7 +7,7 @@ import Glibc
 /// - `reserve` takes address space only: pages are committed as they are first touched,
 ///   so a table reserved for its largest size grows in place and is never copied (each
 ///   doubling used to copy the whole table into fresh pages);
-/// - both ask for transparent huge pages (`MADV_HUGEPAGE`, which the kernel may decline):
+/// - it asks for transparent huge pages (`MADV_HUGEPAGE`, which the kernel may decline):
 ///   a 2 MB page instead of 512 small ones is one page fault instead of 512, and far fewer
 ///   TLB misses on the random accesses a hash table makes.
 /// Where the kernel refuses (an address-space limit, strict overcommit), `reserve` returns

@@ -249,12 +249,16 @@ public final class PcapSource {
     /// while the current one is analysed (rotated captures are read one after another, in
     /// order: the disk works on the next file while the CPU works on this one). A hint
     /// only: nothing is read here, and a path that cannot be opened is left to the open
-    /// that reports it.
+    /// that reports it. Opened without blocking (a named pipe with no writer yet would
+    /// otherwise stall the replay here, before the current file is analysed), and only a
+    /// regular file is advised.
     public static func readAhead(_ path: String) {
-        let fd = open(path, O_RDONLY)
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { return }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return }
         _ = posix_fadvise(fd, 0, off_t(readAheadBytes), POSIX_FADV_WILLNEED)
-        close(fd)
     }
 
     /// Bytes of the file read so far, for progress.

@@ -83,18 +83,21 @@ public final class FlowTable {
     /// The most flows the pool's reserved address space holds (about 14 GB of address
     /// space, committed only as flows use it); past it, the pool grows by copying.
     public static let reservedFlows = 1 << 26
-    /// The pool lives in reserved address space (LargeMemory) rather than malloc's.
-    private let poolReserved: Bool
+    /// The flows the pool's reserved address space holds (LargeMemory); 0 when the pool
+    /// is malloc's (the kernel refused, or the pool outgrew its reservation).
+    private var reservedCount: Int
 
-    public init(initialCapacity: Int = 1024) {
-        if let p = LargeMemory.reserve(FlowTable.reservedFlows * MemoryLayout<FlowState>.stride) {
-            pool = p.bindMemory(to: FlowState.self, capacity: FlowTable.reservedFlows)
-            poolCapacity = FlowTable.reservedFlows
-            poolReserved = true
+    /// - Parameter reserving: the flows to reserve address space for (tests make it small
+    ///   to outgrow it).
+    public init(initialCapacity: Int = 1024, reserving: Int = FlowTable.reservedFlows) {
+        if reserving > 0, let p = LargeMemory.reserve(reserving * MemoryLayout<FlowState>.stride) {
+            pool = p.bindMemory(to: FlowState.self, capacity: reserving)
+            poolCapacity = reserving
+            reservedCount = reserving
         } else {
             poolCapacity = max(16, initialCapacity)
             pool = .allocate(capacity: poolCapacity)
-            poolReserved = false
+            reservedCount = 0
         }
         var size = 16
         while size < max(16, initialCapacity) * 2 { size <<= 1 }
@@ -105,11 +108,7 @@ public final class FlowTable {
 
     deinit {
         // FlowState is a plain value: nothing to deinitialize.
-        if poolReserved {
-            LargeMemory.release(UnsafeMutableRawPointer(pool), FlowTable.reservedFlows * MemoryLayout<FlowState>.stride)
-        } else {
-            pool.deallocate()
-        }
+        releasePool()
         FlowTable.freeIndex(index, indexMask + 1, mapped: indexMapped)
     }
 
@@ -305,8 +304,19 @@ public final class FlowTable {
         let newCapacity = poolCapacity * 2
         let fresh = UnsafeMutablePointer<FlowState>.allocate(capacity: newCapacity)
         fresh.moveInitialize(from: pool, count: poolUsed)
-        pool.deallocate()
+        releasePool()
         pool = fresh
         poolCapacity = newCapacity
+        reservedCount = 0
+    }
+
+    /// Gives the pool back as it was taken: a reservation (even one outgrown) is unmapped,
+    /// never handed to free().
+    private func releasePool() {
+        if reservedCount > 0 {
+            LargeMemory.release(UnsafeMutableRawPointer(pool), reservedCount * MemoryLayout<FlowState>.stride)
+        } else {
+            pool.deallocate()
+        }
     }
 }

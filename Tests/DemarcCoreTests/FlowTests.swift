@@ -13,6 +13,29 @@ import Testing
     let syn = TCPFlags.syn, synAck = TCPFlags.syn | TCPFlags.ack, ack = TCPFlags.ack
     let fin = TCPFlags.fin | TCPFlags.ack, rst = TCPFlags.rst
 
+    /// A pool that outgrows its reserved address space moves to malloc's memory with every
+    /// flow kept, and is given back as it was taken (unmapped, then freed).
+    @Test func poolOutgrowsItsReservation() {
+        var table: FlowTable? = FlowTable(initialCapacity: 16, reserving: 16)
+        var slots: [Int32] = []
+        for i in 0..<100 {
+            var p = DecodedPacket()
+            p.src = IPAddress(v4: 0x0a00_0000 | UInt32(i)); p.dst = IPAddress(v4: 0x0a01_0001)
+            p.proto = IPProtocol.udp; p.ipVersion = 4; p.hasPorts = true; p.srcPort = 5000; p.dstPort = 53
+            var fromA = true
+            let key = FlowKey(packet: p, usePorts: true, fromA: &fromA)
+            let state = FlowState(key: key, id: UInt64(i + 1), hash: key.hashValue64, firstSeen: 0, lastSeen: 0, clientIsA: fromA,
+                                  inspect: InspectState())
+            slots.append(table!.insert(state))
+        }
+        #expect(table!.count == 100)
+        for (i, s) in slots.enumerated() {
+            #expect(table![s].pointee.id == UInt64(i + 1))
+            #expect(table!.find(table![s].pointee.key, hash: table![s].pointee.hash) == s)
+        }
+        table = nil
+    }
+
     @Test func synSenderIsClientAndCountsEachWay() {
         let h = FlowHarness()
         h.feed(F.tcp4("203.0.113.5", 443, "10.0.0.1", 50000, flags: 0x18), at: 1) // unrelated flow first
