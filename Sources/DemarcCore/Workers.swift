@@ -41,16 +41,19 @@ enum Workers {
     static func route(_ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64, number: UInt64, mine: Int, of workers: Int,
                       lead: Bool, decoder: PacketDecoder, decoded: inout DecodedPacket, tracker: FlowTracker,
                       stats: inout InputStats, starts: inout [UInt64]) {
-        // Another worker's plain IPv4 packet is known by its addresses alone: not decoded.
-        if let a = decoder.plainIPv4Addresses(frame), shard(IPAddress(v4: a.src), IPAddress(v4: a.dst), of: workers) != mine {
-            tracker.advance(to: ts)
-            return
-        }
-        let outcome = decoder.decode(frame, into: &decoded)
-        if outcome == .ip {
-            guard shard(decoded, of: workers) == mine else { tracker.advance(to: ts); return }
-        } else if !lead {
-            return
+        // A plain IPv4 frame's worker is known from its addresses alone: another worker's is
+        // not decoded, and this worker's decodes as IP with those addresses.
+        let outcome: DecodeOutcome
+        if let a = decoder.plainIPv4Addresses(frame) {
+            guard shard(IPAddress(v4: a.src), IPAddress(v4: a.dst), of: workers) == mine else { tracker.advance(to: ts); return }
+            outcome = decoder.decode(frame, into: &decoded)
+        } else {
+            outcome = decoder.decode(frame, into: &decoded)
+            if outcome == .ip {
+                guard shard(decoded, of: workers) == mine else { tracker.advance(to: ts); return }
+            } else if !lead {
+                return
+            }
         }
         stats.packets += 1
         stats.bytes += UInt64(wireLength)

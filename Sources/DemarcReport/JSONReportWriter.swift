@@ -204,7 +204,7 @@ public final class JSONReportWriter: ReportWriter {
         w.raw(",\"segment\":"); w.raw(r.segment.quoted)
         w.raw(",\"responsible\":"); w.raw(r.responsible.quoted)
         if let rule = r.rule {
-            w.raw(",\"rule\":{\"segment\":"); w.rawString(rule.segment.rawValue)
+            w.raw(",\"rule\":{\"segment\":"); w.raw(rule.segment.quoted)
             w.raw(",\"name\":"); w.rawString(rule.name)
             w.raw(",\"action\":"); w.rawString(rule.action.rawValue)
             w.raw("}")
