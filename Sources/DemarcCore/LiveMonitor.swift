@@ -157,11 +157,11 @@ final class StatusLine {
     func show(packets: UInt64, dropped: UInt64, active: Int, findings: [Severity: Int]) {
         guard enabled else { return }
         let f = Severity.allCases.sorted(by: >).map { "\($0.rawValue) \(findings[$0] ?? 0)" }.joined(separator: ", ")
-        Console.error("\r\u{1b}[K\(packets) packets, \(dropped) dropped, \(active) flows active; findings: \(f)")
+        Console.status("\(packets) packets, \(dropped) dropped, \(active) flows active; findings: \(f)")
         shown = true
     }
 
     func clear() {
-        if shown { Console.error("\r\u{1b}[K") }
+        if shown { Console.clearStatus() }
     }
 }

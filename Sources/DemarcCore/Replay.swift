@@ -195,11 +195,11 @@ public final class Progress {
         let secs = Double(now - start) / 1e6
         let pps = secs > 0 ? Double(packets) / secs : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let line = "\r\(bar) \(Int(frac * 100))%  \(Fmt.bytes(UInt64(max(0, bytes))))/\(Fmt.bytes(UInt64(total)))  \(Int(pps / 1000))k pkt/s  \(flows) flows "
-        Console.error(line)
+        let line = "\(bar) \(Int(frac * 100))%  \(Fmt.bytes(UInt64(max(0, bytes))))/\(Fmt.bytes(UInt64(total)))  \(Int(pps / 1000))k pkt/s  \(flows) flows "
+        Console.status(line)
     }
 
     public func clear() {
-        if last > 0 { Console.error("\r\u{1b}[K") }
+        if last > 0 { Console.clearStatus() }
     }
 }

@@ -47,12 +47,14 @@ public final class FlowDetails {
         public var credentials: [Credential]
         public var exportedPackets: UInt64
         public var exportedBytes: UInt64
+        /// A TLS handshake was given up before the server's flight was read in full.
+        public var tlsIncomplete: Bool
     }
 
     public var reported: Reported {
         Reported(sni: sni, certificate: certificate, note: note, httpHost: httpHost, httpMethod: httpMethod,
                  httpPath: httpPath, banner: banner, credentials: credentials, exportedPackets: exportedPackets,
-                 exportedBytes: exportedBytes)
+                 exportedBytes: exportedBytes, tlsIncomplete: tls?.incomplete ?? false)
     }
 }
 

@@ -31,6 +31,10 @@ public struct PayloadInspector {
     public var unidentifiedPacketLimit = 8
     /// Payload packets per direction an inspector may follow after claiming the flow.
     public var followPacketLimit = 32
+    /// Payload packets per direction a TLS handshake may take before it is given up (a
+    /// ClientHello padded over many segments must not hide the server's flight). The
+    /// handshake parser's own byte bounds (`TLSStreams`) hold within it.
+    public var handshakePacketLimit = 192
 
     public init() {}
 
@@ -76,7 +80,10 @@ public struct PayloadInspector {
 
         if c.state.owner > 0 {
             PayloadInspector.inspectors[Int(c.state.owner) - 1].follow(&c, payload)
-            if index >= followPacketLimit { c.state.active = false }
+            if index >= followPacketLimit && (index >= handshakePacketLimit || !PayloadInspector.readingHandshake(c)) {
+                PayloadInspector.giveUp(c)
+                c.state.active = false
+            }
         } else {
             var claimed = false
             // Only the inspectors for this transport that have not said "not mine", in
@@ -114,6 +121,18 @@ public struct PayloadInspector {
             }
         }
         state = c.state
+    }
+
+    /// A TLS handshake (direct or upgraded) is still being read in either direction.
+    static func readingHandshake(_ c: InspectionContext) -> Bool {
+        guard let tls = c.existingDetails()?.tls else { return false }
+        return !tls.done
+    }
+
+    /// Inspection ends before a TLS handshake was read to its end: the record says so,
+    /// so a certificate that was not seen is not taken for one that was not sent.
+    static func giveUp(_ c: InspectionContext) {
+        if let tls = c.existingDetails()?.tls, !tls.serverFlightRead { tls.incomplete = true }
     }
 
     static func isPadding(_ p: Bytes) -> Bool {

@@ -136,7 +136,7 @@ package struct BoundaryPicture {
     /// Text inside Mermaid's quotes: quotes and the characters Mermaid reads as markup
     /// become entity codes, line breaks spaces.
     package static func mermaidText(_ s: String) -> String {
-        Escaping.replacing(s) { c in
+        Escaping.replacing(s.visible()) { c in
             switch c {
             case "\"": return "#quot;"
             case "<": return "#lt;"

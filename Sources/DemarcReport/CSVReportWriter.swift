@@ -102,7 +102,9 @@ public final class CSVReportWriter: ReportWriter {
     /// A cell as `quote` makes it, appended without building the quoted string when no
     /// quoting is needed (nearly always).
     private func cell(_ s: String) {
-        var s = s
+        // Control characters (a user name or SNI can carry them) are written as escapes:
+        // a CSV is read in terminals too.
+        var s = s.visible()
         s.withUTF8 { u in
             let first = u.first
             let formula = first == UInt8(ascii: "=") || first == UInt8(ascii: "+") || first == UInt8(ascii: "-")

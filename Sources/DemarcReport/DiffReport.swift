@@ -111,7 +111,7 @@ public enum DiffWriter {
         switch format {
         case .json: output.write(json(d, lines: false))
         case .jsonl: output.write(json(d, lines: true))
-        case .table: output.write(text(d))
+        case .table: output.write(text(d).visible(keepingLineBreaks: true))
         case .markdown: output.write(markdown(d))
         case .html: output.write(html(d))
         case .csv: throw DemarcError.badInput("diff writes table, json, jsonl, markdown or html, not csv")

@@ -11,6 +11,8 @@ public struct EncryptionReport {
     public var displayName: String?
     public var isTLS: Bool
     public var certificateHidden: Bool
+    /// TLS whose handshake was given up before the server's certificate could be read.
+    public var certificateUnread = false
 
     public static func describe(_ s: InspectState, _ d: FlowDetails?) -> EncryptionReport { describe(s, d?.reported) }
 
@@ -29,7 +31,8 @@ public struct EncryptionReport {
             version: version, basis: s.state == .unknown ? .none : s.basis,
             sni: d?.sni, certificate: d?.certificate, upgraded: s.upgraded, weak: weak)
         return EncryptionReport(application: app, encryption: enc, displayName: displayName(s), isTLS: isTLS,
-                                certificateHidden: hidden)
+                                certificateHidden: hidden,
+                                certificateUnread: isTLS && d?.certificate == nil && (d?.tlsIncomplete ?? false))
     }
 
     static func displayName(_ s: InspectState) -> String? {

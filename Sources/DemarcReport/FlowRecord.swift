@@ -224,6 +224,7 @@ extension FlowRecord {
                               isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
                               certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
         if let d, !d.credentials.isEmpty { facts.credentials = d.credentials }
+        facts.certificateUnread = verdict.certificateUnread
         let c = classifier.classify(facts)
         self.init(
             id: f.id,

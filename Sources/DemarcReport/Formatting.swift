@@ -70,8 +70,11 @@ package enum Fmt {
         return right ? fill + s : s + fill
     }
 
+    /// The text cut to `w` characters, its control characters escaped first (a cell or
+    /// message can quote the wire).
     static func truncate(_ s: String, _ w: Int) -> String {
         guard w > 0 else { return "" }
+        let s = s.visible()
         if s.count <= w { return s }
         return String(s.prefix(max(0, w - 1))) + "…"
     }

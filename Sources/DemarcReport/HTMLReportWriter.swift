@@ -25,8 +25,10 @@ public final class HTMLReportWriter: ReportWriter {
         return "<tr><td class=\"n\">\(r.id)</td><td>\(r.transport)</td><td>\(esc(cells[0]))</td><td>\(esc(cells[1]))</td><td>\(r.segment.rawValue)</td><td>\(r.responsible.rawValue)</td><td>\(esc(Fmt.encryption(r)))</td><td>\(esc(r.application ?? ""))</td><td class=\"n\">\(r.packets)</td><td class=\"n\" data-v=\"\(r.bytes)\">\(Fmt.bytes(r.bytes))</td><td>\(esc(r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? ""))</td><td>\(esc(Fmt.findingCodes(r)))</td></tr>\n"
     }
 
+    /// Text in the page: control characters escaped (as in every human format), then
+    /// HTML's special characters.
     static func esc(_ s: String) -> String {
-        Escaping.replacing(s) { c in
+        Escaping.replacing(s.visible()) { c in
             switch c {
             case "&": return "&amp;"
             case "<": return "&lt;"

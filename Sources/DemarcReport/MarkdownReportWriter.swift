@@ -18,19 +18,35 @@ public final class MarkdownReportWriter: ReportWriter {
     public func begin(_ header: ReportHeader) {}
     public func flow(_ record: FlowRecord) { digest.add(record) }
 
+    /// Text in a table cell or a line: control characters escaped, and what a
+    /// Markdown renderer would read as a table break or as raw HTML (`|`, `<`, `>`, `&`)
+    /// written so it shows as itself.
     static func cell(_ s: String) -> String {
-        Escaping.replacing(s) { c in
+        Escaping.replacing(s.visible()) { c in
             switch c {
             case "|": return "\\|"
-            case "\n", "\r": return " "
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "&": return "&amp;"
             default: return nil
             }
         }
     }
 
+    /// Text as a code span: a run of backticks longer than any inside it delimits it
+    /// (CommonMark), so the text cannot end the span; control characters escaped.
+    static func code(_ s: String) -> String {
+        let s = s.visible()
+        var longest = 0, run = 0
+        for c in s { run = c == "`" ? run + 1 : 0; longest = max(longest, run) }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = s.first == "`" || s.last == "`" ? " " : ""
+        return fence + pad + s + pad + fence
+    }
+
     public func finish(_ h: ReportHeader) {
         var o = "# demarc report: \(MarkdownReportWriter.cell(h.scenarioName))\n\n"
-        o += "Scenario `\(h.scenarioSource)`, demarc \(h.toolVersion).\n\n"
+        o += "Scenario \(MarkdownReportWriter.code(h.scenarioSource)), demarc \(h.toolVersion).\n\n"
         // Interfaces add what was dropped (by the kernel, and by demarc's capture ring).
         let live = h.inputs.contains { $0.dropped != nil }
         o += "| input | link type | packets | bytes | undecoded | truncated |" + (live ? " dropped | queue dropped |" : "")

@@ -25,7 +25,7 @@ public final class TableReportWriter: ReportWriter {
             for f in record.findings {
                 // On a terminal, first erase the status line that may stand on this row.
                 if output.isTerminal { output.write("\r\u{1b}[K") }
-                output.write(paint("[\(f.severity.rawValue.uppercased())]", f.severity) + " flow \(record.id) \(f.party.rawValue): \(f.message)\n")
+                output.write(paint("[\(f.severity.rawValue.uppercased())]", f.severity) + " flow \(record.id) \(f.party.rawValue): \(f.message.visible())\n")
             }
             output.flush()
         }
@@ -50,16 +50,16 @@ public final class TableReportWriter: ReportWriter {
         // Not a terminal: no width to fit, so nothing is cut.
         let width = options.width ?? Int.max / 4
         var out = ""
-        out += bold("demarc \(h.toolVersion)") + " — scenario \(h.scenarioName) (\(h.scenarioSource))\n"
+        out += bold("demarc \(h.toolVersion)") + " — scenario \(h.scenarioName) (\(h.scenarioSource.visible()))\n"
         for i in h.inputs {
-            var line = "input: \(i.name) [\(i.linkType)] \(i.packets) packets, \(Fmt.bytes(i.bytes))"
+            var line = "input: \(i.name.visible()) [\(i.linkType)] \(i.packets) packets, \(Fmt.bytes(i.bytes))"
             if i.undecoded > 0 { line += ", \(i.undecoded) undecoded" }
             if i.nonIP > 0 { line += ", \(i.nonIP) not IP" }
             if i.linkEncrypted > 0 { line += ", \(i.linkEncrypted) encrypted at the link layer" }
             if let d = i.dropped { line += ", \(d) dropped by the kernel" }
             if let q = i.queueDropped, q > 0 { line += ", \(q) dropped by demarc (analysis fell behind)" }
             if i.truncated { line += ", TRUNCATED" }
-            if let e = i.error { line += " (\(e))" }
+            if let e = i.error { line += " (\(e.visible()))" }
             out += line + "\n"
         }
         let s = h.summary
@@ -110,7 +110,7 @@ public final class TableReportWriter: ReportWriter {
         if !h.expectations.isEmpty {
             out += "\n" + bold("Expectations") + "\n"
             for e in h.expectations {
-                out += "  " + (e.passed ? "pass" : paint("FAIL", .high)) + "  \(e.expectation.text): \(e.detail)\n"
+                out += "  " + (e.passed ? "pass" : paint("FAIL", .high)) + "  \(e.expectation.text): \(e.detail.visible())\n"
             }
         }
         let (listed, complete) = digest.listed

@@ -21,6 +21,9 @@ public struct FlowFacts: Sendable {
     /// Reusable secrets seen crossing in cleartext (kind and user only); nil for none
     /// (most flows: nothing to copy).
     public var credentials: [Credential]? = nil
+    /// TLS whose handshake was given up (over demarc's bounds, or a gap in the capture)
+    /// before the server's certificate was read.
+    public var certificateUnread = false
 
     @inlinable @inline(__always)
     public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
@@ -199,6 +202,13 @@ public final class Classifier: Sendable {
             } else if f.certificateHidden {
                 add("certificate-not-visible", .info,
                     "data plane \(client.zone) → \(server.zone) uses \(f.tlsVersion ?? "TLS 1.3"), which encrypts the certificate: the customer CA cannot be verified from traffic")
+            } else {
+                // Never silent: a certificate that was not seen is said so, with why.
+                let why = f.certificateUnread
+                    ? "its handshake was not read to the end (too long for demarc's bounds, or a gap in the capture)"
+                    : "no certificate was captured (the handshake was not captured, or the session was resumed)"
+                add("certificate-not-visible", .info,
+                    "data plane \(client.zone) → \(server.zone) uses TLS, but \(why): the customer CA cannot be verified from traffic")
             }
         }
         if let credentials = f.credentials {

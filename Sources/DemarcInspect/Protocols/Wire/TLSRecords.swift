@@ -21,9 +21,16 @@ public final class TLSStreams {
     @exclusivity(unchecked) var clientHelloSeen = false
     @exclusivity(unchecked) var serverHelloSeen = false
     @exclusivity(unchecked) var dtls = false
+    /// The handshake was not read to its end: a record or message past the byte bounds,
+    /// a gap in the stream, or the packet budget spent first.
+    @exclusivity(unchecked) public internal(set) var incomplete = false
+    /// Bytes of one record, or of one handshake message, that are gathered across
+    /// segments: a certificate chain longer than this is not read.
     static let bufferLimit = 65_536
 
     var done: Bool { toServer.finished && toClient.finished }
+    /// The server's side of the handshake (hello, certificate) was read as far as it goes.
+    var serverFlightRead: Bool { toClient.finished }
 
     func feed(_ c: inout InspectionContext, _ p: Bytes, details: FlowDetails) {
         if c.fromClient {
@@ -39,7 +46,7 @@ public final class TLSStreams {
         var start = 0
         if c.isTCP, let next = dir.nextSeq {
             let delta = Int32(bitPattern: c.tcpSeq &- next)
-            if delta > 0 { dir.finished = true; return }
+            if delta > 0 { dir.finished = true; incomplete = true; return }
             start = Int(-delta)
             if start >= p.count { return }
         }
@@ -51,7 +58,7 @@ public final class TLSStreams {
         dir.buffer = []
         pending.consume(fresh) { records($0, &dir, &c, d) }
         dir.buffer = pending
-        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true }
+        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true; incomplete = true }
         if dir.finished { dir.buffer = []; dir.handshake = [] }
     }
 
@@ -100,7 +107,7 @@ public final class TLSStreams {
         dir.handshake = []
         pending.consume(body) { handshakes($0, &dir, &c, d) }
         dir.handshake = pending
-        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true }
+        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true; incomplete = true }
     }
 
     /// Handles the complete handshake messages at the start of `h`; returns the bytes they took.
