@@ -23,12 +23,14 @@ public enum ScenarioLoader {
 
     /// Reads and checks a scenario. `warn` hears what is accepted but worth a word (a
     /// CIDR written with host bits set), with file, line and column.
+    /// `-` reads the scenario from standard input (named `standard input` in messages).
     public static func load(path: String, warn: (String) -> Void = { _ in }) throws -> Scenario {
-        try parse(bytes: readFile(path), source: path, warn: warn)
+        if path == "-" { return try parse(bytes: readFile(path), source: "standard input", warn: warn) }
+        return try parse(bytes: readFile(path), source: path, warn: warn)
     }
 
     static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY)
+        let fd = path == "-" ? dup(0) : open(path, O_RDONLY)
         guard fd >= 0 else { throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
@@ -78,13 +80,30 @@ public enum ScenarioLoader {
             // size in nodes allows any honest use of aliases.
             doc = try YAMLDocument(bytes, maxExpanded: max(100_000, 2 * bytes.count))
         } catch let f as YAMLDocument.Failure {
-            throw DemarcError.badInput("\(source):\(f.line):\(f.column): \(f.message)")
+            throw DemarcError.badInput("\(source):\(f.line):\(f.column): \(f.message)\(indentationHint(bytes, line: f.line, message: f.message))")
         }
         return try withoutActuallyEscaping(warn) { warn in
             var p = Parser(source: source, doc: doc, warn: warn)
             return try p.parse()
         }
     }
+}
+
+/// What a YAML syntax error at `line` most likely comes from, when it is indentation:
+/// a tab in a line's indentation (YAML indents with spaces only), or, for the errors
+/// libyaml gives when a line is indented deeper or shallower than its block allows, the
+/// indentation of that line and the one before it.
+func indentationHint(_ bytes: [UInt8], line: Int, message: String) -> String {
+    let lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+    for (i, l) in lines.prefix(max(line, 1)).enumerated()
+    where l.prefix(while: { $0 == UInt8(ascii: " ") || $0 == 0x09 }).contains(0x09) {
+        return "; line \(i + 1) indents with a tab, and YAML indentation must be spaces"
+    }
+    let structural = ["mapping values are not allowed", "did not find expected key", "could not find expected ':'",
+                      "did not find expected '-'", "block mapping", "block sequence", "block collection"]
+    guard structural.contains(where: { message.contains($0) }) else { return "" }
+    return "; the indentation is the likely cause: check line \(line) and the one before it (nested keys indented "
+        + "more than their parent, keys of one mapping equally, with spaces)"
 }
 
 /// What must hold of a scenario's bytes before YAML is parsed: UTF-8 text without
@@ -149,19 +168,21 @@ private struct Parser {
                 let m = try mapping(v, "node '\(nodeName)'", keys: ["role", "addresses"])
                 let role = try m["role"].map { try string($0, "role") } ?? "node"
                 guard let addrs = m["addresses"] else { throw fail(v, "node '\(nodeName)' has no `addresses`") }
-                var list: [IPAddress] = []
-                for a in try sequence(addrs, "addresses") {
+                var addresses: [IPAddress] = []
+                for a in try list(addrs, "addresses", in: "node '\(nodeName)'") {
                     let t = try string(a, "address")
                     try rejectLeadingZeros(t, a)
                     guard let ip = IPAddress(t) else { throw fail(a, "invalid IP address '\(t)' in node '\(nodeName)'") }
                     if let other = claimed[ip] {
-                        throw fail(a, "address \(t) is claimed by two nodes: '\(other)' and '\(nodeName)'")
+                        throw fail(a, other == nodeName
+                            ? "address \(t) is listed twice in node '\(nodeName)'"
+                            : "address \(t) is claimed by two nodes: '\(other)' and '\(nodeName)'")
                     }
                     claimed[ip] = nodeName
-                    list.append(ip)
+                    addresses.append(ip)
                 }
                 nodeIndex[nodeName] = scenario.nodes.count
-                scenario.nodes.append(Node(name: nodeName, role: role, addresses: list))
+                scenario.nodes.append(Node(name: nodeName, role: role, addresses: addresses))
             }
         }
 
@@ -180,7 +201,7 @@ private struct Parser {
                 }
                 guard let cidrsNode = m["cidrs"] else { throw fail(v, "zone '\(zoneName)' has no `cidrs`") }
                 var cidrs: [CIDR] = []
-                for c in try sequence(cidrsNode, "cidrs") {
+                for c in try list(cidrsNode, "cidrs", in: "zone '\(zoneName)'") {
                     let t = try string(c, "CIDR")
                     let cidr = try prefix(t, c, what: "CIDR", in: "zone '\(zoneName)'")
                     if let other = cidrOwner[cidr] {
@@ -301,7 +322,7 @@ private struct Parser {
                            line: doc.mark(item).line)
         let label = "the accept entry for \(code)"
         if let f = m["from"] { a.from = try addresses(f, rule: label) }
-        if let t = m["to"] { a.to = try addresses(t, rule: label) }
+        if let t = m["to"] { a.to = try addresses(t, rule: label, key: "to") }
         if let p = m["ports"] { a.ports = try ports(p, rule: label) }
         return a
     }
@@ -339,7 +360,7 @@ private struct Parser {
                     rule.action = act
                 }
                 if let f = rm["from"] { rule.from = try addresses(f, rule: "rule '\(name)'") }
-                if let t = rm["to"] { rule.to = try addresses(t, rule: "rule '\(name)'") }
+                if let t = rm["to"] { rule.to = try addresses(t, rule: "rule '\(name)'", key: "to") }
                 if let p = rm["ports"] { rule.ports = try ports(p, rule: "rule '\(name)'") }
                 if let c = rm["cleartext"] {
                     let t = try string(c, "cleartext")
@@ -353,8 +374,8 @@ private struct Parser {
         return set
     }
 
-    func addresses(_ n: YNode, rule: String) throws -> [AddressMatch] {
-        let items: [YNode] = isScalar(n) ? [n] : Array(try sequence(n, "addresses"))
+    func addresses(_ n: YNode, rule: String, key: String = "from") throws -> [AddressMatch] {
+        let items = try list(n, key, in: rule)
         var out: [AddressMatch] = []
         for item in items {
             let t = try string(item, "address")
@@ -371,7 +392,7 @@ private struct Parser {
     }
 
     func ports(_ n: YNode, rule: String) throws -> [PortMatch] {
-        let items: [YNode] = isScalar(n) ? [n] : Array(try sequence(n, "ports"))
+        let items = try list(n, "ports", in: rule)
         var out: [PortMatch] = []
         for item in items {
             let t = try string(item, "port").lowercased()
@@ -385,7 +406,8 @@ private struct Parser {
                 throw fail(item, "invalid port '\(t)' in \(rule): use tcp/443, udp/53, tcp/8000-8999, icmp, icmpv6, esp or any")
             }
             let range = parts[1].split(separator: "-", omittingEmptySubsequences: false)
-            guard range.count <= 2, let lo = UInt16(range[0]), let hi = range.count == 2 ? UInt16(range[1]) : lo, lo <= hi else {
+            let digitsOnly = range.allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } }
+            guard digitsOnly, range.count <= 2, let lo = UInt16(range[0]), let hi = range.count == 2 ? UInt16(range[1]) : lo, lo <= hi else {
                 throw fail(item, "invalid port '\(t)' in \(rule): a port is 0–65535, a range low-high")
             }
             out.append(PortMatch(proto: proto, low: lo, high: hi, text: t))
@@ -397,6 +419,16 @@ private struct Parser {
     /// octal); host bits below the prefix are cleared, with a warning.
     func prefix(_ t: String, _ node: YNode, what: String, in place: String) throws -> CIDR {
         try rejectLeadingZeros(t, node)
+        if let slash = t.firstIndex(of: "/") {
+            let length = t[t.index(after: slash)...]
+            let width = t.contains(":") ? 128 : 32
+            if length.count > 1 && length.first == "0" && length.allSatisfy(\.isNumber) {
+                throw fail(node, "invalid \(what) '\(t)' in \(place): the prefix length '\(length)' has a leading zero; write \(Int(length) ?? 0)")
+            }
+            if let n = Int(length), length.allSatisfy(\.isNumber), n > width {
+                throw fail(node, "invalid \(what) '\(t)' in \(place): the prefix length \(n) is over \(width), the most an IPv\(width == 32 ? 4 : 6) prefix can be")
+            }
+        }
         guard let (cidr, hostBitsSet) = CIDR.parse(t) else { throw fail(node, "invalid \(what) '\(t)' in \(place)") }
         if hostBitsSet {
             let at = doc.mark(node)
@@ -477,10 +509,40 @@ private struct Parser {
         if let c = s.unicodeScalars.first(where: { ($0.value < 0x20 || (0x7f...0x9f).contains($0.value)) && !(multiline && ($0 == "\n" || $0 == "\t")) }) {
             throw fail(n, "`\(what)` contains control character U+\(hex4(c.value)); names and text must be printable")
         }
+        // Characters that reorder or hide what is shown: a name with them reads as
+        // another name in a terminal or a report. Free text (a description) may hold
+        // them, as right-to-left writing does.
+        if !multiline, let c = s.unicodeScalars.first(where: { Parser.invisible($0.value) }) {
+            throw fail(n, "`\(what)` contains the invisible or direction-changing character U+\(hex4(c.value)); names and values must show as they read")
+        }
         return s
     }
 
     func isScalar(_ n: YNode) -> Bool { doc.kind(n) == .scalar }
+
+    /// The items of a key that takes a list; one value alone stands for a list of one
+    /// (`to: portal`, `cidrs: 10.0.0.0/8`). An empty list is refused: a rule or zone with
+    /// nothing in it could never match anything.
+    func list(_ n: YNode, _ key: String, in place: String) throws -> [YNode] {
+        if isScalar(n) {
+            if let s = doc.scalar(n), s.isEmpty || s == "~" || s == "null" {
+                throw fail(n, "`\(key)` in \(place) is empty, so it can never match; list at least one entry")
+            }
+            return [n]
+        }
+        let items = Array(try sequence(n, key))
+        if items.isEmpty {
+            throw fail(n, "`\(key)` in \(place) is an empty list, so it can never match; list at least one entry")
+        }
+        return items
+    }
+
+    /// Zero-width characters, bidirectional marks, embeddings, overrides and isolates,
+    /// and the byte-order mark.
+    static func invisible(_ v: UInt32) -> Bool {
+        (0x200b...0x200f).contains(v) || (0x202a...0x202e).contains(v) || (0x2060...0x2064).contains(v)
+            || (0x2066...0x2069).contains(v) || v == 0xfeff
+    }
 
     func bool(_ n: YNode, _ what: String) throws -> Bool {
         let t = try string(n, what).lowercased()
