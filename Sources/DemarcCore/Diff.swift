@@ -15,7 +15,6 @@ import Glibc
 public enum Diff {
     public static func run(captures: [String], before: Scenario, after: Scenario, afterPath: String?,
                            options: RunOptions, warn: (String) -> Void) throws -> (DiffReport, inputError: String?) {
-        if options.format == .csv { throw DemarcError.badInput("diff writes table, json, jsonl, markdown or html, not csv") }
         let (planned, filter) = try Replay.prepare(captures: captures, options: options, scenarioPaths: [afterPath].compactMap { $0 })
         let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
         // The flows themselves are not written: only what changes between the scenarios.

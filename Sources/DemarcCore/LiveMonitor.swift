@@ -27,6 +27,7 @@ public enum LiveMonitor {
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil
         ro.width = output.isTerminal ? Terminal.width() : nil
         ro.rowLimit = options.rowLimit
+        ro.failOn = options.failOn
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts, ordered: false)
         stopSignal = 0

@@ -56,6 +56,7 @@ public enum Replay {
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil
         ro.width = output.isTerminal ? Terminal.width() : nil
         ro.rowLimit = options.rowLimit
+        ro.failOn = options.failOn
         let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts,
                                 asOfDay: options.asOfDay ?? CalendarDay.today())

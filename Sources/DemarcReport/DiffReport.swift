@@ -114,9 +114,34 @@ public enum DiffWriter {
         case .table: output.write(text(d).visible(keepingLineBreaks: true))
         case .markdown: output.write(markdown(d))
         case .html: output.write(html(d))
-        case .csv: throw DemarcError.badInput("diff writes table, json, jsonl, markdown or html, not csv")
+        case .csv: output.write(csv(d))
         }
         output.flush()
+    }
+
+    /// The columns of `diff --format csv`: the flow, then each side's segment, party,
+    /// rule and findings (codes with severity and party, as replay's csv writes them).
+    public static let csvHeader = ["id", "transport", "client_ip", "client_port", "client_zone", "server_ip", "server_port",
+                                   "server_zone", "application", "before_segment", "before_responsible", "before_rule",
+                                   "before_findings", "after_segment", "after_responsible", "after_rule", "after_findings",
+                                   "added_findings", "removed_findings"]
+
+    /// One row per changed flow, RFC 4180, the same quoting as replay's csv.
+    static func csv(_ d: DiffReport) -> String {
+        func findings(_ list: [Finding]) -> String {
+            list.map { "\($0.code) (\($0.severity.rawValue), \($0.party.rawValue)\($0.counts ? "" : ", accepted"))" }.joined(separator: "; ")
+        }
+        func rule(_ r: RuleMatch?) -> String { r.map { "\($0.name) (\($0.action.rawValue))" } ?? "" }
+        var o = csvHeader.joined(separator: ",") + "\r\n"
+        for c in d.changes {
+            let cells = [String(c.id), c.transport, c.client.ip, c.client.port.map(String.init) ?? "", c.client.zone,
+                         c.server.ip, c.server.port.map(String.init) ?? "", c.server.zone, c.application ?? "",
+                         c.before.segment.rawValue, c.before.responsible.rawValue, rule(c.before.rule), findings(c.before.findings),
+                         c.after.segment.rawValue, c.after.responsible.rawValue, rule(c.after.rule), findings(c.after.findings),
+                         findings(c.added), findings(c.removed)]
+            o += cells.map { CSVReportWriter.quote($0.visible()) }.joined(separator: ",") + "\r\n"
+        }
+        return o
     }
 
     static func side(_ s: FlowChange.Side) -> String {

@@ -72,6 +72,41 @@ package enum Fmt {
 
     /// The text cut to `w` characters, its control characters escaped first (a cell or
     /// message can quote the wire).
+    /// The text in lines of at most `width` characters, broken at spaces where it can be;
+    /// lines after the first start with `indent` spaces. Control characters escaped.
+    static func wrap(_ s: String, width: Int, indent: Int) -> [String] {
+        let w = max(width, 16)
+        var lines: [String] = []
+        var rest = Substring(s.visible())
+        var prefix = ""
+        while prefix.count + rest.count > w {
+            let room = w - prefix.count
+            let cut = rest.prefix(room + 1).lastIndex(of: " ").flatMap { $0 > rest.startIndex ? $0 : nil }
+                ?? rest.index(rest.startIndex, offsetBy: room)
+            lines.append(prefix + rest[..<cut])
+            rest = rest[cut...].drop { $0 == " " }
+            prefix = String(repeating: " ", count: indent)
+        }
+        lines.append(prefix + rest)
+        return lines
+    }
+
+    /// Pass or fail, and why, as every human format states it: failed expectations, and
+    /// counted findings at or above `--fail-on` (when given); then the counts by severity.
+    static func verdict(_ h: ReportHeader, failOn: Severity?) -> (passed: Bool, detail: String) {
+        let sevs = Severity.allCases.sorted(by: >)
+        let counts = sevs.map { "\(h.summary.findings[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
+        var why: [String] = []
+        let failed = h.expectations.filter { !$0.passed }.count
+        if failed > 0 { why.append("\(failed) of \(h.expectations.count) expectations failed") }
+        if let f = failOn {
+            let n = h.summary.findings.filter { $0.key >= f }.reduce(0) { $0 + Int($1.value) }
+            if n > 0 { why.append("\(n) findings at \(f.rawValue) or above (--fail-on \(f.rawValue))") }
+        }
+        let passed = why.isEmpty
+        return (passed, "findings: \(counts)" + (why.isEmpty ? "" : "; " + why.joined(separator: "; ")))
+    }
+
     static func truncate(_ s: String, _ w: Int) -> String {
         guard w > 0 else { return "" }
         let s = s.visible()

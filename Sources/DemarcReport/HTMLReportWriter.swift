@@ -11,10 +11,12 @@ import DemarcScenario
 public final class HTMLReportWriter: ReportWriter {
     private let output: Output
     private var digest: ReportDigest
+    private let failOn: Severity?
 
     public init(output: Output, options: ReportOptions = ReportOptions()) {
         self.output = output
         self.digest = ReportDigest(rowLimit: options.rowLimit, aggregates: true)
+        self.failOn = options.failOn
     }
 
     public func begin(_ header: ReportHeader) {}
@@ -22,7 +24,7 @@ public final class HTMLReportWriter: ReportWriter {
 
     static func row(_ r: FlowRecord) -> String {
         let cells = [Fmt.endpoint(r.client) + " (" + r.client.zone + ")", Fmt.endpoint(r.server) + " (" + r.server.zone + ")"]
-        return "<tr><td class=\"n\">\(r.id)</td><td>\(r.transport)</td><td>\(esc(cells[0]))</td><td>\(esc(cells[1]))</td><td>\(r.segment.rawValue)</td><td>\(r.responsible.rawValue)</td><td>\(esc(Fmt.encryption(r)))</td><td>\(esc(r.application ?? ""))</td><td class=\"n\">\(r.packets)</td><td class=\"n\" data-v=\"\(r.bytes)\">\(Fmt.bytes(r.bytes))</td><td>\(esc(r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? ""))</td><td>\(esc(Fmt.findingCodes(r)))</td></tr>\n"
+        return "<tr id=\"flow-\(r.id)\"><td class=\"n\">\(r.id)</td><td>\(r.transport)</td><td>\(esc(cells[0]))</td><td>\(esc(cells[1]))</td><td>\(r.segment.rawValue)</td><td>\(r.responsible.rawValue)</td><td>\(esc(Fmt.encryption(r)))</td><td>\(esc(r.encryption.sni ?? ""))</td><td>\(esc(r.application ?? ""))</td><td class=\"n\">\(r.packets)</td><td class=\"n\" data-v=\"\(r.bytes)\">\(Fmt.bytes(r.bytes))</td><td>\(esc(r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? ""))</td><td>\(esc(Fmt.findingCodes(r)))</td></tr>\n"
     }
 
     /// Text in the page: control characters escaped (as in every human format), then
@@ -62,11 +64,13 @@ public final class HTMLReportWriter: ReportWriter {
         td.n{text-align:right;font-variant-numeric:tabular-nums}
         .bar{fill:#4c6ef5}.bar2{fill:#94d82d}svg text{font-size:12px;fill:#333}
         input#filter{padding:6px 8px;width:320px;margin-bottom:8px;border:1px solid #ccd;border-radius:6px}
-        ul.findings{padding-left:18px}
+        ul.findings{padding-left:18px}ul.findings a{color:inherit}tr:target{background:#fff3bf}
+        .verdict{margin:12px 0;padding:10px 14px;border-radius:8px;font-size:15px;color:#fff}.verdict.pass{background:#2b8a3e}.verdict.fail{background:#c92a2a}
         ol.edges{columns:2;font-size:13px}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
         svg#boundary text{font-size:13px;fill:#1d232a}
         </style></head><body>
         <h1>demarc report: \(HTMLReportWriter.esc(h.scenarioName))</h1>
+        \(verdictBanner(h))
         <div class="meta">Scenario <code>\(HTMLReportWriter.esc(h.scenarioSource))</code> · demarc \(h.toolVersion) ·
         \(s.total.flows) flows, \(s.total.packets) packets, \(Fmt.bytes(s.total.bytes))</div>
         <div class="meta">
@@ -95,19 +99,26 @@ public final class HTMLReportWriter: ReportWriter {
         o += "<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n<h2>Findings</h2>\n"
         if digest.findingCount == 0 {
             o += "<p>No findings.</p>\n"
-        } else if let list = digest.findingList {
-            o += "<ul class=\"findings\">\n"
-            for (id, f) in list.sorted(by: { ($0.finding.severity.rank, $1.id) > ($1.finding.severity.rank, $0.id) }) {
-                let note = f.acceptanceNote.map { " (\($0))" } ?? ""
-                o += "<li><span class=\"sev \(f.severity.rawValue)\">\(f.severity.rawValue)</span><b>\(f.code)</b> (\(f.party.rawValue)), flow \(id): \(HTMLReportWriter.esc(f.message + note))</li>\n"
-            }
-            o += "</ul>\n"
         } else {
-            o += "<p>\(digest.findingCount) findings, by code (the first \(ReportDigest.examples) flows of each; every flow with a finding is in the flow table below).</p>\n<ul class=\"findings\">\n"
-            for key in digest.groups.keys.sorted() {
-                let g = digest.groups[key]!
-                o += "<li><span class=\"sev \(key.severity.rawValue)\">\(key.severity.rawValue)</span><b>\(key.code)</b> (\(key.party.rawValue)) ×\(g.count)<ul>"
-                for e in g.examples { o += "<li>flow \(e.id): \(HTMLReportWriter.esc(e.message))</li>" }
+            // By code, as the table groups them: every flow when the report lists every
+            // flow with a finding one by one, else the first few of each code. Each flow
+            // id links to its row in the flow table.
+            var groups: [ReportDigest.GroupKey: [(id: UInt64, message: String)]] = [:]
+            if let list = digest.findingList {
+                for (id, f) in list {
+                    let key = ReportDigest.GroupKey(severity: f.severity, party: f.party, code: f.code)
+                    groups[key, default: []].append((id, f.message + (f.acceptanceNote.map { " (\($0))" } ?? "")))
+                }
+            } else {
+                o += "<p>\(digest.findingCount) findings, by code (the first \(ReportDigest.examples) flows of each; every flow with a finding is in the flow table below).</p>\n"
+                for (key, g) in digest.groups { groups[key] = g.examples.map { ($0.id, $0.message) } }
+            }
+            o += "<ul class=\"findings\">\n"
+            for key in groups.keys.sorted() {
+                let flows = groups[key]!.sorted { $0.id < $1.id }
+                let count = digest.findingList != nil ? flows.count : digest.groups[key]?.count ?? flows.count
+                o += "<li><span class=\"sev \(key.severity.rawValue)\">\(key.severity.rawValue)</span><b>\(key.code)</b> (\(key.party.rawValue)) ×\(count)<ul>"
+                for e in flows { o += "<li><a href=\"#flow-\(e.id)\">flow \(e.id)</a>: \(HTMLReportWriter.esc(e.message))</li>" }
                 o += "</ul></li>\n"
             }
             o += "</ul>\n"
@@ -130,7 +141,7 @@ public final class HTMLReportWriter: ReportWriter {
         \(complete ? "" : "<p class=\"meta\">\(digest.flowCount) flows: the \(digest.flagged.count) with findings are listed one by one; the other \(digest.flowCount - digest.flagged.count) are summed by zone pair and service below the table. --all-flows lists every flow.</p>")<input id="filter" placeholder="Filter flows (address, zone, protocol, finding…)"> <span id="shown" class="meta">\(complete ? digest.flowCount : digest.flagged.count) flows</span>
         <table id="flows"><thead><tr><th data-k="id">id</th><th data-k="transport">transport</th><th data-k="client">client</th>
         <th data-k="server">server</th><th data-k="segment">segment</th><th data-k="party">party</th>
-        <th data-k="enc">encryption</th><th data-k="app">application</th><th data-k="packets">packets</th>
+        <th data-k="enc">encryption</th><th data-k="sni">server name</th><th data-k="app">application</th><th data-k="packets">packets</th>
         <th data-k="bytes">bytes</th><th data-k="rule">rule</th><th data-k="findings">findings</th></tr></thead><tbody>
 
         """
@@ -169,6 +180,12 @@ public final class HTMLReportWriter: ReportWriter {
 
         """)
         output.flush()
+    }
+
+    /// Pass or fail at the top of the page, and why.
+    private func verdictBanner(_ h: ReportHeader) -> String {
+        let v = Fmt.verdict(h, failOn: failOn)
+        return "<div class=\"verdict \(v.passed ? "pass" : "fail")\" id=\"verdict\"><b>\(v.passed ? "Pass" : "Fail")</b> — \(HTMLReportWriter.esc(v.detail))</div>"
     }
 
     /// The clean flows summed by zone pair and service, most bytes first.

@@ -9,10 +9,12 @@ import DemarcScenario
 public final class MarkdownReportWriter: ReportWriter {
     private let output: Output
     private var digest: ReportDigest
+    private let failOn: Severity?
 
     public init(output: Output, options: ReportOptions = ReportOptions()) {
         self.output = output
         self.digest = ReportDigest(rowLimit: options.rowLimit, aggregates: true)
+        self.failOn = options.failOn
     }
 
     public func begin(_ header: ReportHeader) {}
@@ -47,6 +49,8 @@ public final class MarkdownReportWriter: ReportWriter {
     public func finish(_ h: ReportHeader) {
         var o = "# demarc report: \(MarkdownReportWriter.cell(h.scenarioName))\n\n"
         o += "Scenario \(MarkdownReportWriter.code(h.scenarioSource)), demarc \(h.toolVersion).\n\n"
+        let verdict = Fmt.verdict(h, failOn: failOn)
+        o += "**Result: \(verdict.passed ? "pass" : "FAIL")** — \(MarkdownReportWriter.cell(verdict.detail)).\n\n"
         // Interfaces add what was dropped (by the kernel, and by demarc's capture ring).
         let live = h.inputs.contains { $0.dropped != nil }
         o += "| input | link type | packets | bytes | undecoded | truncated |" + (live ? " dropped | queue dropped |" : "")

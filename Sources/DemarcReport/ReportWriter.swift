@@ -38,5 +38,7 @@ public struct ReportOptions: Sendable {
     /// top flows by bytes, and findings by code with examples. nil lists every flow.
     public var rowLimit: Int? = ReportOptions.defaultRowLimit
     public static let defaultRowLimit = 100
+    /// `--fail-on`, for the verdict human formats state.
+    public var failOn: Severity?
     public init() {}
 }

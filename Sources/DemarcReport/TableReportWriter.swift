@@ -46,6 +46,15 @@ public final class TableReportWriter: ReportWriter {
 
     private func bold(_ s: String) -> String { options.color ? "\u{1b}[1m\(s)\u{1b}[0m" : s }
 
+    /// The run's verdict, repeated after the flows so it is the last thing on the screen:
+    /// pass or fail (expectations, `--fail-on`) and the findings by severity.
+    private func verdict(_ h: ReportHeader, width: Int) -> String {
+        let v = Fmt.verdict(h, failOn: options.failOn)
+        let lines = Fmt.wrap("Result: \(v.passed ? "pass" : "FAIL") — " + v.detail, width: width, indent: 2)
+        let first = bold("Result: ") + (v.passed ? "pass" : paint("FAIL", .high)) + String(lines[0].dropFirst("Result: pass".count))
+        return ([first] + lines.dropFirst()).joined(separator: "\n")
+    }
+
     public func finish(_ h: ReportHeader) {
         // Not a terminal: no width to fit, so nothing is cut.
         let width = options.width ?? Int.max / 4
@@ -67,15 +76,16 @@ public final class TableReportWriter: ReportWriter {
 
         out += bold("Responsibility") + "\n"
         let sevs = Severity.allCases.sorted(by: >)
-        out += Fmt.pad("party", 10) + Fmt.pad("flows", 8, right: true) + Fmt.pad("packets", 11, right: true)
-            + Fmt.pad("bytes", 11, right: true) + "  " + sevs.map { Fmt.pad($0.rawValue, 9, right: true) }.joined() + "\n"
+        // 80 columns: party 10, flows 8, packets and bytes 10, five severities of 8.
+        out += Fmt.pad("party", 10) + Fmt.pad("flows", 8, right: true) + Fmt.pad("packets", 10, right: true)
+            + Fmt.pad("bytes", 10, right: true) + "  " + sevs.map { Fmt.pad($0.rawValue, 8, right: true) }.joined() + "\n"
         for p in Party.allCases {
             let c = s.counts(p)
             let pf = s.partyFindings[p] ?? [:]
             if c.flows == 0 && pf.isEmpty { continue }
-            out += Fmt.pad(p.rawValue, 10) + Fmt.pad(String(c.flows), 8, right: true) + Fmt.pad(String(c.packets), 11, right: true)
-                + Fmt.pad(Fmt.bytes(c.bytes), 11, right: true) + "  "
-                + sevs.map { Fmt.pad(String(pf[$0] ?? 0), 9, right: true) }.joined() + "\n"
+            out += Fmt.pad(p.rawValue, 10) + Fmt.pad(String(c.flows), 8, right: true) + Fmt.pad(String(c.packets), 10, right: true)
+                + Fmt.pad(Fmt.bytes(c.bytes), 10, right: true) + "  "
+                + sevs.map { Fmt.pad(String(pf[$0] ?? 0), 8, right: true) }.joined() + "\n"
         }
         out += "\n"
         out += bold("Segments") + "\n"
@@ -97,8 +107,9 @@ public final class TableReportWriter: ReportWriter {
             }
             let g = digest.groups[key]!
             out += "  \(key.code) ×\(g.count)\n"
+            // A message is wrapped, never cut: its end says what to do.
             for e in g.examples {
-                out += "    " + Fmt.truncate("#\(e.id) \(e.message)", width - 4) + "\n"
+                for line in Fmt.wrap("#\(e.id) \(e.message)", width: width - 4, indent: 2) { out += "    " + line + "\n" }
             }
             if g.count > g.examples.count { out += "    … and \(g.count - g.examples.count) more\n" }
         }
@@ -110,42 +121,57 @@ public final class TableReportWriter: ReportWriter {
         if !h.expectations.isEmpty {
             out += "\n" + bold("Expectations") + "\n"
             for e in h.expectations {
-                out += "  " + (e.passed ? "pass" : paint("FAIL", .high)) + "  \(e.expectation.text): \(e.detail.visible())\n"
+                let lines = Fmt.wrap("\(e.expectation.text): \(e.detail)", width: width - 8, indent: 2)
+                out += "  " + (e.passed ? "pass" : paint("FAIL", .high)) + "  " + lines.joined(separator: "\n        ") + "\n"
             }
         }
         let (listed, complete) = digest.listed
         out += "\n" + bold("Flows") + (complete ? "" : " (" + Fmt.topNote(digest, shown: listed.count) + ")") + "\n"
         // Fixed columns, then findings. On a narrow terminal the least telling columns
-        // go first (proto, packets, rule, zones, party), so that encryption and findings
-        // stay in view; what still does not fit is cut at the terminal's width.
+        // go first (the server name, proto, packets, rule, zones, bytes, encryption), so
+        // that who must act and what is wrong stay in view; findings that do not fit on
+        // the row follow on lines of their own.
         let all: [(name: String, width: Int, right: Bool, dropRank: Int)] = [
-            ("id", 5, true, 99), ("proto", 5, false, 1), ("client", 21, false, 99), ("zone", 12, false, 4),
-            ("server", 21, false, 99), ("zone", 12, false, 5), ("segment", 8, false, 99),
-            ("party", 8, false, 6), ("encryption", 21, false, 99), ("rule", 12, false, 3),
-            ("pkts", 6, true, 2), ("bytes", 9, true, 99), ("findings", 0, false, 99)]
+            ("id", 5, true, 99), ("proto", 5, false, 2), ("client", 21, false, 99), ("zone", 12, false, 5),
+            ("server", 21, false, 99), ("zone", 12, false, 6), ("segment", 8, false, 99),
+            ("party", 8, false, 99), ("encryption", 21, false, 8), ("sni", 24, false, 1), ("rule", 12, false, 4),
+            ("pkts", 6, true, 3), ("bytes", 9, true, 7), ("findings", 0, false, 99)]
         var keep = Array(repeating: true, count: all.count)
         let findingsRoom = 24
         func fixedWidth() -> Int { all.indices.filter { keep[$0] }.reduce(0) { $0 + (all[$1].width > 0 ? all[$1].width + 1 : 0) } }
-        for rank in 1...6 where fixedWidth() + findingsRoom > width {
+        for rank in 1...8 where fixedWidth() + findingsRoom > width {
             if let i = all.firstIndex(where: { $0.dropRank == rank }) { keep[i] = false }
         }
-        func row(_ vals: [String]) -> String {
+        let room = width - fixedWidth()
+        func row(_ vals: [String]) -> (String, overflow: String?) {
             var line = ""
+            var overflow: String?
             for (i, c) in all.enumerated() where keep[i] {
-                if c.width == 0 { line += vals[i] } else { line += Fmt.pad(Fmt.truncate(vals[i], c.width), c.width, right: c.right) + " " }
+                if c.width > 0 {
+                    line += Fmt.pad(Fmt.truncate(vals[i], c.width), c.width, right: c.right) + " "
+                } else if vals[i].visible().count <= room {
+                    line += vals[i].visible()
+                } else {
+                    overflow = vals[i]
+                }
             }
             while line.last == " " { line.removeLast() }
-            return Fmt.truncate(line, width)
+            return (Fmt.truncate(line, width), overflow)
         }
-        out += row(all.map(\.name)) + "\n"
+        out += row(all.map(\.name)).0 + "\n"
         output.write(out)
         for r in listed {
-            let line = row([String(r.id), r.transport, Fmt.endpoint(r.client), r.client.zone, Fmt.endpoint(r.server), r.server.zone,
-                            r.segment.rawValue, r.responsible.rawValue, Fmt.encryption(r),
-                            r.rule.map { $0.action == .deny ? $0.name + " (deny)" : $0.name } ?? "-",
-                            String(r.packets), Fmt.bytes(r.bytes), Fmt.findingCodes(r)])
-            output.write(paint(line, r.worstSeverity) + "\n")
+            let (line, overflow) = row([String(r.id), r.transport, Fmt.endpoint(r.client), r.client.zone, Fmt.endpoint(r.server), r.server.zone,
+                                        r.segment.rawValue, r.responsible.rawValue, Fmt.encryption(r), r.encryption.sni ?? "-",
+                                        r.rule.map { $0.action == .deny ? $0.name + " (deny)" : $0.name } ?? "-",
+                                        String(r.packets), Fmt.bytes(r.bytes), Fmt.findingCodes(r)])
+            var text = line + "\n"
+            if let overflow {
+                for l in Fmt.wrap(overflow, width: width - 8, indent: 0) { text += "      ↳ " + l + "\n" }
+            }
+            output.write(paint(String(text.dropLast()), r.worstSeverity) + "\n")
         }
+        output.write("\n" + verdict(h, width: width) + "\n")
         output.flush()
     }
 }

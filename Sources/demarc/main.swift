@@ -142,7 +142,7 @@ struct Replay: ParsableCommand {
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What a scenario change does: the captures read once, every flow classified under both scenarios.",
-        discussion: "Lists the flows whose segment, party, rule or findings change (before → after) and the findings AFTER adds and removes, by code and party. Exit 1 when AFTER adds a finding at or above --fail-on (default high), or fails an expectation BEFORE met: a scenario change can be gated in CI before it is deployed. Formats: table, json, jsonl, markdown, html.")
+        discussion: "Lists the flows whose segment, party, rule or findings change (before → after) and the findings AFTER adds and removes, by code and party. Exit 1 when AFTER adds a finding at or above --fail-on (default high), or fails an expectation BEFORE met: a scenario change can be gated in CI before it is deployed. Formats: table, json, jsonl, csv (one row per changed flow, before and after), markdown, html.")
 
     @OptionGroup var input: CaptureArguments
 

@@ -55,7 +55,7 @@ import Testing
         #expect(met?.map { $0["expect"] as? String } == ["max: {severity: high, count: 5}"])
     }
 
-    @Test(arguments: ["table", "markdown", "html", "jsonl"])
+    @Test(arguments: ["table", "markdown", "html", "jsonl", "csv"])
     func formats(_ format: String) throws {
         let r = try CLI.run(["diff", Self.capture, "--scenario", Self.before, "--against",
                              "scenarios/what-if/overlay-network-no-ingress-rule.yaml", "--format", format])
@@ -63,9 +63,20 @@ import Testing
         #expect(r.stdout.contains("unfiltered-ingress") && r.stdout.contains("edges-only"), "\(format)")
     }
 
-    @Test func diffNeedsBothScenariosAndAFormatItWrites() throws {
+    /// csv: a header, then one row per changed flow with both sides.
+    @Test func csvHasARowPerChangedFlow() throws {
+        let args = ["diff", Self.capture, "--scenario", Self.before, "--against", "scenarios/what-if/overlay-network-no-ingress-rule.yaml"]
+        let json = try CLI.run(args + ["--format", "json"])
+        let changes = CLI.json(json.stdout)?["changes"] as? [[String: Any]] ?? []
+        let r = try CLI.run(args + ["--format", "csv"])
+        let rows = r.stdout.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(rows.first?.hasPrefix("id,transport,client_ip,") == true)
+        #expect(rows.count == changes.count + 1 && changes.count > 0)
+        #expect(rows.dropFirst().allSatisfy { $0.contains(",ingress,customer,edges-only (allow),") && $0.contains("unfiltered-ingress (high, customer)") }, "\(rows)")
+    }
+
+    @Test func diffNeedsBothScenarios() throws {
         #expect(try CLI.run(["diff", Self.capture, "--against", Self.before]).status == 2)
-        #expect(try CLI.run(["diff", Self.capture, "--scenario", Self.before, "--against", Self.before, "--format", "csv"]).status == 2)
         let same = try CLI.run(["diff", Self.capture, "--scenario", Self.before, "--against", Self.before])
         #expect(same.status == 0 && same.stdout.contains("0 of them change"))
     }

@@ -21,17 +21,22 @@ import Testing
         s.replacingOccurrences(of: "\u{1b}\\[[0-9;]*m", with: "", options: .regularExpression)
     }
 
-    @Test(.enabled(if: hasScript, "needs util-linux's script for a pseudo-terminal: skipped"), arguments: [100, 160])
+    @Test(.enabled(if: hasScript, "needs util-linux's script for a pseudo-terminal: skipped"), arguments: [80, 100, 160])
     func fitsTheTerminalAndIsColoured(columns: Int) throws {
         let text = try Self.onTerminal(columns: columns, noColor: false)
         #expect(text.contains("\u{1b}["), "colour on a terminal")
         let lines = Self.visible(text).split(separator: "\n")
         #expect(lines.count > 20)
         for line in lines { #expect(line.count <= columns, "wider than \(columns): \(line)") }
-        // What matters stays in view: the encryption of the HTTP flow and its finding.
-        let http = try #require(lines.first { $0.hasPrefix("    4 ") })
-        #expect(http.contains("cleartext (http)"))
-        if columns >= 160 { #expect(http.contains("unencrypted-internal")) }
+        // What matters stays in view: who must act and what is wrong (on the row, or on
+        // the line after it when the row has no room), then the encryption where room is.
+        let i = try #require(lines.firstIndex { $0.hasPrefix("    4 ") })
+        let http = lines[i]
+        #expect(http.contains("provider"))
+        #expect(http.contains("unencrypted-internal") || lines[i + 1].contains("↳ unencrypted-internal"))
+        if columns >= 120 { #expect(http.contains("cleartext (http)")) }
+        // The verdict is the last thing shown.
+        #expect(lines.last?.hasPrefix("Result: FAIL") == true || lines[lines.count - 2].hasPrefix("Result: FAIL"), "\(lines.suffix(2))")
     }
 
     @Test(.enabled(if: hasScript, "needs util-linux's script for a pseudo-terminal: skipped"))
