@@ -74,6 +74,11 @@ public struct DecodedPacket {
     /// Transport payload offset and length within the frame (captured bytes only).
     public var payloadOffset = 0
     public var payloadLength = 0
+    /// The frame went to a link-layer group address (broadcast or multicast), where the
+    /// link type records a destination: Ethernet's outermost header, 802.11's
+    /// destination address, a Linux cooked capture's broadcast and multicast packet
+    /// types. False where the link layer has none (raw IP, PPP, NULL/LOOP, NFLOG…).
+    public var linkGroup = false
 
     public init() {}
 }

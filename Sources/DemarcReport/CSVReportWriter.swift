@@ -4,7 +4,8 @@ import DemarcInspect
 import DemarcFlows
 import DemarcScenario
 /// `csv`: one row per flow under a stable header, RFC 4180 quoting, findings joined in
-/// one column as `code (severity, party)` separated by `; `; the cleartext credentials in
+/// one column as `code (severity, party)` separated by `; `; a transit flow's path in
+/// `path_enters` and `path_leaves`; the cleartext credentials in
 /// the last as `kind (user)` (the secret is never kept).
 public final class CSVReportWriter: ReportWriter {
     private let output: Output
@@ -13,8 +14,8 @@ public final class CSVReportWriter: ReportWriter {
                                 "server_ip", "server_port", "server_zone", "server_node", "first_seen", "last_seen",
                                 "packets_to_server", "packets_to_client", "bytes_to_server", "bytes_to_client",
                                 "application", "encryption_state", "encryption_protocol", "encryption_version",
-                                "encryption_basis", "sni", "segment", "responsible", "rule_segment", "rule_name",
-                                "rule_action", "findings", "credentials"]
+                                "encryption_basis", "sni", "segment", "path_enters", "path_leaves", "responsible",
+                                "rule_segment", "rule_name", "rule_action", "rule_responsible", "findings", "credentials"]
 
     public init(output: Output) { self.output = output }
 
@@ -53,10 +54,13 @@ public final class CSVReportWriter: ReportWriter {
         cell(r.encryption.basis.name); comma()
         cell(r.encryption.sni ?? ""); comma()
         cell(r.segment.rawValue); comma()
+        cell(r.path?.enters ?? ""); comma()
+        cell(r.path?.leaves ?? ""); comma()
         cell(r.responsible.rawValue); comma()
         cell(r.rule?.segment.rawValue ?? ""); comma()
         cell(r.rule?.name ?? ""); comma()
         cell(r.rule?.action.rawValue ?? ""); comma()
+        cell(r.rule?.responsible?.rawValue ?? ""); comma()
         if !r.findings.isEmpty {
             cell(r.findings.map { f in
                 "\(f.code) (\(f.severity.rawValue), \(f.party.rawValue)\(f.acceptanceNote.map { ", " + $0 } ?? ""))"

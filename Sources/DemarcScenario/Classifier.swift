@@ -21,6 +21,9 @@ public struct FlowFacts: Sendable {
     /// Reusable secrets seen crossing in cleartext (kind and user only); nil for none
     /// (most flows: nothing to copy).
     public var credentials: [Credential]? = nil
+    /// The flow's first packet went to a link-layer group address (broadcast or
+    /// multicast), where the capture records a link-layer destination.
+    public var linkGroup = false
 
     @inlinable @inline(__always)
     public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
@@ -56,6 +59,16 @@ public struct RuleMatch: Sendable, Equatable {
     public var segment: Segment
     public var name: String
     public var action: RuleAction
+    /// The rule's own `responsible`, where it sets one.
+    public var responsible: Party? = nil
+}
+
+/// Where a transit flow enters the provider's nodes and where it leaves them (node
+/// names; the two may be the same node).
+public struct TransitPath: Sendable, Hashable {
+    public var enters: String
+    public var leaves: String
+    public init(enters: String, leaves: String) { self.enters = enters; self.leaves = leaves }
 }
 
 /// An endpoint's place in the scenario, as a report names it.
@@ -70,6 +83,8 @@ public struct EndpointPlace: Sendable, Equatable {
 
 public struct Classification: Sendable {
     public var segment: Segment
+    /// A transit flow's path through the provider's nodes; nil on other segments.
+    public var path: TransitPath?
     public var responsible: Party
     public var client: EndpointPlace
     public var server: EndpointPlace
@@ -85,7 +100,7 @@ public final class Classifier: Sendable {
     private let plan: AddressPlan
     /// The scenario's per-segment settings, by `Segment.ordinal`: read for every flow,
     /// so kept in arrays rather than hashed out of dictionaries each time.
-    private let partyBySegment: [Party]
+    private let partyBySegment: [Party?]
     private let filtersBySegment: [(set: FilterSet, index: RuleIndex)?]
     private let requiredBySegment: [Bool]
 
@@ -97,7 +112,7 @@ public final class Classifier: Sendable {
         self.scenario = scenario
         self.asOfDay = asOfDay
         self.plan = AddressPlan(nodes: scenario.nodes, zones: scenario.zones)
-        partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0]! }
+        partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0] }
         filtersBySegment = Segment.allCases.map { seg in scenario.filters[seg].map { ($0, RuleIndex($0.rules)) } }
         requiredBySegment = Segment.allCases.map { (scenario.encryption[$0] ?? .optional) == .required }
     }
@@ -119,28 +134,45 @@ public final class Classifier: Sendable {
     public func classify(_ f: FlowFacts) -> Classification {
         let (cp, client) = place(f.client)
         let (sp, server) = place(f.server)
-        let segment: Segment
+        // SCENARIO.md's order: link, then internal/egress/ingress, then transit, then external.
+        let clientGroup = f.client.isGroupOrUnspecified, serverGroup = f.server.isGroupOrUnspecified
+        if clientGroup || serverGroup || f.linkGroup || (f.client.isLinkLocal && f.server.isLinkLocal) {
+            return classifyLink(f, cp, client, sp, server, serverEnd: clientGroup && !serverGroup)
+        }
+        var segment: Segment
+        var transit: (enters: Int, leaves: Int)?
         switch (client.providerOperated, server.providerOperated) {
         case (true, true): segment = .internal
         case (true, false): segment = .egress
         case (false, true): segment = .ingress
-        case (false, false): segment = .external
+        case (false, false):
+            segment = .external
+            // Neither end is a node here, so each place is a zone or `unknown`.
+            if cp.zone != sp.zone {
+                let cv = cp.zone.flatMap { scenario.zones[$0].via }, sv = sp.zone.flatMap { scenario.zones[$0].via }
+                if let enters = cv ?? sv, let leaves = sv ?? cv {
+                    segment = .transit
+                    transit = (enters, leaves)
+                }
+            }
         }
-        let party = partyBySegment[segment.ordinal]
+        var party = partyBySegment[segment.ordinal]!
 
         // Filters: first match wins; the default decides the rest.
         var rule: RuleMatch?
         var matchedRule: Rule?
         var unfilteredByDefault = false
         if let (set, index) = filtersBySegment[segment.ordinal] {
-            if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], f, cp, sp) }) {
+            if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], f, cp, sp, transit) }) {
                 let r = set.rules[i]
                 matchedRule = r
-                rule = RuleMatch(segment: segment, name: r.name, action: r.action)
+                rule = RuleMatch(segment: segment, name: r.name, action: r.action, responsible: r.responsible)
+                if let p = r.responsible { party = p }
             } else if set.defaultAction == .deny {
                 unfilteredByDefault = true
             }
         }
+        let path = transit.map { TransitPath(enters: scenario.nodes[$0.enters].name, leaves: scenario.nodes[$0.leaves].name) }
 
         var findings: [Finding] = []
         // Messages are built only for findings that are added: most flows carry none.
@@ -149,12 +181,12 @@ public final class Classifier: Sendable {
             findings.append(Finding(code: code, severity: sev, party: p ?? party, message: message()))
         }
         var what: String { f.protocolName ?? IPProtocol.name(f.proto).uppercased() }
-        var path: String { describe(segment, client, server) }
+        var route: String { describe(segment, client, server, path) }
         var service: String { serviceText(f) }
 
         if let r = matchedRule, r.action == .deny {
             add("denied-traffic-observed", .critical,
-                "\(path) on \(service) matched \(segment.rawValue) rule '\(r.name)' (deny), yet it is in the traffic: the filter is not enforced")
+                "\(route) on \(service) matched \(segment.rawValue) rule '\(r.name)' (deny), yet it is in the traffic: the filter is not enforced")
         }
         if unfilteredByDefault {
             switch segment {
@@ -162,9 +194,11 @@ public final class Classifier: Sendable {
                 add("unfiltered-ingress", .high, "no ingress rule allows \(client.zone) to reach \(server.zone) on \(service): restrict who may reach the node")
             case .egress:
                 add("unfiltered-egress", .medium, "no egress rule allows \(client.zone) to reach \(server.zone) on \(service): filter what leaves the node")
+            case .transit:
+                add("unfiltered-transit", .medium, "no transit rule allows \(client.zone) to reach \(server.zone) through \(path!.enters) → \(path!.leaves) on \(service)")
             case .external:
                 add("unfiltered-external", .medium, "no external rule allows \(client.zone) to reach \(server.zone) on \(service)")
-            case .internal:
+            case .internal, .link:
                 break
             }
         }
@@ -179,15 +213,15 @@ public final class Classifier: Sendable {
             switch f.state {
             case .cleartext:
                 let sev: Severity = segment == .internal ? .critical : .high
-                add(Classifier.unencryptedCodes[segment.ordinal], sev, "\(what) \(path) in cleartext on \(service); \(because)")
+                add(Classifier.unencryptedCodes[segment.ordinal], sev, "\(what) \(route) in cleartext on \(service); \(because)")
             case .unknown:
-                add("unverified-encryption", .low, "\(path) on \(service): \(because), but the payload did not show whether it is encrypted")
+                add("unverified-encryption", .low, "\(route) on \(service): \(because), but the payload did not show whether it is encrypted")
             case .encrypted:
                 break
             }
         }
         if f.weak {
-            add("weak-encryption", .medium, "\(path) on \(service) uses \(f.weakReason ?? "weak encryption"): require TLS 1.2 or later with a strong cipher suite")
+            add("weak-encryption", .medium, "\(route) on \(service) uses \(f.weakReason ?? "weak encryption"): require TLS 1.2 or later with a strong cipher suite")
         }
         if let ca = scenario.customerCA, segment == .internal, client.node != nil, server.node != nil, f.isTLS {
             if let cert = f.certificate {
@@ -202,23 +236,49 @@ public final class Classifier: Sendable {
             }
         }
         if let credentials = f.credentials {
-            let what = credentials.map { cr in cr.kind.rawValue + (cr.user.map { " (user \($0))" } ?? "") }.joined(separator: ", ")
-            add("cleartext-credentials", .critical,
-                "\(path) on \(service) carries reusable credentials in cleartext: \(what); anyone on the path can replay them")
+            add("cleartext-credentials", .critical, credentialText(credentials, route, service))
         }
-        if !scenario.acceptances.isEmpty && !findings.isEmpty {
-            let day = asOfDay ?? CalendarDay.today()
-            for i in findings.indices {
-                guard let j = scenario.acceptances.firstIndex(where: {
-                    $0.finding == findings[i].code && within($0.from, $0.to, $0.ports, f, cp, sp)
-                }) else { continue }
-                let a = scenario.acceptances[j]
-                findings[i].accepted = AcceptedRisk(owner: a.owner, reason: a.reason, until: a.until,
-                                                    expired: day > a.untilDay, entry: j)
-            }
-        }
-        return Classification(segment: segment, responsible: party, client: client, server: server,
+        accept(&findings, f, cp, sp, transit)
+        return Classification(segment: segment, path: path, responsible: party, client: client, server: server,
                               rule: rule, findings: findings)
+    }
+
+    /// A `link` flow: its party, and no finding but `cleartext-credentials` (neither
+    /// `encryption` nor `filters` judge it). The party is `responsibility.link`'s, else
+    /// that of the owner of the place of the end that is not a group or unspecified
+    /// address (`serverEnd`: only the client's is), the client's where both or neither are.
+    private func classifyLink(_ f: FlowFacts, _ cp: Placement, _ client: EndpointPlace, _ sp: Placement,
+                              _ server: EndpointPlace, serverEnd: Bool) -> Classification {
+        let party = partyBySegment[Segment.link.ordinal]
+            ?? ((serverEnd ? server : client).providerOperated ? .provider : .customer)
+        var findings: [Finding] = []
+        if let credentials = f.credentials {
+            findings.append(Finding(code: "cleartext-credentials", severity: .critical, party: party,
+                                    message: credentialText(credentials, describe(.link, client, server, nil), serviceText(f))))
+            accept(&findings, f, cp, sp, nil)
+        }
+        return Classification(segment: .link, path: nil, responsible: party, client: client, server: server,
+                              rule: nil, findings: findings)
+    }
+
+    private func credentialText(_ credentials: [Credential], _ route: String, _ service: String) -> String {
+        let what = credentials.map { cr in cr.kind.rawValue + (cr.user.map { " (user \($0))" } ?? "") }.joined(separator: ", ")
+        return "\(route) on \(service) carries reusable credentials in cleartext: \(what); anyone on the path can replay them"
+    }
+
+    /// Marks each finding the first matching `accept` entry covers.
+    private func accept(_ findings: inout [Finding], _ f: FlowFacts, _ cp: Placement, _ sp: Placement,
+                        _ transit: (enters: Int, leaves: Int)?) {
+        guard !scenario.acceptances.isEmpty && !findings.isEmpty else { return }
+        let day = asOfDay ?? CalendarDay.today()
+        for i in findings.indices {
+            guard let j = scenario.acceptances.firstIndex(where: {
+                $0.finding == findings[i].code && within($0.from, $0.to, $0.ports, f, cp, sp, transit)
+            }) else { continue }
+            let a = scenario.acceptances[j]
+            findings[i].accepted = AcceptedRisk(owner: a.owner, reason: a.reason, until: a.until,
+                                                expired: day > a.untilDay, entry: j)
+        }
     }
 
     static let unencryptedCodes = Segment.allCases.map { "unencrypted-\($0.rawValue)" }
@@ -229,16 +289,18 @@ public final class Classifier: Sendable {
         return ca.sha256.contains { $0.lowercased().filter { $0 != ":" } == fp }
     }
 
-    private func matches(_ r: Rule, _ f: FlowFacts, _ cp: Placement, _ sp: Placement) -> Bool {
-        within(r.from, r.to, r.ports, f, cp, sp)
+    private func matches(_ r: Rule, _ f: FlowFacts, _ cp: Placement, _ sp: Placement,
+                         _ transit: (enters: Int, leaves: Int)?) -> Bool {
+        within(r.from, r.to, r.ports, f, cp, sp, transit)
     }
 
     /// The flow, client → server, is within these from/to/ports (a rule's or an `accept`
-    /// entry's).
+    /// entry's). On a transit flow a node in `from` also matches the node it enters at,
+    /// and in `to` the node it leaves at.
     private func within(_ from: [AddressMatch], _ to: [AddressMatch], _ ports: [PortMatch], _ f: FlowFacts,
-                        _ cp: Placement, _ sp: Placement) -> Bool {
-        guard from.contains(where: { addressMatches($0, f.client, cp) }),
-              to.contains(where: { addressMatches($0, f.server, sp) }) else { return false }
+                        _ cp: Placement, _ sp: Placement, _ transit: (enters: Int, leaves: Int)?) -> Bool {
+        guard from.contains(where: { addressMatches($0, f.client, cp, pathNode: transit?.enters) }),
+              to.contains(where: { addressMatches($0, f.server, sp, pathNode: transit?.leaves) }) else { return false }
         return ports.contains { pm in
             if let proto = pm.proto, proto != f.proto { return false }
             guard pm.low != 0 || pm.high != 65535 else { return true }
@@ -247,24 +309,28 @@ public final class Classifier: Sendable {
         }
     }
 
-    private func addressMatches(_ m: AddressMatch, _ ip: IPAddress, _ p: Placement) -> Bool {
+    private func addressMatches(_ m: AddressMatch, _ ip: IPAddress, _ p: Placement, pathNode: Int?) -> Bool {
         switch m {
         case .any: return true
-        case .node(let n): return p.node == n
+        case .node(let n): return p.node == n || pathNode == n
         case .zone(let z): return p.node == nil && p.zone == z
         case .prefix(let c): return c.contains(ip)
         case .unknownZone: return p.node == nil && p.zone == nil
         }
     }
 
-    private func describe(_ segment: Segment, _ c: EndpointPlace, _ s: EndpointPlace) -> String {
+    private func describe(_ segment: Segment, _ c: EndpointPlace, _ s: EndpointPlace, _ path: TransitPath?) -> String {
         let cn = c.node.map { "node \($0)" } ?? c.zone
         let sn = s.node.map { "node \($0)" } ?? s.zone
         switch segment {
         case .internal: return "runs from \(cn) to \(sn) inside the provider's boundary"
         case .egress: return "leaves \(cn) to \(sn)"
         case .ingress: return "enters \(sn) from \(cn)"
+        case .transit:
+            let through = path.map { $0.enters == $0.leaves ? "node \($0.enters)" : "nodes \($0.enters) → \($0.leaves)" } ?? ""
+            return "runs from \(cn) to \(sn) through \(through)"
         case .external: return "runs from \(cn) to \(sn)"
+        case .link: return "stays on the link from \(cn) to \(sn)"
         }
     }
 
@@ -311,5 +377,22 @@ struct RuleIndex: Sendable {
             if test(i) { return i }
         }
         return nil
+    }
+}
+
+extension IPAddress {
+    /// Multicast (224.0.0.0/4, ff00::/8), the limited broadcast 255.255.255.255, or
+    /// unspecified (0.0.0.0, ::): an end that makes a flow `link` (SCENARIO.md).
+    @inline(__always) public var isGroupOrUnspecified: Bool {
+        if isV4 {
+            let a = v4
+            return a >> 28 == 0xe || a == 0xffff_ffff || a == 0
+        }
+        return hi >> 56 == 0xff || (hi == 0 && lo == 0)
+    }
+
+    /// Link-local: 169.254.0.0/16, fe80::/10.
+    @inline(__always) public var isLinkLocal: Bool {
+        isV4 ? v4 >> 16 == 0xa9fe : hi >> 54 == 0x3fa
     }
 }
