@@ -109,12 +109,33 @@ import Testing
         #expect(md.contains("router-dns (allow, responsible: provider)"))
         let html = try Self.replay("html").stdout
         #expect(html.contains("<ul class=\"link\">") && html.contains("transit (edge-1 → gw-1)"))
+        // The three columns added last: path_enters, path_leaves, rule_responsible (the
+        // findings before them may hold quoted commas, so they are read from the end).
         let csv = try Self.replay("csv").stdout.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        let header = try #require(csv.first)
-        let enters = try #require(header.firstIndex(of: "path_enters")), leaves = try #require(header.firstIndex(of: "path_leaves"))
-        let ruleParty = try #require(header.firstIndex(of: "rule_responsible"))
-        #expect(csv[6][enters] == "edge-1" && csv[6][leaves] == "gw-1" && csv[1][enters].isEmpty)
-        #expect(csv[5][ruleParty] == "provider")
+        #expect(csv.first?.suffix(3) == ["path_enters", "path_leaves", "rule_responsible"])
+        #expect(csv[6].suffix(3) == ["edge-1", "gw-1", ""] && csv[1].suffix(3) == ["", "", ""])
+        #expect(csv[5].suffix(3) == ["", "", "provider"])
+    }
+
+    /// `diff`: a change of path alone is a change (the application subnet moves behind
+    /// another node), and a rule's `responsible` shows on each side.
+    @Test func diffCountsAChangeOfPath() throws {
+        let pcap = try CLI.temp("branch.pcap", Frames.pcap(Self.frames))
+        let before = try CLI.temp("before.yaml", text: Self.scenario)
+        let after = try CLI.temp("after.yaml", text: Self.scenario
+            .replacingOccurrences(of: "  gw-1: {role: gateway, addresses: [198.51.100.20]}",
+                                  with: "  gw-1: {role: gateway, addresses: [198.51.100.20]}\n  gw-2: {role: gateway, addresses: [198.51.100.21]}")
+            .replacingOccurrences(of: "cidrs: [172.16.5.0/24], via: gw-1", with: "cidrs: [172.16.5.0/24], via: gw-2"))
+        let r = try CLI.run(["diff", pcap, "--scenario", before, "--against", after, "--format", "json"])
+        let changes = try #require(CLI.json(r.stdout)?["changes"] as? [[String: Any]], "\(r.stdout)\(r.stderr)")
+        // The two transit flows: same segment and party, another exit node.
+        #expect(changes.count == 2)
+        for c in changes {
+            #expect((c["before"] as? [String: Any])?["path"] as? [String: String] == ["enters": "edge-1", "leaves": "gw-1"])
+            #expect((c["after"] as? [String: Any])?["path"] as? [String: String] == ["enters": "edge-1", "leaves": "gw-2"])
+        }
+        let table = try CLI.run(["diff", pcap, "--scenario", before, "--against", after]).stdout
+        #expect(table.contains("transit (edge-1 → gw-1)/customer") && table.contains("transit (edge-1 → gw-2)/customer"), "\(table)")
     }
 
     @Test func badViaAndResponsibleAreLocated() throws {
