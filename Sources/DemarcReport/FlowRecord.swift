@@ -133,6 +133,16 @@ public struct Summary: Sendable {
 
     public init() {}
 
+    /// A transit flow's path, counted apart from `add`'s other totals (most flows are
+    /// not transit).
+    @inline(never)
+    private mutating func addPath(_ r: FlowRecord) {
+        guard let p = r.path else { return }
+        transitPaths[p, default: Counts()].flows += 1
+        transitPaths[p, default: Counts()].packets += r.packets
+        transitPaths[p, default: Counts()].bytes += r.bytes
+    }
+
     public mutating func add(_ r: FlowRecord) {
         total.flows += 1
         total.packets += r.packets
@@ -144,11 +154,7 @@ public struct Summary: Sendable {
         partyCounts[party].flows += 1
         partyCounts[party].packets += r.packets
         partyCounts[party].bytes += r.bytes
-        if let p = r.path {
-            transitPaths[p, default: Counts()].flows += 1
-            transitPaths[p, default: Counts()].packets += r.packets
-            transitPaths[p, default: Counts()].bytes += r.bytes
-        }
+        if r.segment == .transit { addPath(r) }
         for f in r.findings {
             if let a = f.accepted {
                 usedAcceptances.insert(a.entry)

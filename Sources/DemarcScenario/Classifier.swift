@@ -103,6 +103,11 @@ public final class Classifier: Sendable {
     private let partyBySegment: [Party?]
     private let filtersBySegment: [(set: FilterSet, index: RuleIndex)?]
     private let requiredBySegment: [Bool]
+    /// Each zone's `via` node index, -1 for none, and -1 once more at the end for
+    /// `unknown`: read for every flow between two places that are not provider-operated,
+    /// so a fixed buffer indexed without bounds checks (zone indices come from the plan).
+    nonisolated(unsafe) private let viaByZone: UnsafeMutableBufferPointer<Int32>
+    private let hasAcceptances: Bool
 
     /// The day (UTC day number) against which `accept` entries expire; nil: the day each
     /// flow is classified on (live monitoring, which may run past midnight).
@@ -115,7 +120,12 @@ public final class Classifier: Sendable {
         partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0] }
         filtersBySegment = Segment.allCases.map { seg in scenario.filters[seg].map { ($0, RuleIndex($0.rules)) } }
         requiredBySegment = Segment.allCases.map { (scenario.encryption[$0] ?? .optional) == .required }
+        viaByZone = .allocate(capacity: scenario.zones.count + 1)
+        _ = viaByZone.initialize(from: scenario.zones.map { Int32($0.via ?? -1) } + [-1])
+        hasAcceptances = !scenario.acceptances.isEmpty
     }
+
+    deinit { viaByZone.deallocate() }
 
     public func place(_ ip: IPAddress) -> (Placement, EndpointPlace) {
         let p = plan.place(ip)
@@ -132,13 +142,13 @@ public final class Classifier: Sendable {
     }
 
     public func classify(_ f: FlowFacts) -> Classification {
+        // SCENARIO.md's order: link, then internal/egress/ingress, then transit, then
+        // external. Link is decided on the addresses alone, before they are placed.
+        if f.linkGroup || IPAddress.staysOnLink(f.client, f.server) {
+            return classifyLink(f)
+        }
         let (cp, client) = place(f.client)
         let (sp, server) = place(f.server)
-        // SCENARIO.md's order: link, then internal/egress/ingress, then transit, then external.
-        let clientGroup = f.client.isGroupOrUnspecified, serverGroup = f.server.isGroupOrUnspecified
-        if clientGroup || serverGroup || f.linkGroup || (f.client.isLinkLocal && f.server.isLinkLocal) {
-            return classifyLink(f, cp, client, sp, server, serverEnd: clientGroup && !serverGroup)
-        }
         var segment: Segment
         var transit: (enters: Int, leaves: Int)?
         switch (client.providerOperated, server.providerOperated) {
@@ -149,15 +159,14 @@ public final class Classifier: Sendable {
             segment = .external
             // Neither end is a node here, so each place is a zone or `unknown`.
             if cp.zone != sp.zone {
-                let cv = cp.zone.flatMap { scenario.zones[$0].via }, sv = sp.zone.flatMap { scenario.zones[$0].via }
-                if let enters = cv ?? sv, let leaves = sv ?? cv {
+                let unknown = viaByZone.count - 1
+                let cv = Int(viaByZone.baseAddress![cp.zone ?? unknown]), sv = Int(viaByZone.baseAddress![sp.zone ?? unknown])
+                if cv & sv >= 0 {   // either is a node (both -1 has the sign bit)
                     segment = .transit
-                    transit = (enters, leaves)
+                    transit = (cv >= 0 ? cv : sv, sv >= 0 ? sv : cv)
                 }
             }
         }
-        var party = partyBySegment[segment.ordinal]!
-
         // Filters: first match wins; the default decides the rest.
         var rule: RuleMatch?
         var matchedRule: Rule?
@@ -167,11 +176,12 @@ public final class Classifier: Sendable {
                 let r = set.rules[i]
                 matchedRule = r
                 rule = RuleMatch(segment: segment, name: r.name, action: r.action, responsible: r.responsible)
-                if let p = r.responsible { party = p }
             } else if set.defaultAction == .deny {
                 unfilteredByDefault = true
             }
         }
+        // A `let`, not mutated once findings are made: the closures below capture it.
+        let party = matchedRule?.responsible ?? partyBySegment[segment.ordinal]!
         let path = transit.map { TransitPath(enters: scenario.nodes[$0.enters].name, leaves: scenario.nodes[$0.leaves].name) }
 
         var findings: [Finding] = []
@@ -238,7 +248,7 @@ public final class Classifier: Sendable {
         if let credentials = f.credentials {
             add("cleartext-credentials", .critical, credentialText(credentials, route, service))
         }
-        accept(&findings, f, cp, sp, transit)
+        if hasAcceptances && !findings.isEmpty { accept(&findings, f, cp, sp, transit) }
         return Classification(segment: segment, path: path, responsible: party, client: client, server: server,
                               rule: rule, findings: findings)
     }
@@ -247,15 +257,18 @@ public final class Classifier: Sendable {
     /// `encryption` nor `filters` judge it). The party is `responsibility.link`'s, else
     /// that of the owner of the place of the end that is not a group or unspecified
     /// address (`serverEnd`: only the client's is), the client's where both or neither are.
-    private func classifyLink(_ f: FlowFacts, _ cp: Placement, _ client: EndpointPlace, _ sp: Placement,
-                              _ server: EndpointPlace, serverEnd: Bool) -> Classification {
+    @inline(never)
+    private func classifyLink(_ f: FlowFacts) -> Classification {
+        let (cp, client) = place(f.client)
+        let (sp, server) = place(f.server)
+        let serverEnd = f.client.isGroupOrUnspecified && !f.server.isGroupOrUnspecified
         let party = partyBySegment[Segment.link.ordinal]
             ?? ((serverEnd ? server : client).providerOperated ? .provider : .customer)
         var findings: [Finding] = []
         if let credentials = f.credentials {
             findings.append(Finding(code: "cleartext-credentials", severity: .critical, party: party,
                                     message: credentialText(credentials, describe(.link, client, server, nil), serviceText(f))))
-            accept(&findings, f, cp, sp, nil)
+            if hasAcceptances { accept(&findings, f, cp, sp, nil) }
         }
         return Classification(segment: .link, path: nil, responsible: party, client: client, server: server,
                               rule: nil, findings: findings)
@@ -269,7 +282,6 @@ public final class Classifier: Sendable {
     /// Marks each finding the first matching `accept` entry covers.
     private func accept(_ findings: inout [Finding], _ f: FlowFacts, _ cp: Placement, _ sp: Placement,
                         _ transit: (enters: Int, leaves: Int)?) {
-        guard !scenario.acceptances.isEmpty && !findings.isEmpty else { return }
         let day = asOfDay ?? CalendarDay.today()
         for i in findings.indices {
             guard let j = scenario.acceptances.firstIndex(where: {
@@ -394,5 +406,19 @@ extension IPAddress {
     /// Link-local: 169.254.0.0/16, fe80::/10.
     @inline(__always) public var isLinkLocal: Bool {
         isV4 ? v4 >> 16 == 0xa9fe : hi >> 54 == 0x3fa
+    }
+
+    /// SCENARIO.md's address tests for `link`: either end group or unspecified, or both
+    /// link-local. Read for every flow, so two IPv4 ends that are neither 0.0.0.0 nor at
+    /// or above 224.0.0.0 (most flows) cost one comparison each before the link-local test.
+    @inline(__always) static func staysOnLink(_ c: IPAddress, _ s: IPAddress) -> Bool {
+        if c.isV4 && s.isV4 {
+            let a = c.v4, b = s.v4
+            let bothLinkLocal = a >> 16 == 0xa9fe && b >> 16 == 0xa9fe
+            // 0.0.0.1 through 223.255.255.255, less one, are below 0xdfffffff; 0.0.0.0 wraps.
+            if a &- 1 < 0xdfff_ffff && b &- 1 < 0xdfff_ffff { return bothLinkLocal }
+            return c.isGroupOrUnspecified || s.isGroupOrUnspecified || bothLinkLocal
+        }
+        return c.isGroupOrUnspecified || s.isGroupOrUnspecified || (c.isLinkLocal && s.isLinkLocal)
     }
 }
