@@ -70,6 +70,12 @@ public struct DecodedPacket {
     /// no transport header (offset above zero).
     public var isFragment = false
     public var laterFragment = false
+    /// The frame went to a link-layer group address (broadcast or multicast), where the
+    /// link type records a destination: Ethernet's outermost header, 802.11's
+    /// destination address, a Linux cooked capture's broadcast and multicast packet
+    /// types. False where the link layer has none (raw IP, PPP, NULL/LOOP, NFLOG…). Kept
+    /// beside the other flags, in what was padding: the value is copied for every packet.
+    public var linkGroup = false
     public var fragmentID: UInt32 = 0
     /// Transport payload offset and length within the frame (captured bytes only).
     public var payloadOffset = 0

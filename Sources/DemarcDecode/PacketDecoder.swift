@@ -51,7 +51,8 @@ public struct PacketDecoder: Sendable {
     }
 
     public func decode(_ frame: UnsafeRawBufferPointer, into p: inout DecodedPacket) -> DecodeOutcome {
-        decodeLink(linkType, Bytes(frame), into: &p, depth: 0)
+        p.linkGroup = false
+        return decodeLink(linkType, Bytes(frame), into: &p, depth: 0)
     }
 
     /// The two addresses `decode` would give an Ethernet frame carrying IPv4 directly
@@ -72,6 +73,8 @@ public struct PacketDecoder: Sendable {
         switch dlt {
         case LinkType.ethernet:
             guard let type = b.u16(12) else { return .undecodable }
+            // The destination's I/G bit: broadcast and multicast (the outermost header only).
+            p.linkGroup = b.base[0] & 1 != 0
             return ethertype(type, b, at: 14, into: &p)
         case LinkType.raw, LinkType.rawOpenBSD, LinkType.linktypeRaw:
             return ipByVersion(b, at: 0, into: &p)
@@ -90,9 +93,12 @@ public struct PacketDecoder: Sendable {
             }
         case LinkType.linuxSLL:
             guard let type = b.u16(14) else { return .undecodable }
+            // Packet type 1: broadcast, 2: multicast (sent to others, as the kernel saw it).
+            p.linkGroup = b.base[0] == 0 && (b.base[1] == 1 || b.base[1] == 2)
             return ethertype(type, b, at: 16, into: &p)
         case LinkType.linuxSLL2:
             guard let type = b.u16(0), b.has(0, 20) else { return .undecodable }
+            p.linkGroup = b.base[10] == 1 || b.base[10] == 2
             return ethertype(type, b, at: 20, into: &p)
         case LinkType.ppp, LinkType.pppSerial:
             var off = 0
@@ -134,6 +140,7 @@ public struct PacketDecoder: Sendable {
             }
             if flags & 0x02 != 0 { return ipByVersion(b, at: off, into: &p) }
             guard let type = b.u16(off + 12) else { return .undecodable }
+            p.linkGroup = b.base[off] & 1 != 0
             return ethertype(type, b, at: off + 14, into: &p)
         case LinkType.ipoib:
             // IP over InfiniBand: two 20-byte hardware addresses, then RFC 4391's 4-byte
@@ -182,6 +189,9 @@ public struct PacketDecoder: Sendable {
             if flags & 0x80 != 0 { off += 4 }                // +HTC: HT control
         }
         guard b.has(0, off) else { return .undecodable }
+        // The destination address: address 1, or address 3 when the frame goes to the
+        // distribution system.
+        p.linkGroup = b.base[flags & 0x01 != 0 ? 16 : 4] & 1 != 0
         guard b.u8(off) == 0xaa, b.u8(off + 1) == 0xaa, b.u8(off + 2) == 0x03, let type16 = b.u16(off + 6) else {
             return b.has(off, 3) ? .notIP : .undecodable
         }

@@ -20,6 +20,8 @@ public struct FlowState {
     public var fragmentBytes: UInt64 = 0
     /// Endpoint A (the key's lower endpoint) is the client.
     public var clientIsA: Bool
+    /// The flow's first packet went to a link-layer group address (SCENARIO.md's `link`).
+    public var linkGroup = false
     public var tcpBaseA: UInt32 = 0
     public var tcpBaseB: UInt32 = 0
     public var tcp: TCPProgress = []

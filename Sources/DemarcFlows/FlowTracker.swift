@@ -246,6 +246,7 @@ public final class FlowTracker {
         var state = FlowState(key: key, id: nextID, hash: hash, firstSeen: timestamp, lastSeen: timestamp,
                               clientIsA: senderIsClient == fromA, inspect: inspector.initialState(proto: key.proto, orphanFragments: key.orphanFragments))
         state.linkedAt = timestamp
+        state.linkGroup = p.linkGroup
         nextID += 1
         nextExpiry = min(nextExpiry, timestamp &+ timeouts.idle)
         return table.insert(state)

@@ -16,7 +16,7 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
 
     /// Each metric's name and its `# HELP` text.
     static let help: [String: String] = [
-        "demarc_flows_total": "Flows ended, by segment, responsible party, encryption state and application.",
+        "demarc_flows_total": "Flows ended, by segment (and a transit flow's entry and exit nodes), responsible party, encryption state and application.",
         "demarc_packets_total": "Packets of flows, counted while flows are open (about every second) and when they end.",
         "demarc_bytes_total": "Frame bytes of flows, counted while flows are open (about every second) and when they end.",
         "demarc_findings_total": "Findings of ended flows that count (not covered by an unexpired acceptance), by code, severity and party.",
@@ -39,9 +39,11 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
         CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
     }
 
+    /// A transit flow's path is two labels, the nodes it enters and leaves at (names from
+    /// the scenario, a bounded set); empty, which Prometheus reads as absent, elsewhere.
     static func flowLabels(_ r: FlowRecord) -> [(String, String)] {
-        [("segment", r.segment.rawValue), ("party", r.responsible.rawValue),
-         ("encryption", r.encryption.state.name), ("application", r.application ?? "none")]
+        [("segment", r.segment.rawValue), ("enters", r.path?.enters ?? ""), ("leaves", r.path?.leaves ?? ""),
+         ("party", r.responsible.rawValue), ("encryption", r.encryption.state.name), ("application", r.application ?? "none")]
     }
 
     public func flowEnded(_ r: FlowRecord) {

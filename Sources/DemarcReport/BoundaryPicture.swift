@@ -47,8 +47,13 @@ package struct BoundaryPicture {
     /// the rest (external).
     package var groups: [(title: String, key: String, places: [String])] = []
     package var edges: [Edge] = []
+    /// `link` traffic by place, summed apart: it stays on its link, so it is no arrow
+    /// (most of it goes to broadcast and multicast addresses, which are no place).
+    package var link: [(place: String, flows: Int, bytes: UInt64, worst: Severity?)] = []
 
     package init(digest: ReportDigest, map: PlaceMap) {
+        link = digest.link.map { ($0.key, $0.value.flows, $0.value.bytes, $0.value.worst) }
+            .sorted { ($0.bytes, $1.place) > ($1.bytes, $0.place) }
         var all = digest.edges.map { k, t in
             Edge(from: k.from, to: k.to, service: k.service, flows: t.flows, bytes: t.bytes, worst: t.worst)
         }
@@ -104,6 +109,13 @@ package struct BoundaryPicture {
 
     package func label(_ e: Edge) -> String {
         "\(e.service) ×\(e.flows)" + (e.worst.map { ", worst \($0.rawValue)" } ?? "")
+    }
+
+    /// One line per place of `link` traffic: `place: N flows, BYTES` (and its worst finding).
+    package var linkLines: [String] {
+        link.map { l in
+            "\(l.place): \(l.flows) flows, \(Fmt.bytes(l.bytes))" + (l.worst.map { ", worst \($0.rawValue)" } ?? "")
+        }
     }
 
     // MARK: Mermaid
@@ -253,6 +265,14 @@ package struct BoundaryPicture {
         for e in edges {
             o += "<li><span class=\"swatch\" style=\"background:\(BoundaryPicture.colour(e.worst))\"></span>\(escape(e.from)) → \(escape(e.to)): \(escape(label(e)))</li>\n"
         }
-        return o + "</ol>\n"
+        o += "</ol>\n"
+        if !link.isEmpty {
+            o += "<p>Link traffic, which stays on the link it was sent on and crosses no boundary (broadcast, multicast, link-local), by place:</p>\n<ul class=\"link\">\n"
+            for (l, line) in zip(link, linkLines) {
+                o += "<li><span class=\"swatch\" style=\"background:\(BoundaryPicture.colour(l.worst))\"></span>\(escape(line))</li>\n"
+            }
+            o += "</ul>\n"
+        }
+        return o
     }
 }

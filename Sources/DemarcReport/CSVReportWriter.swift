@@ -4,8 +4,10 @@ import DemarcInspect
 import DemarcFlows
 import DemarcScenario
 /// `csv`: one row per flow under a stable header, RFC 4180 quoting, findings joined in
-/// one column as `code (severity, party)` separated by `; `; the cleartext credentials in
-/// the last as `kind (user)` (the secret is never kept).
+/// one column as `code (severity, party)` separated by `; `; the cleartext credentials
+/// as `kind (user)` (the secret is never kept). Columns added later follow, so earlier
+/// ones keep their places: a transit flow's `path_enters` and `path_leaves`, and the
+/// matched rule's `rule_responsible`.
 public final class CSVReportWriter: ReportWriter {
     private let output: Output
 
@@ -14,7 +16,7 @@ public final class CSVReportWriter: ReportWriter {
                                 "packets_to_server", "packets_to_client", "bytes_to_server", "bytes_to_client",
                                 "application", "encryption_state", "encryption_protocol", "encryption_version",
                                 "encryption_basis", "sni", "segment", "responsible", "rule_segment", "rule_name",
-                                "rule_action", "findings", "credentials"]
+                                "rule_action", "findings", "credentials", "path_enters", "path_leaves", "rule_responsible"]
 
     public init(output: Output) { self.output = output }
 
@@ -66,6 +68,10 @@ public final class CSVReportWriter: ReportWriter {
         if let credentials = r.credentials, !credentials.isEmpty {
             cell(credentials.map { c in c.kind.rawValue + (c.user.map { " (\($0))" } ?? "") }.joined(separator: "; "))
         }
+        comma()
+        cell(r.path?.enters ?? ""); comma()
+        cell(r.path?.leaves ?? ""); comma()
+        cell(r.rule?.responsible?.rawValue ?? "")
         row.append(0x0d)
         row.append(0x0a)
         row.withUnsafeBytes { output.write($0) }

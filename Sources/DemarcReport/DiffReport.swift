@@ -4,15 +4,18 @@ import DemarcInspect
 import DemarcFlows
 import DemarcScenario
 /// `demarc diff`: every flow classified under two scenarios, and what changes between
-/// them. A flow changes when its segment, responsible party, filter rule or findings do
+/// them. A flow changes when its segment or transit path, responsible party, filter rule or findings do
 /// (a finding differs by code, party, severity, or whether an `accept` entry covers it).
 public struct FlowChange: Sendable {
     public struct Side: Sendable {
         public var segment: Segment
+        public var path: TransitPath?
         public var responsible: Party
         public var rule: RuleMatch?
         public var findings: [Finding]
-        init(_ r: FlowRecord) { segment = r.segment; responsible = r.responsible; rule = r.rule; findings = r.findings }
+        init(_ r: FlowRecord) {
+            segment = r.segment; path = r.path; responsible = r.responsible; rule = r.rule; findings = r.findings
+        }
     }
 
     public var id: UInt64
@@ -30,7 +33,7 @@ public struct FlowChange: Sendable {
     /// The change between the two records of one flow, or nil when nothing changed.
     public init?(before b: FlowRecord, after a: FlowRecord) {
         let bk = Set(b.findings.map(\.diffKey)), ak = Set(a.findings.map(\.diffKey))
-        guard b.segment != a.segment || b.responsible != a.responsible || b.rule != a.rule || bk != ak else { return nil }
+        guard b.segment != a.segment || b.path != a.path || b.responsible != a.responsible || b.rule != a.rule || bk != ak else { return nil }
         id = b.id; transport = b.transport; client = b.client; server = b.server; application = b.application
         before = Side(b); after = Side(a)
         added = a.findings.filter { !bk.contains($0.diffKey) }
@@ -145,9 +148,10 @@ public enum DiffWriter {
     }
 
     static func side(_ s: FlowChange.Side) -> String {
-        let rule = s.rule.map { " rule \($0.name)\($0.action == .deny ? " (deny)" : "")" } ?? ""
+        let rule = s.rule.map { " rule " + Fmt.rule($0, action: false) } ?? ""
         let f = s.findings.map { $0.code + ($0.counts ? "" : " (accepted)") }
-        return "\(s.segment.rawValue)/\(s.responsible.rawValue)\(rule)" + (f.isEmpty ? "" : ": " + f.joined(separator: ", "))
+        let segment = s.path.map { "\(s.segment.rawValue) (\($0.enters) → \($0.leaves))" } ?? s.segment.rawValue
+        return "\(segment)/\(s.responsible.rawValue)\(rule)" + (f.isEmpty ? "" : ": " + f.joined(separator: ", "))
     }
 
     static func flowLabel(_ c: FlowChange) -> String {
@@ -230,10 +234,14 @@ public enum DiffWriter {
         }
         func side(_ key: StaticString, _ s: FlowChange.Side) {
             w.beginObject(key)
-            w.field("segment", s.segment.rawValue); w.field("responsible", s.responsible.rawValue)
+            w.field("segment", s.segment.rawValue)
+            if let p = s.path { w.beginObject("path"); w.field("enters", p.enters); w.field("leaves", p.leaves); w.endObject() }
+            w.field("responsible", s.responsible.rawValue)
             if let r = s.rule {
                 w.beginObject("rule"); w.field("segment", r.segment.rawValue); w.field("name", r.name)
-                w.field("action", r.action.rawValue); w.endObject()
+                w.field("action", r.action.rawValue)
+                if let p = r.responsible { w.field("responsible", p.rawValue) }
+                w.endObject()
             } else {
                 w.field("rule", nil as String?)
             }

@@ -47,6 +47,8 @@ public struct FlowRecord: Sendable {
     public var application: String?
     public var encryption: Encryption
     public var segment: Segment
+    /// Where a transit flow enters and leaves the provider's nodes; nil on other segments.
+    public var path: TransitPath? = nil
     public var responsible: Party
     public var rule: RuleMatch?
     public var findings: [Finding]
@@ -121,6 +123,8 @@ public struct Summary: Sendable {
     public var partyFindings: [Party: [Severity: UInt64]] = [:]
     /// The most flows open at one time (memory is sized by it, not by the total).
     public var peakActiveFlows: UInt64 = 0
+    /// Transit flows by the nodes they enter and leave at.
+    public var transitPaths: [TransitPath: Counts] = [:]
     /// Findings an unexpired `accept` entry covers, by severity: reported, not counted in
     /// `findings`.
     public var accepted: [Severity: UInt64] = [:]
@@ -128,6 +132,16 @@ public struct Summary: Sendable {
     public var usedAcceptances: Set<Int> = []
 
     public init() {}
+
+    /// A transit flow's path, counted apart from `add`'s other totals (most flows are
+    /// not transit).
+    @inline(never)
+    private mutating func addPath(_ r: FlowRecord) {
+        guard let p = r.path else { return }
+        transitPaths[p, default: Counts()].flows += 1
+        transitPaths[p, default: Counts()].packets += r.packets
+        transitPaths[p, default: Counts()].bytes += r.bytes
+    }
 
     public mutating func add(_ r: FlowRecord) {
         total.flows += 1
@@ -140,6 +154,7 @@ public struct Summary: Sendable {
         partyCounts[party].flows += 1
         partyCounts[party].packets += r.packets
         partyCounts[party].bytes += r.bytes
+        if r.segment == .transit { addPath(r) }
         for f in r.findings {
             if let a = f.accepted {
                 usedAcceptances.insert(a.entry)
@@ -225,6 +240,7 @@ extension FlowRecord {
                               certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
         if let d, !d.credentials.isEmpty { facts.credentials = d.credentials }
         facts.certificateUnread = verdict.certificateUnread
+        facts.linkGroup = f.linkGroup
         let c = classifier.classify(facts)
         self.init(
             id: f.id,
@@ -238,7 +254,7 @@ extension FlowRecord {
             fragmentPackets: f.fragmentPackets, fragmentBytes: f.fragmentBytes,
             application: verdict.application,
             encryption: verdict.encryption,
-            segment: c.segment, responsible: c.responsible, rule: c.rule, findings: c.findings,
+            segment: c.segment, path: c.path, responsible: c.responsible, rule: c.rule, findings: c.findings,
             http: d.flatMap { d in
                 (d.httpHost != nil || d.httpMethod != nil) ? (d.httpHost, d.httpMethod, d.httpPath) : nil
             },

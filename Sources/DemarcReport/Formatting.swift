@@ -18,6 +18,25 @@ package enum Fmt {
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
 
+    /// A matched rule: its name, its action (`deny` only, unless `action` says always),
+    /// and the party it makes responsible where it names one.
+    static func rule(_ m: RuleMatch, action always: Bool) -> String {
+        let notes = [always || m.action == .deny ? m.action.rawValue : nil, m.responsible.map { "responsible: \($0.rawValue)" }]
+            .compactMap { $0 }
+        return notes.isEmpty ? m.name : "\(m.name) (\(notes.joined(separator: ", ")))"
+    }
+
+    /// A flow's segment, with a transit flow's path: `transit (edge-1 → gw-1)`.
+    static func segment(_ r: FlowRecord) -> String {
+        r.path.map { "\(r.segment.rawValue) (\($0.enters) → \($0.leaves))" } ?? r.segment.rawValue
+    }
+
+    /// Transit flows by path, most bytes first: `edge-1 → gw-1: N flows, P packets, BYTES`.
+    static func transitPaths(_ s: Summary) -> [String] {
+        s.transitPaths.sorted { ($0.value.bytes, $1.key.enters, $1.key.leaves) > ($1.value.bytes, $0.key.enters, $0.key.leaves) }
+            .map { "\($0.key.enters) → \($0.key.leaves): \($0.value.flows) flows, \($0.value.packets) packets, \(bytes($0.value.bytes))" }
+    }
+
     static func endpoint(_ e: FlowRecord.Endpoint) -> String {
         let ip = e.ip.contains(":") ? "[\(e.ip)]" : e.ip
         return e.port.map { "\(ip):\($0)" } ?? ip

@@ -24,7 +24,7 @@ public final class HTMLReportWriter: ReportWriter {
 
     static func row(_ r: FlowRecord) -> String {
         let cells = [Fmt.endpoint(r.client) + " (" + r.client.zone + ")", Fmt.endpoint(r.server) + " (" + r.server.zone + ")"]
-        return "<tr id=\"flow-\(r.id)\"><td class=\"n\">\(r.id)</td><td>\(r.transport)</td><td>\(esc(cells[0]))</td><td>\(esc(cells[1]))</td><td>\(r.segment.rawValue)</td><td>\(r.responsible.rawValue)</td><td>\(esc(Fmt.encryption(r)))</td><td>\(esc(r.encryption.sni ?? ""))</td><td>\(esc(r.application ?? ""))</td><td class=\"n\">\(r.packets)</td><td class=\"n\" data-v=\"\(r.bytes)\">\(Fmt.bytes(r.bytes))</td><td>\(esc(r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? ""))</td><td>\(esc(Fmt.findingCodes(r)))</td></tr>\n"
+        return "<tr id=\"flow-\(r.id)\"><td class=\"n\">\(r.id)</td><td>\(r.transport)</td><td>\(esc(cells[0]))</td><td>\(esc(cells[1]))</td><td>\(esc(Fmt.segment(r)))</td><td>\(r.responsible.rawValue)</td><td>\(esc(Fmt.encryption(r)))</td><td>\(esc(r.encryption.sni ?? ""))</td><td>\(esc(r.application ?? ""))</td><td class=\"n\">\(r.packets)</td><td class=\"n\" data-v=\"\(r.bytes)\">\(Fmt.bytes(r.bytes))</td><td>\(esc(r.rule.map { Fmt.rule($0, action: true) } ?? ""))</td><td>\(esc(Fmt.findingCodes(r)))</td></tr>\n"
     }
 
     /// Text in the page: control characters escaped (as in every human format), then
@@ -96,7 +96,13 @@ public final class HTMLReportWriter: ReportWriter {
         }
         o += "</div>\n<h2>The boundary</h2>\n<p class=\"meta\">What the provider operates is inside its boundary (dashed); each line is the flows of one service between two places, coloured by their worst finding (green: none).</p>\n"
         o += BoundaryPicture(digest: digest, map: h.places).svg(escape: HTMLReportWriter.esc)
-        o += "<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n<h2>Findings</h2>\n"
+        o += "<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n"
+        let paths = Fmt.transitPaths(s)
+        if !paths.isEmpty {
+            o += "<p>Transit, by the nodes it enters and leaves at:</p>\n<ul class=\"paths\">\n"
+                + paths.map { "<li>\(HTMLReportWriter.esc($0))</li>\n" }.joined() + "</ul>\n"
+        }
+        o += "<h2>Findings</h2>\n"
         if digest.findingCount == 0 {
             o += "<p>No findings.</p>\n"
         } else {

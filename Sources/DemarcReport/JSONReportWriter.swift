@@ -202,11 +202,17 @@ public final class JSONReportWriter: ReportWriter {
         }
         if let b = r.banner { w.raw(",\"banner\":"); w.rawString(b) }
         w.raw(",\"segment\":"); w.raw(r.segment.quoted)
+        if let path = r.path {
+            w.raw(",\"path\":{\"enters\":"); w.rawString(path.enters)
+            w.raw(",\"leaves\":"); w.rawString(path.leaves)
+            w.raw("}")
+        }
         w.raw(",\"responsible\":"); w.raw(r.responsible.quoted)
         if let rule = r.rule {
             w.raw(",\"rule\":{\"segment\":"); w.raw(rule.segment.quoted)
             w.raw(",\"name\":"); w.rawString(rule.name)
             w.raw(",\"action\":"); w.rawString(rule.action.rawValue)
+            if let p = rule.responsible { w.raw(",\"responsible\":"); w.raw(p.quoted) }
             w.raw("}")
         } else {
             w.raw(",\"rule\":null")
@@ -255,7 +261,9 @@ extension Segment {
         case .internal: return "\"internal\""
         case .egress: return "\"egress\""
         case .ingress: return "\"ingress\""
+        case .transit: return "\"transit\""
         case .external: return "\"external\""
+        case .link: return "\"link\""
         }
     }
 }

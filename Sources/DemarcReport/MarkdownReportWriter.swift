@@ -79,9 +79,17 @@ public final class MarkdownReportWriter: ReportWriter {
             let c = s.counts(seg)
             o += "| \(seg.rawValue) | \(c.flows) | \(c.packets) | \(c.bytes) |\n"
         }
+        let paths = Fmt.transitPaths(s)
+        if !paths.isEmpty {
+            o += "\nTransit, by the nodes it enters and leaves at:\n\n" + paths.map { "- \(MarkdownReportWriter.cell($0))\n" }.joined()
+        }
         let picture = BoundaryPicture(digest: digest, map: h.places)
         o += "\n## The boundary\n\nWhat the provider operates is in the \"Provider boundary\" group; each arrow is the flows of one service between two places, coloured by their worst finding (green: none).\n\n"
         o += picture.mermaid()
+        if !picture.link.isEmpty {
+            o += "\nLink traffic, which stays on the link it was sent on and crosses no boundary (broadcast, multicast, link-local), by place:\n\n"
+            o += picture.linkLines.map { "- \(MarkdownReportWriter.cell($0))\n" }.joined()
+        }
         o += "\n## Findings\n\n"
         if digest.findingCount == 0 {
             o += "None.\n"
@@ -118,9 +126,9 @@ public final class MarkdownReportWriter: ReportWriter {
         output.write(o)
         for r in listed {
             let cells = [String(r.id), r.transport, "\(Fmt.endpoint(r.client)) (\(r.client.zone))",
-                         "\(Fmt.endpoint(r.server)) (\(r.server.zone))", r.segment.rawValue, r.responsible.rawValue,
+                         "\(Fmt.endpoint(r.server)) (\(r.server.zone))", Fmt.segment(r), r.responsible.rawValue,
                          Fmt.encryption(r), r.application ?? "", String(r.packets), String(r.bytes),
-                         r.rule.map { "\($0.name) (\($0.action.rawValue))" } ?? "", Fmt.findingCodes(r)]
+                         r.rule.map { Fmt.rule($0, action: true) } ?? "", Fmt.findingCodes(r)]
             output.write("| " + cells.map(MarkdownReportWriter.cell).joined(separator: " | ") + " |\n")
         }
         output.flush()

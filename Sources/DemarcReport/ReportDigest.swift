@@ -86,6 +86,9 @@ package struct ReportDigest {
         package var worst: Severity?
     }
     package private(set) var edges: [EdgeKey: EdgeTotals] = [:]
+    /// `link` flows, which cross no boundary: summed apart by the place of the end that is
+    /// not a group or unspecified address (the client's where both or neither are).
+    package private(set) var link: [String: EdgeTotals] = [:]
     /// Distinct edges kept; past it, a place pair's other services are one `other` edge.
     package static let edgeKeyLimit = 5000
 
@@ -128,14 +131,30 @@ package struct ReportDigest {
         }
         if rows == nil, let limit = rowLimit { offerTop(r, limit: limit) }
         if keepsAggregates {
-            var key = EdgeKey(from: r.client.zone, to: r.server.zone,
-                              service: r.application ?? (r.server.port.map { "\(r.transport)/\($0)" } ?? r.transport))
-            if edges[key] == nil && edges.count >= ReportDigest.edgeKeyLimit { key.service = "other" }
-            var e = edges[key] ?? EdgeTotals()
-            e.flows += 1
-            e.bytes += r.bytes
-            if let w = r.findings.filter(\.counts).map(\.severity).max(), (e.worst?.rank ?? -1) < w.rank { e.worst = w }
-            edges[key] = e
+            let worst = r.findings.filter(\.counts).map(\.severity).max()
+            func tally(_ e: inout EdgeTotals) {
+                e.flows += 1
+                e.bytes += r.bytes
+                if let w = worst, (e.worst?.rank ?? -1) < w.rank { e.worst = w }
+            }
+            if r.segment == .link {
+                let serverEnd = r.client.address.isGroupOrUnspecified && !r.server.address.isGroupOrUnspecified
+                tally(&link[serverEnd ? r.server.zone : r.client.zone, default: EdgeTotals()])
+            } else {
+                let service = r.application ?? (r.server.port.map { "\(r.transport)/\($0)" } ?? r.transport)
+                // A transit flow is drawn through the nodes it enters and leaves.
+                var hops = [r.client.zone]
+                if let p = r.path {
+                    hops.append(p.enters)
+                    if p.leaves != p.enters { hops.append(p.leaves) }
+                }
+                hops.append(r.server.zone)
+                for i in 1..<hops.count {
+                    var key = EdgeKey(from: hops[i - 1], to: hops[i], service: service)
+                    if edges[key] == nil && edges.count >= ReportDigest.edgeKeyLimit { key.service = "other" }
+                    tally(&edges[key, default: EdgeTotals()])
+                }
+            }
             if r.findings.contains(where: \.counts) {
                 flagged.append((r.worstSeverity?.rank ?? -1, r.bytes, r.id, row(r)))
             } else {

@@ -93,6 +93,9 @@ public final class TableReportWriter: ReportWriter {
             let c = s.counts(seg)
             if c.flows == 0 { continue }
             out += "  " + Fmt.pad(seg.rawValue, 10) + "\(c.flows) flows, \(c.packets) packets, \(Fmt.bytes(c.bytes))\n"
+            if seg == .transit {
+                for line in Fmt.transitPaths(s) { out += "    through " + line + "\n" }
+            }
         }
         out += "\n"
 
@@ -163,7 +166,7 @@ public final class TableReportWriter: ReportWriter {
         for r in listed {
             let (line, overflow) = row([String(r.id), r.transport, Fmt.endpoint(r.client), r.client.zone, Fmt.endpoint(r.server), r.server.zone,
                                         r.segment.rawValue, r.responsible.rawValue, Fmt.encryption(r), r.encryption.sni ?? "-",
-                                        r.rule.map { $0.action == .deny ? $0.name + " (deny)" : $0.name } ?? "-",
+                                        r.rule.map { Fmt.rule($0, action: false) } ?? "-",
                                         String(r.packets), Fmt.bytes(r.bytes), Fmt.findingCodes(r)])
             var text = line + "\n"
             if let overflow {

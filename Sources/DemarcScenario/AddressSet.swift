@@ -59,10 +59,12 @@ struct AddressSet: Sendable {
 
     /// Whether the address, placed at `p`, is in the set (SCENARIO.md: a node's name
     /// matches its addresses, a zone's name the addresses that sit in it, `unknown` those
-    /// no zone covers, a CIDR every address in it).
-    func contains(_ ip: IPAddress, _ p: Placement) -> Bool {
-        if let linear { return linear.contains { AddressSet.matches($0, ip, p) } }
+    /// no zone covers, a CIDR every address in it). `pathNode`: on a transit flow, the
+    /// node it enters (for `from`) or leaves (for `to`) at, which a node's name matches too.
+    func contains(_ ip: IPAddress, _ p: Placement, pathNode: Int? = nil) -> Bool {
+        if let linear { return linear.contains { AddressSet.matches($0, ip, p, pathNode: pathNode) } }
         if any { return true }
+        if let n = pathNode, nodes.contains(n) { return true }
         if let n = p.node {
             if nodes.contains(n) { return true }
         } else if let z = p.zone {
@@ -84,10 +86,10 @@ struct AddressSet: Sendable {
     }
 
     /// One entry against one address: the meaning every form of the set keeps.
-    static func matches(_ m: AddressMatch, _ ip: IPAddress, _ p: Placement) -> Bool {
+    static func matches(_ m: AddressMatch, _ ip: IPAddress, _ p: Placement, pathNode: Int? = nil) -> Bool {
         switch m {
         case .any: return true
-        case .node(let n): return p.node == n
+        case .node(let n): return p.node == n || pathNode == n
         case .zone(let z): return p.node == nil && p.zone == z
         case .prefix(let c): return c.contains(ip)
         case .unknownZone: return p.node == nil && p.zone == nil

@@ -24,6 +24,9 @@ public struct FlowFacts: Sendable {
     /// TLS whose handshake was given up (over demarc's bounds, or a gap in the capture)
     /// before the server's certificate was read.
     public var certificateUnread = false
+    /// The flow's first packet went to a link-layer group address (broadcast or
+    /// multicast), where the capture records a link-layer destination.
+    public var linkGroup = false
 
     @inlinable @inline(__always)
     public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
@@ -59,6 +62,16 @@ public struct RuleMatch: Sendable, Equatable {
     public var segment: Segment
     public var name: String
     public var action: RuleAction
+    /// The rule's own `responsible`, where it sets one.
+    public var responsible: Party? = nil
+}
+
+/// Where a transit flow enters the provider's nodes and where it leaves them (node
+/// names; the two may be the same node).
+public struct TransitPath: Sendable, Hashable {
+    public var enters: String
+    public var leaves: String
+    public init(enters: String, leaves: String) { self.enters = enters; self.leaves = leaves }
 }
 
 /// An endpoint's place in the scenario, as a report names it.
@@ -73,6 +86,8 @@ public struct EndpointPlace: Sendable, Equatable {
 
 public struct Classification: Sendable {
     public var segment: Segment
+    /// A transit flow's path through the provider's nodes; nil on other segments.
+    public var path: TransitPath?
     public var responsible: Party
     public var client: EndpointPlace
     public var server: EndpointPlace
@@ -88,9 +103,16 @@ public final class Classifier: Sendable {
     private let plan: AddressPlan
     /// The scenario's per-segment settings, by `Segment.ordinal`: read for every flow,
     /// so kept in arrays rather than hashed out of dictionaries each time.
-    private let partyBySegment: [Party]
-    private let filtersBySegment: [(set: FilterSet, index: RuleIndex)?]
+    private let partyBySegment: [Party?]
+    private let filtersBySegment: [(set: FilterSet, index: RuleIndex, endpoints: [Endpoints])?]
     private let requiredBySegment: [Bool]
+    /// Each `accept` entry's from and to, indexed.
+    private let acceptEndpoints: [Endpoints]
+    /// Each zone's `via` node index, -1 for none, and -1 once more at the end for
+    /// `unknown`: read for every flow between two places that are not provider-operated,
+    /// so a fixed buffer indexed without bounds checks (zone indices come from the plan).
+    nonisolated(unsafe) private let viaByZone: UnsafeMutableBufferPointer<Int32>
+    private let hasAcceptances: Bool
 
     /// The day (UTC day number) against which `accept` entries expire; nil: the day each
     /// flow is classified on (live monitoring, which may run past midnight).
@@ -100,10 +122,18 @@ public final class Classifier: Sendable {
         self.scenario = scenario
         self.asOfDay = asOfDay
         self.plan = AddressPlan(nodes: scenario.nodes, zones: scenario.zones)
-        partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0]! }
-        filtersBySegment = Segment.allCases.map { seg in scenario.filters[seg].map { ($0, RuleIndex($0.rules)) } }
+        partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0] }
+        filtersBySegment = Segment.allCases.map { seg in
+            scenario.filters[seg].map { ($0, RuleIndex($0.rules), $0.rules.map { Endpoints($0.from, $0.to) }) }
+        }
+        acceptEndpoints = scenario.acceptances.map { Endpoints($0.from, $0.to) }
         requiredBySegment = Segment.allCases.map { (scenario.encryption[$0] ?? .optional) == .required }
+        viaByZone = .allocate(capacity: scenario.zones.count + 1)
+        _ = viaByZone.initialize(from: scenario.zones.map { Int32($0.via ?? -1) } + [-1])
+        hasAcceptances = !scenario.acceptances.isEmpty
     }
+
+    deinit { viaByZone.deallocate() }
 
     public func place(_ ip: IPAddress) -> (Placement, EndpointPlace) {
         let p = plan.place(ip)
@@ -120,30 +150,47 @@ public final class Classifier: Sendable {
     }
 
     public func classify(_ f: FlowFacts) -> Classification {
+        // SCENARIO.md's order: link, then internal/egress/ingress, then transit, then
+        // external. Link is decided on the addresses alone, before they are placed.
+        if f.linkGroup || IPAddress.staysOnLink(f.client, f.server) {
+            return classifyLink(f)
+        }
         let (cp, client) = place(f.client)
         let (sp, server) = place(f.server)
-        let segment: Segment
+        var segment: Segment
+        var transit: (enters: Int, leaves: Int)?
         switch (client.providerOperated, server.providerOperated) {
         case (true, true): segment = .internal
         case (true, false): segment = .egress
         case (false, true): segment = .ingress
-        case (false, false): segment = .external
+        case (false, false):
+            segment = .external
+            // Neither end is a node here, so each place is a zone or `unknown`.
+            if cp.zone != sp.zone {
+                let unknown = viaByZone.count - 1
+                let cv = Int(viaByZone.baseAddress![cp.zone ?? unknown]), sv = Int(viaByZone.baseAddress![sp.zone ?? unknown])
+                if cv & sv >= 0 {   // either is a node (both -1 has the sign bit)
+                    segment = .transit
+                    transit = (cv >= 0 ? cv : sv, sv >= 0 ? sv : cv)
+                }
+            }
         }
-        let party = partyBySegment[segment.ordinal]
-
         // Filters: first match wins; the default decides the rest.
         var rule: RuleMatch?
         var matchedRule: Rule?
         var unfilteredByDefault = false
-        if let (set, index) = filtersBySegment[segment.ordinal] {
-            if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], f, cp, sp) }) {
+        if let (set, index, endpoints) = filtersBySegment[segment.ordinal] {
+            if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], endpoints[$0], f, cp, sp, transit) }) {
                 let r = set.rules[i]
                 matchedRule = r
-                rule = RuleMatch(segment: segment, name: r.name, action: r.action)
+                rule = RuleMatch(segment: segment, name: r.name, action: r.action, responsible: r.responsible)
             } else if set.defaultAction == .deny {
                 unfilteredByDefault = true
             }
         }
+        // A `let`, not mutated once findings are made: the closures below capture it.
+        let party = matchedRule?.responsible ?? partyBySegment[segment.ordinal]!
+        let path = transit.map { TransitPath(enters: scenario.nodes[$0.enters].name, leaves: scenario.nodes[$0.leaves].name) }
 
         var findings: [Finding] = []
         // Messages are built only for findings that are added: most flows carry none.
@@ -152,12 +199,12 @@ public final class Classifier: Sendable {
             findings.append(Finding(code: code, severity: sev, party: p ?? party, message: message()))
         }
         var what: String { f.protocolName ?? IPProtocol.name(f.proto).uppercased() }
-        var path: String { describe(segment, client, server) }
+        var route: String { describe(segment, client, server, path) }
         var service: String { serviceText(f) }
 
         if let r = matchedRule, r.action == .deny {
             add("denied-traffic-observed", .critical,
-                "\(path) on \(service) matched \(segment.rawValue) rule '\(r.name)' (deny), yet it is in the traffic: the filter is not enforced")
+                "\(route) on \(service) matched \(segment.rawValue) rule '\(r.name)' (deny), yet it is in the traffic: the filter is not enforced")
         }
         if unfilteredByDefault {
             switch segment {
@@ -165,9 +212,11 @@ public final class Classifier: Sendable {
                 add("unfiltered-ingress", .high, "no ingress rule allows \(client.zone) to reach \(server.zone) on \(service): restrict who may reach the node")
             case .egress:
                 add("unfiltered-egress", .medium, "no egress rule allows \(client.zone) to reach \(server.zone) on \(service): filter what leaves the node")
+            case .transit:
+                add("unfiltered-transit", .medium, "no transit rule allows \(client.zone) to reach \(server.zone) through \(path!.enters) → \(path!.leaves) on \(service)")
             case .external:
                 add("unfiltered-external", .medium, "no external rule allows \(client.zone) to reach \(server.zone) on \(service)")
-            case .internal:
+            case .internal, .link:
                 break
             }
         }
@@ -182,15 +231,15 @@ public final class Classifier: Sendable {
             switch f.state {
             case .cleartext:
                 let sev: Severity = segment == .internal ? .critical : .high
-                add(Classifier.unencryptedCodes[segment.ordinal], sev, "\(what) \(path) in cleartext on \(service); \(because)")
+                add(Classifier.unencryptedCodes[segment.ordinal], sev, "\(what) \(route) in cleartext on \(service); \(because)")
             case .unknown:
-                add("unverified-encryption", .low, "\(path) on \(service): \(because), but the payload did not show whether it is encrypted")
+                add("unverified-encryption", .low, "\(route) on \(service): \(because), but the payload did not show whether it is encrypted")
             case .encrypted:
                 break
             }
         }
         if f.weak {
-            add("weak-encryption", .medium, "\(path) on \(service) uses \(f.weakReason ?? "weak encryption"): require TLS 1.2 or later with a strong cipher suite")
+            add("weak-encryption", .medium, "\(route) on \(service) uses \(f.weakReason ?? "weak encryption"): require TLS 1.2 or later with a strong cipher suite")
         }
         if let ca = scenario.customerCA, segment == .internal, client.node != nil, server.node != nil, f.isTLS {
             if let cert = f.certificate {
@@ -212,23 +261,52 @@ public final class Classifier: Sendable {
             }
         }
         if let credentials = f.credentials {
-            let what = credentials.map { cr in cr.kind.rawValue + (cr.user.map { " (user \($0))" } ?? "") }.joined(separator: ", ")
-            add("cleartext-credentials", .critical,
-                "\(path) on \(service) carries reusable credentials in cleartext: \(what); anyone on the path can replay them")
+            add("cleartext-credentials", .critical, credentialText(credentials, route, service))
         }
-        if !scenario.acceptances.isEmpty && !findings.isEmpty {
-            let day = asOfDay ?? CalendarDay.today()
-            for i in findings.indices {
-                guard let j = scenario.acceptances.firstIndex(where: {
-                    $0.finding == findings[i].code && within($0.from, $0.to, $0.ports, f, cp, sp)
-                }) else { continue }
-                let a = scenario.acceptances[j]
-                findings[i].accepted = AcceptedRisk(owner: a.owner, reason: a.reason, until: a.until,
-                                                    expired: day > a.untilDay, entry: j)
-            }
-        }
-        return Classification(segment: segment, responsible: party, client: client, server: server,
+        if hasAcceptances && !findings.isEmpty { accept(&findings, f, cp, sp, transit) }
+        return Classification(segment: segment, path: path, responsible: party, client: client, server: server,
                               rule: rule, findings: findings)
+    }
+
+    /// A `link` flow: its party, and no finding but `cleartext-credentials` (neither
+    /// `encryption` nor `filters` judge it). The party is `responsibility.link`'s, else
+    /// that of the owner of the place of the end that is not a group or unspecified
+    /// address (`serverEnd`: only the client's is), the client's where both or neither are.
+    @inline(never)
+    private func classifyLink(_ f: FlowFacts) -> Classification {
+        let (cp, client) = place(f.client)
+        let (sp, server) = place(f.server)
+        let serverEnd = f.client.isGroupOrUnspecified && !f.server.isGroupOrUnspecified
+        let party = partyBySegment[Segment.link.ordinal]
+            ?? ((serverEnd ? server : client).providerOperated ? .provider : .customer)
+        var findings: [Finding] = []
+        if let credentials = f.credentials {
+            findings.append(Finding(code: "cleartext-credentials", severity: .critical, party: party,
+                                    message: credentialText(credentials, describe(.link, client, server, nil), serviceText(f))))
+            if hasAcceptances { accept(&findings, f, cp, sp, nil) }
+        }
+        return Classification(segment: .link, path: nil, responsible: party, client: client, server: server,
+                              rule: nil, findings: findings)
+    }
+
+    private func credentialText(_ credentials: [Credential], _ route: String, _ service: String) -> String {
+        let what = credentials.map { cr in cr.kind.rawValue + (cr.user.map { " (user \($0))" } ?? "") }.joined(separator: ", ")
+        return "\(route) on \(service) carries reusable credentials in cleartext: \(what); anyone on the path can replay them"
+    }
+
+    /// Marks each finding the first matching `accept` entry covers.
+    private func accept(_ findings: inout [Finding], _ f: FlowFacts, _ cp: Placement, _ sp: Placement,
+                        _ transit: (enters: Int, leaves: Int)?) {
+        let day = asOfDay ?? CalendarDay.today()
+        for i in findings.indices {
+            guard let j = scenario.acceptances.indices.first(where: {
+                scenario.acceptances[$0].finding == findings[i].code
+                    && within(acceptEndpoints[$0], scenario.acceptances[$0].ports, f, cp, sp, transit)
+            }) else { continue }
+            let a = scenario.acceptances[j]
+            findings[i].accepted = AcceptedRisk(owner: a.owner, reason: a.reason, until: a.until,
+                                                expired: day > a.untilDay, entry: j)
+        }
     }
 
     static let unencryptedCodes = Segment.allCases.map { "unencrypted-\($0.rawValue)" }
@@ -239,16 +317,25 @@ public final class Classifier: Sendable {
         return ca.sha256.contains { $0.lowercased().filter { $0 != ":" } == fp }
     }
 
-    private func matches(_ r: Rule, _ f: FlowFacts, _ cp: Placement, _ sp: Placement) -> Bool {
-        within(r.from, r.to, r.ports, f, cp, sp)
+    private func matches(_ r: Rule, _ sets: Endpoints, _ f: FlowFacts, _ cp: Placement, _ sp: Placement,
+                         _ transit: (enters: Int, leaves: Int)?) -> Bool {
+        within(sets, r.ports, f, cp, sp, transit)
+    }
+
+    /// A rule's or an `accept` entry's `from` and `to`, indexed.
+    struct Endpoints: Sendable {
+        var from: AddressSet
+        var to: AddressSet
+        init(_ from: [AddressMatch], _ to: [AddressMatch]) { self.from = AddressSet(from); self.to = AddressSet(to) }
     }
 
     /// The flow, client → server, is within these from/to/ports (a rule's or an `accept`
-    /// entry's).
-    private func within(_ from: [AddressMatch], _ to: [AddressMatch], _ ports: [PortMatch], _ f: FlowFacts,
-                        _ cp: Placement, _ sp: Placement) -> Bool {
-        guard from.contains(where: { addressMatches($0, f.client, cp) }),
-              to.contains(where: { addressMatches($0, f.server, sp) }) else { return false }
+    /// entry's). On a transit flow a node in `from` also matches the node it enters at,
+    /// and in `to` the node it leaves at.
+    private func within(_ sets: Endpoints, _ ports: [PortMatch], _ f: FlowFacts,
+                        _ cp: Placement, _ sp: Placement, _ transit: (enters: Int, leaves: Int)?) -> Bool {
+        guard sets.from.contains(f.client, cp, pathNode: transit?.enters),
+              sets.to.contains(f.server, sp, pathNode: transit?.leaves) else { return false }
         return ports.contains { pm in
             if let proto = pm.proto, proto != f.proto { return false }
             guard pm.low != 0 || pm.high != 65535 else { return true }
@@ -257,24 +344,18 @@ public final class Classifier: Sendable {
         }
     }
 
-    private func addressMatches(_ m: AddressMatch, _ ip: IPAddress, _ p: Placement) -> Bool {
-        switch m {
-        case .any: return true
-        case .node(let n): return p.node == n
-        case .zone(let z): return p.node == nil && p.zone == z
-        case .prefix(let c): return c.contains(ip)
-        case .unknownZone: return p.node == nil && p.zone == nil
-        }
-    }
-
-    private func describe(_ segment: Segment, _ c: EndpointPlace, _ s: EndpointPlace) -> String {
+    private func describe(_ segment: Segment, _ c: EndpointPlace, _ s: EndpointPlace, _ path: TransitPath?) -> String {
         let cn = c.node.map { "node \($0)" } ?? c.zone
         let sn = s.node.map { "node \($0)" } ?? s.zone
         switch segment {
         case .internal: return "runs from \(cn) to \(sn) inside the provider's boundary"
         case .egress: return "leaves \(cn) to \(sn)"
         case .ingress: return "enters \(sn) from \(cn)"
+        case .transit:
+            let through = path.map { $0.enters == $0.leaves ? "node \($0.enters)" : "nodes \($0.enters) → \($0.leaves)" } ?? ""
+            return "runs from \(cn) to \(sn) through \(through)"
         case .external: return "runs from \(cn) to \(sn)"
+        case .link: return "stays on the link from \(cn) to \(sn)"
         }
     }
 
@@ -321,5 +402,36 @@ struct RuleIndex: Sendable {
             if test(i) { return i }
         }
         return nil
+    }
+}
+
+extension IPAddress {
+    /// Multicast (224.0.0.0/4, ff00::/8), the limited broadcast 255.255.255.255, or
+    /// unspecified (0.0.0.0, ::): an end that makes a flow `link` (SCENARIO.md).
+    @inline(__always) public var isGroupOrUnspecified: Bool {
+        if isV4 {
+            let a = v4
+            return a >> 28 == 0xe || a == 0xffff_ffff || a == 0
+        }
+        return hi >> 56 == 0xff || (hi == 0 && lo == 0)
+    }
+
+    /// Link-local: 169.254.0.0/16, fe80::/10.
+    @inline(__always) public var isLinkLocal: Bool {
+        isV4 ? v4 >> 16 == 0xa9fe : hi >> 54 == 0x3fa
+    }
+
+    /// SCENARIO.md's address tests for `link`: either end group or unspecified, or both
+    /// link-local. Read for every flow, so two IPv4 ends that are neither 0.0.0.0 nor at
+    /// or above 224.0.0.0 (most flows) cost one comparison each before the link-local test.
+    @inline(__always) static func staysOnLink(_ c: IPAddress, _ s: IPAddress) -> Bool {
+        if c.isV4 && s.isV4 {
+            let a = c.v4, b = s.v4
+            let bothLinkLocal = a >> 16 == 0xa9fe && b >> 16 == 0xa9fe
+            // 0.0.0.1 through 223.255.255.255, less one, are below 0xdfffffff; 0.0.0.0 wraps.
+            if a &- 1 < 0xdfff_ffff && b &- 1 < 0xdfff_ffff { return bothLinkLocal }
+            return c.isGroupOrUnspecified || s.isGroupOrUnspecified || bothLinkLocal
+        }
+        return c.isGroupOrUnspecified || s.isGroupOrUnspecified || (c.isLinkLocal && s.isLinkLocal)
     }
 }

@@ -44,10 +44,13 @@ public struct Rule: Sendable {
     public var to: [AddressMatch]
     public var ports: [PortMatch]
     public var cleartextAccepted: Bool
+    /// The party made responsible for the flows the rule matches, whatever the
+    /// segment's; nil: the segment's party.
+    public var responsible: Party?
     public init(name: String, action: RuleAction = .allow, from: [AddressMatch] = [.any], to: [AddressMatch] = [.any],
-                ports: [PortMatch] = [.any], cleartextAccepted: Bool = false) {
+                ports: [PortMatch] = [.any], cleartextAccepted: Bool = false, responsible: Party? = nil) {
         self.name = name; self.action = action; self.from = from; self.to = to
-        self.ports = ports; self.cleartextAccepted = cleartextAccepted
+        self.ports = ports; self.cleartextAccepted = cleartextAccepted; self.responsible = responsible
     }
 }
 

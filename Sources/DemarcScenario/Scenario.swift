@@ -8,7 +8,7 @@ public enum Owner: String, Sendable, CaseIterable {
 
 /// Where a flow runs relative to the provider's boundary.
 public enum Segment: String, Sendable, CaseIterable, Comparable {
-    case `internal`, egress, ingress, external
+    case `internal`, egress, ingress, transit, external, link
 
     /// Position in `allCases`.
     package var ordinal: Int {
@@ -16,9 +16,16 @@ public enum Segment: String, Sendable, CaseIterable, Comparable {
         case .internal: return 0
         case .egress: return 1
         case .ingress: return 2
-        case .external: return 3
+        case .transit: return 3
+        case .external: return 4
+        case .link: return 5
         }
     }
+
+    /// The segments `filters` may judge (SCENARIO.md, Filters).
+    public static let filtered: [Segment] = [.egress, .ingress, .transit, .external]
+    /// The segments `encryption` may set: every one but `link`, which crosses no boundary.
+    public static let encryptable: [Segment] = [.internal, .egress, .ingress, .transit, .external]
 
     public static func < (l: Segment, r: Segment) -> Bool {
         allCases.firstIndex(of: l)! < allCases.firstIndex(of: r)!
@@ -112,8 +119,10 @@ public struct Zone: Sendable {
     public var owner: Owner
     public var cidrs: [CIDR]
     public var sensitive: Bool
-    public init(name: String, owner: Owner, cidrs: [CIDR], sensitive: Bool = false) {
-        self.name = name; self.owner = owner; self.cidrs = cidrs; self.sensitive = sensitive
+    /// The node (its index) through which the provider's network reaches the zone.
+    public var via: Int?
+    public init(name: String, owner: Owner, cidrs: [CIDR], sensitive: Bool = false, via: Int? = nil) {
+        self.name = name; self.owner = owner; self.cidrs = cidrs; self.sensitive = sensitive; self.via = via
     }
 }
 
@@ -158,11 +167,13 @@ public struct Scenario: Sendable {
         self.customerCA = customerCA; self.filters = filters; self.expectations = expectations
     }
 
+    /// `link` has no default party: it goes by the owner of the place of its non-group
+    /// end (SCENARIO.md) unless `responsibility.link` sets one.
     public static let defaultResponsibility: [Segment: Party] = [
-        .internal: .provider, .ingress: .customer, .egress: .customer, .external: .customer,
+        .internal: .provider, .ingress: .customer, .egress: .customer, .transit: .customer, .external: .customer,
     ]
     public static let defaultEncryption: [Segment: Requirement] = [
-        .internal: .required, .egress: .required, .ingress: .optional, .external: .optional,
+        .internal: .required, .egress: .required, .ingress: .optional, .transit: .required, .external: .optional,
     ]
 
     /// REPORT.md's built-in scenario: private, loopback and link-local ranges are a
@@ -176,6 +187,7 @@ public struct Scenario: Sendable {
                         source: "built-in",
                         zones: [Zone(name: "local", owner: .customer, cidrs: local),
                                 Zone(name: "internet", owner: .external, cidrs: internet)],
-                        encryption: [.internal: .optional, .egress: .optional, .ingress: .optional, .external: .optional])
+                        encryption: [.internal: .optional, .egress: .optional, .ingress: .optional, .transit: .optional,
+                                     .external: .optional])
     }()
 }

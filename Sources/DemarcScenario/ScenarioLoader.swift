@@ -12,8 +12,9 @@ private typealias YNode = Int
 /// input" section. Errors carry the file, line and column, and what is wrong.
 public enum ScenarioLoader {
     public static let findingCodes = [
-        "unencrypted-internal", "unencrypted-egress", "unencrypted-ingress", "unencrypted-external",
-        "denied-traffic-observed", "unfiltered-ingress", "unfiltered-egress", "unfiltered-external",
+        "unencrypted-internal", "unencrypted-egress", "unencrypted-ingress", "unencrypted-transit",
+        "unencrypted-external", "denied-traffic-observed", "unfiltered-ingress", "unfiltered-egress",
+        "unfiltered-transit", "unfiltered-external",
         "weak-encryption", "customer-ca-not-used", "unverified-encryption", "certificate-not-visible",
         "cleartext-credentials",
     ]
@@ -193,7 +194,7 @@ private struct Parser {
                 let zoneName = try string(k, "zone name")
                 if zoneName == "unknown" { throw fail(k, "`unknown` is the implicit zone of addresses no zone covers; choose another name") }
                 try claimName(zoneName, k)
-                let m = try mapping(v, "zone '\(zoneName)'", keys: ["owner", "cidrs", "sensitive"])
+                let m = try mapping(v, "zone '\(zoneName)'", keys: ["owner", "cidrs", "sensitive", "via"])
                 guard let ownerNode = m["owner"] else { throw fail(v, "zone '\(zoneName)' has no `owner` (provider, customer or external)") }
                 let ownerText = try string(ownerNode, "owner")
                 guard let owner = Owner(rawValue: ownerText) else {
@@ -211,8 +212,16 @@ private struct Parser {
                     cidrs.append(cidr)
                 }
                 let sensitive = try m["sensitive"].map { try bool($0, "sensitive") } ?? false
+                var via: Int?
+                if let viaNode = m["via"] {
+                    let t = try string(viaNode, "via")
+                    guard let n = nodeIndex[t] else {
+                        throw fail(viaNode, "`via` of zone '\(zoneName)' names no node: '\(t)'\(suggest(t, Array(nodeIndex.keys)))")
+                    }
+                    via = n
+                }
                 zoneIndex[zoneName] = scenario.zones.count
-                scenario.zones.append(Zone(name: zoneName, owner: owner, cidrs: cidrs, sensitive: sensitive))
+                scenario.zones.append(Zone(name: zoneName, owner: owner, cidrs: cidrs, sensitive: sensitive, via: via))
             }
         }
 
@@ -226,7 +235,7 @@ private struct Parser {
         }
 
         if let e = top["encryption"] {
-            let m = try mapping(e, "encryption", keys: Segment.allCases.map(\.rawValue) + ["customer_ca"])
+            let m = try mapping(e, "encryption", keys: Segment.encryptable.map(\.rawValue) + ["customer_ca"])
             for (k, v) in m.entries {
                 if k == "customer_ca" {
                     let ca = try mapping(v, "customer_ca", keys: ["issuer", "sha256"])
@@ -254,10 +263,10 @@ private struct Parser {
         }
 
         if let f = top["filters"] {
-            let m = try mapping(f, "filters", keys: ["egress", "ingress", "external", "internal"])
+            let m = try mapping(f, "filters", keys: Segment.filtered.map(\.rawValue) + ["internal"])
             for (k, v) in m.entries {
                 if k == "internal" {
-                    throw fail(m.keyNodes[k], "filters apply to egress, ingress and external; internal traffic is the provider's")
+                    throw fail(m.keyNodes[k], "filters apply to egress, ingress, transit and external; internal traffic is the provider's")
                 }
                 scenario.filters[Segment(rawValue: k)!] = try filterSet(v, segment: k)
             }
@@ -349,7 +358,7 @@ private struct Parser {
         if let rules = m["rules"] {
             var names = Set<String>()
             for (i, r) in try sequence(rules, "rules").enumerated() {
-                let rm = try mapping(r, "a rule", keys: ["name", "from", "to", "ports", "action", "cleartext"])
+                let rm = try mapping(r, "a rule", keys: ["name", "from", "to", "ports", "action", "cleartext", "responsible"])
                 let name = try rm["name"].map { try string($0, "name") } ?? "\(segment)-\(i + 1)"
                 if names.contains(name) { throw fail(rm["name"] ?? r, "duplicate rule name '\(name)' in filters.\(segment)") }
                 names.insert(name)
@@ -367,6 +376,13 @@ private struct Parser {
                     guard t == "accepted" else { throw fail(c, "invalid cleartext '\(t)' in rule '\(name)': the only value is `accepted`") }
                     guard rule.action == .allow else { throw fail(c, "`cleartext: accepted` belongs on an allow rule; '\(name)' denies") }
                     rule.cleartextAccepted = true
+                }
+                if let pn = rm["responsible"] {
+                    let t = try string(pn, "responsible")
+                    guard let party = Party(rawValue: t) else {
+                        throw fail(pn, "invalid responsible '\(t)' in rule '\(name)': use provider, customer or shared")
+                    }
+                    rule.responsible = party
                 }
                 set.rules.append(rule)
             }

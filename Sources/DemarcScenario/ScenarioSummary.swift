@@ -15,7 +15,9 @@ public enum ScenarioSummary {
         if !s.nodes.isEmpty { o += " (" + list(s.nodes.map { "\($0.name) [\($0.role)]" }) + ")" }
         o += "\n  zones: \(s.zones.count)"
         if !s.zones.isEmpty {
-            o += " (" + list(s.zones.map { "\($0.name) [\($0.owner.rawValue)\($0.sensitive ? ", sensitive" : "")]" }) + ")"
+            o += " (" + list(s.zones.map { z in
+                "\(z.name) [\(z.owner.rawValue)\(z.sensitive ? ", sensitive" : "")\(z.via.map { ", via \(s.nodes[$0].name)" } ?? "")]"
+            }) + ")"
         }
         let ruleCount = s.filters.values.reduce(0) { $0 + $1.rules.count }
         o += "\n  rules: \(ruleCount)"

@@ -27,7 +27,7 @@ import Testing
 
     @Test func parsesAsRFC4180() throws {
         let (header, widths, rows) = try Self.parsed("overlay-network")
-        #expect(header.first == "id" && header.suffix(2) == ["findings", "credentials"])
+        #expect(header.first == "id" && header.suffix(5) == ["findings", "credentials", "path_enters", "path_leaves", "rule_responsible"])
         #expect(widths == [header.count], "every row as wide as the header")
         #expect(rows.count == 13)
         // A cell holding commas (two findings) comes back whole.
@@ -36,7 +36,7 @@ import Testing
         #expect(smb[col].contains("denied-traffic-observed") && smb[col].contains("unencrypted-egress"))
     }
 
-    /// The last column names each flow's cleartext credentials by kind and user.
+    /// The credentials column names each flow's cleartext credentials by kind and user.
     @Test func credentialsColumn() throws {
         let (header, _, rows) = try Self.parsed("credentials-at-the-edge")
         let col = try #require(header.firstIndex(of: "credentials"))

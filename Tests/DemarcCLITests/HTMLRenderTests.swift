@@ -62,7 +62,7 @@ import Testing
         #expect(page.dom.contains("data-party=\"provider\"><h3>provider</h3><div class=\"num\">6 flows</div>"))
         #expect(page.dom.contains("data-party=\"customer\"><h3>customer</h3><div class=\"num\">7 flows</div>"))
         #expect(page.dom.contains("<svg id=\"chart\""))
-        #expect(Self.occurrences("<rect class=\"bar\"", in: page.dom) == 7, "one bytes bar per segment and party")
+        #expect(Self.occurrences("<rect class=\"bar\"", in: page.dom) == 9, "one bytes bar per segment (six) and party (three)")
         let tbody = try #require(page.dom.components(separatedBy: "<tbody>").last?.components(separatedBy: "</tbody>").first)
         #expect(Self.occurrences("<tr", in: tbody) == 13)
         #expect(page.dom.contains("unencrypted-internal"))

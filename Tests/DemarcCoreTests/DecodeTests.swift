@@ -65,6 +65,54 @@ import Glibc
         #expect(decode([0xff, 0x03, 0x00, 0x21] + ip, link: LinkType.ppp).0 == .ip)
     }
 
+    /// The link-layer group bit (SCENARIO.md's `link`): Ethernet's outermost destination,
+    /// 802.11's destination address, Linux cooked packet types 1 and 2; never on link
+    /// types without a destination.
+    @Test func linkLayerGroupDestination() {
+        let ip = PacketFactory.ipv4(src: "10.0.0.7", dst: "10.0.0.255", proto: 17, body: PacketFactory.udp(sport: 137, dport: 137, payload: [1]))
+        let eth = PacketFactory.ethernet(0x0800, ip)
+        #expect(decode(eth).1.linkGroup == false)
+        #expect(decode([0xff, 0xff, 0xff, 0xff, 0xff, 0xff] + eth.dropFirst(6)).1.linkGroup)
+        #expect(decode([0x01, 0x00, 0x5e, 0, 0, 0xfb] + eth.dropFirst(6)).1.linkGroup)
+        // An Ethernet frame inside MPLS (a pseudowire) does not count: the outermost does.
+        let inner = [UInt8](repeating: 0xff, count: 6) + [UInt8](repeating: 2, count: 6) + [0x08, 0x00] + ip
+        let pw = PacketFactory.ethernet(0x8847, [0, 0x10, 0x01, 0xff, 0, 0, 0, 0] + inner)
+        #expect(decode(pw).0 == .ip && decode(pw).1.linkGroup == false)
+        for (type, group) in [(UInt8(0), false), (1, true), (2, true), (4, false)] {
+            let sll: [UInt8] = [0, type, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00] + ip
+            #expect(decode(sll, link: LinkType.linuxSLL).1.linkGroup == group)
+            let sll2: [UInt8] = [0x08, 0x00, 0, 0, 0, 0, 0, 1, 0, 1, type, 6] + [UInt8](repeating: 0, count: 8) + ip
+            #expect(decode(sll2, link: LinkType.linuxSLL2).1.linkGroup == group)
+        }
+        // 802.11 data: from the DS the destination is address 1, to the DS address 3.
+        let llc: [UInt8] = [0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00]
+        func wlan(flags: UInt8, a1: UInt8, a3: UInt8) -> [UInt8] {
+            [0x08, flags, 0, 0] + [a1, 0, 0, 0, 0, 1] + [2, 0, 0, 0, 0, 2] + [a3, 0, 0, 0, 0, 3] + [0, 0] + llc + ip
+        }
+        #expect(decode(wlan(flags: 0x02, a1: 0xff, a3: 0x02), link: LinkType.ieee80211).1.linkGroup)
+        #expect(decode(wlan(flags: 0x01, a1: 0x02, a3: 0xff), link: LinkType.ieee80211).1.linkGroup)
+        #expect(decode(wlan(flags: 0x01, a1: 0xff, a3: 0x02), link: LinkType.ieee80211).1.linkGroup == false)
+        // No destination recorded: address tests alone.
+        #expect(decode(ip, link: LinkType.raw).1.linkGroup == false)
+        // The bit is the packet's own: a unicast frame after a broadcast one clears it.
+        var p = DecodedPacket()
+        let d = PacketDecoder(linkType: LinkType.ethernet)
+        _ = ([0xff, 0xff, 0xff, 0xff, 0xff, 0xff] + eth.dropFirst(6)).withUnsafeBytes { d.decode($0, into: &p) }
+        _ = eth.withUnsafeBytes { d.decode($0, into: &p) }
+        #expect(p.linkGroup == false)
+    }
+
+    /// A flow keeps the group bit of its first packet only.
+    @Test func flowKeepsItsFirstPacketsGroupBit() {
+        let h = FlowHarness()
+        let bcast = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff] + PacketFactory.udp4("10.0.0.7", 5000, "10.0.0.255", 137, payload: [1]).dropFirst(6)
+        h.feed(Array(bcast))
+        h.feed(PacketFactory.udp4("10.0.0.255", 137, "10.0.0.7", 5000, payload: [2]))
+        h.feed(PacketFactory.udp4("10.0.0.8", 5000, "10.0.0.9", 53, payload: [1]))
+        h.feed(Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff] + PacketFactory.udp4("10.0.0.9", 53, "10.0.0.8", 5000, payload: [2]).dropFirst(6)))
+        #expect(h.finishAll().map(\.0.linkGroup) == [true, false])
+    }
+
     @Test func nonIPAndShortFrames() {
         #expect(decode(PacketFactory.ethernet(0x0806, [UInt8](repeating: 0, count: 28))).0 == .notIP)
         #expect(decode([1, 2, 3]).0 == .undecodable)

@@ -23,8 +23,10 @@ CREATE TABLE IF NOT EXISTS demarc_ingest
                       sni Nullable(String),
                       certificate Tuple(subject String, issuer String, sha256 String, not_before String, not_after String)),
     segment     String,
+    -- Only transit flows have a path; JSONEachRow leaves the others' empty.
+    path        Tuple(enters String, leaves String),
     responsible String,
-    rule        Tuple(segment String, name String, action String),
+    rule        Tuple(segment String, name String, action String, responsible String),
     findings    Array(Tuple(code String, severity String, party String, message String,
                             accepted Tuple(owner String, reason String, until String, expired Bool))),
     credentials Array(Tuple(kind String, user Nullable(String)))
@@ -38,6 +40,9 @@ CREATE TABLE IF NOT EXISTS demarc_flows
     first_seen        DateTime64(6, 'UTC'),
     last_seen         DateTime64(6, 'UTC'),
     segment           LowCardinality(String),
+    -- A transit flow's nodes: where it enters the provider's and where it leaves them.
+    path_enters       LowCardinality(String),
+    path_leaves       LowCardinality(String),
     responsible       LowCardinality(String),
     client_ip         String,
     client_port       Nullable(UInt16),
@@ -64,6 +69,8 @@ CREATE TABLE IF NOT EXISTS demarc_flows
     rule_segment      LowCardinality(String),
     rule_name         LowCardinality(String),
     rule_action       LowCardinality(String),
+    -- The party the matched rule makes responsible, where it names one.
+    rule_responsible  LowCardinality(String),
     -- Findings as parallel arrays, one element per finding; an accepted finding has
     -- its owner and end date, and counts only once expired (as demarc's summary does).
     findings Nested(
@@ -86,7 +93,7 @@ SELECT
     toDate(parseDateTime64BestEffort(demarc_ingest.first_seen, 6, 'UTC')) AS day,
     parseDateTime64BestEffort(demarc_ingest.first_seen, 6, 'UTC')         AS first_seen,
     parseDateTime64BestEffort(demarc_ingest.last_seen, 6, 'UTC')          AS last_seen,
-    segment, responsible,
+    segment, path.enters AS path_enters, path.leaves AS path_leaves, responsible,
     client.ip AS client_ip, client.port AS client_port, client.zone AS client_zone, ifNull(client.node, '') AS client_node,
     server.ip AS server_ip, server.port AS server_port, server.zone AS server_zone, ifNull(server.node, '') AS server_node,
     transport, ip_version, ifNull(application, '') AS application,
@@ -96,7 +103,7 @@ SELECT
     ifNull(encryption.version, '') AS encryption_version, encryption.basis AS encryption_basis,
     ifNull(encryption.sni, '') AS sni,
     encryption.certificate.issuer AS certificate_issuer, encryption.certificate.sha256 AS certificate_sha256,
-    rule.segment AS rule_segment, rule.name AS rule_name, rule.action AS rule_action,
+    rule.segment AS rule_segment, rule.name AS rule_name, rule.action AS rule_action, rule.responsible AS rule_responsible,
     arrayMap(f -> f.code, findings)                                 AS `findings.code`,
     arrayMap(f -> f.severity, findings)                             AS `findings.severity`,
     arrayMap(f -> f.party, findings)                                AS `findings.party`,

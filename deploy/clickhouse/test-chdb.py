@@ -7,6 +7,9 @@ figure, its flow lines where it does not.
 
   test-chdb.py --demarc BIN [--as-of DAY] [--corpus DIR]
 
+One more input is iaas-vms with its VPC reached through the NAT gateway (`via`), so
+transit paths and a rule's `responsible` are stored and queried too.
+
 With --corpus, every capture under DIR is also replayed as one input (the built-in
 scenario), and the same checks run over its flows: IPv6, ICMP without ports, flows no
 inspector named.
@@ -60,6 +63,19 @@ def main():
     deployments = sorted(n[:-5] for n in os.listdir(os.path.join(ROOT, "scenarios"))
                          if n.endswith(".yaml") and os.path.exists(os.path.join(ROOT, "captures", n[:-5] + ".pcap")))
     inputs = [(name, [f"captures/{name}.pcap", "--scenario", f"scenarios/{name}.yaml"]) for name in deployments]
+    # Transit and a rule's `responsible`: iaas-vms with its VPC reached through the NAT
+    # gateway (`via`) and its external rules judging transit instead.
+    transit = os.path.join(tempfile.mkdtemp(), "iaas-vms-transit.yaml")
+    with open(os.path.join(ROOT, "scenarios", "iaas-vms.yaml")) as f:
+        text = f.read()
+    edited = (text.replace("cidrs: [10.20.0.0/16]}", "cidrs: [10.20.0.0/16], via: nat-gw}")
+              .replace("  external:\n    default: deny", "  transit:\n    default: deny")
+              .replace("ports: [tcp/22]}", "ports: [tcp/22], responsible: shared}"))
+    if edited.count("via: nat-gw") != 1 or "responsible: shared" not in edited or "  transit:" not in edited:
+        sys.exit("scenarios/iaas-vms.yaml changed: update the transit input of test-chdb.py")
+    with open(transit, "w") as f:
+        f.write(edited)
+    inputs.append(("iaas-vms-transit", ["captures/iaas-vms.pcap", "--scenario", transit]))
     if a.corpus:
         captures = sorted(os.path.join(d, f) for d, _, fs in os.walk(a.corpus) for f in fs
                           if f.endswith((".pcap", ".pcapng", ".cap")))
@@ -123,10 +139,28 @@ def main():
 
         # The largest flows across the boundary.
         rows = query(s, "top-boundary-flows")
-        crossing = sorted((f for f in flows if f["segment"] in ("egress", "ingress")),
+        crossing = sorted((f for f in flows if f["segment"] in ("egress", "ingress", "transit")),
                           key=lambda f: (-(f["bytes"]["to_server"] + f["bytes"]["to_client"]), f["first_seen"], f["id"]))
-        c.equal("top boundary flows", [(r["server_ip"], int(r["bytes"])) for r in rows],
-                [(f["server"]["ip"], f["bytes"]["to_server"] + f["bytes"]["to_client"]) for f in crossing[:20]])
+        c.equal("top boundary flows", [(r["server_ip"], int(r["bytes"]), r["path_enters"], r["path_leaves"]) for r in rows],
+                [(f["server"]["ip"], f["bytes"]["to_server"] + f["bytes"]["to_client"],
+                  (f.get("path") or {}).get("enters", ""), (f.get("path") or {}).get("leaves", "")) for f in crossing[:20]])
+
+        # Transit by path: demarc's flow lines.
+        want = collections.defaultdict(lambda: [0, 0, 0, 0])
+        for f in flows:
+            if f["segment"] == "transit":
+                w = want[(f["path"]["enters"], f["path"]["leaves"])]
+                w[0] += 1
+                w[1] += f["bytes"]["to_server"] + f["bytes"]["to_client"]
+                w[2] += f["encryption"]["state"] == "cleartext"
+                w[3] += sum(1 for x in f["findings"] if not x.get("accepted") or x["accepted"]["expired"])
+        rows = query(s, "transit-paths")
+        c.equal("transit by path", {(r["path_enters"], r["path_leaves"]): [int(r["flows"]), int(r["bytes"]),
+                                    int(r["cleartext_flows"]), int(r["findings"])] for r in rows}, dict(want))
+        got = [json.loads(x)["rule_responsible"] for x in str(s.query(
+            "SELECT rule_responsible FROM demarc_flows WHERE rule_responsible != ''", "JSONEachRow")).splitlines() if x.strip()]
+        c.equal("rules' responsible party", sorted(got),
+                sorted(f["rule"]["responsible"] for f in flows if f["rule"] and f["rule"].get("responsible")))
 
         # New services: all of them since the epoch, none after the last flow began.
         services = {(f["server"]["zone"], f["transport"], f["server"]["port"], f["application"] or "", f["segment"])

@@ -52,7 +52,8 @@ def key_of_line(f):
             micros(f["first_seen"]), micros(f["last_seen"]),
             f["packets"]["to_server"], f["packets"]["to_client"], f["bytes"]["to_server"], f["bytes"]["to_client"],
             f["application"], e["state"], e.get("protocol"), e.get("version"), e["basis"], e.get("sni"),
-            f["segment"], f["responsible"], r.get("segment"), r.get("name"), r.get("action"),
+            f["segment"], (f.get("path") or {}).get("enters"), (f.get("path") or {}).get("leaves"), f["responsible"],
+            r.get("segment"), r.get("name"), r.get("action"), r.get("responsible"),
             tuple((x["code"], x["severity"], x["party"], x["message"], (x.get("accepted") or {}).get("owner"),
                    (x.get("accepted") or {}).get("expired")) for x in f["findings"]),
             tuple((c["kind"], c.get("user")) for c in f.get("credentials") or []))
@@ -69,7 +70,8 @@ def key_of_row(r):
             r.server_ip, r.server_port, r.server_zone, r.server_node, us(r.first_seen), us(r.last_seen),
             r.packets_to_server, r.packets_to_client, r.bytes_to_server, r.bytes_to_client,
             r.application, r.encryption_state, r.encryption_protocol, r.encryption_version, r.encryption_basis, r.sni,
-            r.segment, r.responsible, r.rule_segment, r.rule_name, r.rule_action,
+            r.segment, r.path_enters, r.path_leaves, r.responsible, r.rule_segment, r.rule_name, r.rule_action,
+            r.rule_responsible,
             tuple((x.code, x.severity, x.party, x.message, x.accepted_owner, x.accepted_expired) for x in r.findings),
             tuple((c.kind, c.user) for c in r.credentials))
 
