@@ -344,16 +344,22 @@ station() {
   on "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
   ip -n "$P-$1" link set lo up
 }
-# plug NAME IFNAME SWITCH MAC [v6]: a veth from NAME's IFNAME to SWITCH's bridge, with a
-# fixed MAC (so frames and link-local addresses repeat from one recording to the next);
-# v6 turns IPv6 on for it (link-local only: neighbour discovery and MLD).
+# plug NAME IFNAME SWITCH MAC [v6] [down]: a veth from NAME's IFNAME to SWITCH's bridge,
+# with a fixed MAC (so frames and link-local addresses repeat from one recording to the
+# next). v6 turns IPv6 on for it, link-local only (duplicate address detection, MLD,
+# three router solicitations); down leaves it down, for the station to join later.
 plug() {
-  local ns=$1 ifname=$2 sw=$3 mac=$4
+  local ns=$1 ifname=$2 sw=$3 mac=$4 opt up=1; shift 4
   ip link add "p-$ns" netns "$P-$sw" type veth peer name "$ifname" netns "$P-$ns"
   ip -n "$P-$sw" link set "p-$ns" master br0 up
   ip -n "$P-$ns" link set "$ifname" address "$mac"
-  if [ "${5:-}" = v6 ]; then on "$ns" sysctl -qw "net.ipv6.conf.$ifname.disable_ipv6=0"; fi
-  ip -n "$P-$ns" link set "$ifname" up
+  for opt in "$@"; do
+    case "$opt" in
+      v6) on "$ns" sysctl -qw "net.ipv6.conf.$ifname.disable_ipv6=0" "net.ipv6.conf.$ifname.router_solicitations=3" ;;
+      down) up= ;;
+    esac
+  done
+  if [ -n "$up" ]; then ip -n "$P-$ns" link set "$ifname" up; fi
 }
 # daemon_dnsmasq HOST OPTION...: dnsmasq in the foreground with no configuration file.
 daemon_dnsmasq() {
@@ -374,15 +380,16 @@ managed_branch() {
   # 100.96.0.0/24 the tunnel, 198.51.100.70 the gateway, 172.22.0.0/24 the application
   # subnet, 203.0.113.0/24 "the internet" (documentation ranges).
   local lan=10.40.0 wg_port=51820 wan_recorder wan_if tun_if avahi dhcp
-  # lan_host NAME MACBYTE [IP]: a LAN station with IPv6 link-local; IP (static) via the
-  # router. Without IP its link stays down until it joins (the laptop, by DHCP).
+  # lan_host NAME MACBYTE [IP]: a LAN station with IPv6 link-local and a static IP, or none
+  # (the laptop's comes by DHCP). Its link is down until it joins the LAN.
   lan_host() {
-    station "$1"; plug "$1" eth0 lan "02:40:00:00:00:$2" v6
-    [ -n "${3:-}" ] || ip -n "$P-$1" link set eth0 down
-    if [ -n "${3:-}" ]; then
-      ip -n "$P-$1" addr add "$3/24" dev eth0
-      ip -n "$P-$1" route add default via "$lan.1"
-    fi
+    station "$1"; plug "$1" eth0 lan "02:40:00:00:00:$2" v6 down
+    if [ -n "${3:-}" ]; then ip -n "$P-$1" addr add "$3/24" dev eth0; fi
+  }
+  # join NAME [static]: NAME's link comes up; a static station routes by the router.
+  join() {
+    ip -n "$P-$1" link set eth0 up
+    if [ -n "${2:-}" ]; then ip -n "$P-$1" route add default via "$lan.1"; fi
   }
   # app_host NAME IP: a server on the application subnet, routed by the gateway.
   app_host() {
@@ -398,6 +405,11 @@ managed_branch() {
   }
 
   switch lan; switch wan; switch app
+  # Record the LAN switch from before anything joins it: each station's link chatter, from
+  # its link coming up, is in the capture whole, however long the setup takes.
+  ip netns exec "$P-lan" tcpdump -i br0 -s 0 -U -w "$work/managed-branch.pcap" 2>/dev/null &
+  recorder=$!
+  sleep 1.5
   # The branch router: LAN side, WAN side (its uplink), and the tunnel, added below.
   station branch-router
   plug branch-router lan0 lan 02:40:00:00:00:01 v6
@@ -433,6 +445,7 @@ managed_branch() {
   ip netns exec "$P-branch-router" tcpdump -i any -y LINUX_SLL2 -s 0 -U -w "$work/managed-branch-wan.pcap" \
     "ifindex $wan_if or ifindex $tun_if" 2>/dev/null &
   wan_recorder=$!
+  sleep 1.5
   on gw-central wg set wggw0 listen-port "$wg_port" private-key "$work/gw.wgkey" \
     peer "$(wg pubkey < "$work/router.wgkey")" allowed-ips 100.96.0.2/32
   on branch-router wg set wgbr0 listen-port "$wg_port" private-key "$work/router.wgkey" \
@@ -475,6 +488,7 @@ managed_branch() {
   lan_host laptop 64
   lan_host printer 14 "$lan.20"
   lan_host tv 1e "$lan.30"
+  # The printer's status page: IPP's port, plain HTTP.
   on printer python3 -m http.server 631 --bind "$lan.20" --directory "$work" >/dev/null 2>&1 &
   listening printer 631
   cat > "$work/udhcpc.script" <<EOF
@@ -493,20 +507,19 @@ EOF
   printf '%s\n' '[server]' host-name=printer use-ipv4=yes use-ipv6=yes allow-interfaces=eth0 enable-dbus=no \
     '[wide-area]' enable-wide-area=no '[publish]' publish-hinfo=no publish-workstation=no > "$work/avahi.conf"
 
-  # Record the LAN switch.
-  ip netns exec "$P-lan" tcpdump -i br0 -s 0 -U -w "$work/managed-branch.pcap" 2>/dev/null &
-  recorder=$!
-  sleep 1.5
-
-  # The printer comes up: avahi-daemon probes for printer.local and announces it. (Not
-  # through on(): $! must be the daemon itself, to stop it, as for udhcpc below.)
+  # The printer and the TV join the LAN. The printer's avahi-daemon probes for
+  # printer.local and announces it. (Not through on(): $! must be the daemon itself, to
+  # stop it, as for udhcpc below.)
   mkdir -p /run/avahi-daemon
+  join printer static
+  join tv static
+  sleep 1
   ip netns exec "$P-printer" avahi-daemon -f "$work/avahi.conf" --no-drop-root --no-chroot --no-rlimits >/dev/null 2>&1 &
   avahi=$!
   # The laptop joins the LAN: IPv6 duplicate address detection and MLD from ::, a router
   # solicitation; then it takes its address: DISCOVER and REQUEST broadcast, OFFER and ACK
   # unicast.
-  ip -n "$P-laptop" link set eth0 up
+  join laptop
   sleep 1
   ip netns exec "$P-laptop" udhcpc -f -R -i eth0 -s "$work/udhcpc.script" -x hostname:laptop >/dev/null 2>&1 &
   dhcp=$!
