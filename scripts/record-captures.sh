@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Records the bundled captures: for each worked deployment it builds the topology in
-# Linux network namespaces (one bridge, a namespace per host), runs real servers and
-# clients there (OpenSSL, curl, Python's http.server and ssl, sshd) with certificates
-# made here for a customer CA and a provider CA, and records the bridge with tcpdump.
+# Linux network namespaces (one bridge, a namespace per host; managed-branch routes
+# between three bridges through a branch router and a gateway), runs real servers and
+# clients there (OpenSSL, curl, Python's http.server and ssl, sshd, dnsmasq, WireGuard)
+# with certificates made here for a customer CA and a provider CA, and records with
+# tcpdump.
 #
 #   sudo scripts/record-captures.sh [overlay-network|iaas-vms|data-platform|credentials-at-the-edge|managed-branch]...
 #
-# Writes captures/<deployment>.pcap. Needs root (network namespaces).
+# Writes captures/<deployment>.pcap (managed-branch also captures/managed-branch-wan.pcap,
+# its router's WAN side). Needs root (network namespaces).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -472,6 +475,7 @@ managed_branch() {
   inet_host public-dns 203.0.113.53
   cert intranet intranet.acme.example customer-ca
   cert www www.example.org public-ca
+  # shellcheck disable=SC2054  # the commas are dnsmasq's, inside one option
   local names=(--host-record=intranet.acme.example,172.22.0.10 --host-record=timeclock.acme.example,172.22.0.30
                --host-record=www.example.org,203.0.113.80 --local=/acme.example/example.org/)
   daemon_dnsmasq corp-dns --bind-interfaces --listen-address=172.22.0.53 "${names[@]}"
