@@ -4,6 +4,7 @@ ssl module over OpenSSL), speaking the protocols' actual wire formats.
 
   netsim.py dns-server IP                      answer A queries on udp/53 until killed
   netsim.py dns-query SERVER NAME [--bind IP]  one A query, print the answer
+  netsim.py mdns-query NAME                    one multicast DNS A query (QM, from port 5353)
   netsim.py pg-server IP PORT CERT KEY         PostgreSQL-wire server: SSLRequest -> 'S' + TLS
   netsim.py pg-client SERVER PORT --tls|--plain [--bind IP] [--cafile F]
   netsim.py tcp-probe SERVER PORT [--bind IP] [--payload HEX]   connect, send, close
@@ -34,13 +35,37 @@ def dns_query(server, name, bind):
     if bind:
         s.bind((bind, 0))
     s.settimeout(3)
-    q = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
-    for label in name.split("."):
-        q += bytes([len(label)]) + label.encode()
-    q += b"\x00" + struct.pack(">HH", 1, 1)
-    s.sendto(q, (server, 53))
+    s.sendto(dns_question(0x1234, name), (server, 53))
     data, _ = s.recvfrom(2048)
     print("dns answer: %d bytes" % len(data))
+
+
+def dns_question(qid, name):
+    """A DNS query message with one A question for NAME."""
+    q = struct.pack(">HHHHHH", qid, 0x0100 if qid else 0, 1, 0, 0, 0)
+    for label in name.split("."):
+        q += bytes([len(label)]) + label.encode()
+    return q + b"\x00" + struct.pack(">HH", 1, 1)
+
+
+def mdns_query(name):
+    """Asks 224.0.0.251:5353 for NAME's A record as a full mDNS querier does (RFC 6762):
+    from port 5353, ID 0, no recursion, TTL 255, so the answer is multicast too."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", 5353))
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("224.0.0.251") + socket.inet_aton("0.0.0.0"))
+    s.settimeout(2)
+    s.sendto(dns_question(0, name), ("224.0.0.251", 5353))
+    try:
+        while True:
+            data, peer = s.recvfrom(9000)
+            if len(data) > 12 and data[2] & 0x80:   # a response (its own query loops back)
+                print("mdns answer from %s: %d bytes" % (peer[0], len(data)))
+                return
+    except socket.timeout:
+        print("mdns: no answer")
 
 
 def pg_message(kind, body):
@@ -156,6 +181,8 @@ def main():
         dns_server(*a.args)
     elif a.command == "dns-query":
         dns_query(a.args[0], a.args[1], a.bind)
+    elif a.command == "mdns-query":
+        mdns_query(a.args[0])
     elif a.command == "pg-server":
         pg_server(*a.args)
     elif a.command == "pg-client":
