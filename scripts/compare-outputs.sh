@@ -26,6 +26,8 @@ for s in scenarios/*.yaml; do
   name=$(basename "$s" .yaml)
   run "scenario check $s" scenario check "$s"
   [ -f "captures/$name.pcap" ] && run "captures/$name.pcap" replay "captures/$name.pcap" --scenario "$s" --format jsonl --no-progress
+  # A second tap of the same deployment shares its scenario.
+  [ -f "captures/$name-wan.pcap" ] && run "captures/$name-wan.pcap" replay "captures/$name-wan.pcap" --scenario "$s" --format jsonl --no-progress
 done
 if [ -d ../shared/corpus ]; then
   while IFS= read -r f; do

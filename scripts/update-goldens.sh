@@ -8,10 +8,12 @@ swift build --product demarc >/dev/null
 bin=$(swift build --show-bin-path)/demarc
 # Pinned to the day the tests use (Deployments.asOf), so accepted risks expire as they did.
 as_of=2026-12-01
-for name in overlay-network iaas-vms data-platform credentials-at-the-edge; do
+for name in overlay-network iaas-vms data-platform credentials-at-the-edge managed-branch managed-branch-wan; do
+  # A second tap of one deployment (-wan) shares that deployment's scenario.
+  scenario=scenarios/${name%-wan}.yaml
   for format in json jsonl csv markdown html table; do
     ext=$format; [ "$format" = markdown ] && ext=md; [ "$format" = table ] && ext=txt
-    NO_COLOR=1 "$bin" replay "captures/$name.pcap" --scenario "scenarios/$name.yaml" --format "$format" \
+    NO_COLOR=1 "$bin" replay "captures/$name.pcap" --scenario "$scenario" --format "$format" \
       --as-of "$as_of" --no-progress > "Tests/DemarcCLITests/Golden/$name.$ext" || [ $? -eq 1 ]
   done
 done

@@ -33,7 +33,7 @@ import Testing
     }()
 
     static func report(_ name: String, _ format: String) throws -> String {
-        try CLI.run(["replay", "captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml", "--format", format,
+        try CLI.run(["replay", "captures/\(name).pcap", "--scenario", Deployments.scenario(name), "--format", format,
                      "--as-of", Deployments.asOf, "--no-progress"]).stdout
     }
 

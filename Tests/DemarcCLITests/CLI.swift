@@ -5,8 +5,15 @@ import Foundation
 /// their reports are pinned to, so accepted risks expire in them as they did when the
 /// goldens were written (scripts/update-goldens.sh uses the same day).
 enum Deployments {
-    static let all = ["overlay-network", "iaas-vms", "data-platform", "credentials-at-the-edge"]
+    static let all = ["overlay-network", "iaas-vms", "data-platform", "credentials-at-the-edge", "managed-branch",
+                      "managed-branch-wan"]
     static let asOf = "2026-12-01"
+
+    /// The scenario a bundled capture is replayed against: its own name's, except a
+    /// second tap of one deployment (`-wan`), which shares that deployment's.
+    static func scenario(_ name: String) -> String {
+        "scenarios/\(name.hasSuffix("-wan") ? String(name.dropLast(4)) : name).yaml"
+    }
 }
 
 enum CLI {

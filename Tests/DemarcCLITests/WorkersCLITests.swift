@@ -37,7 +37,7 @@ import Testing
 
     @Test(arguments: Deployments.all)
     func bundledCapture(_ name: String) throws {
-        try Self.expectSame(["captures/\(name).pcap", "--scenario", "scenarios/\(name).yaml"])
+        try Self.expectSame(["captures/\(name).pcap", "--scenario", Deployments.scenario(name)])
     }
 
     /// Several files are one replay: flows spanning them are one flow, numbered alike.
