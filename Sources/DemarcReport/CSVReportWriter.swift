@@ -5,7 +5,7 @@ import DemarcFlows
 import DemarcScenario
 /// `csv`: one row per flow under a stable header, RFC 4180 quoting, findings joined in
 /// one column as `code (severity, party)` separated by `; `; the cleartext credentials in
-/// the last as `kind (user)` (the secret is never kept).
+/// the next as `kind (user)` (the secret is never kept); the flow's Community ID in the last.
 public final class CSVReportWriter: ReportWriter {
     private let output: Output
 
@@ -14,7 +14,7 @@ public final class CSVReportWriter: ReportWriter {
                                 "packets_to_server", "packets_to_client", "bytes_to_server", "bytes_to_client",
                                 "application", "encryption_state", "encryption_protocol", "encryption_version",
                                 "encryption_basis", "sni", "segment", "responsible", "rule_segment", "rule_name",
-                                "rule_action", "findings", "credentials"]
+                                "rule_action", "findings", "credentials", "community_id"]
 
     public init(output: Output) { self.output = output }
 
@@ -65,6 +65,13 @@ public final class CSVReportWriter: ReportWriter {
         comma()
         if let credentials = r.credentials, !credentials.isEmpty {
             cell(credentials.map { c in c.kind.rawValue + (c.user.map { " (\($0))" } ?? "") }.joined(separator: "; "))
+        }
+        comma()
+        if let id = r.communityID {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: CommunityID.textWidth) { buf in
+                id.write(into: buf.baseAddress!)
+                row.append(contentsOf: buf)
+            }
         }
         row.append(0x0d)
         row.append(0x0a)

@@ -160,6 +160,7 @@ public final class JSONReportWriter: ReportWriter {
         w.rawInt(r.id)
         w.raw(",\"transport\":"); w.rawString(r.transport)
         w.raw(",\"ip_version\":"); w.rawInt(r.ipVersion)
+        w.raw(",\"community_id\":"); w.rawCommunityID(r.communityID)
         w.raw(",\"client\":"); writeEndpoint(w, r.client)
         w.raw(",\"server\":"); writeEndpoint(w, r.server)
         w.raw(",\"first_seen\":"); w.rawTimestamp(micros: r.firstSeen)
