@@ -17,16 +17,12 @@ does not find in the capture fails the test too.
 """
 import argparse
 import collections
-import glob
-import json
-import os
 import subprocess
 import sys
 
 import communityid
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from siemtest import captures, replay
 
 PROTO = {"icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "udp": 17, "dccp": 33, "ipv6-in-ip": 41, "gre": 47,
          "esp": 50, "ah": 51, "icmpv6": 58, "eigrp": 88, "ospf": 89, "pim": 103, "vrrp": 112, "l2tp": 115,
@@ -100,14 +96,10 @@ CHECKED = collections.Counter()
 
 def check(demarc, capture, scenario, algo):
     """Returns (flows checked, failures as text); counts flows by transport in CHECKED."""
-    args = [demarc, "replay", capture, "--format", "jsonl", "--no-progress"]
-    if scenario:
-        args += ["--scenario", scenario]
-    run = subprocess.run(args, capture_output=True, text=True)
-    if run.returncode not in (0, 1):
-        return 0, [f"{capture}: demarc exit {run.returncode}: {run.stderr.strip()[:200]}"]
-    flows = [json.loads(line) for line in run.stdout.splitlines()]
-    flows = [f for f in flows if f.get("type") == "flow"]
+    try:
+        flows = [f for f in replay(demarc, capture, scenario, "jsonl") if f.get("type") == "flow"]
+    except RuntimeError as e:
+        return 0, [str(e)]
 
     by_ports, by_pair = {}, collections.defaultdict(list)
     for n, t, proto, src, dst, sport, dport in packets(capture):
@@ -159,16 +151,7 @@ def main():
     a = ap.parse_args()
     algo = communityid.CommunityID(seed=0)
 
-    runs = []
-    for cap in sorted(glob.glob(os.path.join(ROOT, "captures", "*.pcap"))):
-        name = os.path.splitext(os.path.basename(cap))[0]
-        runs.append((cap, os.path.join(ROOT, "scenarios", name + ".yaml")))
-    if a.corpus:
-        for dirpath, _, files in os.walk(a.corpus):
-            runs += [(os.path.join(dirpath, n), None) for n in sorted(files)
-                     if n.endswith((".pcap", ".pcapng", ".cap"))]
-    else:
-        print("community-id: no corpus given (../shared absent): bundled captures only")
+    runs = captures(a.corpus)
 
     total, failures = 0, []
     for cap, scenario in runs:
