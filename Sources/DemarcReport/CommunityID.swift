@@ -140,15 +140,17 @@ public struct CommunityID: Sendable, Equatable {
 }
 
 extension JSONWriter {
-    /// A flow's Community ID as a quoted string, or null.
-    public func rawCommunityID(_ id: CommunityID?) {
+    /// A flow's Community ID as a quoted string, or null; unquoted, its bare text (inside
+    /// a string the caller opened).
+    public func rawCommunityID(_ id: CommunityID?, quoted: Bool = true) {
         guard let id else { raw("null"); return }
+        let q = quoted ? 1 : 0
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: CommunityID.textWidth + 2) { buf in
             let p = buf.baseAddress!
             p[0] = UInt8(ascii: "\"")
-            id.write(into: p + 1)
+            id.write(into: p + q)
             p[CommunityID.textWidth + 1] = UInt8(ascii: "\"")
-            rawASCII(UnsafeRawBufferPointer(buf))
+            rawASCII(UnsafeRawBufferPointer(start: p, count: CommunityID.textWidth + 2 * q))
         }
     }
 }

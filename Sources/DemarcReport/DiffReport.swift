@@ -114,7 +114,7 @@ public enum DiffWriter {
         case .table: output.write(text(d))
         case .markdown: output.write(markdown(d))
         case .html: output.write(html(d))
-        case .csv, .ecs:
+        case .csv, .ecs, .ocsf:
             throw DemarcError.badInput("diff writes table, json, jsonl, markdown or html, not \(format.rawValue)")
         }
         output.flush()

@@ -123,7 +123,14 @@ public final class ECSWriter: ReportWriter {
     /// demarc's own fields: segment, party, places, verdict basis, credential kinds (the
     /// kinds only: a user name is not written here and no secret is ever kept).
     static func writeDemarc(_ w: JSONWriter, _ r: FlowRecord) {
-        w.raw("{\"flow_id\":"); w.rawInt(r.id)
+        w.raw("{")
+        writeDemarcMembers(w, r)
+        w.raw("}")
+    }
+
+    /// The members of `demarc` without its braces (OCSF's `unmapped.demarc` adds more).
+    static func writeDemarcMembers(_ w: JSONWriter, _ r: FlowRecord) {
+        w.raw("\"flow_id\":"); w.rawInt(r.id)
         w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)
         w.raw(",\"responsible\":"); w.rawString(r.responsible.rawValue)
         w.raw(",\"zones\":{\"client\":"); w.rawString(r.client.zone)
@@ -142,7 +149,6 @@ public final class ECSWriter: ReportWriter {
             }
             w.raw("]")
         }
-        w.raw("}")
     }
 
     private func writeAlert(_ f: Finding, of r: FlowRecord) {
