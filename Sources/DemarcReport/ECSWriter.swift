@@ -9,32 +9,12 @@ import DemarcScenario
 /// linked to it by `network.community_id` and `demarc.flow_id`. demarc's own fields sit
 /// under `demarc.*`. Nothing is written before the first flow or after the last: the
 /// header and summary belong to the other formats. docs/formats.md lists every field.
-public final class ECSWriter: ReportWriter {
+public final class ECSWriter: EventLinesWriter {
     public static let ecsVersion: StaticString = "9.4.0"
-    private let output: Output
-    private let flushEachFlow: Bool
-    private let w = JSONWriter()
 
-    public init(output: Output, flushEachFlow: Bool = false) {
-        self.output = output
-        self.flushEachFlow = flushEachFlow
+    public override init(output: Output, flushEachFlow: Bool = false) {
+        super.init(output: output, flushEachFlow: flushEachFlow)
     }
-
-    public func begin(_ header: ReportHeader) {}
-
-    public func flow(_ r: FlowRecord) {
-        w.reset()
-        writeFlow(r)
-        w.raw("\n")
-        for f in r.findings {
-            writeAlert(f, of: r)
-            w.raw("\n")
-        }
-        output.write(w.bytes)
-        if flushEachFlow { output.flush() }
-    }
-
-    public func finish(_ header: ReportHeader) { output.flush() }
 
     /// The ECS `network.direction` of a segment, seen from the provider's boundary (the
     /// perimeter): traffic entering it is inbound, leaving it outbound, inside it internal;
@@ -57,7 +37,7 @@ public final class ECSWriter: ReportWriter {
     /// of OCSF's severity_id, so both formats agree.
     public static func severityNumber(_ s: Severity) -> Int { s.rank + 1 }
 
-    private func writeFlow(_ r: FlowRecord) {
+    override func writeFlow(_ r: FlowRecord) {
         w.raw("{\"@timestamp\":"); w.rawTimestamp(micros: r.firstSeen)
         w.raw(",\"ecs\":{\"version\":\""); w.raw(ECSWriter.ecsVersion)
         w.raw("\"},\"event\":{\"kind\":\"event\",\"category\":[\"network\"],\"type\":[\"connection\"")
@@ -140,6 +120,11 @@ public final class ECSWriter: ReportWriter {
         w.raw("},\"encryption\":{\"state\":"); w.raw(r.encryption.state.quoted)
         w.raw(",\"basis\":"); w.raw(r.encryption.basis.quoted)
         w.raw("}")
+        if let path = transitPath(r) {
+            w.raw(",\"path\":{\"enters\":"); w.rawString(path.enters)
+            w.raw(",\"leaves\":"); w.rawString(path.leaves)
+            w.raw("}")
+        }
         if let rule = r.rule { w.raw(",\"rule_action\":"); w.rawString(rule.action.rawValue) }
         if let credentials = r.credentials, !credentials.isEmpty {
             w.raw(",\"credentials\":[")
@@ -151,7 +136,27 @@ public final class ECSWriter: ReportWriter {
         }
     }
 
-    private func writeAlert(_ f: Finding, of r: FlowRecord) {
+    /// A transit flow's `path` (the nodes it enters and leaves at), read by name from the
+    /// record's `path` member where the record has one (REPORT.md's `path` of transit
+    /// flows); nil for every other flow, which is never reflected on.
+    static func transitPath(_ r: FlowRecord) -> (enters: String?, leaves: String?)? {
+        guard r.segment.rawValue == "transit",
+              var value = Mirror(reflecting: r).children.first(where: { $0.label == "path" })?.value else { return nil }
+        let outer = Mirror(reflecting: value)
+        if outer.displayStyle == .optional {
+            guard let some = outer.children.first?.value else { return nil }
+            value = some
+        }
+        var path: (enters: String?, leaves: String?) = (nil, nil)
+        for c in Mirror(reflecting: value).children {
+            if c.label == "enters" { path.enters = c.value as? String }
+            if c.label == "leaves" { path.leaves = c.value as? String }
+        }
+        return path
+    }
+
+    /// An alert: one finding.
+    override func writeFinding(_ f: Finding, of r: FlowRecord) {
         w.raw("{\"@timestamp\":"); w.rawTimestamp(micros: r.lastSeen)
         w.raw(",\"ecs\":{\"version\":\""); w.raw(ECSWriter.ecsVersion)
         w.raw("\"},\"event\":{\"kind\":\"alert\",\"category\":[\"network\"],\"type\":[\"info\"],\"severity\":")
@@ -159,16 +164,8 @@ public final class ECSWriter: ReportWriter {
         w.raw("},\"rule\":{\"name\":"); w.rawString(f.code)
         w.raw("},\"message\":"); w.rawString(f.message)
         if let id = r.communityID { w.raw(",\"network\":{\"community_id\":"); w.rawCommunityID(id); w.raw("}") }
-        w.raw(",\"demarc\":{\"flow_id\":"); w.rawInt(r.id)
-        w.raw(",\"party\":"); w.rawString(f.party.rawValue)
-        w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
-        w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)
-        if let a = f.accepted {
-            w.raw(",\"accepted\":{\"owner\":"); w.rawString(a.owner)
-            w.raw(",\"until\":"); w.rawString(a.until)
-            w.raw(a.expired ? ",\"expired\":true}" : ",\"expired\":false}")
-        }
-        w.raw("}}")
+        w.raw(",\"demarc\":"); writeFindingDemarc(f, of: r)
+        w.raw("}")
     }
 }
 

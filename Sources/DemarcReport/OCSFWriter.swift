@@ -9,31 +9,10 @@ import DemarcScenario
 /// its id, its endpoints). What OCSF has no attribute for sits in `unmapped.demarc`.
 /// Times are OCSF's timestamp_t: milliseconds since the epoch. docs/formats.md lists
 /// every attribute.
-public final class OCSFWriter: ReportWriter {
-    private let output: Output
-    private let flushEachFlow: Bool
-    private let w = JSONWriter()
-
-    public init(output: Output, flushEachFlow: Bool = false) {
-        self.output = output
-        self.flushEachFlow = flushEachFlow
+public final class OCSFWriter: EventLinesWriter {
+    public override init(output: Output, flushEachFlow: Bool = false) {
+        super.init(output: output, flushEachFlow: flushEachFlow)
     }
-
-    public func begin(_ header: ReportHeader) {}
-
-    public func flow(_ r: FlowRecord) {
-        w.reset()
-        writeNetworkActivity(r)
-        w.raw("\n")
-        for f in r.findings {
-            writeFinding(f, of: r)
-            w.raw("\n")
-        }
-        output.write(w.bytes)
-        if flushEachFlow { output.flush() }
-    }
-
-    public func finish(_ header: ReportHeader) { output.flush() }
 
     /// connection_info's direction_id (and its `direction` caption for Other) from the
     /// segment's name: ingress Inbound (1), egress Outbound (2), internal Lateral (3);
@@ -94,15 +73,14 @@ public final class OCSFWriter: ReportWriter {
         w.raw(",\"uid\":\""); w.rawInt(r.id); w.raw("\"}")
     }
 
-    private func writeNetworkActivity(_ r: FlowRecord) {
+    /// The flow's Network Activity event.
+    override func writeFlow(_ r: FlowRecord) {
         w.raw("{\"class_uid\":4001,\"category_uid\":4,\"activity_id\":6,\"type_uid\":400106,\"severity_id\":")
         // The flow's worst finding, Informational (1) without one.
         w.rawInt(r.worstSeverity.map(ECSWriter.severityNumber) ?? 1)
         w.raw(",\"time\":"); millis(r.firstSeen)
         metadata()
-        w.raw(",\"connection_info\":"); connectionInfo(r)
-        w.raw(",\"src_endpoint\":"); endpoint(r.client)
-        w.raw(",\"dst_endpoint\":"); endpoint(r.server)
+        w.raw(","); flowIdentity(r)
         w.raw(",\"traffic\":{\"bytes_out\":"); w.rawInt(r.bytesToServer)
         w.raw(",\"bytes_in\":"); w.rawInt(r.bytesToClient)
         w.raw(",\"bytes\":"); w.rawInt(r.bytes)
@@ -125,6 +103,14 @@ public final class OCSFWriter: ReportWriter {
     /// What OCSF has no attribute for: demarc's own fields as the ecs format has them,
     /// plus the certificate (OCSF's certificate object requires a serial number, which
     /// demarc does not keep) and the end of the flow.
+    /// `connection_info`, `src_endpoint` and `dst_endpoint`: the flow, as its event and
+    /// each finding's evidence name it.
+    private func flowIdentity(_ r: FlowRecord) {
+        w.raw("\"connection_info\":"); connectionInfo(r)
+        w.raw(",\"src_endpoint\":"); endpoint(r.client)
+        w.raw(",\"dst_endpoint\":"); endpoint(r.server)
+    }
+
     private func writeDemarc(_ r: FlowRecord) {
         w.raw("{")
         ECSWriter.writeDemarcMembers(w, r)
@@ -136,17 +122,13 @@ public final class OCSFWriter: ReportWriter {
         }
         if let app = r.application { w.raw(",\"application\":"); w.rawString(app) }
         if let c = r.encryption.certificate {
-            w.raw(",\"certificate\":{\"subject\":"); w.rawString(c.subject)
-            w.raw(",\"issuer\":"); w.rawString(c.issuer)
-            w.raw(",\"sha256\":"); w.rawString(c.sha256)
-            w.raw(",\"not_before\":"); w.rawString(c.notBefore)
-            w.raw(",\"not_after\":"); w.rawString(c.notAfter)
-            w.raw("}")
+            w.raw(",\"certificate\":"); JSONReportWriter.writeCertificate(w, c)
         }
         w.raw("}")
     }
 
-    private func writeFinding(_ f: Finding, of r: FlowRecord) {
+    /// A finding's Detection Finding event.
+    override func writeFinding(_ f: Finding, of r: FlowRecord) {
         w.raw("{\"class_uid\":2004,\"category_uid\":2,\"activity_id\":1,\"type_uid\":200401,\"severity_id\":")
         w.rawInt(ECSWriter.severityNumber(f.severity))
         // An accepted finding still within its acceptance is Suppressed (3), else New (1).
@@ -164,18 +146,8 @@ public final class OCSFWriter: ReportWriter {
         w.raw(",\"desc\":"); w.rawString(f.message)
         w.raw(",\"types\":["); w.rawString(f.code)
         w.raw("],\"analytic\":{\"name\":"); w.rawString(f.code)
-        w.raw(",\"type_id\":1}},\"evidences\":[{\"connection_info\":"); connectionInfo(r)
-        w.raw(",\"src_endpoint\":"); endpoint(r.client)
-        w.raw(",\"dst_endpoint\":"); endpoint(r.server)
-        w.raw("}],\"unmapped\":{\"demarc\":{\"flow_id\":"); w.rawInt(r.id)
-        w.raw(",\"party\":"); w.rawString(f.party.rawValue)
-        w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
-        w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)
-        if let a = f.accepted {
-            w.raw(",\"accepted\":{\"owner\":"); w.rawString(a.owner)
-            w.raw(",\"until\":"); w.rawString(a.until)
-            w.raw(a.expired ? ",\"expired\":true}" : ",\"expired\":false}")
-        }
-        w.raw("}}}")
+        w.raw(",\"type_id\":1}},\"evidences\":[{"); flowIdentity(r)
+        w.raw("}],\"unmapped\":{\"demarc\":"); writeFindingDemarc(f, of: r)
+        w.raw("}}")
     }
 }
