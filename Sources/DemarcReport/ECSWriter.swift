@@ -33,6 +33,43 @@ public final class ECSWriter: EventLinesWriter {
         }
     }
 
+    /// The IANA keyword of an IP protocol number, lowercase (ECS's network.transport and
+    /// OCSF's protocol_name ask for it: ICMPv6 is `ipv6-icmp`, IP-in-IP `ipv4`), for the
+    /// protocols demarc names; nil for the others.
+    static func ianaKeyword(_ proto: UInt8) -> StaticString? {
+        switch proto {
+        case 1: return "icmp"
+        case 2: return "igmp"
+        case 4: return "ipv4"
+        case 6: return "tcp"
+        case 17: return "udp"
+        case 33: return "dccp"
+        case 41: return "ipv6"
+        case 46: return "rsvp"
+        case 47: return "gre"
+        case 50: return "esp"
+        case 51: return "ah"
+        case 58: return "ipv6-icmp"
+        case 88: return "eigrp"
+        case 89: return "ospfigp"
+        case 94: return "ipip"
+        case 103: return "pim"
+        case 108: return "ipcomp"
+        case 112: return "vrrp"
+        case 115: return "l2tp"
+        case 132: return "sctp"
+        case 136: return "udplite"
+        default: return nil
+        }
+    }
+
+    /// The flow's transport as its IANA keyword, quoted (a flow of orphan fragments by
+    /// its datagrams' protocol); demarc's own name (`ip-N`) for a protocol not listed.
+    static func writeTransport(_ w: JSONWriter, _ r: FlowRecord) {
+        guard let keyword = ianaKeyword(r.ipProtocol) else { w.rawString(r.transport); return }
+        w.raw("\""); w.raw(keyword); w.raw("\"")
+    }
+
     /// demarc's severities as numbers, lowest 1 (info) to highest 5 (critical): the scale
     /// of OCSF's severity_id, so both formats agree.
     public static func severityNumber(_ s: Severity) -> Int { s.rank + 1 }
@@ -49,7 +86,7 @@ public final class ECSWriter: EventLinesWriter {
         w.raw(",\"duration\":"); w.rawInt((r.lastSeen &- r.firstSeen) &* 1000)
         w.raw("},\"source\":"); endpoint(r.client, bytes: r.bytesToServer, packets: r.packetsToServer)
         w.raw(",\"destination\":"); endpoint(r.server, bytes: r.bytesToClient, packets: r.packetsToClient)
-        w.raw(",\"network\":{\"transport\":"); w.rawString(r.transport)
+        w.raw(",\"network\":{\"transport\":"); ECSWriter.writeTransport(w, r)
         w.raw(",\"iana_number\":\""); w.rawInt(r.ipProtocol); w.raw("\"")
         if let app = r.application { w.raw(",\"protocol\":"); w.rawString(app) }
         w.raw(",\"bytes\":"); w.rawInt(r.bytes)

@@ -66,7 +66,7 @@ public final class OCSFWriter: EventLinesWriter {
         if d.other { w.raw(",\"direction\":"); w.rawString(segment) }
         w.raw(",\"boundary_id\":"); w.rawInt(b.id)
         if b.other { w.raw(",\"boundary\":"); w.rawString(segment) }
-        w.raw(",\"protocol_name\":"); w.rawString(r.transport)
+        w.raw(",\"protocol_name\":"); ECSWriter.writeTransport(w, r)
         w.raw(",\"protocol_num\":"); w.rawInt(r.ipProtocol)
         w.raw(r.ipVersion == 6 ? ",\"protocol_ver_id\":6" : ",\"protocol_ver_id\":4")
         if let id = r.communityID { w.raw(",\"community_uid\":"); w.rawCommunityID(id) }

@@ -34,3 +34,20 @@ def replay(demarc, capture, scenario, fmt):
     if run.returncode not in (0, 1):
         raise RuntimeError(f"{capture}: demarc exit {run.returncode}: {run.stderr.strip()[:300]}")
     return [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
+
+
+# demarc's transport names and their IP protocol numbers.
+PROTO = {"icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "udp": 17, "dccp": 33, "ipv6-in-ip": 41, "gre": 47,
+         "esp": 50, "ah": 51, "icmpv6": 58, "eigrp": 88, "ospf": 89, "pim": 103, "vrrp": 112, "l2tp": 115,
+         "sctp": 132, "udplite": 136}
+# IANA's keywords (lowercase) where they differ from demarc's names: what ECS's
+# network.transport and OCSF's protocol_name carry.
+IANA = {"icmpv6": "ipv6-icmp", "ipip": "ipv4", "ipv6-in-ip": "ipv6", "ospf": "ospfigp"}
+
+
+def iana_keyword(transport):
+    """The IANA keyword a flow's transport must be written as (None for `fragment`, whose
+    datagrams' protocol the report does not name)."""
+    if transport == "fragment":
+        return None
+    return IANA.get(transport, transport)

@@ -22,11 +22,8 @@ import sys
 
 import communityid
 
-from siemtest import captures, replay
+from siemtest import PROTO, captures, replay
 
-PROTO = {"icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "udp": 17, "dccp": 33, "ipv6-in-ip": 41, "gre": 47,
-         "esp": 50, "ah": 51, "icmpv6": 58, "eigrp": 88, "ospf": 89, "pim": 103, "vrrp": 112, "l2tp": 115,
-         "sctp": 132, "udplite": 136}
 PORTS = {6: "tcp", 17: "udp", 132: "sctp"}
 ICMP = {1: "icmp", 58: "icmpv6"}
 FIELDS = ["frame.number", "frame.time_epoch", "frame.protocols", "ip.src", "ip.dst", "ip.proto",

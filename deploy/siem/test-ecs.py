@@ -21,7 +21,7 @@ import sys
 
 import yaml
 
-from siemtest import captures, replay
+from siemtest import PROTO, captures, iana_keyword, replay
 
 DIRECTION = {"ingress": "inbound", "egress": "outbound", "internal": "internal", "external": "external",
              "transit": "external", "link": "unknown"}
@@ -115,7 +115,10 @@ def check_against_flow(doc, flow, where):
     net = doc["network"]
     same("network.bytes", net["bytes"], flow["bytes"]["to_server"] + flow["bytes"]["to_client"])
     same("network.packets", net["packets"], flow["packets"]["to_server"] + flow["packets"]["to_client"])
-    same("network.transport", net["transport"], flow["transport"])
+    if flow["transport"] != "fragment":
+        same("network.transport", net["transport"], iana_keyword(flow["transport"]))
+        proto = PROTO.get(flow["transport"]) or int(flow["transport"].removeprefix("ip-"))
+        same("network.iana_number", net["iana_number"], str(proto))
     same("network.protocol", net.get("protocol"), flow["application"])
     same("network.community_id", net.get("community_id"), flow["community_id"])
     same("network.direction", net["direction"], DIRECTION[flow["segment"]])

@@ -27,7 +27,7 @@ import re
 import subprocess
 import sys
 
-from siemtest import captures, replay
+from siemtest import captures, iana_keyword, replay
 
 DIRECTION = {"ingress": 1, "egress": 2, "internal": 3, "external": 99, "transit": 99, "link": 0}
 SEVERITY = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
@@ -164,6 +164,9 @@ def check_against_flows(events, flows, capture):
         info = e.get("connection_info") if cls == 4001 else (e.get("evidences") or [{}])[0].get("connection_info")
         src = e.get("src_endpoint") if cls == 4001 else e["evidences"][0].get("src_endpoint")
         dst = e.get("dst_endpoint") if cls == 4001 else e["evidences"][0].get("dst_endpoint")
+        if f["transport"] != "fragment" and info and info.get("protocol_name") != iana_keyword(f["transport"]):
+            bad.append(f"{where}: protocol_name {info.get('protocol_name')}, IANA's keyword for {f['transport']} "
+                       f"is {iana_keyword(f['transport'])}")
         got = (e.get("class_uid"), info and info.get("uid"), info and info.get("community_uid"),
                info and info.get("direction_id"), src and src.get("ip"), src and src.get("port"),
                dst and dst.get("ip"), dst and dst.get("port"))
