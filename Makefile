@@ -9,7 +9,7 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test swift-test clickhouse-test spark-test build deps bench load fuzz captures clean check-scenarios
+.PHONY: run test swift-test clickhouse-test siem-test spark-test build deps bench load fuzz captures clean check-scenarios
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
 # only bad input (2) or an internal error (3) fails the target.
@@ -20,7 +20,7 @@ run: deps build
 
 # The tests also render the HTML report in Chromium and make real TLS for the monitor
 # test (openssl): both installed when missing. Then the ClickHouse store's test.
-test: swift-test clickhouse-test
+test: swift-test clickhouse-test siem-test
 
 swift-test: deps
 	@scripts/deps.sh chromium:chromium openssl:openssl
@@ -36,6 +36,24 @@ clickhouse-test: deps build
 	  if [ $$status -eq 3 ]; then echo "clickhouse-test skipped: chdb cannot be installed from PyPI"; exit 0; \
 	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  .venv-chdb/bin/python deploy/clickhouse/test-chdb.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
+
+# deploy/siem: every flow's community_id against PyPI's reference implementation, with
+# the tuple read from the capture by tshark; the ecs format against ECS 9.4.0's field
+# list; the ocsf format against the OCSF 1.8.0 schema compiled by ocsf-lib. Over the
+# bundled captures, and ../shared's nDPI corpus when it is there (the ECS and OCSF
+# standards are read from ../shared too: without it those two are skipped, saying so).
+# Skipped, saying why, where PyPI cannot be reached.
+SIEM_PY := communityid==1.5.0 ocsf-lib==0.10.4 PyYAML==6.0.3
+ECS_FLAT := $(wildcard ../shared/standards/ecs/ecs_flat.yml)
+OCSF_SCHEMA := $(wildcard ../shared/standards/ocsf)
+siem-test: deps build
+	@scripts/deps.sh tshark:tshark
+	@scripts/python-env.sh .venv-siem $(SIEM_PY); status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "siem-test skipped: $(SIEM_PY) cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-siem/bin/python deploy/siem/test-community-id.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)) && \
+	  $(if $(ECS_FLAT),.venv-siem/bin/python deploy/siem/test-ecs.py --demarc $(BIN) --ecs $(ECS_FLAT) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)),echo "ecs test skipped: no ../shared/standards/ecs/ecs_flat.yml") && \
+	  $(if $(OCSF_SCHEMA),.venv-siem/bin/python deploy/siem/test-ocsf.py --demarc $(BIN) --schema $(OCSF_SCHEMA) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)),echo "ocsf test skipped: no ../shared/standards/ocsf")
 
 # deploy/spark's job in Spark's local mode (PySpark from PyPI in .venv-spark, Java 17 and
 # editcap from Debian): each bundled capture cut in 5 pieces must give one replay's flows.
@@ -73,4 +91,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build bench-data .venv-chdb .venv-spark
+	rm -rf .build bench-data .venv-chdb .venv-spark .venv-siem

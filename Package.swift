@@ -53,7 +53,13 @@ let package = Package(
             dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", .product(name: "Yams", package: "Yams")],
             swiftSettings: crossModule
         ),
-        .target(name: "DemarcReport", dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario"], swiftSettings: crossModule),
+        .target(
+            name: "DemarcReport",
+            dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario",
+                           // Insecure.SHA1 for the flows' Community ID.
+                           .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: crossModule
+        ),
         .target(
             name: "DemarcCore",
             dependencies: ["DemarcBase", "DemarcDecode", "DemarcCapture", "DemarcInspect", "DemarcFlows",

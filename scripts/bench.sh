@@ -46,7 +46,7 @@ contenders() {
   command -v ndpiReader >/dev/null && measure "ndpiReader (nDPI)" ndpiReader -i "$f" -q
   measure "demarc jsonl, 1 worker" .build/release/demarc replay "$f" --format jsonl --no-progress --workers 1 --output /dev/null
   measure "demarc jsonl, $(nproc) workers" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
-  for fmt in table markdown html csv; do
+  for fmt in table markdown html csv ecs ocsf; do
     measure "demarc $fmt" .build/release/demarc replay "$f" --format $fmt --no-progress --output /dev/null
   done
 }

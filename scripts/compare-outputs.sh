@@ -3,10 +3,15 @@
 # its scenario (jsonl, and each scenario's `check`), and every capture of
 # ../shared/corpus (nDPI and malformed) under the built-in scenario. Prints each
 # difference and a count; exits 1 if any.
-#   scripts/compare-outputs.sh BASE_BINARY NEW_BINARY
+#   scripts/compare-outputs.sh [--without-community-id] BASE_BINARY NEW_BINARY
+# --without-community-id: for a base from before the Community ID (issue 34), csv
+# reports are compared too, and both sides of each jsonl and csv report go through
+# scripts/strip-community-id.py, which drops that field (and only it) where it is.
 # Build BASE_BINARY from an issue's base commit (git worktree add /tmp/base COMMIT).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+strip=
+if [ "${1:-}" = --without-community-id ]; then strip=1; shift; fi
 base=$1 new=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -15,6 +20,13 @@ run() {   # label, then demarc arguments
   local label=$1; shift
   "$base" "$@" >"$tmp/a" 2>/dev/null; local ra=$?
   "$new" "$@" >"$tmp/b" 2>/dev/null; local rb=$?
+  if [ -n "$strip" ]; then
+    local fmt=; case " $* " in *" --format jsonl "*) fmt=jsonl ;; *" --format csv "*) fmt=csv ;; esac
+    if [ -n "$fmt" ]; then
+      scripts/strip-community-id.py $fmt <"$tmp/a" >"$tmp/a2" && mv "$tmp/a2" "$tmp/a"
+      scripts/strip-community-id.py $fmt <"$tmp/b" >"$tmp/b2" && mv "$tmp/b2" "$tmp/b"
+    fi
+  fi
   n=$((n + 1))
   if [ $ra -ne $rb ] || ! cmp -s "$tmp/a" "$tmp/b"; then
     diffs=$((diffs + 1))
@@ -28,10 +40,12 @@ for s in scenarios/*.yaml; do
   [ -f "captures/$name.pcap" ] && run "captures/$name.pcap" replay "captures/$name.pcap" --scenario "$s" --format jsonl --no-progress
   # A second tap of the same deployment shares its scenario.
   [ -f "captures/$name-wan.pcap" ] && run "captures/$name-wan.pcap" replay "captures/$name-wan.pcap" --scenario "$s" --format jsonl --no-progress
+  [ -f "captures/$name.pcap" ] && [ -n "$strip" ] && run "captures/$name.pcap (csv)" replay "captures/$name.pcap" --scenario "$s" --format csv --no-progress
 done
 if [ -d ../shared/corpus ]; then
   while IFS= read -r f; do
     run "$f" replay "$f" --format jsonl --no-progress
+    [ -n "$strip" ] && run "$f (csv)" replay "$f" --format csv --no-progress
   done < <(find ../shared/corpus/ndpi ../shared/corpus/malformed -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -path '*/malformed/*' \) | sort)
 fi
 echo "compared $n reports: $diffs differ"

@@ -21,7 +21,7 @@ public enum LiveMonitor {
         if let f = options.filter { try source.setFilter(f) }
         if let out = options.outputPath { try Output.refuseOverwriting(out, inputs: [options.scenarioPath].compactMap { $0 }) }
         // jsonl streams each flow as it ends, to its file as well: written in place.
-        let output = try options.outputPath.map { try Output(path: $0, streaming: options.format == .jsonl) } ?? Output(fd: 1)
+        let output = try options.outputPath.map { try Output(path: $0, streaming: [.jsonl, .ecs, .ocsf].contains(options.format)) } ?? Output(fd: 1)
         var ro = ReportOptions()
         ro.live = true
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil

@@ -25,6 +25,11 @@ public struct FlowState {
     public var tcpBaseA: UInt32 = 0
     public var tcpBaseB: UInt32 = 0
     public var tcp: TCPProgress = []
+    /// ICMP and ICMPv6: the type and code of the flow's first packet (its Community ID
+    /// hashes them); `icmpSeen` is false when that packet was cut before them.
+    public var icmpType: UInt8 = 0
+    public var icmpCode: UInt8 = 0
+    public var icmpSeen = false
     // Intrusive links of the idle list the flow is on.
     var prev: Int32 = -1
     var next: Int32 = -1

@@ -75,7 +75,7 @@ public final class FlowTracker {
             } else {
                 var key = FlowKey(packet: p, usePorts: false, fromA: &fromA)
                 key.orphanFragments = true
-                slot = lookupOrCreate(key, p, fromA: fromA, timestamp: timestamp)
+                slot = lookupOrCreate(key, p, frame, fromA: fromA, timestamp: timestamp)
             }
         } else {
             let key = FlowKey(packet: p, usePorts: p.hasPorts, fromA: &fromA)
@@ -89,11 +89,11 @@ public final class FlowTracker {
                     if baseSet && base != p.tcpSeq {
                         // A new connection on the same addresses and ports.
                         finish(slot, .reused)
-                        slot = create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+                        slot = create(key, hash: hash, p, frame, fromA: fromA, timestamp: timestamp)
                     }
                 }
             } else {
-                slot = create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+                slot = create(key, hash: hash, p, frame, fromA: fromA, timestamp: timestamp)
             }
             if p.isFragment {
                 fragments.remember(p, slot: slot, flowID: table[slot].pointee.id)
@@ -229,13 +229,13 @@ public final class FlowTracker {
         return true
     }
 
-    private func lookupOrCreate(_ key: FlowKey, _ p: DecodedPacket, fromA: Bool, timestamp: Int64) -> Int32 {
+    private func lookupOrCreate(_ key: FlowKey, _ p: DecodedPacket, _ frame: UnsafeRawBufferPointer, fromA: Bool, timestamp: Int64) -> Int32 {
         let hash = key.hashValue64
         if let s = table.find(key, hash: hash), !finishedIfStale(s, at: timestamp) { return s }
-        return create(key, hash: hash, p, fromA: fromA, timestamp: timestamp)
+        return create(key, hash: hash, p, frame, fromA: fromA, timestamp: timestamp)
     }
 
-    private func create(_ key: FlowKey, hash: UInt64, _ p: DecodedPacket, fromA: Bool, timestamp: Int64) -> Int32 {
+    private func create(_ key: FlowKey, hash: UInt64, _ p: DecodedPacket, _ frame: UnsafeRawBufferPointer, fromA: Bool, timestamp: Int64) -> Int32 {
         // Orientation (SCENARIO.md "Client and server").
         var senderIsClient = true
         if p.proto == IPProtocol.tcp && p.hasPorts && p.tcpFlags & TCPFlags.syn != 0 {
@@ -247,6 +247,14 @@ public final class FlowTracker {
                               clientIsA: senderIsClient == fromA, inspect: inspector.initialState(proto: key.proto, orphanFragments: key.orphanFragments))
         state.linkedAt = timestamp
         state.linkGroup = p.linkGroup
+        // The first packet's ICMP type and code, kept in the flow for its Community ID (a
+        // field of the state: nothing allocated). The sender of that packet is the client.
+        if (key.proto == IPProtocol.icmp || key.proto == IPProtocol.icmpv6) && !p.laterFragment,
+           p.payloadLength >= 2, p.payloadOffset >= 0, p.payloadOffset + 2 <= frame.count {
+            state.icmpType = frame[p.payloadOffset]
+            state.icmpCode = frame[p.payloadOffset + 1]
+            state.icmpSeen = true
+        }
         nextID += 1
         nextExpiry = min(nextExpiry, timestamp &+ timeouts.idle)
         return table.insert(state)

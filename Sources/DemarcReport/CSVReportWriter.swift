@@ -6,8 +6,8 @@ import DemarcScenario
 /// `csv`: one row per flow under a stable header, RFC 4180 quoting, findings joined in
 /// one column as `code (severity, party)` separated by `; `; the cleartext credentials
 /// as `kind (user)` (the secret is never kept). Columns added later follow, so earlier
-/// ones keep their places: a transit flow's `path_enters` and `path_leaves`, and the
-/// matched rule's `rule_responsible`.
+/// ones keep their places: a transit flow's `path_enters` and `path_leaves`, the
+/// matched rule's `rule_responsible`, and the flow's Community ID.
 public final class CSVReportWriter: ReportWriter {
     private let output: Output
 
@@ -16,7 +16,8 @@ public final class CSVReportWriter: ReportWriter {
                                 "packets_to_server", "packets_to_client", "bytes_to_server", "bytes_to_client",
                                 "application", "encryption_state", "encryption_protocol", "encryption_version",
                                 "encryption_basis", "sni", "segment", "responsible", "rule_segment", "rule_name",
-                                "rule_action", "findings", "credentials", "path_enters", "path_leaves", "rule_responsible"]
+                                "rule_action", "findings", "credentials", "path_enters", "path_leaves", "rule_responsible",
+                                "community_id"]
 
     public init(output: Output) { self.output = output }
 
@@ -71,7 +72,13 @@ public final class CSVReportWriter: ReportWriter {
         comma()
         cell(r.path?.enters ?? ""); comma()
         cell(r.path?.leaves ?? ""); comma()
-        cell(r.rule?.responsible?.rawValue ?? "")
+        cell(r.rule?.responsible?.rawValue ?? ""); comma()
+        if let id = r.communityID {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: CommunityID.textWidth) { buf in
+                id.write(into: buf.baseAddress!)
+                row.append(contentsOf: buf)
+            }
+        }
         row.append(0x0d)
         row.append(0x0a)
         row.withUnsafeBytes { output.write($0) }

@@ -62,6 +62,11 @@ public struct FlowRecord: Sendable {
     /// in a report).
     public var exportedPackets: UInt64 = 0
     public var exportedBytes: UInt64 = 0
+    /// Community ID v1 (seed 0): joins the flow to Zeek's, Suricata's and Elastic's
+    /// records of the same connection; nil for orphan fragments.
+    public var communityID: CommunityID? = nil
+    /// The IP protocol number (ECS's network.iana_number, OCSF's protocol_num).
+    public var ipProtocol: UInt8 = 0
 
     public var packets: UInt64 { packetsToServer + packetsToClient }
     public var bytes: UInt64 { bytesToServer + bytesToClient }
@@ -261,6 +266,8 @@ extension FlowRecord {
             banner: d?.banner,
             credentials: facts.credentials,
             exportedPackets: d?.exportedPackets ?? 0,
-            exportedBytes: d?.exportedBytes ?? 0)
+            exportedBytes: d?.exportedBytes ?? 0,
+            communityID: CommunityID(flow: f),
+            ipProtocol: k.proto)
     }
 }

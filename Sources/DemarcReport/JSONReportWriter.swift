@@ -160,6 +160,7 @@ public final class JSONReportWriter: ReportWriter {
         w.rawInt(r.id)
         w.raw(",\"transport\":"); w.rawString(r.transport)
         w.raw(",\"ip_version\":"); w.rawInt(r.ipVersion)
+        w.raw(",\"community_id\":"); w.rawCommunityID(r.communityID)
         w.raw(",\"client\":"); writeEndpoint(w, r.client)
         w.raw(",\"server\":"); writeEndpoint(w, r.server)
         w.raw(",\"first_seen\":"); w.rawTimestamp(micros: r.firstSeen)
@@ -182,12 +183,7 @@ public final class JSONReportWriter: ReportWriter {
         w.raw(",\"basis\":"); w.raw(e.basis.quoted)
         w.raw(",\"sni\":"); w.rawString(e.sni)
         if let c = e.certificate {
-            w.raw(",\"certificate\":{\"subject\":"); w.rawString(c.subject)
-            w.raw(",\"issuer\":"); w.rawString(c.issuer)
-            w.raw(",\"sha256\":"); w.rawString(c.sha256)
-            w.raw(",\"not_before\":"); w.rawString(c.notBefore)
-            w.raw(",\"not_after\":"); w.rawString(c.notAfter)
-            w.raw("}")
+            w.raw(",\"certificate\":"); writeCertificate(w, c)
         } else {
             w.raw(",\"certificate\":null")
         }
@@ -241,6 +237,16 @@ public final class JSONReportWriter: ReportWriter {
             }
             w.raw("]")
         }
+        w.raw("}")
+    }
+
+    /// The server certificate's object (ocsf's unmapped.demarc has the same).
+    static func writeCertificate(_ w: JSONWriter, _ c: CertificateInfo) {
+        w.raw("{\"subject\":"); w.rawString(c.subject)
+        w.raw(",\"issuer\":"); w.rawString(c.issuer)
+        w.raw(",\"sha256\":"); w.rawString(c.sha256)
+        w.raw(",\"not_before\":"); w.rawString(c.notBefore)
+        w.raw(",\"not_after\":"); w.rawString(c.notAfter)
         w.raw("}")
     }
 

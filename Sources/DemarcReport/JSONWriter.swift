@@ -126,6 +126,11 @@ public final class JSONWriter {
     /// Text known at compile time, copied as it is: punctuation and keys together
     /// (`,"port":`), for records whose shape is fixed.
     @inline(__always) public func raw(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
+    /// Bytes known to need no escaping (ASCII made by the caller), copied as they are.
+    public func rawASCII(_ b: UnsafeRawBufferPointer) {
+        guard let p = b.baseAddress, b.count > 0 else { return }
+        put(p.assumingMemoryBound(to: UInt8.self), b.count)
+    }
     /// A string value (escaped) or null, with no separator.
     public func rawString(_ v: String?) { if let v { appendString(v) } else { put("null") } }
     /// An integer value or null, with no separator.

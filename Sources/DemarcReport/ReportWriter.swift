@@ -13,7 +13,7 @@ public protocol ReportWriter: AnyObject {
 }
 
 public enum ReportFormat: String, CaseIterable, Sendable {
-    case table, json, jsonl, csv, markdown, html
+    case table, json, jsonl, csv, markdown, html, ecs, ocsf
 
     public func makeWriter(output: Output, options: ReportOptions = ReportOptions()) -> ReportWriter {
         switch self {
@@ -23,6 +23,8 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .csv: return CSVReportWriter(output: output)
         case .markdown: return MarkdownReportWriter(output: output, options: options)
         case .html: return HTMLReportWriter(output: output, options: options)
+        case .ecs: return ECSWriter(output: output, flushEachFlow: options.live)
+        case .ocsf: return OCSFWriter(output: output, flushEachFlow: options.live)
         }
     }
 }

@@ -33,7 +33,7 @@ struct ReportArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Scenario file (YAML). Without it, the built-in default scenario applies.", valueName: "file"))
     var scenario: String?
 
-    @Option(name: .long, help: ArgumentHelp("Report format: table, json, jsonl, csv, markdown, html.", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Report format: table, json, jsonl, csv, markdown, html, ecs (Elastic Common Schema NDJSON), ocsf (OCSF 1.8.0 JSON lines).", valueName: "format"))
     var format: ReportFormat = .table
 
     @Option(name: .long, help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "file"))

@@ -27,7 +27,7 @@ import Testing
 
     @Test func parsesAsRFC4180() throws {
         let (header, widths, rows) = try Self.parsed("overlay-network")
-        #expect(header.first == "id" && header.suffix(5) == ["findings", "credentials", "path_enters", "path_leaves", "rule_responsible"])
+        #expect(header.first == "id" && header.suffix(6) == ["findings", "credentials", "path_enters", "path_leaves", "rule_responsible", "community_id"])
         #expect(widths == [header.count], "every row as wide as the header")
         #expect(rows.count == 13)
         // A cell holding commas (two findings) comes back whole.

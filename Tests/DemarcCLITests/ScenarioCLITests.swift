@@ -39,8 +39,8 @@ import Testing
     /// The recorded deployment with cleartext logins: every format names the credentials'
     /// kinds and users, and none shows the secret (`secret`), in clear, base64 or hex, nor
     /// the encoded forms the clients sent (HTTP Basic's `camera:secret`, SASL PLAIN's
-    /// `\0scanner\0secret`).
-    @Test(arguments: formats.map(\.0)) func theDeploymentsSecretsNeverLeak(_ format: String) throws {
+    /// `\0scanner\0secret`). The SIEM formats (ecs, ocsf) too.
+    @Test(arguments: formats.map(\.0) + ["ecs", "ocsf"]) func theDeploymentsSecretsNeverLeak(_ format: String) throws {
         let r = try CLI.run(["replay", "captures/credentials-at-the-edge.pcap", "--scenario", "scenarios/credentials-at-the-edge.yaml",
                              "--format", format, "--as-of", Deployments.asOf, "--no-progress"])
         #expect(r.status == 1)
