@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+@testable import DemarcCore
+@testable import DemarcBase
+@testable import DemarcDecode
+@testable import DemarcInspect
+@testable import DemarcFlows
+@testable import DemarcScenario
+@testable import DemarcReport
+
+/// What the handshakes of recorded exchanges show of their cryptography (docs/crypto.md):
+/// key exchange, cipher, certificate key and signature, post-quantum readiness, JA4.
+@Suite struct CryptoTests {
+    /// OpenSSL's s_server and curl, TLS 1.2: ECDHE over x25519 named by the
+    /// ServerKeyExchange, the suite by its IANA name, the certificate's P-256 key.
+    @Test func tls12ShowsGroupSuiteAndCertificateKey() throws {
+        let (_, d) = try InspectorTests.replay("tls12-certificate")
+        let n = try #require(d?.negotiated)
+        #expect(n.keyExchange == "x25519" && n.postQuantum == false)
+        #expect(n.cipher == "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384")
+        #expect(n.ja4 == "t12d2807h2_d943125447b4_a44c6288192a")
+        let cert = try #require(d?.certificate)
+        #expect(cert.key == CertificateKey(type: "EC", bits: 256, curve: "P-256"))
+        #expect(cert.signature == "ecdsa-with-SHA256")
+    }
+
+    /// TLS 1.3 hides the certificate; the ServerHello's key_share and suite remain.
+    @Test func tls13ShowsKeyShareWithoutCertificate() throws {
+        let (_, d) = try InspectorTests.replay("tls13")
+        let n = try #require(d?.negotiated)
+        #expect(n.keyExchange == "x25519" && n.postQuantum == false)
+        #expect(n.cipher == "TLS_AES_256_GCM_SHA384")
+        #expect(d?.certificate == nil)
+    }
+
+    /// OpenSSH 9.2 with its defaults: both KEXINITs read, each purpose negotiated as
+    /// RFC 4253 §7.1 says; ChaCha20-Poly1305 needs no MAC.
+    @Test func sshNegotiatesFromBothKexinits() throws {
+        let (s, d) = try InspectorTests.replay("ssh")
+        #expect(s.app == .ssh && !s.active)
+        let n = try #require(d?.negotiated)
+        #expect(n.keyExchange == "sntrup761x25519-sha512" && n.postQuantum == true)
+        #expect(n.cipher == "chacha20-poly1305@openssh.com" && n.mac == nil)
+        #expect(n.hostKey == "ssh-ed25519")
+    }
+
+    /// Only the client's KEXINIT seen (the server's was not captured): nothing negotiated
+    /// is claimed.
+    @Test func sshWithOneKexinitClaimsNothing() throws {
+        var ex = try InspectorTests.load("ssh")
+        ex.payloads = ex.payloads.filter(\.toServer)
+        let (_, d) = try InspectorTests.replay(ex, name: "ssh")
+        #expect(d?.negotiated == nil)
+    }
+
+    /// An IKE_SA_INIT request whose peer never answered: the initiator's offer is not a
+    /// negotiated SA.
+    @Test func ikeRequestAloneClaimsNothing() throws {
+        let (s, d) = try InspectorTests.replay("ike-sa-init")
+        #expect(s.app == .ike)
+        #expect(d?.negotiated == nil)
+    }
+
+    /// RFC 4253 §7.1: the first client algorithm the server also lists, whatever the
+    /// server's own order.
+    @Test func sshPicksTheClientsFirstCommonAlgorithm() {
+        let kex = SSHKexStreams()
+        kex.toServer.lists = [["sntrup761x25519-sha512@openssh.com", "curve25519-sha256"], ["ssh-ed25519"],
+                              ["aes128-ctr"], ["aes128-ctr"], ["hmac-sha2-256"], ["hmac-sha2-256"]]
+        kex.toClient.lists = [["curve25519-sha256", "sntrup761x25519-sha512@openssh.com"], ["rsa-sha2-512", "ssh-ed25519"],
+                              ["aes128-ctr"], ["aes128-ctr"], ["hmac-sha1", "hmac-sha2-256"], ["hmac-sha2-256"]]
+        let n = kex.negotiated()
+        #expect(n?.keyExchange == "sntrup761x25519-sha512@openssh.com" && n?.postQuantum == true)
+        #expect(n?.hostKey == "ssh-ed25519" && n?.cipher == "aes128-ctr" && n?.mac == "hmac-sha2-256")
+    }
+
+    /// The ML-KEM codepoints of the TLS Supported Groups registry are post-quantum, the
+    /// classical groups are not.
+    @Test func tlsGroupsByRegistry() {
+        for (code, name) in [(0x11ec, "X25519MLKEM768"), (0x11eb, "SecP256r1MLKEM768"), (0x11ed, "SecP384r1MLKEM1024"),
+                             (0x0200, "MLKEM512"), (0x0201, "MLKEM768"), (0x0202, "MLKEM1024"), (0x6399, "X25519Kyber768Draft00")] {
+            #expect(CryptoNames.tlsGroup(UInt16(code)) == name && CryptoNames.isPostQuantumTLSGroup(UInt16(code)))
+        }
+        for code in [23, 24, 25, 29, 30, 256] { #expect(!CryptoNames.isPostQuantumTLSGroup(UInt16(code))) }
+        #expect(CryptoNames.tlsGroup(0x1234) == "0x1234")
+    }
+}
