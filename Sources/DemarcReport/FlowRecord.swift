@@ -227,6 +227,8 @@ extension FlowRecord {
                               certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
         if let d, !d.credentials.isEmpty { facts.credentials = d.credentials }
         facts.certificateUnread = verdict.certificateUnread
+        facts.keyExchange = d?.negotiated?.keyExchange
+        facts.postQuantum = d?.negotiated?.postQuantum
         let c = classifier.classify(facts)
         self.init(
             id: f.id,

@@ -85,3 +85,85 @@ import Testing
         #expect(CryptoNames.tlsGroup(0x1234) == "0x1234")
     }
 }
+
+/// Post-quantum readiness on recorded handshakes of both kinds, and the scenario keys
+/// that require it.
+@Suite struct PostQuantumTests {
+    /// tlslite-ng's TLS 1.3 with the hybrid group, OpenSSL's with x25519; OpenSSH's
+    /// default sntrup761 hybrid and curve25519 when told.
+    @Test(arguments: [("tls13-x25519mlkem768", "X25519MLKEM768", true), ("tls13-x25519", "x25519", false),
+                      ("ssh-sntrup761", "sntrup761x25519-sha512", true), ("ssh-curve25519", "curve25519-sha256", false)])
+    func recordedKeyExchange(_ name: String, _ kex: String, _ pq: Bool) throws {
+        let (s, d) = try InspectorTests.replay(name)
+        #expect(s.state == .encrypted)
+        #expect(d?.negotiated?.keyExchange == kex)
+        #expect(d?.negotiated?.postQuantum == pq)
+    }
+
+    static let yaml = """
+        scenario: pq
+        nodes:
+          edge: {role: edge, addresses: [10.0.0.1]}
+        zones:
+          cloud: {owner: customer, cidrs: [10.0.0.0/24]ZONE}
+        encryption:
+          post_quantum: {egress: EGRESS}
+        """
+
+    /// The findings of a fixture's flow (client 10.0.0.1, a node; server 10.0.0.2 in a
+    /// customer zone: egress) under the scenario.
+    static func findings(_ fixture: String?, egress: String = "required", zone: String = "") throws -> [Finding] {
+        let text = yaml.replacingOccurrences(of: "EGRESS", with: egress).replacingOccurrences(of: "ZONE", with: zone)
+        let c = Classifier(scenario: try ScenarioLoader.parse(text, source: "pq.yaml"))
+        var facts = FlowFacts(client: CIDR("10.0.0.1/32")!.address, server: CIDR("10.0.0.2/32")!.address,
+                              clientPort: 40_000, serverPort: 443, proto: IPProtocol.tcp, state: .encrypted)
+        if let fixture {
+            let (s, d) = try InspectorTests.replay(fixture)
+            facts.state = s.state
+            facts.keyExchange = d?.negotiated?.keyExchange
+            facts.postQuantum = d?.negotiated?.postQuantum
+        }
+        return c.classify(facts).findings.filter { $0.code == "quantum-vulnerable-key-exchange" }
+    }
+
+    @Test func findingWhereRequiredAndClassical() throws {
+        let tls = try Self.findings("tls13-x25519")
+        #expect(tls.count == 1 && tls.first?.severity == .low && tls.first?.party == .customer)
+        #expect(tls.first?.message.contains("negotiated x25519") == true)
+        let ssh = try Self.findings("ssh-curve25519")
+        #expect(ssh.first?.message.contains("curve25519-sha256") == true)
+        // Hybrid exchanges, an optional segment, and a flow whose handshake was not seen.
+        #expect(try Self.findings("tls13-x25519mlkem768").isEmpty)
+        #expect(try Self.findings("ssh-sntrup761").isEmpty)
+        #expect(try Self.findings("tls13-x25519", egress: "optional").isEmpty)
+        #expect(try Self.findings(nil).isEmpty)
+    }
+
+    /// A zone with `post_quantum: true` requires it of flows touching it, whatever the
+    /// segment says.
+    @Test func zoneRequiresPostQuantum() throws {
+        #expect(try Self.findings("ssh-curve25519", egress: "optional", zone: ", post_quantum: true").count == 1)
+        #expect(try Self.findings("ssh-curve25519", egress: "optional", zone: ", post_quantum: false").isEmpty)
+    }
+
+    /// Anything but required/optional per segment, or a boolean per zone, is a located error.
+    @Test func badKeysAreLocatedErrors() {
+        for (egress, zone, message) in [("always", "", "pq.yaml:7:"), ("required", ", post_quantum: maybe", "pq.yaml:5:")] {
+            let text = Self.yaml.replacingOccurrences(of: "EGRESS", with: egress).replacingOccurrences(of: "ZONE", with: zone)
+            do {
+                _ = try ScenarioLoader.parse(text, source: "pq.yaml")
+                Issue.record("accepted \(egress) \(zone)")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+        let unknownSegment = Self.yaml.replacingOccurrences(of: "egress: EGRESS", with: "everywhere: required")
+            .replacingOccurrences(of: "ZONE", with: "")
+        #expect(throws: (any Error).self) { try ScenarioLoader.parse(unknownSegment, source: "pq.yaml") }
+    }
+
+    /// `accept` and `expect` know the code.
+    @Test func codeIsKnown() {
+        #expect(ScenarioLoader.findingCodes.contains("quantum-vulnerable-key-exchange"))
+    }
+}
