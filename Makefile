@@ -9,7 +9,7 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test swift-test clickhouse-test spark-test build deps bench load fuzz captures clean check-scenarios
+.PHONY: run test swift-test clickhouse-test ja4-test cbom-test spark-test build deps bench load fuzz captures clean check-scenarios
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
 # only bad input (2) or an internal error (3) fails the target.
@@ -20,7 +20,7 @@ run: deps build
 
 # The tests also render the HTML report in Chromium and make real TLS for the monitor
 # test (openssl): both installed when missing. Then the ClickHouse store's test.
-test: swift-test clickhouse-test
+test: swift-test clickhouse-test ja4-test
 
 swift-test: deps
 	@scripts/deps.sh chromium:chromium openssl:openssl
@@ -36,6 +36,16 @@ clickhouse-test: deps build
 	  if [ $$status -eq 3 ]; then echo "clickhouse-test skipped: chdb cannot be installed from PyPI"; exit 0; \
 	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  .venv-chdb/bin/python deploy/clickhouse/test-chdb.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
+
+# demarc's JA4 against PyPI's ja4plus (a test oracle only, in .venv-ja4) on every TLS,
+# DTLS and QUIC flow of the bundled captures, the inspector fixtures and, with ../shared
+# beside the project, its nDPI corpus. Skipped, saying why, where PyPI cannot be reached.
+JA4PLUS := ja4plus==1.4.0 scapy==2.8.0
+ja4-test: deps build
+	@scripts/python-env.sh .venv-ja4 $(JA4PLUS); status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "ja4-test skipped: ja4plus cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-ja4/bin/python scripts/ja4-check.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
 
 # deploy/spark's job in Spark's local mode (PySpark from PyPI in .venv-spark, Java 17 and
 # editcap from Debian): each bundled capture cut in 5 pieces must give one replay's flows.
@@ -73,4 +83,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build bench-data .venv-chdb .venv-spark
+	rm -rf .build bench-data .venv-chdb .venv-spark .venv-ja4 .venv-cbom

@@ -167,3 +167,32 @@ import Testing
         #expect(ScenarioLoader.findingCodes.contains("quantum-vulnerable-key-exchange"))
     }
 }
+
+/// JA4's parts that the recorded hellos do not reach (the whole fingerprint is compared
+/// with PyPI's ja4plus by scripts/ja4-check.py, `make ja4-test`).
+@Suite struct JA4Tests {
+    @Test func alpnEnds() {
+        #expect(JA4.alpn(nil) == "00")
+        #expect(JA4.alpn(Array("h2".utf8)) == "h2")
+        #expect(JA4.alpn(Array("http/1.1".utf8)) == "h1")
+        #expect(JA4.alpn([0xba, 0xad]) == "99")
+        #expect(JA4.alpn([0x68, 0x1f]) == "99")
+        #expect(JA4.alpn(Array("x".utf8)) == "xx")
+    }
+
+    /// GREASE values are left out of counts and hashes; no cipher suites and no
+    /// extensions hash to zeros.
+    @Test func greaseAndEmptyLists() {
+        var h = TLSHello.Hello()
+        h.legacyVersion = 0x0303
+        h.cipherSuites = [0x0a0a]
+        h.extensions = [0x1a1a]
+        #expect(JA4.fingerprint(h, transport: "t") == "t12i000000_000000000000_000000000000")
+        h.cipherSuites = [0x1301, 0x2a2a]
+        h.supportedVersions = [0x3a3a, 0x0304]
+        h.extensions = [0x002b, 0x0000]
+        h.sni = "example.test"
+        let fp = JA4.fingerprint(h, transport: "q")
+        #expect(fp.hasPrefix("q13d0102") && fp.split(separator: "_").count == 3)
+    }
+}
