@@ -20,7 +20,7 @@ run: deps build
 
 # The tests also render the HTML report in Chromium and make real TLS for the monitor
 # test (openssl): both installed when missing. Then the ClickHouse store's test.
-test: swift-test clickhouse-test ja4-test
+test: swift-test clickhouse-test ja4-test cbom-test
 
 swift-test: deps
 	@scripts/deps.sh chromium:chromium openssl:openssl
@@ -46,6 +46,15 @@ ja4-test: deps build
 	  if [ $$status -eq 3 ]; then echo "ja4-test skipped: ja4plus cannot be installed from PyPI"; exit 0; \
 	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  .venv-ja4/bin/python scripts/ja4-check.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
+
+# --format cbom validated by PyPI's cyclonedx-python-lib (its CycloneDX 1.6 JSON schema,
+# in .venv-cbom) for each bundled deployment and the corpus's TLS, QUIC, SSH and IKE.
+CYCLONEDX := cyclonedx-python-lib[json-validation]==11.12.0
+cbom-test: deps build
+	@scripts/python-env.sh .venv-cbom "$(CYCLONEDX)"; status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "cbom-test skipped: cyclonedx-python-lib cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-cbom/bin/python scripts/cbom-check.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
 
 # deploy/spark's job in Spark's local mode (PySpark from PyPI in .venv-spark, Java 17 and
 # editcap from Debian): each bundled capture cut in 5 pieces must give one replay's flows.

@@ -115,6 +115,7 @@ public enum DiffWriter {
         case .markdown: output.write(markdown(d))
         case .html: output.write(html(d))
         case .csv: output.write(csv(d))
+        case .cbom: throw DemarcError.badInput("--format cbom is for replay; diff writes table, json, jsonl, csv, markdown or html")
         }
         output.flush()
     }

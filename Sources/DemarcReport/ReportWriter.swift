@@ -14,6 +14,8 @@ public protocol ReportWriter: AnyObject {
 
 public enum ReportFormat: String, CaseIterable, Sendable {
     case table, json, jsonl, csv, markdown, html
+    /// Replay only: a CycloneDX 1.6 cryptography bill of materials (docs/crypto.md).
+    case cbom
 
     public func makeWriter(output: Output, options: ReportOptions = ReportOptions()) -> ReportWriter {
         switch self {
@@ -23,6 +25,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .csv: return CSVReportWriter(output: output)
         case .markdown: return MarkdownReportWriter(output: output, options: options)
         case .html: return HTMLReportWriter(output: output, options: options)
+        case .cbom: return CBOMReportWriter(output: output)
         }
     }
 }
