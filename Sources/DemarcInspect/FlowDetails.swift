@@ -21,6 +21,9 @@ public final class FlowDetails {
     @exclusivity(unchecked) var sshKex: SSHKexStreams?
     /// A QUIC flow's ClientHello being gathered from its client Initials.
     @exclusivity(unchecked) var quicCrypto: QUICCryptoStream?
+    /// A QUIC flow's client Initial DCID and the server's CRYPTO stream, until the
+    /// ServerHello in the server's Initials is read.
+    @exclusivity(unchecked) var quicServer: QUICServerHello?
     /// What inspectors that have not claimed the flow remember of its first packets.
     @exclusivity(unchecked) var candidates = Candidates()
     /// Reusable secrets seen in cleartext: kind and user name, never the secret.
