@@ -61,6 +61,38 @@ import Testing
         #expect(d?.negotiated == nil)
     }
 
+    /// strongSwan's charon answering charon-cmd: the responder's chosen proposal.
+    @Test func ikeAnswerNamesTheNegotiatedSA() throws {
+        let (s, d) = try InspectorTests.replay("ike-sa-init-answer")
+        #expect(s.app == .ike && !s.active)
+        let n = try #require(d?.negotiated)
+        #expect(n.keyExchange == "384-bit random ECP group" && n.postQuantum == false)
+        #expect(n.cipher == "ENCR_AES_GCM_16-256")
+    }
+
+    /// RFC 9370: an ADDKE transform with ML-KEM makes the SA hybrid. Built from the
+    /// recorded answer by adding an ADDKE1 transform (type 6, ML-KEM-768, id 36) to its
+    /// proposal (no implementation at hand speaks it: Debian 12's strongSwan has no ML-KEM).
+    @Test func ikeAdditionalKeyExchangeIsPostQuantum() throws {
+        let ex = try InspectorTests.load("ike-sa-init-answer")
+        var m = try #require(ex.payloads.first { !$0.toServer }?.bytes)
+        m.removeFirst(4)  // the non-ESP marker
+        // SA payload at 28: generic header (4), proposal header (8, transform count at
+        // offset 7), transforms; append one and fix the lengths.
+        let transform: [UInt8] = [0, 0, 0, 8, 6, 0, 0, 36]
+        let proposalLength = Int(m[28 + 4 + 2]) << 8 | Int(m[28 + 4 + 3])
+        var lastTransform = 28 + 4 + 8
+        while m[lastTransform] == 3 { lastTransform += Int(m[lastTransform + 2]) << 8 | Int(m[lastTransform + 3]) }
+        m[lastTransform] = 3
+        m.insert(contentsOf: transform, at: 28 + 4 + proposalLength)
+        m[28 + 4 + 7] += 1
+        func add(_ at: Int, _ n: Int) { let v = (Int(m[at]) << 8 | Int(m[at + 1])) + n; m[at] = UInt8(v >> 8); m[at + 1] = UInt8(v & 0xff) }
+        add(28 + 2, 8); add(28 + 4 + 2, 8); add(26, 8)
+        let n = m.withUnsafeBytes { IKEInspector.saInitResponse(Bytes($0)) }
+        #expect(n?.keyExchange == "384-bit random ECP group + ML-KEM-768")
+        #expect(n?.postQuantum == true)
+    }
+
     /// RFC 4253 §7.1: the first client algorithm the server also lists, whatever the
     /// server's own order.
     @Test func sshPicksTheClientsFirstCommonAlgorithm() {
