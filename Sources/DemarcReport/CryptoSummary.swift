@@ -38,12 +38,13 @@ struct CryptoSummary {
             o += "<p>No key exchange was seen in a handshake.</p>\n"
         } else {
             o += "<p class=\"meta\">Key exchanges negotiated, by segment and party; post-quantum: an exchange that includes ML-KEM or sntrup761 (docs/crypto.md).</p>\n"
-            o += "<table id=\"key-exchanges\"><thead><tr><th>segment</th><th>party</th><th>key exchange</th><th>post-quantum</th><th>flows</th></tr></thead><tbody>\n"
+            // Rows without thead/tbody: the page's flow table is its first tbody.
+            o += "<table id=\"key-exchanges\"><tr><th>segment</th><th>party</th><th>key exchange</th><th>post-quantum</th><th>flows</th></tr>\n"
             for (k, v) in exchanges.sorted(by: { $0.key < $1.key }) {
                 let pq = v.postQuantum.map { $0 ? "yes" : "no" } ?? "-"
                 o += "<tr><td>\(k.segment)</td><td>\(k.party)</td><td>\(esc(k.exchange))</td><td>\(pq)</td><td class=\"n\">\(v.flows)</td></tr>\n"
             }
-            o += "</tbody></table>\n"
+            o += "</table>\n"
         }
         if notSeen > 0 { o += "<p class=\"meta\">\(notSeen) encrypted flows showed no key exchange (the handshake was not captured, or is encrypted).</p>\n" }
         o += "<h3>Flows that block post-quantum readiness</h3>\n"
