@@ -200,6 +200,37 @@ import Testing
     }
 }
 
+/// A ClientHello whose padding extension ends in a TCP segment of zeros of its own (as
+/// in the nDPI corpus's codm and dingtalk captures): the zeros are the hello's last
+/// bytes, not keep-alive padding, and the hello is read whole.
+@Suite struct PaddedHelloTests {
+    @Test func zeroSegmentEndingAHelloIsRead() throws {
+        var ex = try InspectorTests.load("tls13-x25519")
+        var hello = ex.payloads[0].bytes
+        // Append a padding extension (type 21) of 5 zero bytes' body: 4 header bytes and 5
+        // zeros, then fix the record, handshake and extensions lengths.
+        let pad: [UInt8] = [0x00, 0x15, 0x00, 0x05, 0, 0, 0, 0, 0]
+        func bump(_ at: Int, _ width: Int) {
+            var v = 0
+            for i in 0..<width { v = v << 8 | Int(hello[at + i]) }
+            v += pad.count
+            for i in 0..<width { hello[at + i] = UInt8((v >> (8 * (width - 1 - i))) & 0xff) }
+        }
+        bump(3, 2); bump(6, 3)
+        var off = 5 + 4 + 2 + 32
+        off += 1 + Int(hello[off])
+        off += 2 + (Int(hello[off]) << 8 | Int(hello[off + 1]))
+        off += 1 + Int(hello[off])
+        bump(off, 2)
+        hello += pad
+        ex.payloads[0] = (true, Array(hello.dropLast(5)))
+        ex.payloads.insert((true, Array(hello.suffix(5))), at: 1)
+        let (_, d) = try InspectorTests.replay(ex, name: "tls13-x25519 padded")
+        #expect(d?.sni == "pq.demarc.test")
+        #expect(d?.negotiated?.ja4 != nil && d?.negotiated?.keyExchange == "x25519")
+    }
+}
+
 /// JA4's parts that the recorded hellos do not reach (the whole fingerprint is compared
 /// with PyPI's ja4plus by scripts/ja4-check.py, `make ja4-test`).
 @Suite struct JA4Tests {
