@@ -9,7 +9,7 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test swift-test clickhouse-test siem-test spark-test build deps bench load fuzz captures clean check-scenarios
+.PHONY: run test swift-test clickhouse-test siem-test ja4-test cbom-test spark-test build deps bench load fuzz captures clean check-scenarios
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
 # only bad input (2) or an internal error (3) fails the target.
@@ -20,7 +20,7 @@ run: deps build
 
 # The tests also render the HTML report in Chromium and make real TLS for the monitor
 # test (openssl): both installed when missing. Then the ClickHouse store's test.
-test: swift-test clickhouse-test siem-test
+test: swift-test clickhouse-test siem-test ja4-test cbom-test
 
 swift-test: deps
 	@scripts/deps.sh chromium:chromium openssl:openssl
@@ -54,6 +54,25 @@ siem-test: deps build
 	  .venv-siem/bin/python deploy/siem/test-community-id.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)) && \
 	  $(if $(ECS_FLAT),.venv-siem/bin/python deploy/siem/test-ecs.py --demarc $(BIN) --ecs $(ECS_FLAT) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)),echo "ecs test skipped: no ../shared/standards/ecs/ecs_flat.yml") && \
 	  $(if $(OCSF_SCHEMA),.venv-siem/bin/python deploy/siem/test-ocsf.py --demarc $(BIN) --schema $(OCSF_SCHEMA) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)),echo "ocsf test skipped: no ../shared/standards/ocsf")
+
+# demarc's JA4 against PyPI's ja4plus (a test oracle only, in .venv-ja4) on every TLS,
+# DTLS and QUIC flow of the bundled captures, the inspector fixtures and, with ../shared
+# beside the project, its nDPI corpus. Skipped, saying why, where PyPI cannot be reached.
+JA4PLUS := ja4plus==1.4.0 scapy==2.8.0
+ja4-test: deps build
+	@scripts/python-env.sh .venv-ja4 $(JA4PLUS); status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "ja4-test skipped: ja4plus cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-ja4/bin/python scripts/ja4-check.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
+
+# --format cbom validated by PyPI's cyclonedx-python-lib (its CycloneDX 1.6 JSON schema,
+# in .venv-cbom) for each bundled deployment and the corpus's TLS, QUIC, SSH and IKE.
+CYCLONEDX := cyclonedx-python-lib[json-validation]==11.12.0
+cbom-test: deps build
+	@scripts/python-env.sh .venv-cbom "$(CYCLONEDX)"; status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "cbom-test skipped: cyclonedx-python-lib cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-cbom/bin/python scripts/cbom-check.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
 
 # deploy/spark's job in Spark's local mode (PySpark from PyPI in .venv-spark, Java 17 and
 # editcap from Debian): each bundled capture cut in 5 pieces must give one replay's flows.
@@ -91,4 +110,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build bench-data .venv-chdb .venv-spark .venv-siem
+	rm -rf .build bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom

@@ -11,6 +11,7 @@ python3 -c 'import ensurepip' 2>/dev/null || scripts/deps.sh ensurepip-missing:p
 missing=()
 for spec in "$@"; do
   name=${spec%%==*} version=${spec#*==}
+  name=${name%%[*}   # extras ("pkg[extra]") are not part of the distribution's name
   have=$("$dir/bin/python" -c "import importlib.metadata as m; print(m.version('$name'))" 2>/dev/null || true)
   [ "$have" = "$version" ] || missing+=("$spec")
 done

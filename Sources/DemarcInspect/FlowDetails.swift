@@ -15,8 +15,15 @@ public final class FlowDetails {
     @exclusivity(unchecked) public var note: String?
     /// TLS record streams being parsed (TLS flows, and flows that upgraded to TLS).
     @exclusivity(unchecked) public var tls: TLSStreams?
+    /// What the handshake showed of key exchange, cipher and client fingerprint.
+    @exclusivity(unchecked) public var negotiated: Negotiated?
+    /// SSH's KEXINIT messages being gathered.
+    @exclusivity(unchecked) var sshKex: SSHKexStreams?
     /// A QUIC flow's ClientHello being gathered from its client Initials.
     @exclusivity(unchecked) var quicCrypto: QUICCryptoStream?
+    /// A QUIC flow's client Initial DCID and the server's CRYPTO stream, until the
+    /// ServerHello in the server's Initials is read.
+    @exclusivity(unchecked) var quicServer: QUICServerHello?
     /// What inspectors that have not claimed the flow remember of its first packets.
     @exclusivity(unchecked) var candidates = Candidates()
     /// Reusable secrets seen in cleartext: kind and user name, never the secret.
@@ -49,12 +56,14 @@ public final class FlowDetails {
         public var exportedBytes: UInt64
         /// A TLS handshake was given up before the server's flight was read in full.
         public var tlsIncomplete: Bool
+        public var negotiated: Negotiated?
     }
 
     public var reported: Reported {
         Reported(sni: sni, certificate: certificate, note: note, httpHost: httpHost, httpMethod: httpMethod,
                  httpPath: httpPath, banner: banner, credentials: credentials, exportedPackets: exportedPackets,
-                 exportedBytes: exportedBytes, tlsIncomplete: tls?.incomplete ?? false)
+                 exportedBytes: exportedBytes, tlsIncomplete: tls?.incomplete ?? false,
+                 negotiated: negotiated)
     }
 }
 
@@ -111,10 +120,16 @@ public final class CertificateInfo: Sendable, Equatable {
     public let sha256: String
     public let notBefore: String
     public let notAfter: String
+    /// The subject public key: `RSA`, `EC`, `Ed25519`…, its size in bits and, for EC, its
+    /// curve; and the issuer's signature algorithm. Nil where the DER did not show them.
+    public let key: CertificateKey?
+    public let signature: String?
 
-    public init(subject: String, issuer: String, sha256: String, notBefore: String, notAfter: String) {
+    public init(subject: String, issuer: String, sha256: String, notBefore: String, notAfter: String,
+                key: CertificateKey? = nil, signature: String? = nil) {
         self.subject = subject; self.issuer = issuer; self.sha256 = sha256
         self.notBefore = notBefore; self.notAfter = notAfter
+        self.key = key; self.signature = signature
     }
 
     public static func == (l: CertificateInfo, r: CertificateInfo) -> Bool {

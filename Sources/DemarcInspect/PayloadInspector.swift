@@ -62,7 +62,10 @@ public struct PayloadInspector {
         let payload = Bytes(UnsafeRawBufferPointer(rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)]))
         // A few zero bytes on a TCP segment are padding on an ACK or a keep-alive, not the
         // application speaking: they must not use up the first look at its payload.
-        if packet.proto == IPProtocol.tcp && PayloadInspector.isPadding(payload) { return }
+        // A TLS handshake being read needs every byte, though: a ClientHello's padding
+        // extension can end in a segment of zeros of its own.
+        if packet.proto == IPProtocol.tcp && PayloadInspector.isPadding(payload)
+            && !(state.owner > 0 && details.existing(slot)?.tls.map { !$0.done } == true) { return }
         let index = Int(fromClient ? state.packetsToServer : state.packetsToClient)
         var c = InspectionContext(
             state: state, proto: proto, clientPort: clientPort, serverPort: serverPort,

@@ -118,7 +118,7 @@ public enum DiffWriter {
         case .markdown: output.write(markdown(d))
         case .html: output.write(html(d))
         case .csv: output.write(csv(d))
-        case .ecs, .ocsf:
+        case .ecs, .ocsf, .cbom:
             throw DemarcError.badInput("diff writes table, json, jsonl, csv, markdown or html, not \(format.rawValue)")
         }
         output.flush()

@@ -28,6 +28,8 @@ public struct FlowRecord: Sendable {
         /// The flow began in cleartext and upgraded (STARTTLS and its kin).
         public var upgraded: Bool
         public var weak: String?
+        /// Key exchange, cipher and JA4 as the handshake showed them (docs/crypto.md).
+        public var negotiated: Negotiated? = nil
     }
 
     public var id: UInt64
@@ -246,6 +248,8 @@ extension FlowRecord {
         if let d, !d.credentials.isEmpty { facts.credentials = d.credentials }
         facts.certificateUnread = verdict.certificateUnread
         facts.linkGroup = f.linkGroup
+        facts.keyExchange = d?.negotiated?.keyExchange
+        facts.postQuantum = d?.negotiated?.postQuantum
         let c = classifier.classify(facts)
         self.init(
             id: f.id,

@@ -12,6 +12,7 @@ public final class HTMLReportWriter: ReportWriter {
     private let output: Output
     private var digest: ReportDigest
     private let failOn: Severity?
+    private var crypto = CryptoSummary()
 
     public init(output: Output, options: ReportOptions = ReportOptions()) {
         self.output = output
@@ -20,7 +21,10 @@ public final class HTMLReportWriter: ReportWriter {
     }
 
     public func begin(_ header: ReportHeader) {}
-    public func flow(_ record: FlowRecord) { digest.add(record, row: HTMLReportWriter.row) }
+    public func flow(_ record: FlowRecord) {
+        digest.add(record, row: HTMLReportWriter.row)
+        crypto.add(record)
+    }
 
     static func row(_ r: FlowRecord) -> String {
         let cells = [Fmt.endpoint(r.client) + " (" + r.client.zone + ")", Fmt.endpoint(r.server) + " (" + r.server.zone + ")"]
@@ -141,6 +145,7 @@ public final class HTMLReportWriter: ReportWriter {
             }
             o += "</ul>\n"
         }
+        o += crypto.html(HTMLReportWriter.esc)
         let complete = digest.rows != nil
         o += """
         <h2>Flows</h2>

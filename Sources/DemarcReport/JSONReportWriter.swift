@@ -189,6 +189,15 @@ public final class JSONReportWriter: ReportWriter {
         }
         if e.upgraded { w.raw(",\"upgraded\":true") }
         if let weak = e.weak { w.raw(",\"weak\":"); w.rawString(weak) }
+        if let n = e.negotiated {
+            // Optional fields (docs/crypto.md): each only where the handshake showed it.
+            if let v = n.keyExchange { w.raw(",\"key_exchange\":"); w.rawString(v) }
+            if let v = n.postQuantum { w.raw(v ? ",\"post_quantum\":true" : ",\"post_quantum\":false") }
+            if let v = n.cipher { w.raw(",\"cipher\":"); w.rawString(v) }
+            if let v = n.mac { w.raw(",\"mac\":"); w.rawString(v) }
+            if let v = n.hostKey { w.raw(",\"host_key\":"); w.rawString(v) }
+            if let v = n.ja4 { w.raw(",\"ja4\":"); w.rawString(v) }
+        }
         w.raw("}")
         if let h = r.http {
             w.raw(",\"http\":{\"host\":"); w.rawString(h.host)
@@ -247,6 +256,13 @@ public final class JSONReportWriter: ReportWriter {
         w.raw(",\"sha256\":"); w.rawString(c.sha256)
         w.raw(",\"not_before\":"); w.rawString(c.notBefore)
         w.raw(",\"not_after\":"); w.rawString(c.notAfter)
+        if let k = c.key {
+            w.raw(",\"key\":{\"type\":"); w.rawString(k.type)
+            if let bits = k.bits { w.raw(",\"bits\":"); w.rawInt(bits) }
+            if let curve = k.curve { w.raw(",\"curve\":"); w.rawString(curve) }
+            w.raw("}")
+        }
+        if let sig = c.signature { w.raw(",\"signature\":"); w.rawString(sig) }
         w.raw("}")
     }
 

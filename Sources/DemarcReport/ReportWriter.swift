@@ -14,6 +14,8 @@ public protocol ReportWriter: AnyObject {
 
 public enum ReportFormat: String, CaseIterable, Sendable {
     case table, json, jsonl, csv, markdown, html, ecs, ocsf
+    /// Replay only: a CycloneDX 1.6 cryptography bill of materials (docs/crypto.md).
+    case cbom
 
     public func makeWriter(output: Output, options: ReportOptions = ReportOptions()) -> ReportWriter {
         switch self {
@@ -25,6 +27,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .html: return HTMLReportWriter(output: output, options: options)
         case .ecs: return ECSWriter(output: output, flushEachFlow: options.live)
         case .ocsf: return OCSFWriter(output: output, flushEachFlow: options.live)
+        case .cbom: return CBOMReportWriter(output: output)
         }
     }
 }

@@ -27,6 +27,10 @@ public struct FlowFacts: Sendable {
     /// The flow's first packet went to a link-layer group address (broadcast or
     /// multicast), where the capture records a link-layer destination.
     public var linkGroup = false
+    /// The key exchange the handshake negotiated, and whether it is post-quantum (nil
+    /// where none was seen).
+    public var keyExchange: String? = nil
+    public var postQuantum: Bool? = nil
 
     @inlinable @inline(__always)
     public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
@@ -237,6 +241,10 @@ public final class Classifier: Sendable {
             case .encrypted:
                 break
             }
+        }
+        if f.state == .encrypted, f.postQuantum == false, let why = postQuantumRequirement(segment, cp, sp) {
+            add("quantum-vulnerable-key-exchange", .low,
+                "\(what) \(path) on \(service) negotiated \(f.keyExchange ?? "a classical key exchange"), which a quantum computer can break; \(why)")
         }
         if f.weak {
             add("weak-encryption", .medium, "\(route) on \(service) uses \(f.weakReason ?? "weak encryption"): require TLS 1.2 or later with a strong cipher suite")

@@ -121,6 +121,9 @@ public struct Zone: Sendable {
     public var sensitive: Bool
     /// The node (its index) through which the provider's network reaches the zone.
     public var via: Int?
+    /// `post_quantum: true`: every encrypted flow touching the zone needs a post-quantum
+    /// key exchange (docs/crypto.md).
+    public var postQuantum = false
     public init(name: String, owner: Owner, cidrs: [CIDR], sensitive: Bool = false, via: Int? = nil) {
         self.name = name; self.owner = owner; self.cidrs = cidrs; self.sensitive = sensitive; self.via = via
     }
@@ -149,6 +152,9 @@ public struct Scenario: Sendable {
     public var responsibility: [Segment: Party]
     public var encryption: [Segment: Requirement]
     public var customerCA: CustomerCA?
+    /// `encryption.post_quantum`: segments whose encrypted flows need a post-quantum key
+    /// exchange (absent: optional).
+    public var postQuantum: [Segment: Requirement] = [:]
     public var filters: [Segment: FilterSet]
     public var expectations: [Expectation]
     /// The `accept` list; `hasAcceptList` when the scenario has the key at all (reports

@@ -16,7 +16,7 @@ public enum ScenarioLoader {
         "unencrypted-external", "denied-traffic-observed", "unfiltered-ingress", "unfiltered-egress",
         "unfiltered-transit", "unfiltered-external",
         "weak-encryption", "customer-ca-not-used", "unverified-encryption", "certificate-not-visible",
-        "cleartext-credentials",
+        "cleartext-credentials", "quantum-vulnerable-key-exchange",
     ]
 
     /// A scenario file larger than this is refused before it is parsed.
@@ -194,7 +194,7 @@ private struct Parser {
                 let zoneName = try string(k, "zone name")
                 if zoneName == "unknown" { throw fail(k, "`unknown` is the implicit zone of addresses no zone covers; choose another name") }
                 try claimName(zoneName, k)
-                let m = try mapping(v, "zone '\(zoneName)'", keys: ["owner", "cidrs", "sensitive", "via"])
+                let m = try mapping(v, "zone '\(zoneName)'", keys: ["owner", "cidrs", "sensitive", "via", "post_quantum"])
                 guard let ownerNode = m["owner"] else { throw fail(v, "zone '\(zoneName)' has no `owner` (provider, customer or external)") }
                 let ownerText = try string(ownerNode, "owner")
                 guard let owner = Owner(rawValue: ownerText) else {
@@ -222,6 +222,7 @@ private struct Parser {
                 }
                 zoneIndex[zoneName] = scenario.zones.count
                 scenario.zones.append(Zone(name: zoneName, owner: owner, cidrs: cidrs, sensitive: sensitive, via: via))
+                if let pq = m["post_quantum"] { scenario.zones[scenario.zones.count - 1].postQuantum = try bool(pq, "post_quantum") }
             }
         }
 
@@ -235,9 +236,11 @@ private struct Parser {
         }
 
         if let e = top["encryption"] {
-            let m = try mapping(e, "encryption", keys: Segment.encryptable.map(\.rawValue) + ["customer_ca"])
+            let m = try mapping(e, "encryption", keys: Segment.encryptable.map(\.rawValue) + ["customer_ca", "post_quantum"])
             for (k, v) in m.entries {
-                if k == "customer_ca" {
+                if k == "post_quantum" {
+                    scenario.postQuantum = try postQuantum(v)
+                } else if k == "customer_ca" {
                     let ca = try mapping(v, "customer_ca", keys: ["issuer", "sha256"])
                     let issuer = try ca["issuer"].map { try string($0, "issuer") }
                     var fps: [String] = []
@@ -599,4 +602,20 @@ func editDistance(_ a: String, _ b: String) -> Int {
 func hex4(_ v: UInt32) -> String {
     let h = String(v, radix: 16, uppercase: true)
     return String(repeating: "0", count: max(0, 4 - h.utf8.count)) + h
+}
+
+extension Parser {
+    /// `encryption.post_quantum`: `{SEGMENT: required | optional, …}` (docs/crypto.md).
+    func postQuantum(_ n: YNode) throws -> [Segment: Requirement] {
+        let m = try mapping(n, "encryption.post_quantum", keys: Segment.encryptable.map(\.rawValue))
+        var out: [Segment: Requirement] = [:]
+        for (k, v) in m.entries {
+            let t = try string(v, k)
+            guard let req = Requirement(rawValue: t) else {
+                throw fail(v, "invalid value '\(t)' for encryption.post_quantum.\(k): use required or optional")
+            }
+            out[Segment(rawValue: k)!] = req
+        }
+        return out
+    }
 }

@@ -33,7 +33,7 @@ struct ReportArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Scenario file (YAML). Without it, the built-in default scenario applies.", valueName: "file"))
     var scenario: String?
 
-    @Option(name: .long, help: ArgumentHelp("Report format: table, json, jsonl, csv, markdown, html, ecs (Elastic Common Schema NDJSON), ocsf (OCSF 1.8.0 JSON lines).", valueName: "format"))
+    @Option(name: .long, help: ArgumentHelp("Report format: table, json, jsonl, csv, markdown, html, ecs (Elastic Common Schema NDJSON), ocsf (OCSF 1.8.0 JSON lines); replay also cbom (CycloneDX cryptography bill of materials).", valueName: "format"))
     var format: ReportFormat = .table
 
     @Option(name: .long, help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "file"))
@@ -153,6 +153,7 @@ struct Diff: ParsableCommand {
 
     func validate() throws {
         if report.scenario == nil { throw ValidationError("diff needs --scenario BEFORE as well as --against AFTER") }
+        if report.format == .cbom { throw ValidationError("--format cbom is for replay, not diff") }
     }
 
     func run() throws {
@@ -206,6 +207,7 @@ struct Monitor: ParsableCommand {
 
     func validate() throws {
         try usage { _ = try limits }
+        if report.format == .cbom { throw ValidationError("--format cbom is for replay (a bill of materials of a whole capture)") }
     }
 
     func run() throws {

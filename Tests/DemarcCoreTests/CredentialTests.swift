@@ -114,7 +114,8 @@ import Testing
         writer.finish(header)
         try output.commit()
         let text = try String(contentsOfFile: path, encoding: .utf8)
-        #expect(text.contains("cleartext-credentials"))
+        // The crypto inventory lists no findings; the secret must stay out of it all the same.
+        if format != .cbom { #expect(text.contains("cleartext-credentials")) }
         for secret in ["secret", "c2VjcmV0", "736563726574", "public", "cHVibGlj", "7075626c6963"] {
             #expect(!text.contains(secret), "\(format.rawValue) shows \(secret)")
         }

@@ -26,6 +26,9 @@ public enum DTLSInspector: ProtocolInspector {
         return .yes
     }
 
+    /// Server datagrams read for a ServerKeyExchange after the ServerHello.
+    static let awaitedPackets = 4
+
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         // Each datagram holds whole records; read the hellos in them.
         var off = 0
@@ -39,12 +42,19 @@ public enum DTLSInspector: ProtocolInspector {
                 if hs == 1, let h = TLSHello.parse(msg, client: true, dtls: true) {
                     d.sni = h.sni ?? d.sni
                     d.alpn = h.alpn ?? d.alpn
+                    d.negotiated(Negotiated(ja4: JA4.fingerprint(h, transport: "d")))
                 } else if hs == 2, let h = TLSHello.parse(msg, client: false, dtls: true) {
                     c.state.version = UInt32(h.selected)
                     if let weak = TLSHello.weakness(version: h.selected, suite: h.cipherSuite, dtls: true) {
                         c.state.weak = true
                         d.note = weak
                     }
+                    let kx = TLSStreams.keyExchange(h)
+                    d.negotiated(kx.negotiated)
+                    // DTLS 1.2's ServerKeyExchange (usually in the same flight) names the group.
+                    if kx.awaiting == nil || c.index >= awaitedPackets { c.state.active = false }
+                } else if hs == 12, let kind = d.negotiated?.cipher.flatMap(CryptoNames.suiteKeyExchange(name:)) {
+                    if let n = TLSStreams.serverKeyExchange(msg, kind: kind) { d.negotiated(n) }
                     c.state.active = false
                 }
             } else if type == 23 {

@@ -118,11 +118,31 @@ public enum QUICInspector: ProtocolInspector {
 
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         guard c.fromClient else {
+            if let server = c.existingDetails()?.quicServer { readServerHello(&c, p, server) }
             if c.index >= initialPackets { c.state.active = false }
             return
         }
-        readClientHello(&c, p)
-        if c.index + 1 >= initialPackets { c.state.active = false }
+        let server = c.existingDetails()?.quicServer
+        if !(server?.clientHelloRead ?? false) { readClientHello(&c, p) }
+        if c.index + 1 >= initialPackets && c.existingDetails()?.quicServer == nil { c.state.active = false }
+    }
+
+    /// The ServerHello in the server's Initials (protected with keys from the client's
+    /// first DCID): the key_share group and the cipher suite. Then inspection ends.
+    static func readServerHello(_ c: inout InspectionContext, _ p: Bytes, _ server: QUICServerHello) {
+        let d = c.details()
+        if let frames = QUICInitial.cryptoFrames(p, serverKeysFor: server.dcid) {
+            server.stream.add(frames)
+            if let body = server.stream.message(2) {
+                if let hello = body.withUnsafeBytes({ TLSHello.parse(Bytes($0), client: false, dtls: false) }) {
+                    d.negotiated(TLSStreams.keyExchange(hello).negotiated)
+                }
+                d.quicServer = nil
+                c.state.active = false
+                return
+            }
+        }
+        if c.index + 1 >= initialPackets { d.quicServer = nil; c.state.active = false }
     }
 
     /// Decrypts a client Initial and, once the ClientHello is whole, reports its SNI
@@ -137,14 +157,29 @@ public enum QUICInspector: ProtocolInspector {
         }
         guard let frames = QUICInitial.cryptoFrames(p) else { return }
         let d = c.details()
+        if d.quicServer == nil && d.quicCrypto == nil, let dcid = QUICInitial.destinationID(p) {
+            d.quicServer = QUICServerHello(dcid: dcid)
+        }
         let stream = d.quicCrypto ?? QUICCryptoStream()
         d.quicCrypto = stream
         stream.add(frames)
         guard let body = stream.clientHello() else { return }
         d.quicCrypto = nil
-        c.state.active = false
+        // The server's Initials are still to be read for the ServerHello.
+        d.quicServer?.clientHelloRead = true
+        c.state.active = d.quicServer != nil
         let hello = body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: true, dtls: false) }
         d.sni = hello?.sni ?? d.sni
         d.alpn = hello?.alpn ?? d.alpn
+        if let hello { d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: "q"))) }
     }
+}
+
+/// What reading a QUIC server's ServerHello needs: the client's first DCID (the server's
+/// Initial keys derive from it) and the server's CRYPTO stream so far.
+final class QUICServerHello {
+    let dcid: [UInt8]
+    let stream = QUICCryptoStream()
+    var clientHelloRead = false
+    init(dcid: [UInt8]) { self.dcid = dcid }
 }

@@ -53,11 +53,12 @@ enum QUICInitial {
         return info
     }
 
-    /// The client's Initial keys for a version and Destination Connection ID.
-    static func clientKeys(version: UInt32, dcid: [UInt8]) -> Keys? {
+    /// The client's (or the server's) Initial keys for a version and the Destination
+    /// Connection ID of the client's first Initial.
+    static func clientKeys(version: UInt32, dcid: [UInt8], server: Bool = false) -> Keys? {
         guard let p = parameters(version) else { return nil }
         let initial = HKDF<SHA256>.extract(inputKeyMaterial: SymmetricKey(data: dcid), salt: p.salt)
-        let client = expandLabel(initial, "client in", 32)
+        let client = expandLabel(initial, server ? "server in" : "client in", 32)
         let iv = expandLabel(client, "\(p.prefix) iv", 12).withUnsafeBytes { Array($0) }
         return Keys(key: expandLabel(client, "\(p.prefix) key", 16), iv: iv, hp: expandLabel(client, "\(p.prefix) hp", 16))
     }
@@ -75,13 +76,22 @@ enum QUICInitial {
 
     /// CRYPTO frame data (offset, bytes) of the client Initial that opens `datagram`;
     /// nil when it is not one, or does not decrypt.
-    static func cryptoFrames(_ datagram: Bytes) -> [(offset: Int, data: [UInt8])]? {
-        decrypt(datagram)?.withUnsafeBytes { frames(Bytes($0)) }
+    static func cryptoFrames(_ datagram: Bytes, serverKeysFor dcid: [UInt8]? = nil) -> [(offset: Int, data: [UInt8])]? {
+        decrypt(datagram, serverKeysFor: dcid)?.withUnsafeBytes { frames(Bytes($0)) }
+    }
+
+    /// The Destination Connection ID of a long-header packet (a client's first Initial:
+    /// what both sides' Initial keys derive from).
+    static func destinationID(_ datagram: Bytes) -> [UInt8]? {
+        guard let first = datagram.u8(0), first & 0x80 != 0, let len = datagram.u8(5), len <= 20, datagram.has(6, Int(len)) else { return nil }
+        return Array(datagram.slice(6, Int(len)).base)
     }
 
     /// The payload of the client Initial that opens `datagram`, decrypted; nil when it is
     /// not one, or does not decrypt.
-    static func decrypt(_ datagram: Bytes) -> [UInt8]? {
+    /// `serverKeysFor`: a server's Initial, protected with the server keys derived from
+    /// the client's first Destination Connection ID.
+    static func decrypt(_ datagram: Bytes, serverKeysFor original: [UInt8]? = nil) -> [UInt8]? {
         guard let first = datagram.u8(0), first & 0xc0 == 0xc0, let version = datagram.u32(1),
               let params = parameters(version), (first >> 4) & 0x03 == params.initialType,
               let dcidLen = datagram.u8(5), dcidLen <= 20, datagram.has(6, Int(dcidLen)) else { return nil }
@@ -95,7 +105,8 @@ enum QUICInitial {
         off += l
         let pnOffset = off
         // Header protection: a sample 4 bytes past the packet number's start.
-        guard length >= 20, datagram.has(pnOffset, length), let keys = clientKeys(version: version, dcid: dcid) else { return nil }
+        guard length >= 20, datagram.has(pnOffset, length),
+              let keys = clientKeys(version: version, dcid: original ?? dcid, server: original != nil) else { return nil }
         var sample = Array(datagram.slice(pnOffset + 4, 16).base)
         guard (try? AES.permute(&sample, key: keys.hp)) != nil else { return nil }
         var header = Array(datagram.slice(0, pnOffset).base)
@@ -162,7 +173,10 @@ final class QUICCryptoStream {
     }
 
     /// The ClientHello's body, once every byte of it has arrived.
-    func clientHello() -> [UInt8]? {
+    func clientHello() -> [UInt8]? { message(1) }
+
+    /// The first handshake message's body, if it is of `type` and every byte of it arrived.
+    func message(_ type: UInt8) -> [UInt8]? {
         pieces.sort { $0.offset < $1.offset }
         var stream: [UInt8] = []
         for p in pieces {
@@ -170,7 +184,7 @@ final class QUICCryptoStream {
             let skip = stream.count - p.offset
             if skip < p.data.count { stream += p.data[skip...] }
         }
-        guard stream.count >= 4, stream[0] == 1 else { return nil }
+        guard stream.count >= 4, stream[0] == type else { return nil }
         let len = Int(stream[1]) << 16 | Int(stream[2]) << 8 | Int(stream[3])
         guard stream.count >= 4 + len else { return nil }
         return Array(stream[4..<(4 + len)])

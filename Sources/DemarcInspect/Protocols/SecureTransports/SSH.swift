@@ -25,9 +25,11 @@ public enum SSHInspector: ProtocolInspector {
         }
         let line = p.firstLine(limit: 255)
         let v1 = line.hasPrefix("SSH-1.") && !line.hasPrefix("SSH-1.99")
-        c.identify(.ssh, .encrypted)
+        // SSH 2's KEXINIT messages follow the banners (SSHKex.swift reads them).
+        c.identify(.ssh, .encrypted, keepInspecting: !v1)
         c.state.versionKind = .ssh
         c.state.version = v1 ? 1 : 2
+        if !v1 { follow(&c, p) }
         if v1 {
             c.state.weak = true
             c.details().note = "SSH protocol 1"

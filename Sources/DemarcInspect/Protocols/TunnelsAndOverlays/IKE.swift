@@ -22,7 +22,9 @@ public enum IKEInspector: ProtocolInspector {
         guard let spi = p.u64(off), spi != 0, let version = p.u8(off + 17), version == 0x10 || version == 0x20,
               let exch = p.u8(off + 18), let len = p.u32(off + 24), len >= 28 else { return .no }
         guard (version == 0x20 && (34...43).contains(exch)) || (version == 0x10 && (exch <= 6 || exch == 32)) else { return .no }
-        c.identify(.ike)
+        // IKEv2: the IKE_SA_INIT answer names the negotiated SA (IKESA.swift).
+        c.identify(.ike, keepInspecting: version == 0x20)
+        if version == 0x20 { follow(&c, p) }
         return .yes
     }
 }

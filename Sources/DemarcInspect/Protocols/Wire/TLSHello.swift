@@ -15,6 +15,16 @@ enum TLSHello {
         var alpn: String?
         var supportedVersions: [UInt16] = []
         var cipherSuite: UInt16 = 0
+        /// ClientHello: cipher suites, extension types and signature algorithms in wire
+        /// order, and the first ALPN value's bytes (for JA4).
+        var cipherSuites: [UInt16] = []
+        var extensions: [UInt16] = []
+        var signatureAlgorithms: [UInt16] = []
+        var firstALPN: [UInt8]?
+        /// ServerHello: the key_share group (TLS 1.3; a HelloRetryRequest's names the
+        /// group the server asks for), and whether it accepted a pre-shared key.
+        var keyShareGroup: UInt16?
+        var pskAccepted = false
         /// Highest version the client offers.
         var offered: UInt16 {
             supportedVersions.filter { $0 & 0x0f0f != 0x0a0a }.max() ?? legacyVersion
@@ -36,6 +46,8 @@ enum TLSHello {
                 off += 1 + Int(cookie)
             }
             guard let suitesLen = b.u16(off) else { return nil }
+            var i = off + 2
+            while i + 2 <= off + 2 + Int(suitesLen), let suite = b.u16(i) { h.cipherSuites.append(suite); i += 2 }
             off += 2 + Int(suitesLen)
             guard let compLen = b.u8(off) else { return nil }
             off += 1 + Int(compLen)
@@ -51,6 +63,7 @@ enum TLSHello {
             let type = b.u16(off)!, len = Int(b.u16(off + 2)!)
             let e = b.slice(off + 4, len)
             off += 4 + len
+            if client { h.extensions.append(type) }
             switch type {
             case 0 where client:
                 // server_name: list length, then (type, length, name).
@@ -63,6 +76,16 @@ enum TLSHello {
                     i += 1 + Int(l)
                 }
                 if !names.isEmpty { h.alpn = names.joined(separator: ",") }
+                if client, let l = e.u8(2), l > 0, e.has(3, Int(l)) { h.firstALPN = Array(e.slice(3, Int(l)).base) }
+            case 13 where client:
+                if let n = e.u16(0) {
+                    var i = 2
+                    while i + 2 <= 2 + Int(n), let a = e.u16(i) { h.signatureAlgorithms.append(a); i += 2 }
+                }
+            case 51 where !client:
+                h.keyShareGroup = e.u16(0)
+            case 41 where !client:
+                h.pskAccepted = true
             case 43:
                 if client {
                     if let n = e.u8(0) {
@@ -128,12 +151,13 @@ enum TLSHello {
     }
 
     private static func parse(_ der: UnsafeRawBufferPointer, sha256: String) -> CertificateInfo {
+        let (key, signature) = CertificateDER.describe(der)
         guard let cert = try? Certificate(derEncoded: Array(der)) else {
-            return CertificateInfo(subject: "", issuer: "", sha256: sha256, notBefore: "", notAfter: "")
+            return CertificateInfo(subject: "", issuer: "", sha256: sha256, notBefore: "", notAfter: "", key: key, signature: signature)
         }
         return CertificateInfo(subject: cert.subject.description, issuer: cert.issuer.description, sha256: sha256,
                                notBefore: iso(cert.notValidBefore.timeIntervalSince1970),
-                               notAfter: iso(cert.notValidAfter.timeIntervalSince1970))
+                               notAfter: iso(cert.notValidAfter.timeIntervalSince1970), key: key, signature: signature)
     }
 
     static func iso(_ t: Double) -> String {

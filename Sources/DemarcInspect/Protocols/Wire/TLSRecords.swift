@@ -21,6 +21,9 @@ public final class TLSStreams {
     @exclusivity(unchecked) var clientHelloSeen = false
     @exclusivity(unchecked) var serverHelloSeen = false
     @exclusivity(unchecked) var dtls = false
+    /// TLS 1.2 and older: the suite's key exchange is named by a ServerKeyExchange still
+    /// to come (after the certificate).
+    @exclusivity(unchecked) var awaitingKeyExchange: String?
     /// The handshake was not read to its end: a record or message past the byte bounds,
     /// a gap in the stream, or the packet budget spent first.
     @exclusivity(unchecked) public internal(set) var incomplete = false
@@ -129,6 +132,7 @@ public final class TLSStreams {
         case 1:
             clientHelloSeen = true
             if let hello = TLSHello.parse(body, client: true, dtls: dtls) {
+                d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: dtls ? "d" : "t")))
                 d.sni = hello.sni ?? d.sni
                 d.alpn = hello.alpn ?? d.alpn
                 if c.state.version == 0 {
@@ -147,16 +151,62 @@ public final class TLSStreams {
                 d.note = weak
             }
             if d.alpn == nil { d.alpn = hello.alpn }
+            let kx = TLSStreams.keyExchange(hello)
+            awaitingKeyExchange = kx.awaiting
+            d.negotiated(kx.negotiated)
             // TLS 1.3 encrypts everything after the ServerHello, certificate included.
             if !dtls && hello.selected >= 0x0304 { dir.finished = true }
         case 11:
             if !dtls, d.certificate == nil { d.certificate = TLSHello.certificate(body, cache: c.store.certificates) }
+            if awaitingKeyExchange == nil { dir.finished = true }
+        case 12:
+            if let kind = awaitingKeyExchange, let n = TLSStreams.serverKeyExchange(body, kind: kind) { d.negotiated(n) }
+            awaitingKeyExchange = nil
             dir.finished = true
         case 14:
             dir.finished = true
         default:
             break
         }
+    }
+}
+
+extension TLSStreams {
+    /// What a ServerHello names of the key exchange and cipher; `awaiting` (`ECDHE` or
+    /// `DHE`) where a TLS 1.2 ServerKeyExchange names the group.
+    static func keyExchange(_ h: TLSHello.Hello) -> (negotiated: Negotiated, awaiting: String?) {
+        let cipher = CryptoNames.tlsSuite(h.cipherSuite)
+        if h.selected >= 0x0304 && h.selected < 0xfe00 || h.selected == 0xfefc {
+            if let g = h.keyShareGroup {
+                return (Negotiated(keyExchange: CryptoNames.tlsGroup(g), postQuantum: CryptoNames.isPostQuantumTLSGroup(g),
+                                   cipher: cipher), nil)
+            }
+            // A pre-shared key without a (EC)DHE share (psk_ke): no key exchange to judge.
+            return (Negotiated(keyExchange: h.pskAccepted ? "PSK" : nil, cipher: cipher), nil)
+        }
+        switch CryptoNames.suiteKeyExchange(h.cipherSuite) {
+        case "RSA": return (Negotiated(keyExchange: "RSA", postQuantum: false, cipher: cipher), nil)
+        case "PSK": return (Negotiated(keyExchange: "PSK", cipher: cipher), nil)
+        case let kind?: return (Negotiated(cipher: cipher), kind)
+        default: return (Negotiated(cipher: cipher), nil)
+        }
+    }
+
+    /// A TLS 1.2 ServerKeyExchange's group: ECDHE's named curve (RFC 8422 §5.4), or DHE's
+    /// prime by its size (`DHE-2048`).
+    static func serverKeyExchange(_ b: Bytes, kind: String) -> Negotiated? {
+        if kind == "ECDHE" {
+            // ECParameters: curve type 3 (named_curve), then the curve.
+            guard b.u8(0) == 3, let curve = b.u16(1) else { return nil }
+            return Negotiated(keyExchange: CryptoNames.tlsGroup(curve), postQuantum: CryptoNames.isPostQuantumTLSGroup(curve))
+        }
+        // ServerDHParams: the prime dh_p, length-prefixed, big-endian.
+        guard let len = b.u16(0), len > 0, b.has(2, Int(len)) else { return nil }
+        var i = 2
+        while i < 2 + Int(len) && b.base[i] == 0 { i += 1 }
+        guard i < 2 + Int(len) else { return nil }
+        let bits = (2 + Int(len) - i) * 8 - b.base[i].leadingZeroBitCount
+        return Negotiated(keyExchange: "DHE-\(bits)", postQuantum: false)
     }
 }
 
