@@ -17,6 +17,13 @@ public enum ReadStatus: Equatable {
     case failed(String)
 }
 
+/// Records a source skipped: their count and original lengths.
+public struct SkippedRecords: Equatable, Sendable {
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public init() {}
+}
+
 /// A libpcap handle: a pcap or pcapng file, or a live interface. Packets are handed out
 /// as borrowed buffers, valid until the next read; nothing is copied.
 public final class PcapSource {
@@ -82,6 +89,11 @@ public final class PcapSource {
 
     /// The file's device and inode (nil for an interface).
     public let identity: FileIdentity?
+
+    /// Records whose time is corrupt (outside what `Timestamps.micros` accepts): not
+    /// handed out, counted here for the input's `undecoded`.
+    public var badTimestamps: SkippedRecords { skippedTimestamps }
+    @usableFromInline var skippedTimestamps = SkippedRecords()
 
     /// Opens a live interface. Errors name the interfaces that exist, or the capability
     /// that is missing.
@@ -215,10 +227,17 @@ public final class PcapSource {
         case 1:
             guard let hdr, let data else { return .failed("libpcap returned no packet") }
             let h = hdr.pointee
-            let ts = Int64(h.ts.tv_sec) * 1_000_000 + Int64(h.ts.tv_usec)
             // A corrupt record can claim any original length: never less than what was
             // captured, never more than a signed 32-bit length (as tshark clamps it).
             let wire = max(Int(h.caplen), min(Int(h.len), Int(Int32.max)))
+            let seconds = Int64(h.ts.tv_sec)
+            // pcapng's 64-bit counts at any resolution and offset can name any time, or
+            // overflow: such a record is counted and skipped, and reading goes on.
+            guard let ts = Timestamps.micros(seconds: seconds, fraction: Int64(h.ts.tv_usec)) else {
+                skippedTimestamps.packets &+= 1
+                skippedTimestamps.bytes &+= UInt64(wire)
+                return .packet
+            }
             body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), wire, ts)
             return .packet
         case 0:

@@ -102,6 +102,7 @@ public enum LiveMonitor {
         if let why = capture.failure { warn("capture on \(interface) failed: \(why)") }
         stats.dropped = source.stats()?.dropped ?? capture.dropped
         stats.queueDropped = capture.ring.dropped
+        Replay.countSkipped(source.badTimestamps, &stats, warn: warn)
         analysis.updateInput(0, stats)
         let header = analysis.finish()
         observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0, queueDropped: capture.ring.dropped)
@@ -134,7 +135,7 @@ extension LiveMonitor {
             return stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true
         }, onStarted: {
             warn("listening on \(interface) (\(linkTypeName)) with \(options.workers) workers; SIGINT or SIGTERM stops and reports")
-        })
+        }, warn: warn)
         status.clear()
         if let why = failure { warn("capture on \(interface) failed: \(why)") }
         if stats.linkType.isEmpty { stats.linkType = linkTypeName }

@@ -133,6 +133,7 @@ public enum Replay {
                 progress?.update(bytes: doneBytes + (source.fileOffset ?? 0), packets: st.packets,
                                  flows: analysis.tracker.flowsStarted)
             })
+            countSkipped(source.badTimestamps, &stats, warn: warn)
             if let e = ended(status, &stats, warn: warn) { inputError = e }
             analysis.updateInput(analysis.header.inputs.count - 1, stats)
             doneBytes += source.fileSize ?? 0
@@ -143,6 +144,16 @@ public enum Replay {
 }
 
 extension Replay {
+    /// Records skipped for a corrupt time (see `Timestamps.micros`) count as undecoded
+    /// packets of their input, with one warning per input.
+    static func countSkipped(_ skipped: SkippedRecords, _ stats: inout InputStats, warn: (String) -> Void) {
+        guard skipped.packets > 0 else { return }
+        stats.packets += skipped.packets
+        stats.bytes += skipped.bytes
+        stats.undecoded += skipped.packets
+        warn("\(stats.name): \(skipped.packets) packet\(skipped.packets == 1 ? "" : "s") with a timestamp outside 1970-01-01...9999-12-31 (a corrupt record); counted as undecoded")
+    }
+
     /// How reading a capture ended, into its stats and a warning: a cut-off file is
     /// reported as far as it goes; a corrupt one too, and its error (returned) makes the
     /// run exit 2.
