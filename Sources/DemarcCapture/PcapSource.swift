@@ -78,14 +78,14 @@ public final class PcapSource {
         linkType = pcap_datalink(h)
         fileSize = type == S_IFREG && !isStdin ? Int64(st.st_size) : nil
         identity = FileIdentity(st)
-        if type == S_IFREG && !isStdin { mapped = MappedPcap(path: path, size: Int(st.st_size), snapshot: pcap_snapshot(h)) }
+        if type == S_IFREG && !isStdin { buffered = BufferedPcap(path: path, size: Int(st.st_size), snapshot: pcap_snapshot(h)) }
     }
 
-    /// A classic pcap file read straight from memory (see MappedPcap); nil where libpcap
+    /// A classic pcap file read in large windows (see BufferedPcap); nil where libpcap
     /// reads (pcapng, streams, a filter, or once a record needs libpcap's judgement).
     /// Read for every packet from the one thread that reads the source: no dynamic
     /// exclusivity check.
-    @usableFromInline @exclusivity(unchecked) var mapped: MappedPcap?
+    @usableFromInline @exclusivity(unchecked) var buffered: BufferedPcap?
 
     /// The file's device and inode (nil for an interface).
     public let identity: FileIdentity?
@@ -136,7 +136,7 @@ public final class PcapSource {
     deinit {
         pcap_close(handle)
         fileBuffer?.deallocate()
-        mapped?.unmap()
+        buffered?.release()
     }
 
     /// libpcap's name for the link type ("EN10MB", "LINUX_SLL"…).
@@ -189,19 +189,39 @@ public final class PcapSource {
     /// timestamp in microseconds since the epoch).
     @inlinable
     public func next(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> ReadStatus {
-        if mapped != nil {
-            if mapped!.next(body) { return .packet }
+        if buffered != nil {
+            if buffered!.next(body) { return .packet }
             // libpcap judges this record (the end, a cut or corrupt record, an odd
-            // timestamp); mapped reading resumes after it if it was a packet.
-            guard let f = pcap_file(handle), fseeko(f, off_t(mapped!.offset), SEEK_SET) == 0 else {
+            // timestamp); buffered reading resumes after it if it was a packet.
+            guard let f = pcap_file(handle), fseeko(f, off_t(buffered!.offset), SEEK_SET) == 0 else {
                 handOverToLibpcap()
-                return libpcapNext(body)
+                return ended(libpcapNext(body))
             }
             let status = libpcapNext(body)
-            if status == .packet { mapped!.offset = Int(ftello(f)) } else { handOverToLibpcap() }
-            return status
+            if case .packet = status {
+                buffered!.offset = Int(ftello(f))
+                return status
+            }
+            handOverToLibpcap()
+            return ended(status)
         }
-        return libpcapNext(body)
+        let status = libpcapNext(body)
+        if case .packet = status { return status }
+        return ended(status)
+    }
+
+    /// How a capture file ends: one that is now smaller than when it was opened was
+    /// shortened while it was read (logrotate's copytruncate), and ends as a truncated
+    /// capture whatever libpcap made of its new end.
+    @usableFromInline func ended(_ status: ReadStatus) -> ReadStatus {
+        switch status {
+        case .end, .truncated: break
+        default: return status
+        }
+        guard let opened = fileSize, let f = pcap_file(handle) else { return status }
+        var st = stat()
+        guard fstat(fileno(f), &st) == 0, Int64(st.st_size) < opened else { return status }
+        return .truncated("the file shrank from \(opened) to \(st.st_size) bytes while it was read")
     }
 
     /// Reads up to `limit` packets, handing each to `body` as `next` does; returns how
@@ -253,11 +273,11 @@ public final class PcapSource {
         }
     }
 
-    /// libpcap reads from here on, from where the mapped reading stopped.
+    /// libpcap reads from here on, from where the buffered reading stopped.
     @usableFromInline func handOverToLibpcap() {
-        guard let m = mapped else { return }
-        mapped = nil
-        m.unmap()
+        guard let m = buffered else { return }
+        buffered = nil
+        m.release()
         if let f = pcap_file(handle) { fseeko(f, off_t(m.offset), SEEK_SET) }
     }
 
@@ -282,7 +302,7 @@ public final class PcapSource {
 
     /// Bytes of the file read so far, for progress.
     public var fileOffset: Int64? {
-        if let m = mapped { return Int64(m.offset) }
+        if let m = buffered { return Int64(m.offset) }
         guard !isLive, let f = pcap_file(handle) else { return nil }
         return Int64(ftell(f))
     }

@@ -92,7 +92,7 @@ public enum FuzzHarness {
     }
 
     /// A whole capture file (pcap or pcapng): the input written to a file and replayed as
-    /// `demarc replay FILE --format jsonl` does (a classic pcap memory-mapped), then again
+    /// `demarc replay FILE --format jsonl` does (a classic pcap in pread windows), then again
     /// with a filter that keeps every packet, so libpcap reads every record. True if
     /// both replays ended without an input error (a corrupt header or record).
     @discardableResult

@@ -13,8 +13,14 @@ enum CaptureBytes {
 
     /// A classic microsecond pcap whose records carry these seconds (and fractions).
     static func pcap(seconds: [(UInt32, UInt32)], frame: [UInt8] = frame) -> [UInt8] {
+        pcap(records: seconds.map { ($0.0, $0.1, frame) })
+    }
+
+    static func pcap(records: [(UInt32, UInt32, [UInt8])]) -> [UInt8] {
         var out = le32(0xa1b2c3d4) + [2, 0, 4, 0] + le32(0) + le32(0) + le32(65535) + le32(1)
-        for (s, f) in seconds { out += le32(s) + le32(f) + le32(UInt32(frame.count)) + le32(UInt32(frame.count)) + frame }
+        for (s, f, frame) in records {
+            out += le32(s) + le32(f) + le32(UInt32(frame.count)) + le32(UInt32(frame.count)) + frame
+        }
         return out
     }
 
@@ -27,17 +33,33 @@ enum CaptureBytes {
     /// A pcapng section, one Ethernet interface, and an enhanced packet block per timestamp
     /// (in the interface's units).
     static func pcapng(_ timestamps: [UInt64], tsresol: UInt8? = nil, tsoffset: Int64? = nil, frame: [UInt8] = frame) -> [UInt8] {
+        pcapng(records: timestamps.map { ($0, frame) }, tsresol: tsresol, tsoffset: tsoffset)
+    }
+
+    static func pcapng(records: [(UInt64, [UInt8])], tsresol: UInt8? = nil, tsoffset: Int64? = nil) -> [UInt8] {
         var options: [UInt8] = []
         if let r = tsresol { options += le16(9) + le16(1) + [r, 0, 0, 0] }
         if let o = tsoffset { options += le16(14) + le16(8) + le64(UInt64(bitPattern: o)) }
         if !options.isEmpty { options += [0, 0, 0, 0] }
         var out = block(0x0A0D0D0A, le32(0x1A2B3C4D) + le16(1) + le16(0) + le64(UInt64.max))
         out += block(1, le16(1) + le16(0) + le32(65535) + options)
-        for t in timestamps {
+        for (t, frame) in records {
             out += block(6, le32(0) + le32(UInt32(t >> 32)) + le32(UInt32(t & 0xffff_ffff)) + le32(UInt32(frame.count))
                          + le32(UInt32(frame.count)) + frame)
         }
         return out
+    }
+
+    /// `count` connections' first packets, a second apart, each 1400 bytes of payload:
+    /// about 1.5 KB a record, one flow each.
+    static func manyFlows(_ count: Int) -> [(seconds: UInt32, frame: [UInt8])] {
+        let payload = [UInt8](repeating: 0x41, count: 1400)
+        return (0..<count).map { i in
+            let client: [UInt8] = [10, 0, UInt8(i >> 8 & 255), 1]
+            let port = UInt16(10000 + i % 50000)
+            let frame = Frames.tcp(client, port, [10, 0, 0, 2], 80, flags: 0x18, seq: 1, payload: payload)
+            return (1_700_000_000 + UInt32(i), frame)
+        }
     }
 }
 
@@ -121,5 +143,146 @@ enum CaptureBytes {
             #expect(try flows.count == Self.goodFlows + 1)
             #expect(input(summary, 1)["truncated"] as? Bool == true)
         }
+    }
+
+    // MARK: 2. a capture shortened while it is read
+
+    /// A capture another program shortens while demarc reads it (logrotate's
+    /// copytruncate) ends as a truncated capture: a warning, `truncated: true`, the report
+    /// written, exit 0. The run is held mid-file by not reading its output until the pipe
+    /// is full; then the file is cut to 4 MB, below the part already read ahead (8 MB of
+    /// a classic pcap) and the rest.
+    @Test(arguments: ["pcap", "pcapng"])
+    func captureShrinkingWhileReadEndsTruncated(_ format: String) throws {
+        let flows = CaptureBytes.manyFlows(7000)
+        let bytes = format == "pcap" ? CaptureBytes.pcap(records: flows.map { ($0.seconds, 0, $0.frame) })
+            : CaptureBytes.pcapng(records: flows.map { (UInt64($0.seconds) * 1_000_000, $0.frame) })
+        #expect(bytes.count > 10_000_000)
+        let path = try scratch().appendingPathComponent("rotating.\(format)").path
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["replay", path, "--format", "jsonl", "--idle-timeout", "0.001", "--workers", "1"]
+        let out = Pipe()
+        let errPath = path + ".err"
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardOutput = out
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try p.run()
+        // The pipe full (most of its 64 KB waiting, and no more coming): demarc is blocked
+        // writing, partway through the file.
+        let fd = out.fileHandleForReading.fileDescriptor
+        var waiting: Int32 = 0, before: Int32 = -1
+        let deadline = Date().addingTimeInterval(30)
+        while !(waiting > 60000 && waiting == before) && Date() < deadline && p.isRunning {
+            before = waiting
+            usleep(100_000)
+            _ = ioctl(fd, UInt(FIONREAD), &waiting)
+        }
+        #expect(waiting > 60000, "demarc is held by its full output pipe")
+        #expect(truncate(path, 4_000_000) == 0)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let stderr = try String(contentsOfFile: errPath, encoding: .utf8)
+        #expect(p.terminationReason == .exit && p.terminationStatus == 0, "\(p.terminationReason) \(p.terminationStatus) \(stderr)")
+        #expect(stderr.hasPrefix("demarc: \(path): capture is cut off"), "\(stderr)")
+        #expect(stderr.contains("the file shrank from \(bytes.count) to 4000000 bytes while it was read"), "\(stderr)")
+        let (reported, summary) = jsonl(text)
+        #expect(input(summary, 0)["truncated"] as? Bool == true)
+        #expect(reported.count > 100 && reported.count == input(summary, 0)["packets"] as? Int)
+    }
+
+    // MARK: 3. both ends of every documented range
+
+    /// Every numeric option at both ends of its documented range is accepted, and just
+    /// past either end refused with the range named (README "Limits").
+    @Test(arguments: [
+        (["--idle-timeout", "0.0009"], "Error: --idle-timeout must be between 0.001 and 31536000 seconds, not 0.0009"),
+        (["--idle-timeout", "31536000.5"], "Error: --idle-timeout must be between 0.001 and 31536000 seconds"),
+        (["--workers", "0"], "Error: --workers must be between 1 and 256, not 0"),
+        (["--workers", "257"], "Error: --workers must be between 1 and 256, not 257"),
+        (["--rows", "-1"], "Error: --rows must be 0 or more, not -1"),
+    ])
+    func replayRangesRefusedPastTheirEnds(_ args: [String], _ message: String) throws {
+        let r = try CLI.run(["replay", Self.good] + args)
+        #expect(r.status == 2 && r.stderr.hasPrefix(message), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test(arguments: [["--idle-timeout", "0.001"], ["--idle-timeout", "31536000"], ["--workers", "1"], ["--workers", "256"],
+                      ["--rows", "0"]])
+    func replayRangesAcceptedAtTheirEnds(_ args: [String]) throws {
+        let r = try CLI.run(["replay", Self.good, "--format", "json"] + args)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(CLI.json(r.stdout) != nil)
+    }
+
+    @Test(arguments: [
+        (["--duration", "0.0009"], "Error: --duration must be between 0.001 and 315360000 seconds, not 0.0009"),
+        (["--duration", "315360001"], "Error: --duration must be between 0.001 and 315360000 seconds, not 315360001"),
+        (["--snaplen", "0"], "Error: --snaplen must be between 1 and 262144 bytes, not 0"),
+        (["--snaplen", "262145"], "Error: --snaplen must be between 1 and 262144 bytes, not 262145"),
+        (["--buffer-size", "0"], "Error: --buffer-size must be between 1 and 4096 MiB, not 0"),
+        (["--buffer-size", "4097"], "Error: --buffer-size must be between 1 and 4096 MiB, not 4097"),
+    ])
+    func monitorRangesRefusedPastTheirEnds(_ args: [String], _ message: String) throws {
+        let r = try CLI.run(["monitor", "--interface", "lo"] + args)
+        #expect(r.status == 2 && r.stderr.hasPrefix(message), "\(r.stderr)")
+    }
+
+    /// The kernel buffer takes libpcap's int: 2048 MiB and more were an overflow that
+    /// killed the process. Each end, with one worker and with two (each worker's share).
+    @Test(.enabled(if: MonitorCLITests.canCapture, "capturing on lo needs root, or CAP_NET_RAW and CAP_NET_ADMIN: skipped"),
+          arguments: [["--buffer-size", "1"], ["--buffer-size", "2048"], ["--buffer-size", "4096"],
+                      ["--buffer-size", "4096", "--workers", "2"], ["--snaplen", "1"], ["--snaplen", "262144"],
+                      ["--duration", "0.001"], ["--idle-timeout", "0.001"], ["--idle-timeout", "31536000"]])
+    func monitorRangesAcceptedAtTheirEnds(_ args: [String]) throws {
+        let workers = args.contains("--workers") ? [] : ["--workers", "1"]
+        let duration = args.contains("--duration") ? [] : ["--duration", "0.2"]
+        let r = try CLI.run(["monitor", "--interface", "lo", "--format", "json"] + duration + workers + args, timeout: 30)
+        #expect(r.status == 0 && !r.timedOut, "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("demarc: listening on lo"), "\(r.stderr)")
+        #expect(CLI.json(r.stdout) != nil)
+    }
+
+    /// `--duration`'s upper end (ten years) is accepted: the run is stopped by SIGINT and
+    /// reports.
+    @Test(.enabled(if: MonitorCLITests.canCapture, "capturing on lo needs root, or CAP_NET_RAW and CAP_NET_ADMIN: skipped"))
+    func longestDurationIsAccepted() throws {
+        let r = try Self.monitorUntilListening(["monitor", "--interface", "lo", "--format", "json", "--duration", "315360000"]) { pid in
+            kill(pid, SIGINT)
+        }
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(CLI.json(r.stdout) != nil)
+    }
+
+    /// Runs demarc until it says it is listening, calls `then` with its process id, and
+    /// waits for it to end.
+    static func monitorUntilListening(_ args: [String], then: (pid_t) -> Void) throws -> CLI.Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("demarc-listen-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let outPath = dir.appendingPathComponent("out").path, errPath = dir.appendingPathComponent("err").path
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while p.isRunning && Date() < deadline {
+            if (try? String(contentsOfFile: errPath, encoding: .utf8))?.contains("listening on") == true { break }
+            usleep(20_000)
+        }
+        then(p.processIdentifier)
+        let end = Date().addingTimeInterval(20)
+        while p.isRunning && Date() < end { usleep(20_000) }
+        let timedOut = p.isRunning
+        if timedOut { p.terminate() }
+        p.waitUntilExit()
+        return CLI.Result(status: p.terminationReason == .exit ? p.terminationStatus : 128 + p.terminationStatus,
+                          stdout: try String(contentsOfFile: outPath, encoding: .utf8),
+                          stderr: try String(contentsOfFile: errPath, encoding: .utf8), timedOut: timedOut)
     }
 }
