@@ -105,7 +105,9 @@ public final class PcapSource {
         pcap_set_snaplen(h, snaplen)
         pcap_set_promisc(h, promiscuous ? 1 : 0)
         pcap_set_timeout(h, 100)
-        pcap_set_buffer_size(h, bufferMB * 1024 * 1024)
+        // libpcap takes the kernel buffer's size as an int: 2048 MiB and more is its
+        // largest, 2 GiB less a byte.
+        pcap_set_buffer_size(h, Int32(clamping: Int(bufferMB) << 20))
         pcap_set_tstamp_precision(h, Int32(PCAP_TSTAMP_PRECISION_MICRO))
         let rc = pcap_activate(h)
         if rc < 0 {

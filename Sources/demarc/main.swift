@@ -51,11 +51,11 @@ struct ReportArguments: ParsableArguments {
             help: ArgumentHelp("Finish a flow after this many seconds without packets (0.001 to 31536000).", valueName: "seconds"))
     var idleTimeout: String = "300"
 
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "Analysis threads (1 to 256); default: one per core. The report is the same for any number.", valueName: "n"))
     var workers: Int?
 
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "table, markdown, html: list at most this many flows one by one (default 100); past it, findings by code with examples and the top flows by bytes (html: flows with findings, and the rest summed by zone pair and service).",
         valueName: "n"))
     var rows: Int = ReportOptions.defaultRowLimit
@@ -105,7 +105,7 @@ struct CaptureArguments: ParsableArguments {
     @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal).")
     var progress: Bool?
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp(
+    @Option(name: .customLong("as-of"), parsing: .unconditional, help: ArgumentHelp(
         "The day (YYYY-MM-DD, UTC) against which the scenario's accept entries expire; default today. Pins a report.",
         valueName: "date"))
     var asOf: String?

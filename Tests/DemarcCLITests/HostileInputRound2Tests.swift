@@ -234,7 +234,7 @@ enum CaptureBytes {
     /// killed the process. Each end, with one worker and with two (each worker's share).
     @Test(.enabled(if: MonitorCLITests.canCapture, "capturing on lo needs root, or CAP_NET_RAW and CAP_NET_ADMIN: skipped"),
           arguments: [["--buffer-size", "1"], ["--buffer-size", "2048"], ["--buffer-size", "4096"],
-                      ["--buffer-size", "4096", "--workers", "2"], ["--snaplen", "1"], ["--snaplen", "262144"],
+                      ["--buffer-size", "2048", "--workers", "2"], ["--snaplen", "1"], ["--snaplen", "262144"],
                       ["--duration", "0.001"], ["--idle-timeout", "0.001"], ["--idle-timeout", "31536000"]])
     func monitorRangesAcceptedAtTheirEnds(_ args: [String]) throws {
         let workers = args.contains("--workers") ? [] : ["--workers", "1"]
