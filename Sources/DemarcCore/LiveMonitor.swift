@@ -99,7 +99,7 @@ public enum LiveMonitor {
         }
         capture.join()
         status.clear()
-        if let why = capture.failure { warn("capture on \(interface) failed: \(why)") }
+        if let why = capture.failure { warn("capture on \(interface) failed: \(why); reporting what was captured") }
         stats.dropped = source.stats()?.dropped ?? capture.dropped
         stats.queueDropped = capture.ring.dropped
         Replay.countSkipped(source.badTimestamps, &stats, warn: warn)
@@ -107,7 +107,7 @@ public enum LiveMonitor {
         let header = analysis.finish()
         observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0, queueDropped: capture.ring.dropped)
         try output.commit()
-        return RunResult(header: header, inputError: nil)
+        return RunResult(header: header, captureError: capture.failure)
     }
 }
 
@@ -137,7 +137,7 @@ extension LiveMonitor {
             warn("listening on \(interface) (\(linkTypeName)) with \(options.workers) workers; SIGINT or SIGTERM stops and reports")
         }, warn: warn)
         status.clear()
-        if let why = failure { warn("capture on \(interface) failed: \(why)") }
+        if let why = failure { warn("capture on \(interface) failed: \(why); reporting what was captured") }
         if stats.linkType.isEmpty { stats.linkType = linkTypeName }
         stats.dropped = stats.dropped ?? 0
         analysis.updateInput(0, stats)
@@ -145,7 +145,7 @@ extension LiveMonitor {
         observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0,
                           queueDropped: stats.queueDropped ?? 0)
         try output.commit()
-        return RunResult(header: header, inputError: nil)
+        return RunResult(header: header, captureError: failure)
     }
 }
 

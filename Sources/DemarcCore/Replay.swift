@@ -36,11 +36,21 @@ public struct RunResult {
     public var header: ReportHeader
     /// Reading stopped on a corrupt capture (not a mere truncation).
     public var inputError: String?
+    /// monitor: capturing stopped before it was asked to (the interface went away).
+    public var captureError: String?
+
+    public init(header: ReportHeader, inputError: String? = nil, captureError: String? = nil) {
+        self.header = header
+        self.inputError = inputError
+        self.captureError = captureError
+    }
 
     /// REPORT.md: 0 done; 1 a finding at or above --fail-on, or a failed expectation;
-    /// 2 bad input.
+    /// 2 bad input; 3 a capture that failed while it ran (a supervisor must not read it
+    /// as a clean stop).
     public func exitStatus(failOn: Severity?) -> Int32 {
         if inputError != nil { return 2 }
+        if captureError != nil { return 3 }
         if header.expectations.contains(where: { !$0.passed }) { return 1 }
         if let f = failOn, header.summary.findings.contains(where: { $0.key >= f && $0.value > 0 }) { return 1 }
         return 0

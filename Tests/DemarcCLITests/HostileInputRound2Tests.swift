@@ -285,4 +285,38 @@ enum CaptureBytes {
                           stdout: try String(contentsOfFile: outPath, encoding: .utf8),
                           stderr: try String(contentsOfFile: errPath, encoding: .utf8), timedOut: timedOut)
     }
+
+    // MARK: 8. an interface that disappears
+
+    static var canMakeInterfaces: Bool {
+        getuid() == 0 && ((try? CLI.run(["/usr/bin/unshare", "-n", "/bin/sh", "-c",
+                                          "ip link add a0 type veth peer name b0"], shellCommand: true))?.status == 0)
+    }
+
+    /// An interface deleted while monitored: the report is written, stderr says why, and
+    /// the exit status is 3 (not 0, which a supervisor reads as a clean stop). In a
+    /// network namespace of its own, on a veth pair, with one worker and two.
+    @Test(.enabled(if: canMakeInterfaces, "needs root and veth in a network namespace: skipped"), arguments: ["1", "2"])
+    func interfaceThatDisappearsExits3AfterTheReport(_ workers: String) throws {
+        let dir = try scratch()
+        let report = dir.appendingPathComponent("report.json").path, err = dir.appendingPathComponent("err").path
+        let script = """
+            ip link add a0 type veth peer name b0 && ip link set a0 up && ip link set b0 up || exit 99
+            "$0" monitor --interface a0 --workers \(workers) --format json --output "$1" 2>"$2" &
+            pid=$!
+            for i in $(seq 200); do grep -q listening "$2" && break; sleep 0.05; done
+            ip link del b0
+            wait $pid
+            echo "status=$?"
+            """
+        let r = try CLI.run(["/usr/bin/unshare", "-n", "/bin/sh", "-c", script, CLI.binary, report, err], shellCommand: true)
+        let stderr = try String(contentsOfFile: err, encoding: .utf8)
+        #expect(r.stdout == "status=3\n", "\(r.stdout) \(r.stderr) \(stderr)")
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("demarc: listening on a0") == true, "\(stderr)")
+        #expect(lines.contains { $0.hasPrefix("demarc: capture on a0 failed: ") && $0.hasSuffix("; reporting what was captured") },
+                "\(stderr)")
+        let json = CLI.json(try String(contentsOfFile: report, encoding: .utf8))
+        #expect((json?["inputs"] as? [[String: Any]])?.first?["name"] as? String == "a0")
+    }
 }
