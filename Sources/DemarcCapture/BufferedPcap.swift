@@ -115,9 +115,9 @@ struct BufferedPcap {
             guard fill(at: offset), size - offset >= 16 else { return false }
         }
         let sec = u32(offset), frac = u32(offset + 4), caplen = u32(offset + 8), len = u32(offset + 12)
-        // Timestamps libpcap reads as they stand: seconds that fit a signed 32-bit count
-        // (later ones it may wrap) and a fraction below one second (it corrects others).
-        guard caplen <= snapshot, size - offset - 16 >= Int(caplen), sec < 0x8000_0000,
+        // Seconds are the format's unsigned 32-bit count (up to 2106); a fraction of a
+        // second or more is left to libpcap, as it stands in the file.
+        guard caplen <= snapshot, size - offset - 16 >= Int(caplen),
               frac < (nanoseconds ? 1_000_000_000 : 1_000_000) else { return false }
         let ts = Int64(sec) * 1_000_000 + Int64(nanoseconds ? frac / 1000 : frac)
         // As PcapSource.next: never less than captured, never more than Int32.max.

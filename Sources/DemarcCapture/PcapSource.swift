@@ -76,6 +76,8 @@ public final class PcapSource {
         isLive = false
         isStream = type != S_IFREG || isStdin
         linkType = pcap_datalink(h)
+        // libpcap reports a pcapng section's version (1.x) and a classic file's (2.4).
+        classicFile = pcap_major_version(h) == 2
         fileSize = type == S_IFREG && !isStdin ? Int64(st.st_size) : nil
         identity = FileIdentity(st)
         if type == S_IFREG && !isStdin { buffered = BufferedPcap(path: path, size: Int(st.st_size), snapshot: pcap_snapshot(h)) }
@@ -89,6 +91,10 @@ public final class PcapSource {
 
     /// The file's device and inode (nil for an interface).
     public let identity: FileIdentity?
+
+    /// A classic pcap file (not pcapng, not an interface): its records' seconds are an
+    /// unsigned 32-bit count (0xffffffff is 2106), which libpcap hands out sign-extended.
+    @usableFromInline let classicFile: Bool
 
     /// Records whose time is corrupt (outside what `Timestamps.micros` accepts): not
     /// handed out, counted here for the input's `undecoded`.
@@ -131,6 +137,7 @@ public final class PcapSource {
         isLive = true
         isStream = true
         identity = nil
+        classicFile = false
         linkType = pcap_datalink(h)
         fileSize = nil
     }
@@ -252,7 +259,7 @@ public final class PcapSource {
             // A corrupt record can claim any original length: never less than what was
             // captured, never more than a signed 32-bit length (as tshark clamps it).
             let wire = max(Int(h.caplen), min(Int(h.len), Int(Int32.max)))
-            let seconds = Int64(h.ts.tv_sec)
+            let seconds = classicFile ? Int64(UInt32(truncatingIfNeeded: h.ts.tv_sec)) : Int64(h.ts.tv_sec)
             // pcapng's 64-bit counts at any resolution and offset can name any time, or
             // overflow: such a record is counted and skipped, and reading goes on.
             guard let ts = Timestamps.micros(seconds: seconds, fraction: Int64(h.ts.tv_usec)) else {

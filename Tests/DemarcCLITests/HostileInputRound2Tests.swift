@@ -319,4 +319,22 @@ enum CaptureBytes {
         let json = CLI.json(try String(contentsOfFile: report, encoding: .utf8))
         #expect((json?["inputs"] as? [[String: Any]])?.first?["name"] as? String == "a0")
     }
+
+    // MARK: 12. classic pcap seconds are unsigned
+
+    /// A classic pcap's seconds field is unsigned: 2^31 s is 2038, 0xffffffff is 2106
+    /// (they came out as 1901 and 1969). Read from the file, from standard input and
+    /// with a filter (both through libpcap).
+    @Test func classicPcapSecondsAreUnsigned() throws {
+        let records: [(UInt32, UInt32, [UInt8])] = [(0x7fff_ffff, 1), (0x8000_0000, 2), (0xffff_ffff, 999_999)].enumerated().map { i, t in
+            (t.0, t.1, Frames.tcp([10, 0, 0, 1], UInt16(40000 + i), [10, 0, 0, 2], 80, flags: 0x02, seq: 1))
+        }
+        let path = try CLI.temp("late.pcap", CaptureBytes.pcap(records: records))
+        let expected = ["2038-01-19T03:14:07.000001Z", "2038-01-19T03:14:08.000002Z", "2106-02-07T06:28:15.999999Z"]
+        for (args, stdin) in [([path], nil), (["-"], path), ([path, "--filter", "ip or not ip"], nil)] {
+            let r = try CLI.run(["replay", "--format", "jsonl"] + args, stdin: stdin)
+            #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+            #expect(jsonl(r.stdout).flows.compactMap { $0["first_seen"] as? String } == expected, "\(args)")
+        }
+    }
 }
