@@ -337,4 +337,37 @@ enum CaptureBytes {
             #expect(jsonl(r.stdout).flows.compactMap { $0["first_seen"] as? String } == expected, "\(args)")
         }
     }
+
+    // MARK: 11. SIGKILL leaves nothing beside the report
+
+    /// The report is an unnamed file until it is complete: a run killed with SIGKILL
+    /// halfway (reading a FIFO) leaves the previous report and nothing else, during the
+    /// run and after it; a run that completes puts its report in place.
+    @Test func sigkillLeavesNothingBesideTheReport() throws {
+        let dir = try scratch()
+        let report = dir.appendingPathComponent("report.json").path
+        try Data("previous report\n".utf8).write(to: URL(fileURLWithPath: report))
+        let fifo = dir.appendingPathComponent("capture.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["replay", fifo, "--output", report, "--format", "json"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let pcap = try Data(contentsOf: CLI.packageRoot.appendingPathComponent(Self.good))
+        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: fifo))
+        try writer.write(contentsOf: pcap.prefix(pcap.count / 2))
+        usleep(300_000)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["capture.fifo", "report.json"])
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        try writer.close()
+        #expect(p.terminationReason == .uncaughtSignal)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["capture.fifo", "report.json"])
+        #expect(try String(contentsOfFile: report, encoding: .utf8) == "previous report\n")
+        let done = try CLI.run(["replay", Self.good, "--output", report, "--format", "json"])
+        #expect(done.status == 0)
+        #expect(CLI.json(try String(contentsOfFile: report, encoding: .utf8)) != nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["capture.fifo", "report.json"])
+    }
 }
