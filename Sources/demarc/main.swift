@@ -64,6 +64,7 @@ struct ReportArguments: ParsableArguments {
     var allFlows = false
 
     func validate() throws {
+        if output == "" { throw ValidationError("--output needs a file name; '' names none") }
         if let w = workers, !(1...256).contains(w) { throw ValidationError("--workers must be between 1 and 256, not \(w)") }
         if rows < 0 { throw ValidationError("--rows must be 0 or more, not \(rows)") }
         try usage { _ = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout) }
@@ -278,6 +279,21 @@ func finish(with error: Error) -> Never {
 if CommandLine.arguments.count == 1 {
     Console.error(Demarc.helpMessage() + "\n")
     exit(2)
+}
+
+// `demarc help NAME...` names commands that exist (ArgumentParser shows the top help, exit
+// 0, for any other name).
+if CommandLine.arguments.count > 2 && CommandLine.arguments[1] == "help" {
+    var command: ParsableCommand.Type = Demarc.self
+    for name in CommandLine.arguments.dropFirst(2) {
+        let subcommands = command.configuration.subcommands
+        guard let next = subcommands.first(where: { $0._commandName == name }) else {
+            let known = subcommands.map { $0._commandName }.joined(separator: ", ")
+            Console.error("Error: '\(name)' is not a command\(known.isEmpty ? "" : "; \(command._commandName) has: \(known)")\n")
+            exit(2)
+        }
+        command = next
+    }
 }
 
 do {

@@ -370,4 +370,77 @@ enum CaptureBytes {
         #expect(CLI.json(try String(contentsOfFile: report, encoding: .utf8)) != nil)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["capture.fifo", "report.json"])
     }
+
+    // MARK: 14. messages that help
+
+    /// Refused values say what is wrong with them (not "Missing value"), usage errors are
+    /// exit 2, and no Swift type name reaches the user.
+    @Test(arguments: [
+        (["replay", good, "--workers", "-1"], "Error: --workers must be between 1 and 256, not -1"),
+        (["replay", good, "--rows", "-1"], "Error: --rows must be 0 or more, not -1"),
+        (["replay", good, "--as-of", "-1"], "Error: invalid --as-of '-1': use an ISO date"),
+        (["replay", good, "--output", ""], "Error: --output needs a file name; '' names none"),
+        (["diff", good, "--scenario", "scenarios/overlay-network.yaml", "--against", "scenarios/overlay-network.yaml", "--output", ""],
+         "Error: --output needs a file name"),
+        (["monitor", "--interface", "lo", "--metrics", "[::1", "--duration", "0.1"], "demarc: --metrics [::1: expected HOST:PORT"),
+        (["monitor", "--interface", "lo", "--metrics", "[::1:9464", "--duration", "0.1"], "demarc: --metrics [::1:9464: expected HOST:PORT"),
+        (["help", "frob"], "Error: 'frob' is not a command; demarc has: replay, monitor, diff, scenario"),
+        (["help", "scenario", "frob"], "Error: 'frob' is not a command; scenario has: check"),
+    ])
+    func messagesThatHelp(_ args: [String], _ message: String) throws {
+        let r = try CLI.run(args, timeout: 20)
+        #expect(r.status == 2, "\(r.stderr)")
+        #expect(r.stderr.hasPrefix(message), "\(r.stderr)")
+        #expect(!r.stderr.contains("Error."), "no Swift type name: \(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test func helpForARealCommand() throws {
+        let r = try CLI.run(["help", "scenario", "check"])
+        #expect(r.status == 0 && r.stdout.contains("USAGE: demarc scenario check"), "\(r.stdout)")
+    }
+
+    /// Packets lost to a full packet ring are counted and the warning says to raise
+    /// `--buffer-size` (as the README says). The analysis is held by a full output pipe
+    /// while 3 MB of UDP pass a 1 MiB ring.
+    @Test(.enabled(if: MonitorCLITests.canCapture, "capturing on lo needs root, or CAP_NET_RAW and CAP_NET_ADMIN: skipped"))
+    func dropsSuggestABiggerBuffer() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["monitor", "--interface", "lo", "--buffer-size", "1", "--workers", "1", "--format", "jsonl",
+                       "--idle-timeout", "0.001", "--filter", "udp and host 127.0.0.9"]
+        let out = Pipe()
+        let errPath = try scratch().appendingPathComponent("err").path
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        p.standardOutput = out
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try p.run()
+        let deadline = Date().addingTimeInterval(20)
+        while p.isRunning && Date() < deadline
+                && (try? String(contentsOfFile: errPath, encoding: .utf8))?.contains("listening on") != true {
+            usleep(20_000)
+        }
+        let send = { (count: Int) in
+            _ = try CLI.run(["/usr/bin/env", "python3", "-c", """
+                import socket, sys
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                for i in range(int(sys.argv[1])): s.sendto(b"x" * 1000, ("127.0.0.9", 20000 + i % 20000))
+                """, String(count)], shellCommand: true)
+        }
+        // Flows that end at once fill the output pipe; then the ring overflows.
+        try send(1000)
+        usleep(500_000)
+        try send(3000)
+        usleep(300_000)
+        kill(p.processIdentifier, SIGINT)
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let stderr = try String(contentsOfFile: errPath, encoding: .utf8)
+        #expect(p.terminationStatus == 0, "\(stderr)")
+        let inputs = jsonl(text).summary?["inputs"] as? [[String: Any]]
+        let ring = inputs?.first?["queue_dropped"] as? Int ?? 0, kernel = inputs?.first?["dropped"] as? Int ?? 0
+        #expect(ring + kernel > 0, "the ring overflowed")
+        #expect(stderr.contains("demarc: \(ring + kernel) packets dropped (\(kernel) by the kernel, \(ring) by demarc's packet ring): raise --buffer-size (now 1 MiB)"),
+                "\(stderr)")
+    }
 }
