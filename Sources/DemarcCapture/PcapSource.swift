@@ -57,7 +57,8 @@ public final class PcapSource {
         // Our own FILE with a large buffer: libpcap reads each packet with two small
         // freads, and stdio's default 4 KB buffer would make that one read(2) per 4 KB
         // (a third of a replay's time went to those system calls).
-        guard let file = isStdin ? fdopen(dup(0), "rb") : fopen(path, "rb") else {
+        // A FIFO's open waits for a writer: with a notice if none comes within a second.
+        guard let file = isStdin ? fdopen(dup(0), "rb") : FIFOWait.watching(path, what: "capture", { fopen(path, "rb") }) else {
             throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
         }
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: PcapSource.fileBufferSize)

@@ -74,7 +74,7 @@ struct ReportArguments: ParsableArguments {
     func options() throws -> RunOptions {
         var o = RunOptions()
         if let s = scenario {
-            o.scenario = try ScenarioLoader.load(path: s, warn: warn)
+            o.scenario = try loadScenario(s)
             o.scenarioPath = s
         }
         o.format = format
@@ -92,6 +92,11 @@ struct ReportArguments: ParsableArguments {
 /// A bad value is a usage error: ArgumentParser's message with the usage line, exit 2.
 func usage(_ check: () throws -> Void) throws {
     do { try check() } catch let e as DemarcError { throw ValidationError(e.description) }
+}
+
+/// A scenario file; a FIFO with no writer yet gets a notice after a second.
+func loadScenario(_ path: String) throws -> Scenario {
+    try FIFOWait.watching(path, what: "scenario") { try ScenarioLoader.load(path: path, warn: warn) }
 }
 
 func warn(_ message: String) {
@@ -159,7 +164,7 @@ struct Diff: ParsableCommand {
     func run() throws {
         var options = try report.options()
         input.apply(to: &options)
-        let after = try ScenarioLoader.load(path: against, warn: warn)
+        let after = try loadScenario(against)
         let (result, inputError) = try DemarcCore.Diff.run(captures: input.captures, before: options.scenario, after: after,
                                                           afterPath: against, options: options, warn: warn)
         let status: Int32 = inputError != nil ? 2 : result.exitStatus
@@ -243,7 +248,7 @@ struct ScenarioCommand: ParsableCommand {
         var file: String
 
         func run() throws {
-            let s = try ScenarioLoader.load(path: file, warn: warn)
+            let s = try loadScenario(file)
             let out = Output(fd: 1)
             out.write(ScenarioSummary.text(s) + "\n")
             try out.commit()

@@ -443,4 +443,45 @@ enum CaptureBytes {
         #expect(stderr.contains("demarc: \(ring + kernel) packets dropped (\(kernel) by the kernel, \(ring) by demarc's packet ring): raise --buffer-size (now 1 MiB)"),
                 "\(stderr)")
     }
+
+    // MARK: 10. a FIFO with no writer
+
+    /// A FIFO given as a capture, a `--scenario` or to `scenario check` with no writer
+    /// yet: after a second, one line on stderr says what is awaited; once a writer comes,
+    /// the run goes on as usual. A writer that comes at once gets no notice.
+    @Test(arguments: [("capture", 1.5), ("scenario", 1.5), ("check", 1.5), ("capture", 0.0)])
+    func fifoWithoutAWriterSaysSo(_ role: String, _ delay: Double) throws {
+        let dir = try scratch()
+        let fifo = dir.appendingPathComponent("input.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let (args, content): ([String], String) = switch role {
+        case "capture": (["replay", fifo, "--format", "jsonl"], Self.good)
+        case "scenario": (["replay", Self.good, "--scenario", fifo, "--format", "jsonl"], "scenarios/overlay-network.yaml")
+        default: (["scenario", "check", fifo], "scenarios/overlay-network.yaml")
+        }
+        let errPath = dir.appendingPathComponent("err").path
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = args
+        p.currentDirectoryURL = CLI.packageRoot
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try p.run()
+        usleep(UInt32(delay * 1_000_000))
+        let waiting = try String(contentsOfFile: errPath, encoding: .utf8)
+        let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: fifo))
+        try writer.write(contentsOf: Data(contentsOf: CLI.packageRoot.appendingPathComponent(content)))
+        try writer.close()
+        p.waitUntilExit()
+        let stderr = try String(contentsOfFile: errPath, encoding: .utf8)
+        let notice = "demarc: waiting for a writer on the FIFO \(fifo) (\(role == "capture" ? "capture" : "scenario"))\n"
+        #expect(p.terminationReason == .exit && p.terminationStatus <= 1, "\(stderr)")
+        if delay > 0 {
+            #expect(waiting == notice, "said while waiting")
+            #expect(stderr.components(separatedBy: notice).count == 2, "said once: \(stderr)")
+        } else {
+            #expect(!stderr.contains("waiting for a writer"), "\(stderr)")
+        }
+    }
 }
