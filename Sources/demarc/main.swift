@@ -302,7 +302,16 @@ if CommandLine.arguments.count > 2 && CommandLine.arguments[1] == "help" {
 }
 
 do {
-    var command = try Demarc.parseAsRoot()
+    // Every capture after the first is put back after parsing (see CaptureList).
+    let (arguments, moreCaptures) = CaptureList.split(Array(CommandLine.arguments.dropFirst()))
+    var command = try Demarc.parseAsRoot(arguments)
+    if var replay = command as? Replay {
+        replay.input.captures += moreCaptures
+        command = replay
+    } else if var diff = command as? Diff {
+        diff.input.captures += moreCaptures
+        command = diff
+    }
     try command.run()
 } catch {
     finish(with: error)

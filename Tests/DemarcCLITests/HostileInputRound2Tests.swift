@@ -484,4 +484,26 @@ enum CaptureBytes {
             #expect(!stderr.contains("waiting for a writer"), "\(stderr)")
         }
     }
+
+    // MARK: 9. many captures
+
+    /// Thousands of captures, options between them: every one is read, in the order given
+    /// (the captures bypass ArgumentParser's quadratic handling; CaptureListTests checks
+    /// what it is given does not grow with them).
+    @Test(arguments: ["1", "2"]) func thousandsOfCapturesInOrder(_ workers: String) throws {
+        let dir = try scratch()
+        let n = 3000
+        var args = ["replay"]
+        for i in 0..<n {
+            let path = dir.appendingPathComponent("c\(i).pcap").path
+            try Data(CaptureBytes.pcap(seconds: [(1_700_000_000 + UInt32(i), 0)])).write(to: URL(fileURLWithPath: path))
+            args.append(path)
+            if i == 1 { args += ["--format", "jsonl"] }
+            if i == 2 { args += ["--workers", workers] }
+        }
+        let r = try CLI.run(args)
+        #expect(r.status == 0, "\(r.stderr.prefix(500))")
+        let inputs = jsonl(r.stdout).summary?["inputs"] as? [[String: Any]] ?? []
+        #expect(inputs.compactMap { $0["name"] as? String } == (0..<n).map { dir.appendingPathComponent("c\($0).pcap").path })
+    }
 }
