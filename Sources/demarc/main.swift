@@ -280,6 +280,13 @@ func finish(with error: Error) -> Never {
     }
 }
 
+// A crash is exit 3 at once, never a backtracer holding the caller's pipes.
+CrashExit.install()
+#if DEBUG
+// Tests only (debug builds): a fatal error on demand, to check how a crash ends.
+if getenv("DEMARC_TEST_CRASH") != nil { fatalError("crash forced by DEMARC_TEST_CRASH") }
+#endif
+
 // Bare `demarc` is a usage error, as with other multi-command tools.
 if CommandLine.arguments.count == 1 {
     Console.error(Demarc.helpMessage() + "\n")

@@ -506,4 +506,46 @@ enum CaptureBytes {
         let inputs = jsonl(r.stdout).summary?["inputs"] as? [[String: Any]] ?? []
         #expect(inputs.compactMap { $0["name"] as? String } == (0..<n).map { dir.appendingPathComponent("c\($0).pcap").path })
     }
+
+    // MARK: 4. a crash never holds the caller's pipes
+
+    /// A fatal error (forced in a debug build by DEMARC_TEST_CRASH) is exit 3 at once,
+    /// with the runtime's message and one line of demarc's, and both pipes reach their
+    /// end: no backtracer keeps them open. With SWIFT_BACKTRACE set, the runtime's own
+    /// handling applies (here `enable=no`: the signal).
+    @Test func aCrashEndsAtOnceWithExit3() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["DEMARC_TEST_CRASH"] = "1"
+        environment["SWIFT_BACKTRACE"] = nil
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["replay", Self.good]
+        p.environment = environment
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        let start = Date()
+        try p.run()
+        // Both pipes to their end (read without blocking, within 20 s).
+        var texts = ["", ""]
+        for (i, pipe) in [out, err].enumerated() {
+            let fd = pipe.fileHandleForReading.fileDescriptor
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while Date().timeIntervalSince(start) < 20 {
+                let n = read(fd, &buffer, buffer.count)
+                if n == 0 { break }
+                if n > 0 { texts[i] += String(decoding: buffer[..<n], as: UTF8.self) } else { usleep(10_000) }
+            }
+        }
+        p.waitUntilExit()
+        #expect(Date().timeIntervalSince(start) < 10, "the pipes closed at once")
+        #expect(p.terminationReason == .exit && p.terminationStatus == 3)
+        #expect(texts[0].isEmpty)
+        #expect(texts[1].contains("Fatal error: crash forced by DEMARC_TEST_CRASH"), "\(texts[1])")
+        #expect(texts[1].split(separator: "\n").last?.hasPrefix("demarc: internal error: stopped by SIG") == true, "\(texts[1])")
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        let runtime = try CLI.run(["replay", Self.good], timeout: 20, environment: environment)
+        #expect(runtime.status != 3 && !runtime.stderr.contains("demarc: internal error"), "\(runtime.stderr)")
+    }
 }
