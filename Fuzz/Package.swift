@@ -1,8 +1,9 @@
 // swift-tools-version:6.0
-// libFuzzer targets for demarc's packet path (decode → flows → inspectors), its
-// scenario loader and its command-line values (FuzzHarness in DemarcCore). A package
-// of its own (DemarcCore's sources linked in, not copied) so that the fuzzer flags
-// reach only this code, not the main package's tools and plugins:
+// libFuzzer targets for demarc's packet path (decode → flows → inspectors), whole
+// capture files (reader → pipeline → report), its scenario loader and its command-line
+// values (FuzzHarness in DemarcCore). A package of its own (DemarcCore's sources linked
+// in, not copied) so that the fuzzer flags reach only this code, not the main
+// package's tools and plugins:
 //   cd Fuzz && swift build -c release -Xswiftc -sanitize=fuzzer,address
 //   .build/release/InspectFuzz corpus -max_total_time=300
 // scripts/fuzz.sh does both, with a seed corpus from the inspector fixtures.
@@ -42,5 +43,6 @@ let package = Package(
         .executableTarget(name: "InspectFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),
         .executableTarget(name: "ScenarioFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),
         .executableTarget(name: "OptionsFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),
+        .executableTarget(name: "CaptureFuzz", dependencies: ["DemarcCore", "FuzzDriver"]),
     ]
 )

@@ -10,6 +10,20 @@ public enum Timestamps {
         return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
     }
 
+    /// The last instant a report writes, 9999-12-31T23:59:59.999999Z, in microseconds.
+    public static let latestMicros: Int64 = 253_402_300_799_999_999
+
+    /// A capture record's time (seconds and microseconds since the epoch, as the record
+    /// gives them) in microseconds, or nil where it overflows or lies outside
+    /// 1970-01-01…9999-12-31: such a record's time is corrupt, not a time to analyse.
+    @inlinable @inline(__always)
+    public static func micros(seconds: Int64, fraction: Int64) -> Int64? {
+        let (whole, o1) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        let (t, o2) = whole.addingReportingOverflow(fraction)
+        guard !o1, !o2, t >= 0, t <= latestMicros else { return nil }
+        return t
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.ffffffZ`: 27 bytes for years 0…9999.
     @inlinable package static var width: Int { 27 }
 

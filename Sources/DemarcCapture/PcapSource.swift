@@ -17,6 +17,13 @@ public enum ReadStatus: Equatable {
     case failed(String)
 }
 
+/// Records a source skipped: their count and original lengths.
+public struct SkippedRecords: Equatable, Sendable {
+    public var packets: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public init() {}
+}
+
 /// A libpcap handle: a pcap or pcapng file, or a live interface. Packets are handed out
 /// as borrowed buffers, valid until the next read; nothing is copied.
 public final class PcapSource {
@@ -50,7 +57,8 @@ public final class PcapSource {
         // Our own FILE with a large buffer: libpcap reads each packet with two small
         // freads, and stdio's default 4 KB buffer would make that one read(2) per 4 KB
         // (a third of a replay's time went to those system calls).
-        guard let file = isStdin ? fdopen(dup(0), "rb") : fopen(path, "rb") else {
+        // A FIFO's open waits for a writer: with a notice if none comes within a second.
+        guard let file = isStdin ? fdopen(dup(0), "rb") : FIFOWait.watching(path, what: "capture", { fopen(path, "rb") }) else {
             throw DemarcError.badInput("\(path): \(String(cString: strerror(errno)))")
         }
         let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: PcapSource.fileBufferSize)
@@ -69,19 +77,30 @@ public final class PcapSource {
         isLive = false
         isStream = type != S_IFREG || isStdin
         linkType = pcap_datalink(h)
+        // libpcap reports a pcapng section's version (1.x) and a classic file's (2.4).
+        classicFile = pcap_major_version(h) == 2
         fileSize = type == S_IFREG && !isStdin ? Int64(st.st_size) : nil
         identity = FileIdentity(st)
-        if type == S_IFREG && !isStdin { mapped = MappedPcap(path: path, size: Int(st.st_size), snapshot: pcap_snapshot(h)) }
+        if type == S_IFREG && !isStdin { buffered = BufferedPcap(path: path, size: Int(st.st_size), snapshot: pcap_snapshot(h)) }
     }
 
-    /// A classic pcap file read straight from memory (see MappedPcap); nil where libpcap
+    /// A classic pcap file read in large windows (see BufferedPcap); nil where libpcap
     /// reads (pcapng, streams, a filter, or once a record needs libpcap's judgement).
     /// Read for every packet from the one thread that reads the source: no dynamic
     /// exclusivity check.
-    @usableFromInline @exclusivity(unchecked) var mapped: MappedPcap?
+    @usableFromInline @exclusivity(unchecked) var buffered: BufferedPcap?
 
     /// The file's device and inode (nil for an interface).
     public let identity: FileIdentity?
+
+    /// A classic pcap file (not pcapng, not an interface): its records' seconds are an
+    /// unsigned 32-bit count (0xffffffff is 2106), which libpcap hands out sign-extended.
+    @usableFromInline let classicFile: Bool
+
+    /// Records whose time is corrupt (outside what `Timestamps.micros` accepts): not
+    /// handed out, counted here for the input's `undecoded`.
+    public var badTimestamps: SkippedRecords { skippedTimestamps }
+    @usableFromInline var skippedTimestamps = SkippedRecords()
 
     /// Opens a live interface. Errors name the interfaces that exist, or the capability
     /// that is missing.
@@ -93,7 +112,9 @@ public final class PcapSource {
         pcap_set_snaplen(h, snaplen)
         pcap_set_promisc(h, promiscuous ? 1 : 0)
         pcap_set_timeout(h, 100)
-        pcap_set_buffer_size(h, bufferMB * 1024 * 1024)
+        // libpcap takes the kernel buffer's size as an int: 2048 MiB and more is its
+        // largest, 2 GiB less a byte.
+        pcap_set_buffer_size(h, Int32(clamping: Int(bufferMB) << 20))
         pcap_set_tstamp_precision(h, Int32(PCAP_TSTAMP_PRECISION_MICRO))
         let rc = pcap_activate(h)
         if rc < 0 {
@@ -117,6 +138,7 @@ public final class PcapSource {
         isLive = true
         isStream = true
         identity = nil
+        classicFile = false
         linkType = pcap_datalink(h)
         fileSize = nil
     }
@@ -124,7 +146,7 @@ public final class PcapSource {
     deinit {
         pcap_close(handle)
         fileBuffer?.deallocate()
-        mapped?.unmap()
+        buffered?.release()
     }
 
     /// libpcap's name for the link type ("EN10MB", "LINUX_SLL"…).
@@ -177,19 +199,39 @@ public final class PcapSource {
     /// timestamp in microseconds since the epoch).
     @inlinable
     public func next(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> ReadStatus {
-        if mapped != nil {
-            if mapped!.next(body) { return .packet }
+        if buffered != nil {
+            if buffered!.next(body) { return .packet }
             // libpcap judges this record (the end, a cut or corrupt record, an odd
-            // timestamp); mapped reading resumes after it if it was a packet.
-            guard let f = pcap_file(handle), fseeko(f, off_t(mapped!.offset), SEEK_SET) == 0 else {
+            // timestamp); buffered reading resumes after it if it was a packet.
+            guard let f = pcap_file(handle), fseeko(f, off_t(buffered!.offset), SEEK_SET) == 0 else {
                 handOverToLibpcap()
-                return libpcapNext(body)
+                return ended(libpcapNext(body))
             }
             let status = libpcapNext(body)
-            if status == .packet { mapped!.offset = Int(ftello(f)) } else { handOverToLibpcap() }
-            return status
+            if case .packet = status {
+                buffered!.offset = Int(ftello(f))
+                return status
+            }
+            handOverToLibpcap()
+            return ended(status)
         }
-        return libpcapNext(body)
+        let status = libpcapNext(body)
+        if case .packet = status { return status }
+        return ended(status)
+    }
+
+    /// How a capture file ends: one that is now smaller than when it was opened was
+    /// shortened while it was read (logrotate's copytruncate), and ends as a truncated
+    /// capture whatever libpcap made of its new end.
+    @usableFromInline func ended(_ status: ReadStatus) -> ReadStatus {
+        switch status {
+        case .end, .truncated: break
+        default: return status
+        }
+        guard let opened = fileSize, let f = pcap_file(handle) else { return status }
+        var st = stat()
+        guard fstat(fileno(f), &st) == 0, Int64(st.st_size) < opened else { return status }
+        return .truncated("the file shrank from \(opened) to \(st.st_size) bytes while it was read")
     }
 
     /// Reads up to `limit` packets, handing each to `body` as `next` does; returns how
@@ -215,10 +257,17 @@ public final class PcapSource {
         case 1:
             guard let hdr, let data else { return .failed("libpcap returned no packet") }
             let h = hdr.pointee
-            let ts = Int64(h.ts.tv_sec) * 1_000_000 + Int64(h.ts.tv_usec)
             // A corrupt record can claim any original length: never less than what was
             // captured, never more than a signed 32-bit length (as tshark clamps it).
             let wire = max(Int(h.caplen), min(Int(h.len), Int(Int32.max)))
+            let seconds = classicFile ? Int64(UInt32(truncatingIfNeeded: h.ts.tv_sec)) : Int64(h.ts.tv_sec)
+            // pcapng's 64-bit counts at any resolution and offset can name any time, or
+            // overflow: such a record is counted and skipped, and reading goes on.
+            guard let ts = Timestamps.micros(seconds: seconds, fraction: Int64(h.ts.tv_usec)) else {
+                skippedTimestamps.packets &+= 1
+                skippedTimestamps.bytes &+= UInt64(wire)
+                return .packet
+            }
             body(UnsafeRawBufferPointer(start: data, count: Int(h.caplen)), wire, ts)
             return .packet
         case 0:
@@ -234,11 +283,11 @@ public final class PcapSource {
         }
     }
 
-    /// libpcap reads from here on, from where the mapped reading stopped.
+    /// libpcap reads from here on, from where the buffered reading stopped.
     @usableFromInline func handOverToLibpcap() {
-        guard let m = mapped else { return }
-        mapped = nil
-        m.unmap()
+        guard let m = buffered else { return }
+        buffered = nil
+        m.release()
         if let f = pcap_file(handle) { fseeko(f, off_t(m.offset), SEEK_SET) }
     }
 
@@ -263,7 +312,7 @@ public final class PcapSource {
 
     /// Bytes of the file read so far, for progress.
     public var fileOffset: Int64? {
-        if let m = mapped { return Int64(m.offset) }
+        if let m = buffered { return Int64(m.offset) }
         guard !isLive, let f = pcap_file(handle) else { return nil }
         return Int64(ftell(f))
     }

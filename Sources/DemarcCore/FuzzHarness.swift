@@ -5,6 +5,9 @@ import DemarcInspect
 import DemarcFlows
 import DemarcScenario
 import DemarcReport
+#if canImport(Glibc)
+import Glibc
+#endif
 /// What the fuzzers (Fuzz/, `make fuzz`) feed arbitrary bytes to, kept here so that the
 /// tests replay every input that once crashed one (Tests/DemarcCoreTests/FuzzRegressions)
 /// through exactly the same code.
@@ -86,6 +89,40 @@ public enum FuzzHarness {
         } catch {
             return false
         }
+    }
+
+    /// A whole capture file (pcap or pcapng): the input written to a file and replayed as
+    /// `demarc replay FILE --format jsonl` does (a classic pcap in pread windows), then again
+    /// with a filter that keeps every packet, so libpcap reads every record. True if
+    /// both replays ended without an input error (a corrupt header or record).
+    @discardableResult
+    public static func capture(_ input: UnsafeRawBufferPointer) -> Bool {
+        let dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+        var template = Array("\(dir)/demarc-fuzz-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return false }
+        let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        defer { unlink(path); close(fd) }
+        var written = 0
+        while written < input.count, let base = input.baseAddress {
+            let n = write(fd, base + written, input.count - written)
+            guard n > 0 else { return false }
+            written += n
+        }
+        var accepted = true
+        for filter in [nil, "ip or not ip"] {
+            var options = RunOptions()
+            options.format = .jsonl
+            options.outputPath = "/dev/null"
+            options.filter = filter
+            options.asOfDay = 0
+            guard let result = try? Replay.run(captures: [path], options: options, warn: { _ in }) else {
+                accepted = false
+                continue
+            }
+            if result.inputError != nil { accepted = false }
+        }
+        return accepted
     }
 
     private static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xff)] }

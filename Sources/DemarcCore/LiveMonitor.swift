@@ -100,18 +100,27 @@ public enum LiveMonitor {
         }
         capture.join()
         status.clear()
-        if let why = capture.failure { warn("capture on \(interface) failed: \(why)") }
+        if let why = capture.failure { warn("capture on \(interface) failed: \(why); reporting what was captured") }
         stats.dropped = source.stats()?.dropped ?? capture.dropped
         stats.queueDropped = capture.ring.dropped
+        Replay.countSkipped(source.badTimestamps, &stats, warn: warn)
+        adviseOnDrops(stats, bufferMB: bufferMB, warn: warn)
         analysis.updateInput(0, stats)
         let header = analysis.finish()
         observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0, queueDropped: capture.ring.dropped)
         try output.commit()
-        return RunResult(header: header, inputError: nil)
+        return RunResult(header: header, captureError: capture.failure)
     }
 }
 
 extension LiveMonitor {
+    /// Packets lost to a full kernel buffer or packet ring: how many, and what to raise.
+    static func adviseOnDrops(_ stats: InputStats, bufferMB: Int32, warn: (String) -> Void) {
+        let kernel = stats.dropped ?? 0, ring = stats.queueDropped ?? 0
+        guard kernel + ring > 0 else { return }
+        warn("\(kernel + ring) packets dropped (\(kernel) by the kernel, \(ring) by demarc's packet ring): raise --buffer-size (now \(bufferMB) MiB)")
+    }
+
     /// `--workers N` (N > 1): the handle opened to check the interface is closed, and each
     /// worker opens its own (see `Workers.monitor`).
     static func runWorkers(linkTypeName: String, interface: String, snaplen: Int32, promiscuous: Bool, bufferMB: Int32,
@@ -135,17 +144,18 @@ extension LiveMonitor {
             return stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true
         }, onStarted: {
             warn("listening on \(interface) (\(linkTypeName)) with \(options.workers) workers; SIGINT or SIGTERM stops and reports")
-        })
+        }, warn: warn)
         status.clear()
-        if let why = failure { warn("capture on \(interface) failed: \(why)") }
+        if let why = failure { warn("capture on \(interface) failed: \(why); reporting what was captured") }
         if stats.linkType.isEmpty { stats.linkType = linkTypeName }
         stats.dropped = stats.dropped ?? 0
+        adviseOnDrops(stats, bufferMB: bufferMB, warn: warn)
         analysis.updateInput(0, stats)
         let header = analysis.finish()
         observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0,
                           queueDropped: stats.queueDropped ?? 0)
         try output.commit()
-        return RunResult(header: header, inputError: nil)
+        return RunResult(header: header, captureError: failure)
     }
 }
 

@@ -36,11 +36,21 @@ public struct RunResult {
     public var header: ReportHeader
     /// Reading stopped on a corrupt capture (not a mere truncation).
     public var inputError: String?
+    /// monitor: capturing stopped before it was asked to (the interface went away).
+    public var captureError: String?
+
+    public init(header: ReportHeader, inputError: String? = nil, captureError: String? = nil) {
+        self.header = header
+        self.inputError = inputError
+        self.captureError = captureError
+    }
 
     /// REPORT.md: 0 done; 1 a finding at or above --fail-on, or a failed expectation;
-    /// 2 bad input.
+    /// 2 bad input; 3 a capture that failed while it ran (a supervisor must not read it
+    /// as a clean stop).
     public func exitStatus(failOn: Severity?) -> Int32 {
         if inputError != nil { return 2 }
+        if captureError != nil { return 3 }
         if header.expectations.contains(where: { !$0.passed }) { return 1 }
         if let f = failOn, header.summary.findings.contains(where: { $0.key >= f && $0.value > 0 }) { return 1 }
         return 0
@@ -134,6 +144,7 @@ public enum Replay {
                 progress?.update(bytes: doneBytes + (source.fileOffset ?? 0), packets: st.packets,
                                  flows: analysis.tracker.flowsStarted)
             })
+            countSkipped(source.badTimestamps, &stats, warn: warn)
             if let e = ended(status, &stats, warn: warn) { inputError = e }
             analysis.updateInput(analysis.header.inputs.count - 1, stats)
             doneBytes += source.fileSize ?? 0
@@ -144,6 +155,16 @@ public enum Replay {
 }
 
 extension Replay {
+    /// Records skipped for a corrupt time (see `Timestamps.micros`) count as undecoded
+    /// packets of their input, with one warning per input.
+    static func countSkipped(_ skipped: SkippedRecords, _ stats: inout InputStats, warn: (String) -> Void) {
+        guard skipped.packets > 0 else { return }
+        stats.packets += skipped.packets
+        stats.bytes += skipped.bytes
+        stats.undecoded += skipped.packets
+        warn("\(stats.name): \(skipped.packets) packet\(skipped.packets == 1 ? "" : "s") with a timestamp outside 1970-01-01...9999-12-31 (a corrupt record); counted as undecoded")
+    }
+
     /// How reading a capture ended, into its stats and a warning: a cut-off file is
     /// reported as far as it goes; a corrupt one too, and its error (returned) makes the
     /// run exit 2.

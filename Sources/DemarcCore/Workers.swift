@@ -105,6 +105,7 @@ enum Workers {
                 inputError = inputError ?? e
                 warn(e)
             }
+            Replay.countSkipped(outcome.skipped, &stats, warn: warn)
             if let e = Replay.ended(outcome.status, &stats, warn: warn) { inputError = inputError ?? e }
             if outcome.opened && !PacketDecoder.supports(outcome.linkType) {
                 warn("\(stats.name): link type \(stats.linkType) is not decoded; its packets count as undecoded")
@@ -160,7 +161,7 @@ enum Workers {
     /// the live totals and says whether to stop.
     static func monitor(_ live: Live, count: Int, into analysis: Analysis,
                         tick: ((packets: UInt64, active: Int, kernel: UInt64, queue: UInt64)) -> Bool,
-                        onStarted: () -> Void) -> (InputStats, failure: String?) {
+                        onStarted: () -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
         let hub = Hub(workers: count)
         let workers = (0..<count).map {
             Worker(index: $0, count: count, plans: [], filter: nil, hub: hub, timeouts: analysis.tracker.timeouts,
@@ -192,6 +193,7 @@ enum Workers {
             stats.dropped = (stats.dropped ?? 0) + (o.stats.dropped ?? 0)
             stats.queueDropped = (stats.queueDropped ?? 0) + (o.stats.queueDropped ?? 0)
             if let e = o.stats.error { failure = failure ?? e }
+            Replay.countSkipped(o.skipped, &stats, warn: warn)
         }
         analysis.peakFromWorkers = workers.reduce(0) { $0 + UInt64($1.tracker.table.peakCount) }
         return (stats, failure)
@@ -204,6 +206,8 @@ enum Workers {
         var openError: String?
         var opened = false
         var linkType: Int32 = 0
+        /// Records skipped for a corrupt time: worker 0's count (every worker reads them).
+        var skipped = SkippedRecords()
     }
 
     /// What a worker hands the main thread: where its flows began (packet numbers, in
@@ -527,6 +531,7 @@ enum Workers {
                 outcome.linkType = source.linkType
                 outcome.stats = InputStats(kind: "file", name: source.name, linkType: source.linkTypeName)
                 outcome.status = read(source, &outcome.stats, doneBytes: doneBytes)
+                if index == 0 { outcome.skipped = source.badTimestamps }
                 doneBytes += source.fileSize ?? 0
                 outcomes.append(outcome)
             }
@@ -603,7 +608,8 @@ enum Workers {
             if let why = capture.failure { stats.error = why }
             stats.dropped = source.stats()?.dropped ?? capture.dropped
             stats.queueDropped = capture.ring.dropped
-            outcomes.append(Outcome(stats: stats, opened: true, linkType: source.linkType))
+            outcomes.append(Outcome(stats: stats, opened: true, linkType: source.linkType,
+                                    skipped: index == 0 ? source.badTimestamps : SkippedRecords()))
             publish(progress: .max, done: false)
             ending = true
             tracker.finishAll()

@@ -78,7 +78,8 @@ extension Bytes {
     /// Index of the first `byte` at or after `from`, within `limit` bytes.
     @inlinable public func find(_ byte: UInt8, from: Int = 0, limit: Int = Int.max) -> Int? {
         var i = max(0, from)
-        let end = min(base.count, limit == Int.max ? base.count : from + limit)
+        let (reach, overflow) = from.addingReportingOverflow(limit)
+        let end = overflow ? base.count : min(base.count, reach)
         while i < end { if base[i] == byte { return i }; i += 1 }
         return nil
     }

@@ -51,8 +51,11 @@ public final class MetricsServer: @unchecked Sendable {
         guard let colon = address.lastIndex(of: ":") else { throw bad }
         var host = String(address[..<colon])
         guard let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else { throw bad }
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, !host.contains(":") || address.hasPrefix("[") else { throw bad }
+        if host.hasPrefix("[") {
+            guard host.hasSuffix("]") else { throw bad }
+            host = String(host.dropFirst().dropLast())
+        }
+        guard !host.isEmpty, !host.contains("["), !host.contains("]"), !host.contains(":") || address.hasPrefix("[") else { throw bad }
         return (host, port)
     }
 
@@ -62,9 +65,10 @@ public final class MetricsServer: @unchecked Sendable {
             case EADDRINUSE: return "the port is in use"
             case EADDRNOTAVAIL: return "this host has no such address"
             case EACCES: return "permission denied (ports below 1024 need privileges)"
-            default: return "\(e)"
+            default: return String(cString: strerror(e.errnoCode))
             }
         }
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost { return "no such host" }
         return "\(error)"
     }
 }

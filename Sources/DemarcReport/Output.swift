@@ -24,9 +24,14 @@ public final class Output {
     public let isTerminal: Bool
     public private(set) var failed: String?
     /// Atomic output: written to `temporary` beside `destination`, renamed into place
-    /// by `commit()`; removed if never committed.
+    /// by `commit()`; removed if never committed. For an unnamed file, the start of the
+    /// hidden name it is given at commit.
     private var temporary: String?
     private let destination: String?
+    /// The report is an unnamed file in the destination's directory (O_TMPFILE), given a
+    /// name only by `commit()`: a run killed by any signal, SIGKILL included, leaves
+    /// nothing behind.
+    private var unnamed = false
 
     public init(fd: Int32 = 1) {
         self.fd = fd
@@ -58,17 +63,28 @@ public final class Output {
             let slash = target.lastIndex(of: "/")
             let dir = slash.map { String(target[..<$0]) } ?? "."
             let name = slash.map { String(target[target.index(after: $0)...]) } ?? target
-            var template = Array("\(dir.isEmpty ? "/" : dir)/.\(name).demarc-XXXXXX".utf8CString)
-            let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-            guard fd >= 0 else { throw cannot(String(cString: strerror(errno))) }
-            // mkstemp makes the file 0600: give it the mode the report itself would have.
+            let hidden = "\(dir.isEmpty ? "/" : dir)/.\(name).demarc-"
+            let fd: Int32
+            // An unnamed file where the filesystem makes one and /proc can name it at the
+            // end; else a hidden one, removed on an error or a catchable signal.
+            let anonymous = access("/proc/self/fd", X_OK) == 0 ? open(dir.isEmpty ? "/" : dir, Output.tmpfile | O_WRONLY, 0o600) : -1
+            if anonymous >= 0 {
+                fd = anonymous
+                self.temporary = hidden
+                self.unnamed = true
+            } else {
+                var template = Array("\(hidden)XXXXXX".utf8CString)
+                fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+                guard fd >= 0 else { throw cannot(String(cString: strerror(errno))) }
+                self.temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                Output.removeOnSignal(self.temporary!)
+            }
+            // Made 0600: give it the mode the report itself would have.
             let mask = umask(0)
             umask(mask)
             fchmod(fd, exists ? st.st_mode & 0o7777 : 0o666 & ~mask)
             self.fd = fd
-            self.temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
             self.destination = target
-            Output.removeOnSignal(self.temporary!)
         }
         self.ownsFD = true
         self.isTerminal = false
@@ -91,18 +107,39 @@ public final class Output {
             discard()
             throw DemarcError.internal("writing the report failed: \(failed)")
         }
-        guard let temporary, let destination else { return }
-        if fsync(fd) != 0 || rename(temporary, destination) != 0 {
+        guard temporary != nil, let destination else { return }
+        if fsync(fd) != 0 || (unnamed && !name()) || rename(temporary!, destination) != 0 {
             let why = String(cString: strerror(errno))
             discard()
             throw DemarcError.internal("writing the report to \(destination) failed: \(why)")
         }
-        self.temporary = nil
+        temporary = nil
         Output.removeOnSignal(nil)
     }
 
+    /// O_TMPFILE: `__O_TMPFILE | O_DIRECTORY` (the C macro is not imported).
+    static let tmpfile: Int32 = 0o20000000 | O_DIRECTORY
+
+    /// Gives the unnamed report a hidden name beside its destination (for the rename
+    /// into place): the prefix in `temporary` and a random suffix.
+    private func name() -> Bool {
+        guard let prefix = temporary else { return false }
+        for _ in 0..<16 {
+            let path = prefix + String(UInt32.random(in: 0...UInt32.max), radix: 36)
+            Output.removeOnSignal(path)
+            if linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 {
+                temporary = path
+                unnamed = false
+                return true
+            }
+            Output.removeOnSignal(nil)
+            if errno != EEXIST { return false }
+        }
+        return false
+    }
+
     private func discard() {
-        if let temporary { unlink(temporary) }
+        if let temporary, !unnamed { unlink(temporary) }
         temporary = nil
         Output.removeOnSignal(nil)
     }

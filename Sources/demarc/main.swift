@@ -51,11 +51,11 @@ struct ReportArguments: ParsableArguments {
             help: ArgumentHelp("Finish a flow after this many seconds without packets (0.001 to 31536000).", valueName: "seconds"))
     var idleTimeout: String = "300"
 
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "Analysis threads (1 to 256); default: one per core. The report is the same for any number.", valueName: "n"))
     var workers: Int?
 
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "table, markdown, html: list at most this many flows one by one (default 100); past it, findings by code with examples and the top flows by bytes (html: flows with findings, and the rest summed by zone pair and service).",
         valueName: "n"))
     var rows: Int = ReportOptions.defaultRowLimit
@@ -64,6 +64,7 @@ struct ReportArguments: ParsableArguments {
     var allFlows = false
 
     func validate() throws {
+        if output == "" { throw ValidationError("--output needs a file name; '' names none") }
         if let w = workers, !(1...256).contains(w) { throw ValidationError("--workers must be between 1 and 256, not \(w)") }
         if rows < 0 { throw ValidationError("--rows must be 0 or more, not \(rows)") }
         try usage { _ = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout) }
@@ -73,7 +74,7 @@ struct ReportArguments: ParsableArguments {
     func options() throws -> RunOptions {
         var o = RunOptions()
         if let s = scenario {
-            o.scenario = try ScenarioLoader.load(path: s, warn: warn)
+            o.scenario = try loadScenario(s)
             o.scenarioPath = s
         }
         o.format = format
@@ -93,6 +94,11 @@ func usage(_ check: () throws -> Void) throws {
     do { try check() } catch let e as DemarcError { throw ValidationError(e.description) }
 }
 
+/// A scenario file; a FIFO with no writer yet gets a notice after a second.
+func loadScenario(_ path: String) throws -> Scenario {
+    try FIFOWait.watching(path, what: "scenario") { try ScenarioLoader.load(path: path, warn: warn) }
+}
+
 func warn(_ message: String) {
     Console.error("demarc: \(message)\n")
 }
@@ -105,7 +111,7 @@ struct CaptureArguments: ParsableArguments {
     @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal).")
     var progress: Bool?
 
-    @Option(name: .customLong("as-of"), help: ArgumentHelp(
+    @Option(name: .customLong("as-of"), parsing: .unconditional, help: ArgumentHelp(
         "The day (YYYY-MM-DD, UTC) against which the scenario's accept entries expire; default today. Pins a report.",
         valueName: "date"))
     var asOf: String?
@@ -159,7 +165,7 @@ struct Diff: ParsableCommand {
     func run() throws {
         var options = try report.options()
         input.apply(to: &options)
-        let after = try ScenarioLoader.load(path: against, warn: warn)
+        let after = try loadScenario(against)
         let (result, inputError) = try DemarcCore.Diff.run(captures: input.captures, before: options.scenario, after: after,
                                                           afterPath: against, options: options, warn: warn)
         let status: Int32 = inputError != nil ? 2 : result.exitStatus
@@ -244,7 +250,7 @@ struct ScenarioCommand: ParsableCommand {
         var file: String
 
         func run() throws {
-            let s = try ScenarioLoader.load(path: file, warn: warn)
+            let s = try loadScenario(file)
             let out = Output(fd: 1)
             out.write(ScenarioSummary.text(s) + "\n")
             try out.commit()
@@ -276,14 +282,45 @@ func finish(with error: Error) -> Never {
     }
 }
 
+// A crash is exit 3 at once, never a backtracer holding the caller's pipes.
+CrashExit.install()
+#if DEBUG
+// Tests only (debug builds): a fatal error on demand, to check how a crash ends.
+if getenv("DEMARC_TEST_CRASH") != nil { fatalError("crash forced by DEMARC_TEST_CRASH") }
+#endif
+
 // Bare `demarc` is a usage error, as with other multi-command tools.
 if CommandLine.arguments.count == 1 {
     Console.error(Demarc.helpMessage() + "\n")
     exit(2)
 }
 
+// `demarc help NAME...` names commands that exist (ArgumentParser shows the top help, exit
+// 0, for any other name).
+if CommandLine.arguments.count > 2 && CommandLine.arguments[1] == "help" {
+    var command: ParsableCommand.Type = Demarc.self
+    for name in CommandLine.arguments.dropFirst(2) {
+        let subcommands = command.configuration.subcommands
+        guard let next = subcommands.first(where: { $0._commandName == name }) else {
+            let known = subcommands.map { $0._commandName }.joined(separator: ", ")
+            Console.error("Error: '\(name)' is not a command\(known.isEmpty ? "" : "; \(command._commandName) has: \(known)")\n")
+            exit(2)
+        }
+        command = next
+    }
+}
+
 do {
-    var command = try Demarc.parseAsRoot()
+    // Every capture after the first is put back after parsing (see CaptureList).
+    let (arguments, moreCaptures) = CaptureList.split(Array(CommandLine.arguments.dropFirst()))
+    var command = try Demarc.parseAsRoot(arguments)
+    if var replay = command as? Replay {
+        replay.input.captures += moreCaptures
+        command = replay
+    } else if var diff = command as? Diff {
+        diff.input.captures += moreCaptures
+        command = diff
+    }
     try command.run()
 } catch {
     finish(with: error)

@@ -85,8 +85,9 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: yaml)) == scenarioBefore)
     }
 
-    /// A report goes to a temporary file beside its destination and is renamed into
-    /// place at the end: a run killed halfway leaves the previous report as it was.
+    /// A report is an unnamed file (O_TMPFILE) until it is complete, then put in place:
+    /// a run killed halfway, even by SIGKILL, leaves the previous report as it was and
+    /// nothing beside it, during the run and after (issue 27).
     @Test func aKilledRunLeavesThePreviousReport() throws {
         let dir = try scratch()
         let report = dir.appendingPathComponent("report.json").path
@@ -103,13 +104,15 @@ import Testing
         let writer = try FileHandle(forWritingTo: URL(fileURLWithPath: fifo))
         try writer.write(contentsOf: pcap.prefix(pcap.count / 2))
         usleep(300_000)
-        let during = try FileManager.default.contentsOfDirectory(atPath: dir.path)
-        #expect(during.contains { $0.hasPrefix(".report.json.demarc-") }, "the report is written beside its destination: \(during)")
+        let alone = ["capture.fifo", "report.json"]
         #expect(try String(contentsOfFile: report, encoding: .utf8) == "previous report\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == alone)
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         try writer.close()
+        #expect(p.terminationReason == .uncaughtSignal)
         #expect(try String(contentsOfFile: report, encoding: .utf8) == "previous report\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == alone)
         // A run that completes replaces it, with the mode a new file would have.
         let done = try CLI.run(["replay", Self.capture, "--output", report, "--format", "json"])
         #expect(done.status == 0)

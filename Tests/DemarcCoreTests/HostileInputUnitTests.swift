@@ -15,13 +15,18 @@ import Testing
     /// Every input that once crashed, hung or exhausted a fuzz target (or a user) is
     /// replayed through the same entry point; its name says whether it is `accepted-`
     /// or `rejected-`.
-    @Test(arguments: ["scenario", "options"]) func fuzzRegressions(_ target: String) throws {
+    @Test(arguments: ["scenario", "options", "capture"]) func fuzzRegressions(_ target: String) throws {
         let dir = Self.regressions.appendingPathComponent(target)
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         #expect(!files.isEmpty)
+        let harness: (UnsafeRawBufferPointer) -> Bool = switch target {
+        case "scenario": FuzzHarness.scenario
+        case "options": FuzzHarness.options
+        default: FuzzHarness.capture
+        }
         for name in files {
             let bytes = try [UInt8](Data(contentsOf: dir.appendingPathComponent(name)))
-            let accepted = bytes.withUnsafeBytes { target == "scenario" ? FuzzHarness.scenario($0) : FuzzHarness.options($0) }
+            let accepted = bytes.withUnsafeBytes { harness($0) }
             #expect(accepted == name.hasPrefix("accepted-"), "\(target)/\(name)")
         }
     }

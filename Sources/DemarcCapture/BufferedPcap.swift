@@ -4,30 +4,36 @@ import Glibc
 #endif
 
 /// A classic pcap file (microsecond or nanosecond, either byte order, version 2.4) read
-/// from a memory map: each record is handed out where it lies, with no read(2) copy into
-/// stdio's buffer and no second copy into libpcap's, so several workers can read one
-/// file at the cost of reading it once. It delivers a record only when libpcap would
-/// deliver the same bytes unchanged: the whole record is in the file and its captured
-/// length is within the file's snapshot length (libpcap cuts longer ones, and rejects
-/// absurd ones with its own message), and its timestamp is an ordinary one. Any other
-/// record, and the end, libpcap reads and judges from the same offset
-/// (`PcapSource.next`); the mapped reading resumes after a record libpcap delivered.
-/// A file cut short by another program while it is read is a risk of any mapping
-/// (SIGBUS); captures are read as they were when opened.
+/// in large windows with pread(2): each record is handed out where it lies in the
+/// window, with no second copy into libpcap's buffer and one system call per 8 MB. It
+/// delivers a record only when libpcap would deliver the same bytes unchanged: the whole
+/// record is in the file and its captured length is within the file's snapshot length
+/// (libpcap cuts longer ones, and rejects absurd ones with its own message), and its
+/// timestamp is an ordinary one. Any other record, and the end, libpcap reads and judges
+/// from the same offset (`PcapSource.next`); the buffered reading resumes after a record
+/// libpcap delivered.
+///
+/// The file is read, not memory-mapped: a capture another program shortens while it is
+/// read (logrotate's copytruncate, a size-rotating writer) gives a short read here, where
+/// a mapping would kill the process with SIGBUS on the first page past the new end.
+/// `size` then shrinks to what the file holds, and `PcapSource` ends the capture as
+/// truncated.
 @usableFromInline
-struct MappedPcap {
-    /// The file is mapped 8 MB at a time, populated in one go (no page fault per
-    /// page) and unmapped once read, so the process's memory does not grow with the file.
+struct BufferedPcap {
+    /// A window holds this much past the record it starts at.
     @usableFromInline static let window = 8 << 20
     /// The longest record a window must hold whole: a header and libpcap's largest snapshot.
     @usableFromInline static let longest = 16 + 262_144
     @usableFromInline let fd: Int32
-    @usableFromInline let size: Int
+    /// Where the file ends, as far as reading goes: its size when opened, or less once a
+    /// read came up short (the file shrank).
+    @usableFromInline var size: Int
     @usableFromInline let swapped: Bool
     @usableFromInline let nanoseconds: Bool
     @usableFromInline let snapshot: UInt32
-    /// The mapped window: file bytes [start, start + length).
-    @usableFromInline var base: UnsafeRawPointer
+    @usableFromInline let buffer: UnsafeMutableRawPointer
+    @usableFromInline let capacity: Int
+    /// The window: file bytes [start, start + length) at `buffer`.
     @usableFromInline var start = 0
     @usableFromInline var length = 0
     /// Where the next record header starts, in the file.
@@ -61,38 +67,42 @@ struct MappedPcap {
         self.fd = fd
         self.size = size
         self.snapshot = fileSnap
-        self.base = UnsafeRawPointer(bitPattern: 1)!
-        guard map(at: 24) else {
+        // A small file needs no more room than itself.
+        capacity = min(size - 24, BufferedPcap.window + BufferedPcap.longest)
+        buffer = .allocate(byteCount: max(capacity, 16), alignment: 16)
+        guard fill(at: 24) else {
+            buffer.deallocate()
             close(fd)
             return nil
         }
     }
 
-    /// Maps the window holding file offset `at` (from the page it lies in).
+    /// Reads the window that starts at file offset `at`. A read that comes up short of
+    /// the size the file had means the file shrank: `size` becomes where it now ends.
     @usableFromInline
-    mutating func map(at: Int) -> Bool {
-        if length > 0 { munmap(UnsafeMutableRawPointer(mutating: base), length) }
-        length = 0
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let from = at / page * page
-        let count = min(size - from, MappedPcap.window + MappedPcap.longest)
-        guard count > 0, let p = mmap(nil, count, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, off_t(from)), p != MAP_FAILED else {
-            return false
+    mutating func fill(at: Int) -> Bool {
+        let want = min(size - at, capacity)
+        var got = 0
+        while got < want {
+            let n = pread(fd, buffer + got, want - got, off_t(at + got))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            got += n
         }
-        base = UnsafeRawPointer(p)
-        start = from
-        length = count
-        return true
+        if got < want { size = at + got }
+        start = at
+        length = got
+        return got > 0
     }
 
-    func unmap() {
-        if length > 0 { munmap(UnsafeMutableRawPointer(mutating: base), length) }
+    func release() {
+        buffer.deallocate()
         close(fd)
     }
 
     @inline(__always) @usableFromInline
     func u32(_ at: Int) -> UInt32 {
-        let v = base.loadUnaligned(fromByteOffset: at - start, as: UInt32.self)
+        let v = buffer.loadUnaligned(fromByteOffset: at - start, as: UInt32.self)
         return swapped ? v.byteSwapped : v
     }
 
@@ -101,18 +111,18 @@ struct MappedPcap {
     @inlinable
     mutating func next(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> Bool {
         guard size - offset >= 16 else { return false }
-        if offset + MappedPcap.longest > start + length && start + length < size {
-            guard map(at: offset) else { return false }
+        if offset + BufferedPcap.longest > start + length && start + length < size {
+            guard fill(at: offset), size - offset >= 16 else { return false }
         }
         let sec = u32(offset), frac = u32(offset + 4), caplen = u32(offset + 8), len = u32(offset + 12)
-        // Timestamps libpcap reads as they stand: seconds that fit a signed 32-bit count
-        // (later ones it may wrap) and a fraction below one second (it corrects others).
-        guard caplen <= snapshot, size - offset - 16 >= Int(caplen), sec < 0x8000_0000,
+        // Seconds are the format's unsigned 32-bit count (up to 2106); a fraction of a
+        // second or more is left to libpcap, as it stands in the file.
+        guard caplen <= snapshot, size - offset - 16 >= Int(caplen),
               frac < (nanoseconds ? 1_000_000_000 : 1_000_000) else { return false }
         let ts = Int64(sec) * 1_000_000 + Int64(nanoseconds ? frac / 1000 : frac)
         // As PcapSource.next: never less than captured, never more than Int32.max.
         let wire = max(Int(caplen), min(Int(len), Int(Int32.max)))
-        body(UnsafeRawBufferPointer(start: base + (offset - start) + 16, count: Int(caplen)), wire, ts)
+        body(UnsafeRawBufferPointer(start: buffer + (offset - start) + 16, count: Int(caplen)), wire, ts)
         offset += 16 + Int(caplen)
         return true
     }
