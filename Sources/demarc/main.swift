@@ -13,14 +13,14 @@ struct Demarc: ParsableCommand {
         commandName: "demarc",
         abstract: "Shows, flow by flow, who is responsible for network traffic under a shared responsibility model.",
         discussion: """
-        Replay captures (or watch an interface) against a scenario that names the provider's nodes, the zones and their owners, the customer's filters and where encryption is required. Every flow gets its segment (internal, egress, ingress, external), the responsible party, its encryption state, the filter rule it matched, and findings.
+        Replay captures (or watch an interface) against a scenario that names the provider's nodes, the zones and their owners, the customer's filters and where encryption is required. Every flow gets its segment (internal, egress, ingress, transit, external, link), the responsible party, its encryption state, the filter rule it matched, and findings.
 
         Examples:
-          demarc replay capture.pcap --scenario deployment.yaml
+          demarc replay capture.pcap --scenario site.yaml
           demarc replay a.pcap b.pcapng --format jsonl --fail-on high
-          demarc monitor --interface eth0 --scenario deployment.yaml --duration 60
-          demarc scenario check deployment.yaml
-          demarc diff capture.pcap --scenario today.yaml --against proposed.yaml --format markdown
+          demarc monitor --interface eth0 --scenario site.yaml --duration 60
+          demarc scenario check site.yaml
+          demarc diff capture.pcap --scenario now.yaml --against next.yaml
 
         Exit status: 0 done; 1 a finding at or above --fail-on, or a failed expectation; 2 bad input (usage, capture, scenario, interface, permission); 3 internal error.
         """,
@@ -30,19 +30,21 @@ struct Demarc: ParsableCommand {
 }
 
 struct ReportArguments: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Scenario file (YAML). Without it, the built-in default scenario applies.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Scenario file (YAML; - reads standard input). Default: the built-in scenario (no nodes, every flow external unless link, nothing required).", valueName: "file"))
     var scenario: String?
 
     @Option(name: .long, help: ArgumentHelp("Report format: table, json, jsonl, csv, markdown, html, ecs (Elastic Common Schema NDJSON), ocsf (OCSF 1.8.0 JSON lines); replay also cbom (CycloneDX cryptography bill of materials).", valueName: "format"))
     var format: ReportFormat = .table
 
-    @Option(name: .long, help: ArgumentHelp("Write the report to this file instead of standard output.", valueName: "file"))
+    @Option(name: [.short, .long], help: ArgumentHelp("Write the report to this file (default: standard output).", valueName: "file"))
     var output: String?
 
-    @Option(name: .long, help: ArgumentHelp("BPF expression (libpcap syntax) selecting the packets to analyse.", valueName: "bpf"))
+    @Option(name: .long, help: ArgumentHelp("BPF expression (libpcap syntax) selecting the packets to analyse (default: every packet).", valueName: "bpf"))
     var filter: String?
 
-    @Option(name: .customLong("fail-on"), help: ArgumentHelp("Exit 1 if any finding is at or above this severity (critical, high, medium, low, info).", valueName: "severity"))
+    @Option(name: .customLong("fail-on"), help: ArgumentHelp(
+        "Exit 1 if any finding is at or above this severity (critical, high, medium, low, info). Default: replay and monitor exit 1 on a failed expectation only; diff on an added finding at high or above.",
+        valueName: "severity"))
     var failOn: Severity?
 
     // Numbers are read as text (`parsing: .unconditional`, so `-1` is a value, not a
@@ -56,11 +58,11 @@ struct ReportArguments: ParsableArguments {
     var workers: Int?
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
-        "table, markdown, html: list at most this many flows one by one (default 100); past it, findings by code with examples and the top flows by bytes (html: flows with findings, and the rest summed by zone pair and service).",
+        "table, markdown, html: list at most this many flows one by one; past it, findings by code with examples and the top flows by bytes (html: flows with findings, and the rest summed by zone pair and service).",
         valueName: "n"))
     var rows: Int = ReportOptions.defaultRowLimit
 
-    @Flag(name: .customLong("all-flows"), help: "table, markdown, html: list every flow, however many (memory grows with them).")
+    @Flag(name: .customLong("all-flows"), help: "table, markdown, html: list every flow, however many (memory grows with them; default: --rows applies).")
     var allFlows = false
 
     func validate() throws {
@@ -148,6 +150,7 @@ struct Replay: ParsableCommand {
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What a scenario change does: the captures read once, every flow classified under both scenarios.",
+        usage: "demarc diff <capture> ... --scenario <before> --against <after> [--format <format>] [-o <file>] [--fail-on <severity>] [<options>]",
         discussion: "Lists the flows whose segment, party, rule or findings change (before → after) and the findings AFTER adds and removes, by code and party. Exit 1 when AFTER adds a finding at or above --fail-on (default high), or fails an expectation BEFORE met: a scenario change can be gated in CI before it is deployed. Formats: table, json, jsonl, csv (one row per changed flow, before and after), markdown, html.")
 
     @OptionGroup var input: CaptureArguments
@@ -181,7 +184,7 @@ struct Monitor: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Interface to capture on.", valueName: "name"))
     var interface: String
 
-    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Stop after this many seconds (0.001 to 315360000).", valueName: "seconds"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Stop after this many seconds (0.001 to 315360000; default: run until SIGINT or SIGTERM).", valueName: "seconds"))
     var duration: String?
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Bytes captured per packet (1 to 262144).", valueName: "bytes"))
@@ -196,9 +199,11 @@ struct Monitor: ParsableCommand {
     var bufferSize: String = "64"
 
     @Option(name: .long, help: ArgumentHelp(
-        "Serve Prometheus metrics at http://HOST:PORT/metrics while monitoring: flows, packets and bytes by segment, party, encryption and application (counted while flows are open), findings by code, severity and party, drops, open flows. An IPv6 host goes in brackets ([::]:9464); port 0 picks a free one (printed on stderr).",
+        "Serve Prometheus metrics at http://HOST:PORT/metrics while monitoring: flows, packets and bytes by segment, party, encryption and application (counted while flows are open), findings by code, severity and party, drops, open flows. An IPv6 host goes in brackets ([::]:9464); port 0 picks a free one (printed on stderr). Default: no metrics are served.",
         valueName: "host:port"))
     var metrics: String?
+
+
 
     @OptionGroup var report: ReportArguments
 

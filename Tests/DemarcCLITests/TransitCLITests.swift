@@ -109,12 +109,14 @@ import Testing
         #expect(md.contains("router-dns (allow, responsible: provider)"))
         let html = try Self.replay("html").stdout
         #expect(html.contains("<ul class=\"link\">") && html.contains("transit (edge-1 → gw-1)"))
-        // The three columns added last: path_enters, path_leaves, rule_responsible (the
-        // findings before them may hold quoted commas, so they are read from the end).
+        // The three columns added after credentials: path_enters, path_leaves,
+        // rule_responsible, then community_id (the findings before them may hold quoted
+        // commas, so they are read from the end).
         let csv = try Self.replay("csv").stdout.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        #expect(csv.first?.suffix(3) == ["path_enters", "path_leaves", "rule_responsible"])
-        #expect(csv[6].suffix(3) == ["edge-1", "gw-1", ""] && csv[1].suffix(3) == ["", "", ""])
-        #expect(csv[5].suffix(3) == ["", "", "provider"])
+        let transitColumns = { (row: [String]) in Array(row.dropLast().suffix(3)) }
+        #expect(csv.first.map(transitColumns) == ["path_enters", "path_leaves", "rule_responsible"])
+        #expect(transitColumns(csv[6]) == ["edge-1", "gw-1", ""] && transitColumns(csv[1]) == ["", "", ""])
+        #expect(transitColumns(csv[5]) == ["", "", "provider"])
     }
 
     /// `diff`: a change of path alone is a change (the application subnet moves behind
