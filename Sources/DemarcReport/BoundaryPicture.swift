@@ -173,7 +173,15 @@ package struct BoundaryPicture {
         for e in edges { perPair[e.from < e.to ? e.from + "\u{0}" + e.to : e.to + "\u{0}" + e.from, default: 0] += 1 }
         let most = perPair.values.max() ?? 1
         let fan = Int(Double(most - 1) / 2 * BoundaryPicture.spread(most))
-        let boxW = 200, boxH = 34, gapY = 14, colGap = 140, top = 40 + fan, pad = 16
+        // Lines between the customer's and the external column cross the provider's
+        // column through the gaps between its boxes: those gaps are made wide enough. The
+        // columns move apart as lines grow in number, so their numbers find room.
+        let column = Dictionary(uniqueKeysWithValues: groups.enumerated().flatMap { i, g in g.places.map { ($0, i) } })
+        let crossing = edges.contains { abs((column[$0.from] ?? 1) - (column[$0.to] ?? 1)) == 2 }
+        let boxW = 200, boxH = 34, gapY = crossing ? 30 : 14, colGap = min(320, 140 + 4 * max(0, edges.count - 10))
+        let top = 40 + fan, pad = 16
+        // Room right of the last column for the arcs between two of its places.
+        let arcRoom = colGap / 2
         let colX = [pad, pad + boxW + colGap, pad + 2 * (boxW + colGap)]
         var pos: [String: (x: Int, y: Int)] = [:]
         var rows = 0
@@ -181,15 +189,15 @@ package struct BoundaryPicture {
             for (j, p) in g.places.enumerated() { pos[p] = (colX[i], top + j * (boxH + gapY)) }
             rows = max(rows, g.places.count)
         }
-        let width = colX[2] + boxW + pad
+        let width = colX[2] + boxW + arcRoom + pad
         let height = top + max(1, rows) * (boxH + gapY) + pad + fan
-        var o = "<svg id=\"boundary\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" role=\"img\" aria-label=\"the provider's boundary and the flows across it\">"
+        var o = "<svg id=\"boundary\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" viewBox=\"0 0 \(width) \(height)\" style=\"max-width:100%;height:auto\" role=\"img\" aria-label=\"the provider's boundary and the flows across it\">"
         for (i, g) in groups.enumerated() {
             let x = colX[i] - 8, h = max(1, g.places.count) * (boxH + gapY) + 30
             let boundary = g.key == "provider"
             o += "<rect class=\"group\" data-group=\"\(g.key)\" x=\"\(x)\" y=\"\(top - 30)\" width=\"\(boxW + 16)\" height=\"\(h)\" rx=\"10\" fill=\"\(boundary ? "#eef4ff" : "#f8f9fa")\" stroke=\"\(boundary ? "#364fc7" : "#adb5bd")\" stroke-width=\"2\"\(boundary ? " stroke-dasharray=\"8 5\"" : "")/>"
             // The provider's name is in the page's text: the box title stays within its box.
-            o += "<text x=\"\(x + 8)\" y=\"\(top - 12)\" font-weight=\"600\">\(escape(boundary ? "Provider boundary" : g.title))</text>"
+            o += "<text class=\"group-title\" x=\"\(x + 8)\" y=\"\(top - 12)\" font-weight=\"600\">\(escape(boundary ? "Provider boundary" : g.title))</text>"
         }
         // The edges of one pair of places fan out side by side (each bent by its rank in
         // the pair), so none hides another; the worst are drawn last, on top; each
@@ -211,15 +219,34 @@ package struct BoundaryPicture {
             let n = pairCount[pairKey(e)] ?? 1
             let spread = BoundaryPicture.spread(n)
             let bend = (Double(pairRank[i]) - Double(n - 1) / 2) * spread
-            // The curve's four Bézier points (a quadratic one has its control point twice).
+            // The curve's four Bézier points (a quadratic one has its control point twice);
+            // a line across the provider's column is two curves joined by a straight run
+            // through the gap between its boxes nearest to the line's middle.
             let p0, p1, p2, p3: (x: Double, y: Double)
-            if a.x == b.x {
+            var through: (from: Double, to: Double, y: Double)?
+            if abs(a.x - b.x) == 2 * (boxW + colGap) {
+                let left = a.x < b.x ? a : b, right = a.x < b.x ? b : a
+                let middle = Double(left.y + right.y + boxH) / 2
+                // Gaps: below each box of the provider's column (the one above the first
+                // holds the group's title).
+                let gaps = (0..<max(1, groups[1].places.count)).map { Double(top + $0 * (boxH + gapY) + boxH) + Double(gapY) / 2 }
+                let gy = (gaps.min { abs($0 - middle) < abs($1 - middle) } ?? middle) + max(-Double(gapY) / 2 + 4, min(Double(gapY) / 2 - 4, bend / 4))
+                let (xa, xb) = (Double(colX[1] - 14), Double(colX[1] + boxW + 14))
+                let (x1, y1) = (Double(left.x + boxW), Double(left.y + boxH / 2))
+                let (x2, y2) = (Double(right.x), Double(right.y + boxH / 2))
+                through = (xa, xb, gy)
+                // Drawn left to right whatever the edge's direction; the number goes on the run.
+                (p0, p1, p2, p3) = ((x1, y1), ((x1 + xa) / 2, y1), ((x1 + xa) / 2, gy), (xa, gy))
+                let path = "M\(Int(p0.x)) \(Int(p0.y)) C\(Int(p1.x)) \(Int(p1.y)) \(Int(p2.x)) \(Int(p2.y)) \(Int(xa)) \(Int(gy)) "
+                    + "L\(Int(xb)) \(Int(gy)) C\(Int((xb + x2) / 2)) \(Int(gy)) \(Int((xb + x2) / 2)) \(Int(y2)) \(Int(x2)) \(Int(y2))"
+                o += "<path class=\"edge\" data-edge=\"\(i + 1)\" data-from=\"\(escape(e.from))\" data-to=\"\(escape(e.to))\" d=\"\(path)\" stroke=\"\(c)\" stroke-width=\"2\" fill=\"none\"><title>\(escape(e.from + " → " + e.to + ": " + label(e)))</title></path>"
+            } else if a.x == b.x {
                 // Same column: an arc out to the right and back, wider the further apart
                 // the two places are, so arcs nest rather than cross.
                 let (y1, y2) = (Double(a.y + boxH / 2), Double(b.y + boxH / 2))
                 let x = Double(a.x + boxW)
                 let apart = abs(Double(a.y - b.y)) / Double(boxH + gapY)
-                let bulge = min(x + Double(colGap) - 16, x + 24 + 16 * apart + abs(bend))
+                let bulge = min(x + Double(arcRoom) - 8, x + 24 + 16 * apart + abs(bend))
                 (p0, p1, p2, p3) = ((x, y1), (bulge, y1), (bulge, y2), (x, y2))
             } else {
                 let x1 = Double(a.x + (b.x >= a.x ? boxW : 0)), y1 = Double(a.y + boxH / 2)
@@ -242,17 +269,31 @@ package struct BoundaryPicture {
                         u * u * u * p0.y + 3 * u * u * t * p1.y + 3 * u * t * t * p2.y + t * t * t * p3.y)
             }
             let path = "M\(Int(p0.x)) \(Int(p0.y)) C\(Int(p1.x)) \(Int(p1.y)) \(Int(p2.x)) \(Int(p2.y)) \(Int(p3.x)) \(Int(p3.y))"
-            o += "<path class=\"edge\" data-edge=\"\(i + 1)\" d=\"\(path)\" stroke=\"\(c)\" stroke-width=\"2\" fill=\"none\"><title>\(escape(e.from + " → " + e.to + ": " + label(e)))</title></path>"
+            if through == nil {
+            o += "<path class=\"edge\" data-edge=\"\(i + 1)\" data-from=\"\(escape(e.from))\" data-to=\"\(escape(e.to))\" d=\"\(path)\" stroke=\"\(c)\" stroke-width=\"2\" fill=\"none\"><title>\(escape(e.from + " → " + e.to + ": " + label(e)))</title></path>"
+            }
             // The number sits on its line, at the first point along it (from the middle
             // outwards) clear of the numbers already placed and of the place boxes.
             func free(_ m: (x: Double, y: Double)) -> Bool {
                 for q in placed where (q.x - m.x) * (q.x - m.x) + (q.y - m.y) * (q.y - m.y) < 20 * 20 { return false }
                 for (_, r) in pos where m.x > Double(r.x) - 9 && m.x < Double(r.x + boxW) + 9 && m.y > Double(r.y) - 9
                     && m.y < Double(r.y + boxH) + 9 { return false }
-                return true
+                // The groups' titles, and the picture's edges.
+                for x in colX where m.x > Double(x) - 9 && m.x < Double(x + 150) && m.y > Double(top - 30) && m.y < Double(top) { return false }
+                return m.x > 9 && m.x < Double(width - 9) && m.y > 9 && m.y < Double(height - 9)
             }
-            let tries = stride(from: 0.0, through: 0.4, by: 0.05).flatMap { [0.5 - $0, 0.5 + $0] }
-            let mid = tries.lazy.map(at).first(where: free) ?? at(0.5)
+            // Along the line from its middle outwards; a line across the provider's column
+            // first along its straight run through a gap.
+            var run: [(x: Double, y: Double)] = []
+            if let t = through {
+                for k in 0...10 {
+                    let d = Double(k) * 0.05
+                    for f in [0.5 - d, 0.5 + d] { run.append((t.from + (t.to - t.from) * f, t.y)) }
+                }
+            }
+            let tries = stride(from: 0.0, through: 0.45, by: 0.025).flatMap { [0.5 - $0, 0.5 + $0] }
+            let candidates = run + tries.map(at)
+            let mid = candidates.first(where: free) ?? run.first ?? at(0.5)
             placed.append(mid)
             labels += "<g class=\"edge-number\"><circle cx=\"\(Int(mid.x))\" cy=\"\(Int(mid.y))\" r=\"8\" fill=\"#fff\" stroke=\"\(c)\"/><text x=\"\(Int(mid.x))\" y=\"\(Int(mid.y) + 4)\" text-anchor=\"middle\" font-size=\"10\">\(i + 1)</text></g>"
         }

@@ -149,4 +149,114 @@ import Testing
         #expect(counts["numbers"] == counts["edges"], "one number per line: \(layout)")
         #expect(page.dom.contains("data-group=\"provider\""))
     }
+
+    /// A boundary of many places and lines (nodes, zones behind them, external parties;
+    /// services between random pairs), for the picture's legibility check.
+    static func manyLines() throws -> (capture: String, scenario: String) {
+        let places: [(String, [UInt8])] = [
+            ("edge-1", [10, 0, 0, 1]), ("edge-2", [10, 0, 0, 2]), ("edge-3", [10, 0, 0, 3]), ("gw-1", [10, 0, 1, 1]),
+            ("gw-2", [10, 0, 1, 2]), ("branch-a", [172, 16, 1, 10]), ("branch-b", [172, 16, 2, 10]),
+            ("branch-c", [172, 16, 3, 10]), ("branch-d", [172, 16, 4, 10]), ("app-1", [172, 17, 1, 10]),
+            ("app-2", [172, 17, 2, 10]), ("portal", [35, 1, 1, 10]), ("internet", [8, 8, 8, 8]), ("partner", [203, 0, 113, 5])]
+        let ports: [UInt16] = [443, 80, 22, 53, 8443, 3306, 5432, 25]
+        var seed: UInt64 = 3
+        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) % n }
+        var pairs = Set<String>(), frames: [[UInt8]] = []
+        while pairs.count < 44 {
+            let a = next(places.count), b = next(places.count), p = ports[next(ports.count)]
+            guard a != b, pairs.insert("\(a) \(b) \(p)").inserted else { continue }
+            frames.append(Frames.tcp(places[a].1, UInt16(40_000 + pairs.count), places[b].1, p, flags: 0x02, seq: 1))
+        }
+        let yaml = """
+            scenario: many-lines
+            nodes:
+              edge-1: {role: edge, addresses: [10.0.0.1]}
+              edge-2: {role: edge, addresses: [10.0.0.2]}
+              edge-3: {role: edge, addresses: [10.0.0.3]}
+              gw-1: {role: gateway, addresses: [10.0.1.1]}
+              gw-2: {role: gateway, addresses: [10.0.1.2]}
+            zones:
+              branch-a: {owner: customer, cidrs: [172.16.1.0/24], via: edge-1}
+              branch-b: {owner: customer, cidrs: [172.16.2.0/24], via: edge-2}
+              branch-c: {owner: customer, cidrs: [172.16.3.0/24], via: edge-3}
+              branch-d: {owner: customer, cidrs: [172.16.4.0/24]}
+              app-1: {owner: customer, cidrs: [172.17.1.0/24], via: gw-1}
+              app-2: {owner: customer, cidrs: [172.17.2.0/24], via: gw-2}
+              portal: {owner: provider, cidrs: [35.1.1.0/24]}
+              partner: {owner: external, cidrs: [203.0.113.0/24]}
+              internet: {owner: external, cidrs: [0.0.0.0/0]}
+            filters:
+              egress: {default: deny, rules: [{name: web, ports: [tcp/443]}]}
+
+            """
+        return (try CLI.temp("many.pcap", Frames.pcap(frames)), try CLI.temp("many.yaml", text: yaml))
+    }
+
+    /// Legible however many lines: no line through a place it does not join or through a
+    /// group's title, no number over a box or a title, nothing outside the picture.
+    static let legibilityProbe = """
+        <script>
+        (function(){
+          var svgEl = document.getElementById('boundary');
+          var svg = svgEl.getBoundingClientRect();
+          var places = Array.prototype.map.call(document.querySelectorAll('#boundary g.place'), function (g) {
+            return {name: g.getAttribute('data-place'), r: g.querySelector('rect').getBoundingClientRect()};
+          });
+          var titles = Array.prototype.map.call(document.querySelectorAll('#boundary text.group-title'), function (t) { return t.getBoundingClientRect(); });
+          var bad = [];
+          function inside(p, r, m) { return p.x > r.left + m && p.x < r.right - m && p.y > r.top + m && p.y < r.bottom - m; }
+          function overlaps(a, b) { return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom; }
+          function within(r) { return r.left >= svg.left - 0.5 && r.right <= svg.right + 0.5 && r.top >= svg.top - 0.5 && r.bottom <= svg.bottom + 0.5; }
+          var ctm = svgEl.getScreenCTM();
+          Array.prototype.forEach.call(document.querySelectorAll('#boundary path.edge'), function (path) {
+            var ends = [path.getAttribute('data-from'), path.getAttribute('data-to')];
+            var n = path.getTotalLength();
+            for (var s = 0; s <= n; s += 3) {
+              var q = path.getPointAtLength(s).matrixTransform(ctm);
+              if (q.x < svg.left - 0.5 || q.x > svg.right + 0.5 || q.y < svg.top - 0.5 || q.y > svg.bottom + 0.5) { bad.push('line clipped ' + path.getAttribute('data-edge')); break; }
+              var hit = places.filter(function (p) { return ends.indexOf(p.name) < 0 && inside(q, p.r, 1); });
+              if (hit.length) { bad.push('line ' + path.getAttribute('data-edge') + ' through ' + hit[0].name); break; }
+              var th = titles.filter(function (t) { return inside(q, t, 0); });
+              if (th.length) { bad.push('line ' + path.getAttribute('data-edge') + ' through a title'); break; }
+            }
+          });
+          var numbers = Array.prototype.map.call(document.querySelectorAll('#boundary g.edge-number circle'), function (c) { return c.getBoundingClientRect(); });
+          numbers.forEach(function (a, i) {
+            if (!within(a)) bad.push('number clipped ' + i);
+            places.forEach(function (p) { if (overlaps(a, p.r)) bad.push('number ' + i + ' over ' + p.name); });
+            titles.forEach(function (t) { if (overlaps(a, t)) bad.push('number ' + i + ' over a title'); });
+            numbers.forEach(function (b, j) {
+              var dx = (a.left + a.right - b.left - b.right) / 2, dy = (a.top + a.bottom - b.top - b.bottom) / 2;
+              if (j > i && Math.sqrt(dx * dx + dy * dy) < a.width * 0.9) bad.push('numbers overlap ' + i + '/' + j);
+            });
+          });
+          places.forEach(function (p) { if (!within(p.r)) bad.push('box clipped ' + p.name); });
+          titles.forEach(function (t, i) { if (!within(t)) bad.push('title clipped ' + i); });
+          document.body.setAttribute('data-layout', (bad.length ? bad.join(',') : 'ok') + ' lines=' + document.querySelectorAll('#boundary path.edge').length + ' titles=' + titles.length);
+        })();
+        </script></body>
+
+        """
+
+    static func legibility(_ html: String) throws -> String {
+        let page = try HTMLRenderTests.render(html.replacingOccurrences(of: "</body>", with: legibilityProbe))
+        return page.dom.components(separatedBy: "data-layout=\"").dropFirst().first?.components(separatedBy: "\"").first ?? ""
+    }
+
+    @Test(.enabled(if: HTMLRenderTests.browser != nil, "no Chromium (apt install chromium): layout check skipped"))
+    func legibleAtFortyLines() throws {
+        let (capture, scenario) = try Self.manyLines()
+        let html = try CLI.run(["replay", capture, "--scenario", scenario, "--format", "html", "--no-progress"]).stdout
+        let layout = try Self.legibility(html)
+        #expect(layout.hasPrefix("ok "), "\(layout)")
+        let lines = Int(layout.components(separatedBy: "lines=").last?.split(separator: " ").first ?? "") ?? 0
+        #expect(lines >= 30, "\(layout)")
+    }
+
+    @Test(.enabled(if: HTMLRenderTests.browser != nil, "no Chromium (apt install chromium): layout check skipped"),
+          arguments: deployments)
+    func everyDeploymentIsLegible(_ name: String) throws {
+        let layout = try Self.legibility(try Self.report(name, "html"))
+        #expect(layout.hasPrefix("ok ") && layout.contains(" titles=3"), "\(name): \(layout)")
+    }
 }
