@@ -56,6 +56,10 @@ public enum ProtocolRegistry {
         .init(.ldap,       "LDAP", .cleartext, ports: [3268, 3269], LDAPInspector.self),
         .init(.telnet,     "Telnet", .cleartext, ports: [], TelnetInspector.self),
         .init(.smb,        "SMB", .cleartext, ports: [], SMBInspector.self),
+        // ISO transport before RDP: both speak X.224 in TPKT, and ISO-TSAP's port or S7's
+        // protocol id is what tells S7 and MMS apart from RDP's connection request.
+        .init(.s7comm,     "S7comm", .cleartext, ports: [], ISOTransportInspector.self),
+        .init(.isotsap,    "ISO transport (TPKT/COTP)", .cleartext, ports: [], ISOTransportInspector.self),
         .init(.rdp,        "RDP", .cleartext, ports: [3389], RDPInspector.self),
         .init(.postgresql, "PostgreSQL", .cleartext, ports: [5432], PostgreSQLInspector.self),
         .init(.mysql,      "MySQL", .cleartext, ports: [3306], MySQLInspector.self),
@@ -129,6 +133,22 @@ public enum ProtocolRegistry {
         .init(.capwap,     "CAPWAP", .cleartext, ports: [5246, 5247], CAPWAPInspector.self),
         .init(.elasticsearch, "Elasticsearch transport", .cleartext, ports: [9300], ElasticsearchTransportInspector.self),
         .init(.avast,      "Avast NOSA", .encrypted, ports: [], AvastNOSAInspector.self),
+        .init(.gnutella,   "Gnutella", .cleartext, ports: [], GnutellaInspector.self),
+        .init(.edonkey,    "eDonkey", .cleartext, ports: [], EDonkeyInspector.self),
+        .init(.iec104,     "IEC 60870-5-104", .cleartext, ports: [], IEC104Inspector.self),
+        .init(.bacnet,     "BACnet/IP", .cleartext, ports: [], BACnetInspector.self),
+        .init(.knxnetip,   "KNXnet/IP", .cleartext, ports: [], KNXnetIPInspector.self),
+        .init(.ethernetip, "EtherNet/IP", .cleartext, ports: [], EtherNetIPInspector.self),
+        .init(.quake,      "Quake", .cleartext, ports: [], QuakeEngineInspector.self),
+        .init(.sourceengine, "Source engine", .cleartext, ports: [], QuakeEngineInspector.self),
+        .init(.raknet,     "RakNet", .cleartext, ports: [], RakNetInspector.self),
+        .init(.teamspeak,  "TeamSpeak", .cleartext, ports: [], TeamSpeakInspector.self),
+        .init(.hsrp,       "HSRP", .cleartext, ports: [], HSRPInspector.self),
+        .init(.ptp,        "PTP", .cleartext, ports: [], PTPInspector.self),
+        .init(.collectd,   "collectd", .cleartext, ports: [], CollectdInspector.self),
+        .init(.ajp,        "AJP", .cleartext, ports: [], AJPInspector.self),
+        .init(.fastcgi,    "FastCGI", .cleartext, ports: [], FastCGIInspector.self),
+        .init(.rtmp,       "RTMP", .cleartext, ports: [], RTMPInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]

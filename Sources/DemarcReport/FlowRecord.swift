@@ -28,6 +28,8 @@ public struct FlowRecord: Sendable {
         /// The flow began in cleartext and upgraded (STARTTLS and its kin).
         public var upgraded: Bool
         public var weak: String?
+        /// For a heuristic verdict, how often its rule was right (`Heuristic.confidence`).
+        public var confidence: Double? = nil
     }
 
     public var id: UInt64
