@@ -149,6 +149,18 @@ public enum ProtocolRegistry {
         .init(.ajp,        "AJP", .cleartext, ports: [], AJPInspector.self),
         .init(.fastcgi,    "FastCGI", .cleartext, ports: [], FastCGIInspector.self),
         .init(.rtmp,       "RTMP", .cleartext, ports: [], RTMPInspector.self),
+        .init(.bfd,        "BFD", .cleartext, ports: [], BFDInspector.self),
+        .init(.ldp,        "LDP", .cleartext, ports: [], LDPInspector.self),
+        .init(.diameter,   "Diameter", .cleartext, ports: [], DiameterInspector.self),
+        .init(.natpmp,     "NAT-PMP", .cleartext, ports: [], NATPMPInspector.self),
+        .init(.bjnp,       "BJNP", .cleartext, ports: [], BJNPInspector.self),
+        .init(.rmcp,       "RMCP", .cleartext, ports: [], RMCPInspector.self),
+        .init(.iax2,       "IAX2", .cleartext, ports: [], IAX2Inspector.self),
+        .init(.opcua,      "OPC UA", .cleartext, ports: [], OPCUAInspector.self),
+        .init(.hartip,     "HART-IP", .cleartext, ports: [], HARTIPInspector.self),
+        .init(.hislip,     "HiSLIP", .cleartext, ports: [], HiSLIPInspector.self),
+        .init(.ads,        "Beckhoff ADS", .cleartext, ports: [], BeckhoffADSInspector.self),
+        .init(.battlenet,  "Battle.net", .cleartext, ports: [], BattleNetInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
