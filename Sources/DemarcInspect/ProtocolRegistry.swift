@@ -161,6 +161,10 @@ public enum ProtocolRegistry {
         .init(.hislip,     "HiSLIP", .cleartext, ports: [], HiSLIPInspector.self),
         .init(.ads,        "Beckhoff ADS", .cleartext, ports: [], BeckhoffADSInspector.self),
         .init(.battlenet,  "Battle.net", .cleartext, ports: [], BattleNetInspector.self),
+        .init(.teredo,     "Teredo", .cleartext, ports: [], TeredoInspector.self),
+        .init(.pfcp,       "PFCP", .cleartext, ports: [], PFCPInspector.self),
+        .init(.lisp,       "LISP", .cleartext, ports: [], LISPInspector.self),
+        .init(.miio,       "Xiaomi miIO", .encrypted, ports: [], MiIOInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]

@@ -111,6 +111,15 @@ import Testing
         #expect(EncryptionReport.versionName(s) == nil && !s.weak)
     }
 
+    /// A ClientHello cut by the segment's end (a post-quantum key share makes it longer
+    /// than one segment), whose rest was never captured: the record header and the
+    /// hello's start make the flow TLS.
+    @Test func cutClientHelloIsTLS() throws {
+        let hello: [UInt8] = [0x16, 0x03, 0x01, 0x07, 0x00, 0x01, 0x00, 0x06, 0xfc, 0x03, 0x03] + Self.noise(1189, seed: 5)
+        let s = try #require(Self.midStream(toServer: [hello]))
+        #expect(s.app == .tls && s.state == .encrypted && s.basis == .protocol)
+    }
+
     /// Below TLS 1.2 application data's header names the negotiated version: weak.
     @Test(arguments: [(UInt8(0x00), "SSL 3.0"), (0x01, "TLS 1.0"), (0x02, "TLS 1.1")])
     func oldApplicationDataNamesItsVersion(_ minor: UInt8, _ name: String) throws {
