@@ -165,6 +165,8 @@ public enum ProtocolRegistry {
         .init(.pfcp,       "PFCP", .cleartext, ports: [], PFCPInspector.self),
         .init(.lisp,       "LISP", .cleartext, ports: [], LISPInspector.self),
         .init(.miio,       "Xiaomi miIO", .encrypted, ports: [], MiIOInspector.self),
+        .init(.profinet,   "PROFINET IO", .cleartext, ports: [], DCERPCDatagramInspector.self),
+        .init(.dlep,       "DLEP", .cleartext, ports: [], DLEPInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
