@@ -15,7 +15,7 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case srtp, iscsi, openflow, ovsdb, pptp, l2tp, dcerpc, ubiquiti, roughtime, fins, capwap, elasticsearch, avast
     case gnutella, edonkey, iec104, bacnet, knxnetip, ethernetip, quake, sourceengine, raknet
     case teamspeak, hsrp, ptp, collectd, ajp, fastcgi, rtmp
-    case bfd, ldp, diameter, natpmp, bjnp, rmcp, iax2, opcua, hartip, hislip, ads, battlenet, teredo, pfcp, lisp, miio, profinet, dlep
+    case bfd, ldp, diameter, natpmp, bjnp, rmcp, iax2, opcua, hartip, hislip, ads, battlenet, teredo, pfcp, lisp, miio, profinet, dlep, afp, gtpprime
     case kcp
 
     /// The report's name for the protocol (the case name), looked up, not reflected.

@@ -167,6 +167,8 @@ public enum ProtocolRegistry {
         .init(.miio,       "Xiaomi miIO", .encrypted, ports: [], MiIOInspector.self),
         .init(.profinet,   "PROFINET IO", .cleartext, ports: [], DCERPCDatagramInspector.self),
         .init(.dlep,       "DLEP", .cleartext, ports: [], DLEPInspector.self),
+        .init(.afp,        "AFP", .cleartext, ports: [], AFPInspector.self),
+        .init(.gtpprime,   "GTP'", .cleartext, ports: [], GTPPrimeInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
