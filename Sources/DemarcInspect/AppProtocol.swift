@@ -7,12 +7,15 @@ import DemarcDecode
 public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case unknown
     case tls, dtls, quic, ssh, http, ssdp, whatsapp, wireguard, openvpn, ike, esp, netbios, dns, mdns, llmnr
-    case dnscrypt, smtp, pop3, imap, ftp, xmpp, ldap, telnet, smb, rdp, postgresql, mysql, mssql
+    case dnscrypt, smtp, pop3, imap, ftp, xmpp, ldap, telnet, smb, s7comm, isotsap, rdp, postgresql, mysql, mssql
     case redis, mongodb, sip, rtsp, mqtt, snmp, syslog, ntp, dhcp, dhcpv6, slp, stun, kerberos, bgp, nfs
     case vnc, socks, bitcoin, zabbix, ethereum, git, fix, giop, gearman, modbus, coap, someip, websocket
     case discord, tinc, kafka, cassandra, amqp, memcached, dnp3, irc, whois, rsync, bittorrent, tftp, radius
     case nano, gtpc, vxlan, geneve, gre, gtpu, nats, netflow, ipfix, sflow, rlogin, rsh, zoom, netcode, rtp
     case srtp, iscsi, openflow, ovsdb, pptp, l2tp, dcerpc, ubiquiti, roughtime, fins, capwap, elasticsearch, avast
+    case gnutella, edonkey, iec104, bacnet, knxnetip, ethernetip, quake, sourceengine, raknet
+    case teamspeak, hsrp, ptp, collectd, ajp, fastcgi, rtmp
+    case bfd, ldp, diameter, natpmp, bjnp, rmcp, iax2, opcua, hartip, hislip, ads, battlenet, teredo, pfcp, lisp, miio, profinet, dlep, afp, gtpprime
     case kcp
 
     /// The report's name for the protocol (the case name), looked up, not reflected.

@@ -97,6 +97,8 @@ public struct HeuristicTally: Sendable {
     public var textPackets: UInt8 = 0
     /// Binary packets with clear structure (few distinct bytes, runs of zeros).
     public var structuredPackets: UInt8 = 0
+    /// Of those, the ones padded with zeros (`Heuristic.Kind.sparse`).
+    public var sparsePackets: UInt8 = 0
     /// Random-looking packets in each direction.
     public var randomToServer: UInt8 = 0
     public var randomToClient: UInt8 = 0

@@ -29,7 +29,8 @@ public struct EncryptionReport {
         let enc = FlowRecord.Encryption(
             state: s.state, protocolName: s.state == .unknown && s.app == .unknown ? nil : proto,
             version: version, basis: s.state == .unknown ? .none : s.basis,
-            sni: d?.sni, certificate: d?.certificate, upgraded: s.upgraded, weak: weak, negotiated: d?.negotiated)
+            sni: d?.sni, certificate: d?.certificate, upgraded: s.upgraded, weak: weak, negotiated: d?.negotiated,
+            confidence: Heuristic.confidence(s))
         return EncryptionReport(application: app, encryption: enc, displayName: displayName(s), isTLS: isTLS,
                                 certificateHidden: hidden,
                                 certificateUnread: isTLS && d?.certificate == nil && (d?.tlsIncomplete ?? false))

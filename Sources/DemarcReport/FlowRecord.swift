@@ -30,6 +30,8 @@ public struct FlowRecord: Sendable {
         public var weak: String?
         /// Key exchange, cipher and JA4 as the handshake showed them (docs/crypto.md).
         public var negotiated: Negotiated? = nil
+        /// For a heuristic verdict, how often its rule was right (`Heuristic.confidence`).
+        public var confidence: Double? = nil
     }
 
     public var id: UInt64

@@ -181,6 +181,7 @@ public final class JSONReportWriter: ReportWriter {
         w.raw(",\"protocol\":"); w.rawString(e.protocolName)
         w.raw(",\"version\":"); w.rawString(e.version)
         w.raw(",\"basis\":"); w.raw(e.basis.quoted)
+        if let c = e.confidence { w.raw(",\"confidence\":"); w.rawFraction(c) }
         w.raw(",\"sni\":"); w.rawString(e.sni)
         if let c = e.certificate {
             w.raw(",\"certificate\":"); writeCertificate(w, c)

@@ -143,6 +143,13 @@ public final class JSONWriter {
             s.withUTF8 { put($0.baseAddress!, $0.count) }
         }
     }
+    /// A number in [0, 1] to three decimals (`0.968`), with no separator.
+    public func rawFraction(_ v: Double) {
+        let thousandths = Int((min(max(v, 0), 1) * 1000).rounded())
+        if thousandths == 1000 { put(UInt8(ascii: "1")); return }
+        var s = "0." + String(String(thousandths + 1000).dropFirst())
+        s.withUTF8 { put($0.baseAddress!, $0.count) }
+    }
     /// A quoted RFC 3339 timestamp, with no separator. Flows end close together: the
     /// text up to the second is kept and reused while the second stays the same.
     public func rawTimestamp(micros: Int64) {

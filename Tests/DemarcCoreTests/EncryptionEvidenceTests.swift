@@ -59,6 +59,32 @@ import Testing
         #expect(two.state == .cleartext && two.basis == .heuristic)
     }
 
+    /// One binary packet long enough and a quarter zeros (fields padded with zeros) is
+    /// evidence on its own; the verdict carries its rule's confidence. Shorter, it is not.
+    @Test func oneSparsePacketIsEvidence() throws {
+        var sparse: [UInt8] = [0x02, 0x00, 0x00, 0x48, 0x00, 0x01, 0x00, 0x00]
+        for i in 0..<9 { sparse += [0x00, 0x00, UInt8(0x41 + i), UInt8(0x10 * i), 0x7f, 0xc3 &+ UInt8(i), 0x01, 0x00] }
+        #expect(sparse.count >= Heuristic.sparseLength)
+        #expect(sparse.withUnsafeBytes { Heuristic.classify(Bytes($0)) } == .sparse)
+        let s = try #require(Self.udpFlow([sparse]))
+        #expect(s.state == .cleartext && s.basis == .heuristic)
+        #expect(Heuristic.rule(s) == .sparse && Heuristic.confidence(s) == Heuristic.confidenceByRule[Heuristic.Rule.sparse.rawValue])
+        let short = Array(sparse.prefix(Heuristic.sparseLength - 8))
+        #expect(short.withUnsafeBytes { Heuristic.classify(Bytes($0)) } == .structured)
+        let one = try #require(Self.udpFlow([short]))
+        #expect(one.state == .unknown && Heuristic.confidence(one) == nil)
+    }
+
+    /// Every heuristic verdict has a confidence in [0, 1]; a protocol's verdict has none.
+    @Test func confidenceOnlyForHeuristicVerdicts() throws {
+        #expect(Heuristic.confidenceByRule.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let two = try #require(Self.udpFlow([Self.structured, Self.structured]))
+        #expect(Heuristic.rule(two) == .structure && Heuristic.confidence(two) != nil)
+        var claimed = InspectState()
+        claimed.app = .dns; claimed.state = .cleartext; claimed.basis = .protocol
+        #expect(Heuristic.confidence(claimed) == nil)
+    }
+
     @Test func oneTextPacketIsEvidence() throws {
         let text = Array("status=ok; temperature=21.5; humidity=40; unit=kitchen\n".utf8)
         let s = try #require(Self.udpFlow([text]))
@@ -83,6 +109,15 @@ import Testing
         #expect(s.app == .tls && s.state == .encrypted && s.basis == .protocol)
         // A 3.3 record header is TLS 1.2 or 1.3: no version is named.
         #expect(EncryptionReport.versionName(s) == nil && !s.weak)
+    }
+
+    /// A ClientHello cut by the segment's end (a post-quantum key share makes it longer
+    /// than one segment), whose rest was never captured: the record header and the
+    /// hello's start make the flow TLS.
+    @Test func cutClientHelloIsTLS() throws {
+        let hello: [UInt8] = [0x16, 0x03, 0x01, 0x07, 0x00, 0x01, 0x00, 0x06, 0xfc, 0x03, 0x03] + Self.noise(1189, seed: 5)
+        let s = try #require(Self.midStream(toServer: [hello]))
+        #expect(s.app == .tls && s.state == .encrypted && s.basis == .protocol)
     }
 
     /// Below TLS 1.2 application data's header names the negotiated version: weak.
