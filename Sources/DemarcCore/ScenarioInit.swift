@@ -92,9 +92,9 @@ public enum ScenarioInit {
     }
 
     /// Reads the captures and writes the scenario's text. `nodes` are the `--node` values,
-    /// in the order given.
+    /// in the order given. `inputError` says a capture was corrupt part way.
     public static func run(captures: [String], nodes: [Node], workers: Int, progress: Bool, output: String? = nil,
-                           warn: (String) -> Void) throws -> String {
+                           warn: (String) -> Void) throws -> (text: String, inputError: String?) {
         var options = RunOptions()
         var scenario = Scenario.builtIn
         scenario.nodes = nodes
@@ -106,11 +106,10 @@ public enum ScenarioInit {
         for n in nodes { for a in n.addresses { nodeOf[a] = n.name } }
         let collector = Collector(nodeOf: nodeOf)
         let analysis = Analysis(scenario: scenario, writer: collector, timeouts: options.timeouts, asOfDay: 0)
-        if let e = Replay.read(planned, filter: filter, into: analysis, workers: workers, progress: progress, warn: warn) {
-            throw DemarcError.badInput(e)
-        }
+        // A capture corrupt part way is used as far as it reads, as replay reports it.
+        let inputError = Replay.read(planned, filter: filter, into: analysis, workers: workers, progress: progress, warn: warn)
         _ = analysis.finish()
-        return render(collector, captures: captures, nodes: nodes)
+        return (render(collector, captures: captures, nodes: nodes), inputError)
     }
 
     /// The customer's ranges: private, loopback, link-local and unique local addresses,

@@ -219,7 +219,8 @@ public enum ScenarioSchema {
                   },
                   "count": {
                     "type": "integer",
-                    "minimum": 0
+                    "minimum": 0,
+                    "maximum": 9223372036854775807
                   }
                 }
               }
@@ -371,7 +372,8 @@ public enum ScenarioSchema {
               "items": {
                 "$ref": "#/$defs/address"
               },
-              "minItems": 1
+              "minItems": 1,
+              "uniqueItems": true
             }
           ],
           "description": "The node's addresses; one alone stands for a list of one."

@@ -299,7 +299,7 @@ struct ScenarioCommand: ParsableCommand {
         }
 
         func run() throws {
-            let text = try ScenarioInit.run(captures: captures, nodes: try nodes(),
+            let (text, inputError) = try ScenarioInit.run(captures: captures, nodes: try nodes(),
                                             workers: max(1, min(256, sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
                                             progress: progress ?? (isatty(2) == 1), output: output, warn: warn)
             // What init writes must load; a --node name the loader refuses is said here.
@@ -307,6 +307,7 @@ struct ScenarioCommand: ParsableCommand {
             let out = try output.map { try Output(path: $0) } ?? Output(fd: 1)
             out.write(text)
             try out.commit()
+            if inputError != nil { throw ExitCode(2) }
         }
     }
 }

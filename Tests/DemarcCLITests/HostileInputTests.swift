@@ -177,7 +177,9 @@ import Testing
     // MARK: hostile scenarios
 
     /// Each: the scenario's text, the message after `file:line:column: `, and the line.
-    @Test(arguments: [
+    /// Scenarios the loader refuses, with the message and line (ScenarioSchemaTests
+    /// checks the schema refuses them too, where it can judge them).
+    static let hostileScenarios: [(String, String, Int)] = [
         ("scenario: x\nzones:\n  a: {owner: customer, cidrs: [10.0.0.0/8]}\n  a: {owner: customer, cidrs: [11.0.0.0/8]}\n", "duplicate name 'a' in zones", 4),
         ("scenario: x\ndescription: a\ndescription: b\n", "duplicate key 'description' in the scenario", 3),
         ("scenario: x\nzones:\n  \"8.8.8.8\": {owner: customer, cidrs: [10.0.0.0/8]}\n", "the name '8.8.8.8' reads as an IP address or CIDR", 3),
@@ -193,7 +195,9 @@ import Testing
         ("scenario: x\nzones:\n  a: {owner: customer, cidrs: [10.0.0.08/32]}\n", "'10.0.0.08/32' has an octet with a leading zero", 3),
         ("scenario: x\n---\nscenario: y\n", "a second YAML document", 2),
         ("scenario: x\nexpect:\n  - {max: {severity: high, count: 99999999999999999999999}}\n", "count must be a whole number", 3),
-    ]) func hostileScenario(_ text: String, _ message: String, _ line: Int) throws {
+    ]
+
+    @Test(arguments: hostileScenarios) func hostileScenario(_ text: String, _ message: String, _ line: Int) throws {
         let path = try CLI.temp("hostile.yaml", text: text)
         let r = try CLI.run(["scenario", "check", path], timeout: 20)
         #expect(r.status == 2)
