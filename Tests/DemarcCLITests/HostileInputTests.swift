@@ -121,12 +121,16 @@ import Testing
     /// Devices are written in place, and a write that fails is exit 3 in every command.
     @Test func writeErrorsExit3() throws {
         #expect(try CLI.run(["replay", Self.capture, "--output", "/dev/null"]).status == 0)
-        let r = try CLI.run(["replay", Self.capture, "--output", "/dev/full"])
+        let r = try CLI.run(["replay", Self.capture, "--scenario", "scenarios/iaas-vms.yaml", "--output", "/dev/full"])
         #expect(r.status == 3 && r.stderr.hasPrefix("demarc: writing the report failed: No space left on device"), "\(r.stderr)")
         let stdout = try CLI.run(["replay", Self.capture, "--format", "jsonl"], stdout: "/dev/full")
         #expect(stdout.status == 3, "\(stdout.stderr)")
         let check = try CLI.run(["scenario", "check", "scenarios/iaas-vms.yaml"], stdout: "/dev/full")
         #expect(check.status == 3 && check.stderr.contains("No space left on device"), "\(check.stderr)")
+        let schema = try CLI.run(["scenario", "schema"], stdout: "/dev/full")
+        #expect(schema.status == 3 && schema.stderr.contains("No space left on device"), "\(schema.stderr)")
+        let initial = try CLI.run(["scenario", "init", Self.capture, "--output", "/dev/full", "--no-progress"])
+        #expect(initial.status == 3 && initial.stderr.contains("No space left on device"), "\(initial.stderr)")
     }
 
     @Test(.enabled(if: MonitorCLITests.canCapture, "capturing on lo needs root, or CAP_NET_RAW and CAP_NET_ADMIN"))
