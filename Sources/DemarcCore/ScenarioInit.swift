@@ -178,7 +178,8 @@ public enum ScenarioInit {
         y.append("")
         if nodes.isEmpty {
             y.append("# No --node given, so no nodes: every flow is external unless link. The provider's")
-            y.append("# nodes are most likely among these addresses (most peers first); add them as")
+            y.append("# nodes (gateways, managed routers) are most likely among these addresses, those")
+            y.append("# with the most peers first; add them as")
             y.append("# nodes: {NAME: {addresses: [ADDRESS]}} or rerun with --node NAME=ADDRESS.")
             let ranked = c.peers.map { ($0.key, $0.value.count) }.sorted { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
             for (a, n) in ranked.prefix(maxCandidates) {
@@ -197,7 +198,7 @@ public enum ScenarioInit {
         y.append("")
         y.append("zones:")
         for z in zones {
-            y.append("  # \(z.addresses) address\(z.addresses == 1 ? "" : "es") seen in this private range; \(touching { z.cidr.contains($0) }.comment).")
+            y.append("  # \(z.addresses) address\(z.addresses == 1 ? "" : "es") seen in this local range (private, loopback, link-local or ULA); \(touching { z.cidr.contains($0) }.comment).")
             y.append("  # Proposed as the customer's: confirm the owner.")
             y.append("  \(z.name):")
             y.append("    owner: customer")
