@@ -59,8 +59,14 @@ public struct RunResult {
 
 /// `demarc replay`: every capture, in the order given, as one replay.
 public enum Replay {
+    /// Said on stderr (never in the report) when no scenario is given: a report under the
+    /// built-in scenario checks nothing, and would otherwise read as a clean result.
+    public static let builtInNotice = "no --scenario: the built-in scenario applies (no nodes, every flow external unless "
+        + "link, nothing required), so nothing is checked; `demarc scenario init CAPTURE` writes a starting scenario"
+
     public static func run(captures: [String], options: RunOptions, warn: (String) -> Void) throws -> RunResult {
         let (planned, filter) = try prepare(captures: captures, options: options)
+        if options.scenarioPath == nil { warn(builtInNotice) }
         let output = try options.outputPath.map { try Output(path: $0) } ?? Output(fd: 1)
         var ro = ReportOptions()
         ro.color = output.isTerminal && getenv("NO_COLOR") == nil

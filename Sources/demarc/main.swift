@@ -19,6 +19,7 @@ struct Demarc: ParsableCommand {
           demarc replay capture.pcap --scenario site.yaml
           demarc replay a.pcap b.pcapng --format jsonl --fail-on high
           demarc monitor --interface eth0 --scenario site.yaml --duration 60
+          demarc scenario init capture.pcap --node edge-1=10.10.0.2 -o site.yaml
           demarc scenario check site.yaml
           demarc diff capture.pcap --scenario now.yaml --against next.yaml
 
@@ -30,7 +31,7 @@ struct Demarc: ParsableCommand {
 }
 
 struct ReportArguments: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Scenario file (YAML; - reads standard input). Default: the built-in scenario (no nodes, every flow external unless link, nothing required).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("Scenario file (YAML; - reads standard input). Default: the built-in scenario (no nodes, every flow external unless link, nothing required, so nothing is checked); `demarc scenario init CAPTURE` writes a starting scenario.", valueName: "file"))
     var scenario: String?
 
     @Option(name: .long, help: ArgumentHelp("Report format: table, json, jsonl, csv, markdown, html, ecs (Elastic Common Schema NDJSON), ocsf (OCSF 1.8.0 JSON lines); replay also cbom (CycloneDX cryptography bill of materials).", valueName: "format"))
@@ -235,6 +236,7 @@ struct Monitor: ParsableCommand {
             warn("serving metrics on http://\(MetricsServer.display(address, port: server!.boundPort))/metrics")
         }
         defer { server?.shutdown() }
+        if report.scenario == nil { warn(DemarcCore.Replay.builtInNotice) }
         let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
                                          bufferMB: bufferMB, duration: duration, options: options, warn: warn)
         let status = result.exitStatus(failOn: options.failOn)
@@ -246,7 +248,7 @@ struct ScenarioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scenario",
         abstract: "Work with scenario files.",
-        subcommands: [Check.self])
+        subcommands: [Check.self, Init.self, Schema.self])
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate a scenario file and summarise it.")
@@ -259,6 +261,66 @@ struct ScenarioCommand: ParsableCommand {
             let out = Output(fd: 1)
             out.write(ScenarioSummary.text(s) + "\n")
             try out.commit()
+        }
+    }
+
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the JSON Schema of scenario files (for editors).",
+            discussion: "Read as YAML 1.2 core types. Editors with a YAML language server use it through a first line `# yaml-language-server: $schema=PATH`; the repository ships it as docs/scenario.schema.json.")
+
+        func run() throws {
+            let out = Output(fd: 1)
+            out.write(ScenarioSchema.json + "\n")
+            try out.commit()
+        }
+    }
+
+    struct Init: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a starting scenario for the captured network.",
+            discussion: "The nodes given, zones for the address blocks seen (owners to confirm), and per segment the rules that allow what was seen, with default: deny; each entry says what it came from. Replaying the same captures against it gives no unfiltered-* finding. See docs/scenario-init.md.")
+
+        @Argument(help: ArgumentHelp("Capture files (pcap or pcapng).", valueName: "capture"))
+        var captures: [String]
+
+        @Option(name: .long, help: ArgumentHelp("A provider node and its addresses (repeatable).", valueName: "name=addr[,addr...]"))
+        var node: [String] = []
+
+        @Option(name: [.short, .long], help: ArgumentHelp("Write the scenario to this file (default: standard output).", valueName: "file"))
+        var output: String?
+
+        @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on standard error (default: when it is a terminal).")
+        var progress: Bool?
+
+        func validate() throws {
+            if captures.isEmpty { throw ValidationError("give at least one capture file") }
+            _ = try nodes()
+        }
+
+        func nodes() throws -> [Node] {
+            try node.map { spec in
+                let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--node takes NAME=ADDR[,ADDR...], not '\(spec)'") }
+                let addresses = try parts[1].split(separator: ",").map { a in
+                    guard let ip = IPAddress(String(a)) else { throw ValidationError("invalid address '\(a)' in --node \(spec)") }
+                    return ip
+                }
+                if addresses.isEmpty { throw ValidationError("--node \(parts[0]) needs at least one address") }
+                return Node(name: parts[0], role: "node", addresses: addresses)
+            }
+        }
+
+        func run() throws {
+            let (text, inputError) = try ScenarioInit.run(captures: captures, nodes: try nodes(),
+                                            workers: max(1, min(256, sysconf(Int32(_SC_NPROCESSORS_ONLN)))),
+                                            progress: progress ?? (isatty(2) == 1), output: output, warn: warn)
+            // What init writes must load; a --node name the loader refuses is said here.
+            _ = try ScenarioLoader.parse(text, source: output ?? "the written scenario")
+            let out = try output.map { try Output(path: $0) } ?? Output(fd: 1)
+            out.write(text)
+            try out.commit()
+            if inputError != nil { throw ExitCode(2) }
         }
     }
 }

@@ -124,12 +124,16 @@ import Testing
     /// Devices are written in place, and a write that fails is exit 3 in every command.
     @Test func writeErrorsExit3() throws {
         #expect(try CLI.run(["replay", Self.capture, "--output", "/dev/null"]).status == 0)
-        let r = try CLI.run(["replay", Self.capture, "--output", "/dev/full"])
+        let r = try CLI.run(["replay", Self.capture, "--scenario", "scenarios/iaas-vms.yaml", "--output", "/dev/full"])
         #expect(r.status == 3 && r.stderr.hasPrefix("demarc: writing the report failed: No space left on device"), "\(r.stderr)")
         let stdout = try CLI.run(["replay", Self.capture, "--format", "jsonl"], stdout: "/dev/full")
         #expect(stdout.status == 3, "\(stdout.stderr)")
         let check = try CLI.run(["scenario", "check", "scenarios/iaas-vms.yaml"], stdout: "/dev/full")
         #expect(check.status == 3 && check.stderr.contains("No space left on device"), "\(check.stderr)")
+        let schema = try CLI.run(["scenario", "schema"], stdout: "/dev/full")
+        #expect(schema.status == 3 && schema.stderr.contains("No space left on device"), "\(schema.stderr)")
+        let initial = try CLI.run(["scenario", "init", Self.capture, "--output", "/dev/full", "--no-progress"])
+        #expect(initial.status == 3 && initial.stderr.contains("No space left on device"), "\(initial.stderr)")
     }
 
     @Test(.enabled(if: MonitorCLITests.canCapture, "capturing on lo needs root, or CAP_NET_RAW and CAP_NET_ADMIN"))
@@ -180,7 +184,9 @@ import Testing
     // MARK: hostile scenarios
 
     /// Each: the scenario's text, the message after `file:line:column: `, and the line.
-    @Test(arguments: [
+    /// Scenarios the loader refuses, with the message and line (ScenarioSchemaTests
+    /// checks the schema refuses them too, where it can judge them).
+    static let hostileScenarios: [(String, String, Int)] = [
         ("scenario: x\nzones:\n  a: {owner: customer, cidrs: [10.0.0.0/8]}\n  a: {owner: customer, cidrs: [11.0.0.0/8]}\n", "duplicate name 'a' in zones", 4),
         ("scenario: x\ndescription: a\ndescription: b\n", "duplicate key 'description' in the scenario", 3),
         ("scenario: x\nzones:\n  \"8.8.8.8\": {owner: customer, cidrs: [10.0.0.0/8]}\n", "the name '8.8.8.8' reads as an IP address or CIDR", 3),
@@ -196,7 +202,9 @@ import Testing
         ("scenario: x\nzones:\n  a: {owner: customer, cidrs: [10.0.0.08/32]}\n", "'10.0.0.08/32' has an octet with a leading zero", 3),
         ("scenario: x\n---\nscenario: y\n", "a second YAML document", 2),
         ("scenario: x\nexpect:\n  - {max: {severity: high, count: 99999999999999999999999}}\n", "count must be a whole number", 3),
-    ]) func hostileScenario(_ text: String, _ message: String, _ line: Int) throws {
+    ]
+
+    @Test(arguments: hostileScenarios) func hostileScenario(_ text: String, _ message: String, _ line: Int) throws {
         let path = try CLI.temp("hostile.yaml", text: text)
         let r = try CLI.run(["scenario", "check", path], timeout: 20)
         #expect(r.status == 2)

@@ -13,7 +13,8 @@ import Testing
 
     static let zone = "scenario: t\nzones:\n  lan: {owner: customer, cidrs: [10.0.0.0/8]}\n"
 
-    @Test(arguments: [
+    /// Scenarios the loader refuses (ScenarioSchemaTests checks the schema refuses them too).
+    static let refusedCases = [
         Case(yaml: "scenario: t\nnodes:\n  a: {addresses: [10.0.0.1, 10.0.0.1]}\n",
              message: "3:29: address 10.0.0.1 is listed twice in node 'a'"),
         Case(yaml: "scenario: t\nzones:\n  z: {owner: customer, cidrs: [10.0.0.0/08]}\n",
@@ -41,7 +42,9 @@ import Testing
         Case(yaml: "scenario: \"gw\u{202E}1\"\n", message: "1:11: `scenario` contains the invisible or direction-changing character U+202E"),
         Case(yaml: "scenario: t\nnodes:\n  \"gw\u{200B}\": {addresses: [10.0.0.1]}\n",
              message: "3:3: `name` contains the invisible or direction-changing character U+200B"),
-    ])
+    ]
+
+    @Test(arguments: refusedCases)
     func refused(_ c: Case) throws {
         let path = try CLI.temp("s.yaml", text: c.yaml)
         let r = try CLI.run(["scenario", "check", path])
