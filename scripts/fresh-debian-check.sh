@@ -80,9 +80,9 @@ in_chroot() {
     bash -c "$1"
 }
 say "what a Swift toolchain needs on Debian (swift.org), git and make"
-in_chroot 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq
-  binutils-gold gcc git libc6-dev libcurl4-openssl-dev libedit-dev libicu-dev libncurses-dev
-  libpython3-dev libsqlite3-dev libstdc++-12-dev libxml2-dev make pkg-config tzdata uuid-dev' >>"$log" 2>&1
+toolchain_needs="binutils-gold gcc git libc6-dev libcurl4-openssl-dev libedit-dev libicu-dev libncurses-dev
+  libpython3-dev libsqlite3-dev libstdc++-12-dev libxml2-dev make pkg-config tzdata uuid-dev"
+in_chroot "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $(echo $toolchain_needs)" >>"$log" 2>&1
 in_chroot 'swift --version' 2>&1 | head -1 | tee -a "$log"
 
 status=0
