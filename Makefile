@@ -57,7 +57,7 @@ build:
 	$(SWIFT) build -c release --product demarc
 
 # A release build of its own (.build-static) with Swift's runtime and Foundation linked
-# in statically: the installed binary needs libpcap and the C library, not a toolchain.
+# in statically: the installed binary needs libpcap, libc and libstdc++, not a toolchain.
 PREFIX ?= /usr/local
 STATIC := .build-static
 install: deps

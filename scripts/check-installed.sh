@@ -19,10 +19,7 @@ if swift=$(command -v swift 2>/dev/null); then
 fi
 
 linked=$("${bare[@]}" ldd "$bin")
-bad=$(printf '%s\n' "$linked" | grep -E 'libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime|not found' || true)
-if [ -n "$toolchain_lib" ]; then
-  bad+=$(printf '%s\n' "$linked" | grep -F "$toolchain_lib/" || true)
-fi
+bad=$(printf '%s\n' "$linked" | grep -E "libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime|not found${toolchain_lib:+|$toolchain_lib/}" || true)
 if [ -n "$bad" ]; then
   echo "check-installed: $bin needs Swift's runtime or a missing library:" >&2
   printf '%s\n' "$bad" >&2
