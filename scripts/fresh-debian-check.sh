@@ -15,6 +15,8 @@
 #   SWIFT_ROOT      the toolchain's root, holding usr/bin/swift (default: from `swift` on PATH)
 #   GIT_MIRROR      a folder laid out as github.com (OWNER/NAME), read instead of GitHub
 #                   where GitHub cannot be reached (git's url.DIR.insteadOf); bound read-only
+#   EXTRA_CA        PEM certificates (files, space-separated) the chroot trusts besides
+#                   Debian's: where HTTPS goes through a TLS-inspecting proxy, its CA
 #   KEEP=1          keep WORKDIR (the chroot) afterwards
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "fresh-debian-check: needs root (debootstrap, chroot, mounts)" >&2; exit 2; }
@@ -83,6 +85,11 @@ say "what a Swift toolchain needs on Debian (swift.org), git and make"
 toolchain_needs="binutils-gold gcc git libc6-dev libcurl4-openssl-dev libedit-dev libicu-dev libncurses-dev
   libpython3-dev libsqlite3-dev libstdc++-12-dev libxml2-dev make pkg-config tzdata uuid-dev"
 in_chroot "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq $(echo $toolchain_needs)" >>"$log" 2>&1
+if [ -n "${EXTRA_CA:-}" ]; then
+  for ca in $EXTRA_CA; do cp "$ca" "$root/usr/local/share/ca-certificates/$(basename "${ca%.*}").crt"; done
+  in_chroot 'apt-get install -y -qq ca-certificates && update-ca-certificates' >>"$log" 2>&1
+  say "trusted besides Debian's CAs: $EXTRA_CA"
+fi
 in_chroot 'swift --version' 2>&1 | head -1 | tee -a "$log"
 
 status=0
