@@ -1,7 +1,9 @@
 # demarc — the two commands a newcomer needs:
 #   make run    replay the bundled overlay-network capture against its scenario
 #   make test   run every test (the Swift tests, then the ClickHouse store's)
-# Both install what is missing (libpcap-dev, pkg-config, python3-jsonschema) first.
+# Both install what is missing (libpcap-dev, pkg-config, python3-jsonschema) first;
+# `make test` also installs every tool the tests use (see swift-test).
+# make install PREFIX=DIR   a release binary with Swift's runtime linked in (DIR/bin/demarc)
 
 SWIFT ?= swift
 BIN := .build/release/demarc
@@ -9,7 +11,8 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test swift-test clickhouse-test siem-test ja4-test cbom-test spark-test build deps bench load fuzz captures clean check-scenarios
+.PHONY: run test swift-test clickhouse-test siem-test ja4-test cbom-test spark-test build deps bench load fuzz captures \
+	clean check-scenarios install install-check
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
 # only bad input (2) or an internal error (3) fails the target.
@@ -18,12 +21,14 @@ run: deps build
 	  if [ $$status -eq 1 ]; then echo "(demarc exit status 1: findings at or above --fail-on, or a failed expect)" >&2; \
 	  elif [ $$status -ne 0 ]; then exit $$status; fi
 
-# The tests also render the HTML report in Chromium and make real TLS for the monitor
-# test (openssl): both installed when missing. Then the ClickHouse store's test.
+# The tests render the HTML report in Chromium, fetch Mermaid with pip (Debian's python3
+# has none), make real TLS for the monitor test (openssl) and lint the metrics page and
+# deploy/prometheus with promtool (Debian's prometheus): each installed when missing.
+# Then the ClickHouse store's, the SIEM formats', JA4's and the CBOM's checks.
 test: swift-test clickhouse-test siem-test ja4-test cbom-test
 
 swift-test: deps
-	@scripts/deps.sh chromium:chromium openssl:openssl
+	@scripts/deps.sh chromium:chromium openssl:openssl promtool:prometheus python3.pip:python3-pip
 	$(SWIFT) test
 
 # deploy/clickhouse's schema and queries over demarc's output, in chDB (PyPI, in
@@ -88,6 +93,20 @@ spark-test: deps build
 build:
 	$(SWIFT) build -c release --product demarc
 
+# A release build of its own (.build-static) with Swift's runtime and Foundation linked
+# in statically: the installed binary needs libpcap, libc and libstdc++, not a toolchain.
+PREFIX ?= /usr/local
+STATIC := .build-static
+install: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product demarc --scratch-path $(STATIC)
+	install -D -m 755 $(STATIC)/release/demarc $(DESTDIR)$(PREFIX)/bin/demarc
+
+# Installs into a scratch prefix and runs that binary with the toolchain out of reach
+# (scripts/check-installed.sh). A second full release build: CI runs it, `make test` does not.
+install-check:
+	@$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(STATIC)/prefix
+	@scripts/check-installed.sh $(STATIC)/prefix/bin/demarc
+
 deps:
 	@scripts/deps.sh
 
@@ -110,4 +129,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom
+	rm -rf .build $(STATIC) bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom

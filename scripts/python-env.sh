@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=$1; shift
-python3 -c 'import ensurepip' 2>/dev/null || scripts/deps.sh ensurepip-missing:python3-venv
+scripts/deps.sh python3.ensurepip:python3-venv
 [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
 missing=()
 for spec in "$@"; do
