@@ -87,6 +87,29 @@ public struct Simulation: Sendable {
     public var places: [SimulationPlace]
     public var pairs: [SimulatedPair]
     public var findings: [ScenarioFinding]
+    /// The cut points of the address space, and the place of the piece each begins
+    /// (-1: group and unspecified addresses, which are `link` whatever the scenario).
+    var points: [IPAddress] = []
+    var placeOfPiece: [Int32] = []
+
+    /// The place holding the address; nil for group and unspecified addresses.
+    public func place(of ip: IPAddress) -> Int? {
+        var lo = 0, hi = points.count
+        while lo < hi { let mid = (lo + hi) / 2; if points[mid] <= ip { lo = mid + 1 } else { hi = mid } }
+        guard lo > 0 else { return nil }
+        let p = placeOfPiece[lo - 1]
+        return p < 0 ? nil : Int(p)
+    }
+
+    /// The group holding the ordered pair of places.
+    public func pair(from a: Int, to b: Int) -> SimulatedPair? {
+        let za = places[a].node == nil ? places[a].zone.flatMap { scenario.zones[$0].via != nil ? $0 : nil } : nil
+        let zb = places[b].node == nil ? places[b].zone.flatMap { scenario.zones[$0].via != nil ? $0 : nil } : nil
+        let same = za != nil && za == zb
+        return pairs.first { p in
+            (p.zonePairs == .all || (p.zonePairs == .same) == same) && p.from.contains(a) && p.to.contains(b)
+        }
+    }
 
     public static func run(_ scenario: Scenario) -> Simulation {
         var sim = Simulator(scenario)
@@ -165,7 +188,7 @@ public struct FlowVerdict: Sendable {
     }
 
     /// `tcp/443` → (6, 443); `icmp` → (1, nil).
-    static func parseService(_ text: String) -> (UInt8, UInt16?)? {
+    package static func parseService(_ text: String) -> (UInt8, UInt16?)? {
         let t = text.lowercased()
         let parts = t.split(separator: "/", omittingEmptySubsequences: false)
         guard let proto = Simulator.transports[String(parts[0])] else { return nil }
@@ -190,6 +213,8 @@ struct Simulator {
     private var classOf: [Int] = []
     private var classes: [[Int]] = []
     private let nodeIndex: [String: Int]
+    private var points: [IPAddress] = []
+    private var placeOfPiece: [Int32] = []
     /// (segment, name) → rule index.
     private var ruleIndex: [Segment: [String: Int]] = [:]
 
@@ -244,7 +269,9 @@ struct Simulator {
             pointSet.insert(low)
             if high != top { pointSet.insert(high.successor) }
         }
-        let points = pointSet.sorted()
+        points = pointSet.sorted()
+        placeOfPiece = Array(repeating: -1, count: points.count)
+        let points = self.points
         func atomIndex(_ a: IPAddress) -> Int {
             var lo = 0, hi = points.count
             while lo < hi { let mid = (lo + hi) / 2; if points[mid] < a { lo = mid + 1 } else { hi = mid } }
@@ -273,6 +300,7 @@ struct Simulator {
                 places.append(SimulationPlace(name: "", kind: .zone, owner: .external, cidrs: [], within: nil,
                                               v4: nil, v6: nil, node: p.node, zone: p.zone))
             }
+            placeOfPiece[i] = Int32(idx)
             if rep.isV4 { if places[idx].v4 == nil { places[idx].v4 = rep } } else if places[idx].v6 == nil { places[idx].v6 = rep }
         }
         // Names: a node or zone's place without any CIDR of its own is the node or zone;
@@ -338,6 +366,9 @@ struct Simulator {
             return a < b
         }
         places = order.map { places[$0] }
+        var newIndex = Array(repeating: Int32(-1), count: order.count)
+        for (n, old) in order.enumerated() { newIndex[old] = Int32(n) }
+        for i in placeOfPiece.indices where placeOfPiece[i] >= 0 { placeOfPiece[i] = newIndex[Int(placeOfPiece[i])] }
         let sortedKeys = order.map { keys[$0] }
         // Classes: places every rule and every segment test judge alike, apart from
         // whether two places share a zone (handled per pair).
@@ -415,7 +446,8 @@ struct Simulator {
             let k = MergeKey(outcome: p.outcome, zonePairs: p.zonePairs, to: p.to)
             if let i = at[k] { merged[i].from += p.from } else { at[k] = merged.count; merged.append(p) }
         }
-        return Simulation(scenario: scenario, places: places, pairs: merged, findings: findings(tally))
+        return Simulation(scenario: scenario, places: places, pairs: merged, findings: findings(tally),
+                          points: points, placeOfPiece: placeOfPiece)
     }
 
     private struct PairGroupKey: Hashable { var outcome: PairOutcome; var zonePairs: ZonePairs }
@@ -467,7 +499,9 @@ struct Simulator {
             } else {
                 candidates = []
             }
-            var protos: [UInt8] = [IPProtocol.tcp, IPProtocol.udp, v4 ? IPProtocol.icmp : IPProtocol.icmpv6]
+            // Every transport `--flow` takes, each once; ICMP by the family.
+            var protos: [UInt8] = [IPProtocol.tcp, IPProtocol.udp, IPProtocol.sctp, v4 ? IPProtocol.icmp : IPProtocol.icmpv6,
+                                   IPProtocol.esp, IPProtocol.ah, IPProtocol.gre]
             let otherICMP: UInt8 = v4 ? IPProtocol.icmpv6 : IPProtocol.icmp
             for r in rules {
                 for pm in r.ports {
