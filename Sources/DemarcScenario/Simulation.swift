@@ -215,6 +215,8 @@ struct Simulator {
     private let nodeIndex: [String: Int]
     private var points: [IPAddress] = []
     private var placeOfPiece: [Int32] = []
+    private var servicesCache: [ServicesKey: (services: [SimulatedService], cleartextDeciders: [Int])] = [:]
+    private var candidateCache: [CandidateKey: [Int]?] = [:]
     /// (segment, name) → rule index.
     private var ruleIndex: [Segment: [String: Int]] = [:]
 
@@ -489,16 +491,30 @@ struct Simulator {
         guard segment != .link else { return outcome }
         let enters = base.path.flatMap { nodeIndex[$0.enters] }, leaves = base.path.flatMap { nodeIndex[$0.leaves] }
         let rules = scenario.filters[segment]?.rules ?? []
-        var done = Set<String>()
-        for (c, s, v4) in families {
-            let candidates: [Int]
-            if let from = classifier.rules(segment, server: false, holding: c, pathNode: enters),
-               let to = classifier.rules(segment, server: true, holding: s, pathNode: leaves) {
-                let toSet = Set(to)
-                candidates = from.filter { toSet.contains($0) }
+        // The rules whose from and to hold the pair, per family: with the segment, all
+        // that decides its services (the first of them whose ports match, else the
+        // default), so pairs alike in these share one evaluation.
+        var perFamily: [[Int]] = []
+        for (c, s, _) in families {
+            if let from = candidates(cp, segment, server: false, c, enters), let to = candidates(sp, segment, server: true, s, leaves) {
+                var out: [Int] = [], i = 0, j = 0
+                while i < from.count && j < to.count {
+                    if from[i] == to[j] { out.append(from[i]); i += 1; j += 1 } else if from[i] < to[j] { i += 1 } else { j += 1 }
+                }
+                perFamily.append(out)
             } else {
-                candidates = []
+                perFamily.append([])
             }
+        }
+        let key = ServicesKey(segment: segment, v4: families.first?.2 ?? false, candidates: perFamily, families: families.count)
+        if let known = servicesCache[key] {
+            outcome.services = known.services
+            if outcome.encryptionRequired { for i in known.cleartextDeciders { tally.unenforced[segment, default: []].insert(i) } }
+            return outcome
+        }
+        var done = Set<String>()
+        var cleartextDeciders = Set<Int>()
+        for ((c, s, v4), candidates) in zip(families, perFamily) {
             // Every transport `--flow` takes, each once; ICMP by the family.
             var protos: [UInt8] = [IPProtocol.tcp, IPProtocol.udp, IPProtocol.sctp, v4 ? IPProtocol.icmp : IPProtocol.icmpv6,
                                    IPProtocol.esp, IPProtocol.ah, IPProtocol.gre]
@@ -542,7 +558,7 @@ struct Simulator {
                         service.responsible = m.responsible
                         service.cleartextAccepted = rules[i].cleartextAccepted
                         tally.decided[segment, default: []].insert(i)
-                        if service.cleartextAccepted && outcome.encryptionRequired { tally.unenforced[segment, default: []].insert(i) }
+                        if service.cleartextAccepted { cleartextDeciders.insert(i) }
                     } else if let set = scenario.filters[segment] {
                         service.decision = set.defaultAction.rawValue
                     }
@@ -563,7 +579,35 @@ struct Simulator {
                 }
             }
         }
+        let deciders = cleartextDeciders.sorted()
+        servicesCache[key] = (outcome.services, deciders)
+        if outcome.encryptionRequired { for i in deciders { tally.unenforced[segment, default: []].insert(i) } }
         return outcome
+    }
+
+    private struct ServicesKey: Hashable {
+        var segment: Segment
+        var v4: Bool
+        var candidates: [[Int]]
+        var families: Int
+    }
+
+    private struct CandidateKey: Hashable {
+        var cls: Int
+        var segment: Segment
+        var server: Bool
+        var v4: Bool
+        var pathNode: Int
+    }
+
+    /// `Classifier.rules` for a place's class, kept: every place of a class is held by
+    /// the same rules.
+    private mutating func candidates(_ place: Int, _ segment: Segment, server: Bool, _ ip: IPAddress, _ pathNode: Int?) -> [Int]? {
+        let key = CandidateKey(cls: classOf[place], segment: segment, server: server, v4: ip.isV4, pathNode: pathNode ?? -1)
+        if let known = candidateCache[key] { return known }
+        let found = classifier.rules(segment, server: server, holding: ip, pathNode: pathNode)
+        candidateCache[key] = found
+        return found
     }
 
     /// A rule's `ports` hold this transport and server port (`Classifier`'s port test).
