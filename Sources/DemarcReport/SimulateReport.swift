@@ -6,6 +6,20 @@ import DemarcScenario
 /// answer for one flow (`--flow`).
 public enum SimulateReport {
     /// The simulation in a format: json, table, markdown or html.
+    /// The simulation written to `out`; json straight from its buffer (a large
+    /// scenario's matrix is hundreds of MB: never copied into a String).
+    public static func write(_ sim: Simulation, format: ReportFormat, to out: Output) {
+        switch format {
+        case .json, .jsonl:
+            let w = JSONWriter(capacity: 1 << 20)
+            writeJSON(sim, w)
+            out.write(w.bytes)
+            out.write("\n")
+        default:
+            out.write(render(sim, format: format))
+        }
+    }
+
     public static func render(_ sim: Simulation, format: ReportFormat) -> String {
         switch format {
         case .json, .jsonl: return json(sim)
@@ -44,6 +58,11 @@ public enum SimulateReport {
 
     public static func json(_ sim: Simulation) -> String {
         let w = JSONWriter()
+        writeJSON(sim, w)
+        return text(w)
+    }
+
+    static func writeJSON(_ sim: Simulation, _ w: JSONWriter) {
         w.raw("{\"tool\":{\"name\":\"demarc\",\"version\":"); w.rawString(DemarcVersion.string)
         w.raw("},\"scenario\":{\"name\":"); w.rawString(sim.scenario.name)
         w.raw(",\"source\":"); w.rawString(sim.scenario.source)
@@ -99,7 +118,6 @@ public enum SimulateReport {
             w.rawString(sev.rawValue); w.raw(":"); w.rawInt(sim.findings.filter { $0.severity == sev }.count)
         }
         w.raw("}}}")
-        return text(w)
     }
 
     public static func json(_ v: FlowVerdict) -> String {

@@ -49,6 +49,18 @@ public struct PairOutcome: Sendable, Hashable {
     public var path: TransitPath?
     public var encryptionRequired: Bool
     public var services: [SimulatedService]
+    /// Equal for equal `services` (interned): outcomes compare and hash by it, not by
+    /// the list, since every pair of classes is grouped by its outcome.
+    package var servicesID = 0
+
+    public static func == (l: PairOutcome, r: PairOutcome) -> Bool {
+        l.servicesID == r.servicesID && l.segment == r.segment && l.responsible == r.responsible
+            && l.path == r.path && l.encryptionRequired == r.encryptionRequired
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(servicesID); h.combine(segment); h.combine(responsible); h.combine(path); h.combine(encryptionRequired)
+    }
 }
 
 /// Which ordered pairs of `from` × `to` a group holds: all of them, only those whose two
@@ -215,7 +227,8 @@ struct Simulator {
     private let nodeIndex: [String: Int]
     private var points: [IPAddress] = []
     private var placeOfPiece: [Int32] = []
-    private var servicesCache: [ServicesKey: (services: [SimulatedService], cleartextDeciders: [Int])] = [:]
+    private var servicesCache: [ServicesKey: (services: [SimulatedService], cleartextDeciders: [Int], id: Int)] = [:]
+    private var servicesIDs: [[SimulatedService]: Int] = [:]
     private var candidateCache: [CandidateKey: [Int]?] = [:]
     /// (segment, name) → rule index.
     private var ruleIndex: [Segment: [String: Int]] = [:]
@@ -509,6 +522,7 @@ struct Simulator {
         let key = ServicesKey(segment: segment, v4: families.first?.2 ?? false, candidates: perFamily, families: families.count)
         if let known = servicesCache[key] {
             outcome.services = known.services
+            outcome.servicesID = known.id
             if outcome.encryptionRequired { for i in known.cleartextDeciders { tally.unenforced[segment, default: []].insert(i) } }
             return outcome
         }
@@ -580,7 +594,10 @@ struct Simulator {
             }
         }
         let deciders = cleartextDeciders.sorted()
-        servicesCache[key] = (outcome.services, deciders)
+        let id: Int
+        if let known = servicesIDs[outcome.services] { id = known } else { id = servicesIDs.count + 1; servicesIDs[outcome.services] = id }
+        outcome.servicesID = id
+        servicesCache[key] = (outcome.services, deciders, id)
         if outcome.encryptionRequired { for i in deciders { tally.unenforced[segment, default: []].insert(i) } }
         return outcome
     }

@@ -37,7 +37,7 @@ struct Simulate: ParsableCommand {
             return
         }
         let sim = Simulation.run(s)
-        out.write(SimulateReport.render(sim, format: format))
+        SimulateReport.write(sim, format: format, to: out)
         try out.commit()
         if sim.fails(at: failOn) { throw ExitCode(1) }
     }
