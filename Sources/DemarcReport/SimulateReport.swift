@@ -265,8 +265,10 @@ public enum SimulateReport {
         for pair in sim.pairs {
             for a in pair.from where shownSet.contains(a) {
                 for b in pair.to where shownSet.contains(b) {
-                    if pair.zonePairs == .same && sim.places[a].within != sim.places[b].within && a != b { continue }
-                    if pair.zonePairs == .different && (a == b) { continue }
+                    let pa = sim.places[a], pb = sim.places[b]
+                    let sameZone = pa.node == nil && pb.node == nil && pa.zone != nil && pa.zone == pb.zone
+                    if pair.zonePairs == .same && !sameZone { continue }
+                    if pair.zonePairs == .different && sameZone { continue }
                     cell[a, default: [:]][b] = (pair.outcome, pair.zonePairs)
                 }
             }
@@ -274,7 +276,7 @@ public enum SimulateReport {
         var out = """
         <!doctype html><html><head><meta charset="utf-8"><title>demarc simulate: \(esc(sim.scenario.name))</title>
         <style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 4px;font-size:12px}
-        td.allow{background:#f4c7c3}td.deny{background:#c8e6c9}td.mixed{background:#ffe0b2}td.unfiltered{background:#ef9a9a}td.none{background:#eee}
+        td.allow{background:#f4c7c3}td.deny{background:#c8e6c9}td.mixed{background:#ffe0b2}td.unfiltered{background:#ef9a9a}td.none{background:#eee}td.internal{background:#bbdefb}
         td.provider{border-bottom:3px solid #1565c0}td.shared{border-bottom:3px solid #6a1b9a}td.customer{border-bottom:3px solid #2e7d32}
         th.v{writing-mode:vertical-rl}</style></head><body>
         <h1>Scenario \(esc(sim.scenario.name))</h1><p>\(esc(summaryLine(sim)))</p><h2>Findings</h2><ul>
@@ -282,7 +284,7 @@ public enum SimulateReport {
         for f in sim.findings {
             out += "<li><b>\(f.severity.rawValue)</b> \(esc(f.code)) (\(f.party.rawValue)) \(esc(f.rule.map(ruleText) ?? f.place ?? "")): \(esc(f.message))</li>"
         }
-        out += "</ul><h2>Matrix</h2><p>Rows are sources, columns destinations; a cell is red where it allows, green where it denies, orange where both, deep red where unfiltered; its border is the party. Hover or click a cell for its services.\(sim.places.count > gridLimit ? " The first \(gridLimit) of \(sim.places.count) places are shown." : "")</p><table><tr><th></th>"
+        out += "</ul><h2>Matrix</h2><p>Rows are sources, columns destinations; a cell is red where it allows, green where it denies, orange where both, deep red where unfiltered, blue inside the provider's boundary (internal, never filtered), grey on the link; its border is the party. Hover or click a cell for its services.\(sim.places.count > gridLimit ? " The first \(gridLimit) of \(sim.places.count) places are shown." : "")</p><table><tr><th></th>"
         for b in shown { out += "<th class=\"v\">\(esc(sim.places[b].name))</th>" }
         out += "</tr>"
         for a in shown {
@@ -290,7 +292,8 @@ public enum SimulateReport {
             for b in shown {
                 guard let (o, _) = cell[a]?[b] else { out += "<td class=\"none\"></td>"; continue }
                 let decisions = Set(o.services.map(\.decision))
-                let cls = o.services.isEmpty ? "none" : (decisions.count > 1 ? "mixed" : decisions.first!)
+                // Internal traffic is never filtered (SCENARIO.md): shown apart, not as an open filter.
+                let cls = o.segment == .internal ? "internal" : (o.services.isEmpty ? "none" : (decisions.count > 1 ? "mixed" : decisions.first!))
                 let title = "\(sim.places[a].name) → \(sim.places[b].name): \(outcomeText(o))\n" + o.services.map(serviceText).joined(separator: "\n")
                 out += "<td class=\"\(cls) \(o.responsible.rawValue)\" title=\"\(esc(title))\" onclick=\"document.getElementById('detail').textContent=this.title\">\(o.segment.rawValue.prefix(2))</td>"
             }
