@@ -317,6 +317,18 @@ public final class Classifier: Sendable {
         }
     }
 
+    /// The indices, in order, of `segment`'s rules whose `to` (`server`) or `from` holds
+    /// the address, placed as a flow's end is, with `pathNode` the node a transit flow
+    /// enters (from) or leaves (to) at; nil where the segment has no filters. The
+    /// simulator tries a pair of places only against these, by `classify`'s own test.
+    package func rules(_ segment: Segment, server: Bool, holding ip: IPAddress, pathNode: Int?) -> [Int]? {
+        guard let (set, _, endpoints) = filtersBySegment[segment.ordinal] else { return nil }
+        let p = plan.place(ip)
+        return set.rules.indices.filter {
+            (server ? endpoints[$0].to : endpoints[$0].from).contains(ip, p, pathNode: pathNode)
+        }
+    }
+
     static let unencryptedCodes = Segment.allCases.map { "unencrypted-\($0.rawValue)" }
 
     private func certificateMatches(_ cert: CertificateInfo, _ ca: CustomerCA) -> Bool {

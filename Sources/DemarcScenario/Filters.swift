@@ -5,6 +5,8 @@ import DemarcInspect
 public struct FilterSet: Sendable {
     public var defaultAction: RuleAction
     public var rules: [Rule]
+    /// The line of the `default` key in the scenario file; nil where it is not given.
+    public var defaultLine: Int? = nil
     public init(defaultAction: RuleAction = .deny, rules: [Rule] = []) {
         self.defaultAction = defaultAction; self.rules = rules
     }
@@ -47,6 +49,8 @@ public struct Rule: Sendable {
     /// The party made responsible for the flows the rule matches, whatever the
     /// segment's; nil: the segment's party.
     public var responsible: Party?
+    /// The rule's line in the scenario file; 0 for rules not read from one.
+    public var line = 0
     public init(name: String, action: RuleAction = .allow, from: [AddressMatch] = [.any], to: [AddressMatch] = [.any],
                 ports: [PortMatch] = [.any], cleartextAccepted: Bool = false, responsible: Party? = nil) {
         self.name = name; self.action = action; self.from = from; self.to = to

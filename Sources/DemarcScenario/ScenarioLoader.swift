@@ -357,6 +357,7 @@ private struct Parser {
             let t = try string(d, "default")
             guard let a = RuleAction(rawValue: t) else { throw fail(d, "invalid default '\(t)' for filters.\(segment): use deny or allow") }
             set.defaultAction = a
+            set.defaultLine = doc.mark(d).line
         }
         if let rules = m["rules"] {
             var names = Set<String>()
@@ -366,6 +367,7 @@ private struct Parser {
                 if names.contains(name) { throw fail(rm["name"] ?? r, "duplicate rule name '\(name)' in filters.\(segment)") }
                 names.insert(name)
                 var rule = Rule(name: name)
+                rule.line = doc.mark(r).line
                 if let a = rm["action"] {
                     let t = try string(a, "action")
                     guard let act = RuleAction(rawValue: t) else { throw fail(a, "invalid action '\(t)' in rule '\(name)': use allow or deny") }

@@ -26,7 +26,7 @@ struct Demarc: ParsableCommand {
         Exit status: 0 done; 1 a finding at or above --fail-on, or a failed expectation; 2 bad input (usage, capture, scenario, interface, permission); 3 internal error.
         """,
         version: DemarcVersion.string,
-        subcommands: [Replay.self, Monitor.self, Diff.self, ScenarioCommand.self]
+        subcommands: [Replay.self, Monitor.self, Diff.self, ScenarioCommand.self, Simulate.self]
     )
 }
 
