@@ -136,3 +136,12 @@ enum CLI {
                 .map { p in p.waitUntilExit(); return p.terminationStatus == 0 } ?? false
     }
 }
+
+extension String {
+    /// Standard error without the one line replay and monitor print when no scenario is
+    /// given (the built-in scenario's notice), for tests of what else they say.
+    var droppingNotice: String {
+        split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.hasPrefix("demarc: no --scenario:") }.joined(separator: "\n")
+    }
+}

@@ -111,14 +111,14 @@ enum CaptureBytes {
         for extra in [["--workers", "1"], ["--workers", "2"]] {
             let r = try CLI.run(["replay", Self.good, path, "--format", "jsonl"] + extra)
             #expect(r.status == 0, "\(extra) \(r.stderr)")
-            #expect(r.stderr.hasPrefix(warning), "\(r.stderr)")
+            #expect(r.stderr.droppingNotice.hasPrefix(warning), "\(r.stderr)")
             let (flows, summary) = jsonl(r.stdout)
             #expect(flows.count == expectedFlows, "\(extra)")
             #expect(input(summary, 1)["undecoded"] as? Int == bad, "\(extra)")
             #expect(input(summary, 1)["packets"] as? Int == (name == "near-2^64" ? 3 : 2), "\(extra)")
         }
         let stdin = try CLI.run(["replay", "-", "--format", "jsonl"], stdin: path)
-        #expect(stdin.status == 0 && stdin.stderr.hasPrefix("demarc: -: \(bad) packet"), "\(stdin.stderr)")
+        #expect(stdin.status == 0 && stdin.stderr.droppingNotice.hasPrefix("demarc: -: \(bad) packet"), "\(stdin.stderr)")
         #expect(jsonl(stdin.stdout).summary != nil)
         let out = try scratch().appendingPathComponent("r.json").path
         let written = try CLI.run(["replay", Self.good, path, "--format", "json", "--output", out])
@@ -127,7 +127,7 @@ enum CaptureBytes {
         #expect((report?["flows"] as? [Any])?.count == expectedFlows)
         let scenario = "scenarios/overlay-network.yaml"
         let diff = try CLI.run(["diff", Self.good, path, "--scenario", scenario, "--against", scenario, "--format", "json"])
-        #expect(diff.status == 0 && diff.stderr.hasPrefix(warning), "\(diff.stderr)")
+        #expect(diff.status == 0 && diff.stderr.droppingNotice.hasPrefix(warning), "\(diff.stderr)")
     }
 
     /// A corrupt capture after a good one: exit 2, after the good one's flows.
@@ -138,7 +138,7 @@ enum CaptureBytes {
         for workers in ["1", "2"] {
             let r = try CLI.run(["replay", Self.good, path, "--format", "jsonl", "--workers", workers])
             #expect(r.status == 2, "\(r.stderr)")
-            #expect(r.stderr.hasPrefix("demarc: \(path): corrupt capture after 1 packets"), "\(r.stderr)")
+            #expect(r.stderr.droppingNotice.hasPrefix("demarc: \(path): corrupt capture after 1 packets"), "\(r.stderr)")
             let (flows, summary) = jsonl(r.stdout)
             #expect(try flows.count == Self.goodFlows + 1)
             #expect(input(summary, 1)["truncated"] as? Bool == true)
@@ -185,7 +185,7 @@ enum CaptureBytes {
         p.waitUntilExit()
         let stderr = try String(contentsOfFile: errPath, encoding: .utf8)
         #expect(p.terminationReason == .exit && p.terminationStatus == 0, "\(p.terminationReason) \(p.terminationStatus) \(stderr)")
-        #expect(stderr.hasPrefix("demarc: \(path): capture is cut off"), "\(stderr)")
+        #expect(stderr.droppingNotice.hasPrefix("demarc: \(path): capture is cut off"), "\(stderr)")
         #expect(stderr.contains("the file shrank from \(bytes.count) to 4000000 bytes while it was read"), "\(stderr)")
         let (reported, summary) = jsonl(text)
         #expect(input(summary, 0)["truncated"] as? Bool == true)
@@ -211,7 +211,7 @@ enum CaptureBytes {
     ])
     func rangesRefusedPastTheirEnds(_ args: [String], _ message: String) throws {
         let r = try CLI.run(args)
-        #expect(r.status == 2 && r.stderr.hasPrefix(message), "\(r.stderr)")
+        #expect(r.status == 2 && r.stderr.droppingNotice.hasPrefix(message), "\(r.stderr)")
         #expect(r.stdout.isEmpty)
     }
 
@@ -234,7 +234,7 @@ enum CaptureBytes {
         let duration = args.contains("--duration") ? [] : ["--duration", "0.2"]
         let r = try CLI.run(["monitor", "--interface", "lo", "--format", "json"] + duration + workers + args, timeout: 30)
         #expect(r.status == 0 && !r.timedOut, "\(r.stderr)")
-        #expect(r.stderr.hasPrefix("demarc: listening on lo"), "\(r.stderr)")
+        #expect(r.stderr.droppingNotice.hasPrefix("demarc: listening on lo"), "\(r.stderr)")
         #expect(CLI.json(r.stdout) != nil)
     }
 
@@ -305,7 +305,7 @@ enum CaptureBytes {
         let r = try CLI.run(["/usr/bin/unshare", "-n", "/bin/sh", "-c", script, CLI.binary, report, err], shellCommand: true)
         let stderr = try String(contentsOfFile: err, encoding: .utf8)
         #expect(r.stdout == "status=3\n", "\(r.stdout) \(r.stderr) \(stderr)")
-        let lines = stderr.split(separator: "\n")
+        let lines = stderr.droppingNotice.split(separator: "\n")
         #expect(lines.first?.hasPrefix("demarc: listening on a0") == true, "\(stderr)")
         #expect(lines.contains { $0.hasPrefix("demarc: capture on a0 failed: ") && $0.hasSuffix("; reporting what was captured") },
                 "\(stderr)")
@@ -326,7 +326,7 @@ enum CaptureBytes {
         let expected = ["2038-01-19T03:14:07.000001Z", "2038-01-19T03:14:08.000002Z", "2106-02-07T06:28:15.999999Z"]
         for (args, stdin) in [([path], nil), (["-"], path), ([path, "--filter", "ip or not ip"], nil)] {
             let r = try CLI.run(["replay", "--format", "jsonl"] + args, stdin: stdin)
-            #expect(r.status == 0 && r.stderr.isEmpty, "\(r.stderr)")
+            #expect(r.status == 0 && r.stderr.droppingNotice.isEmpty, "\(r.stderr)")
             #expect(jsonl(r.stdout).flows.compactMap { $0["first_seen"] as? String } == expected, "\(args)")
         }
     }
