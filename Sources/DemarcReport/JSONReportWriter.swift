@@ -223,21 +223,8 @@ public final class JSONReportWriter: ReportWriter {
         } else {
             w.raw(",\"rule\":null")
         }
-        w.raw(",\"findings\":[")
-        for (i, f) in r.findings.enumerated() {
-            w.raw(i == 0 ? "{\"code\":" : ",{\"code\":"); w.rawString(f.code)
-            w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
-            w.raw(",\"party\":"); w.rawString(f.party.rawValue)
-            w.raw(",\"message\":"); w.rawString(f.message)
-            if let a = f.accepted {
-                w.raw(",\"accepted\":{\"owner\":"); w.rawString(a.owner)
-                w.raw(",\"reason\":"); w.rawString(a.reason)
-                w.raw(",\"until\":"); w.rawString(a.until)
-                w.raw(a.expired ? ",\"expired\":true}" : ",\"expired\":false}")
-            }
-            w.raw("}")
-        }
-        w.raw("]")
+        w.raw(",\"findings\":")
+        writeFindings(w, r.findings)
         if let credentials = r.credentials {
             w.raw(",\"credentials\":[")
             for (i, cr) in credentials.enumerated() {
@@ -251,6 +238,26 @@ public final class JSONReportWriter: ReportWriter {
     }
 
     /// The server certificate's object (ocsf's unmapped.demarc has the same).
+    /// Findings as a JSON array, each as REPORT.md shapes a flow's (`accepted` where an
+    /// `accept` entry covers it).
+    static func writeFindings(_ w: JSONWriter, _ findings: [Finding]) {
+        w.raw("[")
+        for (i, f) in findings.enumerated() {
+            w.raw(i == 0 ? "{\"code\":" : ",{\"code\":"); w.rawString(f.code)
+            w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
+            w.raw(",\"party\":"); w.rawString(f.party.rawValue)
+            w.raw(",\"message\":"); w.rawString(f.message)
+            if let a = f.accepted {
+                w.raw(",\"accepted\":{\"owner\":"); w.rawString(a.owner)
+                w.raw(",\"reason\":"); w.rawString(a.reason)
+                w.raw(",\"until\":"); w.rawString(a.until)
+                w.raw(a.expired ? ",\"expired\":true}" : ",\"expired\":false}")
+            }
+            w.raw("}")
+        }
+        w.raw("]")
+    }
+
     static func writeCertificate(_ w: JSONWriter, _ c: CertificateInfo) {
         w.raw("{\"subject\":"); w.rawString(c.subject)
         w.raw(",\"issuer\":"); w.rawString(c.issuer)

@@ -143,21 +143,8 @@ public enum SimulateReport {
         w.raw(",\"findings\":{")
         for (i, (state, list)) in [("cleartext", v.cleartext), ("encrypted", v.encrypted), ("unknown", v.unknown)].enumerated() {
             if i > 0 { w.raw(",") }
-            w.rawString(state); w.raw(":[")
-            for (j, f) in list.enumerated() {
-                w.raw(j == 0 ? "{\"code\":" : ",{\"code\":"); w.rawString(f.code)
-                w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
-                w.raw(",\"party\":"); w.rawString(f.party.rawValue)
-                w.raw(",\"message\":"); w.rawString(f.message)
-                if let a = f.accepted {
-                    w.raw(",\"accepted\":{\"owner\":"); w.rawString(a.owner)
-                    w.raw(",\"reason\":"); w.rawString(a.reason)
-                    w.raw(",\"until\":"); w.rawString(a.until)
-                    w.raw(a.expired ? ",\"expired\":true}" : ",\"expired\":false}")
-                }
-                w.raw("}")
-            }
-            w.raw("]")
+            w.rawString(state); w.raw(":")
+            JSONReportWriter.writeFindings(w, list)
         }
         w.raw("}}")
         return text(w)
