@@ -70,6 +70,12 @@ public struct RuleMatch: Sendable, Equatable {
     public var responsible: Party? = nil
     /// The rule's position in its segment's list (the summary counts rule use by it).
     public var index = 0
+
+    /// The same rule by what reports show (segment, name, action, responsible): a rule
+    /// that only moved in its list is the same rule to `diff`.
+    public static func == (a: RuleMatch, b: RuleMatch) -> Bool {
+        a.segment == b.segment && a.name == b.name && a.action == b.action && a.responsible == b.responsible
+    }
 }
 
 /// Where a transit flow enters the provider's nodes and where it leaves them (node
