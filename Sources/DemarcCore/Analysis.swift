@@ -41,6 +41,8 @@ public final class Analysis {
         self.header = ReportHeader(scenarioName: scenario.name, scenarioSource: scenario.source)
         if scenario.hasAcceptList { header.acceptances = scenario.acceptances }
         header.places = PlaceMap(scenario: scenario)
+        header.summary = Summary(filters: scenario.filters)
+        if let alternate { alternateSummary = Summary(filters: alternate.filters) }
         tracker.onFinish = { [unowned self] flow, details, _ in
             self.finished(flow, details)
         }

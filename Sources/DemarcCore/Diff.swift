@@ -32,6 +32,7 @@ public enum Diff {
         report.flows = header.summary.total.flows
         report.expectationsBefore = header.expectations
         report.expectationsAfter = analysis.alternateExpectations
+        report.afterSummary = analysis.alternateSummary
         try DiffWriter.write(report, format: options.format, to: output)
         try output.commit()
         return (report, inputError)

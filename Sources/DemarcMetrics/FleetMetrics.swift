@@ -17,6 +17,7 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
     /// Each metric's name and its `# HELP` text.
     static let help: [String: String] = [
         "demarc_flows_total": "Flows ended, by segment (and a transit flow's entry and exit nodes), responsible party, encryption state and application.",
+        "demarc_rule_flows_total": "Flows ended, by the filter rule that decided them (segment and rule name from the scenario).",
         "demarc_packets_total": "Packets of flows, counted while flows are open (about every second) and when they end.",
         "demarc_bytes_total": "Frame bytes of flows, counted while flows are open (about every second) and when they end.",
         "demarc_findings_total": "Findings of ended flows that count (not covered by an unexpired acceptance), by code, severity and party.",
@@ -49,6 +50,7 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
     public func flowEnded(_ r: FlowRecord) {
         let labels = Self.flowLabels(r)
         counter("demarc_flows_total", labels).increment()
+        if let m = r.rule { counter("demarc_rule_flows_total", [("segment", m.segment.rawValue), ("rule", m.name)]).increment() }
         add(r, labels, packets: r.packets &- min(r.packets, r.exportedPackets), bytes: r.bytes &- min(r.bytes, r.exportedBytes))
         for f in r.findings {
             let name = f.counts ? "demarc_findings_total" : "demarc_findings_accepted_total"

@@ -85,6 +85,8 @@ public struct DiffReport: Sendable {
     public var expectationsBefore: [ExpectationResult] = []
     public var expectationsAfter: [ExpectationResult] = []
     public var failOn: Severity = .high
+    /// AFTER's summary: its rules' use is reported (`summary.rules`, `summary.unused_rules`).
+    public var afterSummary = Summary()
 
     public init(before: (String, String), after: (String, String)) { self.before = before; self.after = after }
 
@@ -182,6 +184,9 @@ public enum DiffWriter {
         for c in d.changes {
             o += "  \(flowLabel(c))\n    before: \(side(c.before))\n    after:  \(side(c.after))\n"
         }
+        if d.afterSummary.hasFilters {
+            o += "\nRules of AFTER\n" + Fmt.ruleLines(d.afterSummary).map { "  \($0)\n" }.joined()
+        }
         o += "\nResult: \(d.exitStatus == 0 ? "pass" : "FAIL") (\(verdict(d)))\n"
         return o
     }
@@ -197,6 +202,9 @@ public enum DiffWriter {
         }
         o += "\n## Flows that change\n\n| flow | before | after |\n|---|---|---|\n"
         for c in d.changes { o += "| \(cell(flowLabel(c))) | \(cell(side(c.before))) | \(cell(side(c.after))) |\n" }
+        if d.afterSummary.hasFilters {
+            o += "\n## Rules of AFTER\n\n" + Fmt.ruleLines(d.afterSummary).map { "- \(cell($0))\n" }.joined()
+        }
         return o
     }
 
@@ -218,7 +226,11 @@ public enum DiffWriter {
         for x in d.removed { o += "<li class=\"rem\">− \(esc(deltaLine(x)))</li>\n" }
         o += "</ul>\n<h2>Flows that change</h2>\n<table><thead><tr><th>flow</th><th>before</th><th>after</th></tr></thead><tbody>\n"
         for c in d.changes { o += "<tr><td>\(esc(flowLabel(c)))</td><td>\(esc(side(c.before)))</td><td>\(esc(side(c.after)))</td></tr>\n" }
-        return o + "</tbody></table>\n</body></html>\n"
+        o += "</tbody></table>\n"
+        if d.afterSummary.hasFilters {
+            o += "<h2>Rules of AFTER</h2><ul>\n" + Fmt.ruleLines(d.afterSummary).map { "<li>\(esc($0))</li>\n" }.joined() + "</ul>\n"
+        }
+        return o + "</body></html>\n"
     }
 
     static func json(_ d: DiffReport, lines: Bool) -> String {
@@ -285,6 +297,7 @@ public enum DiffWriter {
             deltas("findings_added", d.added); deltas("findings_removed", d.removed)
             expectations("expectations_before", d.expectationsBefore); expectations("expectations_after", d.expectationsAfter)
             w.field("fail_on", d.failOn.rawValue); w.field("blocking", d.blocking); w.field("passed", d.exitStatus == 0)
+            JSONReportWriter.writeRules(w, d.afterSummary)
             w.endObject()
         }
         if lines {

@@ -140,7 +140,48 @@ public struct Summary: Sendable {
     /// The `accept` entries (by their index in the list) that matched a finding.
     public var usedAcceptances: Set<Int> = []
 
+    /// How each filter rule was used, in file order (empty when the scenario has no
+    /// filters), and where each segment's rules start in it, by `Segment.ordinal`: a flow's
+    /// rule is found by its segment and position, without a lookup by name.
+    public private(set) var rules: [RuleUsage] = []
+    /// The rule entries' order in `rules`, by segment ordinal and position.
+    private var ruleSlots: [[Int]] = Array(repeating: [], count: Segment.allCases.count)
+    /// The scenario has filters (reports then show `rules` and `unused_rules`).
+    public private(set) var hasFilters = false
+
     public init() {}
+
+    /// A summary that also counts how the scenario's filter rules are used.
+    public init(filters: [Segment: FilterSet]) {
+        var all: [(seg: Segment, pos: Int, rule: Rule)] = []
+        for (seg, set) in filters { for (i, r) in set.rules.enumerated() { all.append((seg, i, r)) } }
+        // File order: by line; rules without a line keep segment, then list order.
+        all.sort { ($0.rule.line, $0.seg.ordinal, $0.pos) < ($1.rule.line, $1.seg.ordinal, $1.pos) }
+        hasFilters = !filters.isEmpty
+        for (seg, set) in filters { ruleSlots[seg.ordinal] = [Int](repeating: 0, count: set.rules.count) }
+        for (n, e) in all.enumerated() {
+            ruleSlots[e.seg.ordinal][e.pos] = n
+            rules.append(RuleUsage(segment: e.seg, name: e.rule.name, line: e.rule.line, action: e.rule.action,
+                                   admitsSeveralServices: Self.admitsSeveralServices(e.rule.ports)))
+        }
+    }
+
+    /// Several entries, `any`, or a port range of a transport with ports (`icmp`, `esp`
+    /// are one service each).
+    static func admitsSeveralServices(_ ports: [PortMatch]) -> Bool {
+        ports.count > 1 || ports.contains { p in p.proto.map { IPProtocol.hasPorts($0) && p.low != p.high } ?? true }
+    }
+
+    /// The rules that matched no flow.
+    public var unusedRules: [RuleUsage] { rules.filter { $0.flows == 0 } }
+
+    /// The flow's deciding rule, counted by its segment and position.
+    @inline(never)
+    private mutating func addRule(_ r: FlowRecord, _ m: RuleMatch) {
+        let slots = ruleSlots[m.segment.ordinal]
+        guard m.index < slots.count else { return }
+        rules[slots[m.index]].add(r)
+    }
 
     /// A transit flow's path, counted apart from `add`'s other totals (most flows are
     /// not transit).
@@ -164,6 +205,7 @@ public struct Summary: Sendable {
         partyCounts[party].packets += r.packets
         partyCounts[party].bytes += r.bytes
         if r.segment == .transit { addPath(r) }
+        if let m = r.rule, hasFilters { addRule(r, m) }
         for f in r.findings {
             if let a = f.accepted {
                 usedAcceptances.insert(a.entry)
@@ -176,6 +218,67 @@ public struct Summary: Sendable {
             findingCodes[f.code, default: 0] += 1
             partyFindings[f.party, default: [:]][f.severity, default: 0] += 1
         }
+    }
+}
+
+/// One filter rule's use: the flows it decided, their bytes and times, and their services.
+public struct RuleUsage: Sendable {
+    public var segment: Segment
+    public var name: String
+    public var line: Int
+    public var action: RuleAction
+    /// Its ports admit more than one transport-and-port (several entries, a range, `any`).
+    public var admitsSeveralServices: Bool
+    public var flows: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var firstSeen: Int64?
+    public var lastSeen: Int64?
+    /// Flows by service (`Self.serviceKey`), at most `serviceLimit` distinct; flows of
+    /// further services are counted in `otherServiceFlows`.
+    public private(set) var serviceFlows: [UInt32: UInt64] = [:]
+    public private(set) var otherServiceFlows: UInt64 = 0
+    public static let serviceLimit = 64
+
+    init(segment: Segment, name: String, line: Int, action: RuleAction, admitsSeveralServices: Bool) {
+        self.segment = segment; self.name = name; self.line = line; self.action = action
+        self.admitsSeveralServices = admitsSeveralServices
+    }
+
+    /// Transport and server port in one number: bit 24 set when the flow has a port.
+    static func serviceKey(_ r: FlowRecord) -> UInt32 {
+        UInt32(r.ipProtocol) << 16 | (r.server.port.map { 1 << 24 | UInt32($0) } ?? 0)
+    }
+
+    static func serviceText(_ key: UInt32) -> String {
+        let proto = IPProtocol.name(UInt8(truncatingIfNeeded: key >> 16))
+        return key & (1 << 24) != 0 ? "\(proto)/\(key & 0xffff)" : proto
+    }
+
+    mutating func add(_ r: FlowRecord) {
+        flows += 1
+        bytes += r.bytes
+        firstSeen = min(firstSeen ?? r.firstSeen, r.firstSeen)
+        lastSeen = max(lastSeen ?? r.lastSeen, r.lastSeen)
+        let key = Self.serviceKey(r)
+        if serviceFlows[key] != nil || serviceFlows.count < Self.serviceLimit {
+            serviceFlows[key, default: 0] += 1
+        } else {
+            otherServiceFlows += 1
+        }
+    }
+
+    /// Up to `limit` services seen, most flows first; ties by text.
+    public func services(limit: Int = 5) -> [String] {
+        serviceFlows.map { (text: Self.serviceText($0.key), flows: $0.value) }
+            .sorted { ($1.flows, $0.text) < ($0.flows, $1.text) }
+            .prefix(limit).map(\.text)
+    }
+
+    /// An allow rule that admits several services but whose flows all used one: that one.
+    public var narrowingCandidate: String? {
+        guard action == .allow, admitsSeveralServices, flows > 0, otherServiceFlows == 0,
+              serviceFlows.count == 1, let only = serviceFlows.keys.first else { return nil }
+        return Self.serviceText(only)
     }
 }
 

@@ -77,6 +77,26 @@ package enum Fmt {
         return lines
     }
 
+    /// The rules section's lines: used rules with flows, bytes and services; rules that
+    /// matched nothing, with their lines; allow rules to narrow to the one service seen.
+    static func ruleLines(_ s: Summary) -> [String] {
+        var lines: [String] = []
+        for u in s.rules where u.flows > 0 {
+            let services = u.services().joined(separator: ", ")
+            lines.append("\(u.segment.rawValue) \(u.name) (line \(u.line), \(u.action.rawValue)): \(u.flows) flow\(u.flows == 1 ? "" : "s"), "
+                         + Fmt.bytes(u.bytes) + (services.isEmpty ? "" : "; \(services)"))
+        }
+        for u in s.unusedRules {
+            lines.append("unused: \(u.segment.rawValue) \(u.name) (line \(u.line)) matched no flow")
+        }
+        for u in s.rules {
+            if let only = u.narrowingCandidate {
+                lines.append("narrow: \(u.segment.rawValue) \(u.name) (line \(u.line)) admits several services; every flow used \(only)")
+            }
+        }
+        return lines
+    }
+
     /// What a format says when it lists only the top flows.
     static func topNote(_ d: ReportDigest, shown: Int) -> String {
         "the \(shown) flows with the most bytes, of \(d.flowCount); --all-flows lists every flow"

@@ -138,6 +138,9 @@ public final class HTMLReportWriter: ReportWriter {
             o += "<h2>Accepted risks</h2>\n" + (accepted.isEmpty ? "<p>None.</p>\n"
                 : "<ul>\n" + accepted.map { "<li>\(HTMLReportWriter.esc($0))</li>\n" }.joined() + "</ul>\n")
         }
+        if h.summary.hasFilters {
+            o += "<h2>Rules</h2><ul>\n" + Fmt.ruleLines(h.summary).map { "<li>\(HTMLReportWriter.esc($0))</li>\n" }.joined() + "</ul>\n"
+        }
         if !h.expectations.isEmpty {
             o += "<h2>Expectations</h2><ul>\n"
             for e in h.expectations {

@@ -110,6 +110,7 @@ public final class JSONReportWriter: ReportWriter {
             }
             w.endArray()
         }
+        writeRules(w, s)
         w.endObject()
         w.beginArray("expectations")
         for e in h.expectations {
@@ -117,6 +118,37 @@ public final class JSONReportWriter: ReportWriter {
             w.field("expect", e.expectation.text)
             w.field("passed", e.passed)
             w.field("detail", e.detail)
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    /// REPORT.md's `summary.rules` and `summary.unused_rules`, when the scenario has filters.
+    static func writeRules(_ w: JSONWriter, _ s: Summary) {
+        guard s.hasFilters else { return }
+        w.beginArray("rules")
+        for u in s.rules {
+            w.beginObject()
+            w.field("segment", u.segment.rawValue)
+            w.field("name", u.name)
+            w.field("line", u.line)
+            w.field("action", u.action.rawValue)
+            w.field("flows", u.flows)
+            w.field("bytes", u.bytes)
+            w.field("first_seen", u.firstSeen.map(Timestamps.iso8601))
+            w.field("last_seen", u.lastSeen.map(Timestamps.iso8601))
+            w.beginArray("services")
+            for t in u.services() { w.string(t) }
+            w.endArray()
+            w.endObject()
+        }
+        w.endArray()
+        w.beginArray("unused_rules")
+        for u in s.unusedRules {
+            w.beginObject()
+            w.field("segment", u.segment.rawValue)
+            w.field("name", u.name)
+            w.field("line", u.line)
             w.endObject()
         }
         w.endArray()

@@ -114,6 +114,9 @@ public final class MarkdownReportWriter: ReportWriter {
             let accepted = Fmt.acceptanceLines(digest.acceptedByEntry, h)
             o += "\n## Accepted risks\n\n" + (accepted.isEmpty ? "None.\n" : accepted.map { "- \(MarkdownReportWriter.cell($0))\n" }.joined())
         }
+        if h.summary.hasFilters {
+            o += "\n## Rules\n\n" + Fmt.ruleLines(h.summary).map { "- \(MarkdownReportWriter.cell($0))\n" }.joined()
+        }
         if !h.expectations.isEmpty {
             o += "\n## Expectations\n\n| expectation | result |\n|---|---|\n"
             for e in h.expectations {

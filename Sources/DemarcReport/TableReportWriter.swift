@@ -121,6 +121,10 @@ public final class TableReportWriter: ReportWriter {
             out += "\n" + bold("Accepted risks") + (accepted.isEmpty ? ": none\n" : "\n")
             for line in accepted { out += "  " + Fmt.truncate(line, width - 2) + "\n" }
         }
+        if h.summary.hasFilters {
+            out += "\n" + bold("Rules") + "\n"
+            for line in Fmt.ruleLines(h.summary) { out += "  " + Fmt.truncate(line, width - 2) + "\n" }
+        }
         if !h.expectations.isEmpty {
             out += "\n" + bold("Expectations") + "\n"
             for e in h.expectations {

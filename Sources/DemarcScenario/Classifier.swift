@@ -68,6 +68,14 @@ public struct RuleMatch: Sendable, Equatable {
     public var action: RuleAction
     /// The rule's own `responsible`, where it sets one.
     public var responsible: Party? = nil
+    /// The rule's position in its segment's list (the summary counts rule use by it).
+    public var index = 0
+
+    /// The same rule by what reports show (segment, name, action, responsible): a rule
+    /// that only moved in its list is the same rule to `diff`.
+    public static func == (a: RuleMatch, b: RuleMatch) -> Bool {
+        a.segment == b.segment && a.name == b.name && a.action == b.action && a.responsible == b.responsible
+    }
 }
 
 /// Where a transit flow enters the provider's nodes and where it leaves them (node
@@ -187,7 +195,7 @@ public final class Classifier: Sendable {
             if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], endpoints[$0], f, cp, sp, transit) }) {
                 let r = set.rules[i]
                 matchedRule = r
-                rule = RuleMatch(segment: segment, name: r.name, action: r.action, responsible: r.responsible)
+                rule = RuleMatch(segment: segment, name: r.name, action: r.action, responsible: r.responsible, index: i)
             } else if set.defaultAction == .deny {
                 unfilteredByDefault = true
             }

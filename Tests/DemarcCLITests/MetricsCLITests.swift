@@ -205,6 +205,13 @@ import Testing
                 #expect(Int(Self.sum(last, "demarc_flows_total") { $0[label] == name }) == counts["flows"], "\(label) \(name)")
             }
         }
+        // Each rule's flows, as the summary counts them.
+        let rules = (summary["rules"] as? [[String: Any]]) ?? []
+        #expect(rules.count == 2)
+        for rule in rules {
+            #expect(Int(Self.sum(last, "demarc_rule_flows_total") { $0["segment"] == rule["segment"] as? String && $0["rule"] == rule["name"] as? String })
+                    == rule["flows"] as? Int, "rule \(rule["name"] ?? "")")
+        }
         for (severity, n) in (summary["findings"] as? [String: Int]) ?? [:] {
             #expect(Int(Self.sum(last, "demarc_findings_total") { $0["severity"] == severity }) == n, "\(severity)")
         }
