@@ -26,6 +26,7 @@ The demarc binary and the scenario must be readable at the same path on every ex
 """
 import argparse, json, os, re, shutil, subprocess, sys, tempfile
 from urllib.parse import urlparse
+from datetime import datetime
 
 
 class BadInput(Exception):
@@ -151,12 +152,52 @@ credentials ARRAY<STRUCT<kind: STRING, user: STRING>>
 SUMMED = ("flows", "packets", "bytes")
 
 
-def merge_summaries(summaries):
+def rule_services(line):
+    """(segment, rule name) and the service of a flow a filter rule decided, as demarc's
+    summary.rules counts them: PROTO/PORT, or the transport alone without ports."""
+    rule = line.get("rule")
+    if not rule:
+        return []
+    port = line["server"].get("port")
+    return [((rule["segment"], rule["name"]), line["transport"] + ("/" + str(port) if port is not None else ""))]
+
+
+def merge_rules(summaries, services):
+    """summary.rules of the whole run from each sequence's: flows and bytes added, the
+    earliest first_seen and latest last_seen, and the five services most flows used
+    (counted from the flows themselves, ties by their text); unused_rules from the
+    merged counts. The rules and their order are the scenario's, the same in every
+    sequence."""
+    def when(t):
+        return datetime.fromisoformat(t.replace("Z", "+00:00")) if t else None
+    merged = []
+    for entries in zip(*(s["rules"] for s in summaries)):
+        r = dict(entries[0])
+        r["flows"] = sum(e["flows"] for e in entries)
+        r["bytes"] = sum(e["bytes"] for e in entries)
+        firsts = [e["first_seen"] for e in entries if e["first_seen"]]
+        lasts = [e["last_seen"] for e in entries if e["last_seen"]]
+        r["first_seen"] = min(firsts, key=when) if firsts else None
+        r["last_seen"] = max(lasts, key=when) if lasts else None
+        tally = services.get((r["segment"], r["name"]), {})
+        r["services"] = [s for s, _ in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))[:5]]
+        merged.append(r)
+    unused = [{"segment": r["segment"], "name": r["name"], "line": r["line"]} for r in merged if r["flows"] == 0]
+    return merged, unused
+
+
+def merge_summaries(summaries, services=None):
     """The sequences' summaries as one: every count added (demarc's own figures; nothing
-    is recomputed here). active_flows_peak is the largest of the sequences'."""
+    is recomputed here but the rules' service ranking, from `services`:
+    {(segment, rule): {service: flows}}). active_flows_peak is the largest of the
+    sequences'."""
     total = {}
+    if summaries and "rules" in summaries[0]:
+        total["rules"], total["unused_rules"] = merge_rules(summaries, services or {})
     for s in summaries:
         for k, v in s.items():
+            if k in ("rules", "unused_rules"):
+                continue
             if isinstance(v, int) and not isinstance(v, bool):
                 total[k] = max(total.get(k, 0), v) if k == "active_flows_peak" else total.get(k, 0) + v
             elif isinstance(v, dict):
@@ -230,9 +271,12 @@ def run(spark, captures, demarc, scenario, as_of, output):
     spark.createDataFrame(flows, SCHEMA_DDL).write.mode("overwrite") \
         .partitionBy("day", "segment", "responsible").parquet(output)
     summaries = lines.filter(lambda r: r["type"] == "summary").map(lambda r: r["summary"]).collect()
+    services = {}
+    for (key, service), n in lines.filter(lambda r: r["type"] == "flow").flatMap(rule_services).countByValue().items():
+        services.setdefault(key, {})[service] = n
     errors = lines.filter(lambda r: r["type"] == "error").map(lambda r: (r["sequence"], r["message"])).collect()
     lines.unpersist()
-    return {"sequences": len(tasks), "summary": merge_summaries(summaries), "errors": sorted(errors)}
+    return {"sequences": len(tasks), "summary": merge_summaries(summaries, services), "errors": sorted(errors)}
 
 
 if __name__ == "__main__":
