@@ -145,6 +145,8 @@ public final class FlowDetailsStore {
     @usableFromInline @exclusivity(unchecked) var records: [FlowDetails?] = []
     /// Certificates this table's flows have shown, parsed once each.
     public let certificates = CertificateCache()
+    /// JA4 list hashes this table's flows have needed.
+    public let ja4Hashes = JA4Cache()
 
     public init(capacity: Int = 0) { records.reserveCapacity(capacity) }
 

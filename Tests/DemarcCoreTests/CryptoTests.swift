@@ -258,4 +258,24 @@ import Testing
         let fp = JA4.fingerprint(h, transport: "q")
         #expect(fp.hasPrefix("q13d0102") && fp.split(separator: "_").count == 3)
     }
+
+    /// A fingerprint whose two hashes Python's hashlib gives for the lists' text
+    /// ("1301,1302,c02f" and "000a,000d,002b_0403,0804"); the cache gives the same on a
+    /// miss, on a hit, and for another list after it.
+    @Test func cachedHashes() {
+        var h = TLSHello.Hello()
+        h.legacyVersion = 0x0303
+        h.supportedVersions = [0x0304]
+        h.cipherSuites = [0x1302, 0x1301, 0xc02f]
+        h.extensions = [0x000a, 0x0000, 0x000d, 0x0010, 0x002b]
+        h.signatureAlgorithms = [0x0403, 0x0804]
+        h.firstALPN = Array("h2".utf8)
+        let cache = JA4Cache(capacity: 2)
+        let plain = JA4.fingerprint(h, transport: "t")
+        #expect(plain == "t13i0305h2_40b44b994229_fbabbea27ee8")
+        #expect(JA4.fingerprint(h, transport: "t", cache: cache) == plain)
+        #expect(JA4.fingerprint(h, transport: "t", cache: cache) == plain)
+        h.cipherSuites = [0x1301]
+        #expect(JA4.fingerprint(h, transport: "t", cache: cache) == JA4.fingerprint(h, transport: "t"))
+    }
 }

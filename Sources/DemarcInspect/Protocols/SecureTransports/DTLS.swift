@@ -42,7 +42,7 @@ public enum DTLSInspector: ProtocolInspector {
                 if hs == 1, let h = TLSHello.parse(msg, client: true, dtls: true) {
                     d.sni = h.sni ?? d.sni
                     d.alpn = h.alpn ?? d.alpn
-                    d.negotiated(Negotiated(ja4: JA4.fingerprint(h, transport: "d")))
+                    d.negotiated(Negotiated(ja4: JA4.fingerprint(h, transport: "d", cache: c.store.ja4Hashes)))
                 } else if hs == 2, let h = TLSHello.parse(msg, client: false, dtls: true) {
                     c.state.version = UInt32(h.selected)
                     if let weak = TLSHello.weakness(version: h.selected, suite: h.cipherSuite, dtls: true) {

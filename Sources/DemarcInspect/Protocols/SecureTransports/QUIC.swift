@@ -171,7 +171,7 @@ public enum QUICInspector: ProtocolInspector {
         let hello = body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: true, dtls: false) }
         d.sni = hello?.sni ?? d.sni
         d.alpn = hello?.alpn ?? d.alpn
-        if let hello { d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: "q"))) }
+        if let hello { d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: "q", cache: c.store.ja4Hashes))) }
     }
 }
 

@@ -1,4 +1,7 @@
 import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// JA4, the TLS client fingerprint (FoxIO, BSD-3-Clause): `a_b_c` where `a` is transport
 /// (`t` TCP, `q` QUIC, `d` DTLS), version, `d`/`i` for SNI present or not, the counts of
@@ -11,11 +14,16 @@ enum JA4 {
     /// GREASE values (RFC 8701): 0x?a?a with both bytes equal.
     static func isGrease(_ v: UInt16) -> Bool { v & 0x0f0f == 0x0a0a && v >> 8 == v & 0xff }
 
-    static func fingerprint(_ h: TLSHello.Hello, transport: Character) -> String {
-        let versions = h.supportedVersions.filter { !isGrease($0) }
-        let version = versions.max() ?? h.legacyVersion
-        let v: String
-        switch version {
+    /// `a_b_c`: 10 + 1 + 12 + 1 + 12 bytes.
+    static let width = 36
+
+    /// The fingerprint, written into a fixed buffer: code points are sorted as `UInt16`s
+    /// and their hex text is hashed from a byte buffer, without intermediate strings.
+    static func fingerprint(_ h: TLSHello.Hello, transport: Character, cache: JA4Cache? = nil) -> String {
+        var version: UInt16? = nil
+        for v in h.supportedVersions where !isGrease(v) { version = max(version ?? v, v) }
+        let v: StaticString
+        switch version ?? h.legacyVersion {
         case 0x0304: v = "13"
         case 0x0303: v = "12"
         case 0x0302: v = "11"
@@ -27,43 +35,161 @@ enum JA4 {
         case 0xfefc: v = "d3"
         default: v = "00"
         }
-        let ciphers = h.cipherSuites.filter { !isGrease($0) }
-        let extensions = h.extensions.filter { !isGrease($0) }
-        let signatures = h.signatureAlgorithms.filter { !isGrease($0) }
-        var a = String(transport) + v + (h.sni?.isEmpty == false ? "d" : "i")
-        a += twoDigits(min(ciphers.count, 99)) + twoDigits(min(extensions.count, 99)) + alpn(h.firstALPN)
-        let b = ciphers.isEmpty ? "000000000000" : hash(ciphers.sorted().map(hex4).joined(separator: ","))
-        var c = extensions.filter { $0 != 0x0000 && $0 != 0x0010 }.sorted().map(hex4).joined(separator: ",")
-        if !signatures.isEmpty { c += "_" + signatures.map(hex4).joined(separator: ",") }
-        return a + "_" + b + "_" + (c.isEmpty ? "000000000000" : hash(c))
+        let ciphers = h.cipherSuites.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
+        let extensions = h.extensions.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
+        return String(unsafeUninitializedCapacity: width) { out in
+            let p = out.baseAddress!
+            p[0] = transport.asciiValue ?? UInt8(ascii: "?")
+            p[1] = v.utf8Start[0]; p[2] = v.utf8Start[1]
+            p[3] = h.sni?.isEmpty == false ? UInt8(ascii: "d") : UInt8(ascii: "i")
+            let nc = min(ciphers, 99), ne = min(extensions, 99)
+            p[4] = UInt8(ascii: "0") + UInt8(nc / 10); p[5] = UInt8(ascii: "0") + UInt8(nc % 10)
+            p[6] = UInt8(ascii: "0") + UInt8(ne / 10); p[7] = UInt8(ascii: "0") + UInt8(ne % 10)
+            (p[8], p[9]) = alpnBytes(h.firstALPN)
+            p[10] = UInt8(ascii: "_")
+            hashSorted(h.cipherSuites, then: [], into: p + 11, cache: cache)
+            p[23] = UInt8(ascii: "_")
+            hashSorted(h.extensions, then: h.signatureAlgorithms, into: p + 24, dropSNIAndALPN: true, cache: cache)
+            return width
+        }
     }
+
+    /// Writes the first 12 hex digits of SHA-256 over `codes` (GREASE left out, SNI and
+    /// ALPN too where asked) sorted and written as comma-separated 4-digit hex, followed
+    /// by `_` and `then` in wire order when it has any non-GREASE value; 12 zeros when
+    /// that text is empty.
+    private static func hashSorted(_ codes: [UInt16], then: [UInt16], into p: UnsafeMutablePointer<UInt8>,
+                                   dropSNIAndALPN: Bool = false, cache: JA4Cache?) {
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: codes.count) { sorted in
+            var n = 0
+            for c in codes where !isGrease(c) && !(dropSNIAndALPN && (c == 0x0000 || c == 0x0010)) {
+                sorted[n] = c; n += 1
+            }
+            var kept = UnsafeMutableBufferPointer(rebasing: sorted[0..<n])
+            if n <= 32 {
+                // Insertion sort: hellos carry a few dozen values at most, where it beats
+                // the standard library's merge sort.
+                for i in 1..<max(n, 1) {
+                    let x = kept[i]
+                    var j = i
+                    while j > 0 && kept[j - 1] > x { kept[j] = kept[j - 1]; j -= 1 }
+                    kept[j] = x
+                }
+            } else {
+                kept.sort()
+            }
+            let tail = then.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
+            let length = 5 * (n + tail)
+            guard length > 0 else {
+                for i in 0..<12 { p[i] = UInt8(ascii: "0") }
+                return
+            }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { text in
+                let t = text.baseAddress!, digits = hexDigits
+                var o = 0
+                func put(_ c: UInt16, after separator: UInt8) {
+                    t[o] = separator
+                    t[o + 1] = digits[Int(c >> 12)]; t[o + 2] = digits[Int(c >> 8 & 15)]
+                    t[o + 3] = digits[Int(c >> 4 & 15)]; t[o + 4] = digits[Int(c & 15)]
+                    o += 5
+                }
+                // Each value is written after a separator; the text starts past the
+                // first one when the sorted list has values.
+                for c in kept { put(c, after: UInt8(ascii: ",")) }
+                var separator = UInt8(ascii: "_")
+                for c in then where !isGrease(c) {
+                    put(c, after: separator)
+                    separator = UInt8(ascii: ",")
+                }
+                let start = n > 0 ? 1 : 0
+                let input = UnsafeRawBufferPointer(start: t + start, count: o - start)
+                if let cache {
+                    cache.hash(input, into: p)
+                } else {
+                    hash(input, into: p)
+                }
+            }
+        }
+    }
+
+    /// Writes the first 12 hex digits of SHA-256 over `text` at `p`.
+    static func hash(_ text: UnsafeRawBufferPointer, into p: UnsafeMutablePointer<UInt8>) {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: text)
+        hasher.finalize().withUnsafeBytes { d in
+            for i in 0..<6 {
+                p[2 * i] = hexDigits[Int(d[i] >> 4)]; p[2 * i + 1] = hexDigits[Int(d[i] & 15)]
+            }
+        }
+    }
+
+    private static var hexDigits: UnsafePointer<UInt8> { ("0123456789abcdef" as StaticString).utf8Start }
 
     /// The first ALPN value's ends: a printable ASCII byte as itself, a byte from 0x80 as
     /// `9`; `99` when either end is a control byte; `00` without ALPN.
     static func alpn(_ value: [UInt8]?) -> String {
-        guard let value, let first = value.first, let last = value.last else { return "00" }
-        func end(_ b: UInt8) -> Character? {
-            if (0x20...0x7e).contains(b) { return Character(Unicode.Scalar(b)) }
-            return b >= 0x80 ? "9" : nil
-        }
-        guard let f = end(first), let l = end(last) else { return "99" }
-        return String([f, l])
+        let (f, l) = alpnBytes(value)
+        return String(decoding: [f, l], as: UTF8.self)
     }
 
-    static func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+    private static func alpnBytes(_ value: [UInt8]?) -> (UInt8, UInt8) {
+        guard let value, let first = value.first, let last = value.last else { return (0x30, 0x30) }
+        func end(_ b: UInt8) -> UInt8? {
+            if (0x20...0x7e).contains(b) { return b }
+            return b >= 0x80 ? UInt8(ascii: "9") : nil
+        }
+        guard let f = end(first), let l = end(last) else { return (0x39, 0x39) }
+        return (f, l)
+    }
+}
 
-    static func hex4(_ v: UInt16) -> String {
-        let h = String(v, radix: 16)
-        return String(repeating: "0", count: 4 - h.count) + h
+/// JA4's truncated hashes of the lists' text seen recently. Clients send the same few
+/// ClientHellos over and over, and SHA-256 over a list's text costs several times more
+/// than the rest of the fingerprint; a text seen again is found by a cheap hash of its
+/// bytes and confirmed byte for byte. Holds at most `capacity` texts of up to
+/// `longestHeld` bytes, and starts over when full. One per flow table: a worker's own,
+/// no lock.
+public final class JA4Cache {
+    /// Per text: its 12 hex digits, then the text.
+    private var entries: [UInt64: [UInt8]] = [:]
+    public let capacity: Int
+    static let longestHeld = 1024
+
+    public init(capacity: Int = 1024) {
+        self.capacity = max(1, capacity)
     }
 
-    static func hash(_ text: String) -> String {
-        let digits = Array("0123456789abcdef")
-        var out = ""
-        for byte in SHA256.hash(data: Array(text.utf8)).prefix(6) {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
+    /// Writes the first 12 hex digits of SHA-256 over `text` at `p`, from the cache
+    /// where `text` was seen.
+    func hash(_ text: UnsafeRawBufferPointer, into p: UnsafeMutablePointer<UInt8>) {
+        // A multiply-rotate fold of the text's 8-byte words: several times cheaper than
+        // SipHash here, and a collision, crafted or not, only costs a miss (hits are
+        // confirmed byte for byte).
+        var key: UInt64 = UInt64(text.count)
+        var i = 0
+        while i + 8 <= text.count {
+            key = (key ^ text.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
+            key = key << 31 | key >> 33
+            i += 8
         }
-        return out
+        while i < text.count {
+            key = (key ^ UInt64(text[i])) &* 0x9e37_79b9_7f4a_7c15
+            i += 1
+        }
+        if let hit = entries[key], hit.count == 12 + text.count {
+            let same = hit.withUnsafeBytes { memcmp($0.baseAddress! + 12, text.baseAddress!, text.count) == 0 }
+            if same {
+                hit.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: 12) }
+                return
+            }
+        }
+        JA4.hash(text, into: p)
+        guard text.count <= JA4Cache.longestHeld else { return }
+        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+        entries[key] = Array(unsafeUninitializedCapacity: 12 + text.count) { buf, n in
+            buf.baseAddress!.update(from: p, count: 12)
+            UnsafeMutableRawPointer(buf.baseAddress! + 12).copyMemory(from: text.baseAddress!, byteCount: text.count)
+            n = 12 + text.count
+        }
     }
 }

@@ -47,6 +47,7 @@ enum TLSHello {
             }
             guard let suitesLen = b.u16(off) else { return nil }
             var i = off + 2
+            h.cipherSuites.reserveCapacity(min(Int(suitesLen), b.count) / 2)
             while i + 2 <= off + 2 + Int(suitesLen), let suite = b.u16(i) { h.cipherSuites.append(suite); i += 2 }
             off += 2 + Int(suitesLen)
             guard let compLen = b.u8(off) else { return nil }
@@ -59,6 +60,8 @@ enum TLSHello {
         guard let extLen = b.u16(off) else { return h }
         off += 2
         let end = min(b.count, off + Int(extLen))
+        // An extension takes at least 4 bytes.
+        if client { h.extensions.reserveCapacity(max(0, end - off) / 4) }
         while off + 4 <= end {
             let type = b.u16(off)!, len = Int(b.u16(off + 2)!)
             let e = b.slice(off + 4, len)
@@ -80,6 +83,7 @@ enum TLSHello {
             case 13 where client:
                 if let n = e.u16(0) {
                     var i = 2
+                    h.signatureAlgorithms.reserveCapacity(min(Int(n), e.count) / 2)
                     while i + 2 <= 2 + Int(n), let a = e.u16(i) { h.signatureAlgorithms.append(a); i += 2 }
                 }
             case 51 where !client:
@@ -90,6 +94,7 @@ enum TLSHello {
                 if client {
                     if let n = e.u8(0) {
                         var i = 1
+                        h.supportedVersions.reserveCapacity(Int(n) / 2)
                         while i + 1 <= Int(n), let v = e.u16(i) { h.supportedVersions.append(v); i += 2 }
                     }
                 } else if let v = e.u16(0) {

@@ -132,7 +132,7 @@ public final class TLSStreams {
         case 1:
             clientHelloSeen = true
             if let hello = TLSHello.parse(body, client: true, dtls: dtls) {
-                d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: dtls ? "d" : "t")))
+                d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: dtls ? "d" : "t", cache: c.store.ja4Hashes)))
                 d.sni = hello.sni ?? d.sni
                 d.alpn = hello.alpn ?? d.alpn
                 if c.state.version == 0 {
