@@ -14,7 +14,9 @@ def captures(corpus):
     bundled = os.path.join(ROOT, "captures")
     for name in sorted(os.listdir(bundled)):
         if name.endswith(".pcap"):
-            runs.append((os.path.join(bundled, name), os.path.join(ROOT, "scenarios", name[:-5] + ".yaml")))
+            # A second tap of one deployment (NAME-wan.pcap) shares that deployment's scenario.
+            scenario = name[:-5].removesuffix("-wan") + ".yaml"
+            runs.append((os.path.join(bundled, name), os.path.join(ROOT, "scenarios", scenario)))
     if corpus:
         for dirpath, _, files in sorted(os.walk(corpus)):
             runs += [(os.path.join(dirpath, n), None) for n in sorted(files)
