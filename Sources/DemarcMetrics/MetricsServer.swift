@@ -46,8 +46,8 @@ public final class MetricsServer: @unchecked Sendable {
     }
 
     /// HOST:PORT, with an IPv6 host in brackets (`[::1]:9464`); the port 0 to 65535.
-    static func parse(_ address: String) throws -> (String, Int) {
-        let bad = DemarcError.badInput("--metrics \(address): expected HOST:PORT (e.g. 127.0.0.1:9464 or [::]:9464)")
+    static func parse(_ address: String, option: String = "--metrics") throws -> (String, Int) {
+        let bad = DemarcError.badInput("\(option) \(address): expected HOST:PORT (e.g. 127.0.0.1:9464 or [::]:9464)")
         guard let colon = address.lastIndex(of: ":") else { throw bad }
         var host = String(address[..<colon])
         guard let port = Int(address[address.index(after: colon)...]), (0...65535).contains(port) else { throw bad }
