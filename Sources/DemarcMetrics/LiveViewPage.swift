@@ -42,12 +42,13 @@ enum LiveViewPage {
 
     static let style = HTMLReportWriter.style + """
 
+    [hidden]{display:none!important}
     .stats{display:flex;gap:12px;flex-wrap:wrap;margin:8px 0}
     #boundary{max-width:100%;height:auto}
     g.place,path.edge{cursor:pointer}path.edge:hover{stroke-width:4}
     .chip{display:inline-block;background:#fff3bf;border:1px solid #e0c060;border-radius:6px;padding:3px 8px;margin-bottom:8px}
     .notice{background:#fff3bf;border:1px solid #e0c060;border-radius:6px;padding:6px 10px;margin:8px 0}
-    td.v{cursor:pointer}td.v:hover{text-decoration:underline}
+    td.v{cursor:pointer}td.v:hover{text-decoration:underline}td.n{white-space:nowrap}
     .accepted{color:#5b6570;font-style:italic}
     tr.sev-critical td:first-child,tr.sev-high td:first-child{border-left:4px solid #d9480f}
     #conn.live{color:#2b8a3e}#conn.down{color:#c92a2a}
