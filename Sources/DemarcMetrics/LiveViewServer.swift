@@ -16,9 +16,7 @@ import Glibc
 /// `stallLimit`; the channel's write buffer is bounded by its watermarks. Nothing here
 /// runs on the packet path.
 public final class LiveViewServer: @unchecked Sendable {
-    private let group: MultiThreadedEventLoopGroup
-    private let channel: any Channel
-    public let boundPort: Int
+    private let listener: HTTPListener
     private let hub: Hub
 
     /// How often updates go out.
@@ -35,34 +33,25 @@ public final class LiveViewServer: @unchecked Sendable {
         if token == nil && !LiveViewServer.isLoopback(host) {
             throw DemarcError.badInput("--serve \(address): a non-loopback address needs --serve-token FILE (anyone who can reach it would see the traffic)")
         }
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let hub = Hub(view: view, loop: loop)
-        self.hub = hub
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 64)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 512 * 1024))
-            .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(LiveViewHandler(hub: hub, token: token))
-                }
-            }
-        do {
-            channel = try bootstrap.bind(host: host, port: port).wait()
-        } catch {
-            try? group.syncShutdownGracefully()
-            throw DemarcError.badInput("--serve \(address): cannot listen there: \(MetricsServer.describe(error))")
+        // The hub lives on the listener's loop; connections made before it is set
+        // find it through the box.
+        let box = HubBox()
+        listener = try HTTPListener(host: host, port: port, address: address, option: "--serve",
+                                    writeBuffer: WriteBufferWaterMark(low: 64 * 1024, high: 512 * 1024)) {
+            LiveViewHandler(box: box, token: token)
         }
-        boundPort = channel.localAddress?.port ?? port
-        loop.scheduleRepeatedTask(initialDelay: LiveViewServer.tick, delay: LiveViewServer.tick) { _ in hub.publish() }
+        let hub = Hub(view: view, loop: listener.loop)
+        box.hub = hub
+        self.hub = hub
+        listener.loop.scheduleRepeatedTask(initialDelay: LiveViewServer.tick, delay: LiveViewServer.tick) { _ in hub.publish() }
     }
+
+    public var boundPort: Int { listener.boundPort }
 
     public func shutdown() {
         // A last update, so a page open at the end shows every flow.
         try? hub.loop.submit { self.hub.publish() }.wait()
-        try? channel.close().wait()
-        try? group.syncShutdownGracefully()
+        listener.shutdown()
     }
 
     /// `PORT` or `:PORT` alone: 127.0.0.1 (loopback unless told otherwise).
@@ -87,6 +76,11 @@ public final class LiveViewServer: @unchecked Sendable {
         guard token.count >= 16 else { throw DemarcError.badInput("--serve-token \(path): the token must be at least 16 characters") }
         return token
     }
+}
+
+/// The hub, once made (set before the first tick; read on the same loop).
+final class HubBox: @unchecked Sendable {
+    var hub: Hub?
 }
 
 /// The connected event streams and the flows they have yet to get; touched only on the
@@ -184,13 +178,13 @@ final class Hub: @unchecked Sendable {
 private final class LiveViewHandler: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
-    let hub: Hub
+    let box: HubBox
     let token: String?
     private var request: HTTPRequestHead?
     private var streaming = false
 
-    init(hub: Hub, token: String?) {
-        self.hub = hub
+    init(box: HubBox, token: String?) {
+        self.box = box
         self.token = token
     }
 
@@ -210,7 +204,7 @@ private final class LiveViewHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if streaming { hub.remove(context.channel) }
+        if streaming { box.hub?.remove(context.channel) }
         context.fireChannelInactive()
     }
 
@@ -285,6 +279,7 @@ private final class LiveViewHandler: ChannelInboundHandler, @unchecked Sendable 
         var hello = context.channel.allocator.buffer(capacity: 32)
         hello.writeString("retry: 2000\n\n")
         context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(hello))), promise: nil)
+        guard let hub = box.hub else { return context.close(promise: nil) }
         streaming = true
         hub.add(context.channel)
     }
@@ -292,18 +287,7 @@ private final class LiveViewHandler: ChannelInboundHandler, @unchecked Sendable 
     private func send(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ type: String,
                       _ body: [UInt8], extra: HTTPHeaders = HTTPHeaders()) {
         var headers = extra
-        headers.add(name: "Content-Type", value: type)
-        headers.add(name: "Content-Length", value: "\(body.count)")
         Self.securityHeaders(&headers)
-        let keepAlive = head.isKeepAlive
-        if !keepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-        if head.method != .HEAD {
-            var buffer = context.channel.allocator.buffer(capacity: body.count)
-            buffer.writeBytes(body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
-        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+        HTTPListener.send(context, head, status, type, body, extra: headers)
     }
 }
