@@ -4,6 +4,8 @@
 #     RATE (200000) packets/s on one end and demarc monitors the other: prints what was
 #     sent, what demarc handled (≥ 99 % asked) and its drops (0 asked), and what the
 #     clients received.
+#     One more client connects and never reads: it must be cut off (or told of dropped
+#     updates) while capture goes on.
 #  2. RSS_MINUTES (10) of the same with RSS_CLIENTS (5) clients at RSS_RATE (50000)
 #     packets/s: resident memory after 1 minute and at the end (≤ 1.1× asked).
 # RSS_MINUTES=0 skips part 2.
@@ -12,13 +14,17 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh tcpreplay:tcpreplay tcpdump:tcpdump
 RATE=${RATE:-200000} LOAD_SECONDS=${LOAD_SECONDS:-60} CLIENTS=${CLIENTS:-50}
 RSS_MINUTES=${RSS_MINUTES:-10} RSS_RATE=${RSS_RATE:-50000} RSS_CLIENTS=${RSS_CLIENTS:-5}
-bin=.build/release/demarc
-[ -x "$bin" ] || swift build -c release --product demarc
-mkdir -p bench-data
-src=bench-data/load.pcap
-if [ ! -f "$src" ]; then
-  [ -f bench-data/bench.pcap ] || python3 scripts/gen-bench.py bench-data/bench.pcap --packets 4000000 --flows 300000
-  tcpdump -r bench-data/bench.pcap -c 2000000 -w "$src" 2>/dev/null
+scripts/load-capture.sh
+bin=.build/release/demarc src=bench-data/load.pcap
+# SCENARIO=large: the bench's large scenario (4,000 zones, 300 rules) with encryption
+# required on external flows, so the page carries findings and open cleartext flows.
+scenario=()
+if [ "${SCENARIO:-}" = large ]; then
+  python3 scripts/gen-bench-scenario.py bench-data/serve-large.yaml
+  printf 'encryption:\n  external: required\n' >> bench-data/serve-large.yaml
+  scenario=(--scenario bench-data/serve-large.yaml)
+elif [ -n "${SCENARIO:-}" ]; then
+  scenario=(--scenario "$SCENARIO")
 fi
 a=dmload0 b=dmload1
 ip link del "$a" 2>/dev/null || true
@@ -31,8 +37,14 @@ trap cleanup EXIT
 clients() { # clients PORT N SECONDS: N event-stream readers; prints what they received
   python3 - "$@" <<'PY'
 import http.client, sys, threading, time
+import socket
 port, n, secs = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
 got = [[0, 0, 0] for _ in range(n)]   # bytes, flow events, dropped notices
+# A client that asks for the stream and never reads it (a small receive buffer).
+idle = socket.socket()
+idle.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+idle.connect(("127.0.0.1", port))
+idle.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
 def read(i):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=secs + 10)
     c.request("GET", "/events")
@@ -49,6 +61,20 @@ def read(i):
 ts = [threading.Thread(target=read, args=(i,)) for i in range(n)]
 for t in ts: t.start()
 for t in ts: t.join()
+# The idle client reads what it was sent: cut off (EOF) or told of dropped updates.
+idle.settimeout(5)
+data, cut, until = b"", False, time.time() + 5
+try:
+    while time.time() < until:
+        chunk = idle.recv(1 << 20)
+        if not chunk:
+            cut = True
+            break
+        data += chunk
+except (socket.timeout, ConnectionResetError) as e:
+    cut = isinstance(e, ConnectionResetError)
+print(f"a client that never read: {'cut off' if cut else 'still connected'} after {len(data) / 1e6:.1f} MB, "
+      f"{data.count(b'event: dropped')} dropped notices")
 total = sum(g[0] for g in got)
 print(f"{n} clients for {secs:.0f} s: {total / 1e6:.1f} MB of events, {min(g[1] for g in got)} to {max(g[1] for g in got)} "
       f"flow updates each, {sum(g[2] for g in got)} dropped notices")
@@ -57,7 +83,7 @@ PY
 
 run() { # run RATE SECONDS CLIENTS RSS(0|1)
   local rate=$1 secs=$2 n=$3 rss=$4 out=bench-data/serve-load.jsonl err=bench-data/serve-load.err
-  "$bin" monitor --interface "$b" --format jsonl --output "$out" --idle-timeout 5 --serve 127.0.0.1:0 2>"$err" &
+  "$bin" monitor --interface "$b" "${scenario[@]}" --format jsonl --output "$out" --idle-timeout 5 --serve 127.0.0.1:0 2>"$err" &
   mon=$!
   until grep -q "listening on" "$err"; do sleep 0.1; done
   local port

@@ -149,6 +149,7 @@ final class Hub: @unchecked Sendable {
 
     private func send(_ c: Client, fresh: Bool = true) {
         var text = ""
+        let recovering = c.skipped > 0
         if c.skipped > 0 {
             text += "event: dropped\ndata: {\"updates\":\(c.skipped)}\n\n"
             c.skipped = 0
@@ -164,7 +165,7 @@ final class Hub: @unchecked Sendable {
             text += "event: boundary\ndata: " + svg.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\ndata: ") + "\n\n"
             c.svgVersion = svgVersion
         }
-        if let state, fresh || !c.stateSent {
+        if let state, fresh || !c.stateSent || recovering {
             text += "event: state\ndata: " + state + "\n\n"
             c.stateSent = true
         }

@@ -241,7 +241,9 @@ struct Monitor: ParsableCommand {
         // last ACKs), not the 15 s a replay allows for out-of-order captures.
         options.timeouts.linger = min(options.timeouts.linger, 2_000_000)
         let (snaplen, bufferMB, duration) = try limits
-        // The pipeline's one observer slot: metrics and the live view, each if asked for.
+        // LIVE OBSERVERS HOOK (--metrics, --serve): the only place either attaches to the
+        // pipeline, through RunOptions.observer (a LiveObserver: flows as they end, open
+        // flows' growth about once a second per worker, capture totals and drops).
         var observers: [any LiveObserver] = []
         var server: MetricsServer?
         if let address = metrics {
