@@ -176,12 +176,12 @@ final class Hub: @unchecked Sendable {
     }
 }
 
-private final class LiveViewHandler: ChannelInboundHandler, @unchecked Sendable {
+private final class LiveViewHandler: WholeRequestHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     let box: HubBox
     let token: String?
-    private var request: HTTPRequestHead?
+    var request: HTTPRequestHead?
     private var streaming = false
 
     init(box: HubBox, token: String?) {
@@ -190,19 +190,6 @@ private final class LiveViewHandler: ChannelInboundHandler, @unchecked Sendable 
     }
 
     static let cookie = "demarc_live"
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            request = head
-        case .body:
-            break
-        case .end:
-            guard let head = request, !streaming else { return }
-            request = nil
-            respond(context, head)
-        }
-    }
 
     func channelInactive(context: ChannelHandlerContext) {
         if streaming { box.hub?.remove(context.channel) }
@@ -218,7 +205,9 @@ private final class LiveViewHandler: ChannelInboundHandler, @unchecked Sendable 
         return diff == 0
     }
 
-    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+    func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+        // An event stream answers one request; anything sent after it is ignored.
+        guard !streaming else { return }
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let path = parts.first.map(String.init) ?? head.uri
         let query = parts.count > 1 ? parts[1] : ""

@@ -54,28 +54,15 @@ public final class MetricsServer: @unchecked Sendable {
     }
 }
 
-private final class ScrapeHandler: ChannelInboundHandler, @unchecked Sendable {
+private final class ScrapeHandler: WholeRequestHandler, @unchecked Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     let metrics: FleetMetrics
-    private var request: HTTPRequestHead?
+    var request: HTTPRequestHead?
 
     init(metrics: FleetMetrics) { self.metrics = metrics }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            request = head
-        case .body:
-            break
-        case .end:
-            guard let head = request else { return }
-            request = nil
-            respond(context, head)
-        }
-    }
-
-    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
+    func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead) {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         var status = HTTPResponseStatus.ok
         var body: [UInt8]
@@ -150,5 +137,27 @@ final class HTTPListener: @unchecked Sendable {
         }
         let done = context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil)))
         if !keepAlive { done.whenComplete { _ in context.close(promise: nil) } }
+    }
+}
+
+/// A handler that answers each request once it has come whole (its body ignored: both
+/// servers are read-only).
+protocol WholeRequestHandler: ChannelInboundHandler, AnyObject where InboundIn == HTTPServerRequestPart {
+    var request: HTTPRequestHead? { get set }
+    func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead)
+}
+
+extension WholeRequestHandler {
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            request = head
+        case .body:
+            break
+        case .end:
+            guard let head = request else { return }
+            request = nil
+            respond(context, head)
+        }
     }
 }
