@@ -116,10 +116,11 @@ deb-test: deb
 	@scripts/deb-chroot-test.sh
 
 # IPFIX export to Debian's nfcapd, read back with nfdump and decoded by tshark: every
-# bundled capture's flows, counts and times as the jsonl has them (deploy/ipfix).
+# bundled capture's flows (and with ../shared the nDPI corpus's, as one replay), counts
+# and times as the jsonl has them; as root, monitor on lo too (deploy/ipfix).
 ipfix-test: deps build
 	@scripts/deps.sh nfcapd:nfdump tshark:tshark
-	@python3 deploy/ipfix/test-ipfix.py --demarc $(BIN)
+	@python3 deploy/ipfix/test-ipfix.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
 
 # deploy/systemd's unit: systemd-analyze verify, and its security exposure under 3.
 systemd-check: build
