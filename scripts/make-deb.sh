@@ -10,6 +10,11 @@ cd "$(dirname "$0")/.."
 bin=${1:-.build-static/release/demarc}
 [ -x "$bin" ] || { echo "make-deb: no $bin (run make install first)" >&2; exit 2; }
 scripts/deps.sh help2man:help2man dpkg-shlibdeps:dpkg-dev >/dev/null
+# A binary that needs Swift's shared runtime would install but not run without Swift.
+if ldd "$bin" | grep -qE 'libswift|libFoundation|libdispatch'; then
+  echo "make-deb: $bin links Swift's shared runtime; build it with --static-swift-stdlib (make static)" >&2
+  exit 1
+fi
 
 version=$("$bin" --version)
 arch=$(dpkg --print-architecture)
@@ -30,19 +35,30 @@ printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.
 printf 'demarc (%s) unstable; urgency=low\n\n  * Built from the demarc repository.\n\n -- demarc <demarc@localhost>  %s\n' \
   "$version" "$(date -R -u -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")" | gzip -9n > "$doc/changelog.gz"
 
-# The man page: the top --help, then replay's and monitor's options.
-{
-  for cmd in replay monitor diff; do
-    echo "[${cmd^^}]"
-    echo ".nf"
-    "$bin" "$cmd" --help | sed 's/\\/\\\\/g; s/^\./\\\&./'
-    echo ".fi"
-  done
-  echo "[FILES]"
-  echo "/etc/default/demarc: settings of demarc-monitor@INTERFACE.service. /var/lib/demarc/: its reports."
-} > "$work/extra.h2m"
-help2man --no-info --no-discard-stderr --name="who is responsible for each network flow" \
-  --include="$work/extra.h2m" "$bin" | gzip -9n > "$root/usr/share/man/man1/demarc.1.gz"
+# The man page: the top --help, then replay's, monitor's and diff's.
+make_man() {
+  {
+    for cmd in replay monitor diff; do
+      echo "[${cmd^^}]"
+      echo ".nf"
+      "$bin" "$cmd" --help | sed 's/\\/\\\\/g; s/^\./\\\&./'
+      echo ".fi"
+    done
+    echo "[FILES]"
+    echo "/etc/default/demarc: settings of demarc-monitor@INTERFACE.service. /var/lib/demarc/: its reports."
+  } > "$work/extra.h2m"
+  help2man --no-info --no-discard-stderr --name="who is responsible for each network flow" \
+    --include="$work/extra.h2m" "$bin" | gzip -9n > "$root/usr/share/man/man1/demarc.1.gz"
+}
+# --sensor's help suggests the host name: the page shows an example (gw1), not the build
+# machine's, where a UTS namespace of its own can be had (root).
+if [ "$(id -u)" -eq 0 ] && unshare --uts true 2>/dev/null; then
+  export -f make_man
+  export bin work root
+  unshare --uts bash -c 'hostname gw1 && make_man'
+else
+  make_man
+fi
 
 # dpkg-shlibdeps reads debian/control from the current folder.
 mkdir -p "$work/src/debian"
