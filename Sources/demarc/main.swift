@@ -115,12 +115,12 @@ let hostName: String = {
 /// Replay and monitor on a gateway: the sensor's name in every record, IPFIX export.
 struct GatewayArguments: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Name where the traffic was seen (the gateway), e.g. --sensor \(hostName) (this host's name). It goes in inputs[] and every flow record of json, jsonl, csv, ecs (observer.name), ocsf (device.name) and IPFIX; left out when not given.",
+        "Name where the traffic was seen (the gateway), e.g. --sensor \(hostName) (this host's name). It goes in inputs[] and every flow record of json, jsonl, csv, ecs (observer.name), ocsf (device.name) and IPFIX. Default: none, and no output names a sensor.",
         valueName: "name"))
     var sensor: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Export every flow to an IPFIX collector (RFC 7011 over UDP; biflow records, RFC 5103) at HOST:PORT, beside the report; an IPv6 host in brackets. docs/formats.md lists the elements.",
+        "Export every flow to an IPFIX collector (RFC 7011 over UDP; biflow records, RFC 5103) at HOST:PORT, beside the report; an IPv6 host in brackets. docs/formats.md lists the elements. Default: no export.",
         valueName: "host:port"))
     var ipfix: String?
 
