@@ -43,8 +43,8 @@ public final class Analysis {
         header.places = PlaceMap(scenario: scenario)
         header.summary = Summary(filters: scenario.filters)
         if let alternate { alternateSummary = Summary(filters: alternate.filters) }
-        tracker.onFinish = { [unowned self] flow, details, _ in
-            self.finished(flow, details)
+        tracker.onFinish = { [unowned self] flow, details, reason in
+            self.finished(flow, details, reason)
         }
         writer.begin(header)
     }
@@ -122,9 +122,9 @@ public final class Analysis {
         return header
     }
 
-    private func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?) {
-        let r = FlowRecord(flow: f.pointee, details: details, classifier: classifier)
-        deliver(r, alternate: alternate.map { FlowRecord(flow: f.pointee, details: details, classifier: $0) })
+    private func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) {
+        let r = FlowRecord(flow: f.pointee, details: details, classifier: classifier, reason: reason)
+        deliver(r, alternate: alternate.map { FlowRecord(flow: f.pointee, details: details, classifier: $0, reason: reason) })
     }
 
     /// Where workers tracked the flows: their tables' peaks, summed.

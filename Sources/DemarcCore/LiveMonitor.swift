@@ -28,7 +28,7 @@ public enum LiveMonitor {
         ro.width = output.isTerminal ? Terminal.width() : nil
         ro.rowLimit = options.rowLimit
         ro.failOn = options.failOn
-        let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
+        let analysis = Analysis(scenario: options.scenario, writer: options.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts, ordered: false)
         stopSignal = 0
         // A parent may have started us with these signals blocked (the mask is

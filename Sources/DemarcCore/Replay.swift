@@ -28,6 +28,8 @@ public struct RunOptions {
     public var rowLimit: Int? = ReportOptions.defaultRowLimit
     /// monitor: what watches the run as it goes (fleet metrics), if anything.
     public var observer: (any LiveObserver)?
+    /// `--sensor` and `--ipfix` (Gateway.swift).
+    public var gateway = GatewayOptions()
     public init() {}
 }
 
@@ -73,7 +75,7 @@ public enum Replay {
         ro.width = output.isTerminal ? Terminal.width() : nil
         ro.rowLimit = options.rowLimit
         ro.failOn = options.failOn
-        let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
+        let analysis = Analysis(scenario: options.scenario, writer: options.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts,
                                 asOfDay: options.asOfDay ?? CalendarDay.today())
         let inputError = read(planned, filter: filter, into: analysis, workers: options.workers, progress: options.progress, warn: warn)

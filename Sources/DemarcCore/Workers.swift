@@ -499,9 +499,9 @@ enum Workers {
             self.tracker = FlowTracker(timeouts: timeouts)
             self.classifier = classifier
             self.alternate = alternate
-            tracker.onFinish = { [unowned self] f, details, _ in
-                let r = FlowRecord(flow: f.pointee, details: details, classifier: self.classifier)
-                let a = self.alternate.map { FlowRecord(flow: f.pointee, details: details, classifier: $0) }
+            tracker.onFinish = { [unowned self] f, details, reason in
+                let r = FlowRecord(flow: f.pointee, details: details, classifier: self.classifier, reason: reason)
+                let a = self.alternate.map { FlowRecord(flow: f.pointee, details: details, classifier: $0, reason: reason) }
                 if self.ending {
                     self.finals.append(Item(f.pointee.id, r, a))
                     if self.finals.count >= 1024 { self.publish(progress: .max, done: false) }
