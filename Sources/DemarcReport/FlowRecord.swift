@@ -71,6 +71,8 @@ public struct FlowRecord: Sendable {
     public var communityID: CommunityID? = nil
     /// The IP protocol number (ECS's network.iana_number, OCSF's protocol_num).
     public var ipProtocol: UInt8 = 0
+    /// Why the flow ended: reports show only `.evicted` (`"end": "evicted"`).
+    public var finish: FinishReason
 
     public var packets: UInt64 { packetsToServer + packetsToClient }
     public var bytes: UInt64 { bytesToServer + bytesToClient }
@@ -132,6 +134,9 @@ public struct Summary: Sendable {
     public var partyFindings: [Party: [Severity: UInt64]] = [:]
     /// The most flows open at one time (memory is sized by it, not by the total).
     public var peakActiveFlows: UInt64 = 0
+    /// Flows evicted because the flow table was full (`--max-flows`); reported all the
+    /// same, with what was seen of them.
+    public var evicted: UInt64 = 0
     /// Transit flows by the nodes they enter and leave at.
     public var transitPaths: [TransitPath: Counts] = [:]
     /// Findings an unexpired `accept` entry covers, by severity: reported, not counted in
@@ -205,6 +210,7 @@ public struct Summary: Sendable {
         partyCounts[party].packets += r.packets
         partyCounts[party].bytes += r.bytes
         if r.segment == .transit { addPath(r) }
+        if r.finish == .evicted { evicted += 1 }
         if let m = r.rule, hasFilters { addRule(r, m) }
         for f in r.findings {
             if let a = f.accepted {
@@ -377,6 +383,7 @@ extension FlowRecord {
             exportedPackets: d?.exportedPackets ?? 0,
             exportedBytes: d?.exportedBytes ?? 0,
             communityID: CommunityID(flow: f),
-            ipProtocol: k.proto)
+            ipProtocol: k.proto,
+            finish: f.finish)
     }
 }
