@@ -229,24 +229,30 @@ public final class FlowTracker {
         nextExpiry = .min
     }
 
-    /// Finishes flows idle past their timeout at capture time `now`.
+    /// Finishes flows idle past their timeout at capture time `now`, in the order they
+    /// expired across the three idle lists (the heads' expiry times merged), so that
+    /// flows finish as close to their start order as one list would have them.
     public func expire(at time: Int64? = nil) {
         let clock = time ?? now
-        while let s = table.oldest(FlowTable.closedList), table[s].pointee.lastSeen + timeouts.linger < clock {
-            finish(s, .closed)
+        while true {
+            var first: Int32 = -1, due = Int64.max
+            earliest(FlowTable.closedList, &first, &due)
+            earliest(FlowTable.embryonicList, &first, &due)
+            earliest(FlowTable.openList, &first, &due)
+            guard first >= 0, due < clock else {
+                nextExpiry = due
+                return
+            }
+            finish(first, table[first].pointee.list == FlowTable.closedList ? .closed : .idle)
         }
-        let embryonic = timeouts.embryonicInForce
-        while let s = table.oldest(FlowTable.embryonicList), table[s].pointee.lastSeen + embryonic < clock {
-            finish(s, .idle)
-        }
-        while let s = table.oldest(FlowTable.openList), table[s].pointee.lastSeen + timeouts.idle < clock {
-            finish(s, .idle)
-        }
-        var next = Int64.max
-        if let s = table.oldest(FlowTable.closedList) { next = min(next, table[s].pointee.lastSeen + timeouts.linger) }
-        if let s = table.oldest(FlowTable.embryonicList) { next = min(next, table[s].pointee.lastSeen + embryonic) }
-        if let s = table.oldest(FlowTable.openList) { next = min(next, table[s].pointee.lastSeen + timeouts.idle) }
-        nextExpiry = next
+    }
+
+    /// The head of `list` if it expires before `due`: its slot and expiry time.
+    @inline(__always)
+    private func earliest(_ list: UInt8, _ first: inout Int32, _ due: inout Int64) {
+        guard let s = table.oldest(list) else { return }
+        let t = table[s].pointee.lastSeen &+ timeout(of: list)
+        if t < due { due = t; first = s }
     }
 
     /// Keeps a flow's place on its idle list. Moving it to the tail on every packet
