@@ -88,9 +88,13 @@ public final class FlowTable {
     /// The most flows live at once: what memory is sized by.
     @exclusivity(unchecked) public private(set) var peakCount = 0
 
-    /// Each idle list's oldest and newest slot, by list number (index 0 unused).
-    @exclusivity(unchecked) var heads: (Int32, Int32, Int32, Int32) = (-1, -1, -1, -1)
-    @exclusivity(unchecked) var tails: (Int32, Int32, Int32, Int32) = (-1, -1, -1, -1)
+    /// Each idle list's oldest slot at `ends[list]` and newest at `ends[4 + list]` (list
+    /// numbers 1 to 3), -1 for an empty list.
+    private let ends: UnsafeMutablePointer<Int32> = {
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: 8)
+        p.initialize(repeating: -1, count: 8)
+        return p
+    }()
 
     /// The most flows the pool's reserved address space holds (about 14 GB of address
     /// space, committed only as flows use it); past it, the pool grows by copying.
@@ -122,6 +126,7 @@ public final class FlowTable {
         // FlowState is a plain value: nothing to deinitialize.
         releasePool()
         FlowTable.freeIndex(index, indexMask + 1, mapped: indexMapped)
+        ends.deallocate()
     }
 
     /// A zeroed index of `size` entries: from the kernel, with huge pages, once it is large
@@ -229,37 +234,13 @@ public final class FlowTable {
     }
 
 
-    func tail(_ list: UInt8) -> Int32 {
-        switch list {
-        case FlowTable.openList: tails.1
-        case FlowTable.closedList: tails.2
-        default: tails.3
-        }
-    }
+    func tail(_ list: UInt8) -> Int32 { ends[4 + Int(list)] }
 
-    private func setTail(_ list: UInt8, _ slot: Int32) {
-        switch list {
-        case FlowTable.openList: tails.1 = slot
-        case FlowTable.closedList: tails.2 = slot
-        default: tails.3 = slot
-        }
-    }
+    private func setTail(_ list: UInt8, _ slot: Int32) { ends[4 + Int(list)] = slot }
 
-    private func head(_ list: UInt8) -> Int32 {
-        switch list {
-        case FlowTable.openList: heads.1
-        case FlowTable.closedList: heads.2
-        default: heads.3
-        }
-    }
+    private func head(_ list: UInt8) -> Int32 { ends[Int(list)] }
 
-    private func setHead(_ list: UInt8, _ slot: Int32) {
-        switch list {
-        case FlowTable.openList: heads.1 = slot
-        case FlowTable.closedList: heads.2 = slot
-        default: heads.3 = slot
-        }
-    }
+    private func setHead(_ list: UInt8, _ slot: Int32) { ends[Int(list)] = slot }
 
     /// The least recently active flow of a list.
     public func oldest(_ list: UInt8) -> Int32? {
@@ -294,8 +275,7 @@ public final class FlowTable {
         poolUsed = 0
         freeHead = -1
         count = 0
-        heads = (-1, -1, -1, -1)
-        tails = (-1, -1, -1, -1)
+        ends.update(repeating: -1, count: 8)
     }
 
     /// Calls `body` with every live slot, in no particular order; allocates nothing.

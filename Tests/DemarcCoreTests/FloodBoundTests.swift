@@ -6,8 +6,13 @@ import Testing
     typealias F = PacketFactory
     let syn = TCPFlags.syn, synAck = TCPFlags.syn | TCPFlags.ack, ack = TCPFlags.ack
 
-    private func ends(_ h: FlowHarness) -> [String: FinishReason] {
-        Dictionary(h.finished.map { ("\($0.0.key.a)>\($0.0.key.b)", $0.0.finish) }, uniquingKeysWith: { a, _ in a })
+    /// A client's SYN, the server's SYN-ACK and the client's ACK, a microsecond apart
+    /// from `at`, between `client`:40000 and 10.0.9.1:80 (`ack: false` stops after the
+    /// SYN-ACK).
+    private func handshake(_ h: FlowHarness, _ client: String, at: Int64, ack complete: Bool = true) {
+        h.feed(F.tcp4(client, 40000, "10.0.9.1", 80, flags: syn), at: at)
+        h.feed(F.tcp4("10.0.9.1", 80, client, 40000, flags: synAck), at: at + 1)
+        if complete { h.feed(F.tcp4(client, 40000, "10.0.9.1", 80, flags: ack), at: at + 2) }
     }
 
     /// A SYN with no answer, a SYN answered by a SYN-ACK only and a one-packet UDP flow
@@ -16,12 +21,9 @@ import Testing
     @Test func embryonicFlowsExpireAfterTheirOwnTimeout() {
         let h = FlowHarness()   // idle 300 s, embryonic 30 s
         h.feed(F.tcp4("10.0.0.1", 40000, "10.0.9.1", 80, flags: syn), at: 0)
-        h.feed(F.tcp4("10.0.0.2", 40000, "10.0.9.1", 80, flags: syn), at: 0)
-        h.feed(F.tcp4("10.0.9.1", 80, "10.0.0.2", 40000, flags: synAck), at: 10)
+        handshake(h, "10.0.0.2", at: 0, ack: false)
         h.feed(F.udp4("10.0.0.3", 5000, "10.0.9.1", 53, payload: [1]), at: 0)
-        h.feed(F.tcp4("10.0.0.4", 40000, "10.0.9.1", 80, flags: syn), at: 0)
-        h.feed(F.tcp4("10.0.9.1", 80, "10.0.0.4", 40000, flags: synAck), at: 10)
-        h.feed(F.tcp4("10.0.0.4", 40000, "10.0.9.1", 80, flags: ack), at: 20)
+        handshake(h, "10.0.0.4", at: 0)
         h.feed(F.tcp4("10.0.0.5", 40000, "10.0.9.1", 80, flags: ack), at: 0)
         h.feed(F.tcp4("10.0.9.1", 80, "10.0.0.5", 40000, flags: ack), at: 10)
         h.feed(F.udp4("10.0.0.6", 5000, "10.0.9.1", 53, payload: [1]), at: 0)
@@ -62,9 +64,7 @@ import Testing
         t.maxFlows = 3
         let h = FlowHarness(timeouts: t)
         // One established flow, then two SYN-only ones.
-        h.feed(F.tcp4("10.0.0.1", 40000, "10.0.9.1", 80, flags: syn), at: 0)
-        h.feed(F.tcp4("10.0.9.1", 80, "10.0.0.1", 40000, flags: synAck), at: 1)
-        h.feed(F.tcp4("10.0.0.1", 40000, "10.0.9.1", 80, flags: ack), at: 2)
+        handshake(h, "10.0.0.1", at: 0)
         h.feed(F.tcp4("10.0.0.2", 40000, "10.0.9.1", 80, flags: syn), at: 10)
         h.feed(F.tcp4("10.0.0.3", 40000, "10.0.9.1", 80, flags: syn), at: 20)
         h.feed(F.tcp4("10.0.0.4", 40000, "10.0.9.1", 80, flags: syn), at: 30)
