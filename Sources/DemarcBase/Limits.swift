@@ -4,6 +4,8 @@
 public enum Limits {
     /// `--idle-timeout`: a millisecond to a year.
     public static let idleTimeout: ClosedRange<Double> = 0.001...31_536_000
+    /// `--max-flows`: one flow to a billion (a slot is a 32-bit index).
+    public static let maxFlows = 1_000_000_000
     /// `--duration`: a millisecond to ten years.
     public static let duration: ClosedRange<Double> = 0.001...315_360_000
     /// `--snaplen`, in bytes (libpcap would quietly replace a value outside it).

@@ -496,7 +496,7 @@ enum Workers {
             self.plans = plans
             self.filter = filter
             self.hub = hub
-            self.tracker = FlowTracker(timeouts: timeouts)
+            self.tracker = FlowTracker(timeouts: timeouts.sharing(among: count))
             self.classifier = classifier
             self.alternate = alternate
             tracker.onFinish = { [unowned self] f, details, reason in

@@ -34,6 +34,8 @@ public struct FlowState {
     var prev: Int32 = -1
     var next: Int32 = -1
     var list: UInt8 = 0
+    /// Why the flow was finished: set just before it is handed to `onFinish`.
+    public var finish: FinishReason = .endOfInput
     /// When the flow was last put at its list's tail: lists are ordered by this, and a
     /// flow moves to the tail again only once it is an eighth of its timeout old (see
     /// FlowTracker), not on every packet.
@@ -60,12 +62,14 @@ public struct FlowState {
 }
 
 /// Live flows: a pool of FlowState values with a free list, an open-addressing index
-/// (linear probing, backward-shift deletion, so no tombstones), and two idle lists
-/// ordered by last activity: open flows and closed TCP flows lingering for late packets.
+/// (linear probing, backward-shift deletion, so no tombstones), and three idle lists
+/// ordered by last activity: established flows, embryonic flows (see FlowTracker) and
+/// closed TCP flows lingering for late packets.
 /// One hash, one probe sequence per packet; nothing here allocates per packet.
 public final class FlowTable {
     public static let openList: UInt8 = 1
     public static let closedList: UInt8 = 2
+    public static let embryonicList: UInt8 = 3
 
     // The hot fields are touched for every packet; they are only ever used from one
     // thread, so the dynamic exclusivity check on each access is skipped.
@@ -84,8 +88,13 @@ public final class FlowTable {
     /// The most flows live at once: what memory is sized by.
     @exclusivity(unchecked) public private(set) var peakCount = 0
 
-    @exclusivity(unchecked) var heads: (open: Int32, closed: Int32) = (-1, -1)
-    @exclusivity(unchecked) var tails: (open: Int32, closed: Int32) = (-1, -1)
+    /// Each idle list's oldest slot at `ends[list]` and newest at `ends[4 + list]` (list
+    /// numbers 1 to 3), -1 for an empty list.
+    private let ends: UnsafeMutablePointer<Int32> = {
+        let p = UnsafeMutablePointer<Int32>.allocate(capacity: 8)
+        p.initialize(repeating: -1, count: 8)
+        return p
+    }()
 
     /// The most flows the pool's reserved address space holds (about 14 GB of address
     /// space, committed only as flows use it); past it, the pool grows by copying.
@@ -117,6 +126,7 @@ public final class FlowTable {
         // FlowState is a plain value: nothing to deinitialize.
         releasePool()
         FlowTable.freeIndex(index, indexMask + 1, mapped: indexMapped)
+        ends.deallocate()
     }
 
     /// A zeroed index of `size` entries: from the kernel, with huge pages, once it is large
@@ -156,8 +166,9 @@ public final class FlowTable {
         }
     }
 
-    /// Adds a flow (its key must not be present) and returns its slot.
-    public func insert(_ state: FlowState) -> Int32 {
+    /// Adds a flow (its key must not be present) to the tail of idle list `list` and
+    /// returns its slot.
+    public func insert(_ state: FlowState, list: UInt8 = FlowTable.openList) -> Int32 {
         if (count + 1) * 4 > (indexMask + 1) * 3 { growIndex() }
         let slot: Int32
         if freeHead >= 0 {
@@ -175,7 +186,7 @@ public final class FlowTable {
         placeInIndex(hash: state.hash, slot: slot)
         count += 1
         if count > peakCount { peakCount = count }
-        link(slot, list: FlowTable.openList)
+        link(slot, list: list)
         return slot
     }
 
@@ -223,38 +234,34 @@ public final class FlowTable {
     }
 
 
-    func tail(_ list: UInt8) -> Int32 { list == FlowTable.openList ? tails.open : tails.closed }
+    func tail(_ list: UInt8) -> Int32 { ends[4 + Int(list)] }
+
+    private func setTail(_ list: UInt8, _ slot: Int32) { ends[4 + Int(list)] = slot }
+
+    private func head(_ list: UInt8) -> Int32 { ends[Int(list)] }
+
+    private func setHead(_ list: UInt8, _ slot: Int32) { ends[Int(list)] = slot }
 
     /// The least recently active flow of a list.
     public func oldest(_ list: UInt8) -> Int32? {
-        let h = list == FlowTable.openList ? heads.open : heads.closed
+        let h = head(list)
         return h >= 0 ? h : nil
     }
-
 
     func link(_ slot: Int32, list: UInt8) {
         let t = tail(list)
         pool[Int(slot)].prev = t
         pool[Int(slot)].next = -1
         pool[Int(slot)].list = list
-        if t >= 0 { pool[Int(t)].next = slot }
-        if list == FlowTable.openList {
-            tails.open = slot
-            if heads.open < 0 { heads.open = slot }
-        } else {
-            tails.closed = slot
-            if heads.closed < 0 { heads.closed = slot }
-        }
+        if t >= 0 { pool[Int(t)].next = slot } else { setHead(list, slot) }
+        setTail(list, slot)
     }
-
 
     func unlink(_ slot: Int32) {
         let f = pool[Int(slot)]
         guard f.list != 0 else { return }
-        if f.prev >= 0 { pool[Int(f.prev)].next = f.next }
-        else if f.list == FlowTable.openList { heads.open = f.next } else { heads.closed = f.next }
-        if f.next >= 0 { pool[Int(f.next)].prev = f.prev }
-        else if f.list == FlowTable.openList { tails.open = f.prev } else { tails.closed = f.prev }
+        if f.prev >= 0 { pool[Int(f.prev)].next = f.next } else { setHead(f.list, f.next) }
+        if f.next >= 0 { pool[Int(f.next)].prev = f.prev } else { setTail(f.list, f.prev) }
         pool[Int(slot)].list = 0
         pool[Int(slot)].prev = -1
         pool[Int(slot)].next = -1
@@ -268,8 +275,7 @@ public final class FlowTable {
         poolUsed = 0
         freeHead = -1
         count = 0
-        heads = (-1, -1)
-        tails = (-1, -1)
+        ends.update(repeating: -1, count: 8)
     }
 
     /// Calls `body` with every live slot, in no particular order; allocates nothing.

@@ -11,6 +11,8 @@ public enum FinishReason: Sendable {
     case reused
     /// The input ended.
     case endOfInput
+    /// The flow table was full (`FlowTimeouts.maxFlows`): the flow made room for a new one.
+    case evicted
 }
 
 /// Timeouts, in microseconds of capture time.
@@ -19,11 +21,32 @@ public struct FlowTimeouts: Sendable {
     public var idle: Int64 = 300_000_000
     /// A closed TCP flow lingers this long for late ACKs and retransmissions.
     public var linger: Int64 = 15_000_000
+    /// An embryonic flow with no packet for this long is finished (never later than
+    /// `idle`): a TCP flow whose handshake has not completed (no packet without SYN since
+    /// both sides were seen), or a flow of another transport that has carried one packet.
+    public var embryonic: Int64 = 30_000_000
+    /// The most flows open at once; a new flow past it evicts one (FlowTracker).
+    public var maxFlows = FlowTimeouts.defaultMaxFlows
+
+    /// About 1 GB of flow table (docs/deployment.md, "Memory under floods").
+    public static let defaultMaxFlows = 2_000_000
 
     public init() {}
     public init(idleSeconds: Double, lingerSeconds: Double) {
         idle = Int64(idleSeconds * 1_000_000)
         linger = Int64(lingerSeconds * 1_000_000)
+    }
+
+    /// The embryonic timeout in force: `embryonic`, or `idle` when that is shorter.
+    @inline(__always)
+    var embryonicInForce: Int64 { min(embryonic, idle) }
+
+    /// One of `shards` trackers' share: the flow cap divided between them (each tracker
+    /// keeps its own flows), the timeouts the same.
+    public func sharing(among shards: Int) -> FlowTimeouts {
+        var t = self
+        t.maxFlows = max(1, (maxFlows + shards - 1) / max(1, shards))
+        return t
     }
 }
 
@@ -33,6 +56,15 @@ public struct FlowTimeouts: Sendable {
 /// flows that close, go idle, or are replaced by a new connection on the same ports.
 /// Finished flows go to `onFinish` in the order they finish; their ids follow first
 /// packets.
+///
+/// A flow starts embryonic, on an idle list of its own with the shorter embryonic
+/// timeout, and becomes established (the open list, `timeouts.idle`) with a TCP packet
+/// without SYN once both sides have been seen (the handshake's last ACK, or a connection
+/// picked up midway), or with its second packet on other transports. A flood of SYNs,
+/// scans and unanswered datagrams so leaves the table within the embryonic timeout.
+/// The table holds at most `timeouts.maxFlows` flows: a new flow past it evicts the
+/// oldest embryonic flow, else the oldest lingering closed one, else the oldest
+/// established one; an evicted flow is finished (and reported) as `.evicted`.
 public final class FlowTracker {
     public let table: FlowTable
     // Single-threaded state read for every packet: no dynamic exclusivity checks.
@@ -56,6 +88,11 @@ public final class FlowTracker {
     }
 
     public var activeFlows: Int { table.count }
+    /// Flows evicted to keep the table within `timeouts.maxFlows`.
+    public private(set) var evicted: UInt64 = 0
+    /// Fragmented datagrams the fixed-size fragment cache forgot for newer ones: their
+    /// later fragments are counted in flows of orphan fragments.
+    public var fragmentsForgotten: UInt64 { fragments.forgotten }
     public var flowsStarted: UInt64 { nextID - 1 }
 
     /// Accounts one decoded IP packet. `frame` is the captured bytes the packet's
@@ -134,10 +171,15 @@ public final class FlowTracker {
             }
             if flags & TCPFlags.rst != 0 { f.pointee.tcp.insert(.rst) }
             if flags & TCPFlags.syn != 0 { f.pointee.tcp.insert(.synSeen) }
+            if list == FlowTable.embryonicList && flags & TCPFlags.syn == 0 && f.pointee.tcp.contains([.baseA, .baseB]) {
+                list = FlowTable.openList
+            }
             if f.pointee.tcp.closed {
                 if list != FlowTable.closedList { nextExpiry = min(nextExpiry, timestamp &+ timeouts.linger) }
                 list = FlowTable.closedList
             }
+        } else if list == FlowTable.embryonicList && f.pointee.packetsAB &+ f.pointee.packetsBA > 1 {
+            list = FlowTable.openList
         }
         keepLive(f, slot, list: list == 0 ? FlowTable.openList : list, at: timestamp)
 
@@ -179,26 +221,38 @@ public final class FlowTracker {
         for s in slots {
             let f = table[s]
             inspector.conclude(&f.pointee.inspect)
+            f.pointee.finish = .endOfInput
             onFinish(f, table.existingDetails(s), .endOfInput)
         }
         table.removeAll()
-        fragments = FragmentCache()
+        fragments.clear()
         nextExpiry = .min
     }
 
-    /// Finishes flows idle past their timeout at capture time `now`.
+    /// Finishes flows idle past their timeout at capture time `now`, in the order they
+    /// expired across the three idle lists (the heads' expiry times merged), so that
+    /// flows finish as close to their start order as one list would have them.
     public func expire(at time: Int64? = nil) {
         let clock = time ?? now
-        while let s = table.oldest(FlowTable.closedList), table[s].pointee.lastSeen + timeouts.linger < clock {
-            finish(s, .closed)
+        while true {
+            var first: Int32 = -1, due = Int64.max
+            earliest(FlowTable.closedList, &first, &due)
+            earliest(FlowTable.embryonicList, &first, &due)
+            earliest(FlowTable.openList, &first, &due)
+            guard first >= 0, due < clock else {
+                nextExpiry = due
+                return
+            }
+            finish(first, table[first].pointee.list == FlowTable.closedList ? .closed : .idle)
         }
-        while let s = table.oldest(FlowTable.openList), table[s].pointee.lastSeen + timeouts.idle < clock {
-            finish(s, .idle)
-        }
-        var next = Int64.max
-        if let s = table.oldest(FlowTable.closedList) { next = min(next, table[s].pointee.lastSeen + timeouts.linger) }
-        if let s = table.oldest(FlowTable.openList) { next = min(next, table[s].pointee.lastSeen + timeouts.idle) }
-        nextExpiry = next
+    }
+
+    /// The head of `list` if it expires before `due`: its slot and expiry time.
+    @inline(__always)
+    private func earliest(_ list: UInt8, _ first: inout Int32, _ due: inout Int64) {
+        guard let s = table.oldest(list) else { return }
+        let t = table[s].pointee.lastSeen &+ timeout(of: list)
+        if t < due { due = t; first = s }
     }
 
     /// Keeps a flow's place on its idle list. Moving it to the tail on every packet
@@ -209,7 +263,7 @@ public final class FlowTracker {
     /// stale (`finishedIfStale`), so flows still split exactly where the timeouts say.
     @inline(__always)
     private func keepLive(_ f: UnsafeMutablePointer<FlowState>, _ slot: Int32, list: UInt8, at timestamp: Int64) {
-        let timeout = list == FlowTable.closedList ? timeouts.linger : timeouts.idle
+        let timeout = timeout(of: list)
         if f.pointee.list != list || timestamp &- f.pointee.linkedAt > timeout >> 3 {
             table.touch(slot, list: list)
             f.pointee.linkedAt = max(f.pointee.linkedAt, timestamp)
@@ -223,10 +277,30 @@ public final class FlowTracker {
     @inline(__always)
     private func finishedIfStale(_ slot: Int32, at timestamp: Int64) -> Bool {
         let f = table[slot]
-        let closed = f.pointee.list == FlowTable.closedList
-        guard f.pointee.lastSeen &+ (closed ? timeouts.linger : timeouts.idle) < timestamp else { return false }
-        finish(slot, closed ? .closed : .idle)
+        let list = f.pointee.list
+        guard f.pointee.lastSeen &+ timeout(of: list) < timestamp else { return false }
+        finish(slot, list == FlowTable.closedList ? .closed : .idle)
         return true
+    }
+
+    /// The timeout of the flows on idle list `list`.
+    @inline(__always)
+    private func timeout(of list: UInt8) -> Int64 {
+        switch list {
+        case FlowTable.closedList: timeouts.linger
+        case FlowTable.embryonicList: timeouts.embryonicInForce
+        default: timeouts.idle
+        }
+    }
+
+    /// Makes room for one flow: finishes the oldest embryonic flow, else the oldest
+    /// closed one lingering, else the oldest established one (Suricata's emergency
+    /// mode also takes flows that never got going first).
+    private func evictOne() {
+        guard let s = table.oldest(FlowTable.embryonicList) ?? table.oldest(FlowTable.closedList)
+                ?? table.oldest(FlowTable.openList) else { return }
+        evicted &+= 1
+        finish(s, .evicted)
     }
 
     private func lookupOrCreate(_ key: FlowKey, _ p: DecodedPacket, _ frame: UnsafeRawBufferPointer, fromA: Bool, timestamp: Int64) -> Int32 {
@@ -256,13 +330,15 @@ public final class FlowTracker {
             state.icmpSeen = true
         }
         nextID += 1
-        nextExpiry = min(nextExpiry, timestamp &+ timeouts.idle)
-        return table.insert(state)
+        nextExpiry = min(nextExpiry, timestamp &+ timeouts.embryonicInForce)
+        if table.count >= timeouts.maxFlows { evictOne() }
+        return table.insert(state, list: FlowTable.embryonicList)
     }
 
     private func finish(_ slot: Int32, _ reason: FinishReason) {
         let f = table[slot]
         inspector.conclude(&f.pointee.inspect)
+        f.pointee.finish = reason
         onFinish(f, table.existingDetails(slot), reason)
         table.remove(slot)
     }

@@ -2,8 +2,10 @@ import DemarcBase
 import DemarcDecode
 import DemarcInspect
 /// Remembers which flow the first fragment of a datagram went to, so that later
-/// fragments (which carry no ports) count in the same flow. Direct-mapped and fixed in
-/// size: a collision forgets the older datagram, memory never grows.
+/// fragments (which carry no ports) count in the same flow. Nothing is buffered or
+/// reassembled: each datagram costs one entry. Direct-mapped and fixed in size (4,096
+/// entries of 64 bytes, 256 KB): a collision forgets the older datagram (counted in
+/// `forgotten`), and memory never grows, however many fragments a flood sends.
 struct FragmentCache {
     private struct Entry {
         var src = IPAddress(hi: 0, lo: 0)
@@ -16,6 +18,9 @@ struct FragmentCache {
 
     private var entries: [Entry]
     private let mask: Int
+    /// Datagrams forgotten for a newer one in their entry: their later fragments, if
+    /// any come, are counted in a flow of orphan fragments.
+    private(set) var forgotten: UInt64 = 0
 
     init(size: Int = 4096) {
         var n = 1
@@ -31,7 +36,17 @@ struct FragmentCache {
     }
 
     mutating func remember(_ p: DecodedPacket, slot: Int32, flowID: UInt64) {
-        entries[bucket(p)] = Entry(src: p.src, dst: p.dst, id: p.fragmentID, proto: p.proto, flowID: flowID, slot: slot)
+        let b = bucket(p)
+        let old = entries[b]
+        if old.slot >= 0 && !(old.id == p.fragmentID && old.proto == p.proto && old.src == p.src && old.dst == p.dst) {
+            forgotten &+= 1
+        }
+        entries[b] = Entry(src: p.src, dst: p.dst, id: p.fragmentID, proto: p.proto, flowID: flowID, slot: slot)
+    }
+
+    /// Forgets every datagram (the flows they went to are gone); `forgotten` stays.
+    mutating func clear() {
+        for i in entries.indices { entries[i] = Entry() }
     }
 
     /// The slot and flow id the datagram's first fragment went to, if remembered.

@@ -26,6 +26,7 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
         "demarc_captured_packets_total": "Packets read from the interface, decoded or not.",
         "demarc_dropped_packets_total": "Packets lost before analysis: by the kernel (pcap_stats) or by demarc's own queue.",
         "demarc_open_flows": "Flows open now.",
+        "demarc_flows_evicted_total": "Flows ended early because the flow table was full (--max-flows); each is also counted in demarc_flows_total.",
     ]
 
     public init() {
@@ -33,6 +34,7 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
         // Series that exist before any traffic, so a scrape shows them at zero.
         for by in ["kernel", "queue"] { counter("demarc_dropped_packets_total", [("by", by)]).increment(by: 0) }
         counter("demarc_captured_packets_total", []).increment(by: 0)
+        counter("demarc_flows_evicted_total", []).increment(by: 0)
         Meter(label: "demarc_open_flows", dimensions: [], factory: factory).set(0)
     }
 
@@ -50,6 +52,7 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
     public func flowEnded(_ r: FlowRecord) {
         let labels = Self.flowLabels(r)
         counter("demarc_flows_total", labels).increment()
+        if r.finish == .evicted { counter("demarc_flows_evicted_total", []).increment() }
         if let m = r.rule { counter("demarc_rule_flows_total", [("segment", m.segment.rawValue), ("rule", m.name)]).increment() }
         add(r, labels, packets: r.packets &- min(r.packets, r.exportedPackets), bytes: r.bytes &- min(r.bytes, r.exportedBytes))
         for f in r.findings {

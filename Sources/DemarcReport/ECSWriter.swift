@@ -84,6 +84,7 @@ public final class ECSWriter: EventLinesWriter {
         w.raw(",\"start\":"); w.rawTimestamp(micros: r.firstSeen)
         w.raw(",\"end\":"); w.rawTimestamp(micros: r.lastSeen)
         w.raw(",\"duration\":"); w.rawInt((r.lastSeen &- r.firstSeen) &* 1000)
+        if r.finish == .evicted { w.raw(",\"reason\":\"evicted\"") }
         w.raw("},\"source\":"); endpoint(r.client, bytes: r.bytesToServer, packets: r.packetsToServer)
         w.raw(",\"destination\":"); endpoint(r.server, bytes: r.bytesToClient, packets: r.packetsToClient)
         w.raw(",\"network\":{\"transport\":"); ECSWriter.writeTransport(w, r)
@@ -159,6 +160,8 @@ public final class ECSWriter: EventLinesWriter {
         w.raw("\"flow_id\":"); w.rawInt(r.id)
         w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)
         w.raw(",\"responsible\":"); w.rawString(r.responsible.rawValue)
+        // As the json format's `end`: only an evicted flow has it.
+        if r.finish == .evicted { w.raw(",\"end\":\"evicted\"") }
         w.raw(",\"zones\":{\"client\":"); w.rawString(r.client.zone)
         w.raw(",\"server\":"); w.rawString(r.server.zone)
         w.raw("},\"nodes\":{\"client\":"); w.rawString(r.client.node)

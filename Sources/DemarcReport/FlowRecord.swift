@@ -76,7 +76,8 @@ public struct FlowRecord: Sendable {
     /// The TCP flags the tracker records over both directions (SYN, FIN, RST), for
     /// IPFIX's tcpControlBits; 0 for other transports.
     public var tcpFlags: UInt8 = 0
-    /// Why the tracker finished the flow (IPFIX's flowEndReason).
+    /// Why the tracker finished the flow (IPFIX's flowEndReason); reports show only
+    /// `.evicted` (`"end": "evicted"`).
     public var finish: FinishReason
 
     public var packets: UInt64 { packetsToServer + packetsToClient }
@@ -141,6 +142,9 @@ public struct Summary: Sendable {
     public var partyFindings: [Party: [Severity: UInt64]] = [:]
     /// The most flows open at one time (memory is sized by it, not by the total).
     public var peakActiveFlows: UInt64 = 0
+    /// Flows evicted because the flow table was full (`--max-flows`); reported all the
+    /// same, with what was seen of them.
+    public var evicted: UInt64 = 0
     /// Transit flows by the nodes they enter and leave at.
     public var transitPaths: [TransitPath: Counts] = [:]
     /// Findings an unexpired `accept` entry covers, by severity: reported, not counted in
@@ -214,6 +218,7 @@ public struct Summary: Sendable {
         partyCounts[party].packets += r.packets
         partyCounts[party].bytes += r.bytes
         if r.segment == .transit { addPath(r) }
+        if r.finish == .evicted { evicted += 1 }
         if let m = r.rule, hasFilters { addRule(r, m) }
         for f in r.findings {
             if let a = f.accepted {

@@ -18,12 +18,14 @@ public enum IPFIX {
 
     /// flowEndReason (IE 136) of a tracker's finish reason: idle timeout 1, end of flow
     /// detected 3 (FIN both ways or RST; a reused tuple is a new connection, so the old
-    /// one ended), forced end 4 (the input ended or the monitor stopped).
+    /// one ended), forced end 4 (the input ended or the monitor stopped), lack of resources 5
+    /// (evicted at --max-flows).
     public static func endReason(_ r: FinishReason) -> UInt8 {
         switch r {
         case .idle: return 1
         case .closed, .reused: return 3
         case .endOfInput: return 4
+        case .evicted: return 5
         }
     }
 }

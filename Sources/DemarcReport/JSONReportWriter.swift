@@ -83,6 +83,7 @@ public final class JSONReportWriter: ReportWriter {
         w.field("packets", s.total.packets)
         w.field("bytes", s.total.bytes)
         w.field("active_flows_peak", s.peakActiveFlows)
+        if s.evicted > 0 { w.field("evicted", s.evicted) }
         w.beginObject("segments")
         for seg in Segment.allCases { writeCounts(w, seg.rawValue, s.counts(seg)) }
         w.endObject()
@@ -199,6 +200,7 @@ public final class JSONReportWriter: ReportWriter {
         w.raw(",\"server\":"); writeEndpoint(w, r.server)
         w.raw(",\"first_seen\":"); w.rawTimestamp(micros: r.firstSeen)
         w.raw(",\"last_seen\":"); w.rawTimestamp(micros: r.lastSeen)
+        if r.finish == .evicted { w.raw(",\"end\":\"evicted\"") }
         w.raw(",\"packets\":{\"to_server\":"); w.rawInt(r.packetsToServer)
         w.raw(",\"to_client\":"); w.rawInt(r.packetsToClient)
         w.raw("},\"bytes\":{\"to_server\":"); w.rawInt(r.bytesToServer)

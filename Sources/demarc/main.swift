@@ -54,6 +54,16 @@ struct ReportArguments: ParsableArguments {
             help: ArgumentHelp("Finish a flow after this many seconds without packets (0.001 to 31536000).", valueName: "seconds"))
     var idleTimeout: String = "300"
 
+    @Option(name: .customLong("embryonic-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Finish a flow that has not got going after this many seconds without packets (0.001 to 31536000, never more than --idle-timeout): a TCP flow whose handshake has not completed, or a flow of another transport with one packet.",
+        valueName: "seconds"))
+    var embryonicTimeout: String = "30"
+
+    @Option(name: .customLong("max-flows"), parsing: .unconditional, help: ArgumentHelp(
+        "The most flows open at once (shared among --workers; the default holds about 1 GB of flows). Past it, a new flow evicts the oldest embryonic flow, else the oldest established one; evicted flows are reported with \"end\": \"evicted\".",
+        valueName: "n"))
+    var maxFlows: Int = FlowTimeouts.defaultMaxFlows
+
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp(
         "Analysis threads (1 to 256); default: one per core. The report is the same for any number.", valueName: "n"))
     var workers: Int?
@@ -71,6 +81,10 @@ struct ReportArguments: ParsableArguments {
         if let w = workers, !(1...256).contains(w) { throw ValidationError("--workers must be between 1 and 256, not \(w)") }
         if rows < 0 { throw ValidationError("--rows must be 0 or more, not \(rows)") }
         try usage { _ = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout) }
+        try usage { _ = try Limits.seconds(embryonicTimeout, option: "--embryonic-timeout", range: Limits.idleTimeout) }
+        if !(1...Limits.maxFlows).contains(maxFlows) {
+            throw ValidationError("--max-flows must be between 1 and \(Limits.maxFlows), not \(maxFlows)")
+        }
         if let f = filter { try usage { try Limits.checkFilter(f) } }
     }
 
@@ -86,6 +100,9 @@ struct ReportArguments: ParsableArguments {
         o.failOn = failOn
         let idle = try Limits.seconds(idleTimeout, option: "--idle-timeout", range: Limits.idleTimeout)
         o.timeouts = FlowTimeouts(idleSeconds: idle, lingerSeconds: min(15, idle))
+        let embryonic = try Limits.seconds(embryonicTimeout, option: "--embryonic-timeout", range: Limits.idleTimeout)
+        o.timeouts.embryonic = Int64(embryonic * 1_000_000)
+        o.timeouts.maxFlows = maxFlows
         o.workers = workers ?? max(1, min(256, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         o.rowLimit = allFlows ? nil : rows
         return o
@@ -145,6 +162,11 @@ struct GatewayArguments: ParsableArguments {
         options.gateway.ipfixDomain = ipfixDomain
         if let a = ipfix { options.gateway.ipfix = try UDPSender(address: a) }
     }
+/// One warning per run when the flow table was full: evicted flows are reported, but
+/// ended early, and the figures say so.
+func warnEvictions(_ summary: Summary, _ options: RunOptions) {
+    guard summary.evicted > 0 else { return }
+    warn("the flow table reached --max-flows \(options.timeouts.maxFlows): \(summary.evicted) flows were evicted early (reported with \"end\": \"evicted\"; summary.evicted counts them)")
 }
 
 /// What replay and diff read: the captures, in order, and how they are shown and dated.
@@ -186,6 +208,7 @@ struct Replay: ParsableCommand {
         input.apply(to: &options)
         try gateway.apply(to: &options)
         let result = try DemarcCore.Replay.run(captures: input.captures, options: options, warn: warn)
+        warnEvictions(result.header.summary, options)
         let status = result.exitStatus(failOn: options.failOn)
         if status != 0 { throw ExitCode(status) }
     }
@@ -312,6 +335,7 @@ struct Monitor: ParsableCommand {
         if report.scenario == nil { warn(DemarcCore.Replay.builtInNotice) }
         let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
                                          bufferMB: bufferMB, duration: duration, options: options, warn: warn)
+        warnEvictions(result.header.summary, options)
         let status = result.exitStatus(failOn: options.failOn)
         if status != 0 { throw ExitCode(status) }
     }

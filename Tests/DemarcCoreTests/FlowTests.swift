@@ -126,22 +126,27 @@ import Testing
         let x = F.udp4("10.0.0.1", 5000, "10.0.0.2", 53, payload: [1])
         let a = F.udp4("10.0.0.3", 5000, "10.0.0.4", 53, payload: [1])
         let y = F.udp4("10.0.0.5", 5000, "10.0.0.6", 53, payload: [1])
-        // X heads the list; its second packet (0.9 s on) does not move it, so the head
-        // is younger than A behind it.
+        // X and A get going (a second packet moves each to the established list, X
+        // first); X's third packet (0.9 s on) does not move it, so the head is younger
+        // than A behind it.
         let h = FlowHarness(timeouts: t)
         h.feed(x, at: 0)
+        h.feed(x, at: 50)
         h.feed(a, at: 100)
+        h.feed(a, at: 150)
         h.feed(x, at: 900_000)
         // A's next packet comes 8 s and a bit after its last: expiry stopped at X (not
         // yet idle), but the packet finds A stale, finishes it and starts a new flow.
         h.feed(a, at: 8_100_101)
         #expect(h.finished.map { $0.0.key.a.description } == ["10.0.0.3"])
-        #expect(h.finished.first.map { $0.0.packetsAB + $0.0.packetsBA } == 1)
+        #expect(h.finished.first.map { $0.0.packetsAB + $0.0.packetsBA } == 2)
         #expect(h.tracker.activeFlows == 2)
         // Without that packet, A is finished once X is: under an eighth of its timeout late.
         let h2 = FlowHarness(timeouts: t)
         h2.feed(x, at: 0)
+        h2.feed(x, at: 50)
         h2.feed(a, at: 100)
+        h2.feed(a, at: 150)
         h2.feed(x, at: 900_000)
         h2.feed(y, at: 8_100_101)
         #expect(h2.finished.isEmpty)
