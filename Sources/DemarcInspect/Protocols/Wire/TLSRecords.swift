@@ -7,8 +7,8 @@ import SwiftASN1
 import Glibc
 #endif
 
-/// The two directions of a TLS (or upgraded) stream being parsed.
-public final class TLSStreams {
+/// The two directions of a TLS (or upgraded) stream being parsed: the flow's TLS slot.
+public final class TLSStreams: FlowSlot {
     struct Direction {
         var buffer: [UInt8] = []
         var handshake: [UInt8] = []
@@ -34,6 +34,16 @@ public final class TLSStreams {
     var done: Bool { toServer.finished && toClient.finished }
     /// The server's side of the handshake (hello, certificate) was read as far as it goes.
     var serverFlightRead: Bool { toClient.finished }
+
+    override var readingHandshake: Bool { !done }
+
+    /// Given up before the server's flight was read: the record says so, so a
+    /// certificate that was not seen is not taken for one that was not sent.
+    override func giveUp() {
+        if !serverFlightRead { incomplete = true }
+    }
+
+    override func report(_ r: inout FlowDetails.Reported) { r.tlsIncomplete = incomplete }
 
     func feed(_ c: inout InspectionContext, _ p: Bytes, details: FlowDetails) {
         if c.fromClient {
