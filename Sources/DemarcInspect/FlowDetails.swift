@@ -18,6 +18,12 @@ public final class FlowDetails {
     @exclusivity(unchecked) public var negotiated: Negotiated?
     /// Reusable secrets seen in cleartext: kind and user name, never the secret.
     @exclusivity(unchecked) public var credentials: [Credential] = []
+    /// A handshake was not read to its end: a record or message past the byte bounds, a
+    /// gap in the stream, or the packet budget spent before the server's side (hello,
+    /// certificate) was read. A certificate not seen then is not one the server did not send.
+    @exclusivity(unchecked) public var handshakeIncomplete = false
+    /// Some slot adds to the report (`FlowSlot.reports`): only then are they asked.
+    @exclusivity(unchecked) private var slotsReport = false
     /// Live metrics (monitor --metrics): the packets and bytes already counted while the
     /// flow was open; the rest are counted when it ends. Kept here, not in the flow
     /// table's plain values, so that a replay's flows stay as small as they were.
@@ -78,6 +84,7 @@ public final class FlowDetails {
     }
 
     private func add(_ s: FlowSlot) {
+        if s.reports { slotsReport = true }
         s.next = slots
         slots = Unmanaged.passRetained(s)
     }
@@ -91,14 +98,14 @@ public final class FlowDetails {
         var n = slots
         while let s = n {
             let slot = s.takeUnretainedValue()
-            slot.giveUp()
+            slot.giveUp(self)
             n = slot.next
         }
     }
 
     /// What reports take of a flow's record. Read here in one call: other modules' reads of
     /// these fields would each make the dynamic exclusivity check (a runtime call), which
-    /// this module's skip. The report's protocol fields (`http`, an unread TLS flight)
+    /// this module's skip. The report's protocol fields (`http`)
     /// come from the slots of the protocols that know them (`FlowSlot.report`).
     public struct Reported {
         public var sni: String?
@@ -119,7 +126,8 @@ public final class FlowDetails {
     public var reported: Reported {
         var r = Reported(sni: sni, certificate: certificate, note: note, httpHost: nil, httpMethod: nil,
                          httpPath: nil, banner: banner, credentials: credentials, exportedPackets: exportedPackets,
-                         exportedBytes: exportedBytes, tlsIncomplete: false, negotiated: negotiated)
+                         exportedBytes: exportedBytes, tlsIncomplete: handshakeIncomplete, negotiated: negotiated)
+        guard slotsReport else { return r }
         var n = slots
         while let s = n {
             let slot = s.takeUnretainedValue()
@@ -146,7 +154,10 @@ public class FlowSlot {
     var readingHandshake: Bool { false }
 
     /// Inspection of the flow ends before the protocol was read to its end.
-    func giveUp() {}
+    func giveUp(_ d: FlowDetails) {}
+
+    /// Whether `report` adds anything to the report; false unless overridden.
+    var reports: Bool { false }
 
     /// Adds to the report what this state shows; nothing unless overridden.
     func report(_ r: inout FlowDetails.Reported) {}

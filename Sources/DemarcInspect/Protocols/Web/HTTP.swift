@@ -1,5 +1,8 @@
 import DemarcBase
 import DemarcDecode
+#if canImport(Glibc)
+import Glibc
+#endif
 /// HTTP/1.x: a request line (method, target, HTTP/1.x) or a status line. Records the
 /// method, host and path. A CONNECT tunnel that then carries TLS is an upgrade. HTTP/2
 /// without TLS (h2c with prior knowledge, as cleartext gRPC and 5G service interfaces
@@ -61,6 +64,8 @@ public enum HTTPInspector: ProtocolInspector {
             self.host = host.map { $0.prefix(characters: 255) } ?? target
         }
 
+        override var reports: Bool { true }
+
         override func report(_ r: inout FlowDetails.Reported) {
             r.httpMethod = method
             r.httpPath = path
@@ -106,7 +111,7 @@ public enum HTTPInspector: ProtocolInspector {
         guard c.fromClient else { return }
         var i = 0
         let limit = min(p.count, 8192)
-        while i < limit, let nl = p.find(0x0a, from: i, limit: limit - i) {
+        while i < limit, let nl = lineFeed(p, from: i, limit: limit - i) {
             let line = nl + 1
             let at = p.startsCaseless(with: "Authorization: Basic ", at: line) ? line + 21
                 : p.startsCaseless(with: "Proxy-Authorization: Basic ", at: line) ? line + 27 : nil
@@ -120,6 +125,15 @@ public enum HTTPInspector: ProtocolInspector {
             if nl + 2 < p.count && p.u8(nl + 1) == 0x0d && p.u8(nl + 2) == 0x0a { return }   // end of headers
             i = line
         }
+    }
+
+    /// The first LF at or after `from` within `limit` bytes, found by memchr: a request's
+    /// headers are read to their end for each request, and most hold no credential.
+    static func lineFeed(_ p: Bytes, from: Int, limit: Int) -> Int? {
+        let end = min(p.count, from + limit)
+        guard from >= 0, from < end, let base = p.base.baseAddress else { return nil }
+        guard let hit = memchr(base + from, 0x0a, end - from) else { return nil }
+        return UnsafeRawPointer(hit) - base
     }
 
     /// A 401 or 407 status line: the client will retry with credentials.
