@@ -11,7 +11,7 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test swift-test clickhouse-test siem-test ja4-test cbom-test spark-test build deps bench load fuzz captures \
+.PHONY: run test swift-test clickhouse-test siem-test ja4-test cbom-test spark-test serve-test serve-load build deps bench load fuzz captures \
 	clean check-scenarios install install-check
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
@@ -59,6 +59,24 @@ siem-test: deps build
 	  .venv-siem/bin/python deploy/siem/test-community-id.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)) && \
 	  $(if $(ECS_FLAT),.venv-siem/bin/python deploy/siem/test-ecs.py --demarc $(BIN) --ecs $(ECS_FLAT) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)),echo "ecs test skipped: no ../shared/standards/ecs/ecs_flat.yml") && \
 	  $(if $(OCSF_SCHEMA),.venv-siem/bin/python deploy/siem/test-ocsf.py --demarc $(BIN) --schema $(OCSF_SCHEMA) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)),echo "ocsf test skipped: no ../shared/standards/ocsf")
+
+# The live view (monitor --serve) in headless Chromium, driven over the DevTools protocol
+# with PyPI's websocket-client (in .venv-serve), against monitor on lo while real HTTP,
+# TLS and UDP flow (root). Skipped, saying why, where PyPI cannot be reached or capture
+# is not allowed. SCREENSHOT=docs/live-view.png also saves the page.
+SERVE_PY := websocket-client==1.9.2
+serve-test: deps build
+	@scripts/deps.sh chromium:chromium openssl:openssl
+	@scripts/python-env.sh .venv-serve $(SERVE_PY); status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "serve-test skipped: $(SERVE_PY) cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-serve/bin/python scripts/serve-test.py --demarc $(BIN) $(if $(SCREENSHOT),--screenshot $(SCREENSHOT)); status=$$?; \
+	  if [ $$status -eq 77 ]; then exit 0; fi; exit $$status
+
+# The live view under load on a veth pair (root): 50 event-stream clients at 200,000
+# packets/s for 60 s (drops, share handled), then resident memory over 10 minutes.
+serve-load: deps build
+	@scripts/serve-load.sh
 
 # demarc's JA4 against PyPI's ja4plus (a test oracle only, in .venv-ja4) on every TLS,
 # DTLS and QUIC flow of the bundled captures, the inspector fixtures and, with ../shared
@@ -129,4 +147,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build $(STATIC) bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom
+	rm -rf .build $(STATIC) bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom .venv-serve

@@ -204,7 +204,19 @@ struct Monitor: ParsableCommand {
         valueName: "host:port"))
     var metrics: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve a live view of the boundary at http://HOST:PORT/ while monitoring: the verdict, party cards, packets per second, drops, the boundary picture, findings by code and the latest flows, updated as flows end (server-sent events). PORT or :PORT alone binds 127.0.0.1; an address that is not loopback needs --serve-token. Port 0 picks a free one (printed on stderr). Default: no page is served.",
+        valueName: "host:port"))
+    var serve: String?
 
+    @Option(name: .customLong("serve-token"), help: ArgumentHelp(
+        "File whose first line (16 characters or more) is the token the live view asks for: open http://HOST:PORT/?token=TOKEN once; a cookie keeps it. Required for a --serve address that is not loopback. Default: none (a loopback page asks for no token).",
+        valueName: "file"))
+    var serveToken: String?
+
+    @Option(name: .customLong("serve-rows"), parsing: .unconditional, help: ArgumentHelp(
+        "Latest flows the live view's table keeps (1 to 100000).", valueName: "n"))
+    var serveRows: String = "500"
 
     @OptionGroup var report: ReportArguments
 
@@ -220,6 +232,7 @@ struct Monitor: ParsableCommand {
     func validate() throws {
         try usage { _ = try limits }
         if report.format == .cbom { throw ValidationError("--format cbom is for replay (a bill of materials of a whole capture)") }
+        if serveToken != nil && serve == nil { throw ValidationError("--serve-token goes with --serve") }
     }
 
     func run() throws {
@@ -228,14 +241,29 @@ struct Monitor: ParsableCommand {
         // last ACKs), not the 15 s a replay allows for out-of-order captures.
         options.timeouts.linger = min(options.timeouts.linger, 2_000_000)
         let (snaplen, bufferMB, duration) = try limits
+        // LIVE OBSERVERS HOOK (--metrics, --serve): the only place either attaches to the
+        // pipeline, through RunOptions.observer (a LiveObserver: flows as they end, open
+        // flows' growth about once a second per worker, capture totals and drops).
+        var observers: [any LiveObserver] = []
         var server: MetricsServer?
         if let address = metrics {
             let fleet = FleetMetrics()
             server = try MetricsServer(address: address, metrics: fleet)
-            options.observer = fleet
+            observers.append(fleet)
             warn("serving metrics on http://\(MetricsServer.display(address, port: server!.boundPort))/metrics")
         }
         defer { server?.shutdown() }
+        var live: LiveViewServer?
+        if let address = serve {
+            let rows = try Limits.integer(serveRows, option: "--serve-rows", unit: "flows", range: 1...100_000)
+            let token = try serveToken.map { try LiveViewServer.readToken($0) }
+            let view = LiveView(scenario: options.scenario, rows: rows, failOn: options.failOn)
+            live = try LiveViewServer(address: address, token: token, view: view)
+            observers.append(view)
+            warn("serving the live view on http://\(MetricsServer.display(LiveViewServer.withDefaultHost(address), port: live!.boundPort))/" + (token == nil ? "" : " (add ?token=TOKEN once)"))
+        }
+        defer { live?.shutdown() }
+        options.observer = observers.count > 1 ? LiveObservers(observers) : observers.first
         if report.scenario == nil { warn(DemarcCore.Replay.builtInNotice) }
         let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
                                          bufferMB: bufferMB, duration: duration, options: options, warn: warn)
