@@ -105,8 +105,8 @@ public final class FlowDetails {
 
     /// What reports take of a flow's record. Read here in one call: other modules' reads of
     /// these fields would each make the dynamic exclusivity check (a runtime call), which
-    /// this module's skip. The report's protocol fields (`http`)
-    /// come from the slots of the protocols that know them (`FlowSlot.report`).
+    /// this module's skip. A protocol's own report fields (`http`) come from its slot
+    /// (`FlowSlot.report`).
     public struct Reported {
         public var sni: String?
         public var certificate: CertificateInfo?
