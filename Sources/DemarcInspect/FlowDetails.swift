@@ -1,48 +1,112 @@
 import DemarcBase
 import DemarcDecode
-/// What inspection learned about a flow that needs memory: names, certificate, and a
-/// bounded buffer for records that span segments. Allocated once per flow that needs it.
+/// What inspection learned about a flow that needs memory: what every flow may show
+/// (names, certificate, banner, note, credentials, negotiated crypto, exported counters)
+/// and the slots in which protocols keep their own per-flow state. Allocated once per
+/// flow that needs it.
 public final class FlowDetails {
     // One flow's record, only ever touched by the thread that tracks the flow: the
     // dynamic exclusivity check on each access (a runtime call) is skipped.
+    /// The server name a handshake asked for (TLS, DTLS and QUIC's SNI).
     @exclusivity(unchecked) public var sni: String?
+    /// The application protocols a handshake offered (TLS, DTLS and QUIC's ALPN).
     @exclusivity(unchecked) public var alpn: String?
-    @exclusivity(unchecked) public var httpHost: String?
-    @exclusivity(unchecked) public var httpMethod: String?
-    @exclusivity(unchecked) public var httpPath: String?
     @exclusivity(unchecked) public var banner: String?
     @exclusivity(unchecked) public var certificate: CertificateInfo?
     @exclusivity(unchecked) public var note: String?
-    /// TLS record streams being parsed (TLS flows, and flows that upgraded to TLS).
-    @exclusivity(unchecked) public var tls: TLSStreams?
     /// What the handshake showed of key exchange, cipher and client fingerprint.
     @exclusivity(unchecked) public var negotiated: Negotiated?
-    /// SSH's KEXINIT messages being gathered.
-    @exclusivity(unchecked) var sshKex: SSHKexStreams?
-    /// A QUIC flow's ClientHello being gathered from its client Initials.
-    @exclusivity(unchecked) var quicCrypto: QUICCryptoStream?
-    /// A QUIC flow's client Initial DCID and the server's CRYPTO stream, until the
-    /// ServerHello in the server's Initials is read.
-    @exclusivity(unchecked) var quicServer: QUICServerHello?
-    /// What inspectors that have not claimed the flow remember of its first packets.
-    @exclusivity(unchecked) var candidates = Candidates()
     /// Reusable secrets seen in cleartext: kind and user name, never the secret.
     @exclusivity(unchecked) public var credentials: [Credential] = []
-    /// A user name sent before its password (FTP/POP3 USER, SASL LOGIN).
-    @exclusivity(unchecked) var pendingUser: String?
-    /// Where a SASL exchange stands.
-    @exclusivity(unchecked) var sasl: SASLStep = .none
+    /// A handshake was not read to its end: a record or message past the byte bounds, a
+    /// gap in the stream, or the packet budget spent before the server's side (hello,
+    /// certificate) was read. A certificate not seen then is not one the server did not send.
+    @exclusivity(unchecked) public var handshakeIncomplete = false
+    /// Some slot adds to the report (`FlowSlot.reports`): only then are they asked.
+    @exclusivity(unchecked) private var slotsReport = false
     /// Live metrics (monitor --metrics): the packets and bytes already counted while the
     /// flow was open; the rest are counted when it ends. Kept here, not in the flow
     /// table's plain values, so that a replay's flows stay as small as they were.
     @exclusivity(unchecked) public var exportedPackets: UInt64 = 0
     @exclusivity(unchecked) public var exportedBytes: UInt64 = 0
+    /// The protocols' own state, newest first (`FlowSlot`). The list holds one reference
+    /// to each slot, taken and given back by hand, so walking it costs no reference
+    /// counting.
+    @exclusivity(unchecked) private var slots: Unmanaged<FlowSlot>?
 
     public init() {}
 
+    deinit {
+        var n = slots
+        while let s = n {
+            n = s._withUnsafeGuaranteedRef { $0.next }
+            s.release()
+        }
+    }
+
+    /// Calls `body` with each slot, newest first, until it returns true; returns the
+    /// slot it stopped at and the one before it.
+    @inline(__always)
+    private func first(where body: (FlowSlot) -> Bool) -> (found: Unmanaged<FlowSlot>, before: Unmanaged<FlowSlot>?)? {
+        var before: Unmanaged<FlowSlot>? = nil
+        var n = slots
+        while let s = n {
+            let (hit, next) = s._withUnsafeGuaranteedRef { (body($0), $0.next) }
+            if hit { return (s, before) }
+            before = s
+            n = next
+        }
+        return nil
+    }
+
+    /// The flow's slot of type `S`, if one was made; setting it replaces it (nil removes it).
+    subscript<S: FlowSlot>(_: S.Type) -> S? {
+        get {
+            guard let (s, _) = first(where: { ObjectIdentifier(type(of: $0)) == ObjectIdentifier(S.self) }) else { return nil }
+            return unsafeDowncast(s.takeUnretainedValue(), to: S.self)
+        }
+        set {
+            if let (s, before) = first(where: { ObjectIdentifier(type(of: $0)) == ObjectIdentifier(S.self) }) {
+                let next = s._withUnsafeGuaranteedRef { $0.next }
+                if let before { before._withUnsafeGuaranteedRef { $0.next = next } } else { slots = next }
+                s.release()
+            }
+            if let newValue { add(newValue) }
+        }
+    }
+
+    /// The flow's slot of type `S`, made by `make` on first use.
+    func slot<S: FlowSlot>(_ make: @autoclosure () -> S) -> S {
+        if let s = self[S.self] { return s }
+        let s = make()
+        add(s)
+        return s
+    }
+
+    private func add(_ s: FlowSlot) {
+        if s.reports { slotsReport = true }
+        s.next = slots
+        slots = Unmanaged.passRetained(s)
+    }
+
+    /// Some protocol's slot is still reading a handshake that needs every byte of the
+    /// stream, and more packets than the follow budget (`FlowSlot.readingHandshake`).
+    var readingHandshake: Bool { first(where: { $0.readingHandshake }) != nil }
+
+    /// Inspection of the flow ends: each slot notes what it did not read.
+    func giveUp() {
+        var n = slots
+        while let s = n {
+            let slot = s.takeUnretainedValue()
+            slot.giveUp(self)
+            n = slot.next
+        }
+    }
+
     /// What reports take of a flow's record. Read here in one call: other modules' reads of
     /// these fields would each make the dynamic exclusivity check (a runtime call), which
-    /// this module's skip.
+    /// this module's skip. A protocol's own report fields (`http`) come from its slot
+    /// (`FlowSlot.report`).
     public struct Reported {
         public var sni: String?
         public var certificate: CertificateInfo?
@@ -60,56 +124,44 @@ public final class FlowDetails {
     }
 
     public var reported: Reported {
-        Reported(sni: sni, certificate: certificate, note: note, httpHost: httpHost, httpMethod: httpMethod,
-                 httpPath: httpPath, banner: banner, credentials: credentials, exportedPackets: exportedPackets,
-                 exportedBytes: exportedBytes, tlsIncomplete: tls?.incomplete ?? false,
-                 negotiated: negotiated)
+        var r = Reported(sni: sni, certificate: certificate, note: note, httpHost: nil, httpMethod: nil,
+                         httpPath: nil, banner: banner, credentials: credentials, exportedPackets: exportedPackets,
+                         exportedBytes: exportedBytes, tlsIncomplete: handshakeIncomplete, negotiated: negotiated)
+        guard slotsReport else { return r }
+        var n = slots
+        while let s = n {
+            let slot = s.takeUnretainedValue()
+            slot.report(&r)
+            n = slot.next
+        }
+        return r
     }
 }
 
-/// What an inspector remembers of a first packet while it waits for the answer that
-/// confirms its protocol. Several inspectors wait on the same flow at once (a WireGuard
-/// handshake also looks like a Zoom set-up), so each has a typed slot of its own. The
-/// slots share one presence byte: the whole is the size of two optional words.
-public struct Candidates {
-    private var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    private var present: UInt8 = 0
+/// One protocol's state for one flow, kept in the flow's `FlowDetails`. A protocol
+/// declares its slot as a final subclass in its own file and reaches it by its type:
+/// `c.details().slot(MyState())` makes it on first use, `c.existingDetails()?[MyState.self]`
+/// reads it, assigning nil frees it. A flow holds few slots (most none), so they are a
+/// short list, newest first, found by comparing class metadata.
+public class FlowSlot {
+    /// The flow's next slot (the list's reference to it is held by hand: `FlowDetails`).
+    @exclusivity(unchecked) fileprivate var next: Unmanaged<FlowSlot>?
 
-    /// Slot `i`'s word, if set.
-    private func get(_ i: Int) -> UInt64? {
-        guard present & (1 << i) != 0 else { return nil }
-        return i == 0 ? words.0 : i == 1 ? words.1 : words.2
-    }
+    init() {}
 
-    private mutating func set(_ i: Int, _ v: UInt64?) {
-        let w = v ?? 0
-        if i == 0 { words.0 = w } else if i == 1 { words.1 = w } else { words.2 = w }
-        present = v == nil ? present & ~(1 << i) : present | (1 << i)
-    }
+    /// Still reading a handshake: padding-sized segments are read too, and the flow is
+    /// followed up to `PayloadInspector.handshakePacketLimit`. False unless overridden.
+    var readingHandshake: Bool { false }
 
-    /// WireGuard: an initiation's sender index, or a transport packet's receiver index,
-    /// counter and direction (`WireGuardInspector.Mark`).
-    var wireGuard: WireGuardInspector.Mark? {
-        get { get(0).map(WireGuardInspector.Mark.init(raw:)) }
-        set { set(0, newValue?.raw) }
-    }
+    /// Inspection of the flow ends before the protocol was read to its end.
+    func giveUp(_ d: FlowDetails) {}
 
-    /// OpenVPN: the session id of the hard reset that made the candidate.
-    var openVPNSession: UInt64? {
-        get { get(1) }
-        set { set(1, newValue) }
-    }
+    /// Whether `report` adds anything to the report; false unless overridden.
+    var reports: Bool { false }
 
-    /// Zoom: a relayed session's id from the client's set-up, until the server echoes it.
-    var zoomSession: UInt64? {
-        get { get(2) }
-        set { set(2, newValue) }
-    }
+    /// Adds to the report what this state shows; nothing unless overridden.
+    func report(_ r: inout FlowDetails.Reported) {}
 }
-
-/// The step a SASL exchange has reached: the next client line is PLAIN's response,
-/// LOGIN's user name, or LOGIN's password.
-enum SASLStep: UInt8 { case none, plain, loginUser, loginPassword }
 
 /// The server certificate as a report shows it.
 public final class CertificateInfo: Sendable, Equatable {

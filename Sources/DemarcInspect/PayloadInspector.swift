@@ -62,10 +62,10 @@ public struct PayloadInspector {
         let payload = Bytes(UnsafeRawBufferPointer(rebasing: frame[packet.payloadOffset..<(packet.payloadOffset + packet.payloadLength)]))
         // A few zero bytes on a TCP segment are padding on an ACK or a keep-alive, not the
         // application speaking: they must not use up the first look at its payload.
-        // A TLS handshake being read needs every byte, though: a ClientHello's padding
+        // A handshake being read needs every byte, though: a TLS ClientHello's padding
         // extension can end in a segment of zeros of its own.
         if packet.proto == IPProtocol.tcp && PayloadInspector.isPadding(payload)
-            && !(state.owner > 0 && details.existing(slot)?.tls.map { !$0.done } == true) { return }
+            && !(state.owner > 0 && details.existing(slot)?.readingHandshake == true) { return }
         let index = Int(fromClient ? state.packetsToServer : state.packetsToClient)
         var c = InspectionContext(
             state: state, proto: proto, clientPort: clientPort, serverPort: serverPort,
@@ -126,16 +126,15 @@ public struct PayloadInspector {
         state = c.state
     }
 
-    /// A TLS handshake (direct or upgraded) is still being read in either direction.
+    /// A handshake (a TLS one, direct or upgraded) is still being read in either direction.
     static func readingHandshake(_ c: InspectionContext) -> Bool {
-        guard let tls = c.existingDetails()?.tls else { return false }
-        return !tls.done
+        c.existingDetails()?.readingHandshake ?? false
     }
 
-    /// Inspection ends before a TLS handshake was read to its end: the record says so,
-    /// so a certificate that was not seen is not taken for one that was not sent.
+    /// Inspection ends before the flow's protocol was read to its end: its slots note it
+    /// (TLS: a certificate that was not seen is not taken for one that was not sent).
     static func giveUp(_ c: InspectionContext) {
-        if let tls = c.existingDetails()?.tls, !tls.serverFlightRead { tls.incomplete = true }
+        c.existingDetails()?.giveUp()
     }
 
     static func isPadding(_ p: Bytes) -> Bool {

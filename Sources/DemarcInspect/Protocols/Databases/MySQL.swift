@@ -54,7 +54,7 @@ public enum MySQLInspector: ProtocolInspector {
             }
         case .clearRequested:
             guard c.fromClient else { return }
-            if let first = p.u8(4), first != 0 { Credentials.add(&c, .mysqlClear, user: c.existingDetails()?.pendingUser) }
+            if let first = p.u8(4), first != 0 { Credentials.add(&c, .mysqlClear, user: Credentials.pendingUser(c)) }
             c.state.active = false
         case nil:
             c.state.active = false
@@ -67,7 +67,7 @@ public enum MySQLInspector: ProtocolInspector {
         c.enter(Phase.authenticating)
         guard let userEnd = p.find(0, from: 36, limit: 256) else { return }
         let user = p.text(36, min(userEnd - 36, Credentials.userLimit))
-        c.details().pendingUser = user
+        Credentials.pend(c, user: user)
         var off = userEnd + 1
         var authLength: Int
         if caps & capabilityLengthEncodedAuth != 0 {

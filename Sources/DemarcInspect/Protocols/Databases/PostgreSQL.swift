@@ -61,7 +61,7 @@ public enum PostgreSQLInspector: ProtocolInspector {
             if code == 3 { c.enter(Phase.passwordRequested) } else { c.state.active = false }
         case .passwordRequested:
             guard c.fromClient, p.u8(0) == UInt8(ascii: "p"), let len = p.u32(1), len > 5 else { return }
-            Credentials.add(&c, .postgresql, user: c.existingDetails()?.pendingUser)
+            Credentials.add(&c, .postgresql, user: Credentials.pendingUser(c))
             c.state.active = false
         case nil:
             c.state.active = false
@@ -75,7 +75,7 @@ public enum PostgreSQLInspector: ProtocolInspector {
             guard let keyEnd = p.find(0, from: off, limit: 64), keyEnd > off else { return }
             guard let valueEnd = p.find(0, from: keyEnd + 1, limit: 256) else { return }
             if keyEnd - off == 4, p.starts(with: "user", at: off) {
-                c.details().pendingUser = p.text(keyEnd + 1, valueEnd - keyEnd - 1)
+                Credentials.pend(c, user: p.text(keyEnd + 1, valueEnd - keyEnd - 1))
                 return
             }
             off = valueEnd + 1

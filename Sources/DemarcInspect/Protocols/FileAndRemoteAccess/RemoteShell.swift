@@ -17,7 +17,7 @@ public enum RemoteShellInspector: ProtocolInspector {
            last[last.index(after: slash)...].allSatisfy(\.isNumber), !last.hasSuffix("/") {
             c.identify(.rlogin, .cleartext, keepInspecting: true)
             c.details().banner = "rlogin as \(remote)"
-            c.details().pendingUser = String(remote.prefix(Credentials.userLimit))
+            Credentials.pend(c, user: String(remote.prefix(Credentials.userLimit)))
             return .yes
         }
         if first.count <= 5, first.allSatisfy(\.isNumber), !last.isEmpty {
@@ -33,7 +33,7 @@ public enum RemoteShellInspector: ProtocolInspector {
         guard c.state.app == .rlogin else { c.state.active = false; return }
         // The client's window size message (0xFF 0xFF "ss", then four 16-bit sizes) is no keystroke.
         if c.fromClient, p.count == 12, p.u8(0) == 0xff, p.u8(1) == 0xff { return }
-        let user = c.existingDetails()?.pendingUser
+        let user = Credentials.pendingUser(c)
         if TerminalLogin.read(&c, p, kind: .rlogin, user: user ?? "") || c.index >= TelnetInspector.followLimit {
             c.state.active = false
         }

@@ -17,13 +17,25 @@ public enum IRCInspector: ProtocolInspector {
                   serverWords.contains(where: { p.starts(with: $0, at: sp + 1) }) else { return .no }
         }
         c.identify(.irc, keepInspecting: c.fromClient)
-        Credentials.ircPass(&c, p)
+        pass(&c, p)
         return .yes
     }
 
     /// Registration may send PASS in a later segment.
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        Credentials.ircPass(&c, p)
+        pass(&c, p)
         if c.index >= 3 { c.state.active = false }
+    }
+
+    /// IRC `PASS secret`, with the user name from a `USER` line in the same segment.
+    static func pass(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient, let secret = Credentials.argument(p, "PASS "), !secret.isEmpty else { return }
+        var user: String?
+        var line = 0
+        while user == nil, let nl = p.find(0x0a, from: line, limit: 512) {
+            line = nl + 1
+            user = Credentials.argument(p, "USER ", from: line).map { String($0.prefix { $0 != " " }) }
+        }
+        Credentials.add(&c, .irc, user: user)
     }
 }

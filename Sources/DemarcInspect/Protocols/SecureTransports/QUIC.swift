@@ -118,13 +118,13 @@ public enum QUICInspector: ProtocolInspector {
 
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         guard c.fromClient else {
-            if let server = c.existingDetails()?.quicServer { readServerHello(&c, p, server) }
+            if let server = c.existingDetails()?[QUICServerHello.self] { readServerHello(&c, p, server) }
             if c.index >= initialPackets { c.state.active = false }
             return
         }
-        let server = c.existingDetails()?.quicServer
+        let server = c.existingDetails()?[QUICServerHello.self]
         if !(server?.clientHelloRead ?? false) { readClientHello(&c, p) }
-        if c.index + 1 >= initialPackets && c.existingDetails()?.quicServer == nil { c.state.active = false }
+        if c.index + 1 >= initialPackets && c.existingDetails()?[QUICServerHello.self] == nil { c.state.active = false }
     }
 
     /// The ServerHello in the server's Initials (protected with keys from the client's
@@ -137,12 +137,12 @@ public enum QUICInspector: ProtocolInspector {
                 if let hello = body.withUnsafeBytes({ TLSHello.parse(Bytes($0), client: false, dtls: false) }) {
                     d.negotiated(TLSStreams.keyExchange(hello).negotiated)
                 }
-                d.quicServer = nil
+                d[QUICServerHello.self] = nil
                 c.state.active = false
                 return
             }
         }
-        if c.index + 1 >= initialPackets { d.quicServer = nil; c.state.active = false }
+        if c.index + 1 >= initialPackets { d[QUICServerHello.self] = nil; c.state.active = false }
     }
 
     /// Decrypts a client Initial and, once the ClientHello is whole, reports its SNI
@@ -157,17 +157,17 @@ public enum QUICInspector: ProtocolInspector {
         }
         guard let frames = QUICInitial.cryptoFrames(p) else { return }
         let d = c.details()
-        if d.quicServer == nil && d.quicCrypto == nil, let dcid = QUICInitial.destinationID(p) {
-            d.quicServer = QUICServerHello(dcid: dcid)
+        var server = d[QUICServerHello.self]
+        if server == nil && d[QUICCryptoStream.self] == nil, let dcid = QUICInitial.destinationID(p) {
+            server = d.slot(QUICServerHello(dcid: dcid))
         }
-        let stream = d.quicCrypto ?? QUICCryptoStream()
-        d.quicCrypto = stream
+        let stream = d.slot(QUICCryptoStream())
         stream.add(frames)
         guard let body = stream.clientHello() else { return }
-        d.quicCrypto = nil
+        d[QUICCryptoStream.self] = nil
         // The server's Initials are still to be read for the ServerHello.
-        d.quicServer?.clientHelloRead = true
-        c.state.active = d.quicServer != nil
+        server?.clientHelloRead = true
+        c.state.active = server != nil
         let hello = body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: true, dtls: false) }
         d.sni = hello?.sni ?? d.sni
         d.alpn = hello?.alpn ?? d.alpn
@@ -177,9 +177,9 @@ public enum QUICInspector: ProtocolInspector {
 
 /// What reading a QUIC server's ServerHello needs: the client's first DCID (the server's
 /// Initial keys derive from it) and the server's CRYPTO stream so far.
-final class QUICServerHello {
+final class QUICServerHello: FlowSlot {
     let dcid: [UInt8]
     let stream = QUICCryptoStream()
     var clientHelloRead = false
-    init(dcid: [UInt8]) { self.dcid = dcid }
+    init(dcid: [UInt8]) { self.dcid = dcid; super.init() }
 }

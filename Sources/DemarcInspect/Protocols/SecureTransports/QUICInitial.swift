@@ -164,7 +164,7 @@ enum QUICInitial {
 
 /// CRYPTO stream bytes of a flow's client Initials, put back in order until the
 /// ClientHello is whole (bounded: a hello larger than `limit` is not read).
-final class QUICCryptoStream {
+final class QUICCryptoStream: FlowSlot {
     static let limit = 16_384
     private var pieces: [(offset: Int, data: [UInt8])] = []
 

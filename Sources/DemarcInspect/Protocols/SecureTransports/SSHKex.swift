@@ -5,7 +5,7 @@ import DemarcDecode
 /// KEXINIT listing, for each purpose, the algorithms it supports in preference order;
 /// each purpose gets the first client algorithm the server also lists. Both KEXINITs are
 /// gathered here (bounded), then inspection of the flow ends.
-final class SSHKexStreams {
+final class SSHKexStreams: FlowSlot {
     struct Direction {
         var buffer: [UInt8] = []
         var nextSeq: UInt32?
@@ -99,12 +99,11 @@ extension SSHInspector {
     /// Both directions' KEXINIT after the banners.
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         let d = c.details()
-        let kex = d.sshKex ?? SSHKexStreams()
-        d.sshKex = kex
+        let kex = d.slot(SSHKexStreams())
         kex.feed(&c, p)
         if kex.done {
             if let n = kex.negotiated() { d.negotiated(n) }
-            d.sshKex = nil
+            d[SSHKexStreams.self] = nil
             c.state.active = false
         }
     }

@@ -58,8 +58,7 @@ public enum TLSInspector: ProtocolInspector {
 
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         let d = c.details()
-        let tls = d.tls ?? TLSStreams()
-        d.tls = tls
+        let tls = d.slot(TLSStreams())
         tls.feed(&c, p, details: d)
         if tls.done { c.state.active = false }
     }

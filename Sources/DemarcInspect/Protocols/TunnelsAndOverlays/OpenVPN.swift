@@ -5,6 +5,12 @@ import DemarcDecode
 public enum OpenVPNInspector: ProtocolInspector {
     public static let transports: Transports = .both
 
+    /// The flow's slot while a hard reset waits for its confirmation: its session id.
+    final class Candidate: FlowSlot {
+        let session: UInt64
+        init(_ session: UInt64) { self.session = session; super.init() }
+    }
+
     /// A hard reset: client v2/v3 or server v2, key id 0, a session id. One byte of
     /// opcode is weak evidence (an ONC RPC call id can look the same), so the client's
     /// reset only makes a candidate. The flow is OpenVPN once the session is confirmed:
@@ -21,12 +27,12 @@ public enum OpenVPNInspector: ProtocolInspector {
         let opcode = op >> 3, keyID = op & 7
         guard keyID == 0 else { return .no }
         // Detail memory only for flows that pass the opcode test.
-        let candidate = c.existingDetails()?.candidates.openVPNSession
+        let candidate = c.existingDetails()?[Candidate.self]?.session
         if c.fromClient {
             let reset = opcode == 7 || opcode == 10
             guard let candidate else {
                 guard reset, !(c.isUDP && p.count - off > 400) else { return .no }
-                c.details().candidates.openVPNSession = session
+                c.details()[Candidate.self] = Candidate(session)
                 return .notYet
             }
             guard session == candidate else { return .no }
@@ -37,7 +43,7 @@ public enum OpenVPNInspector: ProtocolInspector {
             // candidate, its next control or ACK packet under that session confirms it.
             guard let candidate else {
                 guard opcode == 8, !(c.isUDP && p.count - off > 400) else { return c.index < 2 ? .notYet : .no }
-                c.details().candidates.openVPNSession = session
+                c.details()[Candidate.self] = Candidate(session)
                 return .notYet
             }
             guard session == candidate else { return .no }
@@ -48,7 +54,7 @@ public enum OpenVPNInspector: ProtocolInspector {
             guard opcode == 8 else { return .no }
             if !acknowledges(p, from: off + 9, session: candidate) { return .notYet }
         }
-        c.existingDetails()?.candidates.openVPNSession = nil
+        c.existingDetails()?[Candidate.self] = nil
         c.identify(.openvpn)
         return .yes
     }

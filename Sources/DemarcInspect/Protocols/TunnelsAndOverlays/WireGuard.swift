@@ -22,9 +22,15 @@ public enum WireGuardInspector: ProtocolInspector {
         var fromClient: Bool { raw >> 63 != 0 }
     }
 
+    /// The flow's slot while a first packet waits for the one that confirms it.
+    final class Candidate: FlowSlot {
+        let mark: Mark
+        init(_ mark: Mark) { self.mark = mark; super.init() }
+    }
+
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         guard let t = p.u8(0), p.u8(1) == 0, p.u8(2) == 0, p.u8(3) == 0, let index = p.u32(4) else { return .no }
-        let probe = c.existingDetails()?.candidates.wireGuard
+        let probe = c.existingDetails()?[Candidate.self]?.mark
         switch t {
         case 1 where p.count == 148, 2 where p.count == 92, 3 where p.count == 64:
             break
@@ -38,18 +44,18 @@ public enum WireGuardInspector: ProtocolInspector {
                 if same || probe.fromClient != mark.fromClient { return c.index < 4 ? .notYet : .no }
                 return .no
             }
-            c.details().candidates.wireGuard = mark
+            c.details()[Candidate.self] = Candidate(mark)
             return .notYet
         case 1 where p.count > 148 && p.count <= 512:
             guard c.fromClient, probe == nil else { return .no }
-            c.details().candidates.wireGuard = Mark(index: index)
+            c.details()[Candidate.self] = Candidate(Mark(index: index))
             return .notYet
         case 2 where p.count > 92 && p.count <= 512:
             guard !c.fromClient, let probe, p.u32(8) == probe.index else { return .no }
         default:
             return .no
         }
-        c.existingDetails()?.candidates.wireGuard = nil
+        c.existingDetails()?[Candidate.self] = nil
         c.identify(.wireguard)
         return .yes
     }

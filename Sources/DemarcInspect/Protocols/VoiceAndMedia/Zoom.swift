@@ -12,6 +12,11 @@ import DemarcDecode
 /// messages peers punch their way to each other with, which carry readable text (the
 /// sender's local address, a session id).
 public enum ZoomInspector: ProtocolInspector {
+    /// The flow's slot while a relayed set-up waits for the server's echo: its session id.
+    final class Relayed: FlowSlot {
+        var session: UInt64 = 0
+    }
+
     public static let transports: Transports = .udp
 
     /// A peer-to-peer hole-punching message: type 31, version 2, a 24-byte header, then
@@ -73,8 +78,8 @@ public enum ZoomInspector: ProtocolInspector {
         // followed past its probes and control to its media.
         if p.u8(1) == 0, let id = sessionID(p) {
             if type == 1 && c.fromClient && p.count >= 64 {
-                c.details().candidates.zoomSession = id
-            } else if type == 2 && !c.fromClient && c.existingDetails()?.candidates.zoomSession == id {
+                c.details().slot(Relayed()).session = id
+            } else if type == 2 && !c.fromClient && c.existingDetails()?[Relayed.self]?.session == id {
                 c.identify(.zoom, .cleartext, keepInspecting: true)
                 return .yes
             }

@@ -1,5 +1,8 @@
 import DemarcBase
 import DemarcDecode
+#if canImport(Glibc)
+import Glibc
+#endif
 /// HTTP/1.x: a request line (method, target, HTTP/1.x) or a status line. Records the
 /// method, host and path. A CONNECT tunnel that then carries TLS is an upgrade. HTTP/2
 /// without TLS (h2c with prior knowledge, as cleartext gRPC and 5G service interfaces
@@ -32,11 +35,9 @@ public enum HTTPInspector: ProtocolInspector {
             // Followed until the response: after a 401 or 407 the client's next requests
             // are watched for the credentials it retries with.
             c.identify(ssdp ? .ssdp : .http, .cleartext, keepInspecting: true)
-            let d = c.details()
-            d.httpMethod = method
-            d.httpPath = target.prefix(characters: 512)
-            d.httpHost = host.map { $0.prefix(characters: 255) } ?? (method == "CONNECT" ? target : nil)
-            Credentials.httpBasic(&c, p)
+            c.details().slot(Request()).set(method: method, path: target, host: host,
+                                            orTarget: method == "CONNECT" ? target : nil)
+            basicAuthorization(&c, p)
             return .yes
         case .response:
             c.identify(.http, .cleartext, keepInspecting: true)
@@ -50,13 +51,32 @@ public enum HTTPInspector: ProtocolInspector {
         case h2c = 2
     }
 
+    /// The flow's slot: the request the report shows (its `http` object).
+    final class Request: FlowSlot {
+        var method: String?
+        var path: String?
+        var host: String?
+
+        /// A request's fields, bounded; a CONNECT without a Host header names its target.
+        func set(method: String?, path: String?, host: String?, orTarget target: String? = nil) {
+            self.method = method
+            self.path = path.map { $0.prefix(characters: 512) }
+            self.host = host.map { $0.prefix(characters: 255) } ?? target
+        }
+
+        override var reports: Bool { true }
+
+        override func report(_ r: inout FlowDetails.Reported) {
+            r.httpMethod = method
+            r.httpPath = path
+            r.httpHost = host
+        }
+    }
+
     /// Method, host and path from the client's first HEADERS frame.
     static func http2Request(_ c: inout InspectionContext, _ p: Bytes, from start: Int) {
         guard c.fromClient, let r = HPACK.firstRequest(p, from: start), r.method != nil || r.path != nil else { return }
-        let d = c.details()
-        d.httpMethod = r.method
-        d.httpPath = r.path.map { $0.prefix(characters: 512) }
-        d.httpHost = r.authority.map { $0.prefix(characters: 255) }
+        c.details().slot(Request()).set(method: r.method, path: r.path, host: r.authority)
         c.state.active = false
     }
 
@@ -66,7 +86,7 @@ public enum HTTPInspector: ProtocolInspector {
             http2Request(&c, p, from: 0)
             return
         }
-        let method = c.existingDetails()?.httpMethod
+        let method = c.existingDetails()?[Request.self]?.method
         // A CONNECT tunnel, or a flow whose response came first, may carry TLS next.
         if method == nil || method == "CONNECT" {
             if Upgrade.tlsStarts(&c, p) { return }
@@ -78,16 +98,42 @@ public enum HTTPInspector: ProtocolInspector {
         }
         if case .request(let m, let t, let h) = parse(p) {
             // A response may come first (mid-stream); the request that follows names the host.
-            if method == nil {
-                let d = c.details()
-                d.httpMethod = m
-                d.httpPath = t.prefix(characters: 512)
-                d.httpHost = h.map { $0.prefix(characters: 255) }
-            }
-            Credentials.httpBasic(&c, p)
+            if method == nil { c.details().slot(Request()).set(method: m, path: t, host: h) }
+            basicAuthorization(&c, p)
         }
         // A few requests are enough to see a login; a tunnel is watched for its TLS.
-        if c.index >= 3 && c.details().httpMethod != "CONNECT" { c.state.active = false }
+        if c.index >= 3 && c.existingDetails()?[Request.self]?.method != "CONNECT" { c.state.active = false }
+    }
+
+    /// `Authorization: Basic` or `Proxy-Authorization: Basic` in a request's headers: a
+    /// credential, with the user name before the colon of the decoded pair.
+    static func basicAuthorization(_ c: inout InspectionContext, _ p: Bytes) {
+        guard c.fromClient else { return }
+        var i = 0
+        let limit = min(p.count, 8192)
+        while i < limit, let nl = lineFeed(p, from: i, limit: limit - i) {
+            let line = nl + 1
+            let at = p.startsCaseless(with: "Authorization: Basic ", at: line) ? line + 21
+                : p.startsCaseless(with: "Proxy-Authorization: Basic ", at: line) ? line + 27 : nil
+            if let at {
+                let end = p.find(0x0d, from: at, limit: 1024) ?? p.find(0x0a, from: at, limit: 1024) ?? limit
+                if let decoded = Base64.decode(p.text(at, end - at)), let colon = decoded.firstIndex(of: 0x3a) {
+                    Credentials.add(&c, .httpBasic, user: String(decoding: decoded[..<colon], as: UTF8.self))
+                }
+                return
+            }
+            if nl + 2 < p.count && p.u8(nl + 1) == 0x0d && p.u8(nl + 2) == 0x0a { return }   // end of headers
+            i = line
+        }
+    }
+
+    /// The first LF at or after `from` within `limit` bytes, found by memchr: a request's
+    /// headers are read to their end for each request, and most hold no credential.
+    static func lineFeed(_ p: Bytes, from: Int, limit: Int) -> Int? {
+        let end = min(p.count, from + limit)
+        guard from >= 0, from < end, let base = p.base.baseAddress else { return nil }
+        guard let hit = memchr(base + from, 0x0a, end - from) else { return nil }
+        return UnsafeRawPointer(hit) - base
     }
 
     /// A 401 or 407 status line: the client will retry with credentials.

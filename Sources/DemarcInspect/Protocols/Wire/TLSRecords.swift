@@ -7,8 +7,8 @@ import SwiftASN1
 import Glibc
 #endif
 
-/// The two directions of a TLS (or upgraded) stream being parsed.
-public final class TLSStreams {
+/// The two directions of a TLS (or upgraded) stream being parsed: the flow's TLS slot.
+public final class TLSStreams: FlowSlot {
     struct Direction {
         var buffer: [UInt8] = []
         var handshake: [UInt8] = []
@@ -24,9 +24,6 @@ public final class TLSStreams {
     /// TLS 1.2 and older: the suite's key exchange is named by a ServerKeyExchange still
     /// to come (after the certificate).
     @exclusivity(unchecked) var awaitingKeyExchange: String?
-    /// The handshake was not read to its end: a record or message past the byte bounds,
-    /// a gap in the stream, or the packet budget spent first.
-    @exclusivity(unchecked) public internal(set) var incomplete = false
     /// Bytes of one record, or of one handshake message, that are gathered across
     /// segments: a certificate chain longer than this is not read.
     static let bufferLimit = 65_536
@@ -34,6 +31,14 @@ public final class TLSStreams {
     var done: Bool { toServer.finished && toClient.finished }
     /// The server's side of the handshake (hello, certificate) was read as far as it goes.
     var serverFlightRead: Bool { toClient.finished }
+
+    override var readingHandshake: Bool { !done }
+
+    /// Given up before the server's flight was read: the record says so, so a
+    /// certificate that was not seen is not taken for one that was not sent.
+    override func giveUp(_ d: FlowDetails) {
+        if !serverFlightRead { d.handshakeIncomplete = true }
+    }
 
     func feed(_ c: inout InspectionContext, _ p: Bytes, details: FlowDetails) {
         if c.fromClient {
@@ -49,7 +54,7 @@ public final class TLSStreams {
         var start = 0
         if c.isTCP, let next = dir.nextSeq {
             let delta = Int32(bitPattern: c.tcpSeq &- next)
-            if delta > 0 { dir.finished = true; incomplete = true; return }
+            if delta > 0 { dir.finished = true; d.handshakeIncomplete = true; return }
             start = Int(-delta)
             if start >= p.count { return }
         }
@@ -61,7 +66,7 @@ public final class TLSStreams {
         dir.buffer = []
         pending.consume(fresh) { records($0, &dir, &c, d) }
         dir.buffer = pending
-        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true; incomplete = true }
+        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true; d.handshakeIncomplete = true }
         if dir.finished { dir.buffer = []; dir.handshake = [] }
     }
 
@@ -110,7 +115,7 @@ public final class TLSStreams {
         dir.handshake = []
         pending.consume(body) { handshakes($0, &dir, &c, d) }
         dir.handshake = pending
-        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true; incomplete = true }
+        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true; d.handshakeIncomplete = true }
     }
 
     /// Handles the complete handshake messages at the start of `h`; returns the bytes they took.
