@@ -162,6 +162,8 @@ struct GatewayArguments: ParsableArguments {
         options.gateway.ipfixDomain = ipfixDomain
         if let a = ipfix { options.gateway.ipfix = try UDPSender(address: a) }
     }
+}
+
 /// One warning per run when the flow table was full: evicted flows are reported, but
 /// ended early, and the figures say so.
 func warnEvictions(_ summary: Summary, _ options: RunOptions) {
