@@ -3,15 +3,27 @@
 # its scenario (jsonl, and each scenario's `check`), and every capture of
 # ../shared/corpus (nDPI and malformed) under the built-in scenario. Prints each
 # difference and a count; exits 1 if any.
-#   scripts/compare-outputs.sh [--without-community-id] BASE_BINARY NEW_BINARY
+#   scripts/compare-outputs.sh [--without-community-id] [--all-formats] BASE_BINARY NEW_BINARY
 # --without-community-id: for a base from before the Community ID (issue 34), csv
 # reports are compared too, and both sides of each jsonl and csv report go through
 # scripts/strip-community-id.py, which drops that field (and only it) where it is.
+# --all-formats: every replay report in every format (table, json, jsonl, csv, markdown,
+# html, ecs, ocsf, cbom) with --workers 1 and --workers 2, and `diff` (table, json,
+# jsonl, csv, markdown, html; both worker counts) of each bundled capture between its
+# scenario and itself, and between it and each what-if of its scenario
+# (scenarios/what-if/NAME-*.yaml). No format embeds the time it was made: the reports
+# are compared byte for byte, as the goldens are.
 # Build BASE_BINARY from an issue's base commit (git worktree add /tmp/base COMMIT).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-strip=
-if [ "${1:-}" = --without-community-id ]; then strip=1; shift; fi
+strip= all=
+while :; do
+  case "${1:-}" in
+    --without-community-id) strip=1; shift ;;
+    --all-formats) all=1; shift ;;
+    *) break ;;
+  esac
+done
 base=$1 new=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -34,9 +46,34 @@ run() {   # label, then demarc arguments
     diff "$tmp/a" "$tmp/b" | head -4
   fi
 }
+replay_formats="table json jsonl csv markdown html ecs ocsf cbom"
+diff_formats="table json jsonl csv markdown html"
+# Every replay format with 1 and 2 workers: label, then the replay's arguments.
+every_format() {
+  local label=$1; shift
+  for fmt in $replay_formats; do
+    for w in 1 2; do run "$label ($fmt, $w workers)" replay "$@" --format $fmt --workers $w --no-progress; done
+  done
+}
+every_diff() {   # label, capture, before, after
+  for fmt in $diff_formats; do
+    for w in 1 2; do run "$1 ($fmt, $w workers)" diff "$2" --scenario "$3" --against "$4" --format $fmt --workers $w --no-progress; done
+  done
+}
 for s in scenarios/*.yaml; do
   name=$(basename "$s" .yaml)
   run "scenario check $s" scenario check "$s"
+  if [ -n "$all" ]; then
+    for c in "captures/$name.pcap" "captures/$name-wan.pcap"; do
+      [ -f "$c" ] || continue
+      every_format "$c" "$c" --scenario "$s"
+      every_diff "diff $c $s $s" "$c" "$s" "$s"
+      for w in scenarios/what-if/"$name"-*.yaml; do
+        [ -f "$w" ] && every_diff "diff $c $s $w" "$c" "$s" "$w"
+      done
+    done
+    continue
+  fi
   [ -f "captures/$name.pcap" ] && run "captures/$name.pcap" replay "captures/$name.pcap" --scenario "$s" --format jsonl --no-progress
   # A second tap of the same deployment shares its scenario.
   [ -f "captures/$name-wan.pcap" ] && run "captures/$name-wan.pcap" replay "captures/$name-wan.pcap" --scenario "$s" --format jsonl --no-progress
@@ -44,6 +81,7 @@ for s in scenarios/*.yaml; do
 done
 if [ -d ../shared/corpus ]; then
   while IFS= read -r f; do
+    if [ -n "$all" ]; then every_format "$f" "$f"; continue; fi
     run "$f" replay "$f" --format jsonl --no-progress
     [ -n "$strip" ] && run "$f (csv)" replay "$f" --format csv --no-progress
   done < <(find ../shared/corpus/ndpi ../shared/corpus/malformed -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' -o -path '*/malformed/*' \) | sort)
