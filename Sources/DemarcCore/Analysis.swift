@@ -52,6 +52,11 @@ public final class Analysis {
         (verdict.record(f.pointee, details), second.map { $0.verdict.record(f.pointee, details) })
     }
 
+    /// A flow one shard (`--workers 1`) finished: judged and delivered on this thread.
+    func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?) {
+        deliver(verdict.record(f.pointee, details), second: second.map { $0.verdict.record(f.pointee, details) })
+    }
+
     func addInput(_ stats: InputStats) {
         header.inputs.append(stats)
     }

@@ -97,10 +97,7 @@ public enum LiveMonitor {
     private static func monitorOneShard(_ source: PcapSource, _ live: LiveInput, into analysis: Analysis,
                                         observer: (any LiveObserver)?, stop: () -> Bool,
                                         tick: (Shard, LiveCapture) -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
-        let shard = Shard(timeouts: analysis.timeouts) { f, details in
-            let (r, s) = analysis.judge(f, details)
-            analysis.deliver(r, second: s)
-        }
+        let shard = Shard(timeouts: analysis.timeouts) { f, details in analysis.finished(f, details) }
         let wallClock = Timestamps.nowMicros
         var lastExport = Progress.nowMicros()
         var outcome = shard.capture(live, opened: source, started: {

@@ -114,10 +114,7 @@ public enum Replay {
         if workers > 1 && plans.allSatisfy({ $0.open == nil }) {
             return Workers.read(plans, filter: filter, count: workers, into: analysis, progress: progress, warn: warn)
         }
-        let shard = Shard(timeouts: analysis.timeouts) { f, details in
-            let (r, s) = analysis.judge(f, details)
-            analysis.deliver(r, second: s)
-        }
+        let shard = Shard(timeouts: analysis.timeouts) { f, details in analysis.finished(f, details) }
         var inputError: String?
         var batches = 0
         shard.read(plans, filter: filter, batch: 4096, applyFilter: { try $0.apply(to: $1) }, opened: {

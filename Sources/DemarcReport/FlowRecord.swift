@@ -337,18 +337,33 @@ public enum Expectations {
 }
 
 extension FlowRecord {
-    /// A flow laid out as reports show it, from what the verdict stage (DemarcCore's
-    /// `Verdict`) made of it: its encryption verdict, the facts it classified, and their
-    /// classification. Lays out only; classifies nothing.
-    package init(flow f: FlowState, details d: FlowDetails.Reported?, encryption verdict: EncryptionReport, facts: FlowFacts,
-                 classification c: Classification) {
+    /// A flow laid out as reports show it: its encryption verdict mapped to the record,
+    /// its place and findings from `classify`, which the verdict stage (DemarcCore's
+    /// `Verdict`) supplies. Lays out only; decides nothing.
+    @inline(__always)
+    package init(flow f: FlowState, details: FlowDetails?, classify: (FlowFacts) -> Classification) {
         let k = f.key
+        let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
+        let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
+        let d = details?.reported
+        let verdict = EncryptionReport.describe(f.inspect, d)
+        var facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
+                              proto: k.proto, state: f.inspect.state, protocolName: verdict.displayName,
+                              weak: f.inspect.weak, weakReason: verdict.encryption.weak,
+                              isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
+                              certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
+        if let d, !d.credentials.isEmpty { facts.credentials = d.credentials }
+        facts.certificateUnread = verdict.certificateUnread
+        facts.linkGroup = f.linkGroup
+        facts.keyExchange = d?.negotiated?.keyExchange
+        facts.postQuantum = d?.negotiated?.postQuantum
+        let c = classify(facts)
         self.init(
             id: f.id,
             transport: k.orphanFragments ? "fragment" : IPProtocol.name(k.proto),
             ipVersion: Int(k.ipVersion),
-            client: .init(address: facts.client, port: facts.clientPort, zone: c.client.zone, node: c.client.node),
-            server: .init(address: facts.server, port: facts.serverPort, zone: c.server.zone, node: c.server.node),
+            client: .init(address: cIP, port: hasPorts ? cPort : nil, zone: c.client.zone, node: c.client.node),
+            server: .init(address: sIP, port: hasPorts ? sPort : nil, zone: c.server.zone, node: c.server.node),
             firstSeen: f.firstSeen, lastSeen: f.lastSeen,
             packetsToServer: f.packetsToServer, packetsToClient: f.packetsToClient,
             bytesToServer: f.bytesToServer, bytesToClient: f.bytesToClient,
