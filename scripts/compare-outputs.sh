@@ -3,7 +3,7 @@
 # its scenario (jsonl, and each scenario's `check`), and every capture of
 # ../shared/corpus (nDPI and malformed) under the built-in scenario. Prints each
 # difference and a count; exits 1 if any.
-#   scripts/compare-outputs.sh [--without-community-id] [--all-formats] BASE_BINARY NEW_BINARY
+#   scripts/compare-outputs.sh [--without-community-id] [--all-formats] [--slice K/N] BASE_BINARY NEW_BINARY
 # --without-community-id: for a base from before the Community ID (issue 34), csv
 # reports are compared too, and both sides of each jsonl and csv report go through
 # scripts/strip-community-id.py, which drops that field (and only it) where it is.
@@ -13,14 +13,17 @@
 # scenario and itself, and between it and each what-if of its scenario
 # (scenarios/what-if/NAME-*.yaml). No format embeds the time it was made: the reports
 # are compared byte for byte, as the goldens are.
+# --slice K/N (K from 0 to N-1): only the K-th of every N corpus captures, and the
+# bundled ones only in slice 0, so that N runs side by side cover everything once.
 # Build BASE_BINARY from an issue's base commit (git worktree add /tmp/base COMMIT).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-strip= all=
+strip= all= slice=0 slices=1
 while :; do
   case "${1:-}" in
     --without-community-id) strip=1; shift ;;
     --all-formats) all=1; shift ;;
+    --slice) slice=${2%/*} slices=${2#*/}; shift 2 ;;
     *) break ;;
   esac
 done
@@ -61,6 +64,7 @@ every_diff() {   # label, capture, before, after
   done
 }
 for s in scenarios/*.yaml; do
+  [ "$slice" -eq 0 ] || break
   name=$(basename "$s" .yaml)
   run "scenario check $s" scenario check "$s"
   if [ -n "$all" ]; then
@@ -80,7 +84,10 @@ for s in scenarios/*.yaml; do
   [ -f "captures/$name.pcap" ] && [ -n "$strip" ] && run "captures/$name.pcap (csv)" replay "captures/$name.pcap" --scenario "$s" --format csv --no-progress
 done
 if [ -d ../shared/corpus ]; then
+  i=-1
   while IFS= read -r f; do
+    i=$((i + 1))
+    [ $((i % slices)) -eq "$slice" ] || continue
     if [ -n "$all" ]; then every_format "$f" "$f"; continue; fi
     run "$f" replay "$f" --format jsonl --no-progress
     [ -n "$strip" ] && run "$f (csv)" replay "$f" --format csv --no-progress
