@@ -26,8 +26,9 @@ extension PcapSource: FrameSource {
 }
 
 /// A live capture's ring, drained on the analysing thread while the capture thread keeps
-/// the kernel's buffer empty. It ends once the capture thread has closed it and every
-/// frame pushed before has been drained.
+/// the kernel's buffer empty. A batch is every frame the ring holds (its size bounds it).
+/// It ends once the capture thread has closed it and every frame pushed before has been
+/// drained.
 struct RingSource: FrameSource {
     let ring: PacketRing
 
