@@ -150,7 +150,7 @@ extension Replay {
         return e
     }
 
-    /// A capture whose link type is not decoded: said once, as it opens.
+    /// A capture whose link type is not decoded: one warning.
     static func warnIfUndecoded(_ outcome: InputOutcome, warn: (String) -> Void) {
         if outcome.opened && !PacketDecoder.supports(outcome.linkType) {
             warn("\(outcome.stats.name): link type \(outcome.stats.linkType) is not decoded; its packets count as undecoded")
