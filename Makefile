@@ -4,6 +4,7 @@
 # Both install what is missing (libpcap-dev, pkg-config, python3-jsonschema) first;
 # `make test` also installs every tool the tests use (see swift-test).
 # make install PREFIX=DIR   a release binary with Swift's runtime linked in (DIR/bin/demarc)
+# make deb                  a Debian package of that binary (dist/demarc_VERSION_ARCH.deb)
 
 SWIFT ?= swift
 BIN := .build/release/demarc
@@ -11,8 +12,8 @@ SCENARIO ?= scenarios/overlay-network.yaml
 CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
-.PHONY: run test swift-test clickhouse-test siem-test ja4-test cbom-test spark-test build deps bench load fuzz captures \
-	clean check-scenarios install install-check
+.PHONY: run test swift-test clickhouse-test siem-test ja4-test cbom-test spark-test serve-test serve-load build deps bench load fuzz captures \
+	clean check-scenarios install install-check static deb deb-test ipfix-test systemd-check
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
 # only bad input (2) or an internal error (3) fails the target.
@@ -60,6 +61,24 @@ siem-test: deps build
 	  $(if $(ECS_FLAT),.venv-siem/bin/python deploy/siem/test-ecs.py --demarc $(BIN) --ecs $(ECS_FLAT) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)),echo "ecs test skipped: no ../shared/standards/ecs/ecs_flat.yml") && \
 	  $(if $(OCSF_SCHEMA),.venv-siem/bin/python deploy/siem/test-ocsf.py --demarc $(BIN) --schema $(OCSF_SCHEMA) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS)),echo "ocsf test skipped: no ../shared/standards/ocsf")
 
+# The live view (monitor --serve) in headless Chromium, driven over the DevTools protocol
+# with PyPI's websocket-client (in .venv-serve), against monitor on lo while real HTTP,
+# TLS and UDP flow (root). Skipped, saying why, where PyPI cannot be reached or capture
+# is not allowed. SCREENSHOT=docs/live-view.png also saves the page.
+SERVE_PY := websocket-client==1.9.2
+serve-test: deps build
+	@scripts/deps.sh chromium:chromium openssl:openssl
+	@scripts/python-env.sh .venv-serve $(SERVE_PY); status=$$?; \
+	  if [ $$status -eq 3 ]; then echo "serve-test skipped: $(SERVE_PY) cannot be installed from PyPI"; exit 0; \
+	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	  .venv-serve/bin/python scripts/serve-test.py --demarc $(BIN) $(if $(SCREENSHOT),--screenshot $(SCREENSHOT)); status=$$?; \
+	  if [ $$status -eq 77 ]; then exit 0; fi; exit $$status
+
+# The live view under load on a veth pair (root): 50 event-stream clients at 200,000
+# packets/s for 60 s (drops, share handled), then resident memory over 10 minutes.
+serve-load: deps build
+	@scripts/serve-load.sh
+
 # demarc's JA4 against PyPI's ja4plus (a test oracle only, in .venv-ja4) on every TLS,
 # DTLS and QUIC flow of the bundled captures, the inspector fixtures and, with ../shared
 # beside the project, its nDPI corpus. Skipped, saying why, where PyPI cannot be reached.
@@ -97,9 +116,33 @@ build:
 # in statically: the installed binary needs libpcap, libc and libstdc++, not a toolchain.
 PREFIX ?= /usr/local
 STATIC := .build-static
-install: deps
+static: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product demarc --scratch-path $(STATIC)
+
+install: static
 	install -D -m 755 $(STATIC)/release/demarc $(DESTDIR)$(PREFIX)/bin/demarc
+
+# The Debian package of install's binary (the same build, not a second one): the man
+# page from its --help, deploy/systemd's unit, /etc/default/demarc (a conffile), the docs;
+# Depends from dpkg-shlibdeps (scripts/make-deb.sh).
+deb: static
+	@scripts/make-deb.sh $(STATIC)/release/demarc
+
+# The package installed with apt-get into a fresh debootstrap'd bookworm (minbase, no
+# Swift), replaying a bundled capture into the golden there (root; a few minutes).
+deb-test: deb
+	@scripts/deb-chroot-test.sh
+
+# IPFIX export to Debian's nfcapd, read back with nfdump and decoded by tshark: every
+# bundled capture's flows (and with ../shared the nDPI corpus's, as one replay), counts
+# and times as the jsonl has them; as root, monitor on lo too (deploy/ipfix).
+ipfix-test: deps build
+	@scripts/deps.sh nfcapd:nfdump tshark:tshark
+	@python3 deploy/ipfix/test-ipfix.py --demarc $(BIN) $(if $(SHARED_CORPUS),--corpus $(SHARED_CORPUS))
+
+# deploy/systemd's unit: systemd-analyze verify, and its security exposure under 3.
+systemd-check: build
+	@deploy/systemd/check.sh $(BIN)
 
 # Installs into a scratch prefix and runs that binary with the toolchain out of reach
 # (scripts/check-installed.sh). A second full release build: CI runs it, `make test` does not.
@@ -129,4 +172,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build $(STATIC) bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom
+	rm -rf .build $(STATIC) dist bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom .venv-serve

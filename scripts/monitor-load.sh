@@ -12,15 +12,8 @@ RATES=${RATES:-"100000 200000 400000"}
 # Worker counts to compare (issue 15: before, one; after, one per core).
 WORKERS=${WORKERS:-"1 $(nproc)"}
 SUSTAIN=${SUSTAIN:-30}
-bin=.build/release/demarc
-[ -x "$bin" ] || swift build -c release --product demarc
-mkdir -p bench-data
-src=bench-data/load.pcap
-if [ ! -f "$src" ]; then
-  # 2M packets of the reproducible bench traffic (all sizes, ~100k flows).
-  [ -f bench-data/bench.pcap ] || python3 scripts/gen-bench.py bench-data/bench.pcap --packets 4000000 --flows 300000
-  tcpdump -r bench-data/bench.pcap -c 2000000 -w "$src" 2>/dev/null
-fi
+scripts/load-capture.sh
+bin=.build/release/demarc src=bench-data/load.pcap
 
 run() { # run RATE SECONDS WORKERS: prints one result line
   local rate=$1 secs=$2 workers=$3 out=bench-data/load-report.jsonl

@@ -48,13 +48,13 @@ public final class Analysis {
     /// The verdict stage on a finished flow: its record, and its second record for `diff`.
     /// Runs on the thread of the shard that tracked the flow.
     @inline(__always)
-    func judge(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?) -> (FlowRecord, FlowRecord?) {
-        (verdict.record(f.pointee, details), second.map { $0.verdict.record(f.pointee, details) })
+    func judge(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) -> (FlowRecord, FlowRecord?) {
+        (verdict.record(f.pointee, details, reason), second.map { $0.verdict.record(f.pointee, details, reason) })
     }
 
     /// A flow one shard (`--workers 1`) finished: judged and delivered on this thread.
-    func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?) {
-        deliver(verdict.record(f.pointee, details), second: second.map { $0.verdict.record(f.pointee, details) })
+    func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) {
+        deliver(verdict.record(f.pointee, details, reason), second: second.map { $0.verdict.record(f.pointee, details, reason) })
     }
 
     func addInput(_ stats: InputStats) {

@@ -20,7 +20,7 @@ public enum FuzzHarness {
     public static func packets(_ input: UnsafeRawBufferPointer) {
         guard input.count >= 2 else { return }
         let port = UInt16(input[0]) << 8 | UInt16(input[1])
-        let shard = Shard(timeouts: FlowTimeouts()) { flow, details in
+        let shard = Shard(timeouts: FlowTimeouts()) { flow, details, _ in
             _ = EncryptionReport.describe(flow.pointee.inspect, details?.reported)
         }
         shard.begin(InputStats(kind: "file", name: "fuzz", linkType: ""), linkType: 1)

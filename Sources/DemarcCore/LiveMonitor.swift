@@ -28,7 +28,7 @@ public enum LiveMonitor {
         ro.width = output.isTerminal ? Terminal.width() : nil
         ro.rowLimit = options.rowLimit
         ro.failOn = options.failOn
-        let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
+        let analysis = Analysis(scenario: options.scenario, writer: options.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts, ordered: false)
         stopSignal = 0
         // A parent may have started us with these signals blocked (the mask is
@@ -97,7 +97,7 @@ public enum LiveMonitor {
     private static func monitorOneShard(_ source: PcapSource, _ live: LiveInput, into analysis: Analysis,
                                         observer: (any LiveObserver)?, stop: () -> Bool,
                                         tick: (Shard, LiveCapture) -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
-        let shard = Shard(timeouts: analysis.timeouts) { f, details in analysis.finished(f, details) }
+        let shard = Shard(timeouts: analysis.timeouts) { f, details, reason in analysis.finished(f, details, reason) }
         let wallClock = Timestamps.nowMicros
         var lastExport = Progress.nowMicros()
         var outcome = shard.capture(live, opened: source, started: {

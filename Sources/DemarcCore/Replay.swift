@@ -28,6 +28,8 @@ public struct RunOptions {
     public var rowLimit: Int? = ReportOptions.defaultRowLimit
     /// monitor: what watches the run as it goes (fleet metrics), if anything.
     public var observer: (any LiveObserver)?
+    /// `--sensor` and `--ipfix` (Gateway.swift).
+    public var gateway = GatewayOptions()
     public init() {}
 }
 
@@ -73,7 +75,7 @@ public enum Replay {
         ro.width = output.isTerminal ? Terminal.width() : nil
         ro.rowLimit = options.rowLimit
         ro.failOn = options.failOn
-        let analysis = Analysis(scenario: options.scenario, writer: options.format.makeWriter(output: output, options: ro),
+        let analysis = Analysis(scenario: options.scenario, writer: options.makeWriter(output: output, options: ro),
                                 timeouts: options.timeouts,
                                 asOfDay: options.asOfDay ?? CalendarDay.today())
         let inputError = read(planned, filter: filter, into: analysis, workers: options.workers, progress: options.progress, warn: warn)
@@ -114,7 +116,7 @@ public enum Replay {
         if workers > 1 && plans.allSatisfy({ $0.open == nil }) {
             return Workers.read(plans, filter: filter, count: workers, into: analysis, progress: progress, warn: warn)
         }
-        let shard = Shard(timeouts: analysis.timeouts) { f, details in analysis.finished(f, details) }
+        let shard = Shard(timeouts: analysis.timeouts) { f, details, reason in analysis.finished(f, details, reason) }
         var inputError: String?
         var batches = 0
         shard.read(plans, filter: filter, batch: 4096, applyFilter: { try $0.apply(to: $1) }, opened: {

@@ -25,13 +25,13 @@ final class Shard {
     /// not yet handed on (the merge numbers flows across shards by them).
     @exclusivity(unchecked) var starts: [UInt64] = []
 
-    /// `finished` receives every flow the tracker ends, on this shard's thread.
+    /// `finished` receives every flow the tracker ends (and why), on this shard's thread.
     init(index: Int = 0, of count: Int = 1, timeouts: FlowTimeouts,
-         finished: @escaping (UnsafeMutablePointer<FlowState>, FlowDetails?) -> Void) {
+         finished: @escaping (UnsafeMutablePointer<FlowState>, FlowDetails?, FinishReason) -> Void) {
         self.index = index
         self.count = count
         tracker = FlowTracker(timeouts: timeouts)
-        tracker.onFinish = { f, details, _ in finished(f, details) }
+        tracker.onFinish = finished
     }
 
     /// Keeps every frame: the one shard of a run without workers.

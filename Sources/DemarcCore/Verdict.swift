@@ -13,9 +13,10 @@ struct Verdict: @unchecked Sendable {
 
     init(_ classifier: Classifier) { self.classifier = classifier }
 
-    /// A flow (finished, or open as it stands) as its report record.
+    /// A flow (finished, or open as it stands) as its report record; `reason` is why the
+    /// tracker finished it.
     @inline(__always)
-    func record(_ f: FlowState, _ details: FlowDetails?) -> FlowRecord {
-        FlowRecord(flow: f, details: details) { classifier.classify($0) }
+    func record(_ f: FlowState, _ details: FlowDetails?, _ reason: FinishReason = .endOfInput) -> FlowRecord {
+        FlowRecord(flow: f, details: details, reason: reason) { classifier.classify($0) }
     }
 }

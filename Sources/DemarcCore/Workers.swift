@@ -125,8 +125,8 @@ enum Workers {
             self.index = index
             self.hub = hub
             verdict = analysis.verdict
-            shard = Shard(index: index, of: count, timeouts: analysis.timeouts) { [unowned self] f, details in
-                let (r, s) = analysis.judge(f, details)
+            shard = Shard(index: index, of: count, timeouts: analysis.timeouts) { [unowned self] f, details, reason in
+                let (r, s) = analysis.judge(f, details, reason)
                 if self.ending {
                     self.finals.append(Item(f.pointee.id, r, s))
                     if self.finals.count >= 1024 { self.publish(progress: .max, done: false) }

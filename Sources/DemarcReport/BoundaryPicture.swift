@@ -52,6 +52,10 @@ package struct BoundaryPicture {
     package var link: [(place: String, flows: Int, bytes: UInt64, worst: Severity?)] = []
 
     package init(digest: ReportDigest, map: PlaceMap) {
+        self.init(boundary: digest.boundary, map: map)
+    }
+
+    package init(boundary digest: BoundaryTotals, map: PlaceMap) {
         link = digest.link.map { ($0.key, $0.value.flows, $0.value.bytes, $0.value.worst) }
             .sorted { ($0.bytes, $1.place) > ($1.bytes, $0.place) }
         var all = digest.edges.map { k, t in

@@ -7,7 +7,8 @@ import DemarcScenario
 /// one column as `code (severity, party)` separated by `; `; the cleartext credentials
 /// as `kind (user)` (the secret is never kept). Columns added later follow, so earlier
 /// ones keep their places: a transit flow's `path_enters` and `path_leaves`, the
-/// matched rule's `rule_responsible`, and the flow's Community ID.
+/// matched rule's `rule_responsible`, the flow's Community ID, and with `--sensor` only,
+/// `sensor`.
 public final class CSVReportWriter: ReportWriter {
     private let output: Output
 
@@ -21,8 +22,12 @@ public final class CSVReportWriter: ReportWriter {
 
     public init(output: Output) { self.output = output }
 
+    /// `--sensor` was given: each row ends with a `sensor` column.
+    private var sensorColumn = false
+
     public func begin(_ header: ReportHeader) {
-        output.write(CSVReportWriter.header.joined(separator: ",") + "\r\n")
+        sensorColumn = header.sensor != nil
+        output.write((CSVReportWriter.header + (sensorColumn ? ["sensor"] : [])).joined(separator: ",") + "\r\n")
     }
 
     /// The row is built as bytes in one reused buffer: no array of strings, no string
@@ -79,6 +84,7 @@ public final class CSVReportWriter: ReportWriter {
                 row.append(contentsOf: buf)
             }
         }
+        if sensorColumn { comma(); cell(r.sensor ?? "") }
         row.append(0x0d)
         row.append(0x0a)
         row.withUnsafeBytes { output.write($0) }

@@ -101,7 +101,9 @@ public final class ECSWriter: EventLinesWriter {
         }
         w.raw(",\"related\":{\"ip\":["); w.rawAddress(r.client.address)
         if r.server.address != r.client.address { w.raw(","); w.rawAddress(r.server.address) }
-        w.raw("]},\"demarc\":")
+        w.raw("]}")
+        ECSWriter.writeObserver(w, r)
+        w.raw(",\"demarc\":")
         ECSWriter.writeDemarc(w, r)
         w.raw("}")
     }
@@ -135,6 +137,13 @@ public final class ECSWriter: EventLinesWriter {
             w.raw("}")
         }
         w.raw("}")
+    }
+
+    /// `observer.name`: the `--sensor` that saw the flow, when given (ECS: a custom name
+    /// of the observer, for several of the same kind).
+    static func writeObserver(_ w: JSONWriter, _ r: FlowRecord) {
+        guard let s = r.sensor else { return }
+        w.raw(",\"observer\":{\"name\":"); w.rawString(s); w.raw("}")
     }
 
     /// demarc's own fields: segment, party, places, verdict basis, credential kinds (the
@@ -182,6 +191,7 @@ public final class ECSWriter: EventLinesWriter {
         w.raw("},\"rule\":{\"name\":"); w.rawString(f.code)
         w.raw("},\"message\":"); w.rawString(f.message)
         if let id = r.communityID { w.raw(",\"network\":{\"community_id\":"); w.rawCommunityID(id); w.raw("}") }
+        ECSWriter.writeObserver(w, r)
         w.raw(",\"demarc\":"); writeFindingDemarc(f, of: r)
         w.raw("}")
     }

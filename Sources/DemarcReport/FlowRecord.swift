@@ -71,6 +71,13 @@ public struct FlowRecord: Sendable {
     public var communityID: CommunityID? = nil
     /// The IP protocol number (ECS's network.iana_number, OCSF's protocol_num).
     public var ipProtocol: UInt8 = 0
+    /// `--sensor`: where the traffic was seen; nil when not given (then written nowhere).
+    public var sensor: String? = nil
+    /// The TCP flags the tracker records over both directions (SYN, FIN, RST), for
+    /// IPFIX's tcpControlBits; 0 for other transports.
+    public var tcpFlags: UInt8 = 0
+    /// Why the tracker finished the flow (IPFIX's flowEndReason).
+    public var finish: FinishReason
 
     public var packets: UInt64 { packetsToServer + packetsToClient }
     public var bytes: UInt64 { bytesToServer + bytesToClient }
@@ -97,6 +104,8 @@ public struct InputStats: Sendable {
     public var queueDropped: UInt64?
     /// What stopped reading early, if anything did.
     public var error: String?
+    /// `--sensor`: where the input was read; nil when not given.
+    public var sensor: String? = nil
 
     public init(kind: String, name: String, linkType: String) {
         self.kind = kind; self.name = name; self.linkType = linkType
@@ -303,6 +312,8 @@ public struct ReportHeader: Sendable {
     /// Where each node and zone sits (owner, inside the provider's boundary or not), for
     /// the boundary picture.
     public var places = PlaceMap()
+    /// `--sensor`: where the traffic was seen, known from `begin` on; nil when not given.
+    public var sensor: String? = nil
 
     /// The entries of the `accept` list that matched no finding.
     public var unusedAcceptances: [Acceptance] {
@@ -340,8 +351,10 @@ extension FlowRecord {
     /// A flow laid out as reports show it: its encryption verdict mapped to the record,
     /// its place and findings from `classify`, which the verdict stage (DemarcCore's
     /// `Verdict`) supplies. Lays out only; decides nothing.
+    /// - Parameter reason: why the tracker finished it (`.endOfInput` for a flow still open).
     @inline(__always)
-    package init(flow f: FlowState, details: FlowDetails?, classify: (FlowFacts) -> Classification) {
+    package init(flow f: FlowState, details: FlowDetails?, reason: FinishReason = .endOfInput,
+                 classify: (FlowFacts) -> Classification) {
         let k = f.key
         let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
         let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
@@ -379,6 +392,16 @@ extension FlowRecord {
             exportedPackets: d?.exportedPackets ?? 0,
             exportedBytes: d?.exportedBytes ?? 0,
             communityID: CommunityID(flow: f),
-            ipProtocol: k.proto)
+            ipProtocol: k.proto,
+            tcpFlags: k.proto == IPProtocol.tcp ? Self.tcpFlags(f.tcp) : 0,
+            finish: reason)
+    }
+}
+
+extension FlowRecord {
+    /// The TCP flags FlowState.TCPProgress keeps, as tcpControlBits (RFC 7011 IE 6): FIN
+    /// 0x01 (either side), SYN 0x02, RST 0x04.
+    static func tcpFlags(_ t: FlowState.TCPProgress) -> UInt8 {
+        (t.contains(.finA) || t.contains(.finB) ? 0x01 : 0) | (t.contains(.synSeen) ? 0x02 : 0) | (t.contains(.rst) ? 0x04 : 0)
     }
 }

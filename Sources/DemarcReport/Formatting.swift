@@ -20,14 +20,14 @@ package enum Fmt {
 
     /// A matched rule: its name, its action (`deny` only, unless `action` says always),
     /// and the party it makes responsible where it names one.
-    static func rule(_ m: RuleMatch, action always: Bool) -> String {
+    package static func rule(_ m: RuleMatch, action always: Bool) -> String {
         let notes = [always || m.action == .deny ? m.action.rawValue : nil, m.responsible.map { "responsible: \($0.rawValue)" }]
             .compactMap { $0 }
         return notes.isEmpty ? m.name : "\(m.name) (\(notes.joined(separator: ", ")))"
     }
 
     /// A flow's segment, with a transit flow's path: `transit (edge-1 → gw-1)`.
-    static func segment(_ r: FlowRecord) -> String {
+    package static func segment(_ r: FlowRecord) -> String {
         r.path.map { "\(r.segment.rawValue) (\($0.enters) → \($0.leaves))" } ?? r.segment.rawValue
     }
 
@@ -37,12 +37,12 @@ package enum Fmt {
             .map { "\($0.key.enters) → \($0.key.leaves): \($0.value.flows) flows, \($0.value.packets) packets, \(bytes($0.value.bytes))" }
     }
 
-    static func endpoint(_ e: FlowRecord.Endpoint) -> String {
+    package static func endpoint(_ e: FlowRecord.Endpoint) -> String {
         let ip = e.ip.contains(":") ? "[\(e.ip)]" : e.ip
         return e.port.map { "\(ip):\($0)" } ?? ip
     }
 
-    static func encryption(_ r: FlowRecord) -> String {
+    package static func encryption(_ r: FlowRecord) -> String {
         var s = r.encryption.state.name
         if let p = r.encryption.protocolName {
             s += " (" + p + (r.encryption.version.map { " " + versionSuffix($0, p) } ?? "") + ")"
@@ -56,7 +56,7 @@ package enum Fmt {
 
     /// The flow's finding codes; an accepted one says so (`code (accepted)`, or
     /// `code (acceptance expired)` past its end date).
-    static func findingCodes(_ r: FlowRecord) -> String {
+    package static func findingCodes(_ r: FlowRecord) -> String {
         r.findings.map { f in
             guard let a = f.accepted else { return f.code }
             return f.code + (a.expired ? " (acceptance expired)" : " (accepted)")
@@ -132,7 +132,7 @@ package enum Fmt {
 
     /// Pass or fail, and why, as every human format states it: failed expectations, and
     /// counted findings at or above `--fail-on` (when given); then the counts by severity.
-    static func verdict(_ h: ReportHeader, failOn: Severity?) -> (passed: Bool, detail: String) {
+    package static func verdict(_ h: ReportHeader, failOn: Severity?) -> (passed: Bool, detail: String) {
         let sevs = Severity.allCases.sorted(by: >)
         let counts = sevs.map { "\(h.summary.findings[$0] ?? 0) \($0.rawValue)" }.joined(separator: ", ")
         var why: [String] = []

@@ -33,7 +33,7 @@ public final class HTMLReportWriter: ReportWriter {
 
     /// Text in the page: control characters escaped (as in every human format), then
     /// HTML's special characters.
-    static func esc(_ s: String) -> String {
+    package static func esc(_ s: String) -> String {
         Escaping.replacing(s.visible()) { c in
             switch c {
             case "&": return "&amp;"
@@ -48,33 +48,16 @@ public final class HTMLReportWriter: ReportWriter {
 
     public func finish(_ h: ReportHeader) {
         let s = h.summary
-        let sevs = Severity.allCases.sorted(by: >)
         var o = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>demarc report: \(HTMLReportWriter.esc(h.scenarioName))</title>
         <style>
-        body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d232a;background:#f7f8fa}
-        h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
-        .meta{color:#5b6570}.cards{display:flex;gap:12px;flex-wrap:wrap}
-        .card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:12px 16px;min-width:190px}
-        .card h3{margin:0 0 6px;font-size:15px;text-transform:capitalize}.num{font-size:20px;font-weight:600}
-        .sev{display:inline-block;padding:1px 6px;border-radius:4px;font-size:12px;margin-right:4px;color:#fff}
-        .critical{background:#9b1c1c}.high{background:#d9480f}.medium{background:#c28a00}.low{background:#1971c2}.info{background:#868e96}
-        table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
-        th,td{border-bottom:1px solid #e6e8eb;padding:5px 8px;text-align:left;vertical-align:top}
-        th{cursor:pointer;background:#eef1f4;position:sticky;top:0;user-select:none}
-        td.n{text-align:right;font-variant-numeric:tabular-nums}
-        .bar{fill:#4c6ef5}.bar2{fill:#94d82d}svg text{font-size:12px;fill:#333}
-        input#filter{padding:6px 8px;width:320px;margin-bottom:8px;border:1px solid #ccd;border-radius:6px}
-        ul.findings{padding-left:18px}ul.findings a{color:inherit}tr:target{background:#fff3bf}
-        .verdict{margin:12px 0;padding:10px 14px;border-radius:8px;font-size:15px;color:#fff}.verdict.pass{background:#2b8a3e}.verdict.fail{background:#c92a2a}
-        ol.edges{columns:2;font-size:13px}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
-        svg#boundary text{font-size:13px;fill:#1d232a}
+        \(HTMLReportWriter.style)
         </style></head><body>
         <h1>demarc report: \(HTMLReportWriter.esc(h.scenarioName))</h1>
-        \(verdictBanner(h))
+        \(HTMLReportWriter.verdictBanner(h, failOn: failOn))
         <div class="meta">Scenario <code>\(HTMLReportWriter.esc(h.scenarioSource))</code> · demarc \(h.toolVersion) ·
         \(s.total.flows) flows, \(s.total.packets) packets, \(Fmt.bytes(s.total.bytes))</div>
         <div class="meta">
@@ -89,15 +72,7 @@ public final class HTMLReportWriter: ReportWriter {
             o += "<br>\n"
         }
         o += "</div>\n<h2>Parties</h2>\n<div class=\"cards\" id=\"parties\">\n"
-        for p in Party.allCases {
-            let c = s.counts(p)
-            let pf = s.partyFindings[p] ?? [:]
-            o += "<div class=\"card\" data-party=\"\(p.rawValue)\"><h3>\(p.rawValue)</h3><div class=\"num\">\(c.flows) flows</div>"
-            o += "<div>\(c.packets) packets · \(Fmt.bytes(c.bytes))</div><div>"
-            for sev in sevs where (pf[sev] ?? 0) > 0 { o += "<span class=\"sev \(sev.rawValue)\">\(pf[sev]!) \(sev.rawValue)</span>" }
-            if pf.isEmpty { o += "no findings" }
-            o += "</div></div>\n"
-        }
+        o += HTMLReportWriter.partyCards(s)
         o += "</div>\n<h2>The boundary</h2>\n<p class=\"meta\">What the provider operates is inside its boundary (dashed); each line is the flows of one service between two places, coloured by their worst finding (green: none).</p>\n"
         o += BoundaryPicture(digest: digest, map: h.places).svg(escape: HTMLReportWriter.esc)
         o += "<h2>Bytes and flows by segment and party</h2>\n" + chart(s) + "\n"
@@ -196,11 +171,48 @@ public final class HTMLReportWriter: ReportWriter {
         output.flush()
     }
 
-    /// Pass or fail at the top of the page, and why.
-    private func verdictBanner(_ h: ReportHeader) -> String {
+    /// Pass or fail at the top of the page, and why (the report's top; the live view's too).
+    package static func verdictBanner(_ h: ReportHeader, failOn: Severity?) -> String {
         let v = Fmt.verdict(h, failOn: failOn)
         return "<div class=\"verdict \(v.passed ? "pass" : "fail")\" id=\"verdict\"><b>\(v.passed ? "Pass" : "Fail")</b> — \(HTMLReportWriter.esc(v.detail))</div>"
     }
+
+    /// One card per party: flows, packets, bytes and counted findings by severity.
+    package static func partyCards(_ s: Summary) -> String {
+        let sevs = Severity.allCases.sorted(by: >)
+        var o = ""
+        for p in Party.allCases {
+            let c = s.counts(p)
+            let pf = s.partyFindings[p] ?? [:]
+            o += "<div class=\"card\" data-party=\"\(p.rawValue)\"><h3>\(p.rawValue)</h3><div class=\"num\">\(c.flows) flows</div>"
+            o += "<div>\(c.packets) packets · \(Fmt.bytes(c.bytes))</div><div>"
+            for sev in sevs where (pf[sev] ?? 0) > 0 { o += "<span class=\"sev \(sev.rawValue)\">\(pf[sev]!) \(sev.rawValue)</span>" }
+            if pf.isEmpty { o += "no findings" }
+            o += "</div></div>\n"
+        }
+        return o
+    }
+
+    /// The page's style sheet (the live view links it as a file of its own).
+    package static let style = """
+        body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d232a;background:#f7f8fa}
+        h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
+        .meta{color:#5b6570}.cards{display:flex;gap:12px;flex-wrap:wrap}
+        .card{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:12px 16px;min-width:190px}
+        .card h3{margin:0 0 6px;font-size:15px;text-transform:capitalize}.num{font-size:20px;font-weight:600}
+        .sev{display:inline-block;padding:1px 6px;border-radius:4px;font-size:12px;margin-right:4px;color:#fff}
+        .critical{background:#9b1c1c}.high{background:#d9480f}.medium{background:#c28a00}.low{background:#1971c2}.info{background:#868e96}
+        table{border-collapse:collapse;background:#fff;width:100%;font-size:13px}
+        th,td{border-bottom:1px solid #e6e8eb;padding:5px 8px;text-align:left;vertical-align:top}
+        th{cursor:pointer;background:#eef1f4;position:sticky;top:0;user-select:none}
+        td.n{text-align:right;font-variant-numeric:tabular-nums}
+        .bar{fill:#4c6ef5}.bar2{fill:#94d82d}svg text{font-size:12px;fill:#333}
+        input#filter{padding:6px 8px;width:320px;margin-bottom:8px;border:1px solid #ccd;border-radius:6px}
+        ul.findings{padding-left:18px}ul.findings a{color:inherit}tr:target{background:#fff3bf}
+        .verdict{margin:12px 0;padding:10px 14px;border-radius:8px;font-size:15px;color:#fff}.verdict.pass{background:#2b8a3e}.verdict.fail{background:#c92a2a}
+        ol.edges{columns:2;font-size:13px}.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+        svg#boundary text{font-size:13px;fill:#1d232a}
+        """
 
     /// The clean flows summed by zone pair and service, most bytes first.
     private func serviceTable() -> String {

@@ -161,6 +161,7 @@ public final class JSONReportWriter: ReportWriter {
             w.beginObject()
             w.field("kind", i.kind)
             w.field("name", i.name)
+            if let s = i.sensor { w.field("sensor", s) }
             w.field("link_type", i.linkType)
             w.field("packets", i.packets)
             w.field("bytes", i.bytes)
@@ -190,6 +191,7 @@ public final class JSONReportWriter: ReportWriter {
     static func writeFlow(_ w: JSONWriter, _ r: FlowRecord, typeField: Bool) {
         w.raw(typeField ? "{\"type\":\"flow\",\"id\":" : "{\"id\":")
         w.rawInt(r.id)
+        if let s = r.sensor { w.raw(",\"sensor\":"); w.rawString(s) }
         w.raw(",\"transport\":"); w.rawString(r.transport)
         w.raw(",\"ip_version\":"); w.rawInt(r.ipVersion)
         w.raw(",\"community_id\":"); w.rawCommunityID(r.communityID)

@@ -42,10 +42,14 @@ public final class OCSFWriter: EventLinesWriter {
         }
     }
 
-    private func metadata() {
+    /// The event's metadata and, with `--sensor`, its `device`: the sensor by name, type
+    /// IDS (13, a device that watches traffic), under OCSF's host profile.
+    private func metadata(_ r: FlowRecord) {
         w.raw(",\"metadata\":{\"product\":{\"name\":\"demarc\",\"vendor_name\":\"demarc\",\"version\":")
         w.rawString(DemarcVersion.string)
-        w.raw("},\"version\":\"1.8.0\"}")
+        guard let s = r.sensor else { w.raw("},\"version\":\"1.8.0\"}"); return }
+        w.raw("},\"profiles\":[\"host\"],\"version\":\"1.8.0\"},\"device\":{\"name\":"); w.rawString(s)
+        w.raw(",\"type_id\":13}")
     }
 
     private func millis(_ micros: Int64) { w.rawInt(micros >= 0 ? micros / 1000 : (micros - 999) / 1000) }
@@ -79,7 +83,7 @@ public final class OCSFWriter: EventLinesWriter {
         // The flow's worst finding, Informational (1) without one.
         w.rawInt(r.worstSeverity.map(ECSWriter.severityNumber) ?? 1)
         w.raw(",\"time\":"); millis(r.firstSeen)
-        metadata()
+        metadata(r)
         w.raw(","); flowIdentity(r)
         w.raw(",\"traffic\":{\"bytes_out\":"); w.rawInt(r.bytesToServer)
         w.raw(",\"bytes_in\":"); w.rawInt(r.bytesToClient)
@@ -135,7 +139,7 @@ public final class OCSFWriter: EventLinesWriter {
         w.raw(f.counts ? ",\"status_id\":1" : ",\"status_id\":3")
         w.raw(",\"time\":"); millis(r.lastSeen)
         w.raw(",\"message\":"); w.rawString(f.message)
-        metadata()
+        metadata(r)
         // The finding's uid: the flow's Community ID (or id), first packet and code, the
         // same for the same flow in every run over the same capture.
         w.raw(",\"finding_info\":{\"uid\":\"")

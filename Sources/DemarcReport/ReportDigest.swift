@@ -75,22 +75,10 @@ package struct ReportDigest {
 
     /// The boundary picture's edges: flows summed by client place, server place and
     /// service, with their worst counted finding.
-    package struct EdgeKey: Hashable {
-        package var from: String
-        package var to: String
-        package var service: String
-    }
-    package struct EdgeTotals {
-        package var flows = 0
-        package var bytes: UInt64 = 0
-        package var worst: Severity?
-    }
-    package private(set) var edges: [EdgeKey: EdgeTotals] = [:]
-    /// `link` flows, which cross no boundary: summed apart by the place of the end that is
-    /// not a group or unspecified address (the client's where both or neither are).
-    package private(set) var link: [String: EdgeTotals] = [:]
-    /// Distinct edges kept; past it, a place pair's other services are one `other` edge.
-    package static let edgeKeyLimit = 5000
+    /// The flows between places, for the boundary picture.
+    package private(set) var boundary = BoundaryTotals()
+    package var edges: [BoundaryTotals.EdgeKey: BoundaryTotals.EdgeTotals] { boundary.edges }
+    package var link: [String: BoundaryTotals.EdgeTotals] { boundary.link }
 
     package init(rowLimit: Int?, aggregates: Bool = false) {
         self.rowLimit = rowLimit
@@ -131,30 +119,7 @@ package struct ReportDigest {
         }
         if rows == nil, let limit = rowLimit { offerTop(r, limit: limit) }
         if keepsAggregates {
-            let worst = r.findings.filter(\.counts).map(\.severity).max()
-            func tally(_ e: inout EdgeTotals) {
-                e.flows += 1
-                e.bytes += r.bytes
-                if let w = worst, (e.worst?.rank ?? -1) < w.rank { e.worst = w }
-            }
-            if r.segment == .link {
-                let serverEnd = r.client.address.isGroupOrUnspecified && !r.server.address.isGroupOrUnspecified
-                tally(&link[serverEnd ? r.server.zone : r.client.zone, default: EdgeTotals()])
-            } else {
-                let service = r.application ?? (r.server.port.map { "\(r.transport)/\($0)" } ?? r.transport)
-                // A transit flow is drawn through the nodes it enters and leaves.
-                var hops = [r.client.zone]
-                if let p = r.path {
-                    hops.append(p.enters)
-                    if p.leaves != p.enters { hops.append(p.leaves) }
-                }
-                hops.append(r.server.zone)
-                for i in 1..<hops.count {
-                    var key = EdgeKey(from: hops[i - 1], to: hops[i], service: service)
-                    if edges[key] == nil && edges.count >= ReportDigest.edgeKeyLimit { key.service = "other" }
-                    tally(&edges[key, default: EdgeTotals()])
-                }
-            }
+            boundary.add(r)
             if r.findings.contains(where: \.counts) {
                 flagged.append((r.worstSeverity?.rank ?? -1, r.bytes, r.id, row(r)))
             } else {
@@ -216,6 +181,56 @@ package struct ReportDigest {
             if m == i { return }
             top.swapAt(i, m)
             i = m
+        }
+    }
+}
+
+/// Flows summed between places (by service) and `link` flows by place: what the boundary
+/// picture draws. Bounded: at most `edgeKeyLimit` edges.
+package struct BoundaryTotals: Sendable {
+    package struct EdgeKey: Hashable {
+        package var from: String
+        package var to: String
+        package var service: String
+    }
+    package struct EdgeTotals {
+        package var flows = 0
+        package var bytes: UInt64 = 0
+        package var worst: Severity?
+    }
+    package private(set) var edges: [EdgeKey: EdgeTotals] = [:]
+    /// `link` flows, which cross no boundary: summed apart by the place of the end that is
+    /// not a group or unspecified address (the client's where both or neither are).
+    package private(set) var link: [String: EdgeTotals] = [:]
+    /// Distinct edges kept; past it, a place pair's other services are one `other` edge.
+    package static let edgeKeyLimit = 5000
+
+    package init() {}
+
+    package mutating func add(_ r: FlowRecord) {
+        let worst = r.findings.filter(\.counts).map(\.severity).max()
+        func tally(_ e: inout EdgeTotals) {
+            e.flows += 1
+            e.bytes += r.bytes
+            if let w = worst, (e.worst?.rank ?? -1) < w.rank { e.worst = w }
+        }
+        if r.segment == .link {
+            let serverEnd = r.client.address.isGroupOrUnspecified && !r.server.address.isGroupOrUnspecified
+            tally(&link[serverEnd ? r.server.zone : r.client.zone, default: EdgeTotals()])
+        } else {
+            let service = r.application ?? (r.server.port.map { "\(r.transport)/\($0)" } ?? r.transport)
+            // A transit flow is drawn through the nodes it enters and leaves.
+            var hops = [r.client.zone]
+            if let p = r.path {
+                hops.append(p.enters)
+                if p.leaves != p.enters { hops.append(p.leaves) }
+            }
+            hops.append(r.server.zone)
+            for i in 1..<hops.count {
+                var key = EdgeKey(from: hops[i - 1], to: hops[i], service: service)
+                if edges[key] == nil && edges.count >= BoundaryTotals.edgeKeyLimit { key.service = "other" }
+                tally(&edges[key, default: EdgeTotals()])
+            }
         }
     }
 }

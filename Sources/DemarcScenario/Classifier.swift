@@ -337,7 +337,7 @@ public final class Classifier: Sendable {
         }
     }
 
-    static let unencryptedCodes = Segment.allCases.map { "unencrypted-\($0.rawValue)" }
+    package static let unencryptedCodes = Segment.allCases.map { "unencrypted-\($0.rawValue)" }
 
     private func certificateMatches(_ cert: CertificateInfo, _ ca: CustomerCA) -> Bool {
         if let issuer = ca.issuer, !issuer.isEmpty, cert.issuer.contains(issuer) { return true }

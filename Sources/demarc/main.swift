@@ -106,6 +106,47 @@ func warn(_ message: String) {
     Console.error("demarc: \(message)\n")
 }
 
+/// This machine's host name, suggested for --sensor.
+let hostName: String = {
+    var buf = [CChar](repeating: 0, count: 256)
+    return gethostname(&buf, buf.count) == 0 ? String(cString: buf) : "gw1"
+}()
+
+/// Replay and monitor on a gateway: the sensor's name in every record, IPFIX export.
+struct GatewayArguments: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Name where the traffic was seen (the gateway), e.g. --sensor \(hostName) (this host's name). It goes in inputs[] and every flow record of json, jsonl, csv, ecs (observer.name), ocsf (device.name) and IPFIX. Default: none, and no output names a sensor.",
+        valueName: "name"))
+    var sensor: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Export every flow to an IPFIX collector (RFC 7011 over UDP; biflow records, RFC 5103) at HOST:PORT, beside the report; an IPv6 host in brackets. docs/formats.md lists the elements. Default: no export.",
+        valueName: "host:port"))
+    var ipfix: String?
+
+    @Option(name: .customLong("ipfix-pen"), parsing: .unconditional, help: ArgumentHelp(
+        "The private enterprise number under which demarc's own IPFIX elements (segment, party, encryption state, finding codes, sensor) are exported (default 32473, the documentation PEN of RFC 5612): put your organisation's here.",
+        valueName: "pen"))
+    var ipfixPEN: UInt32 = 32473
+
+    @Option(name: .customLong("ipfix-domain"), parsing: .unconditional, help: ArgumentHelp(
+        "The IPFIX observation domain id of every message (0 to 4294967295; default 0).", valueName: "id"))
+    var ipfixDomain: UInt32 = 0
+
+    func validate() throws {
+        if let s = sensor, s.isEmpty || s.utf8.count > 255 || s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw ValidationError("--sensor needs a name of 1 to 255 bytes without control characters")
+        }
+    }
+
+    func apply(to options: inout RunOptions) throws {
+        options.gateway.sensor = sensor
+        options.gateway.ipfixPEN = ipfixPEN
+        options.gateway.ipfixDomain = ipfixDomain
+        if let a = ipfix { options.gateway.ipfix = try UDPSender(address: a) }
+    }
+}
+
 /// What replay and diff read: the captures, in order, and how they are shown and dated.
 struct CaptureArguments: ParsableArguments {
     @Argument(help: ArgumentHelp("Capture files (pcap or pcapng); - reads standard input (tcpdump -w - | demarc replay -).", valueName: "capture"))
@@ -138,10 +179,12 @@ struct Replay: ParsableCommand {
 
     @OptionGroup var input: CaptureArguments
     @OptionGroup var report: ReportArguments
+    @OptionGroup var gateway: GatewayArguments
 
     func run() throws {
         var options = try report.options()
         input.apply(to: &options)
+        try gateway.apply(to: &options)
         let result = try DemarcCore.Replay.run(captures: input.captures, options: options, warn: warn)
         let status = result.exitStatus(failOn: options.failOn)
         if status != 0 { throw ExitCode(status) }
@@ -204,9 +247,22 @@ struct Monitor: ParsableCommand {
         valueName: "host:port"))
     var metrics: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve a live view of the boundary at http://HOST:PORT/ while monitoring: the verdict, party cards, packets per second, drops, the boundary picture, findings by code and the latest flows, updated as flows end (server-sent events). PORT or :PORT alone binds 127.0.0.1; an address that is not loopback needs --serve-token. Port 0 picks a free one (printed on stderr). Default: no page is served.",
+        valueName: "host:port"))
+    var serve: String?
 
+    @Option(name: .customLong("serve-token"), help: ArgumentHelp(
+        "File whose first line (16 characters or more) is the token the live view asks for: open http://HOST:PORT/?token=TOKEN once; a cookie keeps it. Required for a --serve address that is not loopback. Default: none (a loopback page asks for no token).",
+        valueName: "file"))
+    var serveToken: String?
+
+    @Option(name: .customLong("serve-rows"), parsing: .unconditional, help: ArgumentHelp(
+        "Latest flows the live view's table keeps (1 to 100000).", valueName: "n"))
+    var serveRows: String = "500"
 
     @OptionGroup var report: ReportArguments
+    @OptionGroup var gateway: GatewayArguments
 
     // libpcap would quietly replace a value out of range with its default.
     var limits: (snaplen: Int32, bufferMB: Int32, duration: Double?) {
@@ -220,22 +276,39 @@ struct Monitor: ParsableCommand {
     func validate() throws {
         try usage { _ = try limits }
         if report.format == .cbom { throw ValidationError("--format cbom is for replay (a bill of materials of a whole capture)") }
+        if serveToken != nil && serve == nil { throw ValidationError("--serve-token goes with --serve") }
     }
 
     func run() throws {
         var options = try report.options()
+        try gateway.apply(to: &options)
         // Live, a closed connection is reported 2 s after its FIN or RST (time for the
         // last ACKs), not the 15 s a replay allows for out-of-order captures.
         options.timeouts.linger = min(options.timeouts.linger, 2_000_000)
         let (snaplen, bufferMB, duration) = try limits
+        // LIVE OBSERVERS HOOK (--metrics, --serve): the only place either attaches to the
+        // pipeline, through RunOptions.observer (a LiveObserver: flows as they end, open
+        // flows' growth about once a second per worker, capture totals and drops).
+        var observers: [any LiveObserver] = []
         var server: MetricsServer?
         if let address = metrics {
             let fleet = FleetMetrics()
             server = try MetricsServer(address: address, metrics: fleet)
-            options.observer = fleet
+            observers.append(fleet)
             warn("serving metrics on http://\(MetricsServer.display(address, port: server!.boundPort))/metrics")
         }
         defer { server?.shutdown() }
+        var live: LiveViewServer?
+        if let address = serve {
+            let rows = try Limits.integer(serveRows, option: "--serve-rows", unit: "flows", range: 1...100_000)
+            let token = try serveToken.map { try LiveViewServer.readToken($0) }
+            let view = LiveView(scenario: options.scenario, rows: rows, failOn: options.failOn)
+            live = try LiveViewServer(address: address, token: token, view: view)
+            observers.append(view)
+            warn("serving the live view on http://\(MetricsServer.display(LiveViewServer.withDefaultHost(address), port: live!.boundPort))/" + (token == nil ? "" : " (add ?token=TOKEN once)"))
+        }
+        defer { live?.shutdown() }
+        options.observer = observers.count > 1 ? LiveObservers(observers) : observers.first
         if report.scenario == nil { warn(DemarcCore.Replay.builtInNotice) }
         let result = try LiveMonitor.run(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
                                          bufferMB: bufferMB, duration: duration, options: options, warn: warn)

@@ -16,7 +16,7 @@ import Testing
                    firstSeen: 0, lastSeen: 0, packetsToServer: 1, packetsToClient: 0, bytesToServer: 1, bytesToClient: 0,
                    application: nil,
                    encryption: .init(state: .unknown, protocolName: nil, version: nil, basis: .none, sni: nil, certificate: nil, upgraded: false, weak: nil),
-                   segment: .external, responsible: .customer, rule: nil, findings: [])
+                   segment: .external, responsible: .customer, rule: nil, findings: [], finish: .idle)
     }
 
     @Test func releasesInFirstPacketOrder() {

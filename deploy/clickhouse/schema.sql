@@ -10,6 +10,8 @@ CREATE TABLE IF NOT EXISTS demarc_ingest
 (
     type        String,
     id          UInt64,
+    -- `--sensor`: the gateway that saw the flow ('' when not given).
+    sensor      String,
     transport   String,
     ip_version  UInt8,
     client      Tuple(ip String, port Nullable(UInt16), zone String, node Nullable(String)),
@@ -39,6 +41,8 @@ CREATE TABLE IF NOT EXISTS demarc_flows
     day               Date,
     first_seen        DateTime64(6, 'UTC'),
     last_seen         DateTime64(6, 'UTC'),
+    -- The gateway that saw the flow (`--sensor`; '' when not given): a fleet's flows in one table.
+    sensor            LowCardinality(String),
     segment           LowCardinality(String),
     -- A transit flow's nodes: where it enters the provider's and where it leaves them.
     path_enters       LowCardinality(String),
@@ -93,6 +97,7 @@ SELECT
     toDate(parseDateTime64BestEffort(demarc_ingest.first_seen, 6, 'UTC')) AS day,
     parseDateTime64BestEffort(demarc_ingest.first_seen, 6, 'UTC')         AS first_seen,
     parseDateTime64BestEffort(demarc_ingest.last_seen, 6, 'UTC')          AS last_seen,
+    sensor,
     segment, path.enters AS path_enters, path.leaves AS path_leaves, responsible,
     client.ip AS client_ip, client.port AS client_port, client.zone AS client_zone, ifNull(client.node, '') AS client_node,
     server.ip AS server_ip, server.port AS server_port, server.zone AS server_zone, ifNull(server.node, '') AS server_node,

@@ -76,6 +76,9 @@ def main():
     with open(transit, "w") as f:
         f.write(edited)
     inputs.append(("iaas-vms-transit", ["captures/iaas-vms.pcap", "--scenario", transit]))
+    # A gateway's report: every flow in the `sensor` column.
+    inputs.append(("overlay-network-sensor", ["captures/overlay-network.pcap", "--scenario",
+                                              "scenarios/overlay-network.yaml", "--sensor", "gw-a"]))
     if a.corpus:
         captures = sorted(os.path.join(d, f) for d, _, fs in os.walk(a.corpus) for f in fs
                           if f.endswith((".pcap", ".pcapng", ".cap")))
@@ -181,6 +184,12 @@ def main():
         expired = collections.Counter((x["accepted"]["owner"], x["code"], x["accepted"]["until"])
                                       for f in flows for x in f["findings"] if (x.get("accepted") or {}).get("expired"))
         c.equal("expired acceptances", {(r["owner"], r["code"], r["until"]): int(r["flows"]) for r in rows}, dict(expired))
+
+        # The sensor column: the --sensor given, else empty, on every flow.
+        sensor = args[args.index("--sensor") + 1] if "--sensor" in args else ""
+        rows = str(s.query("SELECT sensor, count() AS n FROM demarc_flows GROUP BY sensor", "JSONEachRow")).splitlines()
+        c.equal("flows by sensor", {json.loads(x)["sensor"]: int(json.loads(x)["n"]) for x in rows if x.strip()},
+                {sensor: len(flows)})
 
         print(f"ok {name}: {len(flows)} flows, {c.count} checks")
         total += c.count

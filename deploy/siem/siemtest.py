@@ -26,12 +26,17 @@ def captures(corpus):
     return runs
 
 
+# The bundled deployments are replayed as a gateway would (--sensor): ECS's observer.name
+# and OCSF's device are checked there; the corpus runs without it.
+SENSOR = "gw-siem-test"
+
+
 def replay(demarc, capture, scenario, fmt):
     """demarc's report lines in `fmt`, parsed; raises on an exit status other than 0 or 1
-    (1: findings at or above --fail-on)."""
+    (1: findings at or above --fail-on). Captures with a scenario are named by SENSOR."""
     args = [demarc, "replay", capture, "--format", fmt, "--no-progress", "--as-of", "2026-12-01"]
     if scenario:
-        args += ["--scenario", scenario]
+        args += ["--scenario", scenario, "--sensor", SENSOR]
     run = subprocess.run(args, capture_output=True, text=True)
     if run.returncode not in (0, 1):
         raise RuntimeError(f"{capture}: demarc exit {run.returncode}: {run.stderr.strip()[:300]}")

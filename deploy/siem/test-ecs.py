@@ -174,6 +174,8 @@ def main():
             if flow is None:
                 failures.append(f"{where}: demarc.flow_id {fid} names no flow of the jsonl report")
                 continue
+            if doc.get("observer", {}).get("name") != flow.get("sensor"):
+                failures.append(f"{where}: observer.name {doc.get('observer')} for the flow's sensor {flow.get('sensor')}")
             kind = doc["event"]["kind"]
             if kind == "event":
                 events += 1

@@ -207,8 +207,11 @@ def main():
     for capture, scenario in runs:
         events = replay(a.demarc, capture, scenario, "ocsf")
         flows = [f for f in replay(a.demarc, capture, scenario, "jsonl") if f.get("type") == "flow"]
+        sensors = {f.get("sensor") for f in flows}
         for i, e in enumerate(events):
             failures += schema.check(e, f"{capture} event {i + 1}")
+            if (e.get("device") or {}).get("name") not in sensors or ("device" in e) != (None not in sensors):
+                failures.append(f"{capture} event {i + 1}: device {e.get('device')} for the flows' sensor {sensors}")
             counts[e.get("class_uid")] = counts.get(e.get("class_uid"), 0) + 1
         failures += check_against_flows(events, flows, capture)
     for line in failures[:40]:
