@@ -5,36 +5,36 @@ import DemarcInspect
 import DemarcFlows
 import DemarcScenario
 import DemarcReport
-/// The pipeline: capture → decode → flows (→ inspection) → classification → report.
-/// Each stage knows only the value the previous one hands it. Used by replay (files)
-/// and monitor (an interface) alike.
+/// The end of the packet path, shared by replay, monitor and diff: source → shard
+/// (decode, flows, inspection) → verdict (`Verdict`) → sinks. A shard hands each finished
+/// flow to `judge` (on its own thread); the records come back here through `deliver`, in
+/// first-packet order for replay, and go to the report's writer and, for `diff`, to a
+/// second verdict's sink.
 public final class Analysis {
     public let classifier: Classifier
-    public let tracker: FlowTracker
+    let verdict: Verdict
+    /// `diff`: every flow judged again under AFTER, and where those records go.
+    let second: SecondVerdict?
+    let timeouts: FlowTimeouts
     private let writer: ReportWriter
     @exclusivity(unchecked) public private(set) var header: ReportHeader
     @exclusivity(unchecked) private var reorder: ReorderBuffer
     private let ordered: Bool
-    @exclusivity(unchecked) private var packet = DecodedPacket()
     /// Called for every flow as it is reported (for live status lines).
     @exclusivity(unchecked) public var onReport: ((FlowRecord) -> Void)?
-    /// `diff`: a second scenario every flow is also classified under, and the two records
-    /// of each flow, in report order.
-    private let alternate: Classifier?
-    @exclusivity(unchecked) private var alternateRecords: [UInt64: FlowRecord] = [:]
-    @exclusivity(unchecked) public private(set) var alternateSummary = Summary()
-    public private(set) var alternateExpectations: [ExpectationResult] = []
-    public var onPair: ((FlowRecord, FlowRecord) -> Void)?
+    /// The most flows open at once: the shards' peaks, summed (set as reading ends).
+    var peakActiveFlows: UInt64 = 0
 
     /// - Parameter ordered: report flows in first-packet order (replay); live monitoring
     ///   reports each flow the moment it ends.
     /// - Parameter asOfDay: the day (UTC day number) `accept` entries expire against; when
     ///   nil, the day each flow is classified on (monitor).
-    public init(scenario: Scenario, writer: ReportWriter, timeouts: FlowTimeouts = FlowTimeouts(), ordered: Bool = true,
-                asOfDay: Int? = nil, alternate: Scenario? = nil) {
+    init(scenario: Scenario, writer: ReportWriter, timeouts: FlowTimeouts = FlowTimeouts(), ordered: Bool = true,
+         asOfDay: Int? = nil, second: SecondVerdict? = nil) {
         self.classifier = Classifier(scenario: scenario, asOfDay: asOfDay)
-        self.alternate = alternate.map { Classifier(scenario: $0, asOfDay: asOfDay) }
-        self.tracker = FlowTracker(timeouts: timeouts)
+        self.verdict = Verdict(classifier)
+        self.second = second
+        self.timeouts = timeouts
         self.writer = writer
         self.ordered = ordered
         self.reorder = ReorderBuffer()
@@ -42,101 +42,44 @@ public final class Analysis {
         if scenario.hasAcceptList { header.acceptances = scenario.acceptances }
         header.places = PlaceMap(scenario: scenario)
         header.summary = Summary(filters: scenario.filters)
-        if let alternate { alternateSummary = Summary(filters: alternate.filters) }
-        tracker.onFinish = { [unowned self] flow, details, reason in
-            self.finished(flow, details, reason)
-        }
         writer.begin(header)
     }
 
-    /// Reads a source to its end (or until `shouldStop` says so), accounting each packet
-    /// in `stats`. Returns how reading ended.
-    public func run(_ source: PcapSource, stats: inout InputStats, shouldStop: () -> Bool = { false },
-                    tick: ((InputStats) -> Void)? = nil) -> ReadStatus {
-        let decoder = PacketDecoder(linkType: source.linkType)
-        let tracker = self.tracker
-        var status = ReadStatus.packet
-        var sinceTick = 0
-        while true {
-            // Packets in batches: one closure context per batch, not per packet.
-            let (n, s) = source.next(upTo: 4096) { frame, wireLength, ts in
-                process(frame, wireLength: wireLength, timestamp: ts, decoder: decoder, tracker: tracker, stats: &stats)
-            }
-            status = s
-            if status == .timeout {
-                if shouldStop() { return .end }
-                tick?(stats)
-                source.waitReadable(milliseconds: 100)
-                continue
-            }
-            guard status == .packet else { break }
-            sinceTick += n
-            if sinceTick >= 65_536 {
-                sinceTick = 0
-                tick?(stats)
-                if shouldStop() { return .end }
-            }
-        }
-        return status
-    }
-
-    /// One captured frame through decode and flow tracking.
+    /// The verdict stage on a finished flow: its record, and its second record for `diff`.
+    /// Runs on the thread of the shard that tracked the flow.
     @inline(__always)
-    public func process(_ frame: UnsafeRawBufferPointer, wireLength: Int, timestamp ts: Int64, decoder: PacketDecoder,
-                        tracker: FlowTracker, stats: inout InputStats) {
-        stats.packets += 1
-        stats.bytes += UInt64(wireLength)
-        switch decoder.decode(frame, into: &packet) {
-        case .ip:
-            tracker.track(packet, frame: frame, wireLength: wireLength, timestamp: ts)
-        case .notIP:
-            stats.nonIP += 1
-        case .undecodable:
-            stats.undecoded += 1
-        case .linkEncrypted:
-            stats.linkEncrypted += 1
-        }
+    func judge(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) -> (FlowRecord, FlowRecord?) {
+        (verdict.record(f.pointee, details, reason), second.map { $0.verdict.record(f.pointee, details, reason) })
     }
 
-    /// Finishes flows idle at wall-clock time (live capture with no traffic).
-    public func expireIdle(atMicros now: Int64) {
-        tracker.expire(at: now)
+    /// A flow one shard (`--workers 1`) finished: judged and delivered on this thread.
+    func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) {
+        deliver(verdict.record(f.pointee, details, reason), second: second.map { $0.verdict.record(f.pointee, details, reason) })
     }
 
-    public func addInput(_ stats: InputStats) {
+    func addInput(_ stats: InputStats) {
         header.inputs.append(stats)
     }
 
-    public func updateInput(_ index: Int, _ stats: InputStats) {
+    func updateInput(_ index: Int, _ stats: InputStats) {
         header.inputs[index] = stats
     }
 
-    /// Finishes every open flow, evaluates expectations and writes the report's end.
+    /// Writes every flow still held, evaluates expectations and writes the report's end.
+    /// The shards have finished their open flows by then.
     public func finish() -> ReportHeader {
-        header.summary.peakActiveFlows = peakFromWorkers ?? UInt64(tracker.table.peakCount)
-        tracker.finishAll()
+        header.summary.peakActiveFlows = peakActiveFlows
         reorder.flush { emit($0) }
         header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)
-        if let alt = alternate { alternateExpectations = Expectations.evaluate(alt.scenario.expectations, alternateSummary) }
+        second?.finish()
         writer.finish(header)
         return header
     }
 
-    private func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) {
-        let r = FlowRecord(flow: f.pointee, details: details, classifier: classifier, reason: reason)
-        deliver(r, alternate: alternate.map { FlowRecord(flow: f.pointee, details: details, classifier: $0, reason: reason) })
-    }
-
-    /// Where workers tracked the flows: their tables' peaks, summed.
-    var peakFromWorkers: UInt64?
-
-    /// The alternate classifier (`diff`), for workers that make records themselves.
-    var alternateClassifier: Classifier? { alternate }
-
-    /// A finished flow's record, made here or by a worker (with its final id): into the
-    /// report, in id order for replay.
-    func deliver(_ r: FlowRecord, alternate a: FlowRecord?) {
-        if let a { alternateRecords[r.id] = a }
+    /// A finished flow's records (with its final id) into the report: in id order for
+    /// replay, at once for monitor.
+    func deliver(_ r: FlowRecord, second s: FlowRecord?) {
+        if let s { second?.hold(s) }
         if ordered {
             reorder.add(r) { emit($0) }
         } else {
@@ -145,12 +88,33 @@ public final class Analysis {
     }
 
     private func emit(_ r: FlowRecord) {
-        if alternate != nil, let a = alternateRecords.removeValue(forKey: r.id) {
-            alternateSummary.add(a)
-            onPair?(r, a)
-        }
+        second?.reported(r)
         header.summary.add(r)
         writer.flow(r)
         onReport?(r)
     }
+}
+
+/// A second verdict on every flow (`diff`'s AFTER scenario) and its sink: each flow's
+/// second record waits here until its first is reported, and the two go to `pair`
+/// together, in report order. `finished` runs once the report ends.
+final class SecondVerdict {
+    let verdict: Verdict
+    private var held: [UInt64: FlowRecord] = [:]
+    private let pair: (FlowRecord, FlowRecord) -> Void
+    private let finished: () -> Void
+
+    init(_ classifier: Classifier, pair: @escaping (FlowRecord, FlowRecord) -> Void, finished: @escaping () -> Void) {
+        verdict = Verdict(classifier)
+        self.pair = pair
+        self.finished = finished
+    }
+
+    func hold(_ r: FlowRecord) { held[r.id] = r }
+
+    func reported(_ first: FlowRecord) {
+        if let s = held.removeValue(forKey: first.id) { pair(first, s) }
+    }
+
+    func finish() { finished() }
 }

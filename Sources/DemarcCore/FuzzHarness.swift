@@ -12,16 +12,18 @@ import Glibc
 /// tests replay every input that once crashed one (Tests/DemarcCoreTests/FuzzRegressions)
 /// through exactly the same code.
 public enum FuzzHarness {
-    /// The packet path: decode → flow tracking → every inspector → the verdict. The
+    /// The packet path: a shard (decode → flow tracking → every inspector) → the
+    /// encryption verdict of every flow it finishes. The
     /// input is a little script of packets: a 2-byte server port, then per packet a
     /// flags byte (bit 0 server→client, bit 1 UDP, bit 2 GRE), a 16-bit length and the
     /// payload, all on one flow. Then the whole input as one frame of every link type.
     public static func packets(_ input: UnsafeRawBufferPointer) {
         guard input.count >= 2 else { return }
         let port = UInt16(input[0]) << 8 | UInt16(input[1])
-        let tracker = FlowTracker()
-        let decoder = PacketDecoder(linkType: 1)
-        var packet = DecodedPacket()
+        let shard = Shard(timeouts: FlowTimeouts()) { flow, details, _ in
+            _ = EncryptionReport.describe(flow.pointee.inspect, details?.reported)
+        }
+        shard.begin(InputStats(kind: "file", name: "fuzz", linkType: ""), linkType: 1)
         var seqs: (UInt32, UInt32) = (1000, 9000)
         var i = 2
         var t: Int64 = 1_000_000
@@ -46,22 +48,13 @@ public enum FuzzHarness {
             let ip: [UInt8] = [0x45, 0] + be16(UInt16(truncatingIfNeeded: 20 + l4.count)) + [0, 1, 0x40, 0, 64, gre ? 47 : udp ? 17 : 6, 0, 0] + src + dst + l4
             let frame: [UInt8] = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + ip
             t += 1000
-            frame.withUnsafeBytes { raw in
-                if decoder.decode(raw, into: &packet) == .ip {
-                    tracker.track(packet, frame: raw, wireLength: raw.count, timestamp: t)
-                }
-            }
+            frame.withUnsafeBytes { raw in shard.take(raw, raw.count, t) }
         }
         for link: Int32 in [1, 0, 9, 101, 113, 276, 104, 192, 239, 12, 7, 105, 127, 129, 149, 178, 242, 258] {
-            let d = PacketDecoder(linkType: link)
-            if d.decode(input, into: &packet) == .ip {
-                tracker.track(packet, frame: input, wireLength: input.count, timestamp: t + 1)
-            }
+            shard.begin(shard.stats, linkType: link)
+            shard.take(input, input.count, t + 1)
         }
-        tracker.onFinish = { flow, details, _ in
-            _ = EncryptionReport.describe(flow.pointee.inspect, details?.reported)
-        }
-        tracker.finishAll()
+        shard.tracker.finishAll()
     }
 
     /// The scenario loader on arbitrary bytes: a Scenario or a located error, never a

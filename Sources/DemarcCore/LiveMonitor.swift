@@ -46,14 +46,8 @@ public enum LiveMonitor {
         }
         let start = Progress.nowMicros()
         let deadline = duration.map { start + Int64($0 * 1_000_000) }
-        if options.workers > 1 {
-            return try runWorkers(linkTypeName: source.linkTypeName, interface: interface, snaplen: snaplen, promiscuous: promiscuous,
-                                  bufferMB: bufferMB, deadline: deadline, options: options, analysis: analysis,
-                                  output: output, warn: warn)
-        }
-        var stats = InputStats(kind: "interface", name: interface, linkType: source.linkTypeName)
-        stats.dropped = 0
-        analysis.addInput(stats)
+        var live = LiveInput(interface: interface, snaplen: snaplen, promiscuous: promiscuous, bufferMB: bufferMB,
+                             filter: options.filter)
         let status = StatusLine(enabled: isatty(2) == 1)
         var findings: [Severity: Int] = [:]
         let observer = options.observer
@@ -61,55 +55,70 @@ public enum LiveMonitor {
             for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 }
             observer?.flowEnded(r)
         }
-        let wallClock = Timestamps.nowMicros
-        // Capture on its own thread into a ring; analysis and output here. A slow
-        // output delays only this loop: the capture thread keeps draining the kernel.
-        let capture = LiveCapture(source: source, ringBytes: Int(bufferMB) << 20)
-        capture.start()
-        // As tcpdump does: say what is being watched (scripts wait for this line).
-        warn("listening on \(interface) (\(source.linkTypeName)); SIGINT or SIGTERM stops and reports")
-        let decoder = PacketDecoder(linkType: source.linkType)
-        let tracker = analysis.tracker
-        var lastTick = Progress.nowMicros()
-        var lastExport = lastTick
-        var stopping = false
-        while true {
-            let closed = capture.ring.isClosed
-            let n = capture.ring.drain { frame, wire, ts in
-                analysis.process(frame, wireLength: wire, timestamp: ts, decoder: decoder, tracker: tracker, stats: &stats)
-            }
-            if closed { break }    // everything pushed before close has been drained
-            if !stopping && (stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true) {
-                stopping = true
-                capture.stop()
-            }
-            let now = Progress.nowMicros()
-            if now - lastTick >= 100_000 {
-                lastTick = now
-                analysis.expireIdle(atMicros: wallClock())
-                status.show(packets: stats.packets, dropped: capture.dropped + capture.ring.dropped,
-                            active: tracker.activeFlows, findings: findings)
-                if let o = observer, now - lastExport >= LiveProgress.interval {
-                    lastExport = now
-                    LiveProgress.export(tracker, classifier: analysis.classifier, to: o)
-                    o.capture(packets: stats.packets, openFlows: tracker.activeFlows, kernelDropped: capture.dropped,
-                              queueDropped: capture.ring.dropped)
-                }
-            }
-            if n == 0 { usleep(1000) }
+        let stop = { stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true }
+        let linkTypeName = source.linkTypeName
+        analysis.addInput(InputStats(kind: "interface", name: interface, linkType: linkTypeName))
+        var stats: InputStats
+        var failure: String?
+        if options.workers > 1 {
+            // Each shard opens its own handle: the one opened to check the interface closes.
+            live.bufferMB = max(4, bufferMB / Int32(options.workers))
+            (stats, failure) = Workers.monitor(live, count: options.workers, into: analysis, wallClock: Timestamps.nowMicros,
+                                               observer: observer, tick: { totals in
+                status.show(packets: totals.packets, dropped: totals.kernel + totals.queue, active: totals.active, findings: findings)
+                observer?.capture(packets: totals.packets, openFlows: totals.active, kernelDropped: totals.kernel,
+                                  queueDropped: totals.queue)
+                return stop()
+            }, onStarted: {
+                warn("listening on \(interface) (\(linkTypeName)) with \(options.workers) workers; SIGINT or SIGTERM stops and reports")
+            }, warn: warn)
+            if stats.linkType.isEmpty { stats.linkType = linkTypeName }
+            stats.dropped = stats.dropped ?? 0
+        } else {
+            (stats, failure) = monitorOneShard(source, live, into: analysis, observer: observer, stop: stop, tick: { shard, capture in
+                status.show(packets: shard.stats.packets, dropped: capture.dropped + capture.ring.dropped,
+                            active: shard.tracker.activeFlows, findings: findings)
+            }, warn: warn)
         }
-        capture.join()
         status.clear()
-        if let why = capture.failure { warn("capture on \(interface) failed: \(why); reporting what was captured") }
-        stats.dropped = source.stats()?.dropped ?? capture.dropped
-        stats.queueDropped = capture.ring.dropped
-        Replay.countSkipped(source.badTimestamps, &stats, warn: warn)
+        if let why = failure { warn("capture on \(interface) failed: \(why); reporting what was captured") }
         adviseOnDrops(stats, bufferMB: bufferMB, warn: warn)
         analysis.updateInput(0, stats)
         let header = analysis.finish()
-        observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0, queueDropped: capture.ring.dropped)
+        observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0,
+                          queueDropped: stats.queueDropped ?? 0)
         try output.commit()
-        return RunResult(header: header, captureError: capture.failure)
+        return RunResult(header: header, captureError: failure)
+    }
+
+    /// `--workers 1`: one shard on this thread, draining the ring the capture thread fills
+    /// (a slow output delays only this loop: the capture thread keeps draining the
+    /// kernel). Each flow goes to the report as it ends.
+    private static func monitorOneShard(_ source: PcapSource, _ live: LiveInput, into analysis: Analysis,
+                                        observer: (any LiveObserver)?, stop: () -> Bool,
+                                        tick: (Shard, LiveCapture) -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
+        let shard = Shard(timeouts: analysis.timeouts) { f, details, reason in analysis.finished(f, details, reason) }
+        let wallClock = Timestamps.nowMicros
+        var lastExport = Progress.nowMicros()
+        var outcome = shard.capture(live, opened: source, started: {
+            // As tcpdump does: say what is being watched (scripts wait for this line).
+            warn("listening on \(live.interface) (\(source.linkTypeName)); SIGINT or SIGTERM stops and reports")
+        }, stopRequested: stop, tick: { capture, timed in
+            guard timed else { return }
+            shard.tracker.expire(at: wallClock())
+            tick(shard, capture)
+            let now = Progress.nowMicros()
+            if let o = observer, now - lastExport >= LiveProgress.interval {
+                lastExport = now
+                LiveProgress.export(shard.tracker, verdict: analysis.verdict, to: o)
+                o.capture(packets: shard.stats.packets, openFlows: shard.tracker.activeFlows, kernelDropped: capture.dropped,
+                          queueDropped: capture.ring.dropped)
+            }
+        })
+        Replay.countSkipped(outcome.skipped, &outcome.stats, warn: warn)
+        analysis.peakActiveFlows = UInt64(shard.tracker.table.peakCount)
+        shard.tracker.finishAll()
+        return (outcome.stats, outcome.failure)
     }
 }
 
@@ -119,43 +128,6 @@ extension LiveMonitor {
         let kernel = stats.dropped ?? 0, ring = stats.queueDropped ?? 0
         guard kernel + ring > 0 else { return }
         warn("\(kernel + ring) packets dropped (\(kernel) by the kernel, \(ring) by demarc's packet ring): raise --buffer-size (now \(bufferMB) MiB)")
-    }
-
-    /// `--workers N` (N > 1): the handle opened to check the interface is closed, and each
-    /// worker opens its own (see `Workers.monitor`).
-    static func runWorkers(linkTypeName: String, interface: String, snaplen: Int32, promiscuous: Bool, bufferMB: Int32,
-                           deadline: Int64?, options: RunOptions, analysis: Analysis, output: Output,
-                           warn: (String) -> Void) throws -> RunResult {
-        let status = StatusLine(enabled: isatty(2) == 1)
-        var findings: [Severity: Int] = [:]
-        let observer = options.observer
-        analysis.onReport = { r in
-            for f in r.findings where f.counts { findings[f.severity, default: 0] += 1 }
-            observer?.flowEnded(r)
-        }
-        let live = Workers.Live(interface: interface, snaplen: snaplen, promiscuous: promiscuous,
-                                bufferMB: max(4, bufferMB / Int32(options.workers)), filter: options.filter,
-                                wallClock: Timestamps.nowMicros, observer: observer)
-        analysis.addInput(InputStats(kind: "interface", name: interface, linkType: linkTypeName))
-        var (stats, failure) = Workers.monitor(live, count: options.workers, into: analysis, tick: { totals in
-            status.show(packets: totals.packets, dropped: totals.kernel + totals.queue, active: totals.active, findings: findings)
-            observer?.capture(packets: totals.packets, openFlows: totals.active, kernelDropped: totals.kernel,
-                              queueDropped: totals.queue)
-            return stopSignal != 0 || deadline.map { Progress.nowMicros() >= $0 } == true
-        }, onStarted: {
-            warn("listening on \(interface) (\(linkTypeName)) with \(options.workers) workers; SIGINT or SIGTERM stops and reports")
-        }, warn: warn)
-        status.clear()
-        if let why = failure { warn("capture on \(interface) failed: \(why); reporting what was captured") }
-        if stats.linkType.isEmpty { stats.linkType = linkTypeName }
-        stats.dropped = stats.dropped ?? 0
-        adviseOnDrops(stats, bufferMB: bufferMB, warn: warn)
-        analysis.updateInput(0, stats)
-        let header = analysis.finish()
-        observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0,
-                          queueDropped: stats.queueDropped ?? 0)
-        try output.commit()
-        return RunResult(header: header, captureError: failure)
     }
 }
 

@@ -23,14 +23,15 @@ enum LiveProgress {
     static let interval: Int64 = 1_000_000
 
     /// Counts what every open flow of `tracker` sent since it was last counted. Runs on
-    /// the thread that owns the tracker; a record is made only for flows that grew.
-    static func export(_ tracker: FlowTracker, classifier: Classifier, to observer: any LiveObserver) {
+    /// the thread that owns the tracker; a record (the verdict so far) is made only for
+    /// flows that grew.
+    static func export(_ tracker: FlowTracker, verdict: Verdict, to observer: any LiveObserver) {
         tracker.forEachActive { f, slot in
             let packets = f.pointee.packetsAB &+ f.pointee.packetsBA
             let bytes = f.pointee.bytesAB &+ f.pointee.bytesBA
             let d = tracker.details(ofSlot: slot)
             guard packets > d.exportedPackets else { return }
-            let r = FlowRecord(flow: f.pointee, details: d, classifier: classifier)
+            let r = verdict.record(f.pointee, d)
             observer.flowGrew(r, packets: packets - d.exportedPackets, bytes: bytes - d.exportedBytes)
             d.exportedPackets = packets
             d.exportedBytes = bytes

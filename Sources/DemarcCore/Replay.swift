@@ -105,64 +105,60 @@ public enum Replay {
         return (planned, filter)
     }
 
-    /// Reads the captures with `workers` threads where there is more than one and every
-    /// capture is a file (a stream can be read only once): see `Workers`.
-    static func read(_ plans: [Plan], filter: FilterPrograms?, into analysis: Analysis, workers: Int, progress: Bool,
+    /// Reads the captures into the analysis: with `workers` shards on their own threads
+    /// where there is more than one and every capture is a file (every shard reads every
+    /// capture, and a stream can be read only once; see `Workers`), else with one shard on
+    /// this thread. Returns the first input error, if a capture was corrupt or gone.
+    static func read(_ plans: [Plan], filter: FilterPrograms?, into analysis: Analysis, workers: Int, progress showProgress: Bool,
                      warn: (String) -> Void) -> String? {
+        let progress = showProgress ? Progress(totalBytes: plans.reduce(0) { $0 + ($1.size ?? 0) }) : nil
+        defer { progress?.clear() }
         if workers > 1 && plans.allSatisfy({ $0.open == nil }) {
             return Workers.read(plans, filter: filter, count: workers, into: analysis, progress: progress, warn: warn)
         }
-        return read(plans, filter: filter, into: analysis, progress: progress, warn: warn)
-    }
-
-    /// Reads the captures into the analysis one file at a time, in the order given (any
-    /// number of rotated captures fits in a few file descriptors). Returns the first
-    /// input error, if a capture was corrupt or gone.
-    static func read(_ plans: [Plan], filter: FilterPrograms?, into analysis: Analysis, progress showProgress: Bool,
-                     warn: (String) -> Void) -> String? {
-        var planned = plans
-        let progress = showProgress ? Progress(totalBytes: planned.reduce(0) { $0 + ($1.size ?? 0) }) : nil
+        let shard = Shard(timeouts: analysis.timeouts) { f, details, reason in analysis.finished(f, details, reason) }
         var inputError: String?
-        var doneBytes: Int64 = 0
-        for (i, plan) in planned.enumerated() {
-            if i + 1 < planned.count { PcapSource.readAhead(planned[i + 1].path) }
-            let source: PcapSource
-            do {
-                source = try plan.open ?? PcapSource(file: plan.path)
-                try filter?.apply(to: source)
-            } catch let e as DemarcError {
-                // Gone or changed since its header was read: what came before stands.
-                var stats = InputStats(kind: "file", name: plan.path, linkType: "")
-                stats.error = e.description
-                analysis.addInput(stats)
-                inputError = inputError ?? e.description
-                warn(e.description)
-                continue
-            } catch {
-                inputError = inputError ?? "\(plan.path): \(error)"
-                continue
+        var batches = 0
+        shard.read(plans, filter: filter, batch: 4096, applyFilter: { try $0.apply(to: $1) }, opened: {
+            warnIfUndecoded($0, warn: warn)
+        }, afterBatch: { doneBytes, source in
+            batches += 1
+            if batches & 15 == 0 {
+                progress?.update(bytes: doneBytes + (source.fileOffset ?? 0), packets: shard.stats.packets,
+                                 flows: shard.tracker.flowsStarted)
             }
-            planned[i].open = nil
-            var stats = InputStats(kind: "file", name: source.name, linkType: source.linkTypeName)
-            if !PacketDecoder.supports(source.linkType) {
-                warn("\(source.name): link type \(source.linkTypeName) is not decoded; its packets count as undecoded")
-            }
-            analysis.addInput(stats)
-            let status = analysis.run(source, stats: &stats, tick: { st in
-                progress?.update(bytes: doneBytes + (source.fileOffset ?? 0), packets: st.packets,
-                                 flows: analysis.tracker.flowsStarted)
-            })
-            countSkipped(source.badTimestamps, &stats, warn: warn)
-            if let e = ended(status, &stats, warn: warn) { inputError = e }
-            analysis.updateInput(analysis.header.inputs.count - 1, stats)
-            doneBytes += source.fileSize ?? 0
-        }
-        progress?.clear()
+        }, ended: { outcome in
+            if let e = account(outcome, into: analysis, warn: warn) { inputError = inputError ?? e }
+        })
+        analysis.peakActiveFlows = UInt64(shard.tracker.table.peakCount)
+        shard.tracker.finishAll()
         return inputError
     }
 }
 
 extension Replay {
+    /// A capture read (by one shard, or by every shard with their counts summed) into
+    /// the report's inputs, with its warnings. Returns its error, if it was gone or corrupt.
+    static func account(_ outcome: InputOutcome, into analysis: Analysis, warn: (String) -> Void) -> String? {
+        var stats = outcome.stats
+        if let e = outcome.openError {
+            warn(e)
+            analysis.addInput(stats)
+            return e
+        }
+        countSkipped(outcome.skipped, &stats, warn: warn)
+        let e = ended(outcome.status, &stats, warn: warn)
+        analysis.addInput(stats)
+        return e
+    }
+
+    /// A capture whose link type is not decoded: one warning.
+    static func warnIfUndecoded(_ outcome: InputOutcome, warn: (String) -> Void) {
+        if outcome.opened && !PacketDecoder.supports(outcome.linkType) {
+            warn("\(outcome.stats.name): link type \(outcome.stats.linkType) is not decoded; its packets count as undecoded")
+        }
+    }
+
     /// Records skipped for a corrupt time (see `Timestamps.micros`) count as undecoded
     /// packets of their input, with one warning per input.
     static func countSkipped(_ skipped: SkippedRecords, _ stats: inout InputStats, warn: (String) -> Void) {

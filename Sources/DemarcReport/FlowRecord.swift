@@ -353,10 +353,13 @@ public enum Expectations {
 }
 
 extension FlowRecord {
-    /// A finished flow as reports show it: its verdict mapped to the record, its place
-    /// and findings from the classifier.
+    /// A flow laid out as reports show it: its encryption verdict mapped to the record,
+    /// its place and findings from `classify`, which the verdict stage (DemarcCore's
+    /// `Verdict`) supplies. Lays out only; decides nothing.
     /// - Parameter reason: why the tracker finished it (`.endOfInput` for a flow still open).
-    package init(flow f: FlowState, details: FlowDetails?, classifier: Classifier, reason: FinishReason = .endOfInput) {
+    @inline(__always)
+    package init(flow f: FlowState, details: FlowDetails?, reason: FinishReason = .endOfInput,
+                 classify: (FlowFacts) -> Classification) {
         let k = f.key
         let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
         let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
@@ -372,7 +375,7 @@ extension FlowRecord {
         facts.linkGroup = f.linkGroup
         facts.keyExchange = d?.negotiated?.keyExchange
         facts.postQuantum = d?.negotiated?.postQuantum
-        let c = classifier.classify(facts)
+        let c = classify(facts)
         self.init(
             id: f.id,
             transport: k.orphanFragments ? "fragment" : IPProtocol.name(k.proto),

@@ -102,7 +102,7 @@ import Testing
                 h.feed(frame, at: t)
             }
             for (f, d) in h.finishAll() {
-                var r = FlowRecord(flow: f, details: d, classifier: classifier)
+                var r = Verdict(classifier).record(f, d)
                 id += 1
                 r.id = id
                 #expect(r.credentials?.isEmpty == false, "\(name) carries a credential")

@@ -1,0 +1,121 @@
+import DemarcBase
+import DemarcDecode
+import DemarcCapture
+import DemarcFlows
+
+/// How one shard's reading of one capture (or of the interface) went.
+struct InputOutcome {
+    var stats: InputStats
+    var status: ReadStatus = .end
+    /// The input could not be opened (or its filter applied): why.
+    var openError: String?
+    var opened = false
+    var linkType: Int32 = 0
+    /// Records skipped for a corrupt time: shard 0's count (every shard reads them).
+    var skipped = SkippedRecords()
+    /// Live: why capturing stopped before it was asked to, if it did.
+    var failure: String?
+}
+
+extension Shard {
+    /// The frame source of replay: the captures one at a time, in the order given (any
+    /// number of rotated captures fits in a few file descriptors), each opened (or the
+    /// stream already open used), filtered and read to its end. `opened` runs as each
+    /// capture opens; `afterBatch` after every batch read (bytes of the earlier captures,
+    /// and the current one); `ended` as each capture's reading ends (or fails to begin).
+    /// Returns each capture's outcome.
+    @discardableResult
+    func read(_ plans: [Replay.Plan], filter: FilterPrograms?, batch: Int, applyFilter: (FilterPrograms, PcapSource) throws -> Void,
+              opened: (InputOutcome) -> Void = { _ in }, afterBatch: (_ doneBytes: Int64, PcapSource) -> Void,
+              ended: (InputOutcome) -> Void = { _ in }) -> [InputOutcome] {
+        var outcomes: [InputOutcome] = []
+        var doneBytes: Int64 = 0
+        for (i, plan) in plans.enumerated() {
+            // Shard 0 asks for the next file ahead; any others read the same cache.
+            if index == 0, i + 1 < plans.count { PcapSource.readAhead(plans[i + 1].path) }
+            var outcome = InputOutcome(stats: InputStats(kind: "file", name: plan.path, linkType: ""))
+            let source: PcapSource
+            do {
+                source = try plan.open ?? PcapSource(file: plan.path)
+                if let filter { try applyFilter(filter, source) }
+            } catch {
+                // Gone or changed since its header was read: what came before stands.
+                outcome.openError = (error as? DemarcError)?.description ?? "\(plan.path): \(error)"
+                outcome.stats.error = outcome.openError
+                outcomes.append(outcome)
+                ended(outcome)
+                continue
+            }
+            outcome.opened = true
+            outcome.linkType = source.linkType
+            begin(InputStats(kind: "file", name: source.name, linkType: source.linkTypeName), linkType: source.linkType)
+            outcome.stats = stats
+            opened(outcome)
+            outcome.status = read(source, batch: batch) { _ in
+                afterBatch(doneBytes, source)
+                return true
+            }
+            outcome.stats = stats
+            if index == 0 { outcome.skipped = source.badTimestamps }
+            doneBytes += source.fileSize ?? 0
+            outcomes.append(outcome)
+            ended(outcome)
+        }
+        return outcomes
+    }
+
+    /// The frame source of monitor: a handle on the interface (`opened`, or one of this
+    /// shard's own), a capture thread filling a ring, and the ring drained here until
+    /// `stopRequested` says to stop and everything captured before has been read.
+    /// `started` runs once capturing has begun; `tick` about every 100 ms (`timed`), and
+    /// after a batch of more than 4096 frames.
+    func capture(_ live: LiveInput, opened: PcapSource? = nil, started: () -> Void, stopRequested: () -> Bool,
+                 tick: (_ capture: LiveCapture, _ timed: Bool) -> Void) -> InputOutcome {
+        let source: PcapSource
+        do {
+            source = try opened ?? live.open()
+        } catch {
+            return InputOutcome(stats: InputStats(kind: "interface", name: live.interface, linkType: ""),
+                                openError: (error as? DemarcError)?.description ?? "\(error)")
+        }
+        begin(InputStats(kind: "interface", name: live.interface, linkType: source.linkTypeName), linkType: source.linkType)
+        let capture = LiveCapture(source: source, ringBytes: Int(live.bufferMB) << 20)
+        capture.start()
+        started()
+        var stopping = false
+        var lastTick = Progress.nowMicros()
+        _ = read(RingSource(ring: capture.ring), batch: .max) { n in
+            if !stopping && stopRequested() {
+                stopping = true
+                capture.stop()
+            }
+            let now = Progress.nowMicros()
+            let timed = now - lastTick >= 100_000
+            if timed || n > 4096 {
+                if timed { lastTick = now }
+                tick(capture, timed)
+            }
+            return true
+        }
+        capture.join()
+        stats.dropped = source.stats()?.dropped ?? capture.dropped
+        stats.queueDropped = capture.ring.dropped
+        return InputOutcome(stats: stats, opened: true, linkType: source.linkType,
+                            skipped: index == 0 ? source.badTimestamps : SkippedRecords(), failure: capture.failure)
+    }
+}
+
+/// What a live shard opens: the interface as `monitor` was asked to capture it.
+struct LiveInput: @unchecked Sendable {
+    var interface: String
+    var snaplen: Int32
+    var promiscuous: Bool
+    var bufferMB: Int32
+    var filter: String?
+
+    func open() throws -> PcapSource {
+        let source = try PcapSource(interface: interface, snaplen: snaplen, promiscuous: promiscuous, bufferMB: bufferMB)
+        if let filter { try source.setFilter(filter) }
+        return source
+    }
+}

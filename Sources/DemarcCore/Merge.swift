@@ -1,0 +1,282 @@
+import DemarcBase
+import DemarcFlows
+import DemarcReport
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The merge of N shards' finished flows into one report: shards publish batches to the
+/// hub, the main thread numbers their flows across shards and hands each record on.
+/// Memory is bounded by open flows, not finished ones: a shard with `Hub.recordLimit`
+/// records published and not yet handed on (it has run ahead of another, whose progress
+/// those records' numbers wait for) waits until the main thread catches up.
+extension Workers {
+    /// What a worker hands the main thread: where its flows began (packet numbers, in
+    /// order), the records of flows it finished (numbered by the worker), and how far it
+    /// has read.
+    struct Batch {
+        var starts: [[UInt64]]
+        var records: [[Item]]
+        /// Flows still open at the end of input, finished in the worker's id order.
+        var finals: [[Item]]
+        var progress: [UInt64]
+        var done: [Bool]
+    }
+
+    /// A finished flow on its way from a worker to the report: a reference, so handing
+    /// it through the queues copies a pointer, not the record.
+    final class Item: @unchecked Sendable {
+        let local: UInt64
+        var record: FlowRecord
+        var alternate: FlowRecord?
+        init(_ local: UInt64, _ record: FlowRecord, _ alternate: FlowRecord?) {
+            self.local = local; self.record = record; self.alternate = alternate
+        }
+    }
+
+    /// The one lock: workers publish a batch every few thousand packets, the main thread
+    /// takes what is there.
+    final class Hub: @unchecked Sendable {
+        private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private let cond = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+        /// Signalled when the main thread has handed on some of a shard's records.
+        private let room = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+        private var batch: Batch
+        /// Records published and not yet handed on, per shard.
+        private var out: [Int]
+        /// A shard waits while it has this many records out: it is too far ahead of another
+        /// shard (or of the report), and what it finished would pile up in the merge.
+        let recordLimit = 32_768
+        private var fresh = false
+        /// Worker 0's reading, for the progress line.
+        let bytesRead = Atomic<Int64>(0)
+        let packetsRead = Atomic<UInt64>(0)
+        /// libpcap's filter installation shares compiled programs between workers.
+        let filterLock = Mutex<Void>(())
+        /// Live: the main thread asks the workers to stop capturing.
+        let stopRequested = Atomic<Bool>(false)
+        /// Live: workers whose capture has started.
+        let started = Atomic<Int>(0)
+        /// Live: each worker's packets, open flows and drops (kernel, queue), for the status
+        /// line and the metrics.
+        private var liveFigures: [(packets: UInt64, active: Int, kernel: UInt64, queue: UInt64)] = []
+
+        func ready() { started.add(1, ordering: .releasing) }
+
+        func live(_ worker: Int, packets: UInt64, active: Int, kernel: UInt64, queue: UInt64) {
+            pthread_mutex_lock(mutex)
+            liveFigures[worker] = (packets, active, kernel, queue)
+            pthread_mutex_unlock(mutex)
+        }
+
+        /// Live totals over the workers: packets, open flows, drops by the kernel and by
+        /// the queues.
+        func liveTotals() -> (packets: UInt64, active: Int, kernel: UInt64, queue: UInt64) {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return liveFigures.reduce((0, 0, 0, 0)) { ($0.0 + $1.packets, $0.1 + $1.active, $0.2 + $1.kernel, $0.3 + $1.queue) }
+        }
+
+        init(workers: Int) {
+            pthread_mutex_init(mutex, nil)
+            pthread_cond_init(cond, nil)
+            pthread_cond_init(room, nil)
+            batch = Batch(starts: Array(repeating: [], count: workers), records: Array(repeating: [], count: workers),
+                          finals: Array(repeating: [], count: workers),
+                          progress: Array(repeating: 0, count: workers), done: Array(repeating: false, count: workers))
+            out = Array(repeating: 0, count: workers)
+            liveFigures = Array(repeating: (0, 0, 0, 0), count: workers)
+        }
+
+        deinit {
+            pthread_mutex_destroy(mutex)
+            pthread_cond_destroy(cond)
+            pthread_cond_destroy(room)
+            mutex.deallocate()
+            cond.deallocate()
+            room.deallocate()
+        }
+
+        /// A shard's batch in. Its progress counts at once (another shard's records may wait
+        /// for it); then, while the shard has `recordLimit` records out, it waits for the
+        /// main thread to hand some on.
+        func publish(_ worker: Int, starts: inout [UInt64], records: inout [Item], finals: inout [Item],
+                     progress: UInt64, done: Bool) {
+            pthread_mutex_lock(mutex)
+            batch.starts[worker].append(contentsOf: starts)
+            batch.records[worker].append(contentsOf: records)
+            batch.finals[worker].append(contentsOf: finals)
+            out[worker] += records.count + finals.count
+            batch.progress[worker] = progress
+            batch.done[worker] = done
+            fresh = true
+            pthread_cond_signal(cond)
+            while !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
+            pthread_mutex_unlock(mutex)
+            starts.removeAll(keepingCapacity: true)
+            records.removeAll(keepingCapacity: true)
+            finals.removeAll(keepingCapacity: true)
+        }
+
+        /// The main thread handed on `counts[w]` of shard `w`'s records.
+        func handedOn(_ counts: [Int]) {
+            guard counts.contains(where: { $0 > 0 }) else { return }
+            pthread_mutex_lock(mutex)
+            for (w, n) in counts.enumerated() { out[w] -= n }
+            pthread_cond_broadcast(room)
+            pthread_mutex_unlock(mutex)
+        }
+
+        /// What the workers published since the last call, waiting up to `waitMicros`
+        /// for something new.
+        func take(waitMicros: Int64) -> Batch {
+            pthread_mutex_lock(mutex)
+            if !fresh {
+                var ts = timespec()
+                clock_gettime(CLOCK_REALTIME, &ts)
+                let ns = Int64(ts.tv_nsec) + waitMicros * 1000
+                ts.tv_sec += Int(ns / 1_000_000_000)
+                ts.tv_nsec = Int(ns % 1_000_000_000)
+                while !fresh {
+                    if pthread_cond_timedwait(cond, mutex, &ts) == ETIMEDOUT { break }
+                }
+            }
+            let out = batch
+            for i in batch.starts.indices {
+                batch.starts[i].removeAll(keepingCapacity: true)
+                batch.records[i].removeAll(keepingCapacity: true)
+                batch.finals[i].removeAll(keepingCapacity: true)
+            }
+            fresh = false
+            pthread_mutex_unlock(mutex)
+            return out
+        }
+    }
+
+    /// Numbers flows across workers in the order of their first packets (what one
+    /// tracker's ids are), then hands each record on with its number. Records of flows
+    /// that ended during the input go on as they come (the reorder buffer orders them);
+    /// those still open at its end go in id order across workers, as one tracker's
+    /// `finishAll` gives them.
+    struct Merger {
+        private var starts: [[UInt64]]
+        private var heads: [Int]
+        /// Per shard: how many of its flows are numbered, and the final ids of those whose
+        /// record has not come yet (by the shard's own id), so the map holds open flows only.
+        private var numberedCount: [UInt64]
+        private var ids: [[UInt64: UInt64]]
+        private var waiting: [[Item]]
+        private var finals: [[Item]]
+        private var finalHeads: [Int]
+        private var progress: [UInt64]
+        private var done: [Bool]
+        private(set) var numbered: UInt64 = 0
+        /// Live capture: handles may drop different packets, so their packet numbers are
+        /// not one sequence; flows are numbered as their starts arrive, without waiting.
+        var waitsForEveryWorker = true
+
+        init(workers: Int) {
+            starts = Array(repeating: [], count: workers)
+            heads = Array(repeating: 0, count: workers)
+            numberedCount = Array(repeating: 0, count: workers)
+            ids = Array(repeating: [:], count: workers)
+            waiting = Array(repeating: [], count: workers)
+            finals = Array(repeating: [], count: workers)
+            finalHeads = Array(repeating: 0, count: workers)
+            progress = Array(repeating: 0, count: workers)
+            done = Array(repeating: false, count: workers)
+        }
+
+        /// Takes a batch in; returns true once every worker is done and every record out.
+        mutating func absorb(_ b: Batch, hub: Hub, deliver: (Item) -> Void) -> Bool {
+            var handed = Array(repeating: 0, count: starts.count)
+            for w in starts.indices {
+                starts[w].append(contentsOf: b.starts[w])
+                waiting[w].append(contentsOf: b.records[w])
+                finals[w].append(contentsOf: b.finals[w])
+                progress[w] = max(progress[w], b.progress[w])
+                done[w] = done[w] || b.done[w]
+            }
+            number()
+            for w in waiting.indices where !waiting[w].isEmpty {
+                let known = numberedCount[w]
+                var kept: [Item] = []
+                for item in waiting[w] {
+                    guard item.local <= known, let id = ids[w].removeValue(forKey: item.local) else { kept.append(item); continue }
+                    item.record.id = id
+                    item.alternate?.id = id
+                    handed[w] += 1
+                    deliver(item)
+                }
+                waiting[w] = kept
+            }
+            for w in starts.indices where heads[w] > 4096 && heads[w] * 2 > starts[w].count {
+                starts[w].removeFirst(heads[w])
+                heads[w] = 0
+            }
+            mergeFinals(handed: &handed, deliver: deliver)
+            hub.handedOn(handed)
+            return done.allSatisfy { $0 } && waiting.allSatisfy(\.isEmpty)
+                && starts.indices.allSatisfy { heads[$0] == starts[$0].count && finalHeads[$0] == finals[$0].count }
+        }
+
+        /// The flows open at the end of input, lowest id first across workers: only once
+        /// every worker has read everything (and every start is numbered), and only while
+        /// each worker not yet done has one waiting (its next could be lower).
+        private mutating func mergeFinals(handed: inout [Int], deliver: (Item) -> Void) {
+            guard progress.allSatisfy({ $0 == .max }), waiting.allSatisfy(\.isEmpty),
+                  starts.indices.allSatisfy({ heads[$0] == starts[$0].count }) else { return }
+            while true {
+                var best = -1
+                var bestID = UInt64.max
+                var blocked = false
+                for w in finals.indices {
+                    if finalHeads[w] < finals[w].count {
+                        let id = ids[w][finals[w][finalHeads[w]].local]!
+                        if id < bestID { bestID = id; best = w }
+                    } else if !done[w] {
+                        blocked = true
+                    }
+                }
+                guard best >= 0, !blocked else { break }
+                let item = finals[best][finalHeads[best]]
+                finalHeads[best] += 1
+                ids[best][item.local] = nil
+                handed[best] += 1
+                item.record.id = bestID
+                item.alternate?.id = bestID
+                deliver(item)
+            }
+            for w in finals.indices {
+                if finalHeads[w] > 4096 && finalHeads[w] * 2 > finals[w].count {
+                    finals[w].removeFirst(finalHeads[w])
+                    finalHeads[w] = 0
+                }
+            }
+        }
+
+        /// Gives ids to flow starts while no worker can still report an earlier one.
+        private mutating func number() {
+            while true {
+                var best = -1
+                var bestAt = UInt64.max
+                for w in starts.indices where heads[w] < starts[w].count && starts[w][heads[w]] < bestAt {
+                    best = w
+                    bestAt = starts[w][heads[w]]
+                }
+                guard best >= 0 else { return }
+                // Every other worker must have read past this packet (or be done): it has
+                // then published any flow it started before it.
+                for w in starts.indices where waitsForEveryWorker && w != best && heads[w] == starts[w].count && progress[w] < bestAt {
+                    return
+                }
+                numbered += 1
+                numberedCount[best] += 1
+                ids[best][numberedCount[best]] = numbered
+                heads[best] += 1
+            }
+        }
+    }
+
+}

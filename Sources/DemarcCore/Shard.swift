@@ -1,0 +1,124 @@
+import DemarcBase
+import DemarcDecode
+import DemarcCapture
+import DemarcFlows
+
+/// One share of the traffic and everything that analyses it: a decoder for the input's
+/// link type, a flow tracker (with its inspectors and certificate cache), and the input's
+/// counts. It takes one frame at a time (`take`), from the one packet loop (`read`).
+/// `--workers 1` is one shard that keeps every frame; `--workers N` is N shards, each on
+/// its own thread, each keeping the frames whose address pair hashes to it. A shard is
+/// touched by one thread only: nothing in it is shared or locked.
+final class Shard {
+    /// This shard's number, and how many there are.
+    let index: Int
+    let count: Int
+    let tracker: FlowTracker
+    /// The current input's decoder and counts (see `begin`).
+    @exclusivity(unchecked) private(set) var decoder = PacketDecoder(linkType: 1)
+    @exclusivity(unchecked) var stats = InputStats(kind: "", name: "", linkType: "")
+    @exclusivity(unchecked) private var decoded = DecodedPacket()
+    /// Frames read so far, over every input: the same numbering in every shard, as every
+    /// shard reads every frame.
+    @exclusivity(unchecked) private(set) var frameNumber: UInt64 = 0
+    /// With several shards: the frame numbers where this shard's flows began, in order,
+    /// not yet handed on (the merge numbers flows across shards by them).
+    @exclusivity(unchecked) var starts: [UInt64] = []
+
+    /// `finished` receives every flow the tracker ends (and why), on this shard's thread.
+    init(index: Int = 0, of count: Int = 1, timeouts: FlowTimeouts,
+         finished: @escaping (UnsafeMutablePointer<FlowState>, FlowDetails?, FinishReason) -> Void) {
+        self.index = index
+        self.count = count
+        tracker = FlowTracker(timeouts: timeouts)
+        tracker.onFinish = finished
+    }
+
+    /// Keeps every frame: the one shard of a run without workers.
+    var whole: Bool { count == 1 }
+
+    /// Starts an input: its link type's decoder and fresh counts.
+    func begin(_ input: InputStats, linkType: Int32) {
+        decoder = PacketDecoder(linkType: linkType)
+        stats = input
+    }
+
+    /// The shard that keeps a packet: a hash of its two addresses, the same both ways.
+    @inline(__always)
+    static func of(_ src: IPAddress, _ dst: IPAddress, among count: Int) -> Int {
+        let x = (src.hi ^ src.lo) &+ (dst.hi ^ dst.lo)
+        let h = (x ^ (x >> 29)) &* 0x9E37_79B9_7F4A_7C15
+        return Int((h >> 32) % UInt64(count))
+    }
+
+    /// The one per-packet dispatcher: a frame decoded and, if it is this shard's, counted
+    /// and tracked. Another shard's packet only moves the clock (every shard sees every
+    /// packet's time, so flows expire at the same packets whatever the shard count). A
+    /// packet that is not IP is counted by shard 0 alone, so the shards' counts add up.
+    /// Fragments (no ports after the first) and tunnelled packets (keyed by their inner
+    /// addresses) hash by address, so they land with their flow.
+    @inline(__always)
+    func take(_ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64) {
+        let outcome: DecodeOutcome
+        if whole {
+            outcome = decoder.decode(frame, into: &decoded)
+        } else {
+            frameNumber &+= 1
+            // A plain IPv4 frame's shard is known from its addresses alone: another shard's
+            // is not decoded, and this shard's decodes as IP with those addresses.
+            if let a = decoder.plainIPv4Addresses(frame) {
+                guard Shard.of(IPAddress(v4: a.src), IPAddress(v4: a.dst), among: count) == index else {
+                    tracker.advance(to: ts)
+                    return
+                }
+                outcome = decoder.decode(frame, into: &decoded)
+            } else {
+                outcome = decoder.decode(frame, into: &decoded)
+                if outcome == .ip {
+                    guard Shard.of(decoded.src, decoded.dst, among: count) == index else {
+                        tracker.advance(to: ts)
+                        return
+                    }
+                } else if index != 0 {
+                    return
+                }
+            }
+        }
+        stats.packets += 1
+        stats.bytes += UInt64(wireLength)
+        switch outcome {
+        case .ip:
+            if whole {
+                tracker.track(decoded, frame: frame, wireLength: wireLength, timestamp: ts)
+            } else {
+                let before = tracker.flowsStarted
+                tracker.track(decoded, frame: frame, wireLength: wireLength, timestamp: ts)
+                if tracker.flowsStarted != before { starts.append(frameNumber) }
+            }
+        case .notIP: stats.nonIP += 1
+        case .undecodable: stats.undecoded += 1
+        case .linkEncrypted: stats.linkEncrypted += 1
+        }
+    }
+
+    /// The one packet loop: frames from `source` into `take`, `batch` at a time, until the
+    /// source ends. `between` runs after every batch with how many frames it held (0 when
+    /// the source has none now, and then the loop waits a little); it returns false to
+    /// stop reading. Returns how reading ended.
+    func read<Source: FrameSource>(_ source: Source, batch: Int, between: (_ frames: Int) -> Bool) -> ReadStatus {
+        while true {
+            let (n, status) = source.frames(upTo: batch) { frame, wireLength, ts in
+                take(frame, wireLength, ts)
+            }
+            switch status {
+            case .packet:
+                if !between(n) { return .end }
+            case .timeout:
+                if !between(n) { return .end }
+                source.idle()
+            default:
+                return status
+            }
+        }
+    }
+}
