@@ -41,7 +41,8 @@ enum JA4 {
             let p = out.baseAddress!
             p[0] = transport.asciiValue ?? UInt8(ascii: "?")
             p[1] = v.utf8Start[0]; p[2] = v.utf8Start[1]
-            p[3] = h.sni?.isEmpty == false ? UInt8(ascii: "d") : UInt8(ascii: "i")
+            // `d` where the server_name extension is present, whether or not its name reads.
+            p[3] = h.extensions.contains(0x0000) ? UInt8(ascii: "d") : UInt8(ascii: "i")
             let nc = min(ciphers, 99), ne = min(extensions, 99)
             p[4] = UInt8(ascii: "0") + UInt8(nc / 10); p[5] = UInt8(ascii: "0") + UInt8(nc % 10)
             p[6] = UInt8(ascii: "0") + UInt8(ne / 10); p[7] = UInt8(ascii: "0") + UInt8(ne % 10)
