@@ -4,9 +4,9 @@ import Glibc
 #endif
 
 /// JA4, the TLS client fingerprint (FoxIO, BSD-3-Clause): `a_b_c` where `a` is transport
-/// (`t` TCP, `q` QUIC, `d` DTLS), version, `d`/`i` for SNI present or not, the counts of
-/// cipher suites and extensions (GREASE left out, at most 99) and the first ALPN value's
-/// first and last characters; `b` the first 12 hex digits of SHA-256 over the sorted
+/// (`t` TCP, `q` QUIC, `d` DTLS), version, `d`/`i` for the server_name extension present
+/// or not, the counts of cipher suites and extensions (GREASE left out, at most 99) and
+/// the first ALPN value's first and last characters; `b` the first 12 hex digits of SHA-256 over the sorted
 /// cipher suites; `c` the same over the sorted extensions without SNI and ALPN, then `_`
 /// and the signature algorithms in wire order. JA4S and the rest of JA4+ are under the
 /// FoxIO License and are not computed.
