@@ -259,6 +259,34 @@ import Testing
         #expect(fp.hasPrefix("q13d0102") && fp.split(separator: "_").count == 3)
     }
 
+    /// A ClientHello body: version 0x0303, a zero random, no session id, then `rest`.
+    static func helloBody(_ rest: [UInt8]) -> [UInt8] { [3, 3] + [UInt8](repeating: 0, count: 32) + [0] + rest }
+
+    /// Hellos cut short, fingerprinted as ja4plus 1.4.0 fingerprints the same bytes
+    /// (`generate_ja4(_parse_client_hello(...))`): the suites that start inside the
+    /// message, no extensions; and marked not whole.
+    @Test(arguments: [
+        // Cipher suites' length (6) past the message's end (4 bytes of suites).
+        ([0, 6, 0x13, 1, 0x13, 2] as [UInt8], "t12i020000_62ed6f6ca7ad_000000000000", false),
+        // Odd length (3): the second suite's second byte is the compression length.
+        ([0, 3, 0x13, 1, 0x13, 0, 0, 0], "t12i020000_7d4f24f38d1a_000000000000", true),
+    ])
+    func cutShort(_ rest: [UInt8], _ ja4: String, _ whole: Bool) throws {
+        let body = JA4Tests.helloBody(rest)
+        let hello = try #require(body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: true, dtls: false) })
+        #expect(JA4.fingerprint(hello, transport: "t") == ja4)
+        #expect(hello.whole == whole)
+    }
+
+    /// A hello that ends inside its random: its version alone (ja4plus gives
+    /// `t12i000000_000000000000_000000000000`); a ServerHello cut short gives nothing.
+    @Test func endsInsideTheRandom() throws {
+        let body: [UInt8] = [3, 3] + [UInt8](repeating: 0, count: 20)
+        let hello = try #require(body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: true, dtls: false) })
+        #expect(JA4.fingerprint(hello, transport: "t") == "t12i000000_000000000000_000000000000")
+        #expect(body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: false, dtls: false) } == nil)
+    }
+
     /// A fingerprint whose two hashes Python's hashlib gives for the lists' text
     /// ("1301,1302,c02f" and "000a,000d,002b_0403,0804"); the cache gives the same on a
     /// miss, on a hit, and for another list after it.
@@ -272,7 +300,8 @@ import Testing
         h.firstALPN = Array("h2".utf8)
         let cache = JA4Cache(capacity: 2)
         let plain = JA4.fingerprint(h, transport: "t")
-        #expect(plain == "t13i0305h2_40b44b994229_fbabbea27ee8")
+        // `d`: the server_name extension (0x0000) is present, though no name was read.
+        #expect(plain == "t13d0305h2_40b44b994229_fbabbea27ee8")
         #expect(JA4.fingerprint(h, transport: "t", cache: cache) == plain)
         #expect(JA4.fingerprint(h, transport: "t", cache: cache) == plain)
         h.cipherSuites = [0x1301]

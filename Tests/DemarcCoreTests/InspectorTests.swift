@@ -215,6 +215,37 @@ import Testing
         #expect(Self.version(s) == "QUIC v1")
     }
 
+    /// A client that opens with a reserved version (RFC 9000 §6.3) to force version
+    /// negotiation, then, after the server's Version Negotiation, sends its version 1
+    /// Initial (aioquic's): that Initial is decrypted and its ClientHello read. Where the
+    /// server answers anything but a Version Negotiation, nothing more is read.
+    @Test(arguments: [true, false])
+    func quicInitialAfterVersionNegotiation(_ negotiated: Bool) throws {
+        let v1 = try Self.load("quic-v1-initial")
+        let dcid: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]
+        // A long-header Initial in version 0x1a2a3a4a, padded to 1200 bytes.
+        var reserved: [UInt8] = [0xc0, 0x1a, 0x2a, 0x3a, 0x4a, 8] + dcid + [0]
+        reserved += [UInt8](repeating: 0x5c, count: 1200 - reserved.count)
+        // Version Negotiation (version 0) offering version 1; or a short-header packet.
+        let answer: [UInt8] = negotiated ? [0x80, 0, 0, 0, 0, 0, 8] + dcid + [0, 0, 0, 1]
+                                         : [0x40] + [UInt8](repeating: 0x33, count: 40)
+        var ex = v1
+        ex.payloads = [(true, reserved), (false, answer), v1.payloads[0]]
+        let (s, d) = try Self.replay(ex, name: "quic-v1-initial after a reserved version")
+        #expect(s.app == .quic && s.state == .encrypted)
+        // The version is the one the flow's first packet named.
+        #expect(s.version == 0x1a2a_3a4a)
+        let (_, alone) = try Self.replay(v1, name: "quic-v1-initial")
+        #expect(alone?.negotiated?.ja4 != nil)
+        if negotiated {
+            #expect(d?.negotiated?.ja4 == alone?.negotiated?.ja4)
+            #expect(d?.sni == "quic.demarc.test")
+        } else {
+            #expect(d?.negotiated?.ja4 == nil)
+            #expect(d?.sni == nil)
+        }
+    }
+
     @Test func httpRequestIsCleartext() throws {
         let (s, d) = try Self.replay("http")
         #expect(s.app == .http && s.state == .cleartext && s.basis == .protocol)

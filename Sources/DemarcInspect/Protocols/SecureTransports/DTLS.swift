@@ -39,7 +39,9 @@ public enum DTLSInspector: ProtocolInspector {
             if type == 22, let hs = body.u8(0), body.count >= 12 {
                 let fragLen = Int(body.u8(9)!) << 16 | Int(body.u16(10)!)
                 let msg = body.slice(12, fragLen)
-                if hs == 1, let h = TLSHello.parse(msg, client: true, dtls: true) {
+                // A fragment that is not the hello's start reads as a hello cut short:
+                // only a hello read whole counts here.
+                if hs == 1, let h = TLSHello.parse(msg, client: true, dtls: true), h.whole {
                     d.sni = h.sni ?? d.sni
                     d.alpn = h.alpn ?? d.alpn
                     d.negotiated(Negotiated(ja4: JA4.fingerprint(h, transport: "d", cache: c.store.ja4Hashes)))

@@ -46,7 +46,11 @@ public enum QUICInspector: ProtocolInspector {
             // An Initial is padded to at least 1200 bytes by the client.
             let isInitial = (first & 0x30) == 0 && version >> 24 != 0x51 && version >> 24 != 0x54
             if isInitial && c.fromClient && c.index == 0 && p.count < 1200 && version == 1 { return .no }
-            let readable = c.fromClient && QUICInitial.parameters(version) != nil
+            // A client's first Initial in a version without known keys (a reserved one
+            // that forces version negotiation, RFC 9000 §6, or one the server may not
+            // speak) is followed, after the server's Version Negotiation, by an Initial
+            // in a version the server offered: the client's Initials are read on.
+            let readable = c.fromClient && (QUICInitial.parameters(version) != nil || mayNegotiate(version))
             c.identify(.quic, .encrypted, keepInspecting: readable)
             c.state.versionKind = .quic
             c.state.version = version
@@ -116,10 +120,22 @@ public enum QUICInspector: ProtocolInspector {
     /// Client packets that may still hold the rest of a ClientHello.
     static let initialPackets = 4
 
+    /// An IETF-style version whose Initials demarc cannot decrypt: a Version Negotiation
+    /// may move the client to one it can.
+    static func mayNegotiate(_ version: UInt32) -> Bool {
+        QUICInitial.parameters(version) == nil && version >> 24 != 0x51 && version >> 24 != 0x54
+    }
+
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
         guard c.fromClient else {
-            if let server = c.existingDetails()?[QUICServerHello.self] { readServerHello(&c, p, server) }
-            if c.index >= initialPackets { c.state.active = false }
+            let server = c.existingDetails()?[QUICServerHello.self]
+            if let server { readServerHello(&c, p, server) }
+            // Before any ClientHello was read in a version demarc cannot decrypt, an answer
+            // other than a Version Negotiation packet means the server took that version:
+            // nothing more can be read.
+            let negotiation = p.u8(0).map { $0 & 0x80 != 0 } == true && p.u32(1) == 0
+            let awaiting = server == nil && mayNegotiate(c.state.version)
+            if c.index >= initialPackets || (awaiting && !negotiation) { c.state.active = false }
             return
         }
         let server = c.existingDetails()?[QUICServerHello.self]

@@ -4,9 +4,9 @@ import Glibc
 #endif
 
 /// JA4, the TLS client fingerprint (FoxIO, BSD-3-Clause): `a_b_c` where `a` is transport
-/// (`t` TCP, `q` QUIC, `d` DTLS), version, `d`/`i` for SNI present or not, the counts of
-/// cipher suites and extensions (GREASE left out, at most 99) and the first ALPN value's
-/// first and last characters; `b` the first 12 hex digits of SHA-256 over the sorted
+/// (`t` TCP, `q` QUIC, `d` DTLS), version, `d`/`i` for the server_name extension present
+/// or not, the counts of cipher suites and extensions (GREASE left out, at most 99) and
+/// the first ALPN value's first and last characters; `b` the first 12 hex digits of SHA-256 over the sorted
 /// cipher suites; `c` the same over the sorted extensions without SNI and ALPN, then `_`
 /// and the signature algorithms in wire order. JA4S and the rest of JA4+ are under the
 /// FoxIO License and are not computed.
@@ -41,7 +41,8 @@ enum JA4 {
             let p = out.baseAddress!
             p[0] = transport.asciiValue ?? UInt8(ascii: "?")
             p[1] = v.utf8Start[0]; p[2] = v.utf8Start[1]
-            p[3] = h.sni?.isEmpty == false ? UInt8(ascii: "d") : UInt8(ascii: "i")
+            // `d` where the server_name extension is present, whether or not its name reads.
+            p[3] = h.extensions.contains(0x0000) ? UInt8(ascii: "d") : UInt8(ascii: "i")
             let nc = min(ciphers, 99), ne = min(extensions, 99)
             p[4] = UInt8(ascii: "0") + UInt8(nc / 10); p[5] = UInt8(ascii: "0") + UInt8(nc % 10)
             p[6] = UInt8(ascii: "0") + UInt8(ne / 10); p[7] = UInt8(ascii: "0") + UInt8(ne % 10)

@@ -25,6 +25,10 @@ enum TLSHello {
         /// group the server asks for), and whether it accepted a pre-shared key.
         var keyShareGroup: UInt16?
         var pskAccepted = false
+        /// False for a ClientHello whose session id, cipher suites or compression methods
+        /// run past the message: it holds what came before that point (JA4 reads it the
+        /// same way), and nothing else is taken from it.
+        var whole = true
         /// Highest version the client offers.
         var offered: UInt16 {
             supportedVersions.filter { $0 & 0x0f0f != 0x0a0a }.max() ?? legacyVersion
@@ -33,24 +37,33 @@ enum TLSHello {
         var selected: UInt16 { supportedVersions.first ?? legacyVersion }
     }
 
+    /// A hello's fields, every read bounded by `b` (the message's body). A ClientHello
+    /// cut short before its extensions gives what was read up to there, `whole` false
+    /// (nil below its version); a ServerHello cut short gives nil.
     static func parse(_ b: Bytes, client: Bool, dtls: Bool) -> Hello? {
         var h = Hello()
         guard let v = b.u16(0) else { return nil }
         h.legacyVersion = v
+        func cut() -> Hello? {
+            h.whole = false
+            return client ? h : nil
+        }
         var off = 2 + 32
-        guard let sidLen = b.u8(off) else { return nil }
+        guard let sidLen = b.u8(off) else { return cut() }
         off += 1 + Int(sidLen)
         if client {
             if dtls {
-                guard let cookie = b.u8(off) else { return nil }
+                guard let cookie = b.u8(off) else { return cut() }
                 off += 1 + Int(cookie)
             }
-            guard let suitesLen = b.u16(off) else { return nil }
+            guard let suitesLen = b.u16(off) else { return cut() }
             var i = off + 2
             h.cipherSuites.reserveCapacity(min(Int(suitesLen), b.count) / 2)
-            while i + 2 <= off + 2 + Int(suitesLen), let suite = b.u16(i) { h.cipherSuites.append(suite); i += 2 }
+            // Each suite starting inside the list's length is read, as ja4plus reads an
+            // odd length (the last suite's second byte is then the next field's first).
+            while i < off + 2 + Int(suitesLen), let suite = b.u16(i) { h.cipherSuites.append(suite); i += 2 }
             off += 2 + Int(suitesLen)
-            guard let compLen = b.u8(off) else { return nil }
+            guard let compLen = b.u8(off) else { return cut() }
             off += 1 + Int(compLen)
         } else {
             guard let suite = b.u16(off) else { return nil }
@@ -79,7 +92,7 @@ enum TLSHello {
                     i += 1 + Int(l)
                 }
                 if !names.isEmpty { h.alpn = names.joined(separator: ",") }
-                if client, let l = e.u8(2), l > 0, e.has(3, Int(l)) { h.firstALPN = Array(e.slice(3, Int(l)).base) }
+                if client, e.u16(0) ?? 0 > 0, let l = e.u8(2), l > 0, e.has(3, Int(l)) { h.firstALPN = Array(e.slice(3, Int(l)).base) }
             case 13 where client:
                 if let n = e.u16(0) {
                     var i = 2

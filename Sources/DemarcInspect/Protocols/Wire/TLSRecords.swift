@@ -140,7 +140,8 @@ public final class TLSStreams: FlowSlot {
                 d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: dtls ? "d" : "t", cache: c.store.ja4Hashes)))
                 d.sni = hello.sni ?? d.sni
                 d.alpn = hello.alpn ?? d.alpn
-                if c.state.version == 0 {
+                // A hello cut short is fingerprinted, but its version is not taken.
+                if c.state.version == 0, hello.whole {
                     c.state.versionKind = dtls ? .dtls : .tls
                     c.state.version = UInt32(hello.offered)
                 }
