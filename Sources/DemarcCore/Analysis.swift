@@ -78,9 +78,10 @@ public final class Analysis {
 
     /// A finished flow's records (with its final id) into the report: in id order for
     /// replay, at once for monitor.
-    func deliver(_ r: FlowRecord, second s: FlowRecord?) {
+    func deliver(_ r: consuming FlowRecord, second s: consuming FlowRecord?) {
         if let s { second?.hold(s) }
         if ordered {
+            // Moved into the reorder buffer (held records are moved, never copied).
             reorder.add(r) { emit($0) }
         } else {
             emit(r)
