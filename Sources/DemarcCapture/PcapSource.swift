@@ -324,6 +324,29 @@ public final class PcapSource {
         return (UInt64(s.ps_recv), UInt64(s.ps_drop) + UInt64(s.ps_ifdrop))
     }
 
+    /// Live capture: joins this handle's socket to AF_PACKET fanout group `group`
+    /// (`PACKET_FANOUT_HASH` with `PACKET_FANOUT_FLAG_DEFRAG`), so that the kernel hands
+    /// each packet to one handle of the group, by a symmetric hash of its addresses and
+    /// ports taken after IPv4 reassembly. Returns nil once joined, or why the kernel (or
+    /// the platform) refused.
+    public func joinFanout(group: UInt16) -> String? {
+        #if os(Linux)
+        let fd = pcap_fileno(handle)
+        guard isLive, fd >= 0 else { return "no socket to join" }
+        // From <linux/if_packet.h>: SOL_PACKET 263, PACKET_FANOUT 18, PACKET_FANOUT_HASH 0,
+        // PACKET_FANOUT_FLAG_DEFRAG 0x8000.
+        let solPacket: Int32 = 263, packetFanout: Int32 = 18
+        let typeFlags: UInt32 = 0 | 0x8000
+        var arg = UInt32(group) | typeFlags << 16
+        guard setsockopt(fd, solPacket, packetFanout, &arg, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
+            return String(cString: strerror(errno))
+        }
+        return nil
+        #else
+        return "AF_PACKET fanout is Linux only"
+        #endif
+    }
+
     /// Live capture: waits until a packet may be read, at most `milliseconds`.
     public func waitReadable(milliseconds: Int32) {
         let fd = pcap_get_selectable_fd(handle)

@@ -15,6 +15,8 @@ struct InputOutcome {
     var skipped = SkippedRecords()
     /// Live: why capturing stopped before it was asked to, if it did.
     var failure: String?
+    /// Live: packets the kernel passed to the handle (those it dropped included).
+    var received: UInt64 = 0
 }
 
 extension Shard {
@@ -69,8 +71,9 @@ extension Shard {
     /// `stopRequested` says to stop and everything captured before has been read.
     /// `started` runs once capturing has begun; `tick` about every 100 ms (`timed`), and
     /// after a batch of more than 4096 frames.
-    func capture(_ live: LiveInput, opened: PcapSource? = nil, started: () -> Void, stopRequested: () -> Bool,
-                 tick: (_ capture: LiveCapture, _ timed: Bool) -> Void) -> InputOutcome {
+    /// Under fanout (`handoffs`), the frames other shards hand this one are read too.
+    func capture(_ live: LiveInput, opened: PcapSource? = nil, handoffs: Handoffs? = nil, started: () -> Void,
+                 stopRequested: () -> Bool, tick: (_ capture: LiveCapture, _ timed: Bool) -> Void) -> InputOutcome {
         let source: PcapSource
         do {
             source = try opened ?? live.open()
@@ -84,7 +87,7 @@ extension Shard {
         started()
         var stopping = false
         var lastTick = Progress.nowMicros()
-        _ = read(RingSource(ring: capture.ring), batch: .max) { n in
+        let between = { (n: Int) -> Bool in
             if !stopping && stopRequested() {
                 stopping = true
                 capture.stop()
@@ -97,11 +100,19 @@ extension Shard {
             }
             return true
         }
+        if let handoffs {
+            _ = read(FanoutRingSource(ring: capture.ring, handoffs: handoffs, shard: self), batch: .max, between: between)
+        } else {
+            _ = read(RingSource(ring: capture.ring), batch: .max, between: between)
+        }
         capture.join()
-        stats.dropped = source.stats()?.dropped ?? capture.dropped
-        stats.queueDropped = capture.ring.dropped
+        let kernel = source.stats()
+        stats.dropped = kernel?.dropped ?? capture.dropped
+        // Frames handed on (fanout) but with no room in the owner's queue are lost here.
+        stats.queueDropped = capture.ring.dropped + handoffDropped
         return InputOutcome(stats: stats, opened: true, linkType: source.linkType,
-                            skipped: index == 0 ? source.badTimestamps : SkippedRecords(), failure: capture.failure)
+                            skipped: index == 0 ? source.badTimestamps : SkippedRecords(), failure: capture.failure,
+                            received: kernel?.received ?? 0)
     }
 }
 

@@ -1,4 +1,5 @@
 import DemarcCapture
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,6 +37,60 @@ struct RingSource: FrameSource {
         let closed = ring.isClosed
         let n = ring.drain(body)
         if closed { return (n, .end) }
+        return (n, n == 0 ? .timeout : .packet)
+    }
+
+    func idle() { usleep(1000) }
+}
+
+/// The live workers' handoff queues under fanout: `rings[to][from]`, one single-producer
+/// ring per pair, and how many workers still read their own capture ring (a worker
+/// stops reading its queues only once every other has stopped handing frames on).
+final class Handoffs: @unchecked Sendable {
+    let rings: [[PacketRing]]
+    let producing: Atomic<Int>
+
+    init(workers: Int, bytes: Int) {
+        rings = (0..<workers).map { to in
+            (0..<workers).map { from in PacketRing(bytes: from == to ? 0 : bytes) }
+        }
+        producing = Atomic(workers)
+    }
+}
+
+/// A fanout worker's frames: its capture ring, then the frames other workers handed it
+/// (read with `shard.readingHandoffs` set). It ends once its capture ring has ended,
+/// every other worker's has, and the queues are drained.
+final class FanoutRingSource: FrameSource {
+    let ring: PacketRing
+    let handoffs: Handoffs
+    let shard: Shard
+    private var ownEnded = false
+
+    init(ring: PacketRing, handoffs: Handoffs, shard: Shard) {
+        self.ring = ring
+        self.handoffs = handoffs
+        self.shard = shard
+    }
+
+    func frames(upTo limit: Int, _ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> (count: Int, status: ReadStatus) {
+        var n = 0
+        if !ownEnded {
+            let closed = ring.isClosed
+            n += ring.drain(body)
+            if closed {
+                ownEnded = true
+                handoffs.producing.subtract(1, ordering: .releasing)
+            }
+        }
+        // Loaded before the queues are drained: once it is 0, nothing more is pushed.
+        let othersDone = handoffs.producing.load(ordering: .acquiring) == 0
+        shard.readingHandoffs = true
+        for (from, queue) in handoffs.rings[shard.index].enumerated() where from != shard.index {
+            n += queue.drain(body)
+        }
+        shard.readingHandoffs = false
+        if ownEnded && othersDone { return (n, .end) }
         return (n, n == 0 ? .timeout : .packet)
     }
 

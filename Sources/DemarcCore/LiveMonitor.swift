@@ -69,8 +69,9 @@ public enum LiveMonitor {
                 observer?.capture(packets: totals.packets, openFlows: totals.active, kernelDropped: totals.kernel,
                                   queueDropped: totals.queue)
                 return stop()
-            }, onStarted: {
+            }, onStarted: { sharing in
                 warn("listening on \(interface) (\(linkTypeName)) with \(options.workers) workers; SIGINT or SIGTERM stops and reports")
+                warn("workers: \(sharing.description)")
             }, warn: warn)
             if stats.linkType.isEmpty { stats.linkType = linkTypeName }
             stats.dropped = stats.dropped ?? 0

@@ -71,11 +71,14 @@ extension Workers {
         }
 
         /// Live totals over the workers: packets, open flows, drops by the kernel and by
-        /// the queues.
-        func liveTotals() -> (packets: UInt64, active: Int, kernel: UInt64, queue: UInt64) {
+        /// the queues. Kernel drops are summed where each handle has its own share
+        /// (`kernelShares`), and the largest is taken where every handle reads everything.
+        func liveTotals(kernelShares: Bool) -> (packets: UInt64, active: Int, kernel: UInt64, queue: UInt64) {
             pthread_mutex_lock(mutex)
             defer { pthread_mutex_unlock(mutex) }
-            return liveFigures.reduce((0, 0, 0, 0)) { ($0.0 + $1.packets, $0.1 + $1.active, $0.2 + $1.kernel, $0.3 + $1.queue) }
+            return liveFigures.reduce((0, 0, 0, 0)) {
+                ($0.0 + $1.packets, $0.1 + $1.active, kernelShares ? $0.2 + $1.kernel : max($0.2, $1.kernel), $0.3 + $1.queue)
+            }
         }
 
         init(workers: Int) {

@@ -37,6 +37,20 @@ final class Shard {
     /// Keeps every frame: the one shard of a run without workers.
     var whole: Bool { count == 1 }
 
+    /// Live, in an AF_PACKET fanout group: the kernel hands this shard its share (a
+    /// symmetric hash of addresses and ports), and it keeps every frame whose outermost
+    /// IP header carries its flow's addresses. Any other IP frame (tunnelled, MPLS,
+    /// PPPoE) is handed (`handOff`) to the shard its flow's addresses hash to, so a flow
+    /// is never split whatever the kernel hashed.
+    @exclusivity(unchecked) var kernelShares = false
+    /// Fanout: gives a frame to shard `owner` (its handoff queue).
+    @exclusivity(unchecked) var handOff: ((_ owner: Int, UnsafeRawBufferPointer, Int, Int64) -> Void)?
+    /// True while this shard reads frames other shards handed it: they are its own.
+    @exclusivity(unchecked) var readingHandoffs = false
+    /// Frames this shard handed to another, and of those, the ones its queue had no room for.
+    @exclusivity(unchecked) var handedOff: UInt64 = 0
+    @exclusivity(unchecked) var handoffDropped: UInt64 = 0
+
     /// Starts an input: its link type's decoder and fresh counts.
     func begin(_ input: InputStats, linkType: Int32) {
         decoder = PacketDecoder(linkType: linkType)
@@ -62,6 +76,16 @@ final class Shard {
         let outcome: DecodeOutcome
         if whole {
             outcome = decoder.decode(frame, into: &decoded)
+        } else if kernelShares {
+            frameNumber &+= 1
+            outcome = decoder.decode(frame, into: &decoded)
+            if outcome == .ip, !readingHandoffs, let handOff, !decoder.outerAddresses(frame, are: decoded.src, decoded.dst) {
+                let owner = Shard.of(decoded.src, decoded.dst, among: count)
+                if owner != index {
+                    handOff(owner, frame, wireLength, ts)
+                    return
+                }
+            }
         } else {
             frameNumber &+= 1
             // A plain IPv4 frame's shard is known from its addresses alone: another shard's

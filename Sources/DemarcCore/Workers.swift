@@ -51,24 +51,84 @@ enum Workers {
         return inputError
     }
 
-    /// `monitor --workers N`: N handles on the interface, each shard keeping its share;
-    /// flows reported as they end. Returns the interface's stats (summed) and why
-    /// capturing failed, if it did. `tick` runs on this thread about every 100 ms with
-    /// the live totals and says whether to stop.
+    /// How the live workers' handles share the interface.
+    enum Sharing {
+        /// One AF_PACKET fanout group: the kernel hands each packet to one handle.
+        case fanout(group: UInt16)
+        /// Fanout refused: every handle reads every packet, each shard keeps its share.
+        case fallback(why: String)
+
+        var description: String {
+            switch self {
+            case .fanout(let group): "AF_PACKET fanout group \(group) (hash, defrag): the kernel hands each packet to one worker"
+            case .fallback(let why): "fanout refused (\(why)): every worker reads every packet and keeps its share"
+            }
+        }
+    }
+
+    /// One handle per worker, joined to one AF_PACKET fanout group; where the kernel
+    /// refuses (or `DEMARC_FANOUT=off` asks), fresh handles that each read everything.
+    /// A handle that cannot be opened is nil (its worker opens it again and reports why).
+    static func openHandles(_ live: LiveInput, count: Int) -> ([PcapSource?], Sharing) {
+        let handles = (0..<count).map { _ in try? live.open() }
+        var refusal: String?
+        if getenv("DEMARC_FANOUT").map({ String(cString: $0) }) == "off" {
+            refusal = "DEMARC_FANOUT=off"
+        } else if handles.contains(where: { $0 == nil }) {
+            refusal = "a handle could not be opened"
+        } else {
+            // The group id is this process's: another process's group is not joined.
+            let group = UInt16(truncatingIfNeeded: getpid())
+            for h in handles {
+                if let why = h?.joinFanout(group: group) { refusal = why; break }
+            }
+            if refusal == nil { return (handles, .fanout(group: group)) }
+        }
+        // Handles already in the group would see a share only: all are opened afresh.
+        return ((0..<count).map { _ in try? live.open() }, .fallback(why: refusal ?? ""))
+    }
+
+    /// `monitor --workers N`: N handles on the interface, shared by fanout (or each shard
+    /// keeping its share of everything); flows reported as they end. Returns the
+    /// interface's stats (summed) and why capturing failed, if it did. `tick` runs on
+    /// this thread about every 100 ms with the live totals and says whether to stop.
+    /// `onStarted` is told how the handles share the interface.
+    ///
+    /// Drops: with fanout, each handle's counts are of its own share, so they are summed.
+    /// In the fallback every handle receives every packet and drops its own choice of
+    /// them (in the kernel or its ring), so no handle's count is the interface's: the
+    /// ring drops are the largest handle's, and the kernel drops what the interface
+    /// received (the largest handle's count) less what the workers handled and that.
     static func monitor(_ live: LiveInput, count: Int, into analysis: Analysis, wallClock: @escaping @Sendable () -> Int64,
                         observer: (any LiveObserver)?, tick: (LiveTotals) -> Bool,
-                        onStarted: () -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
+                        onStarted: (Sharing) -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
         let hub = Hub(workers: count)
+        let (handles, sharing) = openHandles(live, count: count)
+        let kernelShares = if case .fanout = sharing { true } else { false }
         let workers = (0..<count).map { Worker(index: $0, count: count, hub: hub, analysis: analysis) }
-        let threads = WorkerThreads(count: count) { workers[$0].capture(live, wallClock: wallClock, observer: observer) }
+        let handoffs = kernelShares ? Handoffs(workers: count, bytes: max(1 << 20, (32 << 20) / count)) : nil
+        if let handoffs {
+            for w in workers {
+                let shard: Shard = w.shard
+                shard.kernelShares = true
+                shard.handOff = { [unowned shard] owner, frame, wire, ts in
+                    shard.handedOff += 1
+                    if !handoffs.rings[owner][shard.index].push(frame, wireLength: wire, timestamp: ts) { shard.handoffDropped += 1 }
+                }
+            }
+        }
+        let threads = WorkerThreads(count: count) {
+            workers[$0].capture(live, opened: handles[$0], handoffs: handoffs, wallClock: wallClock, observer: observer)
+        }
         var announced = false
         merge(hub, count: count, waitMicros: 100_000, into: analysis, live: true) { _ in
-            if !announced && hub.started.load(ordering: .acquiring) == count { announced = true; onStarted() }
-            if tick(hub.liveTotals()) { hub.stopRequested.store(true, ordering: .releasing) }
+            if !announced && hub.started.load(ordering: .acquiring) == count { announced = true; onStarted(sharing) }
+            if tick(hub.liveTotals(kernelShares: kernelShares)) { hub.stopRequested.store(true, ordering: .releasing) }
         }
         threads.join()
         var stats = InputStats(kind: "interface", name: live.interface, linkType: "")
         var failure: String?
+        var received: UInt64 = 0
         for w in workers {
             guard let o = w.outcomes.first else { continue }
             if let e = o.openError { failure = failure ?? e; continue }
@@ -78,12 +138,26 @@ enum Workers {
             stats.nonIP += o.stats.nonIP
             stats.undecoded += o.stats.undecoded
             stats.linkEncrypted += o.stats.linkEncrypted
-            stats.dropped = (stats.dropped ?? 0) + (o.stats.dropped ?? 0)
-            stats.queueDropped = (stats.queueDropped ?? 0) + (o.stats.queueDropped ?? 0)
+            if kernelShares {
+                stats.dropped = (stats.dropped ?? 0) + (o.stats.dropped ?? 0)
+                stats.queueDropped = (stats.queueDropped ?? 0) + (o.stats.queueDropped ?? 0)
+            } else {
+                received = max(received, o.received)
+                stats.queueDropped = max(stats.queueDropped ?? 0, o.stats.queueDropped ?? 0)
+            }
             if let e = o.stats.error { failure = failure ?? e }
             Replay.countSkipped(o.skipped, &stats, warn: warn)
         }
+        if !kernelShares {
+            let kept = stats.packets + (stats.queueDropped ?? 0)
+            stats.dropped = received > kept ? received - kept : 0
+        }
         analysis.peakActiveFlows = workers.reduce(0) { $0 + UInt64($1.shard.tracker.table.peakCount) }
+        if kernelShares {
+            let handed = workers.reduce(0) { $0 + $1.shard.handedOff }, lost = workers.reduce(0) { $0 + $1.shard.handoffDropped }
+            warn("workers: \(handed) packets handed to the worker owning their flow (encapsulated: the kernel hashed other "
+                 + "headers)\(lost > 0 ? ", \(lost) of them dropped with its queue full (in queue_dropped)" : "")")
+        }
         return (stats, failure)
     }
 
@@ -151,11 +225,12 @@ enum Workers {
             end()
         }
 
-        /// Live: this shard's own handle on the interface (every handle sees every packet;
-        /// each shard keeps its share), its own capture thread and ring.
-        func capture(_ live: LiveInput, wallClock: () -> Int64, observer: (any LiveObserver)?) {
+        /// Live: this shard's own handle on the interface (`opened`, or one it opens), its
+        /// own capture thread and ring.
+        func capture(_ live: LiveInput, opened: PcapSource?, handoffs: Handoffs?, wallClock: () -> Int64,
+                     observer: (any LiveObserver)?) {
             var lastExport = Progress.nowMicros()
-            let outcome = shard.capture(live, started: { hub.ready() }, stopRequested: {
+            let outcome = shard.capture(live, opened: opened, handoffs: handoffs, started: { hub.ready() }, stopRequested: {
                 hub.stopRequested.load(ordering: .acquiring)
             }, tick: { capture, timed in
                 let tracker = shard.tracker
