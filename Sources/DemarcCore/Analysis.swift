@@ -54,7 +54,8 @@ public final class Analysis {
 
     /// A flow one shard (`--workers 1`) finished: judged and delivered on this thread.
     func finished(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) {
-        deliver(verdict.record(f.pointee, details, reason), second: second.map { $0.verdict.record(f.pointee, details, reason) })
+        if let second { second.hold(second.verdict.record(f.pointee, details, reason)) }
+        deliver(verdict.record(f.pointee, details, reason))
     }
 
     func addInput(_ stats: InputStats) {
@@ -78,8 +79,15 @@ public final class Analysis {
 
     /// A finished flow's records (with its final id) into the report: in id order for
     /// replay, at once for monitor.
-    func deliver(_ r: FlowRecord, second s: FlowRecord?) {
+    func deliver(_ r: consuming FlowRecord, second s: FlowRecord?) {
         if let s { second?.hold(s) }
+        deliver(r)
+    }
+
+    /// A record (its second record, if any, already held) into the report. The record is
+    /// moved, never copied: into the reorder buffer when it must wait for an older flow.
+    @inline(__always)
+    private func deliver(_ r: consuming FlowRecord) {
         if ordered {
             reorder.add(r) { emit($0) }
         } else {

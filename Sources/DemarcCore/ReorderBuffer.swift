@@ -11,28 +11,42 @@ import DemarcReport
 /// held (one long-lived flow holding back that many finished ones), the oldest held is
 /// released anyway and the flows it overtook come out when they end, so memory stays
 /// bounded on endless input.
+///
+/// The heap orders small (id, place) entries; each record stays where it was moved in
+/// (`store`) until it is moved out to be written, so a held record is never copied,
+/// retained or released on its way through (embryonic flows that expire early make many
+/// records wait for an older open flow).
 struct ReorderBuffer {
-    private var held: [FlowRecord] = []
+    private struct Entry {
+        var id: UInt64
+        var place: Int
+    }
+    private var heap: [Entry] = []
+    /// Held records by place; nil where a place is free.
+    private var store: [FlowRecord?] = []
+    /// Places in `store` free for the next record.
+    private var free: [Int] = []
     /// The id due next.
     private var due: UInt64 = 1
     let limit: Int
 
     init(limit: Int = 100_000) { self.limit = limit }
 
-    mutating func add(_ r: FlowRecord, emit: (FlowRecord) -> Void) {
-        if r.id < due {
+    mutating func add(_ r: consuming FlowRecord, emit: (FlowRecord) -> Void) {
+        let id = r.id
+        if id < due {
             // Overtaken while it was open: written when it ends.
             emit(r)
             return
         }
-        if r.id == due {
+        if id == due {
             emit(r)
             due += 1
             release(emit: emit)
             return
         }
         push(r)
-        while held.count > limit {
+        while heap.count > limit {
             let oldest = pop()
             due = oldest.id + 1
             emit(oldest)
@@ -42,11 +56,11 @@ struct ReorderBuffer {
 
     /// Writes everything still held (end of input), oldest first.
     mutating func flush(emit: (FlowRecord) -> Void) {
-        while !held.isEmpty { emit(pop()) }
+        while !heap.isEmpty { emit(pop()) }
     }
 
     private mutating func release(emit: (FlowRecord) -> Void) {
-        while let top = held.first, top.id <= due {
+        while let top = heap.first, top.id <= due {
             let r = pop()
             if r.id == due { due += 1 }
             emit(r)
@@ -55,30 +69,40 @@ struct ReorderBuffer {
 
     // MARK: min-heap by id
 
-    private mutating func push(_ r: FlowRecord) {
-        held.append(r)
-        var i = held.count - 1
+    private mutating func push(_ r: consuming FlowRecord) {
+        let id = r.id
+        let place: Int
+        if let p = free.popLast() {
+            place = p
+            store[p] = consume r
+        } else {
+            place = store.count
+            store.append(consume r)
+        }
+        heap.append(Entry(id: id, place: place))
+        var i = heap.count - 1
         while i > 0 {
             let parent = (i - 1) / 2
-            guard held[i].id < held[parent].id else { break }
-            held.swapAt(i, parent)
+            guard heap[i].id < heap[parent].id else { break }
+            heap.swapAt(i, parent)
             i = parent
         }
     }
 
     private mutating func pop() -> FlowRecord {
-        held.swapAt(0, held.count - 1)
-        let top = held.removeLast()
+        heap.swapAt(0, heap.count - 1)
+        let top = heap.removeLast()
         var i = 0
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
-            if l < held.count && held[l].id < held[m].id { m = l }
-            if r < held.count && held[r].id < held[m].id { m = r }
+            if l < heap.count && heap[l].id < heap[m].id { m = l }
+            if r < heap.count && heap[r].id < heap[m].id { m = r }
             if m == i { break }
-            held.swapAt(i, m)
+            heap.swapAt(i, m)
             i = m
         }
-        return top
+        free.append(top.place)
+        return store[top.place].take()!
     }
 }

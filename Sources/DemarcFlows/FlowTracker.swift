@@ -68,7 +68,14 @@ public struct FlowTimeouts: Sendable {
 public final class FlowTracker {
     public let table: FlowTable
     // Single-threaded state read for every packet: no dynamic exclusivity checks.
-    @exclusivity(unchecked) public var timeouts: FlowTimeouts
+    @exclusivity(unchecked) public var timeouts: FlowTimeouts { didSet { setListTimeouts() } }
+    /// Each idle list's timeout by its list number (`timeout(of:)`), kept with `timeouts`:
+    /// one load per packet instead of a branch on the list.
+    private let listTimeouts: UnsafeMutablePointer<Int64> = {
+        let p = UnsafeMutablePointer<Int64>.allocate(capacity: 4)
+        p.initialize(repeating: 0, count: 4)
+        return p
+    }()
     @exclusivity(unchecked) public var inspector: PayloadInspector
     /// Called for every finished flow. The state and details are valid during the call.
     public var onFinish: (UnsafeMutablePointer<FlowState>, FlowDetails?, FinishReason) -> Void = { _, _, _ in }
@@ -85,6 +92,16 @@ public final class FlowTracker {
         self.table = FlowTable(initialCapacity: initialCapacity)
         self.timeouts = timeouts
         self.inspector = inspector
+        setListTimeouts()
+    }
+
+    deinit { listTimeouts.deallocate() }
+
+    private func setListTimeouts() {
+        listTimeouts[0] = timeouts.idle
+        listTimeouts[Int(FlowTable.openList)] = timeouts.idle
+        listTimeouts[Int(FlowTable.closedList)] = timeouts.linger
+        listTimeouts[Int(FlowTable.embryonicList)] = timeouts.embryonicInForce
     }
 
     public var activeFlows: Int { table.count }
@@ -171,14 +188,15 @@ public final class FlowTracker {
             }
             if flags & TCPFlags.rst != 0 { f.pointee.tcp.insert(.rst) }
             if flags & TCPFlags.syn != 0 { f.pointee.tcp.insert(.synSeen) }
-            if list == FlowTable.embryonicList && flags & TCPFlags.syn == 0 && f.pointee.tcp.contains([.baseA, .baseB]) {
+            // Most packets belong to established flows: the test is kept off their path.
+            if _slowPath(list == FlowTable.embryonicList) && flags & TCPFlags.syn == 0 && f.pointee.tcp.contains([.baseA, .baseB]) {
                 list = FlowTable.openList
             }
             if f.pointee.tcp.closed {
                 if list != FlowTable.closedList { nextExpiry = min(nextExpiry, timestamp &+ timeouts.linger) }
                 list = FlowTable.closedList
             }
-        } else if list == FlowTable.embryonicList && f.pointee.packetsAB &+ f.pointee.packetsBA > 1 {
+        } else if _slowPath(list == FlowTable.embryonicList) && f.pointee.packetsAB &+ f.pointee.packetsBA > 1 {
             list = FlowTable.openList
         }
         keepLive(f, slot, list: list == 0 ? FlowTable.openList : list, at: timestamp)
@@ -286,11 +304,7 @@ public final class FlowTracker {
     /// The timeout of the flows on idle list `list`.
     @inline(__always)
     private func timeout(of list: UInt8) -> Int64 {
-        switch list {
-        case FlowTable.closedList: timeouts.linger
-        case FlowTable.embryonicList: timeouts.embryonicInForce
-        default: timeouts.idle
-        }
+        listTimeouts[Int(list & 3)]
     }
 
     /// Makes room for one flow: finishes the oldest embryonic flow, else the oldest
