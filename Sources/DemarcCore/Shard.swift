@@ -65,6 +65,44 @@ final class Shard {
         return Int((h >> 32) % UInt64(count))
     }
 
+    /// Several shards: decodes a frame if it is this shard's (or, live in a fanout group,
+    /// hands it to its owner) and returns how it decoded; nil where another shard keeps
+    /// it. Kept out of line so the one-shard loop stays small.
+    @inline(never)
+    private func share(_ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64) -> DecodeOutcome? {
+        frameNumber &+= 1
+        if kernelShares {
+            let outcome = decoder.decode(frame, into: &decoded)
+            if outcome == .ip, !readingHandoffs, let handOff, !decoder.outerAddresses(frame, are: decoded.src, decoded.dst) {
+                let owner = Shard.of(decoded.src, decoded.dst, among: count)
+                if owner != index {
+                    handOff(owner, frame, wireLength, ts)
+                    return nil
+                }
+            }
+            return outcome
+        }
+        // A plain IPv4 frame's shard is known from its addresses alone: another shard's
+        // is not decoded, and this shard's decodes as IP with those addresses.
+        if let a = decoder.plainIPv4Addresses(frame) {
+            guard Shard.of(IPAddress(v4: a.src), IPAddress(v4: a.dst), among: count) == index else {
+                tracker.advance(to: ts)
+                return nil
+            }
+            return decoder.decode(frame, into: &decoded)
+        }
+        let outcome = decoder.decode(frame, into: &decoded)
+        if outcome == .ip {
+            guard Shard.of(decoded.src, decoded.dst, among: count) == index else {
+                tracker.advance(to: ts)
+                return nil
+            }
+        } else if index != 0 {
+            return nil
+        }
+        return outcome
+    }
+
     /// The one per-packet dispatcher: a frame decoded and, if it is this shard's, counted
     /// and tracked. Another shard's packet only moves the clock (every shard sees every
     /// packet's time, so flows expire at the same packets whatever the shard count). A
@@ -76,37 +114,9 @@ final class Shard {
         let outcome: DecodeOutcome
         if whole {
             outcome = decoder.decode(frame, into: &decoded)
-        } else if kernelShares {
-            frameNumber &+= 1
-            outcome = decoder.decode(frame, into: &decoded)
-            if outcome == .ip, !readingHandoffs, let handOff, !decoder.outerAddresses(frame, are: decoded.src, decoded.dst) {
-                let owner = Shard.of(decoded.src, decoded.dst, among: count)
-                if owner != index {
-                    handOff(owner, frame, wireLength, ts)
-                    return
-                }
-            }
         } else {
-            frameNumber &+= 1
-            // A plain IPv4 frame's shard is known from its addresses alone: another shard's
-            // is not decoded, and this shard's decodes as IP with those addresses.
-            if let a = decoder.plainIPv4Addresses(frame) {
-                guard Shard.of(IPAddress(v4: a.src), IPAddress(v4: a.dst), among: count) == index else {
-                    tracker.advance(to: ts)
-                    return
-                }
-                outcome = decoder.decode(frame, into: &decoded)
-            } else {
-                outcome = decoder.decode(frame, into: &decoded)
-                if outcome == .ip {
-                    guard Shard.of(decoded.src, decoded.dst, among: count) == index else {
-                        tracker.advance(to: ts)
-                        return
-                    }
-                } else if index != 0 {
-                    return
-                }
-            }
+            guard let o = share(frame, wireLength, ts) else { return }
+            outcome = o
         }
         stats.packets += 1
         stats.bytes += UInt64(wireLength)
