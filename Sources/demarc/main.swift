@@ -126,7 +126,8 @@ func warn(_ message: String) {
 /// This machine's host name, suggested for --sensor.
 let hostName: String = {
     var buf = [CChar](repeating: 0, count: 256)
-    return gethostname(&buf, buf.count) == 0 ? String(cString: buf) : "gw1"
+    guard gethostname(&buf, buf.count) == 0 else { return "gw1" }
+    return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }()
 
 /// Replay and monitor on a gateway: the sensor's name in every record, IPFIX export.
