@@ -60,27 +60,36 @@ public struct InspectState: Sendable {
     public init() {}
 }
 
-/// A set of inspectors by their index in `PayloadInspector.inspectors`: two words, so a
+/// A set of inspectors by their index in `PayloadInspector.inspectors`: three words, so a
 /// flow's state stays small and a visit costs a couple of bit operations.
 public struct InspectorSet: Equatable, Sendable {
-    public static let capacity = 128
-    public var low: UInt64 = 0
-    public var high: UInt64 = 0
+    public static let capacity = 192
+    public var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
 
     public init() {}
-    init(low: UInt64, high: UInt64) { self.low = low; self.high = high }
+    init(_ a: UInt64, _ b: UInt64, _ c: UInt64) { words = (a, b, c) }
+
+    /// Word `w` (0, 1 or 2) of the set.
+    @inline(__always) public func word(_ w: Int) -> UInt64 {
+        w == 0 ? words.0 : w == 1 ? words.1 : words.2
+    }
 
     public mutating func insert(_ i: Int) {
-        if i < 64 { low |= 1 << UInt64(i) } else { high |= 1 << UInt64(i - 64) }
+        let bit: UInt64 = 1 << UInt64(i & 63)
+        switch i >> 6 {
+        case 0: words.0 |= bit
+        case 1: words.1 |= bit
+        default: words.2 |= bit
+        }
     }
 
-    public func contains(_ i: Int) -> Bool {
-        i < 64 ? low & (1 << UInt64(i)) != 0 : high & (1 << UInt64(i - 64)) != 0
-    }
+    public func contains(_ i: Int) -> Bool { word(i >> 6) & (1 << UInt64(i & 63)) != 0 }
 
     public func subtracting(_ other: InspectorSet) -> InspectorSet {
-        InspectorSet(low: low & ~other.low, high: high & ~other.high)
+        InspectorSet(words.0 & ~other.words.0, words.1 & ~other.words.1, words.2 & ~other.words.2)
     }
+
+    public static func == (a: InspectorSet, b: InspectorSet) -> Bool { a.words == b.words }
 }
 
 /// Which protocol `InspectState.version` belongs to.

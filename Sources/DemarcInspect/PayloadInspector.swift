@@ -7,7 +7,7 @@ import DemarcDecode
 /// its packet budget is spent.
 public struct PayloadInspector {
     /// The inspectors, most specific first: ProtocolRegistry's order. At most
-    /// `InspectorSet.capacity` (128).
+    /// `InspectorSet.capacity` (192).
     public static let inspectors: [any ProtocolInspector.Type] = ProtocolRegistry.inspectors
 
     /// The inspectors that run over TCP (or UDP).
@@ -94,12 +94,13 @@ public struct PayloadInspector {
             let candidates = (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors)
                 .subtracting(c.state.excluded)
             var word = 0
-            var pending = candidates.low
+            var pending = candidates.words.0
             while true {
                 if pending == 0 {
-                    guard word == 0, candidates.high != 0 else { break }
-                    word = 1
-                    pending = candidates.high
+                    // The next word with a candidate left, if any.
+                    repeat { word += 1 } while word < 3 && candidates.word(word) == 0
+                    guard word < 3 else { break }
+                    pending = candidates.word(word)
                 }
                 let i = word * 64 + pending.trailingZeroBitCount
                 pending &= pending &- 1
