@@ -199,6 +199,12 @@ public enum ProtocolRegistry {
         // Stratum before JSON-RPC: its Ethereum pools' messages carry "jsonrpc" too.
         .init(.mining,     "Stratum (mining)", .cleartext, ports: [], StratumInspector.self),
         .init(.jsonrpc,    "JSON-RPC", .cleartext, ports: [], JSONRPCInspector.self),
+        .init(.bfcp,       "BFCP", .cleartext, ports: [], BFCPInspector.self),
+        .init(.cnpip,      "CNP/IP (LonWorks)", .cleartext, ports: [1628, 1629], CNPIPInspector.self),
+        .init(.lustre,     "Lustre LNet", .cleartext, ports: [], LustreInspector.self),
+        .init(.flute,      "FLUTE", .cleartext, ports: [], FLUTEInspector.self),
+        .init(.icecast,    "Icecast", .cleartext, ports: [], IceCastInspector.self),
+        .init(.skinny,     "Cisco Skinny (SCCP)", .cleartext, ports: [], SkinnyInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]

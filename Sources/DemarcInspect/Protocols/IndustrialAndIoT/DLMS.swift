@@ -40,18 +40,8 @@ public enum DLMSInspector: ProtocolInspector {
             guard p.u8(at) == 0x7e, let format = p.u16(at + 1), format >> 12 == 0xa else { return nil }
             let length = Int(format & 0x7ff)
             guard length >= 7, p.u8(at + length + 1) == 0x7e,
-                  let fcs = p.u16le(at + length - 1), fcs == crcX25(p, at + 1, length - 2) else { return nil }
+                  let fcs = p.u16le(at + length - 1), fcs == Checksums.crcX25(p, at + 1, length - 2) else { return nil }
             return length + 2
         }
-    }
-
-    /// CRC-16/X.25: reflected polynomial 0x8408, initial value and final XOR 0xFFFF.
-    static func crcX25(_ p: Bytes, _ from: Int, _ length: Int) -> UInt16 {
-        var crc: UInt16 = 0xffff
-        for i in from..<(from + length) {
-            crc ^= UInt16(p.base[i])
-            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0x8408 : crc >> 1 }
-        }
-        return crc ^ 0xffff
     }
 }

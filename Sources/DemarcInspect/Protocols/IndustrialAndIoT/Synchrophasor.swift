@@ -13,22 +13,11 @@ public enum SynchrophasorInspector: ProtocolInspector {
             guard p.u8(at) == 0xaa, let kind = p.u8(at + 1), kind & 0x80 == 0, (kind >> 4) <= 5,
                   kind & 0x0f >= 1 && kind & 0x0f <= 3,
                   let size = p.u16(at + 2), size >= 16, p.has(at, Int(size)),
-                  p.u16(at + Int(size) - 2) == crc(p, at, Int(size) - 2) else { return nil }
+                  p.u16(at + Int(size) - 2) == Checksums.crcCCITT(p, at, Int(size) - 2) else { return nil }
             return Int(size)
         }
         guard framed else { return .no }
         c.identify(.c37118)
         return .yes
-    }
-
-    /// CRC-CCITT as the standard gives it: polynomial 0x1021, initial value 0xFFFF, no
-    /// reflection and no final XOR.
-    static func crc(_ p: Bytes, _ from: Int, _ length: Int) -> UInt16 {
-        var crc: UInt16 = 0xffff
-        for i in from..<(from + length) {
-            crc ^= UInt16(p.base[i]) << 8
-            for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
-        }
-        return crc
     }
 }

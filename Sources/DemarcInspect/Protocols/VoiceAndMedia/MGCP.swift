@@ -11,9 +11,12 @@ public enum MGCPInspector: ProtocolInspector {
     static let verbs: [StaticString] = ["EPCF ", "CRCX ", "MDCX ", "DLCX ", "RQNT ", "NTFY ", "AUEP ", "AUCX ", "RSIP "]
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
-        guard let first = p.u8(0), first >= 0x41 && first <= 0x52, verbs.contains(where: { p.starts(with: $0) }),
-              let eol = p.find(0x0a, from: 5, limit: 256), p.isPrintableASCII(0, eol - 1) else { return .no }
-        let end = p.u8(eol - 1) == 0x0d ? eol - 1 : eol
+        guard let first = p.u8(0), first >= 0x41 && first <= 0x52, verbs.contains(where: { p.starts(with: $0) })
+        else { return .no }
+        // The first line ends at CR or LF (RFC 3435 3.1 allows either line ending).
+        var end = 5
+        while end < min(p.count, 256), p.base[end] >= 0x20 && p.base[end] <= 0x7e { end += 1 }
+        guard end < p.count, p.base[end] == 0x0d || p.base[end] == 0x0a else { return .no }
         // "MGCP 1.0" or "MGCP 0.1", optionally followed by a profile name.
         guard p.contains(" MGCP 1.0", within: end) || p.contains(" MGCP 0.1", within: end) else { return .no }
         c.identify(.mgcp)
