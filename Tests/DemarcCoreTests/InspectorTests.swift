@@ -656,19 +656,40 @@ import Testing
         let (s, _) = try Self.replay(name)
         #expect(s.state == .encrypted)
         #expect(![AppProtocol.websocket, .git, .fix, .giop, .gearman, .modbus, .someip, .kafka, .cassandra, .amqp,
-                  .memcached, .dnp3, .irc, .whois, .rsync, .bittorrent].contains(s.app))
+                  .memcached, .dnp3, .irc, .whois, .rsync, .bittorrent, .c37118, .dlms, .trdp, .h323, .skinny, .bfcp,
+                  .thrift, .oracle].contains(s.app))
     }
 
-    /// Inspectors that said "not mine" are remembered as bits of a two-word set; the
+    /// Inspectors that said "not mine" are remembered as bits of a three-word set; the
     /// owner of a flow is stored as its index plus one in a byte.
     @Test func inspectorsFitTheExclusionSet() {
         #expect(PayloadInspector.inspectors.count <= InspectorSet.capacity)
         var s = InspectorSet()
-        for i in [0, 5, 63, 64, 100, 127] { s.insert(i) }
-        #expect((0..<128).filter { s.contains($0) } == [0, 5, 63, 64, 100, 127])
+        let members = [0, 5, 63, 64, 100, 127, 128, 150, 191]
+        for i in members { s.insert(i) }
+        #expect((0..<192).filter { s.contains($0) } == members)
         var all = InspectorSet()
-        for i in 0..<128 { all.insert(i) }
-        #expect((0..<128).filter { all.subtracting(s).contains($0) }.count == 122)
+        for i in 0..<192 { all.insert(i) }
+        #expect((0..<192).filter { all.subtracting(s).contains($0) }.count == 192 - members.count)
+        #expect(all.subtracting(all) == InspectorSet())
+    }
+
+    /// The protocols recognised by a magic, a length that fills the payload or a check
+    /// value never claim random bytes, over TCP or UDP, whatever their length.
+    @Test func framedProtocolsLeaveRandomBytesAlone() {
+        let framed: [AppProtocol] = [.cipio, .c1222, .atg, .c37118, .trdp, .dlms, .haproxy, .xdmcp, .wsd, .tivoconnect,
+                                     .citrix, .munin, .checkmk, .kismet, .stomp, .hl7, .jrmi, .rtps, .mgcp, .h323, .mpegts,
+                                     .oracle, .ceph, .dropbox, .caneth, .nntp, .thrift, .mining, .jsonrpc, .bfcp, .cnpip,
+                                     .lustre, .flute, .icecast, .skinny]
+        var rng = SplitMix(seed: 0x5eed_0033)
+        for n in 0..<600 {
+            let length = 1 + Int(rng.next() % 1400)
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            for udp in [false, true] {
+                let s = Self.single(bytes, port: 40_001, udp: udp)
+                #expect(!framed.contains(s?.app ?? .unknown), "payload \(n) of \(length) bytes taken for \(s?.app.name ?? "")")
+            }
+        }
     }
 
     /// Inspectors waiting on the same flow keep their candidates apart (a WireGuard
