@@ -4,14 +4,16 @@ import DemarcDecode
 /// messages (BEP 5: bencoded dictionaries, a query, response or error named by the `y`
 /// key that sorts last), uTP's header (BEP 29: type and version 1 in the first byte, an
 /// extension chain, a SYN or STATE packet that carries nothing after it), and the UDP
-/// tracker's connect request (BEP 15: its fixed protocol id and action 0).
+/// tracker's connect request (BEP 15: its fixed protocol id and action 0), and local
+/// service discovery's announcement (BEP 14: "BT-SEARCH * HTTP/1.1" multicast with the
+/// swarm's infohash).
 public enum BitTorrentInspector: ProtocolInspector {
     public static let transports: Transports = .both
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         if c.isTCP {
             guard p.u8(0) == 19 && p.starts(with: "BitTorrent protocol", at: 1) else { return .no }
-        } else if !(isDHT(p) || isTrackerConnect(p)) {
+        } else if !(isDHT(p) || isTrackerConnect(p) || p.starts(with: "BT-SEARCH * HTTP/1.1\r\n")) {
             switch uTP(p) {
             case .yes: break
             case .notYet: return .notYet
