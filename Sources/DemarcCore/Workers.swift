@@ -60,7 +60,7 @@ enum Workers {
 
         var description: String {
             switch self {
-            case .fanout(let group): "AF_PACKET fanout group \(group) (hash, defrag): the kernel hands each packet to one worker"
+            case .fanout(let group): "AF_PACKET fanout group \(group) (address-pair hash, defrag): the kernel hands each packet to one worker"
             case .fallback(let why): "fanout refused (\(why)): every worker reads every packet and keeps its share"
             }
         }

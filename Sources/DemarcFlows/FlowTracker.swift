@@ -107,8 +107,9 @@ public final class FlowTracker {
     public var activeFlows: Int { table.count }
     /// Flows evicted to keep the table within `timeouts.maxFlows`.
     public private(set) var evicted: UInt64 = 0
-    /// Fragmented datagrams the fixed-size fragment cache forgot for newer ones: their
-    /// later fragments are counted in flows of orphan fragments.
+    /// Fragmented datagrams the fixed-size fragment cache forgot for newer ones before
+    /// their last fragment came: their later fragments are counted in flows of orphan
+    /// fragments.
     public var fragmentsForgotten: UInt64 { fragments.forgotten }
     public var flowsStarted: UInt64 { nextID - 1 }
 
