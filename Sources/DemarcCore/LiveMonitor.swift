@@ -88,6 +88,8 @@ public enum LiveMonitor {
         let header = analysis.finish()
         observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0,
                           queueDropped: stats.queueDropped ?? 0)
+        let lost = analysis.lossesNotExported
+        if lost != (0, 0) { observer?.gaveUp(fragmentDatagrams: lost.fragments, handshakes: lost.handshakes) }
         try output.commit()
         return RunResult(header: header, captureError: failure)
     }
@@ -117,7 +119,7 @@ public enum LiveMonitor {
             }
         })
         Replay.countSkipped(outcome.skipped, &outcome.stats, warn: warn)
-        analysis.peakActiveFlows = UInt64(shard.tracker.table.peakCount)
+        analysis.account([shard.tracker])
         shard.tracker.finishAll()
         return (outcome.stats, outcome.failure)
     }

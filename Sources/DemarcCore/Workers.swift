@@ -47,7 +47,7 @@ enum Workers {
             if let e = Replay.account(o, into: analysis, warn: warn) { inputError = inputError ?? e }
             Replay.warnIfUndecoded(o, warn: warn)
         }
-        analysis.peakActiveFlows = workers.reduce(0) { $0 + UInt64($1.shard.tracker.table.peakCount) }
+        analysis.account(workers.map { $0.shard.tracker })
         return inputError
     }
 
@@ -152,7 +152,7 @@ enum Workers {
             let kept = stats.packets + (stats.queueDropped ?? 0)
             stats.dropped = received > kept ? received - kept : 0
         }
-        analysis.peakActiveFlows = workers.reduce(0) { $0 + UInt64($1.shard.tracker.table.peakCount) }
+        analysis.account(workers.map { $0.shard.tracker })
         if kernelShares {
             let handed = workers.reduce(0) { $0 + $1.shard.handedOff }, lost = workers.reduce(0) { $0 + $1.shard.handoffDropped }
             warn("workers: \(handed) packets handed to the worker owning their flow (encapsulated: the kernel hashed other "
