@@ -54,9 +54,13 @@ pids+=($!)
 sleep 1
 
 # demarc with its default options; jsonl through the counter.
-ip netns exec "$mon" /usr/bin/time -v -o "$out/time.txt" "$bin" monitor --interface a0 --format jsonl 2>"$out/monitor.err" \
-  | python3 scripts/flood-counter.py 10.77.0. >"$out/counted.json" &
-pids+=($!)
+rm -f "$out/records"; mkfifo "$out/records"
+python3 scripts/flood-counter.py 10.77.0. <"$out/records" >"$out/counted.json" &
+counter=$!
+ip netns exec "$mon" /usr/bin/time -v -o "$out/time.txt" "$bin" monitor --interface a0 --format jsonl \
+  >"$out/records" 2>"$out/monitor.err" &
+timer=$!
+pids+=("$timer")
 for _ in $(seq 400); do grep -q "^workers:\|listening" "$out/monitor.err" 2>/dev/null && break; sleep 0.05; done
 sleep 0.5
 counters() { M awk '$1 == "a0:" { print $3, $11 }' /proc/net/dev; }
@@ -78,9 +82,10 @@ wait "$flood"
 sleep 2
 kill -INT "$tcpdump_pid"; wait "$tcpdump_pid" || true
 read -r rx1 tx1 < <(counters)
-monpid=$(M pgrep -f -n "^$bin monitor --interface a0" || true)
-[ -n "$monpid" ] && kill -INT "$monpid"
-wait "${pids[2]}" || true
+# time(1) ignores SIGINT: the signal goes to demarc, its child.
+kill -INT "$(pgrep -P "$timer")"
+wait "$timer" || true
+wait "$counter"
 "$bin" replay "$out/real.pcap" --format jsonl --output "$out/real-replay.jsonl" 2>/dev/null || true
 
 python3 - "$out" "$((rx1 - rx0))" "$((tx1 - tx0))" "$real" <<'PY'
