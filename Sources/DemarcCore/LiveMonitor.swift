@@ -77,7 +77,7 @@ public enum LiveMonitor {
             stats.dropped = stats.dropped ?? 0
         } else {
             (stats, failure) = monitorOneShard(source, live, into: analysis, observer: observer, stop: stop, tick: { shard, capture in
-                status.show(packets: shard.stats.packets, dropped: capture.dropped + capture.ring.dropped,
+                status.show(packets: shard.stats.packets, dropped: capture.dropped + capture.queueDropped,
                             active: shard.tracker.activeFlows, findings: findings)
             }, warn: warn)
         }
@@ -99,7 +99,7 @@ public enum LiveMonitor {
     /// kernel). Each flow goes to the report as it ends.
     private static func monitorOneShard(_ source: PcapSource, _ live: LiveInput, into analysis: Analysis,
                                         observer: (any LiveObserver)?, stop: () -> Bool,
-                                        tick: (Shard, LiveCapture) -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
+                                        tick: (Shard, any CaptureCounts) -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
         let shard = Shard(timeouts: analysis.timeouts) { f, details, reason in analysis.finished(f, details, reason) }
         let wallClock = Timestamps.nowMicros
         var lastExport = Progress.nowMicros()
@@ -115,7 +115,7 @@ public enum LiveMonitor {
                 lastExport = now
                 LiveProgress.export(shard.tracker, verdict: analysis.verdict, to: o)
                 o.capture(packets: shard.stats.packets, openFlows: shard.tracker.activeFlows, kernelDropped: capture.dropped,
-                          queueDropped: capture.ring.dropped)
+                          queueDropped: capture.queueDropped)
             }
         })
         Replay.countSkipped(outcome.skipped, &outcome.stats, warn: warn)

@@ -70,7 +70,11 @@ enum Workers {
     /// refuses (or `DEMARC_FANOUT=off` asks), fresh handles that each read everything.
     /// A handle that cannot be opened is nil (its worker opens it again and reports why).
     static func openHandles(_ live: LiveInput, count: Int) -> ([PcapSource?], Sharing) {
-        let handles = (0..<count).map { _ in try? live.open() }
+        // A fanout handle is read with no ring behind it (`FanoutSource`): its kernel
+        // buffer is the ring's size and its own, as much as a ring handle has in all.
+        var unringed = live
+        unringed.bufferMB = live.bufferMB * 2
+        let handles = (0..<count).map { _ in try? unringed.open() }
         var refusal: String?
         if getenv("DEMARC_FANOUT").map({ String(cString: $0) }) == "off" {
             refusal = "DEMARC_FANOUT=off"
@@ -241,7 +245,7 @@ enum Workers {
                     LiveProgress.export(tracker, verdict: verdict, to: o)
                 }
                 hub.live(index, packets: shard.stats.packets, active: tracker.activeFlows, kernel: capture.dropped,
-                         queue: capture.ring.dropped)
+                         queue: capture.queueDropped)
                 publish(progress: shard.frameNumber, done: false)
             })
             var o = outcome
