@@ -3,7 +3,8 @@
 # sustained load from tcpreplay (the bench capture at fixed packet rates), each run
 # bounded in time. Prints, per rate, what tcpreplay sent, what demarc handled, what was
 # dropped (by the kernel, and by demarc's own capture ring) and the CPU time demarc took
-# per packet handled (user + system, all its threads), so that the highest rate handled
+# per packet handled (user + system, all its threads, from the traffic's start to a
+# second after its end: starting up is not a packet's cost), so that the highest rate handled
 # without drops can be read off. Then the CPU per packet of one worker and of WORKERS'
 # last count (AF_PACKET fanout), medians of CPU_RUNS interleaved runs at CPU_RATE: fanout
 # shares the work, so two workers should cost no more per packet than one (at most
@@ -29,15 +30,20 @@ run() { # run RATE SECONDS WORKERS: prints one result line
   local rate=$1 secs=$2 workers=$3 out=bench-data/load-report.jsonl err=bench-data/load-monitor.err
   local count=$((rate * secs))
   rm -f "$err"
-  ip netns exec "$ns" /usr/bin/time -f "%U %S" -o bench-data/load-time.txt \
-    "$bin" monitor --interface a0 --format jsonl --output "$out" --idle-timeout 5 --workers "$workers" 2>"$err" &
-  local timer=$!
+  ip netns exec "$ns" "$bin" monitor --interface a0 --format jsonl --output "$out" --idle-timeout 5 \
+    --workers "$workers" 2>"$err" &
+  local pid=$!
   for _ in $(seq 400); do grep -q listening "$err" 2>/dev/null && break; sleep 0.05; done
   sleep 0.5
+  # utime + stime of every thread, in clock ticks (/proc/PID/stat fields 14 and 15).
+  cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+  local cpu0 cpu1
+  cpu0=$(cpu)
   ip netns exec "$ns" tcpreplay --intf1=b0 --pps="$rate" --loop=0 --limit="$count" "$src" >bench-data/tcpreplay.txt 2>&1 || true
   sleep 1
-  # time(1) ignores SIGINT: the signal goes to demarc, its child.
-  kill -INT "$(pgrep -P "$timer")"; wait "$timer" || true
+  cpu1=$(cpu)
+  echo "$(( cpu1 - cpu0 )) $(getconf CLK_TCK)" >bench-data/load-time.txt
+  kill -INT "$pid"; wait "$pid" || true
   local sent elapsed
   sent=$(awk '/Actual:/ { print $2 }' bench-data/tcpreplay.txt)
   elapsed=$(awk '/Actual:/ { for (i = 1; i <= NF; i++) if ($i == "in") print $(i + 1) }' bench-data/tcpreplay.txt)
@@ -46,8 +52,8 @@ import json, sys
 out, rate, sent, elapsed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3] or 0), float(sys.argv[4] or 0)
 summary = json.loads(open(out).read().splitlines()[-1])
 i = summary["inputs"][0]
-user, system = map(float, open(sys.argv[6]).read().split()[-2:])
-cpu = (user + system) / max(1, i["packets"]) * 1e6
+ticks, hz = map(int, open(sys.argv[6]).read().split())
+cpu = ticks / hz / max(1, i["packets"]) * 1e6
 print(f"{sys.argv[5]} worker(s), target {rate:>8} pkt/s: sent {sent:>9} in {elapsed:5.1f} s ({sent / elapsed if elapsed else 0:>9.0f} pkt/s); "
       f"demarc handled {i['packets']:>9}, kernel dropped {i.get('dropped', 0)}, ring dropped {i.get('queue_dropped', 0)}, "
       f"flows {summary['summary']['flows']}, CPU {cpu:.2f} µs/packet")
