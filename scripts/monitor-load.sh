@@ -17,7 +17,7 @@ RATES=${RATES:-"100000 200000 400000"}
 # Worker counts to compare (issue 15: before, one; after, one per core).
 WORKERS=${WORKERS:-"1 $(nproc)"}
 SUSTAIN=${SUSTAIN:-30}
-CPU_RATE=${CPU_RATE:-200000} CPU_SECONDS=${CPU_SECONDS:-5} CPU_RUNS=${CPU_RUNS:-3}
+CPU_RATE=${CPU_RATE:-200000} CPU_SECONDS=${CPU_SECONDS:-10} CPU_RUNS=${CPU_RUNS:-5}
 scripts/load-capture.sh
 bin=$PWD/.build/release/demarc src=$PWD/bench-data/load.pcap
 ns=dmload$$
