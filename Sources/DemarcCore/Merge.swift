@@ -52,8 +52,6 @@ extension Workers {
         /// Worker 0's reading, for the progress line.
         let bytesRead = Atomic<Int64>(0)
         let packetsRead = Atomic<UInt64>(0)
-        /// libpcap's filter installation shares compiled programs between workers.
-        let filterLock = Mutex<Void>(())
         /// Live: the main thread asks the workers to stop capturing.
         let stopRequested = Atomic<Bool>(false)
         /// Live: workers whose capture has started.
@@ -103,9 +101,9 @@ extension Workers {
 
         /// A shard's batch in. Its progress counts at once (another shard's records may wait
         /// for it); then, while the shard has `recordLimit` records out, it waits for the
-        /// main thread to hand some on.
+        /// main thread to hand some on (unless `wait` is false).
         func publish(_ worker: Int, starts: inout [UInt64], records: inout [Item], finals: inout [Item],
-                     progress: UInt64, done: Bool) {
+                     progress: UInt64, done: Bool, wait: Bool = true) {
             pthread_mutex_lock(mutex)
             batch.starts[worker].append(contentsOf: starts)
             batch.records[worker].append(contentsOf: records)
@@ -115,7 +113,7 @@ extension Workers {
             batch.done[worker] = done
             fresh = true
             pthread_cond_signal(cond)
-            while !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
+            while wait && !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
             pthread_mutex_unlock(mutex)
             starts.removeAll(keepingCapacity: true)
             records.removeAll(keepingCapacity: true)
