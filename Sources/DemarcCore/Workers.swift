@@ -176,7 +176,9 @@ enum Workers {
         merger.waitsForEveryWorker = !live
         while true {
             let batch = hub.take(waitMicros: waitMicros)
-            let finished = merger.absorb(batch, hub: hub) { item in analysis.deliver(item.record, second: item.alternate) }
+            let finished = merger.absorb(batch, hub: hub) { item in
+                analysis.deliver(item.record.take()!, second: item.alternate.take())
+            }
             between(merger)
             if finished { break }
         }
