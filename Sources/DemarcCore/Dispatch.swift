@@ -16,19 +16,19 @@ final class FrameBatch {
     /// A frame's header in the buffer: captured length, original length, its number,
     /// its time and the clock.
     static let header = 32
-    private(set) var buffer: UnsafeMutableRawPointer
-    private(set) var capacity: Int
+    @exclusivity(unchecked) private(set) var buffer: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private(set) var capacity: Int
     /// Bytes and frames held.
-    var used = 0
-    var count = 0
+    @exclusivity(unchecked) var used = 0
+    @exclusivity(unchecked) var count = 0
     /// The capture these frames are from (its index in the replay) and its link type.
-    var input = 0
-    var linkType: Int32 = 0
+    @exclusivity(unchecked) var input = 0
+    @exclusivity(unchecked) var linkType: Int32 = 0
     /// Frames the reader had read when it handed this batch over, and the clock then.
-    var through: UInt64 = 0
-    var clock: Int64 = .min
+    @exclusivity(unchecked) var through: UInt64 = 0
+    @exclusivity(unchecked) var clock: Int64 = .min
     /// The last batch: the input has ended.
-    var end = false
+    @exclusivity(unchecked) var end = false
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -37,31 +37,13 @@ final class FrameBatch {
 
     deinit { buffer.deallocate() }
 
-    /// Whether a frame of `length` captured bytes fits, growing an empty batch for a
-    /// frame longer than any batch holds.
-    @inline(__always)
-    func fits(_ length: Int) -> Bool {
-        let need = FrameBatch.header + length
-        if used + need <= capacity { return true }
-        guard used == 0 else { return false }
+    /// Room for `bytes` in an empty batch: one frame longer than any batch holds gets a
+    /// buffer of its own size.
+    func reserve(_ bytes: Int) {
+        guard bytes > capacity else { return }
         buffer.deallocate()
-        capacity = need
+        capacity = bytes
         buffer = .allocate(byteCount: capacity, alignment: 8)
-        return true
-    }
-
-    /// Appends a frame (the caller checked it `fits`).
-    @inline(__always)
-    func append(_ frame: UnsafeRawBufferPointer, _ wireLength: Int, number: UInt64, ts: Int64, clock: Int64) {
-        let p = buffer + used
-        p.storeBytes(of: UInt32(truncatingIfNeeded: frame.count), as: UInt32.self)
-        p.storeBytes(of: UInt32(truncatingIfNeeded: wireLength), toByteOffset: 4, as: UInt32.self)
-        p.storeBytes(of: number, toByteOffset: 8, as: UInt64.self)
-        p.storeBytes(of: ts, toByteOffset: 16, as: Int64.self)
-        p.storeBytes(of: clock, toByteOffset: 24, as: Int64.self)
-        if let base = frame.baseAddress, frame.count > 0 { (p + FrameBatch.header).copyMemory(from: base, byteCount: frame.count) }
-        used += (FrameBatch.header + frame.count + 7) & ~7
-        count += 1
     }
 
     /// Hands each frame to `body`: its bytes, original length, number, time and clock.
@@ -154,63 +136,92 @@ final class FrameChannel: @unchecked Sendable {
     }
 }
 
-/// The reading shard's side: a batch being filled for each other shard.
+/// The reading shard's side: a batch being filled for each other shard. Frames are
+/// written through a plain cursor per shard (`Outlet`), so the per-packet path touches
+/// no reference count and no exclusivity check; the batch object itself is touched only
+/// when it is handed over.
 final class Dispatcher {
     let channels: [FrameChannel?]
-    private var filling: [FrameBatch?]
+    private struct Outlet {
+        var buffer: UnsafeMutableRawPointer?
+        var used = 0
+        var capacity = 0
+        var count = 0
+    }
+    private let outlets: UnsafeMutablePointer<Outlet>
+    @exclusivity(unchecked) private var filling: [FrameBatch?]
     /// The capture being read (its index in the replay) and its link type.
-    var input = 0
-    var linkType: Int32 = 0
-    /// The latest time of the frames read so far that move a shard's clock (IP frames).
-    var clock: Int64 = .min
+    @exclusivity(unchecked) var input = 0
+    @exclusivity(unchecked) var linkType: Int32 = 0
     /// Runs before the reader waits for a receiver to free a batch: the reader publishes
     /// what it has (without waiting itself), so the receiver's records can be numbered.
-    var beforeWaiting: () -> Void = {}
+    @exclusivity(unchecked) var beforeWaiting: () -> Void = {}
 
     /// `me` is the reading shard (it has no channel); `count` shards in all.
     init(me: Int, count: Int, batches: Int = 4, bytes: Int = 1 << 20) {
         channels = (0..<count).map { $0 == me ? nil : FrameChannel(batches: batches, bytes: bytes) }
         filling = Array(repeating: nil, count: count)
+        outlets = .allocate(capacity: count)
+        outlets.initialize(repeating: Outlet(), count: count)
     }
 
-    /// A frame for shard `owner`, read as frame `number`.
+    deinit { outlets.deallocate() }
+
+    /// A frame for shard `owner`, read as frame `number`, with the clock up to it.
     @inline(__always)
-    func send(_ owner: Int, _ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64, number: UInt64) {
-        var b: FrameBatch
-        if let current = filling[owner], current.fits(frame.count) {
-            b = current
-        } else {
+    func send(_ owner: Int, _ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64, number: UInt64, clock: Int64) {
+        let o = outlets + owner
+        if o.pointee.used + FrameBatch.header + frame.count > o.pointee.capacity {
             // Handed over as read through the frame before this one.
-            if filling[owner] != nil { hand(owner, through: number - 1, end: false) }
-            b = channels[owner]!.take(beforeWaiting: beforeWaiting)
-            b.input = input
-            b.linkType = linkType
-            _ = b.fits(frame.count)
-            filling[owner] = b
+            refill(owner, room: FrameBatch.header + frame.count, through: number - 1, clock: clock)
         }
-        b.append(frame, wireLength, number: number, ts: ts, clock: clock)
+        let p = o.pointee.buffer! + o.pointee.used
+        p.storeBytes(of: UInt32(truncatingIfNeeded: frame.count), as: UInt32.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: wireLength), toByteOffset: 4, as: UInt32.self)
+        p.storeBytes(of: number, toByteOffset: 8, as: UInt64.self)
+        p.storeBytes(of: ts, toByteOffset: 16, as: Int64.self)
+        p.storeBytes(of: clock, toByteOffset: 24, as: Int64.self)
+        if let base = frame.baseAddress, frame.count > 0 { (p + FrameBatch.header).copyMemory(from: base, byteCount: frame.count) }
+        o.pointee.used += (FrameBatch.header + frame.count + 7) & ~7
+        o.pointee.count += 1
     }
 
-    /// Every shard's batch handed over as read through frame `through` (even an empty
-    /// one: the receiver's progress and clock move with it); `end` when the input ends.
-    func handAll(through: UInt64, end: Bool = false) {
+    /// Every shard's batch handed over as read through frame `through` with the clock
+    /// then (even an empty one: the receiver's progress and clock move with it); `end`
+    /// when the input ends.
+    func handAll(through: UInt64, clock: Int64, end: Bool = false) {
         for owner in channels.indices where channels[owner] != nil {
-            if filling[owner] == nil {
-                let b = channels[owner]!.take(beforeWaiting: beforeWaiting)
-                b.input = input
-                b.linkType = linkType
-                filling[owner] = b
-            }
-            hand(owner, through: through, end: end)
+            if filling[owner] == nil { open(owner, room: 0) }
+            hand(owner, through: through, clock: clock, end: end)
         }
     }
 
-    private func hand(_ owner: Int, through: UInt64, end: Bool) {
+    /// The batch being filled for `owner` handed over (if any), and a free one opened
+    /// with `room` bytes at least.
+    @inline(never)
+    private func refill(_ owner: Int, room: Int, through: UInt64, clock: Int64) {
+        if filling[owner] != nil { hand(owner, through: through, clock: clock, end: false) }
+        open(owner, room: room)
+    }
+
+    private func open(_ owner: Int, room: Int) {
+        let b = channels[owner]!.take(beforeWaiting: beforeWaiting)
+        b.input = input
+        b.linkType = linkType
+        b.reserve(room)
+        filling[owner] = b
+        outlets[owner] = Outlet(buffer: b.buffer, used: 0, capacity: b.capacity, count: 0)
+    }
+
+    private func hand(_ owner: Int, through: UInt64, clock: Int64, end: Bool) {
         guard let b = filling[owner] else { return }
+        b.used = outlets[owner].used
+        b.count = outlets[owner].count
         b.through = through
         b.clock = clock
         b.end = end
         filling[owner] = nil
+        outlets[owner] = Outlet()
         channels[owner]!.send(b)
     }
 }

@@ -48,9 +48,12 @@ final class Shard {
     /// Replay with several shards: shard 0 reads the input and hands the others their
     /// frames (`dispatcher`); the others take only those (`receiving`), each with the
     /// clock it had reached (`frameClock`, see Dispatch.swift).
-    @exclusivity(unchecked) var dispatcher: Dispatcher?
+    @exclusivity(unchecked) unowned(unsafe) var dispatcher: Dispatcher?
     @exclusivity(unchecked) var receiving = false
     @exclusivity(unchecked) var frameClock: Int64 = .min
+    /// The reading shard: the latest time of the IP frames read so far (those that move
+    /// a shard's clock), handed on with each frame and batch.
+    @exclusivity(unchecked) private(set) var clock: Int64 = .min
     /// True while this shard reads frames other shards handed it: they are its own.
     @exclusivity(unchecked) var readingHandoffs = false
     /// Frames this shard handed to another, and of those, the ones its queue had no room for.
@@ -103,7 +106,7 @@ final class Shard {
                 passOn(owner, frame, wireLength, ts)
                 return nil
             }
-            if let d = dispatcher, ts > d.clock { d.clock = ts }
+            if ts > clock { clock = ts }
             return decoder.decode(frame, into: &decoded)
         }
         let outcome = decoder.decode(frame, into: &decoded)
@@ -113,7 +116,7 @@ final class Shard {
                 passOn(owner, frame, wireLength, ts)
                 return nil
             }
-            if let d = dispatcher, ts > d.clock { d.clock = ts }
+            if ts > clock { clock = ts }
         } else if index != 0 {
             return nil
         }
@@ -125,10 +128,8 @@ final class Shard {
     @inline(__always)
     private func passOn(_ owner: Int, _ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64) {
         tracker.advance(to: ts)
-        if let d = dispatcher {
-            if ts > d.clock { d.clock = ts }
-            d.send(owner, frame, wireLength, ts, number: frameNumber)
-        }
+        if ts > clock { clock = ts }
+        dispatcher?.send(owner, frame, wireLength, ts, number: frameNumber, clock: clock)
     }
 
     /// The one per-packet dispatcher: a frame decoded and, if it is this shard's, counted

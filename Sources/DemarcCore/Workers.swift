@@ -232,16 +232,16 @@ enum Workers {
                     dispatcher.input = input
                     dispatcher.linkType = outcome.linkType
                 }, afterBatch: { doneBytes, source in
-                    dispatcher.handAll(through: shard.frameNumber)
+                    dispatcher.handAll(through: shard.frameNumber, clock: shard.clock)
                     publish(progress: shard.frameNumber, done: false)
                     hub.bytesRead.store(doneBytes + (source.fileOffset ?? 0), ordering: .relaxed)
                     hub.packetsRead.store(shard.frameNumber, ordering: .relaxed)
                 }, ended: { _ in
                     input += 1
-                    dispatcher.handAll(through: shard.frameNumber)
+                    dispatcher.handAll(through: shard.frameNumber, clock: shard.clock)
                     publish(progress: shard.frameNumber, done: false)
                 })
-                dispatcher.handAll(through: shard.frameNumber, end: true)
+                dispatcher.handAll(through: shard.frameNumber, clock: shard.clock, end: true)
             } else {
                 // The counts of each capture (by its index), as shard 0 reads them.
                 outcomes = plans.map { InputOutcome(stats: InputStats(kind: "file", name: $0.path, linkType: "")) }
