@@ -111,12 +111,7 @@ final class FrameChannel: @unchecked Sendable {
     }
 
     /// The reader: a filled batch to the receiver.
-    func send(_ b: FrameBatch) {
-        pthread_mutex_lock(mutex)
-        full.append(b)
-        pthread_cond_signal(filled)
-        pthread_mutex_unlock(mutex)
-    }
+    func send(_ b: FrameBatch) { put(b, filled: true) }
 
     /// The receiver: the next filled batch, waiting for one.
     func receive() -> FrameBatch {
@@ -128,10 +123,13 @@ final class FrameChannel: @unchecked Sendable {
     }
 
     /// The receiver: a batch read, free again.
-    func recycle(_ b: FrameBatch) {
+    func recycle(_ b: FrameBatch) { put(b, filled: false) }
+
+    /// A batch onto the filled or the free list, and whoever waits for one woken.
+    private func put(_ b: FrameBatch, filled isFilled: Bool) {
         pthread_mutex_lock(mutex)
-        free.append(b)
-        pthread_cond_signal(freed)
+        if isFilled { full.append(b) } else { free.append(b) }
+        pthread_cond_signal(isFilled ? filled : freed)
         pthread_mutex_unlock(mutex)
     }
 }
