@@ -36,8 +36,8 @@ enum Workers {
         }
         threads.join()
 
-        // The inputs: the shards' counts summed; how each file ended, from shard 0 (every
-        // shard read the same bytes).
+        // The inputs: the shards' counts summed; how each file ended, from shard 0 (which
+        // reads them all).
         var inputError: String?
         for (i, outcome) in workers[0].outcomes.enumerated() {
             var o = outcome
