@@ -7,6 +7,8 @@ import DemarcDecode
 /// hello in clear, and Q050's Initial is decrypted with its own salt to read the CHLO.
 /// `version` names gQUIC as `gQUIC Q046`. Older gQUIC seen from the server alone is
 /// recognised by the server's REJ message, sent in clear; `version` is then null.
+/// A connection met after its long-header packets is recognised by its short headers
+/// (QUICShortHeaders).
 public enum QUICInspector: ProtocolInspector {
     public static let transports: Transports = .udp
 
@@ -70,7 +72,8 @@ public enum QUICInspector: ProtocolInspector {
             c.identify(.quic, .encrypted)
             return .yes
         }
-        return .no
+        // A short header: the connection's Initials were not captured (QUICShortHeaders).
+        return QUICShortHeaders.identify(&c, p)
     }
 
     /// Google QUIC before Q050: the client's hello (CHLO) is not encrypted; read its SNI.
