@@ -128,8 +128,9 @@ enum TLSRecordChain {
         }
         // The segment may begin inside a record: look for a header from which the records
         // chain. Not in a segment that opens with text (a cleartext protocol's; ciphertext
-        // opens so with odds of 2 %), and a header's second byte, 3, is looked for first.
-        guard !p.isPrintableASCII(0, 4), let start = p.base.baseAddress else { return pending ? .predicted : .none }
+        // opens with 8 printable bytes with odds of 4 in 10,000), and a header's second
+        // byte, 3, is looked for first.
+        guard !p.isPrintableASCII(0, 8), let start = p.base.baseAddress else { return pending ? .predicted : .none }
         var i = 2
         while i < p.count, let hit = memchr(start + i, 3, p.count - i) {
             let at = start.distance(to: UnsafeRawPointer(hit))
