@@ -137,12 +137,24 @@ import Testing
         #expect(try #require(Self.udp(text, [])).app != .quic)
     }
 
-    /// Google's Q046 short header has no header protection: the first byte stays `0x40`
-    /// and the packet number after the 8-byte ID counts up; the rest is sealed.
-    @Test func q046ShortHeadersAreQUIC() throws {
+    /// Google's QUIC protects no header: Q046's first byte stays `0x40` (older versions'
+    /// public flags stay put too) and the packet number after the 8-byte ID counts up;
+    /// the rest is sealed.
+    @Test func googleShortHeadersAreQUIC() throws {
         let id = Self.noise(8, seed: 8)
         let toServer = (0..<4).map { i -> [UInt8] in [0x40] + id + [UInt8(0x0f + i)] + Self.noise(26, seed: UInt64(600 + i)) }
         #expect(try #require(Self.udp(toServer, [])).app == .quic)
+        // Older gQUIC's public header: flags 0x0c (an 8-byte connection ID, no version),
+        // the ID, a packet number counting up, sealed bytes.
+        let publicHeader = (0..<4).map { i -> [UInt8] in [0x0c] + id + [UInt8(0x20 + i)] + Self.noise(40, seed: UInt64(650 + i)) }
+        #expect(try #require(Self.udp(publicHeader, [])).app == .quic)
+        // The server's packets between them: flags 0x00, a packet number, sealed bytes.
+        let server = (0..<4).map { i -> [UInt8] in [0x00, UInt8(0x09 + i)] + Self.noise(60, seed: UInt64(680 + i)) }
+        #expect(try #require(Self.udp(publicHeader, server)).app == .quic)
+        // OpenVPN's control channel over UDP (P_CONTROL_V1 0x20, P_ACK_V1 0x28): an 8-byte
+        // session id, then an HMAC: the byte after the id does not count up.
+        let control = (0..<6).map { i -> [UInt8] in [i % 2 == 0 ? 0x20 : 0x28] + id + Self.noise(60, seed: UInt64(690 + i)) }
+        #expect(try #require(Self.udp(control, [])).app != .quic)
         let backwards = (0..<4).map { i -> [UInt8] in [0x40] + id + [UInt8(0x20 - i)] + Self.noise(26, seed: UInt64(700 + i)) }
         #expect(try #require(Self.udp(backwards, [])).app != .quic)
     }

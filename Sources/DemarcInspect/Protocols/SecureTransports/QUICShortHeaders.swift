@@ -15,10 +15,11 @@ import DemarcDecode
 /// top bits; beside a reference packet, each later one shares with it at least 4 and at
 /// most 21 bytes after the first byte (the ID; more would be a fixed header, not an ID
 /// followed by protected bytes), and what follows looks sealed (`sealed`); the masked low
-/// bits of the first byte differ at least once (or, in Google's Q046, which protects no
-/// header, the first byte is `0x40`-`0x43`, the ID 8 bytes and the packet number after it
-/// counts up); and two packets agreed with the reference, or one did on 8 bytes or more
-/// (the usual ID length). Random payload repeats 4 bytes at one offset with odds of 2^-32 a
+/// bits of the first byte differ at least once (or, in Google's QUIC, which protects no
+/// header, the first byte is Q046's `0x40`-`0x43` or an older public header's flags with
+/// a connection ID and no version, the ID 8 bytes, and the packet number after it counts
+/// up by a few, over two packets beside the reference); and two packets agreed with the
+/// reference, or one did on 8 bytes or more (the usual ID length). Random payload repeats 4 bytes at one offset with odds of 2^-32 a
 /// packet; a cleartext header that repeats has fixed low bits in its first byte.
 ///
 /// The reference is the direction's second packet, so a flow of one packet each way (a
@@ -34,12 +35,26 @@ enum QUICShortHeaders {
     /// An ID this long makes one agreeing packet enough.
     static let usualID = 8
 
-    /// Whether the packet has a short header's form and is long enough to hold the
-    /// connection ID compared, a packet number and an AEAD tag.
+    /// Whether the packet has a short header's form (or gQUIC's public header with a
+    /// connection ID and no version) and is long enough to hold the connection ID
+    /// compared, a packet number and an AEAD tag.
     @inline(__always)
-    static func shaped(_ p: Bytes) -> Bool { p.count >= 24 && p.base[0] & 0xc0 == 0x40 }
+    static func shaped(_ p: Bytes) -> Bool { p.count >= 24 && (p.base[0] & 0xc0 == 0x40 || googlePublic(p.base[0])) }
+
+    /// Google QUIC's public flags before Q046: connection ID present (0x08), no version
+    /// (0x01), not a reset (0x02), the two top bits unused.
+    @inline(__always)
+    static func googlePublic(_ flags: UInt8) -> Bool { flags & 0xcb == 0x08 }
+
+    /// A first byte that header protection does not mask: Q046's short header
+    /// (`0x40`-`0x43`) or gQUIC's public header.
+    @inline(__always)
+    static func unprotected(_ first: UInt8) -> Bool { first & 0xfc == 0x40 || googlePublic(first) }
 
     static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
+        // gQUIC's server packets: flags without a connection ID, version or reset, then a
+        // packet number and sealed bytes; nothing to compare, but no reason to stop either.
+        if p.count >= 24 && p.base[0] & 0xcb == 0 { return .notYet }
         guard shaped(p) else { return .no }
         guard c.index > 0 else { return .notYet }
         let d = c.details()
@@ -99,9 +114,11 @@ final class QUICShortHeaderWatch: FlowSlot {
         var shortest = QUICShortHeaders.compared
         /// The masked low bits of the first byte differed from the reference's.
         var varied = false
-        /// The byte after the shared ones was higher than the reference's each time: a
-        /// packet number in clear, counting up (Google's Q046 has no header protection).
+        /// The byte after the shared ones exceeded the reference's by a little more each
+        /// time (1 to 8 more than the packet before): a packet number in clear, counting
+        /// up (gQUIC protects no header).
         var counting = true
+        var lastStep = 0
         /// Some agreeing packet's bytes after the ID looked sealed (`QUICShortHeaders.sealed`).
         var sealed = false
         /// A packet shared too few or too many bytes, or its bytes after the ID had
@@ -135,12 +152,19 @@ final class QUICShortHeaderWatch: FlowSlot {
         }
         dir.agreeing += 1
         dir.shortest = min(dir.shortest, shared)
-        if (dir.reference[0] ^ p.base[0]) & 0x1f != 0 { dir.varied = true }
-        if p.base[1 + shared] <= dir.reference[1 + shared] { dir.counting = false }
+        // Only a short header's low bits are masked; other first bytes (gQUIC's flags, or
+        // an opcode of some other protocol) do not vary by protection.
+        let first = dir.reference[0], now = p.base[0]
+        if first & 0xc0 == 0x40 && now & 0xc0 == 0x40 && (first ^ now) & 0x1f != 0 { dir.varied = true }
+        let step = Int(p.base[1 + shared]) - Int(dir.reference[1 + shared])
+        if step <= dir.lastStep || step > dir.lastStep + 8 { dir.counting = false }
+        dir.lastStep = step
         let enough = dir.agreeing >= 2 || dir.shortest >= QUICShortHeaders.usualID
-        // Without header protection, the first byte is fixed: an 8-byte ID and a packet
-        // number that counts up stand in for the varying bits.
-        let moving = dir.varied || (dir.counting && dir.shortest >= QUICShortHeaders.usualID && p.base[0] & 0xfc == 0x40)
+        // Without header protection (gQUIC), the first byte is fixed: an 8-byte ID and a
+        // packet number that counts up over two packets stand in for the varying bits.
+        let counted = dir.counting && dir.agreeing >= 2 && dir.shortest >= QUICShortHeaders.usualID
+            && QUICShortHeaders.unprotected(now)
+        let moving = dir.varied || counted
         return moving && enough && dir.sealed ? .yes : .notYet
     }
 }
