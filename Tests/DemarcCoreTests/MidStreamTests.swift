@@ -159,6 +159,21 @@ import Testing
         #expect(try #require(Self.udp(backwards, [])).app != .quic)
     }
 
+    /// A server's Version Negotiation seen without the client's Initial (RFC 9000 §17.2.1):
+    /// long header, version 0, an empty destination ID, an 8-byte source ID, one version
+    /// (and a reserved one, §15): 19 and 23 bytes.
+    @Test func shortVersionNegotiationIsQUIC() throws {
+        let id: [UInt8] = [0xf0, 0x46, 0x2f, 0xb4, 0x27, 0x23, 0x89, 0xf7]
+        let vn: [UInt8] = [0xc3, 0, 0, 0, 0, 0x00, 0x08] + id + [0xff, 0x00, 0x00, 0x1d]
+        let s = try #require(Self.udp([], [vn]))
+        #expect(s.app == .quic && s.state == .encrypted)
+        let two = try #require(Self.udp([], [vn + [0x1a, 0x2a, 0x3a, 0x4a]]))
+        #expect(two.app == .quic)
+        // Version 0 but no known version listed: not QUIC.
+        let odd = try #require(Self.udp([], [Array(vn.dropLast(4)) + [0x12, 0x34, 0x56, 0x78]]))
+        #expect(odd.app != .quic)
+    }
+
     @Test(arguments: ["tls12-second-flight", "tls13-midrecord-server", "quic-short-headers"])
     func realMidStreamFixtures(_ name: String) throws {
         let (s, _) = try InspectorTests.replay(name)

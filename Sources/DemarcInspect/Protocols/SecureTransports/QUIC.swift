@@ -28,7 +28,9 @@ public enum QUICInspector: ProtocolInspector {
     }
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
-        guard let first = p.u8(0), p.count >= 20 else { return .no }
+        // A Version Negotiation packet may be as short as 11 bytes (RFC 9000 §17.2.1: empty
+        // connection IDs, one version); the minimal one, an 8-byte ID and one version, is 19.
+        guard let first = p.u8(0), p.count >= 20 || (first & 0x80 != 0 && p.count >= 11 && p.u32(1) == 0) else { return .no }
         if first & 0x80 != 0 {
             guard let version = p.u32(1), let dcid = p.u8(5) else { return .no }
             // Google's Q046–Q048 long header gives both connection id lengths as nibbles
