@@ -174,6 +174,20 @@ import Testing
         #expect(odd.app != .quic)
     }
 
+    /// A Handshake packet (RFC 9000 §17.2.4) met without the Initials, its fixed bit
+    /// greased (RFC 9287 §3), as quic-go and ngtcp2 send once both ends allow it: QUIC.
+    /// An Initial so greased, or a reserved version, is not.
+    @Test func greasedHandshakeIsQUIC() throws {
+        let id = Self.noise(8, seed: 12)
+        func long(_ first: UInt8, _ version: [UInt8]) -> [UInt8] {
+            [first] + version + [0x08] + id + [0x00, 0x41, 0x20] + Self.noise(300, seed: 13)
+        }
+        #expect(try #require(Self.udp([], [long(0xa1, [0xff, 0x00, 0x00, 0x22])])).app == .quic)
+        #expect(try #require(Self.udp([], [long(0xe1, [0x00, 0x00, 0x00, 0x01])])).app == .quic)
+        #expect(try #require(Self.udp([], [long(0x81, [0xff, 0x00, 0x00, 0x22])])).app != .quic)
+        #expect(try #require(Self.udp([], [long(0xa1, [0x1a, 0x2a, 0x3a, 0x4a])])).app != .quic)
+    }
+
     @Test(arguments: ["tls12-second-flight", "tls13-midrecord-server", "quic-short-headers"])
     func realMidStreamFixtures(_ name: String) throws {
         let (s, _) = try InspectorTests.replay(name)

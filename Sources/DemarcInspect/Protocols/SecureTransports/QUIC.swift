@@ -46,7 +46,10 @@ public enum QUICInspector: ProtocolInspector {
                 c.identify(.quic, .encrypted)
                 return .yes
             }
-            guard knownVersion(version), first & 0x40 != 0 || version >> 24 == 0x51 else { return .no }
+            // The fixed bit may be greased (RFC 9287) once both ends agreed to it, on packets
+            // after the Initials: then only a version in use, not a reserved one, counts.
+            let greased = first & 0x40 == 0 && first & 0x30 != 0 && version & 0x0f0f_0f0f != 0x0a0a_0a0a
+            guard knownVersion(version), first & 0x40 != 0 || version >> 24 == 0x51 || greased else { return .no }
             // An Initial is padded to at least 1200 bytes by the client.
             let isInitial = (first & 0x30) == 0 && version >> 24 != 0x51 && version >> 24 != 0x54
             if isInitial && c.fromClient && c.index == 0 && p.count < 1200 && version == 1 { return .no }
