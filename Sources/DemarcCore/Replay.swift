@@ -129,8 +129,8 @@ public enum Replay {
         }, ended: { outcome in
             if let e = account(outcome, into: analysis, warn: warn) { inputError = inputError ?? e }
         })
-        analysis.account([shard.tracker])
         shard.tracker.finishAll()
+        analysis.account([shard.tracker])
         return inputError
     }
 }
