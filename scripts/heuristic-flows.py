@@ -91,20 +91,27 @@ def main():
                 continue
             fl['n'][d] += 1
             fl['packets'].append([fc, len(b), b[:128].hex()])
-        for c in labels[pcap]:
-            _, transport, a, pa, b, pb, proto, label, *_ = c
-            k = t['key'](transport, a, pa, b, pb)
-            if k not in pay or proto == 'Unknown' or k not in flows:
-                continue
-            truth = t['adjudicate'](rules, pcap, transport, proto, pa, pb, label)
-            if truth == 'cleartext' and pay[k]:
-                truth = 'encrypted'
-            if truth == 'contested':
-                continue
-            print(json.dumps({'pcap': pcap, 'transport': transport, 'proto': proto, 'truth': truth,
-                              'packets': flows[k]['packets']}))
+        for k, transport, proto, truth in scored(t, rules, pcap, labels[pcap], pay):
+            if k in flows:
+                print(json.dumps({'pcap': pcap, 'transport': transport, 'proto': proto, 'truth': truth,
+                                  'packets': flows[k]['packets']}))
     for (state, conf), (judged, right) in sorted(rules_seen.items()):
         print('%-9s confidence %s: %d right of %d, Laplace %.3f' % (state, conf, right, judged, (right + 1) / (judged + 2)))
+
+
+def scored(t, rules, pcap, rows, pay):
+    """The labelled flows with payload that encryption-truth scores: key, transport,
+    protocol and the adjudicated truth."""
+    for c in rows:
+        _, transport, a, pa, b, pb, proto, label, *_ = c
+        k = t['key'](transport, a, pa, b, pb)
+        if k not in pay or proto == 'Unknown':
+            continue
+        truth = t['adjudicate'](rules, pcap, transport, proto, pa, pb, label)
+        if truth == 'cleartext' and pay[k]:
+            truth = 'encrypted'
+        if truth != 'contested':
+            yield k, transport, proto, truth
 
 
 def tally_verdicts(t, rules, pcap, path, rows, pay, demarc, seen):
@@ -115,16 +122,9 @@ def tally_verdicts(t, rules, pcap, path, rows, pay, demarc, seen):
         if o.get('type') == 'flow':
             c, s = o['client'], o['server']
             verdicts.setdefault(t['key'](o['transport'], c['ip'], c.get('port'), s['ip'], s.get('port')), o['encryption'])
-    for c in rows:
-        _, transport, a, pa, b, pb, proto, label, *_ = c
-        k = t['key'](transport, a, pa, b, pb)
+    for k, _, _, truth in scored(t, rules, pcap, rows, pay):
         e = verdicts.get(k)
-        if not e or k not in pay or proto == 'Unknown' or e.get('basis') != 'heuristic':
-            continue
-        truth = t['adjudicate'](rules, pcap, transport, proto, pa, pb, label)
-        if truth == 'cleartext' and pay[k]:
-            truth = 'encrypted'
-        if truth == 'contested':
+        if not e or e.get('basis') != 'heuristic':
             continue
         r = seen[(e['state'], e.get('confidence'))]
         r[0] += 1
