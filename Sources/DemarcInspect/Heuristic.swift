@@ -89,24 +89,27 @@ public enum Heuristic {
         let n = min(p.count, window)
         guard n >= minimumLength else { return (.tooShort, 0, n) }
         var tally: UInt32 = 0
-        var distinct = 0
-        // One byte per value seen (256 bytes), summed eight at a time afterwards.
-        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { seen in
-            let raw = seen.baseAddress!
+        var distinct = 0, pairs = 0
+        // A count per value (256 bytes): each byte adds the equal bytes before it to
+        // `pairs`; the non-zero counts, eight at a time afterwards, are the distinct values.
+        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { counts in
+            let raw = counts.baseAddress!
             raw.initializeMemory(as: UInt64.self, repeating: 0, count: 32)
             let base = p.base
             byteClass.withUnsafeBufferPointer { cls in
                 for i in 0..<n {
                     let b = Int(base[i])
                     tally &+= cls[b]
-                    raw.storeBytes(of: 1, toByteOffset: b, as: UInt8.self)
+                    let c = raw.load(fromByteOffset: b, as: UInt8.self)
+                    pairs &+= Int(c)
+                    raw.storeBytes(of: c &+ 1, toByteOffset: b, as: UInt8.self)
                 }
             }
-            var sum: UInt64 = 0
+            var sum = 0
             for w in 0..<32 {
-                sum &+= (raw.load(fromByteOffset: w * 8, as: UInt64.self) &* 0x0101_0101_0101_0101) >> 56
+                sum &+= nonZeroBytes(raw.load(fromByteOffset: w * 8, as: UInt64.self))
             }
-            distinct = Int(sum)
+            distinct = sum
         }
         let printable = Int(tally & 0xffff), zeros = Int(tally >> 16)
         let pr = Double(printable) / Double(n)
@@ -114,7 +117,7 @@ public enum Heuristic {
         let expected = expectedDistinct[n]
         let need = n < 48 ? 0.88 : 0.8
         if Double(distinct) >= need * expected && Double(zeros) / Double(n) < 0.06 && pr < 0.65 && !isRamp(p, n) {
-            return (passesRandomnessTests(p, n) ? .random : .nearRandom, zeros, n)
+            return (passesRandomnessTests(p, n, pairs: pairs, zeros: zeros) ? .random : .nearRandom, zeros, n)
         }
         return (.structured, zeros, n)
     }
@@ -139,39 +142,44 @@ public enum Heuristic {
     /// may hold a length's zero high bytes or a readable tag.
     static let runStart = 8
 
+    /// The bytes of a word that are not zero: a byte's top bit after this sum is set
+    /// exactly when the byte is non-zero.
+    @inline(__always)
+    static func nonZeroBytes(_ x: UInt64) -> Int {
+        ((((x & 0x7f7f_7f7f_7f7f_7f7f) &+ 0x7f7f_7f7f_7f7f_7f7f) | x) & 0x8080_8080_8080_8080).nonzeroBitCount
+    }
+
     /// Whether the first n bytes pass the tests uniformly random bytes pass: the
-    /// chi-square statistic 256/n * Σ count² - n at most `chiSquareLimit` (counted as
-    /// pairs of equal bytes, Σ count² = 2 * pairs + n, in integers), and past `runStart`
-    /// no run of more than `zeroRunLimit` zeros, none of `textRunLimit` printable bytes.
-    /// Asked only of bodies that pass the distinct-value test, so structured and text
-    /// packets never pay for it.
-    static func passesRandomnessTests(_ p: Bytes, _ n: Int) -> Bool {
-        var pairs = 0, zeroRun: UInt32 = 0, textRun: UInt32 = 0, longestZero: UInt32 = 0, longestText: UInt32 = 0
+    /// chi-square statistic 256/n * Σ count² - n at most `chiSquareLimit` (from the pairs
+    /// of equal bytes, Σ count² = 2 * pairs + n, in integers), and past `runStart` no run
+    /// of more than `zeroRunLimit` zeros, none of `textRunLimit` printable bytes. Asked
+    /// only of bodies that pass the distinct-value test. The runs are found without
+    /// reading every byte: zeros only when there are enough of them, printable bytes from
+    /// every `textRunLimit`-th byte, which any such run covers.
+    static func passesRandomnessTests(_ p: Bytes, _ n: Int, pairs: Int, zeros: Int) -> Bool {
+        guard 256 * (2 * pairs + n) <= (chiSquareLimit + n) * n else { return false }
         let from = p.count >= 24 ? runStart : 0
-        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { counts in
-            let raw = counts.baseAddress!
-            raw.initializeMemory(as: UInt64.self, repeating: 0, count: 32)
-            let base = p.base
-            func count(_ b: Int) {
-                let c = raw.load(fromByteOffset: b, as: UInt8.self)
-                pairs &+= Int(c)
-                raw.storeBytes(of: c &+ 1, toByteOffset: b, as: UInt8.self)
-            }
-            for i in 0..<from { count(Int(base[i])) }
-            byteClass.withUnsafeBufferPointer { cls in
-                for i in from..<n {
-                    let b = Int(base[i])
-                    count(b)
-                    let k = cls[b]
-                    zeroRun = k >> 16 != 0 ? zeroRun &+ 1 : 0
-                    textRun = k & 1 != 0 ? textRun &+ 1 : 0
-                    longestZero = max(longestZero, zeroRun)
-                    longestText = max(longestText, textRun)
-                }
+        let base = p.base
+        if zeros > zeroRunLimit {
+            var run = 0
+            for i in from..<n {
+                run = base[i] == 0 ? run + 1 : 0
+                if run > zeroRunLimit { return false }
             }
         }
-        return 256 * (2 * pairs + n) <= (chiSquareLimit + n) * n
-            && longestZero <= zeroRunLimit && longestText < textRunLimit
+        return byteClass.withUnsafeBufferPointer { cls in
+            var probe = from + textRunLimit - 1
+            while probe < n {
+                if cls[Int(base[probe])] & 1 != 0 {
+                    var lo = probe, hi = probe + 1
+                    while lo > from && cls[Int(base[lo - 1])] & 1 != 0 { lo -= 1 }
+                    while hi < n && cls[Int(base[hi])] & 1 != 0 { hi += 1 }
+                    if hi - lo >= textRunLimit { return false }
+                }
+                probe += textRunLimit
+            }
+            return true
+        }
     }
 
     /// Whether an eighth or more of the steps between neighbouring bytes repeat the step
@@ -237,11 +245,8 @@ public enum Heuristic {
         let sample = headerSample(p)
         let bit: UInt8 = fromClient ? 1 : 2
         if t.headerSeen & bit != 0 {
-            // Equal bytes are the zero bytes of the difference; a byte's top bit after
-            // this sum is set exactly when the byte is non-zero.
-            let x = sample ^ (fromClient ? t.headerToServer : t.headerToClient)
-            let nonZero = (((x & 0x7f7f_7f7f_7f7f_7f7f) &+ 0x7f7f_7f7f_7f7f_7f7f) | x) & 0x8080_8080_8080_8080
-            let equal = 8 - nonZero.nonzeroBitCount
+            // Equal bytes are the zero bytes of the difference.
+            let equal = 8 - nonZeroBytes(sample ^ (fromClient ? t.headerToServer : t.headerToClient))
             if equal >= headerMatches && !(tcp && equal == 8) { t.repeated = true }
         }
         t.headerSeen |= bit
