@@ -325,22 +325,29 @@ public final class PcapSource {
     }
 
     /// Live capture: joins this handle's socket to AF_PACKET fanout group `group`
-    /// (`PACKET_FANOUT_HASH` with `PACKET_FANOUT_FLAG_DEFRAG`), so that the kernel hands
-    /// each packet to one handle of the group, by a symmetric hash of its addresses and
-    /// ports taken after IPv4 reassembly. Returns nil once joined, or why the kernel (or
-    /// the platform) refused.
+    /// (`PACKET_FANOUT_CBPF` with `PACKET_FANOUT_FLAG_DEFRAG`, running `FanoutHash`'s
+    /// program), so that the kernel hands each packet to one handle of the group, the
+    /// one its two addresses hash to, taken after IPv4 reassembly. Returns nil once
+    /// joined, or why the kernel (or the platform) refused.
     public func joinFanout(group: UInt16) -> String? {
         #if os(Linux)
         let fd = pcap_fileno(handle)
         guard isLive, fd >= 0 else { return "no socket to join" }
-        // From <linux/if_packet.h>: SOL_PACKET 263, PACKET_FANOUT 18, PACKET_FANOUT_HASH 0,
-        // PACKET_FANOUT_FLAG_DEFRAG 0x8000.
-        let solPacket: Int32 = 263, packetFanout: Int32 = 18
-        let typeFlags: UInt32 = 0 | 0x8000
+        // From <linux/if_packet.h>: SOL_PACKET 263, PACKET_FANOUT 18, PACKET_FANOUT_DATA 22,
+        // PACKET_FANOUT_CBPF 6, PACKET_FANOUT_FLAG_DEFRAG 0x8000.
+        let solPacket: Int32 = 263, packetFanout: Int32 = 18, packetFanoutData: Int32 = 22
+        let typeFlags: UInt32 = 6 | 0x8000
         var arg = UInt32(group) | typeFlags << 16
         guard setsockopt(fd, solPacket, packetFanout, &arg, socklen_t(MemoryLayout<UInt32>.size)) == 0 else {
             return String(cString: strerror(errno))
         }
+        var program = FanoutHash.program
+        let rc = program.withUnsafeMutableBufferPointer { insns in
+            // struct sock_fprog: an unsigned short count, then the instructions' address.
+            var fprog = SocketFilterProgram(len: UInt16(insns.count), filter: insns.baseAddress)
+            return setsockopt(fd, solPacket, packetFanoutData, &fprog, socklen_t(MemoryLayout<SocketFilterProgram>.size))
+        }
+        guard rc == 0 else { return "the fanout program was refused (\(String(cString: strerror(errno))))" }
         return nil
         #else
         return "AF_PACKET fanout is Linux only"
@@ -391,4 +398,10 @@ package final class FilterPrograms {
     deinit {
         for k in Array(programs.keys) { pcap_freecode(&programs[k]!) }
     }
+}
+
+/// Linux's `struct sock_fprog`, which the C headers Swift sees here do not declare.
+private struct SocketFilterProgram {
+    var len: UInt16
+    var filter: UnsafeMutablePointer<bpf_insn>?
 }

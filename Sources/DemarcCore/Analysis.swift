@@ -25,6 +25,18 @@ public final class Analysis {
     /// The most flows open at once: the shards' peaks, summed (set as reading ends).
     var peakActiveFlows: UInt64 = 0
 
+    /// As reading ends: what the shards' trackers counted, summed into the summary (the
+    /// peak of open flows, and what their bounded caches gave up).
+    func account(_ trackers: [FlowTracker]) {
+        peakActiveFlows = trackers.reduce(0) { $0 + UInt64($1.table.peakCount) }
+        header.summary.fragmentsForgotten = trackers.reduce(0) { $0 + $1.fragmentsForgotten }
+        header.summary.handshakesGivenUp = trackers.reduce(0) { $0 + $1.handshakesGivenUp }
+        let told = trackers.reduce((UInt64(0), UInt64(0))) { ($0.0 + $1.exportedLosses.fragments, $0.1 + $1.exportedLosses.handshakes) }
+        lossesNotExported = (header.summary.fragmentsForgotten - told.0, header.summary.handshakesGivenUp - told.1)
+    }
+    /// Of what `account` summed, what no live observer was told (the last second's).
+    private(set) var lossesNotExported: (fragments: UInt64, handshakes: UInt64) = (0, 0)
+
     /// - Parameter ordered: report flows in first-packet order (replay); live monitoring
     ///   reports each flow the moment it ends.
     /// - Parameter asOfDay: the day (UTC day number) `accept` entries expire against; when

@@ -71,9 +71,10 @@ extension Shard {
     /// `stopRequested` says to stop and everything captured before has been read.
     /// `started` runs once capturing has begun; `tick` about every 100 ms (`timed`), and
     /// after a batch of more than 4096 frames.
-    /// Under fanout (`handoffs`), the frames other shards hand this one are read too.
+    /// Under fanout (`handoffs`), the handle is read here, with no capture thread
+    /// (`FanoutSource`), and the frames other shards hand this one are read too.
     func capture(_ live: LiveInput, opened: PcapSource? = nil, handoffs: Handoffs? = nil, started: () -> Void,
-                 stopRequested: () -> Bool, tick: (_ capture: LiveCapture, _ timed: Bool) -> Void) -> InputOutcome {
+                 stopRequested: () -> Bool, tick: (_ capture: any CaptureCounts, _ timed: Bool) -> Void) -> InputOutcome {
         let source: PcapSource
         do {
             source = try opened ?? live.open()
@@ -82,38 +83,52 @@ extension Shard {
                                 openError: (error as? DemarcError)?.description ?? "\(error)")
         }
         begin(InputStats(kind: "interface", name: live.interface, linkType: source.linkTypeName), linkType: source.linkType)
-        let capture = LiveCapture(source: source, ringBytes: Int(live.bufferMB) << 20)
-        capture.start()
+        let fanout = handoffs.map { FanoutSource(source: source, handoffs: $0, shard: self) }
+        let capture = fanout == nil ? LiveCapture(source: source, ringBytes: Int(live.bufferMB) << 20) : nil
+        capture?.start()
+        let counts: any CaptureCounts = fanout ?? capture!
         started()
         var stopping = false
         var lastTick = Progress.nowMicros()
         let between = { (n: Int) -> Bool in
             if !stopping && stopRequested() {
                 stopping = true
-                capture.stop()
+                capture?.stop()
+                fanout?.stopping = true
             }
             let now = Progress.nowMicros()
             let timed = now - lastTick >= 100_000
             if timed || n > 4096 {
                 if timed { lastTick = now }
-                tick(capture, timed)
+                tick(counts, timed)
             }
             return true
         }
-        if let handoffs {
-            _ = read(FanoutRingSource(ring: capture.ring, handoffs: handoffs, shard: self), batch: .max, between: between)
-        } else {
+        if let fanout {
+            // Batches of 1024, so that a stop and the ticks are seen however busy the handle.
+            _ = read(fanout, batch: 1024, between: between)
+        } else if let capture {
             _ = read(RingSource(ring: capture.ring), batch: .max, between: between)
         }
-        capture.join()
+        capture?.join()
         let kernel = source.stats()
-        stats.dropped = kernel?.dropped ?? capture.dropped
+        stats.dropped = kernel?.dropped ?? counts.dropped
         // Frames handed on (fanout) but with no room in the owner's queue are lost here.
-        stats.queueDropped = capture.ring.dropped + handoffDropped
+        stats.queueDropped = counts.queueDropped + handoffDropped
         return InputOutcome(stats: stats, opened: true, linkType: source.linkType,
-                            skipped: index == 0 ? source.badTimestamps : SkippedRecords(), failure: capture.failure,
-                            received: kernel?.received ?? 0)
+                            skipped: index == 0 ? source.badTimestamps : SkippedRecords(),
+                            failure: capture?.failure ?? fanout?.failure, received: kernel?.received ?? 0)
     }
+}
+
+/// A live capture's drops so far: by the kernel, and by demarc's own packet ring.
+protocol CaptureCounts: AnyObject {
+    var dropped: UInt64 { get }
+    var queueDropped: UInt64 { get }
+}
+
+extension LiveCapture: CaptureCounts {
+    var queueDropped: UInt64 { ring.dropped }
 }
 
 /// What a live shard opens: the interface as `monitor` was asked to capture it.

@@ -58,30 +58,42 @@ final class Handoffs: @unchecked Sendable {
     }
 }
 
-/// A fanout worker's frames: its capture ring, then the frames other workers handed it
-/// (read with `shard.readingHandoffs` set). It ends once its capture ring has ended,
-/// every other worker's has, and the queues are drained.
-final class FanoutRingSource: FrameSource {
-    let ring: PacketRing
+/// A fanout worker's frames: its own handle on the interface, read on the worker's own
+/// thread (no capture thread and no ring: the kernel hands this handle its share only, and
+/// a worker never waits on the report's output, which the main thread writes), then the
+/// frames other workers handed it (read with `shard.readingHandoffs` set). Once
+/// `stopping` is set it reads its handle no more; it ends once every other worker has
+/// stopped too and the queues are drained.
+final class FanoutSource: FrameSource, CaptureCounts {
+    let source: PcapSource
     let handoffs: Handoffs
     let shard: Shard
+    /// Set by the packet loop when capture is to stop.
+    var stopping = false
     private var ownEnded = false
+    /// Why reading the handle failed, if it did.
+    private(set) var failure: String?
 
-    init(ring: PacketRing, handoffs: Handoffs, shard: Shard) {
-        self.ring = ring
+    init(source: PcapSource, handoffs: Handoffs, shard: Shard) {
+        self.source = source
         self.handoffs = handoffs
         self.shard = shard
     }
 
+    var dropped: UInt64 { source.stats()?.dropped ?? 0 }
+    var queueDropped: UInt64 { 0 }
+
     func frames(upTo limit: Int, _ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> (count: Int, status: ReadStatus) {
         var n = 0
         if !ownEnded {
-            let closed = ring.isClosed
-            n += ring.drain(body)
-            if closed {
-                ownEnded = true
-                handoffs.producing.subtract(1, ordering: .releasing)
+            var status = ReadStatus.end
+            if !stopping { (n, status) = source.next(upTo: limit, body) }
+            switch status {
+            case .packet, .timeout: break
+            case .end: ownEnded = true
+            case .truncated(let why), .failed(let why): failure = why; ownEnded = true
             }
+            if ownEnded { handoffs.producing.subtract(1, ordering: .releasing) }
         }
         // Loaded before the queues are drained: once it is 0, nothing more is pushed.
         let othersDone = handoffs.producing.load(ordering: .acquiring) == 0
@@ -94,5 +106,8 @@ final class FanoutRingSource: FrameSource {
         return (n, n == 0 ? .timeout : .packet)
     }
 
-    func idle() { usleep(1000) }
+    /// Until the handle has packets, at most a millisecond (frames handed on wait no longer).
+    func idle() {
+        if ownEnded { usleep(1000) } else { source.waitReadable(milliseconds: 1) }
+    }
 }

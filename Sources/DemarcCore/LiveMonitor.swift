@@ -77,7 +77,7 @@ public enum LiveMonitor {
             stats.dropped = stats.dropped ?? 0
         } else {
             (stats, failure) = monitorOneShard(source, live, into: analysis, observer: observer, stop: stop, tick: { shard, capture in
-                status.show(packets: shard.stats.packets, dropped: capture.dropped + capture.ring.dropped,
+                status.show(packets: shard.stats.packets, dropped: capture.dropped + capture.queueDropped,
                             active: shard.tracker.activeFlows, findings: findings)
             }, warn: warn)
         }
@@ -88,6 +88,8 @@ public enum LiveMonitor {
         let header = analysis.finish()
         observer?.capture(packets: stats.packets, openFlows: 0, kernelDropped: stats.dropped ?? 0,
                           queueDropped: stats.queueDropped ?? 0)
+        let lost = analysis.lossesNotExported
+        if lost != (0, 0) { observer?.gaveUp(fragmentDatagrams: lost.fragments, handshakes: lost.handshakes) }
         try output.commit()
         return RunResult(header: header, captureError: failure)
     }
@@ -97,7 +99,7 @@ public enum LiveMonitor {
     /// kernel). Each flow goes to the report as it ends.
     private static func monitorOneShard(_ source: PcapSource, _ live: LiveInput, into analysis: Analysis,
                                         observer: (any LiveObserver)?, stop: () -> Bool,
-                                        tick: (Shard, LiveCapture) -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
+                                        tick: (Shard, any CaptureCounts) -> Void, warn: (String) -> Void) -> (InputStats, failure: String?) {
         let shard = Shard(timeouts: analysis.timeouts) { f, details, reason in analysis.finished(f, details, reason) }
         let wallClock = Timestamps.nowMicros
         var lastExport = Progress.nowMicros()
@@ -113,11 +115,11 @@ public enum LiveMonitor {
                 lastExport = now
                 LiveProgress.export(shard.tracker, verdict: analysis.verdict, to: o)
                 o.capture(packets: shard.stats.packets, openFlows: shard.tracker.activeFlows, kernelDropped: capture.dropped,
-                          queueDropped: capture.ring.dropped)
+                          queueDropped: capture.queueDropped)
             }
         })
         Replay.countSkipped(outcome.skipped, &outcome.stats, warn: warn)
-        analysis.peakActiveFlows = UInt64(shard.tracker.table.peakCount)
+        analysis.account([shard.tracker])
         shard.tracker.finishAll()
         return (outcome.stats, outcome.failure)
     }

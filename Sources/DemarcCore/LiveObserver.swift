@@ -16,6 +16,13 @@ public protocol LiveObserver: AnyObject, Sendable {
     /// The capture as a whole: packets read, flows open, packets the kernel and demarc's
     /// own queue dropped (totals since the start).
     func capture(packets: UInt64, openFlows: Int, kernelDropped: UInt64, queueDropped: UInt64)
+    /// One worker's bounded caches gave up this many more fragmented datagrams and
+    /// handshake buffers since it last said.
+    func gaveUp(fragmentDatagrams: UInt64, handshakes: UInt64)
+}
+
+extension LiveObserver {
+    public func gaveUp(fragmentDatagrams: UInt64, handshakes: UInt64) {}
 }
 
 enum LiveProgress {
@@ -35,6 +42,12 @@ enum LiveProgress {
             observer.flowGrew(r, packets: packets - d.exportedPackets, bytes: bytes - d.exportedBytes)
             d.exportedPackets = packets
             d.exportedBytes = bytes
+        }
+        let fragments = tracker.fragmentsForgotten, handshakes = tracker.handshakesGivenUp
+        let told = tracker.exportedLosses
+        if fragments != told.fragments || handshakes != told.handshakes {
+            observer.gaveUp(fragmentDatagrams: fragments - told.fragments, handshakes: handshakes - told.handshakes)
+            tracker.exportedLosses = (fragments, handshakes)
         }
     }
 }

@@ -130,7 +130,7 @@ public enum Replay {
         }, ended: { outcome in
             if let e = account(outcome, into: analysis, warn: warn) { inputError = inputError ?? e }
         })
-        analysis.peakActiveFlows = UInt64(shard.tracker.table.peakCount)
+        analysis.account([shard.tracker])
         shard.tracker.finishAll()
         return inputError
     }

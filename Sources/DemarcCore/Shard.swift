@@ -37,11 +37,11 @@ final class Shard {
     /// Keeps every frame: the one shard of a run without workers.
     var whole: Bool { count == 1 }
 
-    /// Live, in an AF_PACKET fanout group: the kernel hands this shard its share (a
-    /// symmetric hash of addresses and ports), and it keeps every frame whose outermost
-    /// IP header carries its flow's addresses. Any other IP frame (tunnelled, MPLS,
-    /// PPPoE) is handed (`handOff`) to the shard its flow's addresses hash to, so a flow
-    /// is never split whatever the kernel hashed.
+    /// Live, in an AF_PACKET fanout group: the kernel hands this shard its share (by
+    /// `FanoutHash` of the outermost IP addresses), and it keeps every frame whose flow's
+    /// addresses hash to it. Any other IP frame (tunnelled, MPLS, PPPoE: the kernel saw
+    /// other addresses) is handed (`handOff`) to the shard they hash to, so a flow is
+    /// never split whatever the kernel hashed, fragments included.
     @exclusivity(unchecked) var kernelShares = false
     /// Fanout: gives a frame to shard `owner` (its handoff queue).
     @exclusivity(unchecked) var handOff: ((_ owner: Int, UnsafeRawBufferPointer, Int, Int64) -> Void)?
@@ -73,8 +73,8 @@ final class Shard {
         frameNumber &+= 1
         if kernelShares {
             let outcome = decoder.decode(frame, into: &decoded)
-            if outcome == .ip, !readingHandoffs, let handOff, !decoder.outerAddresses(frame, are: decoded.src, decoded.dst) {
-                let owner = Shard.of(decoded.src, decoded.dst, among: count)
+            if outcome == .ip, !readingHandoffs, let handOff {
+                let owner = FanoutHash.worker(decoded.src, decoded.dst, among: count)
                 if owner != index {
                     handOff(owner, frame, wireLength, ts)
                     return nil

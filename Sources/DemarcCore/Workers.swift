@@ -47,7 +47,7 @@ enum Workers {
             if let e = Replay.account(o, into: analysis, warn: warn) { inputError = inputError ?? e }
             Replay.warnIfUndecoded(o, warn: warn)
         }
-        analysis.peakActiveFlows = workers.reduce(0) { $0 + UInt64($1.shard.tracker.table.peakCount) }
+        analysis.account(workers.map { $0.shard.tracker })
         return inputError
     }
 
@@ -60,7 +60,7 @@ enum Workers {
 
         var description: String {
             switch self {
-            case .fanout(let group): "AF_PACKET fanout group \(group) (hash, defrag): the kernel hands each packet to one worker"
+            case .fanout(let group): "AF_PACKET fanout group \(group) (address-pair hash, defrag): the kernel hands each packet to one worker"
             case .fallback(let why): "fanout refused (\(why)): every worker reads every packet and keeps its share"
             }
         }
@@ -70,7 +70,11 @@ enum Workers {
     /// refuses (or `DEMARC_FANOUT=off` asks), fresh handles that each read everything.
     /// A handle that cannot be opened is nil (its worker opens it again and reports why).
     static func openHandles(_ live: LiveInput, count: Int) -> ([PcapSource?], Sharing) {
-        let handles = (0..<count).map { _ in try? live.open() }
+        // A fanout handle is read with no ring behind it (`FanoutSource`): its kernel
+        // buffer is the ring's size and its own, as much as a ring handle has in all.
+        var unringed = live
+        unringed.bufferMB = live.bufferMB * 2
+        let handles = (0..<count).map { _ in try? unringed.open() }
         var refusal: String?
         if getenv("DEMARC_FANOUT").map({ String(cString: $0) }) == "off" {
             refusal = "DEMARC_FANOUT=off"
@@ -152,7 +156,7 @@ enum Workers {
             let kept = stats.packets + (stats.queueDropped ?? 0)
             stats.dropped = received > kept ? received - kept : 0
         }
-        analysis.peakActiveFlows = workers.reduce(0) { $0 + UInt64($1.shard.tracker.table.peakCount) }
+        analysis.account(workers.map { $0.shard.tracker })
         if kernelShares {
             let handed = workers.reduce(0) { $0 + $1.shard.handedOff }, lost = workers.reduce(0) { $0 + $1.shard.handoffDropped }
             warn("workers: \(handed) packets handed to the worker owning their flow (encapsulated: the kernel hashed other "
@@ -241,7 +245,7 @@ enum Workers {
                     LiveProgress.export(tracker, verdict: verdict, to: o)
                 }
                 hub.live(index, packets: shard.stats.packets, active: tracker.activeFlows, kernel: capture.dropped,
-                         queue: capture.ring.dropped)
+                         queue: capture.queueDropped)
                 publish(progress: shard.frameNumber, done: false)
             })
             var o = outcome

@@ -70,6 +70,8 @@ public struct DecodedPacket {
     /// no transport header (offset above zero).
     public var isFragment = false
     public var laterFragment = false
+    /// The datagram's last fragment (a later fragment with no more after it).
+    public var lastFragment = false
     /// The frame went to a link-layer group address (broadcast or multicast), where the
     /// link type records a destination: Ethernet's outermost header, 802.11's
     /// destination address, a Linux cooked capture's broadcast and multicast packet

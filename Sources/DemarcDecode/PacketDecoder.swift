@@ -69,48 +69,6 @@ public struct PacketDecoder: Sendable {
                 UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: 30, as: UInt32.self)))
     }
 
-    /// Whether a live frame's outermost IP header (after Ethernet and up to two VLAN
-    /// tags, or at the start of a raw IP link) carries `src` and `dst`, the addresses
-    /// its flow is keyed by: the kernel's fanout hash then saw the flow's own addresses
-    /// and ports. False for tunnelled, MPLS, PPPoE and other encapsulated frames.
-    public func outerAddresses(_ frame: UnsafeRawBufferPointer, are src: IPAddress, _ dst: IPAddress) -> Bool {
-        var at: Int
-        var type: UInt16
-        switch linkType {
-        case LinkType.ethernet:
-            at = 14
-            guard frame.count >= at else { return false }
-            type = UInt16(frame[12]) << 8 | UInt16(frame[13])
-            var tags = 0
-            while (type == 0x8100 || type == 0x88a8) && tags < 2 && frame.count >= at + 4 {
-                type = UInt16(frame[at + 2]) << 8 | UInt16(frame[at + 3])
-                at += 4
-                tags += 1
-            }
-        case LinkType.raw, LinkType.linktypeRaw:
-            at = 0
-            guard frame.count >= 1 else { return false }
-            type = frame[0] >> 4 == 6 ? 0x86dd : 0x0800
-        default:
-            return false
-        }
-        let a: IPAddress, b: IPAddress
-        if type == 0x0800, frame.count >= at + 20 {
-            a = IPAddress(v4: UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: at + 12, as: UInt32.self)))
-            b = IPAddress(v4: UInt32(bigEndian: frame.loadUnaligned(fromByteOffset: at + 16, as: UInt32.self)))
-        } else if type == 0x86dd, frame.count >= at + 40 {
-            func v6(_ o: Int) -> IPAddress {
-                IPAddress(hi: UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: o, as: UInt64.self)),
-                          lo: UInt64(bigEndian: frame.loadUnaligned(fromByteOffset: o + 8, as: UInt64.self)))
-            }
-            a = v6(at + 8)
-            b = v6(at + 24)
-        } else {
-            return false
-        }
-        return (a == src && b == dst) || (a == dst && b == src)
-    }
-
     private func decodeLink(_ dlt: Int32, _ b: Bytes, into p: inout DecodedPacket, depth: Int) -> DecodeOutcome {
         switch dlt {
         case LinkType.ethernet:
@@ -427,6 +385,7 @@ public struct PacketDecoder: Sendable {
         let fragOffset = fragField & 0x1fff
         p.isFragment = more || fragOffset != 0
         p.laterFragment = fragOffset != 0
+        p.lastFragment = !more && fragOffset != 0
         p.fragmentID = UInt32(frame.u16(off + 4)!)
         let ip = frame.slice(0, end)
         var proto = p.proto
@@ -451,6 +410,7 @@ public struct PacketDecoder: Sendable {
         p.dst = IPAddress(hi: frame.u64(off + 24)!, lo: frame.u64(off + 32)!)
         p.isFragment = false
         p.laterFragment = false
+        p.lastFragment = false
         p.fragmentID = 0
         var next = frame.u8(off + 6)!
         var cur = off + 40
@@ -474,6 +434,7 @@ public struct PacketDecoder: Sendable {
                 }
                 p.isFragment = true
                 p.laterFragment = field >> 3 != 0
+                p.lastFragment = field & 1 == 0 && p.laterFragment
                 p.fragmentID = id
                 next = nh
                 cur += 8

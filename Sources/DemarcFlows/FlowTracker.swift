@@ -107,9 +107,15 @@ public final class FlowTracker {
     public var activeFlows: Int { table.count }
     /// Flows evicted to keep the table within `timeouts.maxFlows`.
     public private(set) var evicted: UInt64 = 0
-    /// Fragmented datagrams the fixed-size fragment cache forgot for newer ones: their
-    /// later fragments are counted in flows of orphan fragments.
+    /// Fragmented datagrams the fixed-size fragment cache forgot for newer ones before
+    /// their last fragment came: their later fragments are counted in flows of orphan
+    /// fragments.
     public var fragmentsForgotten: UInt64 { fragments.forgotten }
+    /// Handshake buffers given up because the table's budget for them was spent
+    /// (`ReassemblyBudget`): those flows' handshakes were not read to their end.
+    public var handshakesGivenUp: UInt64 { table.details.reassembly.givenUp }
+    /// Of those two counts, what a live observer has been told (see `LiveProgress`).
+    @exclusivity(unchecked) public var exportedLosses: (fragments: UInt64, handshakes: UInt64) = (0, 0)
     public var flowsStarted: UInt64 { nextID - 1 }
 
     /// Accounts one decoded IP packet. `frame` is the captured bytes the packet's

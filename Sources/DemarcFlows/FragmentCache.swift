@@ -5,7 +5,8 @@ import DemarcInspect
 /// fragments (which carry no ports) count in the same flow. Nothing is buffered or
 /// reassembled: each datagram costs one entry. Direct-mapped and fixed in size (4,096
 /// entries of 64 bytes, 256 KB): a collision forgets the older datagram (counted in
-/// `forgotten`), and memory never grows, however many fragments a flood sends.
+/// `forgotten` when its last fragment had not come), and memory never grows, however
+/// many fragments a flood sends.
 struct FragmentCache {
     private struct Entry {
         var src = IPAddress(hi: 0, lo: 0)
@@ -14,12 +15,14 @@ struct FragmentCache {
         var proto: UInt8 = 0
         var flowID: UInt64 = 0
         var slot: Int32 = -1
+        /// The datagram's last fragment has come: forgetting it loses nothing.
+        var complete = false
     }
 
     private var entries: [Entry]
     private let mask: Int
-    /// Datagrams forgotten for a newer one in their entry: their later fragments, if
-    /// any come, are counted in a flow of orphan fragments.
+    /// Datagrams forgotten for a newer one in their entry before their last fragment
+    /// came: their later fragments, if any come, are counted in a flow of orphan fragments.
     private(set) var forgotten: UInt64 = 0
 
     init(size: Int = 4096) {
@@ -38,7 +41,7 @@ struct FragmentCache {
     mutating func remember(_ p: DecodedPacket, slot: Int32, flowID: UInt64) {
         let b = bucket(p)
         let old = entries[b]
-        if old.slot >= 0 && !(old.id == p.fragmentID && old.proto == p.proto && old.src == p.src && old.dst == p.dst) {
+        if old.slot >= 0 && !old.complete && !(old.id == p.fragmentID && old.proto == p.proto && old.src == p.src && old.dst == p.dst) {
             forgotten &+= 1
         }
         entries[b] = Entry(src: p.src, dst: p.dst, id: p.fragmentID, proto: p.proto, flowID: flowID, slot: slot)
@@ -49,10 +52,13 @@ struct FragmentCache {
         for i in entries.indices { entries[i] = Entry() }
     }
 
-    /// The slot and flow id the datagram's first fragment went to, if remembered.
-    func lookup(_ p: DecodedPacket) -> (slot: Int32, flowID: UInt64)? {
-        let e = entries[bucket(p)]
+    /// The slot and flow id the datagram's first fragment went to, if remembered; a
+    /// last fragment marks its datagram complete.
+    mutating func lookup(_ p: DecodedPacket) -> (slot: Int32, flowID: UInt64)? {
+        let b = bucket(p)
+        let e = entries[b]
         guard e.slot >= 0, e.id == p.fragmentID, e.proto == p.proto, e.src == p.src, e.dst == p.dst else { return nil }
+        if p.lastFragment { entries[b].complete = true }
         return (e.slot, e.flowID)
     }
 }

@@ -146,8 +146,13 @@ public final class FlowDetails {
 public class FlowSlot {
     /// The flow's next slot (the list's reference to it is held by hand: `FlowDetails`).
     @exclusivity(unchecked) fileprivate var next: Unmanaged<FlowSlot>?
+    /// What this slot's buffers hold of the table's `ReassemblyBudget` (handshake
+    /// buffers charge it; the rest hold nothing), given back when the slot goes.
+    @exclusivity(unchecked) var reassembly = BudgetShare()
 
     init() {}
+
+    deinit { reassembly.release() }
 
     /// Still reading a handshake: padding-sized segments are read too, and the flow is
     /// followed up to `PayloadInspector.handshakePacketLimit`. False unless overridden.
@@ -199,6 +204,8 @@ public final class FlowDetailsStore {
     public let certificates = CertificateCache()
     /// JA4 list hashes this table's flows have needed.
     public let ja4Hashes = JA4Cache()
+    /// The bytes this table's flows hold in handshake buffers, bounded in all.
+    public let reassembly = ReassemblyBudget()
 
     public init(capacity: Int = 0) { records.reserveCapacity(capacity) }
 

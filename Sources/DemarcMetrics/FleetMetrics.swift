@@ -27,6 +27,8 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
         "demarc_dropped_packets_total": "Packets lost before analysis: by the kernel (pcap_stats) or by demarc's own queue.",
         "demarc_open_flows": "Flows open now.",
         "demarc_flows_evicted_total": "Flows ended early because the flow table was full (--max-flows); each is also counted in demarc_flows_total.",
+        "demarc_fragments_forgotten_total": "Fragmented datagrams the bounded fragment cache forgot before their last fragment came (summary.fragments_forgotten).",
+        "demarc_handshakes_given_up_total": "Flows whose TLS, SSH or QUIC handshake buffers were given up for the per-worker budget on them (summary.handshakes_given_up).",
     ]
 
     public init() {
@@ -35,6 +37,8 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
         for by in ["kernel", "queue"] { counter("demarc_dropped_packets_total", [("by", by)]).increment(by: 0) }
         counter("demarc_captured_packets_total", []).increment(by: 0)
         counter("demarc_flows_evicted_total", []).increment(by: 0)
+        counter("demarc_fragments_forgotten_total", []).increment(by: 0)
+        counter("demarc_handshakes_given_up_total", []).increment(by: 0)
         Meter(label: "demarc_open_flows", dimensions: [], factory: factory).set(0)
     }
 
@@ -83,6 +87,11 @@ public final class FleetMetrics: LiveObserver, @unchecked Sendable {
         if dp > 0 { counter("demarc_captured_packets_total", []).increment(by: Int64(clamping: dp)) }
         if dk > 0 { counter("demarc_dropped_packets_total", [("by", "kernel")]).increment(by: Int64(clamping: dk)) }
         if dq > 0 { counter("demarc_dropped_packets_total", [("by", "queue")]).increment(by: Int64(clamping: dq)) }
+    }
+
+    public func gaveUp(fragmentDatagrams: UInt64, handshakes: UInt64) {
+        if fragmentDatagrams > 0 { counter("demarc_fragments_forgotten_total", []).increment(by: Int64(clamping: fragmentDatagrams)) }
+        if handshakes > 0 { counter("demarc_handshakes_given_up_total", []).increment(by: Int64(clamping: handshakes)) }
     }
 
     /// The registry in Prometheus' text exposition format (version 0.0.4).

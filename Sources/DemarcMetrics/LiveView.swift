@@ -296,4 +296,7 @@ public final class LiveObservers: LiveObserver, @unchecked Sendable {
     public func capture(packets: UInt64, openFlows: Int, kernelDropped: UInt64, queueDropped: UInt64) {
         for o in all { o.capture(packets: packets, openFlows: openFlows, kernelDropped: kernelDropped, queueDropped: queueDropped) }
     }
+    public func gaveUp(fragmentDatagrams: UInt64, handshakes: UInt64) {
+        for o in all { o.gaveUp(fragmentDatagrams: fragmentDatagrams, handshakes: handshakes) }
+    }
 }

@@ -145,6 +145,11 @@ public struct Summary: Sendable {
     /// Flows evicted because the flow table was full (`--max-flows`); reported all the
     /// same, with what was seen of them.
     public var evicted: UInt64 = 0
+    /// Fragmented datagrams the bounded fragment cache forgot before their last fragment
+    /// came (their later fragments count in flows of orphan fragments).
+    public var fragmentsForgotten: UInt64 = 0
+    /// Flows whose handshake buffers were given up for the per-worker budget on them.
+    public var handshakesGivenUp: UInt64 = 0
     /// Transit flows by the nodes they enter and leave at.
     public var transitPaths: [TransitPath: Counts] = [:]
     /// Findings an unexpired `accept` entry covers, by severity: reported, not counted in

@@ -84,6 +84,8 @@ public final class JSONReportWriter: ReportWriter {
         w.field("bytes", s.total.bytes)
         w.field("active_flows_peak", s.peakActiveFlows)
         if s.evicted > 0 { w.field("evicted", s.evicted) }
+        if s.fragmentsForgotten > 0 { w.field("fragments_forgotten", s.fragmentsForgotten) }
+        if s.handshakesGivenUp > 0 { w.field("handshakes_given_up", s.handshakesGivenUp) }
         w.beginObject("segments")
         for seg in Segment.allCases { writeCounts(w, seg.rawValue, s.counts(seg)) }
         w.endObject()

@@ -1,5 +1,7 @@
 import Testing
 @testable import DemarcCore
+@testable import DemarcFlows
+@testable import DemarcInspect
 
 /// Per-state timeouts and the flow cap (issue 35: bounded under floods).
 @Suite struct FloodBoundTests {
@@ -108,5 +110,38 @@ import Testing
         #expect(t.sharing(among: 1).maxFlows == 7)
         #expect(t.sharing(among: 16).maxFlows == 1)
         #expect(FlowTimeouts().sharing(among: 2).embryonic == FlowTimeouts().embryonic)
+    }
+
+    /// The fragment cache (4,096 datagrams) counts a datagram it forgets for a newer one
+    /// only when its last fragment had not come: 6,000 whole fragmented datagrams cost
+    /// nothing, 6,000 first fragments alone lose some, as many as they overwrite.
+    @Test func forgottenFragmentsAreCounted() {
+        let h = FlowHarness()
+        let body = [UInt8](repeating: 0, count: 16)
+        func first(_ id: Int) -> [UInt8] {
+            F.ethernet(0x0800, F.ipv4(src: "10.0.0.1", dst: "10.0.0.2", proto: 17, body: body, id: UInt16(id), fragment: 0x2000))
+        }
+        for id in 0..<6000 {
+            h.feed(first(id))
+            h.feed(F.ethernet(0x0800, F.ipv4(src: "10.0.0.1", dst: "10.0.0.2", proto: 17, body: body, id: UInt16(id), fragment: 2)))
+        }
+        #expect(h.tracker.fragmentsForgotten == 0)
+        for id in 6000..<12000 { h.feed(first(id)) }
+        let forgotten = h.tracker.fragmentsForgotten
+        #expect(forgotten > 0 && forgotten < 6000)
+    }
+
+    /// The handshake buffers' budget: growth past the limit is refused, counted and its
+    /// charge released; shrinking and giving back always succeed.
+    @Test func handshakeBuffersShareOneBudget() {
+        let budget = ReassemblyBudget(limit: 100)
+        var a = 0, b = 0
+        #expect(budget.charge(60, from: &a) && budget.held == 60)
+        #expect(!budget.charge(50, from: &b) && b == 0 && budget.held == 60 && budget.givenUp == 1)
+        #expect(budget.charge(70, from: &a) && budget.held == 70)
+        #expect(budget.charge(30, from: &b) && budget.held == 100)
+        #expect(!budget.charge(71, from: &a) && a == 0 && budget.held == 30 && budget.givenUp == 2)
+        #expect(budget.charge(0, from: &b) && budget.held == 0)
+        #expect(FlowDetailsStore().reassembly.limit == ReassemblyBudget.defaultLimit)
     }
 }

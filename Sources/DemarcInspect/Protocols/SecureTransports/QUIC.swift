@@ -148,7 +148,7 @@ public enum QUICInspector: ProtocolInspector {
     static func readServerHello(_ c: inout InspectionContext, _ p: Bytes, _ server: QUICServerHello) {
         let d = c.details()
         if let frames = QUICInitial.cryptoFrames(p, serverKeysFor: server.dcid) {
-            server.stream.add(frames)
+            server.stream.add(frames, c)
             if let body = server.stream.message(2) {
                 if let hello = body.withUnsafeBytes({ TLSHello.parse(Bytes($0), client: false, dtls: false) }) {
                     d.negotiated(TLSStreams.keyExchange(hello).negotiated)
@@ -178,7 +178,7 @@ public enum QUICInspector: ProtocolInspector {
             server = d.slot(QUICServerHello(dcid: dcid))
         }
         let stream = d.slot(QUICCryptoStream())
-        stream.add(frames)
+        stream.add(frames, c)
         guard let body = stream.clientHello() else { return }
         d[QUICCryptoStream.self] = nil
         // The server's Initials are still to be read for the ServerHello.

@@ -167,9 +167,20 @@ enum QUICInitial {
 final class QUICCryptoStream: FlowSlot {
     static let limit = 16_384
     private var pieces: [(offset: Int, data: [UInt8])] = []
+    private var held = 0
+    /// The table's budget for handshake buffers refused this stream: nothing more is kept.
+    private var refused = false
 
-    func add(_ frames: [(offset: Int, data: [UInt8])]) {
-        for f in frames where f.offset < QUICCryptoStream.limit && !f.data.isEmpty { pieces.append(f) }
+    func add(_ frames: [(offset: Int, data: [UInt8])], _ c: InspectionContext) {
+        guard !refused else { return }
+        for f in frames where f.offset < QUICCryptoStream.limit && !f.data.isEmpty {
+            pieces.append(f)
+            held += f.data.count
+        }
+        if !reassembly.charge(held, c) {
+            refused = true
+            pieces = []
+        }
     }
 
     /// The ClientHello's body, once every byte of it has arrived.

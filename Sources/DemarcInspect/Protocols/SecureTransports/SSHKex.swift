@@ -24,6 +24,11 @@ final class SSHKexStreams: FlowSlot {
 
     func feed(_ c: inout InspectionContext, _ p: Bytes) {
         if c.fromClient { feed(&toServer, c, p) } else { feed(&toClient, c, p) }
+        // Past the table's budget for handshake buffers, the negotiation is given up.
+        if !reassembly.charge(toServer.buffer.count + toClient.buffer.count, c) {
+            toServer = Direction(done: true)
+            toClient = Direction(done: true)
+        }
     }
 
     private func feed(_ dir: inout Direction, _ c: InspectionContext, _ p: Bytes) {

@@ -14,6 +14,7 @@ public final class TLSStreams: FlowSlot {
         var handshake: [UInt8] = []
         var nextSeq: UInt32?
         var finished = false
+        var held: Int { buffer.count + handshake.count }
     }
     // One flow's parser, used from one thread: no dynamic exclusivity checks.
     @exclusivity(unchecked) var toServer = Direction()
@@ -45,6 +46,12 @@ public final class TLSStreams: FlowSlot {
             feed(&toServer, &c, p, details)
         } else {
             feed(&toClient, &c, p, details)
+        }
+        // Past the table's budget for handshake buffers, the handshake is given up.
+        if !reassembly.charge(toServer.held + toClient.held, c) {
+            toServer = Direction(finished: true)
+            toClient = Direction(finished: true)
+            details.handshakeIncomplete = true
         }
     }
 
