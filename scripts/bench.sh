@@ -2,7 +2,8 @@
 # make bench: a reproducible synthetic capture and, when ../shared is beside the project,
 # a capture of real traffic (../shared/tools/realistic-capture); on each, in one run, a
 # bare libpcap read (tcpdump -r F -w /dev/null), softflowd (flows without DPI), ndpiReader
-# (nDPI) and demarc in every format, timed with /usr/bin/time, as ratios to the read.
+# (nDPI) and demarc in every format, timed with /usr/bin/time, as ratios to the read;
+# on the real capture, whether a second worker helps (T1, T2, Tpair: see `cores`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh tcpdump:tcpdump time:time
@@ -50,6 +51,39 @@ contenders() {
     measure "demarc $fmt" .build/release/demarc replay "$f" --format $fmt --no-progress --output /dev/null
   done
 }
+# cores FILE: whether a second core helps (issue 35). T1 and T2 are one and two workers'
+# wall times, Tpair the wall time of two one-worker replays run side by side (what two
+# cores give two independent processes); runs interleaved, medians of $CORE_RUNS each.
+# The goal: T1/T2 >= 0.9 x the ceiling 2*T1/Tpair. CPU is user+sys (both processes'
+# for Tpair).
+cores() {
+  local f=$1 out=bench-data/cores.txt
+  : >"$out"
+  for _ in $(seq "${CORE_RUNS:-5}"); do
+    cat "$f" >/dev/null
+    for w in 1 2; do
+      /usr/bin/time -f "T$w %e %U %S %M" -a -o "$out" .build/release/demarc replay "$f" --format jsonl --no-progress \
+        --workers "$w" --output /dev/null 2>/dev/null || true
+    done
+    /usr/bin/time -f "Tpair %e %U %S %M" -a -o "$out" bash -c '
+      for _ in 1 2; do .build/release/demarc replay "$1" --format jsonl --no-progress --workers 1 --output /dev/null 2>/dev/null & done
+      wait' _ "$f" || true
+  done
+  python3 - "$out" <<'PY'
+import statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    label, wall, user, sys_, _ = line.split()
+    runs.setdefault(label, []).append((float(wall), float(user) + float(sys_)))
+med = {k: (statistics.median(w for w, _ in v), statistics.median(c for _, c in v)) for k, v in runs.items()}
+for k in ("T1", "T2", "Tpair"):
+    print(f"{k:<6} {med[k][0]:6.2f} s wall, {med[k][1]:6.2f} s CPU (user+sys; medians of {len(runs[k])} runs)")
+t1, t2, tp = med["T1"][0], med["T2"][0], med["Tpair"][0]
+speedup, ceiling = t1 / t2, 2 * t1 / tp
+print(f"--workers 2: {speedup:.2f}x one worker; two processes side by side: {ceiling:.2f}x; "
+      f"{100 * speedup / ceiling:.0f} % of that ceiling (goal: 90 %, T2 <= {t1 / (0.9 * ceiling):.2f} s)")
+PY
+}
 scripts/deps.sh capinfos:tshark softflowd:softflowd ndpiReader:libndpi-bin
 contenders "$f"
 # Real traffic (issue 15): nDPI's captures appended and address-shifted by the shared
@@ -58,6 +92,8 @@ if [ -x ../shared/tools/realistic-capture ]; then
   real=bench-data/realistic.pcap
   [ -f "$real" ] || ../shared/tools/realistic-capture "$real" >/dev/null
   contenders "$real"
+  echo "== cores: $real"
+  cores "$real"
   f=bench-data/bench.pcap
   [ "$PACKETS/$FLOWS/$LIVE" = 4000000/300000/2000 ] || f=bench-data/bench-$PACKETS-$FLOWS-$LIVE.pcap
   packets=$PACKETS

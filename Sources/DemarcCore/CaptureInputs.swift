@@ -11,7 +11,7 @@ struct InputOutcome {
     var openError: String?
     var opened = false
     var linkType: Int32 = 0
-    /// Records skipped for a corrupt time: shard 0's count (every shard reads them).
+    /// Records skipped for a corrupt time: shard 0's count (shard 0 reads every capture).
     var skipped = SkippedRecords()
     /// Live: why capturing stopped before it was asked to, if it did.
     var failure: String?

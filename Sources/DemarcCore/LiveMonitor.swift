@@ -119,8 +119,8 @@ public enum LiveMonitor {
             }
         })
         Replay.countSkipped(outcome.skipped, &outcome.stats, warn: warn)
-        analysis.account([shard.tracker])
         shard.tracker.finishAll()
+        analysis.account([shard.tracker])
         return (outcome.stats, outcome.failure)
     }
 }

@@ -25,13 +25,68 @@ extension Workers {
     }
 
     /// A finished flow on its way from a worker to the report: a reference, so handing
-    /// it through the queues copies a pointer, not the record.
+    /// it through the queues copies a pointer, not the record. The record is moved out
+    /// (`take`) when it is delivered, never copied.
     final class Item: @unchecked Sendable {
         let local: UInt64
-        var record: FlowRecord
+        var record: FlowRecord?
         var alternate: FlowRecord?
-        init(_ local: UInt64, _ record: FlowRecord, _ alternate: FlowRecord?) {
+        init(_ local: UInt64, _ record: consuming FlowRecord, _ alternate: consuming FlowRecord?) {
             self.local = local; self.record = record; self.alternate = alternate
+        }
+    }
+
+    /// One worker's flows numbered and not yet delivered: their final ids by the worker's
+    /// own (local) ids, which are numbered in order. Recent ones are in a window indexed
+    /// by local id (no hashing); once the window holds `spillAt`, its older half (flows
+    /// still open long after their neighbours ended) moves to a dictionary. Memory
+    /// follows the flows open, plus the window.
+    struct OpenIDs {
+        static let spillAt = 65_536
+        /// Final ids (0: delivered) for local ids `base`, `base + 1`… from `window[head]`.
+        private var window: [UInt64] = []
+        private var head = 0
+        private var base: UInt64 = 1
+        private var spilled: [UInt64: UInt64] = [:]
+
+        /// Local id `local` (the next in order) has final id `id`.
+        mutating func add(_ local: UInt64, _ id: UInt64) {
+            if window.count - head >= OpenIDs.spillAt {
+                let half = OpenIDs.spillAt / 2
+                for i in head..<(head + half) where window[i] != 0 { spilled[base + UInt64(i - head)] = window[i] }
+                head += half
+                base += UInt64(half)
+                compact()
+            }
+            window.append(id)
+        }
+
+        func peek(_ local: UInt64) -> UInt64? {
+            if local < base { return spilled[local] }
+            let i = head + Int(local - base)
+            return i < window.count && window[i] != 0 ? window[i] : nil
+        }
+
+        mutating func take(_ local: UInt64) -> UInt64? {
+            if local < base { return spilled.removeValue(forKey: local) }
+            let i = head + Int(local - base)
+            guard i < window.count, window[i] != 0 else { return nil }
+            let id = window[i]
+            window[i] = 0
+            // Delivered ones at the front leave the window.
+            while head < window.count && window[head] == 0 {
+                head += 1
+                base += 1
+            }
+            compact()
+            return id
+        }
+
+        private mutating func compact() {
+            if head > 4096 && head * 2 > window.count {
+                window.removeFirst(head)
+                head = 0
+            }
         }
     }
 
@@ -52,8 +107,6 @@ extension Workers {
         /// Worker 0's reading, for the progress line.
         let bytesRead = Atomic<Int64>(0)
         let packetsRead = Atomic<UInt64>(0)
-        /// libpcap's filter installation shares compiled programs between workers.
-        let filterLock = Mutex<Void>(())
         /// Live: the main thread asks the workers to stop capturing.
         let stopRequested = Atomic<Bool>(false)
         /// Live: workers whose capture has started.
@@ -103,9 +156,9 @@ extension Workers {
 
         /// A shard's batch in. Its progress counts at once (another shard's records may wait
         /// for it); then, while the shard has `recordLimit` records out, it waits for the
-        /// main thread to hand some on.
+        /// main thread to hand some on (unless `wait` is false).
         func publish(_ worker: Int, starts: inout [UInt64], records: inout [Item], finals: inout [Item],
-                     progress: UInt64, done: Bool) {
+                     progress: UInt64, done: Bool, wait: Bool = true) {
             pthread_mutex_lock(mutex)
             batch.starts[worker].append(contentsOf: starts)
             batch.records[worker].append(contentsOf: records)
@@ -115,7 +168,7 @@ extension Workers {
             batch.done[worker] = done
             fresh = true
             pthread_cond_signal(cond)
-            while !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
+            while wait && !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
             pthread_mutex_unlock(mutex)
             starts.removeAll(keepingCapacity: true)
             records.removeAll(keepingCapacity: true)
@@ -168,7 +221,7 @@ extension Workers {
         /// Per shard: how many of its flows are numbered, and the final ids of those whose
         /// record has not come yet (by the shard's own id), so the map holds open flows only.
         private var numberedCount: [UInt64]
-        private var ids: [[UInt64: UInt64]]
+        private var ids: [OpenIDs]
         private var waiting: [[Item]]
         private var finals: [[Item]]
         private var finalHeads: [Int]
@@ -183,7 +236,7 @@ extension Workers {
             starts = Array(repeating: [], count: workers)
             heads = Array(repeating: 0, count: workers)
             numberedCount = Array(repeating: 0, count: workers)
-            ids = Array(repeating: [:], count: workers)
+            ids = Array(repeating: OpenIDs(), count: workers)
             waiting = Array(repeating: [], count: workers)
             finals = Array(repeating: [], count: workers)
             finalHeads = Array(repeating: 0, count: workers)
@@ -206,8 +259,8 @@ extension Workers {
                 let known = numberedCount[w]
                 var kept: [Item] = []
                 for item in waiting[w] {
-                    guard item.local <= known, let id = ids[w].removeValue(forKey: item.local) else { kept.append(item); continue }
-                    item.record.id = id
+                    guard item.local <= known, let id = ids[w].take(item.local) else { kept.append(item); continue }
+                    item.record!.id = id
                     item.alternate?.id = id
                     handed[w] += 1
                     deliver(item)
@@ -236,7 +289,7 @@ extension Workers {
                 var blocked = false
                 for w in finals.indices {
                     if finalHeads[w] < finals[w].count {
-                        let id = ids[w][finals[w][finalHeads[w]].local]!
+                        let id = ids[w].peek(finals[w][finalHeads[w]].local)!
                         if id < bestID { bestID = id; best = w }
                     } else if !done[w] {
                         blocked = true
@@ -245,9 +298,9 @@ extension Workers {
                 guard best >= 0, !blocked else { break }
                 let item = finals[best][finalHeads[best]]
                 finalHeads[best] += 1
-                ids[best][item.local] = nil
+                _ = ids[best].take(item.local)
                 handed[best] += 1
-                item.record.id = bestID
+                item.record!.id = bestID
                 item.alternate?.id = bestID
                 deliver(item)
             }
@@ -276,7 +329,7 @@ extension Workers {
                 }
                 numbered += 1
                 numberedCount[best] += 1
-                ids[best][numberedCount[best]] = numbered
+                ids[best].add(numberedCount[best], numbered)
                 heads[best] += 1
             }
         }

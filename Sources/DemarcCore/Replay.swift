@@ -106,14 +106,13 @@ public enum Replay {
     }
 
     /// Reads the captures into the analysis: with `workers` shards on their own threads
-    /// where there is more than one and every capture is a file (every shard reads every
-    /// capture, and a stream can be read only once; see `Workers`), else with one shard on
+    /// where there is more than one (shard 0 reads, see `Workers`), else with one shard on
     /// this thread. Returns the first input error, if a capture was corrupt or gone.
     static func read(_ plans: [Plan], filter: FilterPrograms?, into analysis: Analysis, workers: Int, progress showProgress: Bool,
                      warn: (String) -> Void) -> String? {
         let progress = showProgress ? Progress(totalBytes: plans.reduce(0) { $0 + ($1.size ?? 0) }) : nil
         defer { progress?.clear() }
-        if workers > 1 && plans.allSatisfy({ $0.open == nil }) {
+        if workers > 1 {
             return Workers.read(plans, filter: filter, count: workers, into: analysis, progress: progress, warn: warn)
         }
         let shard = Shard(timeouts: analysis.timeouts) { f, details, reason in analysis.finished(f, details, reason) }
@@ -130,8 +129,8 @@ public enum Replay {
         }, ended: { outcome in
             if let e = account(outcome, into: analysis, warn: warn) { inputError = inputError ?? e }
         })
-        analysis.account([shard.tracker])
         shard.tracker.finishAll()
+        analysis.account([shard.tracker])
         return inputError
     }
 }

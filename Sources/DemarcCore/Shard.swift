@@ -18,9 +18,9 @@ final class Shard {
     @exclusivity(unchecked) private(set) var decoder = PacketDecoder(linkType: 1)
     @exclusivity(unchecked) var stats = InputStats(kind: "", name: "", linkType: "")
     @exclusivity(unchecked) private var decoded = DecodedPacket()
-    /// Frames read so far, over every input: the same numbering in every shard, as every
-    /// shard reads every frame.
-    @exclusivity(unchecked) private(set) var frameNumber: UInt64 = 0
+    /// Frames read so far, over every input: one numbering for every shard. A shard fed
+    /// by the reading shard (`receiving`) has it set to each frame's number as it comes.
+    @exclusivity(unchecked) var frameNumber: UInt64 = 0
     /// With several shards: the frame numbers where this shard's flows began, in order,
     /// not yet handed on (the merge numbers flows across shards by them).
     @exclusivity(unchecked) var starts: [UInt64] = []
@@ -45,6 +45,15 @@ final class Shard {
     @exclusivity(unchecked) var kernelShares = false
     /// Fanout: gives a frame to shard `owner` (its handoff queue).
     @exclusivity(unchecked) var handOff: ((_ owner: Int, UnsafeRawBufferPointer, Int, Int64) -> Void)?
+    /// Replay with several shards: shard 0 reads the input and hands the others their
+    /// frames (`dispatcher`); the others take only those (`receiving`), each with the
+    /// clock it had reached (`frameClock`, see Dispatch.swift).
+    @exclusivity(unchecked) unowned(unsafe) var dispatcher: Dispatcher?
+    @exclusivity(unchecked) var receiving = false
+    @exclusivity(unchecked) var frameClock: Int64 = .min
+    /// The reading shard: the latest time of the IP frames read so far (those that move
+    /// a shard's clock), handed on with each frame and batch.
+    @exclusivity(unchecked) private(set) var clock: Int64 = .min
     /// True while this shard reads frames other shards handed it: they are its own.
     @exclusivity(unchecked) var readingHandoffs = false
     /// Frames this shard handed to another, and of those, the ones its queue had no room for.
@@ -58,18 +67,29 @@ final class Shard {
     }
 
     /// The shard that keeps a packet: a hash of its two addresses, the same both ways.
+    /// `lightReader` (replay, where shard 0 also reads the input and hands the others
+    /// their frames): shard 0 keeps half the share each other shard keeps, so that its
+    /// reading and its analysis take about as long as another shard's analysis.
     @inline(__always)
-    static func of(_ src: IPAddress, _ dst: IPAddress, among count: Int) -> Int {
+    static func of(_ src: IPAddress, _ dst: IPAddress, among count: Int, lightReader: Bool = false) -> Int {
         let x = (src.hi ^ src.lo) &+ (dst.hi ^ dst.lo)
         let h = (x ^ (x >> 29)) &* 0x9E37_79B9_7F4A_7C15
-        return Int((h >> 32) % UInt64(count))
+        guard lightReader else { return Int((h >> 32) % UInt64(count)) }
+        return (Int((h >> 32) % UInt64(2 * count - 1)) + 1) / 2
     }
 
     /// Several shards: decodes a frame if it is this shard's (or, live in a fanout group,
-    /// hands it to its owner) and returns how it decoded; nil where another shard keeps
-    /// it. Kept out of line so the one-shard loop stays small.
+    /// hands it to its owner; replay, the reading shard hands it to its owner's batch)
+    /// and returns how it decoded; nil where another shard keeps it. Kept out of line so
+    /// the one-shard loop stays small.
     @inline(never)
     private func share(_ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64) -> DecodeOutcome? {
+        if receiving {
+            // Every frame handed here is this shard's; the clock first moves as the
+            // frames before it (other shards') moved it.
+            tracker.advance(to: frameClock)
+            return decoder.decode(frame, into: &decoded)
+        }
         frameNumber &+= 1
         if kernelShares {
             let outcome = decoder.decode(frame, into: &decoded)
@@ -85,28 +105,42 @@ final class Shard {
         // A plain IPv4 frame's shard is known from its addresses alone: another shard's
         // is not decoded, and this shard's decodes as IP with those addresses.
         if let a = decoder.plainIPv4Addresses(frame) {
-            guard Shard.of(IPAddress(v4: a.src), IPAddress(v4: a.dst), among: count) == index else {
-                tracker.advance(to: ts)
+            let owner = Shard.of(IPAddress(v4: a.src), IPAddress(v4: a.dst), among: count, lightReader: dispatcher != nil)
+            guard owner == index else {
+                passOn(owner, frame, wireLength, ts)
                 return nil
             }
+            if ts > clock { clock = ts }
             return decoder.decode(frame, into: &decoded)
         }
         let outcome = decoder.decode(frame, into: &decoded)
         if outcome == .ip {
-            guard Shard.of(decoded.src, decoded.dst, among: count) == index else {
-                tracker.advance(to: ts)
+            let owner = Shard.of(decoded.src, decoded.dst, among: count, lightReader: dispatcher != nil)
+            guard owner == index else {
+                passOn(owner, frame, wireLength, ts)
                 return nil
             }
+            if ts > clock { clock = ts }
         } else if index != 0 {
             return nil
         }
         return outcome
     }
 
+    /// Another shard's IP frame: it moves this shard's clock, and the reading shard hands
+    /// it to its owner.
+    @inline(__always)
+    private func passOn(_ owner: Int, _ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64) {
+        tracker.advance(to: ts)
+        if ts > clock { clock = ts }
+        dispatcher?.send(owner, frame, wireLength, ts, number: frameNumber, clock: clock)
+    }
+
     /// The one per-packet dispatcher: a frame decoded and, if it is this shard's, counted
     /// and tracked. Another shard's packet only moves the clock (every shard sees every
-    /// packet's time, so flows expire at the same packets whatever the shard count). A
-    /// packet that is not IP is counted by shard 0 alone, so the shards' counts add up.
+    /// packet's time, or is handed the clock with its own, so flows expire at the same
+    /// packets whatever the shard count). A packet that is not IP is counted by shard 0
+    /// alone, so the shards' counts add up.
     /// Fragments (no ports after the first) and tunnelled packets (keyed by their inner
     /// addresses) hash by address, so they land with their flow.
     @inline(__always)

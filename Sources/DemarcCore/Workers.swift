@@ -11,16 +11,16 @@ import Glibc
 #endif
 
 /// `--workers N`: N shards, each on its own thread, as Suricata's workers and Zeek's
-/// cluster split traffic. Every shard reads the whole input itself (reading is cheap next
-/// to analysis) and keeps the packets whose address pair hashes to it (`Shard.take`).
-/// Each runs the verdict stage on the flows it finishes; nothing on the packet path is
-/// shared or locked.
+/// cluster split traffic. Replay: shard 0 reads the input once and hands each other shard
+/// the packets whose address pair hashes to it, in batches (Dispatch.swift, Suricata's
+/// autofp); live, each shard has its own handle. Each runs the verdict stage on the flows
+/// it finishes; nothing on the packet path is shared or locked.
 ///
-/// The report is the one `--workers 1` writes. Every shard sees every packet's time, so
-/// flows expire at the same packets; the main thread numbers flows in the order of their
-/// first packets across shards (each shard tells where its flows began) and puts the
-/// records through the same reorder buffer (see Merge.swift). `active_flows_peak` is
-/// the sum of the shards' peaks.
+/// The report is the one `--workers 1` writes. Every shard sees every packet's time (or
+/// is handed the clock with its own packets), so flows expire at the same packets; the
+/// main thread numbers flows in the order of their first packets across shards (each
+/// shard tells where its flows began) and puts the records through the same reorder
+/// buffer (see Merge.swift). `active_flows_peak` is the sum of the shards' peaks.
 enum Workers {
     /// Reads the captures with `count` shards into `analysis`. Returns the first input
     /// error, as one shard's reading does.
@@ -28,21 +28,26 @@ enum Workers {
                      progress: Progress?, warn: (String) -> Void) -> String? {
         let hub = Hub(workers: count)
         let workers = (0..<count).map { Worker(index: $0, count: count, hub: hub, analysis: analysis) }
-        let threads = WorkerThreads(count: count) { workers[$0].read(plans, filter: filter) }
+        let dispatcher = Dispatcher(me: 0, count: count)
+        let threads = WorkerThreads(count: count) { workers[$0].read(plans, filter: filter, dispatcher: dispatcher) }
         merge(hub, count: count, waitMicros: 200_000, into: analysis) { merger in
             progress?.update(bytes: hub.bytesRead.load(ordering: .relaxed), packets: hub.packetsRead.load(ordering: .relaxed),
                              flows: merger.numbered)
         }
         threads.join()
 
-        // The inputs: the shards' counts summed; how each file ended, from shard 0 (every
-        // shard read the same bytes).
+        // The inputs: the shards' counts summed; how each file ended, from shard 0 (which
+        // reads them all).
         var inputError: String?
         for (i, outcome) in workers[0].outcomes.enumerated() {
             var o = outcome
             for w in workers.dropFirst() {
-                o.stats.packets += w.outcomes[i].stats.packets
-                o.stats.bytes += w.outcomes[i].stats.bytes
+                let s = w.outcomes[i].stats
+                o.stats.packets += s.packets
+                o.stats.bytes += s.bytes
+                o.stats.nonIP += s.nonIP
+                o.stats.undecoded += s.undecoded
+                o.stats.linkEncrypted += s.linkEncrypted
             }
             if let e = Replay.account(o, into: analysis, warn: warn) { inputError = inputError ?? e }
             Replay.warnIfUndecoded(o, warn: warn)
@@ -175,7 +180,9 @@ enum Workers {
         merger.waitsForEveryWorker = !live
         while true {
             let batch = hub.take(waitMicros: waitMicros)
-            let finished = merger.absorb(batch, hub: hub) { item in analysis.deliver(item.record, second: item.alternate) }
+            let finished = merger.absorb(batch, hub: hub) { item in
+                analysis.deliver(item.record.take()!, second: item.alternate.take())
+            }
             between(merger)
             if finished { break }
         }
@@ -214,18 +221,47 @@ enum Workers {
             }
         }
 
-        /// Replay: every capture, in order, publishing after every batch.
-        func read(_ plans: [Replay.Plan], filter: FilterPrograms?) {
-            outcomes = shard.read(plans, filter: filter, batch: 8192, applyFilter: { f, source in
-                // libpcap's filter installation shares compiled programs between shards.
-                try hub.filterLock.withLock { _ in try f.apply(to: source) }
-            }, afterBatch: { doneBytes, source in
-                publish(progress: shard.frameNumber, done: false)
-                if index == 0 {
+        /// Replay: shard 0 reads every capture, in order, and hands the other shards their
+        /// frames (Dispatch.swift); the others take what they are handed. Each publishes
+        /// after every batch. Shard 0 hands every batch on before it publishes (and may
+        /// wait for the main thread), and publishes without waiting before it waits for a
+        /// shard to free a batch: no shard then waits for progress that waits for it.
+        func read(_ plans: [Replay.Plan], filter: FilterPrograms?, dispatcher: Dispatcher) {
+            if index == 0 {
+                shard.dispatcher = dispatcher
+                dispatcher.beforeWaiting = { [unowned self] in publish(progress: max(shard.frameNumber, 1) - 1, done: false, wait: false) }
+                var input = 0
+                outcomes = shard.read(plans, filter: filter, batch: 8192, applyFilter: { f, source in try f.apply(to: source) },
+                                      opened: { outcome in
+                    dispatcher.input = input
+                    dispatcher.linkType = outcome.linkType
+                }, afterBatch: { doneBytes, source in
+                    dispatcher.handAll(through: shard.frameNumber, clock: shard.clock)
+                    publish(progress: shard.frameNumber, done: false)
                     hub.bytesRead.store(doneBytes + (source.fileOffset ?? 0), ordering: .relaxed)
                     hub.packetsRead.store(shard.frameNumber, ordering: .relaxed)
+                }, ended: { _ in
+                    input += 1
+                    dispatcher.handAll(through: shard.frameNumber, clock: shard.clock)
+                    publish(progress: shard.frameNumber, done: false)
+                })
+                dispatcher.handAll(through: shard.frameNumber, clock: shard.clock, end: true)
+            } else {
+                // The counts of each capture (by its index), as shard 0 reads them.
+                outcomes = plans.map { InputOutcome(stats: InputStats(kind: "file", name: $0.path, linkType: "")) }
+                var current = -1
+                shard.receiving = true
+                let source = DispatchedFrames(channel: dispatcher.channels[index]!, shard: shard) { [unowned self] input, linkType in
+                    if current >= 0 { outcomes[current].stats = shard.stats }
+                    current = input
+                    shard.begin(outcomes[input].stats, linkType: linkType)
                 }
-            }, ended: { _ in publish(progress: shard.frameNumber, done: false) })
+                _ = shard.read(source, batch: .max) { _ in
+                    publish(progress: shard.frameNumber, done: false)
+                    return true
+                }
+                if current >= 0 { outcomes[current].stats = shard.stats }
+            }
             end()
         }
 
@@ -265,8 +301,9 @@ enum Workers {
             publish(progress: .max, done: true)
         }
 
-        private func publish(progress: UInt64, done: Bool) {
-            hub.publish(index, starts: &shard.starts, records: &records, finals: &finals, progress: progress, done: done)
+        private func publish(progress: UInt64, done: Bool, wait: Bool = true) {
+            hub.publish(index, starts: &shard.starts, records: &records, finals: &finals, progress: progress, done: done,
+                        wait: wait)
         }
     }
 }

@@ -4,9 +4,9 @@ import DemarcInspect
 /// Remembers which flow the first fragment of a datagram went to, so that later
 /// fragments (which carry no ports) count in the same flow. Nothing is buffered or
 /// reassembled: each datagram costs one entry. Direct-mapped and fixed in size (4,096
-/// entries of 64 bytes, 256 KB): a collision forgets the older datagram (counted in
-/// `forgotten` when its last fragment had not come), and memory never grows, however
-/// many fragments a flood sends.
+/// entries of 64 bytes, 256 KB): a collision forgets the older datagram, and memory
+/// never grows, however many fragments a flood sends. A datagram forgotten, for a newer
+/// one or at the end, before its last fragment came is counted in `forgotten`.
 struct FragmentCache {
     private struct Entry {
         var src = IPAddress(hi: 0, lo: 0)
@@ -21,8 +21,9 @@ struct FragmentCache {
 
     private var entries: [Entry]
     private let mask: Int
-    /// Datagrams forgotten for a newer one in their entry before their last fragment
-    /// came: their later fragments, if any come, are counted in a flow of orphan fragments.
+    /// Datagrams forgotten before their last fragment came: for a newer one in their
+    /// entry (their later fragments, if any come, are counted in a flow of orphan
+    /// fragments) or when the flows ended.
     private(set) var forgotten: UInt64 = 0
 
     init(size: Int = 4096) {
@@ -47,9 +48,15 @@ struct FragmentCache {
         entries[b] = Entry(src: p.src, dst: p.dst, id: p.fragmentID, proto: p.proto, flowID: flowID, slot: slot)
     }
 
-    /// Forgets every datagram (the flows they went to are gone); `forgotten` stays.
+    /// Forgets every datagram (the flows they went to are gone), counting in `forgotten`
+    /// those whose last fragment had not come. Counted so, the figure is every datagram
+    /// left incomplete, whichever worker's cache held it: it does not depend on how flows
+    /// are shared out among workers.
     mutating func clear() {
-        for i in entries.indices { entries[i] = Entry() }
+        for i in entries.indices {
+            if entries[i].slot >= 0 && !entries[i].complete { forgotten &+= 1 }
+            entries[i] = Entry()
+        }
     }
 
     /// The slot and flow id the datagram's first fragment went to, if remembered; a

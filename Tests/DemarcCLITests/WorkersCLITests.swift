@@ -53,6 +53,25 @@ import Testing
         }
     }
 
+    /// A stream (standard input, then a file as well) is read once, by the reading
+    /// worker, and handed out like a file's packets.
+    @Test func standardInputIsSharedOut() throws {
+        func report(_ workers: Int) throws -> (Int32, String) {
+            let r = try CLI.run(["replay", "-", "captures/iaas-vms.pcap", "--scenario", "scenarios/overlay-network.yaml",
+                                 "--format", "jsonl", "--no-progress", "--workers", String(workers)],
+                                stdin: "captures/overlay-network.pcap")
+            return (r.status, r.stdout.replacingOccurrences(of: #""active_flows_peak":[0-9]+,"#, with: "",
+                                                            options: .regularExpression))
+        }
+        let (s1, one) = try report(1)
+        #expect(one.contains(#""type":"flow""#))
+        for n in [2, 3] {
+            let (sn, many) = try report(n)
+            #expect(sn == s1)
+            #expect(many == one, "report from standard input with --workers \(n) differs from --workers 1")
+        }
+    }
+
     @Test func badWorkerCountIsAUsageError() throws {
         let r = try CLI.run(["replay", "captures/overlay-network.pcap", "--workers", "0"])
         #expect(r.status == 2)

@@ -7,6 +7,8 @@ import DemarcDecode
 /// hello in clear, and Q050's Initial is decrypted with its own salt to read the CHLO.
 /// `version` names gQUIC as `gQUIC Q046`. Older gQUIC seen from the server alone is
 /// recognised by the server's REJ message, sent in clear; `version` is then null.
+/// A connection met after its long-header packets is recognised by its short headers
+/// (QUICShortHeaders).
 public enum QUICInspector: ProtocolInspector {
     public static let transports: Transports = .udp
 
@@ -26,7 +28,9 @@ public enum QUICInspector: ProtocolInspector {
     }
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
-        guard let first = p.u8(0), p.count >= 20 else { return .no }
+        // A Version Negotiation packet may be as short as 11 bytes (RFC 9000 §17.2.1: empty
+        // connection IDs, one version); the minimal one, an 8-byte ID and one version, is 19.
+        guard let first = p.u8(0), p.count >= 20 || (first & 0x80 != 0 && p.count >= 11 && p.u32(1) == 0) else { return .no }
         if first & 0x80 != 0 {
             guard let version = p.u32(1), let dcid = p.u8(5) else { return .no }
             // Google's Q046–Q048 long header gives both connection id lengths as nibbles
@@ -42,7 +46,10 @@ public enum QUICInspector: ProtocolInspector {
                 c.identify(.quic, .encrypted)
                 return .yes
             }
-            guard knownVersion(version), first & 0x40 != 0 || version >> 24 == 0x51 else { return .no }
+            // The fixed bit may be greased (RFC 9287) once both ends agreed to it, on packets
+            // after the Initials: then only a version in use, not a reserved one, counts.
+            let greased = first & 0x40 == 0 && first & 0x30 != 0 && version & 0x0f0f_0f0f != 0x0a0a_0a0a
+            guard knownVersion(version), first & 0x40 != 0 || version >> 24 == 0x51 || greased else { return .no }
             // An Initial is padded to at least 1200 bytes by the client.
             let isInitial = (first & 0x30) == 0 && version >> 24 != 0x51 && version >> 24 != 0x54
             if isInitial && c.fromClient && c.index == 0 && p.count < 1200 && version == 1 { return .no }
@@ -70,7 +77,8 @@ public enum QUICInspector: ProtocolInspector {
             c.identify(.quic, .encrypted)
             return .yes
         }
-        return .no
+        // A short header: the connection's Initials were not captured (QUICShortHeaders).
+        return QUICShortHeaders.identify(&c, p)
     }
 
     /// Google QUIC before Q050: the client's hello (CHLO) is not encrypted; read its SNI.

@@ -1,0 +1,264 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Replay with several shards: shard 0 reads the input once and hands every other shard
+/// its frames (those whose address pair hashes to it) in batches, as Suricata's autofp
+/// readers do. A batch is a reusable buffer of copied frames, each behind a small header;
+/// a shard has a few of them in turn, so nothing is allocated per packet and a shard
+/// that lags holds the reader back.
+///
+/// Each frame carries its number in the input and the clock (the latest time of the
+/// frames that move a shard's clock, up to it), and a batch the clock and frame count
+/// where it was handed over: the receiving shard's flows start, expire and end at the
+/// same packets as when every shard read every frame (and as with one shard).
+final class FrameBatch {
+    /// A frame's header in the buffer: captured length, original length, its number,
+    /// its time and the clock.
+    static let header = 32
+    @exclusivity(unchecked) private(set) var buffer: UnsafeMutableRawPointer
+    @exclusivity(unchecked) private(set) var capacity: Int
+    /// Bytes and frames held.
+    @exclusivity(unchecked) var used = 0
+    @exclusivity(unchecked) var count = 0
+    /// The capture these frames are from (its index in the replay) and its link type.
+    @exclusivity(unchecked) var input = 0
+    @exclusivity(unchecked) var linkType: Int32 = 0
+    /// Frames the reader had read when it handed this batch over, and the clock then.
+    @exclusivity(unchecked) var through: UInt64 = 0
+    @exclusivity(unchecked) var clock: Int64 = .min
+    /// The last batch: the input has ended.
+    @exclusivity(unchecked) var end = false
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        buffer = .allocate(byteCount: capacity, alignment: 8)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Room for `bytes` in an empty batch: one frame longer than any batch holds gets a
+    /// buffer of its own size.
+    func reserve(_ bytes: Int) {
+        guard bytes > capacity else { return }
+        buffer.deallocate()
+        capacity = bytes
+        buffer = .allocate(byteCount: capacity, alignment: 8)
+    }
+
+    /// Hands each frame to `body`: its bytes, original length, number, time and clock.
+    @inline(__always)
+    func forEach(_ body: (UnsafeRawBufferPointer, Int, UInt64, Int64, Int64) -> Void) {
+        var at = 0
+        while at < used {
+            let p = buffer + at
+            let length = Int(p.load(as: UInt32.self))
+            body(UnsafeRawBufferPointer(start: p + FrameBatch.header, count: length),
+                 Int(p.load(fromByteOffset: 4, as: UInt32.self)), p.load(fromByteOffset: 8, as: UInt64.self),
+                 p.load(fromByteOffset: 16, as: Int64.self), p.load(fromByteOffset: 24, as: Int64.self))
+            at += (FrameBatch.header + length + 7) & ~7
+        }
+    }
+
+    func reset() {
+        used = 0
+        count = 0
+        end = false
+    }
+}
+
+/// The batches between the reader and one receiving shard: the full ones in order, and
+/// the free ones. The reader waits for a free batch, the receiver for a full one.
+final class FrameChannel: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let filled = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let freed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var full: [FrameBatch] = []
+    private var free: [FrameBatch]
+
+    /// `batches` buffers of `bytes` each: at most that much is in flight to one shard.
+    init(batches: Int, bytes: Int) {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(filled, nil)
+        pthread_cond_init(freed, nil)
+        free = (0..<batches).map { _ in FrameBatch(capacity: bytes) }
+        full.reserveCapacity(batches)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(filled)
+        pthread_cond_destroy(freed)
+        mutex.deallocate()
+        filled.deallocate()
+        freed.deallocate()
+    }
+
+    /// The reader: a free batch, at once if one is free; else `beforeWaiting` runs
+    /// (unlocked) and the reader waits for one.
+    func take(beforeWaiting: () -> Void) -> FrameBatch {
+        pthread_mutex_lock(mutex)
+        if free.isEmpty {
+            pthread_mutex_unlock(mutex)
+            beforeWaiting()
+            pthread_mutex_lock(mutex)
+            while free.isEmpty { pthread_cond_wait(freed, mutex) }
+        }
+        let b = free.removeLast()
+        pthread_mutex_unlock(mutex)
+        b.reset()
+        return b
+    }
+
+    /// The reader: a filled batch to the receiver.
+    func send(_ b: FrameBatch) { put(b, filled: true) }
+
+    /// The receiver: the next filled batch, waiting for one.
+    func receive() -> FrameBatch {
+        pthread_mutex_lock(mutex)
+        while full.isEmpty { pthread_cond_wait(filled, mutex) }
+        let b = full.removeFirst()
+        pthread_mutex_unlock(mutex)
+        return b
+    }
+
+    /// The receiver: a batch read, free again.
+    func recycle(_ b: FrameBatch) { put(b, filled: false) }
+
+    /// A batch onto the filled or the free list, and whoever waits for one woken.
+    private func put(_ b: FrameBatch, filled isFilled: Bool) {
+        pthread_mutex_lock(mutex)
+        if isFilled { full.append(b) } else { free.append(b) }
+        pthread_cond_signal(isFilled ? filled : freed)
+        pthread_mutex_unlock(mutex)
+    }
+}
+
+/// The reading shard's side: a batch being filled for each other shard. Frames are
+/// written through a plain cursor per shard (`Outlet`), so the per-packet path touches
+/// no reference count and no exclusivity check; the batch object itself is touched only
+/// when it is handed over.
+final class Dispatcher {
+    let channels: [FrameChannel?]
+    private struct Outlet {
+        var buffer: UnsafeMutableRawPointer?
+        var used = 0
+        var capacity = 0
+        var count = 0
+    }
+    private let outlets: UnsafeMutablePointer<Outlet>
+    @exclusivity(unchecked) private var filling: [FrameBatch?]
+    /// The capture being read (its index in the replay) and its link type.
+    @exclusivity(unchecked) var input = 0
+    @exclusivity(unchecked) var linkType: Int32 = 0
+    /// Runs before the reader waits for a receiver to free a batch: the reader publishes
+    /// what it has (without waiting itself), so the receiver's records can be numbered.
+    @exclusivity(unchecked) var beforeWaiting: () -> Void = {}
+
+    /// `me` is the reading shard (it has no channel); `count` shards in all.
+    init(me: Int, count: Int, batches: Int = 4, bytes: Int = 1 << 20) {
+        channels = (0..<count).map { $0 == me ? nil : FrameChannel(batches: batches, bytes: bytes) }
+        filling = Array(repeating: nil, count: count)
+        outlets = .allocate(capacity: count)
+        outlets.initialize(repeating: Outlet(), count: count)
+    }
+
+    deinit { outlets.deallocate() }
+
+    /// A frame for shard `owner`, read as frame `number`, with the clock up to it.
+    @inline(__always)
+    func send(_ owner: Int, _ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64, number: UInt64, clock: Int64) {
+        let o = outlets + owner
+        if o.pointee.used + FrameBatch.header + frame.count > o.pointee.capacity {
+            // Handed over as read through the frame before this one.
+            refill(owner, room: FrameBatch.header + frame.count, through: number - 1, clock: clock)
+        }
+        let p = o.pointee.buffer! + o.pointee.used
+        p.storeBytes(of: UInt32(truncatingIfNeeded: frame.count), as: UInt32.self)
+        p.storeBytes(of: UInt32(truncatingIfNeeded: wireLength), toByteOffset: 4, as: UInt32.self)
+        p.storeBytes(of: number, toByteOffset: 8, as: UInt64.self)
+        p.storeBytes(of: ts, toByteOffset: 16, as: Int64.self)
+        p.storeBytes(of: clock, toByteOffset: 24, as: Int64.self)
+        if let base = frame.baseAddress, frame.count > 0 { (p + FrameBatch.header).copyMemory(from: base, byteCount: frame.count) }
+        o.pointee.used += (FrameBatch.header + frame.count + 7) & ~7
+        o.pointee.count += 1
+    }
+
+    /// Every shard's batch handed over as read through frame `through` with the clock
+    /// then (even an empty one: the receiver's progress and clock move with it); `end`
+    /// when the input ends.
+    func handAll(through: UInt64, clock: Int64, end: Bool = false) {
+        for owner in channels.indices where channels[owner] != nil {
+            if filling[owner] == nil { open(owner, room: 0) }
+            hand(owner, through: through, clock: clock, end: end)
+        }
+    }
+
+    /// The batch being filled for `owner` handed over (if any), and a free one opened
+    /// with `room` bytes at least.
+    @inline(never)
+    private func refill(_ owner: Int, room: Int, through: UInt64, clock: Int64) {
+        if filling[owner] != nil { hand(owner, through: through, clock: clock, end: false) }
+        open(owner, room: room)
+    }
+
+    private func open(_ owner: Int, room: Int) {
+        let b = channels[owner]!.take(beforeWaiting: beforeWaiting)
+        b.input = input
+        b.linkType = linkType
+        b.reserve(room)
+        filling[owner] = b
+        outlets[owner] = Outlet(buffer: b.buffer, used: 0, capacity: b.capacity, count: 0)
+    }
+
+    private func hand(_ owner: Int, through: UInt64, clock: Int64, end: Bool) {
+        guard let b = filling[owner] else { return }
+        b.used = outlets[owner].used
+        b.count = outlets[owner].count
+        b.through = through
+        b.clock = clock
+        b.end = end
+        filling[owner] = nil
+        outlets[owner] = Outlet()
+        channels[owner]!.send(b)
+    }
+}
+
+/// A receiving shard's frames: the batches the reading shard hands it, each frame with
+/// its number and clock set on the shard before `take` (see `Shard.share`). It ends with
+/// the batch marked last.
+final class DispatchedFrames: FrameSource {
+    let channel: FrameChannel
+    let shard: Shard
+    /// Runs when a batch is from another capture than the one before (its index and
+    /// link type), before its frames.
+    let onInput: (Int, Int32) -> Void
+    private var input = -1
+
+    init(channel: FrameChannel, shard: Shard, onInput: @escaping (Int, Int32) -> Void) {
+        self.channel = channel
+        self.shard = shard
+        self.onInput = onInput
+    }
+
+    func frames(upTo limit: Int, _ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> (count: Int, status: ReadStatus) {
+        let b = channel.receive()
+        if b.input != input {
+            input = b.input
+            onInput(b.input, b.linkType)
+        }
+        let shard = self.shard
+        b.forEach { frame, wire, number, ts, clock in
+            shard.frameNumber = number
+            shard.frameClock = clock
+            body(frame, wire, ts)
+        }
+        shard.tracker.advance(to: b.clock)
+        shard.frameNumber = b.through
+        let (n, end) = (b.count, b.end)
+        channel.recycle(b)
+        return (n, end ? .end : .packet)
+    }
+
+    func idle() {}
+}
