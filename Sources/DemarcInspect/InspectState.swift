@@ -102,6 +102,9 @@ public struct HeuristicTally: Sendable {
     public var packets: UInt8 = 0
     /// Packets whose bytes look random (high entropy, no structure).
     public var randomPackets: UInt8 = 0
+    /// Packets with nearly as many distinct values as random bytes that fail the
+    /// chi-square test or hold a run random bytes do not (`Heuristic.Kind.nearRandom`).
+    public var nearRandomPackets: UInt8 = 0
     /// Packets that are mostly printable text.
     public var textPackets: UInt8 = 0
     /// Binary packets with clear structure (few distinct bytes, runs of zeros).
@@ -111,6 +114,14 @@ public struct HeuristicTally: Sendable {
     /// Random-looking packets in each direction.
     public var randomToServer: UInt8 = 0
     public var randomToClient: UInt8 = 0
+    /// A packet repeated most of the sampled bytes of the one before it in its direction
+    /// (`Heuristic.headerStart`): a cleartext header, which ciphertext does not have.
+    public var repeated = false
+    /// Per direction, the bytes the last packet had at the sampled offsets,
+    /// and whether there was one.
+    public var headerToServer: UInt64 = 0
+    public var headerToClient: UInt64 = 0
+    public var headerSeen: UInt8 = 0
 
     public init() {}
 }

@@ -1,5 +1,8 @@
 import DemarcBase
 import DemarcDecode
+#if canImport(Glibc)
+import Glibc
+#endif
 /// Payload → protocol and encryption verdict. The flow tracker calls it for each packet
 /// of a flow while `InspectState.active` holds. It asks the protocol inspectors in turn
 /// until one claims the flow (then only that one follows it), keeps a byte-level tally
@@ -35,8 +38,14 @@ public struct PayloadInspector {
     /// ClientHello padded over many segments must not hide the server's flight). The
     /// handshake parser's own byte bounds (`TLSStreams`) hold within it.
     public var handshakePacketLimit = 192
+    /// Calibration mode: no inspector is asked, so the byte heuristic judges every flow
+    /// with payload as if no protocol had been recognised (`DEMARC_HEURISTIC_ONLY=1`,
+    /// read once here; docs/development.md). Off, it costs one test per unclaimed packet.
+    public var heuristicOnly = false
 
-    public init() {}
+    public init() {
+        heuristicOnly = getenv("DEMARC_HEURISTIC_ONLY").map { String(cString: $0) == "1" } ?? false
+    }
 
     /// The state a new flow starts in; transports that are encrypted by definition
     /// (ESP) need no payload at all.
@@ -91,8 +100,9 @@ public struct PayloadInspector {
             var claimed = false
             // Only the inspectors for this transport that have not said "not mine", in
             // list order: one bit each, visited lowest first, word by word.
-            let candidates = (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors)
-                .subtracting(c.state.excluded)
+            let candidates = heuristicOnly ? InspectorSet()
+                : (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors)
+                    .subtracting(c.state.excluded)
             var word = 0
             var pending = candidates.words.0
             while true {
@@ -116,7 +126,7 @@ public struct PayloadInspector {
                 if claimed { break }
             }
             if !claimed {
-                Heuristic.tally(&c.state.heuristic, payload, fromClient: c.fromClient)
+                Heuristic.tally(&c.state.heuristic, payload, fromClient: c.fromClient, tcp: c.isTCP)
                 let seen = max(Int(c.state.packetsToServer), Int(c.state.packetsToClient))
                 if seen >= unidentifiedPacketLimit {
                     Heuristic.decide(&c.state)

@@ -89,6 +89,77 @@ import Testing
         let text = Array("status=ok; temperature=21.5; humidity=40; unit=kitchen\n".utf8)
         let s = try #require(Self.udpFlow([text]))
         #expect(s.state == .cleartext && s.basis == .heuristic)
+        #expect(Heuristic.rule(s) == .text)
+    }
+
+    /// Bytes with as many distinct values as random ones, but a run of printable bytes,
+    /// a run of zeros, or too many equal bytes (chi-square), are not random; nor are
+    /// they structure: they count against both verdicts.
+    @Test func nearlyRandomIsNeitherRandomNorStructure() {
+        let noise = Self.noise(128, seed: 11)
+        #expect(noise.withUnsafeBytes { Heuristic.classify(Bytes($0)) } == .random)
+        var text = noise
+        text.replaceSubrange(40..<56, with: Array("name=session-key".utf8))
+        var zeros = noise
+        zeros.replaceSubrange(60..<64, with: [0, 0, 0, 0])
+        // Every eighth byte the same value: 16 equal bytes, many pairs.
+        var pairs = noise
+        for i in stride(from: 20, to: 128, by: 8) { pairs[i] = 0x5a }
+        for p in [text, zeros, pairs] {
+            #expect(p.withUnsafeBytes { Heuristic.classify(Bytes($0)) } == .nearRandom)
+            #expect(p.withUnsafeBytes { Heuristic.classifyBody(Bytes($0)) } == .random)
+        }
+    }
+
+    /// Random-looking packets both ways are ciphertext; the same ones behind a header
+    /// that repeats at fixed offsets past 32 bytes are not taken for it. A TCP segment
+    /// sent again whole is a retransmission, no header.
+    @Test func aRepeatedHeaderIsNotCiphertext() throws {
+        let fresh = (0..<3).map { Self.noise(200, seed: 100 + UInt64($0)) }
+        let replies = (0..<3).map { Self.noise(200, seed: 200 + UInt64($0)) }
+        let e = try #require(Self.midStream(toServer: fresh, toClient: replies))
+        #expect(e.state == .encrypted && e.basis == .heuristic && Heuristic.rule(e) == .random)
+        #expect(!e.heuristic.repeated)
+        // The same bytes at six of the eight sampled offsets (32, 36, ..., 60) of every
+        // packet a direction sends.
+        let stamp: ([UInt8]) -> [UInt8] = { p in
+            var q = p
+            for i in 0..<6 { q[Heuristic.headerStart + Heuristic.headerStep * i] = UInt8(0x30 + i) }
+            return q
+        }
+        let r = try #require(Self.midStream(toServer: fresh.map(stamp), toClient: replies))
+        #expect(r.heuristic.repeated && r.state == .unknown)
+        let again = try #require(Self.midStream(toServer: [fresh[0], fresh[0], fresh[1]], toClient: replies))
+        #expect(!again.heuristic.repeated && again.state == .encrypted)
+    }
+
+    /// Random-looking packets both ways, three or more, at least as many as the
+    /// structured ones (a handshake before them) and no text, are `mostlyRandom`.
+    @Test func mostlyRandomAfterAHandshake() throws {
+        let hello = Self.structured + Self.structured
+        let both = try #require(Self.midStream(toServer: [hello, Self.noise(200, seed: 5), Self.noise(200, seed: 6)],
+                                               toClient: [hello, Self.noise(200, seed: 7)]))
+        #expect(both.state == .encrypted && Heuristic.rule(both) == .mostlyRandom)
+        let two = try #require(Self.midStream(toServer: [hello, Self.noise(200, seed: 5)],
+                                              toClient: [hello, Self.noise(200, seed: 7)]))
+        #expect(two.state == .unknown)
+        let text = Array("status=ok; temperature=21.5; humidity=40; unit=kitchen\n".utf8)
+        let withText = try #require(Self.midStream(toServer: [text, Self.noise(200, seed: 5), Self.noise(200, seed: 6)],
+                                                   toClient: [hello, Self.noise(200, seed: 7)]))
+        #expect(withText.state == .unknown)
+    }
+
+    /// The calibration mode asks no inspector: an HTTP request is judged by its bytes.
+    @Test func heuristicOnlyModeSkipsInspectors() throws {
+        let request = Array("GET /index.html HTTP/1.1\r\nHost: example.org\r\nAccept: */*\r\n\r\n".utf8)
+        var only = PayloadInspector()
+        only.heuristicOnly = true
+        for (inspector, basis) in [(PayloadInspector(), VerdictBasis.protocol), (only, .heuristic)] {
+            let h = FlowHarness(inspector: inspector)
+            h.feed(PacketFactory.tcp4("10.0.0.1", 40_000, "10.0.0.2", 80, flags: TCPFlags.ack | TCPFlags.psh, seq: 1, payload: request))
+            let s = try #require(h.finishAll().first?.0.inspect)
+            #expect(s.state == .cleartext && s.basis == basis)
+        }
     }
 
     /// A counter or ramp has every byte value once, as random bytes nearly do; its equal

@@ -78,8 +78,9 @@ final class FlowHarness {
     var finished: [(FlowState, FlowDetails?)] = []
     let decoder: PacketDecoder
 
-    init(linkType: Int32 = LinkType.ethernet, timeouts: FlowTimeouts = FlowTimeouts()) {
-        tracker = FlowTracker(timeouts: timeouts)
+    init(linkType: Int32 = LinkType.ethernet, timeouts: FlowTimeouts = FlowTimeouts(),
+         inspector: PayloadInspector = PayloadInspector()) {
+        tracker = FlowTracker(timeouts: timeouts, inspector: inspector)
         decoder = PacketDecoder(linkType: linkType)
         tracker.onFinish = { [unowned self] f, d, _ in self.finished.append((f.pointee, d)) }
     }
