@@ -234,6 +234,20 @@ import Testing
 /// JA4's parts that the recorded hellos do not reach (the whole fingerprint is compared
 /// with PyPI's ja4plus by scripts/ja4-check.py, `make ja4-test`).
 @Suite struct JA4Tests {
+    /// The long lists' sort orders as the standard library's does, duplicates and the
+    /// whole 16-bit range included.
+    @Test func radixSortOrdersLongLists() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [33, 34, 100, 257, 1000] {
+            var values = (0..<n).map { _ in UInt16.random(in: 0...UInt16.max, using: &rng) }
+            values[n / 2] = values[0]
+            values[n - 1] = 0xffff
+            var sorted = values
+            sorted.withUnsafeMutableBufferPointer { JA4.radixSort($0) }
+            #expect(sorted == values.sorted())
+        }
+    }
+
     @Test func alpnEnds() {
         #expect(JA4.alpn(nil) == "00")
         #expect(JA4.alpn(Array("h2".utf8)) == "h2")

@@ -55,6 +55,42 @@ enum JA4 {
         }
     }
 
+    /// Sorts 16-bit values in two counting passes, low byte then high byte, through a
+    /// scratch buffer: linear in the count, where the standard library's generic merge
+    /// sort costs several hundred instructions per value on a hello's long lists.
+    static func radixSort(_ v: UnsafeMutableBufferPointer<UInt16>) {
+        let n = v.count
+        guard n > 1, let values = v.baseAddress else { return }
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: n) { scratch in
+            withUnsafeTemporaryAllocation(of: Int32.self, capacity: 512) { starts in
+                let tmp = scratch.baseAddress!, low = starts.baseAddress!, high = low + 256
+                low.initialize(repeating: 0, count: 512)
+                // One counting pass serves both bytes.
+                for i in 0..<n {
+                    let x = values[i]
+                    low[Int(x & 0xff)] &+= 1
+                    high[Int(x >> 8)] &+= 1
+                }
+                var sumLow: Int32 = 0, sumHigh: Int32 = 0
+                for b in 0..<256 {
+                    let cl = low[b], ch = high[b]
+                    low[b] = sumLow; high[b] = sumHigh
+                    sumLow &+= cl; sumHigh &+= ch
+                }
+                for i in 0..<n {
+                    let x = values[i], b = Int(x & 0xff)
+                    tmp[Int(low[b])] = x
+                    low[b] &+= 1
+                }
+                for i in 0..<n {
+                    let x = tmp[i], b = Int(x >> 8)
+                    values[Int(high[b])] = x
+                    high[b] &+= 1
+                }
+            }
+        }
+    }
+
     /// Writes the first 12 hex digits of SHA-256 over `codes` (GREASE left out, SNI and
     /// ALPN too where asked) sorted and written as comma-separated 4-digit hex, followed
     /// by `_` and `then` in wire order when it has any non-GREASE value; 12 zeros when
@@ -77,7 +113,7 @@ enum JA4 {
                     kept[j] = x
                 }
             } else {
-                kept.sort()
+                radixSort(kept)
             }
             let tail = then.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
             let length = 5 * (n + tail)
