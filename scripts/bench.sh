@@ -27,7 +27,9 @@ measure() {
   for _ in $(seq "$RUNS"); do
     cat "$f" >/dev/null   # the capture in the page cache, as for every contender
     /usr/bin/time -f "%e %M %U %S" -o bench-data/time.txt "$@" >/dev/null 2>bench-data/stderr.txt || true
-    read -r secs kb user sys < bench-data/time.txt
+    # The figures are the last line: /usr/bin/time puts "Command exited with non-zero
+    # status" before them when the command fails (simulate exits 1 on a failed expect).
+    read -r secs kb user sys < <(tail -n 1 bench-data/time.txt)
     if [ -z "$best" ] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
       best=$secs; best_kb=$kb; best_user=$user; best_sys=$sys
     fi
@@ -109,9 +111,9 @@ echo "flows reported: $flows, most open at once: $peak"
 # Memory per live flow: peak RSS of the big replay less that of a replay of a tiny
 # capture (the program itself, libraries, buffers), over the most flows open at once.
 /usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay "$f" --format jsonl --no-progress --workers 1 --output /dev/null 2>/dev/null
-read -r _ big_kb < bench-data/time.txt
+read -r _ big_kb < <(tail -n 1 bench-data/time.txt)
 /usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay captures/overlay-network.pcap --format jsonl --no-progress --output /dev/null 2>/dev/null || true
-read -r _ small_kb < bench-data/time.txt
+read -r _ small_kb < <(tail -n 1 bench-data/time.txt)
 awk -v b="$big_kb" -v s="$small_kb" -v n="$peak" \
   'BEGIN { printf "memory per live flow:  %.0f bytes ((%.1f MB - %.1f MB baseline) / %d flows)\n", (b - s) * 1024 / n, b / 1024, s / 1024, n }'
 # A figure that does not move with the machine's load: instructions per packet, counted
@@ -133,13 +135,13 @@ with open(sys.argv[1], "w") as f:
         f.write(f"  zone-{i}: {{owner: customer, cidrs: [10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}/32]}}\n")
 PY
 /usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc scenario check bench-data/zones-100k.yaml >/dev/null
-read -r secs kb < bench-data/time.txt
+read -r secs kb < <(tail -n 1 bench-data/time.txt)
 size=$(stat -c %s bench-data/zones-100k.yaml)
 awk -v s="$secs" -v k="$kb" -v b="$size" \
   'BEGIN { printf "scenario, 100k zones:  %.2f s to load, peak %.1f MB for %.1f MB of YAML (%.1fx its size)\n", s, k / 1024, b / 1048576, k * 1024 / b }'
 # simulate (issue 32): a scenario of 10,000 zones and 1,000 rules, judged with no traffic.
 python3 scripts/gen-simulate-scenario.py bench-data/simulate-10k.yaml 10000 1000
 /usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc simulate bench-data/simulate-10k.yaml --format json --output /dev/null || true
-read -r secs kb < bench-data/time.txt
+read -r secs kb < <(tail -n 1 bench-data/time.txt)
 awk -v s="$secs" -v k="$kb" \
   'BEGIN { printf "simulate, 10k zones, 1k rules: %.2f s, peak %.1f MB (bounds: 60 s, 1024 MB)\n", s, k / 1024 }'
