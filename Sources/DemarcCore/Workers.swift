@@ -359,6 +359,10 @@ enum Workers {
         private func publish(progress: UInt64, done: Bool, wait: Bool = true) {
             hub.publish(index, starts: &shard.starts, records: &records, finals: &finals, progress: progress, done: done,
                         wait: wait, toFree: &toFree)
+            if !toFree.isEmpty {
+                renderer?.blocks.recycle(toFree)
+                toFree.removeAll(keepingCapacity: true)
+            }
         }
     }
 }
