@@ -89,15 +89,6 @@ extension Workers {
             window.append(id)
         }
 
-        func peek(_ local: UInt64) -> UInt64? {
-            if local < base {
-                guard let i = spilled(local) else { return nil }
-                return spilledID[i]
-            }
-            let i = head + Int(local - base)
-            return i < window.count && window[i] != 0 ? window[i] : nil
-        }
-
         mutating func take(_ local: UInt64) -> UInt64? {
             if local < base {
                 guard let i = spilled(local) else { return nil }

@@ -269,6 +269,7 @@ enum Workers {
         func read(_ plans: [Replay.Plan], filter: FilterPrograms?, dispatcher: Dispatcher?) {
             guard let dispatcher else {
                 // Every shard reads every capture itself and keeps its own frames.
+                shard.readsAll = true
                 outcomes = shard.read(plans, filter: filter, batch: 8192, applyFilter: { f, source in try f.apply(to: source) },
                                       afterBatch: { doneBytes, source in
                     publish(progress: shard.frameNumber, done: false)
