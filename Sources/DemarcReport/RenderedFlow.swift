@@ -75,7 +75,7 @@ public struct RenderedFlow {
 public final class TextBlocks {
     static let unit = 128
     static let classes = 32
-    static let kept = 8192
+    static let kept = 4096
     @exclusivity(unchecked) private var free = [[UnsafeMutableRawPointer]](repeating: [], count: TextBlocks.classes)
 
     public init() {}
