@@ -6,6 +6,9 @@
 #     monitor stopped (SIGSTOP) while COUNT UDP frames are sent over the pair; prints
 #     "sent=S received=R handled=H dropped=D queue_dropped=Q" (R: the frames the
 #     interface received, from its counters) and the monitor's mode line.
+#   fanout-test.sh stopfull BINARY WORKERS COUNT OUT
+#     as drops, but the monitor is told to stop (SIGINT) while still stopped, with the
+#     kernel's buffer full: what it had queued must still be read or counted dropped.
 #   fanout-test.sh split BINARY WORKERS CAPTURE OUT
 #     CAPTURE replayed over the pair into the monitor; OUT gets the JSONL report.
 #
@@ -19,7 +22,7 @@ ip link set a0 mtu 9000 up
 ip link set b0 mtu 9000 up
 ip link set lo up
 filter=()
-[ "$mode" = drops ] && filter=(--filter udp)
+[ "$mode" != split ] && filter=(--filter udp)
 "$bin" monitor --interface a0 --workers "$workers" "${filter[@]}" --format jsonl --output "$out" \
   --buffer-size "${BUFFER_MB:-4}" --idle-timeout 3600 2>"$err" &
 pid=$!
@@ -28,7 +31,7 @@ for _ in $(seq 400); do grep -q listening "$err" && break; sleep 0.05; done
 rx_packets() { awk '$1 == "a0:" { print $3 }' /proc/net/dev; }
 rx0=$(rx_packets)
 case $mode in
-drops)
+drops|stopfull)
   kill -STOP "$pid"
   python3 - "$arg" <<'PY'
 import socket, struct, sys
@@ -49,6 +52,7 @@ for i in range(count):
     s.send(frames[i % 4096])
 PY
   sleep 0.5
+  [ "$mode" = stopfull ] && kill -INT "$pid"
   kill -CONT "$pid"
   ;;
 split)
@@ -57,14 +61,14 @@ split)
 esac
 sleep 2
 rx=$(( $(rx_packets) - rx0 ))
-kill -INT "$pid"
+kill -INT "$pid" 2>/dev/null || true
 wait "$pid" || true
 python3 - "$out" "$rx" "$arg" "$mode" <<'PY'
 import json, sys
 out, rx = sys.argv[1], int(sys.argv[2])
 summary = json.loads(open(out).read().splitlines()[-1])
 i = summary["inputs"][0]
-sent = sys.argv[3] if sys.argv[4] == "drops" else "-"
+sent = sys.argv[3] if sys.argv[4] != "split" else "-"
 print(f"sent={sent} received={rx} handled={i['packets']} dropped={i.get('dropped', 0)} "
       f"queue_dropped={i.get('queue_dropped', 0)} flows={summary['summary']['flows']}")
 PY

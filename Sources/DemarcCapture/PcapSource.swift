@@ -354,6 +354,27 @@ public final class PcapSource {
         #endif
     }
 
+    /// Live capture, as it stops: the kernel queues no more packets for this handle (a
+    /// socket filter that takes none replaces the handle's own; the kernel counts a packet
+    /// it refuses neither received nor dropped), so the packets already queued can be read
+    /// to the last and every packet the interface handed this handle is either read or
+    /// counted dropped. Returns false where the filter could not be set.
+    @discardableResult
+    public func admitNoMore() -> Bool {
+        #if os(Linux)
+        let fd = pcap_fileno(handle)
+        guard isLive, fd >= 0 else { return false }
+        // BPF_RET | BPF_K with 0: take no byte of any packet.
+        var none = [bpf_insn(code: 0x06, jt: 0, jf: 0, k: 0)]
+        return none.withUnsafeMutableBufferPointer { insns in
+            var fprog = SocketFilterProgram(len: 1, filter: insns.baseAddress)
+            return setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, socklen_t(MemoryLayout<SocketFilterProgram>.size)) == 0
+        }
+        #else
+        return false
+        #endif
+    }
+
     /// Live capture: waits until a packet may be read, at most `milliseconds`.
     public func waitReadable(milliseconds: Int32) {
         let fd = pcap_get_selectable_fd(handle)

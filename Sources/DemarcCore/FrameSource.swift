@@ -68,8 +68,10 @@ final class FanoutSource: FrameSource, CaptureCounts {
     let source: PcapSource
     let handoffs: Handoffs
     let shard: Shard
-    /// Set by the packet loop when capture is to stop.
+    /// Set by the packet loop when capture is to stop: the handle is then read to the end
+    /// of what the kernel queued for it (`LiveDrain`).
     var stopping = false
+    private var drain = LiveDrain()
     private var ownEnded = false
     /// Why reading the handle failed, if it did.
     private(set) var failure: String?
@@ -86,10 +88,12 @@ final class FanoutSource: FrameSource, CaptureCounts {
     func frames(upTo limit: Int, _ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> (count: Int, status: ReadStatus) {
         var n = 0
         if !ownEnded {
+            if stopping && !drain.started { drain.start(source) }
             var status = ReadStatus.end
-            if !stopping { (n, status) = source.next(upTo: limit, body) }
+            if !drain.over { (n, status) = source.next(upTo: limit, body) }
+            if n > 0 { drain.read() }
             switch status {
-            case .packet, .timeout: break
+            case .packet, .timeout: if drain.over { ownEnded = true }
             case .end: ownEnded = true
             case .truncated(let why), .failed(let why): failure = why; ownEnded = true
             }

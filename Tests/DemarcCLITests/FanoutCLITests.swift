@@ -42,6 +42,23 @@ import Testing
         }
     }
 
+    /// The monitor is told to stop while it is stopped and the kernel's buffer is full:
+    /// it reads what the kernel had queued for it before it ends, so what it reports
+    /// handled and dropped still adds up to what the interface received.
+    @Test(.enabled(if: canRun, "needs root and veth in a network namespace: skipped"),
+          arguments: [("1", true), ("2", true), ("1", false), ("2", false)])
+    func aStopReadsWhatWasQueued(_ workers: String, _ fanout: Bool) throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("fanout-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".err") }
+        let (f, lines) = try Self.run(["stopfull", CLI.binary, workers, "200000", out], fanout: fanout)
+        let received = try #require(f["received"].flatMap { Int($0) }, "\(lines)")
+        let handled = try #require(f["handled"].flatMap { Int($0) }), dropped = try #require(f["dropped"].flatMap { Int($0) })
+        let queue = try #require(f["queue_dropped"].flatMap { Int($0) })
+        #expect(received == 200_000, "\(lines)")
+        #expect(handled > 0, "the packets queued before the stop must be read: \(lines)")
+        #expect(handled + dropped + queue == received, "\(lines)")
+    }
+
     /// Flows keyed the way `replay` keys them: transport, client and server address and port.
     static func flowKeys(_ jsonl: String) -> [String] {
         jsonl.split(separator: "\n").compactMap { CLI.json(String($0)) }.filter { $0["type"] as? String == "flow" }.map { f in
