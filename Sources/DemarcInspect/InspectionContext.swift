@@ -28,6 +28,14 @@ public struct InspectionContext {
     /// The flow's detail record if one was made; never allocates.
     public func existingDetails() -> FlowDetails? { store.existing(slot) }
 
+    /// Announces that a connection of protocol `app` is to come to `port` on this flow's
+    /// server's host (`listenerIsServer`) or its client's: that connection is handed to
+    /// this flow's owning inspector in phase `phase` (`AnnouncedEndpoints`).
+    public func announce<P: ProtocolPhase>(port: UInt16, listenerIsServer: Bool, _ app: AppProtocol, _ phase: P) {
+        store.announced.note(slot: slot, port: port, listenerIsServer: listenerIsServer, app: app,
+                             owner: state.owner, phase: phase.rawValue)
+    }
+
     /// The owning inspector's progress through its protocol, as its own phase type. A flow
     /// has one owner, so the value is that inspector's alone; it starts at raw value 0.
     public func phase<P: ProtocolPhase>(_: P.Type) -> P? { P(rawValue: state.ownerPhase) }
