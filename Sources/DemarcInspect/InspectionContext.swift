@@ -74,10 +74,16 @@ public protocol ProtocolInspector: Sendable {
     static func identify(_ c: inout InspectionContext, _ payload: Bytes) -> Identification
     /// Later packets of a flow this inspector identified, while `state.active` holds.
     static func follow(_ c: inout InspectionContext, _ payload: Bytes)
+    /// The flow is a control connection whose later messages announce other connections
+    /// (FTP's PASV and PORT): it is followed as long as a handshake may be,
+    /// `PayloadInspector.handshakePacketLimit` payload packets each way, not
+    /// `followPacketLimit`.
+    static var announcesConnections: Bool { get }
 }
 
 extension ProtocolInspector {
     public static func follow(_ c: inout InspectionContext, _ payload: Bytes) { c.state.active = false }
+    public static var announcesConnections: Bool { false }
 }
 
 public struct Transports: OptionSet, Sendable {

@@ -48,8 +48,12 @@ import Testing
 
     /// Plays the control connection, then `data` for each announced port, and returns
     /// every flow's end state by its server port.
-    static func play(_ data: (FlowHarness, [(UInt16, Bool)], inout Int64) -> Void) throws -> [(FlowState, String)] {
-        let ex = try InspectorTests.load("ftp-data-announced")
+    /// With `noops`, that many NOOP commands and their replies (RFC 959 section 4.1.3,
+    /// "200 Command okay.") come after the login, before the first announcement.
+    static func play(noops: Int = 0, _ data: (FlowHarness, [(UInt16, Bool)], inout Int64) -> Void) throws -> [(FlowState, String)] {
+        var ex = try InspectorTests.load("ftp-data-announced")
+        let noop: [(toServer: Bool, bytes: [UInt8])] = [(true, Array("NOOP\r\n".utf8)), (false, Array("200 Command okay.\r\n".utf8))]
+        ex.payloads.insert(contentsOf: Array(repeating: noop, count: noops).flatMap { $0 }, at: 5)
         let ports = announced(ex)
         try #require(ports.count == 4)
         let h = FlowHarness()
@@ -92,6 +96,14 @@ import Testing
             #expect(f.1 == "ftpdata cleartext")
             #expect(f.0.inspect.basis == .protocol)
         }
+    }
+
+    /// A long session's later transfers are announced past the usual follow budget.
+    @Test func laterTransfersOfALongSessionAreFTPData() throws {
+        let flows = try Self.play(noops: 60) { h, ports, t in
+            Self.connection(h, Self.client, 41_000, Self.server, ports[0].0, payload: Self.file, at: &t)
+        }
+        #expect(flows.map(\.1) == ["ftp cleartext", "ftpdata cleartext"])
     }
 
     /// A data connection that carries nothing has no verdict, only its protocol.

@@ -4,6 +4,9 @@ import DemarcDecode
 /// the data connections the control connection announces (`dataPort`).
 public enum FTPInspector: UpgradesToTLS {
     public static let transports: Transports = .tcp
+    /// Each transfer is announced on the control connection: it is followed past the
+    /// usual follow budget, so a session's later transfers are seen too.
+    public static var announcesConnections: Bool { true }
 
     /// A control connection's phase, or a data connection's (handed over by
     /// `AnnouncedEndpoints`), which carries its control connection's encryption state.
