@@ -17,8 +17,12 @@ public final class Analysis {
     let second: SecondVerdict?
     let timeouts: FlowTimeouts
     private let writer: ReportWriter
+    /// The writer, where it renders flows one by one (`makeRenderer`).
+    private let renderingWriter: (any RenderingReportWriter)?
     @exclusivity(unchecked) public private(set) var header: ReportHeader
-    @exclusivity(unchecked) private var reorder: ReorderBuffer
+    @exclusivity(unchecked) private var reorder: ReorderBuffer<FlowRecord>
+    /// Flows rendered by the workers (`renderer`), put in order here.
+    @exclusivity(unchecked) private var renderedOrder = ReorderBuffer<RenderedFlow>()
     private let ordered: Bool
     /// Called for every flow as it is reported (for live status lines).
     @exclusivity(unchecked) public var onReport: ((FlowRecord) -> Void)?
@@ -48,6 +52,7 @@ public final class Analysis {
         self.second = second
         self.timeouts = timeouts
         self.writer = writer
+        renderingWriter = writer as? any RenderingReportWriter
         self.ordered = ordered
         self.reorder = ReorderBuffer()
         self.header = ReportHeader(scenarioName: scenario.name, scenarioSource: scenario.source)
@@ -55,6 +60,53 @@ public final class Analysis {
         header.places = PlaceMap(scenario: scenario)
         header.summary = Summary(filters: scenario.filters)
         writer.begin(header)
+    }
+
+    /// A renderer for one worker's thread, where its flows can be rendered there: replay
+    /// (flows in first-packet order), a format that renders flows one by one, and nothing
+    /// else that reads the records (`diff`'s second verdict, `onReport`). The worker then
+    /// counts its flows in a summary of its own (`Summary.addCounts`, merged by `account`)
+    /// and hands on their text (`deliver(rendered:)`).
+    func makeRenderer() -> FlowRenderer? {
+        guard ordered, second == nil, onReport == nil, let w = renderingWriter else { return nil }
+        return w.makeRenderer(rules: header.summary)
+    }
+
+    /// What the workers counted of the flows they rendered.
+    func addCounts(_ counts: Summary) {
+        header.summary.mergeCounts(counts)
+    }
+
+    /// A flow rendered by a worker, with its id, into the report in id order.
+    func deliver(rendered r: consuming RenderedFlow) {
+        renderedOrder.add(r) { emit(rendered: $0) }
+    }
+
+    private func emit(rendered r: RenderedFlow) {
+        if let t = r.tally { header.summary.add(t) }
+        renderingWriter!.flow(r)
+        if spent.isEmpty { r.release() } else { spent[r.owner].append(r.storage) }
+    }
+
+    /// While workers run: the blocks of rendered flows written, by the worker that
+    /// allocated them, to be freed on its thread (`Workers.Hub.giveBack`).
+    @exclusivity(unchecked) private var spent: [[UnsafeMutableRawPointer]] = []
+
+    /// Written flows' blocks are kept for their workers (`takeSpent`) until `stopKeepingSpent`.
+    func keepSpent(workers: Int) { spent = Array(repeating: [], count: workers) }
+
+    /// The blocks kept since the last call, by worker.
+    func takeSpent(into lists: inout [[UnsafeMutableRawPointer]]) -> Bool {
+        guard spent.contains(where: { !$0.isEmpty }) else { return false }
+        swap(&lists, &spent)
+        if spent.count != lists.count { spent = Array(repeating: [], count: lists.count) }
+        return true
+    }
+
+    /// The workers are gone: blocks kept are freed here, and from now on at once.
+    func stopKeepingSpent() {
+        for list in spent { for b in list { b.deallocate() } }
+        spent = []
     }
 
     /// The verdict stage on a finished flow: its record, and its second record for `diff`.
@@ -83,6 +135,7 @@ public final class Analysis {
     public func finish() -> ReportHeader {
         header.summary.peakActiveFlows = peakActiveFlows
         reorder.flush { emit($0) }
+        renderedOrder.flush { emit(rendered: $0) }
         header.expectations = Expectations.evaluate(classifier.scenario.expectations, header.summary)
         second?.finish()
         writer.finish(header)

@@ -24,36 +24,64 @@ extension Workers {
         var done: [Bool]
     }
 
-    /// A finished flow on its way from a worker to the report: a reference, so handing
-    /// it through the queues copies a pointer, not the record. The record is moved out
-    /// (`take`) when it is delivered, never copied.
-    final class Item: @unchecked Sendable {
+    /// A finished flow on its way from a worker to the report: its text as the worker
+    /// rendered it, or its records behind a reference (so handing it through the queues
+    /// copies a pointer, not the records; they are moved out when delivered, never copied).
+    struct Item: @unchecked Sendable {
         let local: UInt64
+        let records: Records?
+        var rendered: RenderedFlow?
+        init(_ local: UInt64, _ record: consuming FlowRecord, _ alternate: consuming FlowRecord?) {
+            self.local = local
+            records = Records(record, alternate)
+        }
+        init(rendered: RenderedFlow) {
+            local = rendered.local
+            records = nil
+            self.rendered = rendered
+        }
+
+        /// The flow's id in the report.
+        mutating func number(_ id: UInt64) {
+            records?.record?.id = id
+            records?.alternate?.id = id
+            rendered?.id = id
+        }
+    }
+
+    final class Records {
         var record: FlowRecord?
         var alternate: FlowRecord?
-        init(_ local: UInt64, _ record: consuming FlowRecord, _ alternate: consuming FlowRecord?) {
-            self.local = local; self.record = record; self.alternate = alternate
+        init(_ record: consuming FlowRecord, _ alternate: consuming FlowRecord?) {
+            self.record = record; self.alternate = alternate
         }
     }
 
     /// One worker's flows numbered and not yet delivered: their final ids by the worker's
     /// own (local) ids, which are numbered in order. Recent ones are in a window indexed
     /// by local id (no hashing); once the window holds `spillAt`, its older half (flows
-    /// still open long after their neighbours ended) moves to a dictionary. Memory
-    /// follows the flows open, plus the window.
+    /// still open long after their neighbours ended) moves to a list sorted by local id,
+    /// searched by bisection. Memory follows the flows open, plus the window.
     struct OpenIDs {
         static let spillAt = 65_536
         /// Final ids (0: delivered) for local ids `base`, `base + 1`… from `window[head]`.
         private var window: [UInt64] = []
         private var head = 0
         private var base: UInt64 = 1
-        private var spilled: [UInt64: UInt64] = [:]
+        /// Spilled entries, ascending by local id; a delivered one's id is 0 until the
+        /// list is compacted.
+        private var spilledLocal: [UInt64] = []
+        private var spilledID: [UInt64] = []
+        private var spilledDelivered = 0
 
         /// Local id `local` (the next in order) has final id `id`.
         mutating func add(_ local: UInt64, _ id: UInt64) {
             if window.count - head >= OpenIDs.spillAt {
                 let half = OpenIDs.spillAt / 2
-                for i in head..<(head + half) where window[i] != 0 { spilled[base + UInt64(i - head)] = window[i] }
+                for i in head..<(head + half) where window[i] != 0 {
+                    spilledLocal.append(base + UInt64(i - head))
+                    spilledID.append(window[i])
+                }
                 head += half
                 base += UInt64(half)
                 compact()
@@ -62,13 +90,23 @@ extension Workers {
         }
 
         func peek(_ local: UInt64) -> UInt64? {
-            if local < base { return spilled[local] }
+            if local < base {
+                guard let i = spilled(local) else { return nil }
+                return spilledID[i]
+            }
             let i = head + Int(local - base)
             return i < window.count && window[i] != 0 ? window[i] : nil
         }
 
         mutating func take(_ local: UInt64) -> UInt64? {
-            if local < base { return spilled.removeValue(forKey: local) }
+            if local < base {
+                guard let i = spilled(local) else { return nil }
+                let id = spilledID[i]
+                spilledID[i] = 0
+                spilledDelivered += 1
+                if spilledDelivered > 4096 && spilledDelivered * 2 > spilledID.count { compactSpilled() }
+                return id
+            }
             let i = head + Int(local - base)
             guard i < window.count, window[i] != 0 else { return nil }
             let id = window[i]
@@ -80,6 +118,28 @@ extension Workers {
             }
             compact()
             return id
+        }
+
+        /// The place of spilled local id `local` not yet delivered, by bisection.
+        private func spilled(_ local: UInt64) -> Int? {
+            var lo = 0, hi = spilledLocal.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if spilledLocal[mid] < local { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < spilledLocal.count && spilledLocal[lo] == local && spilledID[lo] != 0 ? lo : nil
+        }
+
+        private mutating func compactSpilled() {
+            var kept = 0
+            for i in spilledID.indices where spilledID[i] != 0 {
+                spilledLocal[kept] = spilledLocal[i]
+                spilledID[kept] = spilledID[i]
+                kept += 1
+            }
+            spilledLocal.removeLast(spilledLocal.count - kept)
+            spilledID.removeLast(spilledID.count - kept)
+            spilledDelivered = 0
         }
 
         private mutating func compact() {
@@ -157,9 +217,11 @@ extension Workers {
         /// A shard's batch in. Its progress counts at once (another shard's records may wait
         /// for it); then, while the shard has `recordLimit` records out, it waits for the
         /// main thread to hand some on (unless `wait` is false).
+        /// `toFree` (empty) comes back empty; in between it holds the shard's blocks to free.
         func publish(_ worker: Int, starts: inout [UInt64], records: inout [Item], finals: inout [Item],
-                     progress: UInt64, done: Bool, wait: Bool = true) {
+                     progress: UInt64, done: Bool, wait: Bool = true, toFree: inout [UnsafeMutableRawPointer]) {
             pthread_mutex_lock(mutex)
+            takeReturned(worker, into: &toFree)
             batch.starts[worker].append(contentsOf: starts)
             batch.records[worker].append(contentsOf: records)
             batch.finals[worker].append(contentsOf: finals)
@@ -170,9 +232,38 @@ extension Workers {
             pthread_cond_signal(cond)
             while wait && !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
             pthread_mutex_unlock(mutex)
+            for b in toFree { b.deallocate() }
+            toFree.removeAll(keepingCapacity: true)
             starts.removeAll(keepingCapacity: true)
             records.removeAll(keepingCapacity: true)
             finals.removeAll(keepingCapacity: true)
+        }
+
+        /// Blocks of rendered flows written, by the shard that allocated them: each shard
+        /// frees its own as it publishes (see `Analysis.spent`).
+        private var returned: [[UnsafeMutableRawPointer]] = []
+
+        /// The main thread: blocks for their shards to free; `lists` comes back empty.
+        func giveBack(_ lists: inout [[UnsafeMutableRawPointer]]) {
+            pthread_mutex_lock(mutex)
+            if returned.isEmpty { returned = Array(repeating: [], count: lists.count) }
+            for w in lists.indices where !lists[w].isEmpty {
+                if returned[w].isEmpty { swap(&returned[w], &lists[w]) } else { returned[w].append(contentsOf: lists[w]) }
+            }
+            pthread_mutex_unlock(mutex)
+            for w in lists.indices { lists[w].removeAll(keepingCapacity: true) }
+        }
+
+        /// Shard `worker`'s blocks, taken (swapped with `into`, which must be empty).
+        private func takeReturned(_ worker: Int, into list: inout [UnsafeMutableRawPointer]) {
+            guard worker < returned.count, !returned[worker].isEmpty else { return }
+            swap(&returned[worker], &list)
+        }
+
+        /// The shards are gone: what they did not free is freed here.
+        func freeReturned() {
+            for list in returned { for b in list { b.deallocate() } }
+            returned = []
         }
 
         /// The main thread handed on `counts[w]` of shard `w`'s records.
@@ -258,10 +349,9 @@ extension Workers {
             for w in waiting.indices where !waiting[w].isEmpty {
                 let known = numberedCount[w]
                 var kept: [Item] = []
-                for item in waiting[w] {
+                for var item in waiting[w] {
                     guard item.local <= known, let id = ids[w].take(item.local) else { kept.append(item); continue }
-                    item.record!.id = id
-                    item.alternate?.id = id
+                    item.number(id)
                     handed[w] += 1
                     deliver(item)
                 }
@@ -296,12 +386,11 @@ extension Workers {
                     }
                 }
                 guard best >= 0, !blocked else { break }
-                let item = finals[best][finalHeads[best]]
+                var item = finals[best][finalHeads[best]]
                 finalHeads[best] += 1
                 _ = ids[best].take(item.local)
                 handed[best] += 1
-                item.record!.id = bestID
-                item.alternate?.id = bestID
+                item.number(bestID)
                 deliver(item)
             }
             for w in finals.indices {

@@ -16,14 +16,22 @@ import DemarcReport
 /// (`store`) until it is moved out to be written, so a held record is never copied,
 /// retained or released on its way through (embryonic flows that expire early make many
 /// records wait for an older open flow).
-struct ReorderBuffer {
+/// What the reorder buffer holds: a flow's record, or its rendered text.
+protocol Reorderable {
+    var id: UInt64 { get }
+}
+
+extension FlowRecord: Reorderable {}
+extension RenderedFlow: Reorderable {}
+
+struct ReorderBuffer<Held: Reorderable> {
     private struct Entry {
         var id: UInt64
         var place: Int
     }
     private var heap: [Entry] = []
     /// Held records by place; nil where a place is free.
-    private var store: [FlowRecord?] = []
+    private var store: [Held?] = []
     /// Places in `store` free for the next record.
     private var free: [Int] = []
     /// The id due next.
@@ -32,7 +40,7 @@ struct ReorderBuffer {
 
     init(limit: Int = 100_000) { self.limit = limit }
 
-    mutating func add(_ r: consuming FlowRecord, emit: (FlowRecord) -> Void) {
+    mutating func add(_ r: consuming Held, emit: (Held) -> Void) {
         let id = r.id
         if id < due {
             // Overtaken while it was open: written when it ends.
@@ -55,11 +63,11 @@ struct ReorderBuffer {
     }
 
     /// Writes everything still held (end of input), oldest first.
-    mutating func flush(emit: (FlowRecord) -> Void) {
+    mutating func flush(emit: (Held) -> Void) {
         while !heap.isEmpty { emit(pop()) }
     }
 
-    private mutating func release(emit: (FlowRecord) -> Void) {
+    private mutating func release(emit: (Held) -> Void) {
         while let top = heap.first, top.id <= due {
             let r = pop()
             if r.id == due { due += 1 }
@@ -69,7 +77,7 @@ struct ReorderBuffer {
 
     // MARK: min-heap by id
 
-    private mutating func push(_ r: consuming FlowRecord) {
+    private mutating func push(_ r: consuming Held) {
         let id = r.id
         let place: Int
         if let p = free.popLast() {
@@ -89,7 +97,7 @@ struct ReorderBuffer {
         }
     }
 
-    private mutating func pop() -> FlowRecord {
+    private mutating func pop() -> Held {
         heap.swapAt(0, heap.count - 1)
         let top = heap.removeLast()
         var i = 0

@@ -48,7 +48,13 @@ final class Shard {
     /// Replay with several shards: shard 0 reads the input and hands the others their
     /// frames (`dispatcher`); the others take only those (`receiving`), each with the
     /// clock it had reached (`frameClock`, see Dispatch.swift).
-    @exclusivity(unchecked) unowned(unsafe) var dispatcher: Dispatcher?
+    var dispatcher: Dispatcher? {
+        get { dispatching?.takeUnretainedValue() }
+        set { dispatching = newValue.map { Unmanaged.passUnretained($0) } }
+    }
+    /// The dispatcher, unretained (its owner outlives the reading): the per-packet path
+    /// reaches it without a reference count.
+    @exclusivity(unchecked) private var dispatching: Unmanaged<Dispatcher>?
     @exclusivity(unchecked) var receiving = false
     @exclusivity(unchecked) var frameClock: Int64 = .min
     /// The reading shard: the latest time of the IP frames read so far (those that move
@@ -105,7 +111,7 @@ final class Shard {
         // A plain IPv4 frame's shard is known from its addresses alone: another shard's
         // is not decoded, and this shard's decodes as IP with those addresses.
         if let a = decoder.plainIPv4Addresses(frame) {
-            let owner = Shard.of(IPAddress(v4: a.src), IPAddress(v4: a.dst), among: count, lightReader: dispatcher != nil)
+            let owner = Shard.of(IPAddress(v4: a.src), IPAddress(v4: a.dst), among: count, lightReader: dispatching != nil)
             guard owner == index else {
                 passOn(owner, frame, wireLength, ts)
                 return nil
@@ -115,7 +121,7 @@ final class Shard {
         }
         let outcome = decoder.decode(frame, into: &decoded)
         if outcome == .ip {
-            let owner = Shard.of(decoded.src, decoded.dst, among: count, lightReader: dispatcher != nil)
+            let owner = Shard.of(decoded.src, decoded.dst, among: count, lightReader: dispatching != nil)
             guard owner == index else {
                 passOn(owner, frame, wireLength, ts)
                 return nil
@@ -133,7 +139,7 @@ final class Shard {
     private func passOn(_ owner: Int, _ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64) {
         tracker.advance(to: ts)
         if ts > clock { clock = ts }
-        dispatcher?.send(owner, frame, wireLength, ts, number: frameNumber, clock: clock)
+        dispatching?._withUnsafeGuaranteedRef { $0.send(owner, frame, wireLength, ts, number: frameNumber, clock: clock) }
     }
 
     /// The one per-packet dispatcher: a frame decoded and, if it is this shard's, counted

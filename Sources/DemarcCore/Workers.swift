@@ -28,6 +28,8 @@ enum Workers {
                      progress: Progress?, warn: (String) -> Void) -> String? {
         let hub = Hub(workers: count)
         let workers = (0..<count).map { Worker(index: $0, count: count, hub: hub, analysis: analysis) }
+        for w in workers { w.renderer = analysis.makeRenderer() }
+        if workers[0].renderer != nil { analysis.keepSpent(workers: count) }
         let dispatcher = Dispatcher(me: 0, count: count)
         let threads = WorkerThreads(count: count) { workers[$0].read(plans, filter: filter, dispatcher: dispatcher) }
         merge(hub, count: count, waitMicros: 200_000, into: analysis) { merger in
@@ -35,6 +37,8 @@ enum Workers {
                              flows: merger.numbered)
         }
         threads.join()
+        hub.freeReturned()
+        analysis.stopKeepingSpent()
 
         // The inputs: the shards' counts summed; how each file ended, from shard 0 (which
         // reads them all).
@@ -53,6 +57,7 @@ enum Workers {
             Replay.warnIfUndecoded(o, warn: warn)
         }
         analysis.account(workers.map { $0.shard.tracker })
+        for w in workers where w.renderer != nil { analysis.addCounts(w.counts) }
         return inputError
     }
 
@@ -175,14 +180,20 @@ enum Workers {
     private static func merge(_ hub: Hub, count: Int, waitMicros: Int64, into analysis: Analysis, live: Bool = false,
                               between: (Merger) -> Void) {
         var merger = Merger(workers: count)
+        var spent: [[UnsafeMutableRawPointer]] = Array(repeating: [], count: count)
         // Live capture: handles may drop different packets, so their frame numbers are not
         // one sequence; flows are numbered as their starts arrive, without waiting.
         merger.waitsForEveryWorker = !live
         while true {
             let batch = hub.take(waitMicros: waitMicros)
             let finished = merger.absorb(batch, hub: hub) { item in
-                analysis.deliver(item.record.take()!, second: item.alternate.take())
+                if let r = item.rendered {
+                    analysis.deliver(rendered: r)
+                } else if let records = item.records {
+                    analysis.deliver(records.record.take()!, second: records.alternate.take())
+                }
             }
+            if analysis.takeSpent(into: &spent) { hub.giveBack(&spent) }
             between(merger)
             if finished { break }
         }
@@ -205,18 +216,34 @@ enum Workers {
         @exclusivity(unchecked) private var finals: [Item] = []
         /// Reading is over: finished flows are final records (see Merger).
         @exclusivity(unchecked) private var ending = false
+        /// Replay to a format that renders flows one by one: this worker renders its
+        /// flows (`Analysis.makeRenderer`) and counts them in `counts`.
+        @exclusivity(unchecked) var renderer: FlowRenderer?
+        @exclusivity(unchecked) private(set) var counts = Summary()
+        /// Blocks of this worker's rendered flows, written and handed back to be freed here.
+        @exclusivity(unchecked) private var toFree: [UnsafeMutableRawPointer] = []
 
         init(index: Int, count: Int, hub: Hub, analysis: Analysis) {
             self.index = index
             self.hub = hub
             verdict = analysis.verdict
             shard = Shard(index: index, of: count, timeouts: analysis.timeouts.sharing(among: count)) { [unowned self] f, details, reason in
-                let (r, s) = analysis.judge(f, details, reason)
+                let item: Item
+                if let renderer = self.renderer {
+                    let r = analysis.verdict.record(f.pointee, details, reason)
+                    self.counts.addCounts(r)
+                    var rendered = renderer.render(r, local: f.pointee.id)
+                    rendered.owner = index
+                    item = Item(rendered: rendered)
+                } else {
+                    let (r, s) = analysis.judge(f, details, reason)
+                    item = Item(f.pointee.id, r, s)
+                }
                 if self.ending {
-                    self.finals.append(Item(f.pointee.id, r, s))
+                    self.finals.append(item)
                     if self.finals.count >= 1024 { self.publish(progress: .max, done: false) }
                 } else {
-                    self.records.append(Item(f.pointee.id, r, s))
+                    self.records.append(item)
                 }
             }
         }
@@ -227,7 +254,18 @@ enum Workers {
         /// wait for the main thread), and publishes without waiting before it waits for a
         /// shard to free a batch: no shard then waits for progress that waits for it.
         func read(_ plans: [Replay.Plan], filter: FilterPrograms?, dispatcher: Dispatcher) {
-            if index == 0 {
+            if getenv("DEMARC_EACH_READS") != nil {
+                outcomes = shard.read(plans, filter: filter, batch: 8192, applyFilter: { f, source in try f.apply(to: source) },
+                                      afterBatch: { doneBytes, source in
+                    publish(progress: shard.frameNumber, done: false)
+                    if index == 0 {
+                        hub.bytesRead.store(doneBytes + (source.fileOffset ?? 0), ordering: .relaxed)
+                        hub.packetsRead.store(shard.frameNumber, ordering: .relaxed)
+                    }
+                }, ended: { _ in
+                    publish(progress: shard.frameNumber, done: false)
+                })
+            } else if index == 0 {
                 shard.dispatcher = dispatcher
                 dispatcher.beforeWaiting = { [unowned self] in publish(progress: max(shard.frameNumber, 1) - 1, done: false, wait: false) }
                 var input = 0
@@ -303,7 +341,7 @@ enum Workers {
 
         private func publish(progress: UInt64, done: Bool, wait: Bool = true) {
             hub.publish(index, starts: &shard.starts, records: &records, finals: &finals, progress: progress, done: done,
-                        wait: wait)
+                        wait: wait, toFree: &toFree)
         }
     }
 }

@@ -12,7 +12,7 @@ import DemarcScenario
 public final class ECSWriter: EventLinesWriter {
     public static let ecsVersion: StaticString = "9.4.0"
 
-    public override init(output: Output, flushEachFlow: Bool = false) {
+    public required init(output: Output, flushEachFlow: Bool = false) {
         super.init(output: output, flushEachFlow: flushEachFlow)
     }
 
@@ -157,7 +157,7 @@ public final class ECSWriter: EventLinesWriter {
 
     /// The members of `demarc` without its braces (OCSF's `unmapped.demarc` adds more).
     static func writeDemarcMembers(_ w: JSONWriter, _ r: FlowRecord) {
-        w.raw("\"flow_id\":"); w.rawInt(r.id)
+        w.raw("\"flow_id\":"); w.rawFlowID(r.id)
         w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)
         w.raw(",\"responsible\":"); w.rawString(r.responsible.rawValue)
         // As the json format's `end`: only an evicted flow has it.

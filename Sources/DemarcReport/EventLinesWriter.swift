@@ -7,12 +7,12 @@ import DemarcScenario
 /// for each of its findings, built in one reused buffer and written together; nothing
 /// before the first flow or after the last (the header and summary are the other
 /// formats' business). Live, each flow's lines are flushed as it ends.
-public class EventLinesWriter: ReportWriter {
+public class EventLinesWriter: RenderingReportWriter {
     private let output: Output
     private let flushEachFlow: Bool
     let w = JSONWriter()
 
-    init(output: Output, flushEachFlow: Bool) {
+    required init(output: Output, flushEachFlow: Bool) {
         self.output = output
         self.flushEachFlow = flushEachFlow
     }
@@ -21,13 +21,29 @@ public class EventLinesWriter: ReportWriter {
 
     public func flow(_ r: FlowRecord) {
         w.reset()
+        writeLines(r)
+        output.write(w.bytes)
+        if flushEachFlow { output.flush() }
+    }
+
+    /// The flow's line and its findings' lines, each with its newline.
+    private func writeLines(_ r: FlowRecord) {
         writeFlow(r)
         w.raw("\n")
         for f in r.findings {
             writeFinding(f, of: r)
             w.raw("\n")
         }
-        output.write(w.bytes)
+    }
+
+    /// A twin of this writer renders (into its own buffer) on the thread given it.
+    public func makeRenderer(rules: Summary) -> FlowRenderer {
+        let twin = type(of: self).init(output: output, flushEachFlow: false)
+        return FlowRenderer(rules: rules, writer: twin.w) { r in twin.writeLines(r) }
+    }
+
+    public func flow(_ rendered: RenderedFlow) {
+        rendered.write(to: output)
         if flushEachFlow { output.flush() }
     }
 
@@ -42,7 +58,7 @@ public class EventLinesWriter: ReportWriter {
     /// the flow's id, who must act, the severity's name, the segment, and the `accept`
     /// entry that covers it, if one does.
     func writeFindingDemarc(_ f: Finding, of r: FlowRecord) {
-        w.raw("{\"flow_id\":"); w.rawInt(r.id)
+        w.raw("{\"flow_id\":"); w.rawFlowID(r.id)
         w.raw(",\"party\":"); w.rawString(f.party.rawValue)
         w.raw(",\"severity\":"); w.rawString(f.severity.rawValue)
         w.raw(",\"segment\":"); w.rawString(r.segment.rawValue)

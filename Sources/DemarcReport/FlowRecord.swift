@@ -193,12 +193,26 @@ public struct Summary: Sendable {
     /// The rules that matched no flow.
     public var unusedRules: [RuleUsage] { rules.filter { $0.flows == 0 } }
 
+    /// The flow's deciding rule and what is counted of it, or nil where it has none
+    /// that this summary counts.
+    public func tally(_ r: FlowRecord) -> RuleTally? {
+        guard hasFilters, let m = r.rule else { return nil }
+        let slots = ruleSlots[m.segment.ordinal]
+        guard m.index < slots.count else { return nil }
+        return RuleTally(slot: Int32(slots[m.index]), serviceKey: RuleUsage.serviceKey(r), bytes: r.bytes,
+                         firstSeen: r.firstSeen, lastSeen: r.lastSeen)
+    }
+
+    /// A flow's rule counted (`tally`), in report order: a rule's services are counted
+    /// up to a limit, first come first counted.
+    public mutating func add(_ t: RuleTally) {
+        rules[Int(t.slot)].add(t)
+    }
+
     /// The flow's deciding rule, counted by its segment and position.
     @inline(never)
-    private mutating func addRule(_ r: FlowRecord, _ m: RuleMatch) {
-        let slots = ruleSlots[m.segment.ordinal]
-        guard m.index < slots.count else { return }
-        rules[slots[m.index]].add(r)
+    private mutating func addRule(_ r: FlowRecord) {
+        if let t = tally(r) { add(t) }
     }
 
     /// A transit flow's path, counted apart from `add`'s other totals (most flows are
@@ -212,6 +226,13 @@ public struct Summary: Sendable {
     }
 
     public mutating func add(_ r: FlowRecord) {
+        addCounts(r)
+        if r.rule != nil && hasFilters { addRule(r) }
+    }
+
+    /// Everything `add` counts of a flow but its rule: totals that do not depend on the
+    /// order flows are counted in, so each worker can count its own and `merge` them.
+    public mutating func addCounts(_ r: FlowRecord) {
         total.flows += 1
         total.packets += r.packets
         total.bytes += r.bytes
@@ -224,7 +245,6 @@ public struct Summary: Sendable {
         partyCounts[party].bytes += r.bytes
         if r.segment == .transit { addPath(r) }
         if r.finish == .evicted { evicted += 1 }
-        if let m = r.rule, hasFilters { addRule(r, m) }
         for f in r.findings {
             if let a = f.accepted {
                 usedAcceptances.insert(a.entry)
@@ -238,6 +258,35 @@ public struct Summary: Sendable {
             partyFindings[f.party, default: [:]][f.severity, default: 0] += 1
         }
     }
+}
+
+extension Summary {
+    /// Adds what another summary counted with `addCounts` (a worker's share).
+    public mutating func mergeCounts(_ o: Summary) {
+        func sum(_ a: inout Counts, _ b: Counts) { a.flows += b.flows; a.packets += b.packets; a.bytes += b.bytes }
+        sum(&total, o.total)
+        for i in segmentCounts.indices { sum(&segmentCounts[i], o.segmentCounts[i]) }
+        for i in partyCounts.indices { sum(&partyCounts[i], o.partyCounts[i]) }
+        for (p, c) in o.transitPaths { sum(&transitPaths[p, default: Counts()], c) }
+        evicted += o.evicted
+        for (k, v) in o.findings { findings[k, default: 0] += v }
+        for (k, v) in o.findingCodes { findingCodes[k, default: 0] += v }
+        for (p, bySeverity) in o.partyFindings {
+            for (k, v) in bySeverity { partyFindings[p, default: [:]][k, default: 0] += v }
+        }
+        for (k, v) in o.accepted { accepted[k, default: 0] += v }
+        usedAcceptances.formUnion(o.usedAcceptances)
+    }
+}
+
+/// What a rule's use counts of one flow (`Summary.tally`), apart from the flow.
+public struct RuleTally: Sendable {
+    /// The rule's place in `Summary.rules`.
+    public var slot: Int32
+    public var serviceKey: UInt32
+    public var bytes: UInt64
+    public var firstSeen: Int64
+    public var lastSeen: Int64
 }
 
 /// One filter rule's use: the flows it decided, their bytes and times, and their services.
@@ -273,12 +322,12 @@ public struct RuleUsage: Sendable {
         return key & (1 << 24) != 0 ? "\(proto)/\(key & 0xffff)" : proto
     }
 
-    mutating func add(_ r: FlowRecord) {
+    mutating func add(_ t: RuleTally) {
         flows += 1
-        bytes += r.bytes
-        firstSeen = min(firstSeen ?? r.firstSeen, r.firstSeen)
-        lastSeen = max(lastSeen ?? r.lastSeen, r.lastSeen)
-        let key = Self.serviceKey(r)
+        bytes += t.bytes
+        firstSeen = min(firstSeen ?? t.firstSeen, t.firstSeen)
+        lastSeen = max(lastSeen ?? t.lastSeen, t.lastSeen)
+        let key = t.serviceKey
         if serviceFlows[key] != nil || serviceFlows.count < Self.serviceLimit {
             serviceFlows[key, default: 0] += 1
         } else {

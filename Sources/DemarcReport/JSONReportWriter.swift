@@ -7,7 +7,7 @@ import DemarcScenario
 /// last `{"type":"summary"}` line. The document streams its flows as they are reported
 /// and writes inputs, summary and expectations after them, so memory stays flat however
 /// long the capture.
-public final class JSONReportWriter: ReportWriter {
+public final class JSONReportWriter: RenderingReportWriter {
     private let output: Output
     private let lines: Bool
     private let flushEachFlow: Bool
@@ -35,6 +35,20 @@ public final class JSONReportWriter: ReportWriter {
         JSONReportWriter.writeFlow(w, r, typeField: lines)
         if !lines && flowsWritten > 0 { output.write(",\n") }
         output.write(w.bytes)
+        if lines { output.write("\n") }
+        flowsWritten += 1
+        if flushEachFlow { output.flush() }
+    }
+
+    public func makeRenderer(rules: Summary) -> FlowRenderer {
+        let lines = self.lines
+        let w = JSONWriter()
+        return FlowRenderer(rules: rules, writer: w) { r in JSONReportWriter.writeFlow(w, r, typeField: lines) }
+    }
+
+    public func flow(_ rendered: RenderedFlow) {
+        if !lines && flowsWritten > 0 { output.write(",\n") }
+        rendered.write(to: output)
         if lines { output.write("\n") }
         flowsWritten += 1
         if flushEachFlow { output.flush() }
@@ -193,7 +207,7 @@ public final class JSONReportWriter: ReportWriter {
     /// literals around the values (the same text the structured writer would make).
     static func writeFlow(_ w: JSONWriter, _ r: FlowRecord, typeField: Bool) {
         w.raw(typeField ? "{\"type\":\"flow\",\"id\":" : "{\"id\":")
-        w.rawInt(r.id)
+        w.rawFlowID(r.id)
         if let s = r.sensor { w.raw(",\"sensor\":"); w.rawString(s) }
         w.raw(",\"transport\":"); w.rawString(r.transport)
         w.raw(",\"ip_version\":"); w.rawInt(r.ipVersion)

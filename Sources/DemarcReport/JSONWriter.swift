@@ -33,6 +33,7 @@ public final class JSONWriter {
 
     public func reset() {
         count = 0
+        if !idMarks.isEmpty { idMarks.removeAll(keepingCapacity: true) }
         members = 0
         depth = 0
         pendingValue = false
@@ -143,6 +144,14 @@ public final class JSONWriter {
             s.withUTF8 { put($0.baseAddress!, $0.count) }
         }
     }
+    /// A flow's id: its decimal, or, while ids are deferred (`defersIDs`), nothing but a
+    /// mark where it goes (a record rendered before its id is known; see `FlowRenderer`).
+    @inline(__always) public func rawFlowID(_ id: UInt64) {
+        if defersIDs { idMarks.append(Int32(truncatingIfNeeded: count)) } else { rawInt(id) }
+    }
+    /// Ids are left out and their places marked in `idMarks` (offsets into `bytes`).
+    @exclusivity(unchecked) public var defersIDs = false
+    @exclusivity(unchecked) public internal(set) var idMarks: [Int32] = []
     /// A number in [0, 1] to three decimals (`0.968`), with no separator.
     public func rawFraction(_ v: Double) {
         let thousandths = Int((min(max(v, 0), 1) * 1000).rounded())

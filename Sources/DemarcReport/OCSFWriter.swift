@@ -10,7 +10,7 @@ import DemarcScenario
 /// Times are OCSF's timestamp_t: milliseconds since the epoch. docs/formats.md lists
 /// every attribute.
 public final class OCSFWriter: EventLinesWriter {
-    public override init(output: Output, flushEachFlow: Bool = false) {
+    public required init(output: Output, flushEachFlow: Bool = false) {
         super.init(output: output, flushEachFlow: flushEachFlow)
     }
 
@@ -74,7 +74,7 @@ public final class OCSFWriter: EventLinesWriter {
         w.raw(",\"protocol_num\":"); w.rawInt(r.ipProtocol)
         w.raw(r.ipVersion == 6 ? ",\"protocol_ver_id\":6" : ",\"protocol_ver_id\":4")
         if let id = r.communityID { w.raw(",\"community_uid\":"); w.rawCommunityID(id) }
-        w.raw(",\"uid\":\""); w.rawInt(r.id); w.raw("\"}")
+        w.raw(",\"uid\":\""); w.rawFlowID(r.id); w.raw("\"}")
     }
 
     /// The flow's Network Activity event.
@@ -143,7 +143,7 @@ public final class OCSFWriter: EventLinesWriter {
         // The finding's uid: the flow's Community ID (or id), first packet and code, the
         // same for the same flow in every run over the same capture.
         w.raw(",\"finding_info\":{\"uid\":\"")
-        if let id = r.communityID { w.rawCommunityID(id, quoted: false) } else { w.raw("flow-"); w.rawInt(r.id) }
+        if let id = r.communityID { w.rawCommunityID(id, quoted: false) } else { w.raw("flow-"); w.rawFlowID(r.id) }
         w.raw("/"); w.rawInt(r.firstSeen)
         w.raw("/"); w.rawUnquoted(f.code)
         w.raw("\",\"title\":"); w.rawString(f.code)
