@@ -30,10 +30,11 @@ public struct InspectionContext {
 
     /// Announces that a connection of protocol `app` is to come to `port` on this flow's
     /// server's host (`listenerIsServer`) or its client's: that connection is handed to
-    /// this flow's owning inspector in phase `phase` (`AnnouncedEndpoints`).
-    public func announce<P: ProtocolPhase>(port: UInt16, listenerIsServer: Bool, _ app: AppProtocol, _ phase: P) {
+    /// inspector `owner` (an `InspectState.owner` value) in phase `phase`
+    /// (`AnnouncedEndpoints`).
+    public func announce<P: ProtocolPhase>(port: UInt16, listenerIsServer: Bool, _ app: AppProtocol, _ phase: P, owner: UInt8) {
         store.announced.note(slot: slot, port: port, listenerIsServer: listenerIsServer, app: app,
-                             owner: state.owner, phase: phase.rawValue)
+                             owner: owner, phase: phase.rawValue)
     }
 
     /// The owning inspector's progress through its protocol, as its own phase type. A flow

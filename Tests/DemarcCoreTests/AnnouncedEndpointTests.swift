@@ -50,12 +50,20 @@ import Testing
     /// every flow's end state by its server port.
     /// With `noops`, that many NOOP commands and their replies (RFC 959 section 4.1.3,
     /// "200 Command okay.") come after the login, before the first announcement.
-    static func play(noops: Int = 0, _ data: (FlowHarness, [(UInt16, Bool)], inout Int64) -> Void) throws -> [(FlowState, String)] {
+    /// With `midSession`, the capture starts at the first PASV reply, after the greeting
+    /// and login, and that reply shares its segment with a reply before it.
+    static func play(noops: Int = 0, midSession: Bool = false,
+                     _ data: (FlowHarness, [(UInt16, Bool)], inout Int64) -> Void) throws -> [(FlowState, String)] {
         var ex = try InspectorTests.load("ftp-data-announced")
         let noop: [(toServer: Bool, bytes: [UInt8])] = [(true, Array("NOOP\r\n".utf8)), (false, Array("200 Command okay.\r\n".utf8))]
         ex.payloads.insert(contentsOf: Array(repeating: noop, count: noops).flatMap { $0 }, at: 5)
         let ports = announced(ex)
         try #require(ports.count == 4)
+        if midSession {
+            let pasv = try #require(ex.payloads.firstIndex { $0.bytes.starts(with: Array("227 ".utf8)) })
+            ex.payloads = Array(ex.payloads[pasv...])
+            ex.payloads[0].bytes = Array("200 Command okay.\r\n".utf8) + ex.payloads[0].bytes
+        }
         let h = FlowHarness()
         var t: Int64 = 1_000_000
         func next() -> Int64 { t += 1000; return t }
@@ -104,6 +112,21 @@ import Testing
             Self.connection(h, Self.client, 41_000, Self.server, ports[0].0, payload: Self.file, at: &t)
         }
         #expect(flows.map(\.1) == ["ftp cleartext", "ftpdata cleartext"])
+    }
+
+    /// A control connection picked up after its login is still FTP on its port, and its
+    /// announcements still count, a reply sharing their segment or not.
+    @Test func controlConnectionPickedUpMidSession() throws {
+        let flows = try Self.play(midSession: true) { h, ports, t in
+            for (i, (port, onServer)) in ports.enumerated() {
+                if onServer {
+                    Self.connection(h, Self.client, 41_000 + UInt16(i), Self.server, port, payload: Self.file, at: &t)
+                } else {
+                    Self.connection(h, Self.server, 20, Self.client, port, payload: Self.file, at: &t)
+                }
+            }
+        }
+        #expect(flows.map(\.1) == ["ftp cleartext"] + Array(repeating: "ftpdata cleartext", count: 4))
     }
 
     /// A data connection that carries nothing has no verdict, only its protocol.

@@ -14,21 +14,46 @@ public enum FTPInspector: UpgradesToTLS {
         case control = 0, dataCleartext, dataEncrypted
     }
 
+    /// The inspector's `InspectState.owner` value: the one its announcements name.
+    static let owner = PayloadInspector.owner(of: FTPInspector.self)
+
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         let ok: Bool
         if c.fromClient {
-            ok = c.port(21) && (p.startsCaseless(with: "USER ") || p.startsCaseless(with: "AUTH ") || p.startsCaseless(with: "FEAT") || p.startsCaseless(with: "SYST"))
+            ok = c.port(21) && (p.startsCaseless(with: "USER ") || p.startsCaseless(with: "AUTH ") || p.startsCaseless(with: "FEAT")
+                                || p.startsCaseless(with: "SYST") || isSessionCommand(p))
         } else {
-            ok = (p.starts(with: "220 ") || p.starts(with: "220-")) && (c.port(21) || greetingNamesFTP(p))
+            ok = ((p.starts(with: "220 ") || p.starts(with: "220-")) && (c.port(21) || greetingNamesFTP(p)))
+                || (c.port(21) && isReply(p))
         }
         guard ok else { return .no }
         c.identify(.ftp, .cleartext, keepInspecting: true)
-        if !c.fromClient { c.details().banner = p.firstLine(limit: 160) }
+        if !c.fromClient && p.starts(with: "220") { c.details().banner = p.firstLine(limit: 160) }
         login(&c, p)
+        announcements(&c, p)
         return .yes
     }
 
-    /// An AUTH TLS upgrade, or a login in clear (`USER`, then `PASS`).
+    /// Commands of a session under way (RFC 959 section 4.1, RFC 2428): on the FTP port,
+    /// they name a control connection picked up after its login.
+    static let sessionCommands: [StaticString] = ["PASV\r\n", "EPSV", "PORT ", "EPRT ", "TYPE ", "RETR ", "STOR ", "LIST",
+                                                   "NLST", "CWD ", "PWD\r\n", "NOOP\r\n", "MLSD", "SIZE ", "REST "]
+
+    /// A command of a session under way, its line ended by CRLF within 512 bytes.
+    static func isSessionCommand(_ p: Bytes) -> Bool {
+        guard let lf = p.find(0x0a, limit: 512), lf >= 5, p.u8(lf - 1) == 0x0d, p.isPrintableASCII(0, lf - 1) else { return false }
+        return sessionCommands.contains { p.startsCaseless(with: $0) }
+    }
+
+    /// A reply line (RFC 959 section 4.2): three digits, the first 1 to 5, then a space or
+    /// a hyphen, printable text and CRLF within 512 bytes.
+    static func isReply(_ p: Bytes) -> Bool {
+        guard let d = p.u8(0), d >= 0x31, d <= 0x35, isDigit(p, 1), isDigit(p, 2), p.u8(3) == 0x20 || p.u8(3) == 0x2d,
+              let lf = p.find(0x0a, limit: 512), p.u8(lf - 1) == 0x0d, p.isPrintableASCII(0, lf - 1) else { return false }
+        return true
+    }
+
+    /// An AUTH TLS upgrade, a login in clear (`USER`, then `PASS`), or an announcement.
     /// An announced data connection is FTP data from its first payload on, in its control
     /// connection's state: whatever the file's bytes are, FTP adds no encryption of its
     /// own (a TLS-protected control connection's announcements are not seen in clear).
@@ -45,9 +70,22 @@ public enum FTPInspector: UpgradesToTLS {
         }
         if Upgrade.tlsStarts(&c, p) { return }
         login(&c, p)
-        if let port = dataPort(p, fromClient: c.fromClient) {
-            c.announce(port: port, listenerIsServer: !c.fromClient, .ftpdata,
-                       c.state.state == .encrypted ? Phase.dataEncrypted : Phase.dataCleartext)
+        announcements(&c, p)
+    }
+
+    /// Announces the data connection the packet's first line naming one announces
+    /// (several replies or pipelined commands may share a segment: up to 8 lines, 1 KB).
+    static func announcements(_ c: inout InspectionContext, _ p: Bytes) {
+        var start = 0
+        for _ in 0..<8 where start < min(p.count, 1024) {
+            let line = p.slice(start, -1)
+            if let port = dataPort(line, fromClient: c.fromClient) {
+                c.announce(port: port, listenerIsServer: !c.fromClient, .ftpdata,
+                           c.state.state == .encrypted ? Phase.dataEncrypted : Phase.dataCleartext, owner: owner)
+                return
+            }
+            guard let lf = line.find(0x0a, limit: 1024) else { return }
+            start += lf + 1
         }
     }
 
