@@ -256,6 +256,7 @@ public final class FlowTracker {
             onFinish(f, table.existingDetails(s), .endOfInput)
         }
         table.removeAll()
+        table.details.announced.clear()
         fragments.clear()
         nextExpiry = .min
     }

@@ -80,6 +80,14 @@ public final class AnnouncedEndpoints {
         live = true
     }
 
+    /// Forgets every announcement (the input ended: a next one starts afresh).
+    public func clear() {
+        for i in 0..<AnnouncedEndpoints.capacity { entries[i] = Entry() }
+        next = 0
+        live = false
+        hasPending = false
+    }
+
     /// Hands a new TCP connection between `a`:`portA` and `b`:`portB`, created at capture
     /// time `now`, to the inspector that announced it, if one of its endpoints is an
     /// unexpired announced listener and the other end is that announcement's peer host.
