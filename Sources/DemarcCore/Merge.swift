@@ -89,15 +89,6 @@ extension Workers {
             window.append(id)
         }
 
-        func peek(_ local: UInt64) -> UInt64? {
-            if local < base {
-                guard let i = spilled(local) else { return nil }
-                return spilledID[i]
-            }
-            let i = head + Int(local - base)
-            return i < window.count && window[i] != 0 ? window[i] : nil
-        }
-
         mutating func take(_ local: UInt64) -> UInt64? {
             if local < base {
                 guard let i = spilled(local) else { return nil }
@@ -217,7 +208,7 @@ extension Workers {
         /// A shard's batch in. Its progress counts at once (another shard's records may wait
         /// for it); then, while the shard has `recordLimit` records out, it waits for the
         /// main thread to hand some on (unless `wait` is false).
-        /// `toFree` (empty) comes back empty; in between it holds the shard's blocks to free.
+        /// `toFree` (empty) comes back with the shard's written blocks, for it to reuse or free.
         func publish(_ worker: Int, starts: inout [UInt64], records: inout [Item], finals: inout [Item],
                      progress: UInt64, done: Bool, wait: Bool = true, toFree: inout [UnsafeMutableRawPointer]) {
             pthread_mutex_lock(mutex)
@@ -232,8 +223,6 @@ extension Workers {
             pthread_cond_signal(cond)
             while wait && !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
             pthread_mutex_unlock(mutex)
-            for b in toFree { b.deallocate() }
-            toFree.removeAll(keepingCapacity: true)
             starts.removeAll(keepingCapacity: true)
             records.removeAll(keepingCapacity: true)
             finals.removeAll(keepingCapacity: true)
@@ -316,6 +305,8 @@ extension Workers {
         private var waiting: [[Item]]
         private var finals: [[Item]]
         private var finalHeads: [Int]
+        /// The id of each worker's final record at its head, once looked up (0: not yet).
+        private var finalHeadIDs: [UInt64]
         private var progress: [UInt64]
         private var done: [Bool]
         private(set) var numbered: UInt64 = 0
@@ -331,6 +322,7 @@ extension Workers {
             waiting = Array(repeating: [], count: workers)
             finals = Array(repeating: [], count: workers)
             finalHeads = Array(repeating: 0, count: workers)
+            finalHeadIDs = Array(repeating: 0, count: workers)
             progress = Array(repeating: 0, count: workers)
             done = Array(repeating: false, count: workers)
         }
@@ -379,8 +371,9 @@ extension Workers {
                 var blocked = false
                 for w in finals.indices {
                     if finalHeads[w] < finals[w].count {
-                        let id = ids[w].peek(finals[w][finalHeads[w]].local)!
-                        if id < bestID { bestID = id; best = w }
+                        // Each head's id is looked up (and taken from the map) once.
+                        if finalHeadIDs[w] == 0 { finalHeadIDs[w] = ids[w].take(finals[w][finalHeads[w]].local)! }
+                        if finalHeadIDs[w] < bestID { bestID = finalHeadIDs[w]; best = w }
                     } else if !done[w] {
                         blocked = true
                     }
@@ -388,7 +381,7 @@ extension Workers {
                 guard best >= 0, !blocked else { break }
                 var item = finals[best][finalHeads[best]]
                 finalHeads[best] += 1
-                _ = ids[best].take(item.local)
+                finalHeadIDs[best] = 0
                 handed[best] += 1
                 item.number(bestID)
                 deliver(item)

@@ -56,6 +56,8 @@ final class Shard {
     /// reaches it without a reference count.
     @exclusivity(unchecked) private var dispatching: Unmanaged<Dispatcher>?
     @exclusivity(unchecked) var receiving = false
+    /// Replay with several shards, each reading every frame itself (no dispatcher).
+    @exclusivity(unchecked) var readsAll = false
     @exclusivity(unchecked) var frameClock: Int64 = .min
     /// The reading shard: the latest time of the IP frames read so far (those that move
     /// a shard's clock), handed on with each frame and batch.
@@ -80,8 +82,10 @@ final class Shard {
     static func of(_ src: IPAddress, _ dst: IPAddress, among count: Int, lightReader: Bool = false) -> Int {
         let x = (src.hi ^ src.lo) &+ (dst.hi ^ dst.lo)
         let h = (x ^ (x >> 29)) &* 0x9E37_79B9_7F4A_7C15
-        guard lightReader else { return Int((h >> 32) % UInt64(count)) }
-        return (Int((h >> 32) % UInt64(2 * count - 1)) + 1) / 2
+        // The hash's high 32 bits scaled to [0, n) by a multiplication, not a division.
+        let high = h >> 32
+        guard lightReader else { return Int((high &* UInt64(count)) >> 32) }
+        return (Int((high &* UInt64(2 * count - 1)) >> 32) + 1) / 2
     }
 
     /// Several shards: decodes a frame if it is this shard's (or, live in a fanout group,
@@ -153,6 +157,15 @@ final class Shard {
     func take(_ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64) {
         let outcome: DecodeOutcome
         if whole {
+            outcome = decoder.decode(frame, into: &decoded)
+        } else if readsAll, let a = decoder.plainIPv4Addresses(frame) {
+            // Replay where every shard reads every frame: a plain IPv4 frame's shard is
+            // known from its addresses; another shard's only moves the clock.
+            frameNumber &+= 1
+            guard Shard.of(IPAddress(v4: a.src), IPAddress(v4: a.dst), among: count) == index else {
+                tracker.advance(to: ts)
+                return
+            }
             outcome = decoder.decode(frame, into: &decoded)
         } else {
             guard let o = share(frame, wireLength, ts) else { return }

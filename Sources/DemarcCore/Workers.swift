@@ -11,16 +11,19 @@ import Glibc
 #endif
 
 /// `--workers N`: N shards, each on its own thread, as Suricata's workers and Zeek's
-/// cluster split traffic. Replay: shard 0 reads the input once and hands each other shard
-/// the packets whose address pair hashes to it, in batches (Dispatch.swift, Suricata's
-/// autofp); live, each shard has its own handle. Each runs the verdict stage on the flows
-/// it finishes; nothing on the packet path is shared or locked.
+/// cluster split traffic. Replay of files: every shard reads them and keeps the packets
+/// whose address pair hashes to it; of a stream: shard 0 reads it once and hands each
+/// other shard its packets in batches (Dispatch.swift, Suricata's autofp; `readsEach`).
+/// Live, each shard has its own handle. Each runs the verdict stage on the flows it
+/// finishes and, where the format allows, renders their text (`Analysis.makeRenderer`);
+/// nothing on the packet path is shared or locked.
 ///
 /// The report is the one `--workers 1` writes. Every shard sees every packet's time (or
 /// is handed the clock with its own packets), so flows expire at the same packets; the
 /// main thread numbers flows in the order of their first packets across shards (each
-/// shard tells where its flows began) and puts the records through the same reorder
-/// buffer (see Merge.swift). `active_flows_peak` is the sum of the shards' peaks.
+/// shard tells where its flows began), puts the records or their text through the same
+/// reorder buffer and writes them (see Merge.swift). `active_flows_peak` is the sum of
+/// the shards' peaks.
 enum Workers {
     /// Reads the captures with `count` shards into `analysis`. Returns the first input
     /// error, as one shard's reading does.
@@ -30,7 +33,7 @@ enum Workers {
         let workers = (0..<count).map { Worker(index: $0, count: count, hub: hub, analysis: analysis) }
         for w in workers { w.renderer = analysis.makeRenderer() }
         if workers[0].renderer != nil { analysis.keepSpent(workers: count) }
-        let dispatcher = Dispatcher(me: 0, count: count)
+        let dispatcher = readsEach(plans) ? nil : Dispatcher(me: 0, count: count)
         let threads = WorkerThreads(count: count) { workers[$0].read(plans, filter: filter, dispatcher: dispatcher) }
         merge(hub, count: count, waitMicros: 200_000, into: analysis) { merger in
             progress?.update(bytes: hub.bytesRead.load(ordering: .relaxed), packets: hub.packetsRead.load(ordering: .relaxed),
@@ -59,6 +62,16 @@ enum Workers {
         analysis.account(workers.map { $0.shard.tracker })
         for w in workers where w.renderer != nil { analysis.addCounts(w.counts) }
         return inputError
+    }
+
+    /// Whether every shard reads the captures itself (files it can open again), or shard 0
+    /// reads them once and hands the others their frames (a stream, which can be read only
+    /// once; or `DEMARC_REPLAY_READER=dispatch`). Reading a file again costs a copy from the
+    /// page cache per shard; handing frames over costs one copy per frame handed, its
+    /// travel between cores and the reader's time, which measured more (docs/commands.md).
+    static func readsEach(_ plans: [Replay.Plan]) -> Bool {
+        if let v = getenv("DEMARC_REPLAY_READER"), String(cString: v) == "dispatch" { return false }
+        return plans.allSatisfy { $0.open == nil }
     }
 
     /// How the live workers' handles share the interface.
@@ -227,7 +240,7 @@ enum Workers {
             self.index = index
             self.hub = hub
             verdict = analysis.verdict
-            shard = Shard(index: index, of: count, timeouts: analysis.timeouts.sharing(among: count)) { [unowned self] f, details, reason in
+            shard = Shard(index: index, of: count, timeouts: analysis.timeouts.sharing(among: count)) { [unowned(unsafe) self] f, details, reason in
                 let item: Item
                 if let renderer = self.renderer {
                     let r = analysis.verdict.record(f.pointee, details, reason)
@@ -253,8 +266,10 @@ enum Workers {
         /// after every batch. Shard 0 hands every batch on before it publishes (and may
         /// wait for the main thread), and publishes without waiting before it waits for a
         /// shard to free a batch: no shard then waits for progress that waits for it.
-        func read(_ plans: [Replay.Plan], filter: FilterPrograms?, dispatcher: Dispatcher) {
-            if getenv("DEMARC_EACH_READS") != nil {
+        func read(_ plans: [Replay.Plan], filter: FilterPrograms?, dispatcher: Dispatcher?) {
+            guard let dispatcher else {
+                // Every shard reads every capture itself and keeps its own frames.
+                shard.readsAll = true
                 outcomes = shard.read(plans, filter: filter, batch: 8192, applyFilter: { f, source in try f.apply(to: source) },
                                       afterBatch: { doneBytes, source in
                     publish(progress: shard.frameNumber, done: false)
@@ -265,7 +280,10 @@ enum Workers {
                 }, ended: { _ in
                     publish(progress: shard.frameNumber, done: false)
                 })
-            } else if index == 0 {
+                end()
+                return
+            }
+            if index == 0 {
                 shard.dispatcher = dispatcher
                 dispatcher.beforeWaiting = { [unowned self] in publish(progress: max(shard.frameNumber, 1) - 1, done: false, wait: false) }
                 var input = 0
@@ -342,6 +360,10 @@ enum Workers {
         private func publish(progress: UInt64, done: Bool, wait: Bool = true) {
             hub.publish(index, starts: &shard.starts, records: &records, finals: &finals, progress: progress, done: done,
                         wait: wait, toFree: &toFree)
+            if !toFree.isEmpty {
+                renderer?.blocks.recycle(toFree)
+                toFree.removeAll(keepingCapacity: true)
+            }
         }
     }
 }

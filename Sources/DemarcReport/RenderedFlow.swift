@@ -18,26 +18,27 @@ public struct RenderedFlow {
     /// The worker that rendered it: its block is freed on that worker's thread (see
     /// `Analysis.spent`), so no thread frees another's memory while it allocates.
     public var owner = 0
-    /// Marks (Int32 offsets into the text, ascending), then the text.
+    /// Its size class (see `TextBlocks`), marks (Int32 offsets into the text,
+    /// ascending), then the text.
     private let block: UnsafeMutableRawPointer
     private let marks: Int
     public let length: Int
     /// The flow's deciding rule and what `Summary` counts of it, when the scenario has filters.
     public let tally: RuleTally?
 
-    init(local: UInt64, text: UnsafeRawBufferPointer, marks: [Int32], tally: RuleTally?) {
+    init(local: UInt64, text: UnsafeRawBufferPointer, marks: [Int32], tally: RuleTally?, blocks: TextBlocks) {
         self.local = local
         self.marks = marks.count
         length = text.count
         self.tally = tally
-        block = .allocate(byteCount: max(1, 4 * marks.count + text.count), alignment: 4)
-        marks.withUnsafeBytes { if let p = $0.baseAddress { block.copyMemory(from: p, byteCount: $0.count) } }
-        if let p = text.baseAddress, text.count > 0 { (block + 4 * marks.count).copyMemory(from: p, byteCount: text.count) }
+        block = blocks.take(4 + 4 * marks.count + text.count)
+        marks.withUnsafeBytes { if let p = $0.baseAddress { (block + 4).copyMemory(from: p, byteCount: $0.count) } }
+        if let p = text.baseAddress, text.count > 0 { (block + 4 + 4 * marks.count).copyMemory(from: p, byteCount: text.count) }
     }
 
     /// Writes the text with `id` in every marked place.
     public func write(to output: Output) {
-        let text = UnsafeRawPointer(block + 4 * marks)
+        let text = UnsafeRawPointer(block + 4 + 4 * marks)
         var at = 0
         withUnsafeTemporaryAllocation(byteCount: 24, alignment: 1) { digits in
             let d = digits.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -50,7 +51,7 @@ public struct RenderedFlow {
             } while v > 0
             let decimal = UnsafeRawBufferPointer(start: d + 24 - n, count: n)
             for i in 0..<marks {
-                let mark = Int(block.load(fromByteOffset: 4 * i, as: Int32.self))
+                let mark = Int(block.load(fromByteOffset: 4 + 4 * i, as: Int32.self))
                 output.write(UnsafeRawBufferPointer(start: text + at, count: mark - at))
                 output.write(decimal)
                 at = mark
@@ -65,6 +66,39 @@ public struct RenderedFlow {
     public var storage: UnsafeMutableRawPointer { block }
 }
 
+/// The blocks one renderer's flows are written in, kept for reuse once written: a block
+/// is taken in whole units of `unit` bytes (its size class, stored in its first four
+/// bytes) from the blocks of that class given back, so flows ending all the time do not
+/// keep the allocator busy. Only the thread that renders touches it; the other threads
+/// hand written blocks back (see `Analysis.spent`). At most `kept` blocks of a class
+/// wait for reuse; larger blocks and the rest are freed.
+public final class TextBlocks {
+    static let unit = 128
+    static let classes = 32
+    static let kept = 4096
+    @exclusivity(unchecked) private var free = [[UnsafeMutableRawPointer]](repeating: [], count: TextBlocks.classes)
+
+    public init() {}
+
+    deinit { for list in free { for b in list { b.deallocate() } } }
+
+    func take(_ bytes: Int) -> UnsafeMutableRawPointer {
+        let c = (bytes + TextBlocks.unit - 1) / TextBlocks.unit
+        let b = c < TextBlocks.classes ? (free[c].popLast() ?? .allocate(byteCount: c * TextBlocks.unit, alignment: 8))
+            : .allocate(byteCount: bytes, alignment: 8)
+        b.storeBytes(of: Int32(c), as: Int32.self)
+        return b
+    }
+
+    /// Blocks written and handed back, kept or freed.
+    public func recycle(_ blocks: [UnsafeMutableRawPointer]) {
+        for b in blocks {
+            let c = Int(b.load(as: Int32.self))
+            if c < TextBlocks.classes && free[c].count < TextBlocks.kept { free[c].append(b) } else { b.deallocate() }
+        }
+    }
+}
+
 /// Renders flows the way one report writer's `flow` would write them, on another thread:
 /// each thread that finishes flows has its own (`RenderingReportWriter.makeRenderer`).
 public final class FlowRenderer {
@@ -72,6 +106,8 @@ public final class FlowRenderer {
     private let body: (FlowRecord) -> Void
     /// The scenario's rules, as `Summary` counts them (their slots), for each flow's tally.
     private let rules: Summary
+    /// Where rendered flows are written.
+    public let blocks = TextBlocks()
 
     /// `body` writes a flow's text into `writer`, which the renderer resets before each
     /// flow and has defer ids.
@@ -85,7 +121,7 @@ public final class FlowRenderer {
     public func render(_ r: FlowRecord, local: UInt64) -> RenderedFlow {
         w.reset()
         body(r)
-        return RenderedFlow(local: local, text: w.bytes, marks: w.idMarks, tally: rules.tally(r))
+        return RenderedFlow(local: local, text: w.bytes, marks: w.idMarks, tally: rules.tally(r), blocks: blocks)
     }
 }
 

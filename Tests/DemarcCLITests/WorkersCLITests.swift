@@ -20,18 +20,24 @@ import Testing
     /// The corpus in a few slices, so they run side by side.
     static let slices: [Int] = Array(0..<8)
 
-    static func report(_ args: [String], workers: Int) throws -> (Int32, String) {
-        let r = try CLI.run(["replay"] + args + ["--format", "jsonl", "--no-progress", "--workers", String(workers)])
+    static func report(_ args: [String], workers: Int, dispatch: Bool = false) throws -> (Int32, String) {
+        // DEMARC_REPLAY_READER=dispatch: shard 0 reads files once and hands the others
+        // their frames, as it does for a stream (by default every shard reads a file).
+        var env = ProcessInfo.processInfo.environment
+        if dispatch { env["DEMARC_REPLAY_READER"] = "dispatch" }
+        let r = try CLI.run(["replay"] + args + ["--format", "jsonl", "--no-progress", "--workers", String(workers)],
+                            environment: env)
         let text = r.stdout.replacingOccurrences(of: #""active_flows_peak":[0-9]+,"#, with: "", options: .regularExpression)
         return (r.status, text)
     }
 
     static func expectSame(_ args: [String]) throws {
         let (s1, one) = try report(args, workers: 1)
-        for n in [2, 3] {
-            let (sn, many) = try report(args, workers: n)
-            #expect(sn == s1, "exit status with --workers \(n): \(args)")
-            #expect(many == one, "report with --workers \(n) differs from --workers 1: \(args)")
+        for (n, dispatch) in [(2, false), (3, false), (2, true)] {
+            let (sn, many) = try report(args, workers: n, dispatch: dispatch)
+            let how = dispatch ? " (one reader dispatching)" : ""
+            #expect(sn == s1, "exit status with --workers \(n)\(how): \(args)")
+            #expect(many == one, "report with --workers \(n)\(how) differs from --workers 1: \(args)")
         }
     }
 

@@ -20,14 +20,14 @@ import Testing
     }
 
     @Test func releasesInFirstPacketOrder() {
-        var b = ReorderBuffer()
+        var b = ReorderBuffer<FlowRecord>()
         var out: [UInt64] = []
         for id: UInt64 in [3, 1, 2, 5, 4] { b.add(record(id)) { out.append($0.id) } }
         #expect(out == [1, 2, 3, 4, 5])
     }
 
     @Test func aLongLivedFlowDoesNotHoldEverything() {
-        var b = ReorderBuffer(limit: 10)
+        var b = ReorderBuffer<FlowRecord>(limit: 10)
         var out: [UInt64] = []
         for id: UInt64 in 2...30 { b.add(record(id)) { out.append($0.id) } }
         #expect(out.count >= 19)
@@ -39,7 +39,7 @@ import Testing
     /// Open flows between finished ones take no room: only finished flows count toward
     /// the limit, so a capture with many open flows keeps its strict id order.
     @Test func openFlowsInBetweenDoNotForceARelease() {
-        var b = ReorderBuffer(limit: 10)
+        var b = ReorderBuffer<FlowRecord>(limit: 10)
         var out: [UInt64] = []
         for id: UInt64 in stride(from: 100_000, through: 1_000_000, by: 100_000) { b.add(record(id)) { out.append($0.id) } }
         #expect(out.isEmpty)
