@@ -213,6 +213,13 @@ public final class FlowTracker {
                                                                : (f.pointee.key.portB, f.pointee.key.portA)
             inspector.inspect(&f.pointee.inspect, proto: f.pointee.key.proto, clientPort: clientPort, serverPort: serverPort,
                               details: table.details, slot: slot, packet: p, frame: frame, fromClient: fromClient)
+            // The packet announced a connection to come (an FTP data port): its control
+            // flow's addresses are known here, not to the inspector.
+            if _slowPath(table.details.announced.hasPending) {
+                let k = f.pointee.key
+                table.details.announced.resolve(slot: slot, client: f.pointee.clientIsA ? k.a : k.b,
+                                                server: f.pointee.clientIsA ? k.b : k.a, now: timestamp)
+            }
         }
     }
 
@@ -249,6 +256,7 @@ public final class FlowTracker {
             onFinish(f, table.existingDetails(s), .endOfInput)
         }
         table.removeAll()
+        table.details.announced.clear()
         fragments.clear()
         nextExpiry = .min
     }
@@ -341,6 +349,11 @@ public final class FlowTracker {
                               clientIsA: senderIsClient == fromA, inspect: inspector.initialState(proto: key.proto, orphanFragments: key.orphanFragments))
         state.linkedAt = timestamp
         state.linkGroup = p.linkGroup
+        // A TCP connection a control connection announced (FTP data) is named by that
+        // announcement: its own bytes are a file's, with no framing to recognise.
+        if _slowPath(table.details.announced.live) && key.proto == IPProtocol.tcp && p.hasPorts {
+            table.details.announced.claim(&state.inspect, key.a, key.portA, key.b, key.portB, now: timestamp)
+        }
         // The first packet's ICMP type and code, kept in the flow for its Community ID (a
         // field of the state: nothing allocated). The sender of that packet is the client.
         if (key.proto == IPProtocol.icmp || key.proto == IPProtocol.icmpv6) && !p.laterFragment,

@@ -7,7 +7,7 @@ import DemarcDecode
 public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case unknown
     case tls, dtls, quic, ssh, http, ssdp, whatsapp, wireguard, openvpn, ike, esp, netbios, dns, mdns, llmnr
-    case dnscrypt, smtp, pop3, imap, ftp, xmpp, ldap, telnet, smb, s7comm, isotsap, rdp, postgresql, mysql, mssql
+    case dnscrypt, smtp, pop3, imap, ftp, ftpdata, xmpp, ldap, telnet, smb, s7comm, isotsap, rdp, postgresql, mysql, mssql
     case redis, mongodb, sip, rtsp, mqtt, snmp, syslog, ntp, dhcp, dhcpv6, slp, stun, kerberos, bgp, nfs
     case vnc, socks, bitcoin, zabbix, ethereum, git, fix, giop, gearman, modbus, coap, someip, websocket
     case discord, tinc, kafka, cassandra, amqp, memcached, dnp3, irc, whois, rsync, bittorrent, tftp, radius

@@ -206,6 +206,8 @@ public final class FlowDetailsStore {
     public let ja4Hashes = JA4Cache()
     /// The bytes this table's flows hold in handshake buffers, bounded in all.
     public let reassembly = ReassemblyBudget()
+    /// Endpoints this table's control connections announced for data connections.
+    public let announced = AnnouncedEndpoints()
 
     public init(capacity: Int = 0) { records.reserveCapacity(capacity) }
 

@@ -28,6 +28,15 @@ public struct InspectionContext {
     /// The flow's detail record if one was made; never allocates.
     public func existingDetails() -> FlowDetails? { store.existing(slot) }
 
+    /// Announces that a connection of protocol `app` is to come to `port` on this flow's
+    /// server's host (`listenerIsServer`) or its client's: that connection is handed to
+    /// inspector `owner` (an `InspectState.owner` value) in phase `phase`
+    /// (`AnnouncedEndpoints`).
+    public func announce<P: ProtocolPhase>(port: UInt16, listenerIsServer: Bool, _ app: AppProtocol, _ phase: P, owner: UInt8) {
+        store.announced.note(slot: slot, port: port, listenerIsServer: listenerIsServer, app: app,
+                             owner: owner, phase: phase.rawValue)
+    }
+
     /// The owning inspector's progress through its protocol, as its own phase type. A flow
     /// has one owner, so the value is that inspector's alone; it starts at raw value 0.
     public func phase<P: ProtocolPhase>(_: P.Type) -> P? { P(rawValue: state.ownerPhase) }
@@ -66,10 +75,16 @@ public protocol ProtocolInspector: Sendable {
     static func identify(_ c: inout InspectionContext, _ payload: Bytes) -> Identification
     /// Later packets of a flow this inspector identified, while `state.active` holds.
     static func follow(_ c: inout InspectionContext, _ payload: Bytes)
+    /// The flow is a control connection whose later messages announce other connections
+    /// (FTP's PASV and PORT): it is followed as long as a handshake may be,
+    /// `PayloadInspector.handshakePacketLimit` payload packets each way, not
+    /// `followPacketLimit`.
+    static var announcesConnections: Bool { get }
 }
 
 extension ProtocolInspector {
     public static func follow(_ c: inout InspectionContext, _ payload: Bytes) { c.state.active = false }
+    public static var announcesConnections: Bool { false }
 }
 
 public struct Transports: OptionSet, Sendable {

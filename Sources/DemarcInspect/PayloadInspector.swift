@@ -91,8 +91,10 @@ public struct PayloadInspector {
         let transport: Transports = c.isTCP ? .tcp : .udp
 
         if c.state.owner > 0 {
-            PayloadInspector.inspectors[Int(c.state.owner) - 1].follow(&c, payload)
-            if index >= followPacketLimit && (index >= handshakePacketLimit || !PayloadInspector.readingHandshake(c)) {
+            let owner = PayloadInspector.inspectors[Int(c.state.owner) - 1]
+            owner.follow(&c, payload)
+            if index >= followPacketLimit && (index >= handshakePacketLimit
+                || !(PayloadInspector.readingHandshake(c) || owner.announcesConnections)) {
                 PayloadInspector.giveUp(c)
                 c.state.active = false
             }

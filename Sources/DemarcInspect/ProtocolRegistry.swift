@@ -52,6 +52,9 @@ public enum ProtocolRegistry {
         .init(.pop3,       "POP3", .cleartext, ports: [], MailInspector.self),
         .init(.imap,       "IMAP", .cleartext, ports: [], MailInspector.self),
         .init(.ftp,        "FTP", .cleartext, ports: [], FTPInspector.self),
+        // Data connections are named by their control connection's announcement
+        // (`AnnouncedEndpoints`), never by their own bytes.
+        .init(.ftpdata,    "FTP data", .cleartext, ports: [], FTPInspector.self),
         .init(.xmpp,       "XMPP", .cleartext, ports: [5222, 5223], XMPPInspector.self),
         .init(.ldap,       "LDAP", .cleartext, ports: [3268, 3269], LDAPInspector.self),
         .init(.telnet,     "Telnet", .cleartext, ports: [], TelnetInspector.self),

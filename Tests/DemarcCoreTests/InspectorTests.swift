@@ -676,6 +676,15 @@ import Testing
 
     /// The protocols recognised by a magic, a length that fills the payload or a check
     /// value never claim random bytes, over TCP or UDP, whatever their length.
+    /// A TFTP transfer flow (Fixtures/tftp-transfer-read.txt) is TFTP only when its
+    /// second side acknowledges the block its first side sent.
+    @Test func tftpTransferNeedsAnAnswerInStep() throws {
+        var ex = try Self.load("tftp-transfer-read")
+        ex.payloads[1].bytes = [0, 4, 0, 2]
+        let (s, _) = try Self.replay(ex, name: "tftp-transfer-read")
+        #expect(s.app != .tftp)
+    }
+
     @Test func framedProtocolsLeaveRandomBytesAlone() {
         let framed: [AppProtocol] = [.cipio, .c1222, .atg, .c37118, .trdp, .dlms, .haproxy, .xdmcp, .wsd, .tivoconnect,
                                      .citrix, .munin, .checkmk, .kismet, .stomp, .hl7, .jrmi, .rtps, .mgcp, .h323, .mpegts,
