@@ -45,9 +45,13 @@ public final class AnnouncedEndpoints {
     /// The next entry to write (the oldest once the ring is full).
     @exclusivity(unchecked) private var next = 0
     /// Entries written and not yet all expired; false keeps `claim` off.
-    @exclusivity(unchecked) public private(set) var live = false
+    public var live: Bool { isLive }
     /// An inspector noted an announcement whose addresses are not yet filled in.
-    @exclusivity(unchecked) public private(set) var hasPending = false
+    public var hasPending: Bool { isPending }
+    // Read for every packet from another module, through the getters above: an access
+    // inlined there would be checked for exclusivity at run time.
+    @exclusivity(unchecked) private var isLive = false
+    @exclusivity(unchecked) private var isPending = false
     @exclusivity(unchecked) private var pending = Pending(slot: -1, port: 0, listenerIsServer: false, app: .unknown, owner: 0, phase: 0)
 
     public init() {
@@ -63,7 +67,7 @@ public final class AnnouncedEndpoints {
     func note(slot: Int32, port: UInt16, listenerIsServer: Bool, app: AppProtocol, owner: UInt8, phase: UInt8) {
         guard port != 0, owner != 0 else { return }
         pending = Pending(slot: slot, port: port, listenerIsServer: listenerIsServer, app: app, owner: owner, phase: phase)
-        hasPending = true
+        isPending = true
     }
 
     /// Fills in the pending announcement with its control flow's addresses (the
@@ -71,21 +75,21 @@ public final class AnnouncedEndpoints {
     /// time `now`.
     public func resolve(slot: Int32, client: IPAddress, server: IPAddress, now: Int64) {
         guard hasPending else { return }
-        hasPending = false
+        isPending = false
         let p = pending
         guard p.slot == slot else { return }
         entries[next] = Entry(listener: p.listenerIsServer ? server : client, peer: p.listenerIsServer ? client : server,
                               expires: now &+ AnnouncedEndpoints.lifetime, port: p.port, app: p.app, owner: p.owner, phase: p.phase)
         next = (next + 1) % AnnouncedEndpoints.capacity
-        live = true
+        isLive = true
     }
 
     /// Forgets every announcement (the input ended: a next one starts afresh).
     public func clear() {
         for i in 0..<AnnouncedEndpoints.capacity { entries[i] = Entry() }
         next = 0
-        live = false
-        hasPending = false
+        isLive = false
+        isPending = false
     }
 
     /// Hands a new TCP connection between `a`:`portA` and `b`:`portB`, created at capture
@@ -104,7 +108,7 @@ public final class AnnouncedEndpoints {
             }
         }
         // Every entry expired: no lookups until the next announcement.
-        if !unexpired { live = false }
+        if !unexpired { isLive = false }
         guard found >= 0 else { return }
         state.app = entries[found].app
         state.owner = entries[found].owner
