@@ -21,42 +21,43 @@ import Testing
         return (figures, lines + r.stderr.split(separator: "\n").map(String.init))
     }
 
+    /// 200,000 frames sent to a stopped monitor (scripts/fanout-test.sh `mode`): what the
+    /// interface received, what the monitor handled and dropped, and its stderr lines.
+    static func counts(_ mode: String, _ workers: String, _ fanout: Bool) throws
+        -> (received: Int, handled: Int, dropped: Int, queue: Int, lines: [String]) {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("fanout-\(UUID().uuidString).jsonl").path
+        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".err") }
+        let (f, lines) = try Self.run([mode, CLI.binary, workers, "200000", out], fanout: fanout)
+        let received = try #require(f["received"].flatMap { Int($0) }, "\(lines)")
+        let handled = try #require(f["handled"].flatMap { Int($0) }), dropped = try #require(f["dropped"].flatMap { Int($0) })
+        let queue = try #require(f["queue_dropped"].flatMap { Int($0) })
+        #expect(received == 200_000, "\(lines)")
+        #expect(handled + dropped + queue == received, "\(lines)")
+        return (received, handled, dropped, queue, lines)
+    }
+
     /// The monitor is stopped (SIGSTOP) while 200,000 frames arrive: the kernel drops
     /// most of them, and what it reports handled and dropped adds up to what the
     /// interface received, once, with one worker and two, fanout and fallback.
     @Test(.enabled(if: canRun, "needs root and veth in a network namespace: skipped"),
           arguments: [("1", true), ("2", true), ("1", false), ("2", false)])
     func dropsAreCountedOnce(_ workers: String, _ fanout: Bool) throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("fanout-\(UUID().uuidString).jsonl").path
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".err") }
-        let (f, lines) = try Self.run(["drops", CLI.binary, workers, "200000", out], fanout: fanout)
-        let received = try #require(f["received"].flatMap { Int($0) }, "\(lines)")
-        let handled = try #require(f["handled"].flatMap { Int($0) }), dropped = try #require(f["dropped"].flatMap { Int($0) })
-        let queue = try #require(f["queue_dropped"].flatMap { Int($0) })
-        #expect(received == 200_000, "\(lines)")
-        #expect(dropped > 0 && handled > 0, "the stopped monitor must have dropped some and handled some: \(lines)")
-        #expect(handled + dropped + queue == received, "\(lines)")
+        let c = try Self.counts("drops", workers, fanout)
+        #expect(c.dropped > 0 && c.handled > 0, "the stopped monitor must have dropped some and handled some: \(c.lines)")
         if workers == "2" {
-            let mode = lines.first { $0.hasPrefix("demarc: workers: ") } ?? ""
-            #expect(mode.contains(fanout ? "AF_PACKET fanout group" : "fanout refused"), "\(lines)")
+            let mode = c.lines.first { $0.hasPrefix("demarc: workers: ") } ?? ""
+            #expect(mode.contains(fanout ? "AF_PACKET fanout group" : "fanout refused"), "\(c.lines)")
         }
     }
 
     /// The monitor is told to stop while it is stopped and the kernel's buffer is full:
     /// it reads what the kernel had queued for it before it ends, so what it reports
-    /// handled and dropped still adds up to what the interface received.
+    /// handled and dropped still adds up to what the interface received (`counts`).
     @Test(.enabled(if: canRun, "needs root and veth in a network namespace: skipped"),
           arguments: [("1", true), ("2", true), ("1", false), ("2", false)])
     func aStopReadsWhatWasQueued(_ workers: String, _ fanout: Bool) throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("fanout-\(UUID().uuidString).jsonl").path
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: out + ".err") }
-        let (f, lines) = try Self.run(["stopfull", CLI.binary, workers, "200000", out], fanout: fanout)
-        let received = try #require(f["received"].flatMap { Int($0) }, "\(lines)")
-        let handled = try #require(f["handled"].flatMap { Int($0) }), dropped = try #require(f["dropped"].flatMap { Int($0) })
-        let queue = try #require(f["queue_dropped"].flatMap { Int($0) })
-        #expect(received == 200_000, "\(lines)")
-        #expect(handled > 0, "the packets queued before the stop must be read: \(lines)")
-        #expect(handled + dropped + queue == received, "\(lines)")
+        let c = try Self.counts("stopfull", workers, fanout)
+        #expect(c.handled > 0, "the packets queued before the stop must be read: \(c.lines)")
     }
 
     /// Flows keyed the way `replay` keys them: transport, client and server address and port.
