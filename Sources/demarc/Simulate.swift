@@ -4,6 +4,7 @@ import DemarcCore
 /// `demarc simulate`: the scenario judged with no traffic, or one flow answered from it.
 struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "simulate",
         abstract: "What a scenario allows, with no traffic: places, pairs, the filters' decision per service, and the scenario's own findings.",
         discussion: "Exit 1 when a finding is at or above --fail-on (default high): a scenario change can be gated in CI. With --flow FROM TO PROTO/PORT, answers for one flow (addresses, or node and zone names): segment, party, path, the deciding rule or default, whether encryption is required, and the findings it would get in cleartext, encrypted and unknown.")
 

@@ -199,6 +199,7 @@ struct CaptureArguments: ParsableArguments {
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "replay",
         abstract: "Replay pcap/pcapng captures against a scenario and report every flow.",
         discussion: "Several captures are one replay, read in the order given. A capture cut off mid-packet is reported as far as it goes and marked truncated.")
 
@@ -219,6 +220,7 @@ struct Replay: ParsableCommand {
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "What a scenario change does: the captures read once, every flow classified under both scenarios.",
         usage: "demarc diff <capture> ... --scenario <before> --against <after> [--format <format>] [-o <file>] [--fail-on <severity>] [<options>]",
         discussion: "Lists the flows whose segment, party, rule or findings change (before → after) and the findings AFTER adds and removes, by code and party. Exit 1 when AFTER adds a finding at or above --fail-on (default high), or fails an expectation BEFORE met: a scenario change can be gated in CI before it is deployed. Formats: table, json, jsonl, csv (one row per changed flow, before and after), markdown, html.")
@@ -248,6 +250,7 @@ struct Diff: ParsableCommand {
 
 struct Monitor: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "monitor",
         abstract: "Watch a live interface against a scenario, reporting each flow as it ends.",
         discussion: "Runs until --duration passes or SIGINT/SIGTERM; either way every flow seen is finished and reported before exit. A flow is reported when it ends: 2 s after its FIN or RST, or after --idle-timeout seconds without packets. Capture runs on its own thread, so a slow output never makes the kernel drop packets. Needs root, or CAP_NET_RAW and CAP_NET_ADMIN.")
 
@@ -351,7 +354,7 @@ struct ScenarioCommand: ParsableCommand {
         subcommands: [Check.self, Init.self, Schema.self])
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate a scenario file and summarise it.")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate a scenario file and summarise it.")
 
         @Argument(help: ArgumentHelp("Scenario file (YAML).", valueName: "file"))
         var file: String
@@ -366,6 +369,7 @@ struct ScenarioCommand: ParsableCommand {
 
     struct Schema: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "schema",
             abstract: "Print the JSON Schema of scenario files (for editors).",
             discussion: "Read as YAML 1.2 core types. Editors with a YAML language server use it through a first line `# yaml-language-server: $schema=PATH`; the repository ships it as docs/scenario.schema.json.")
 
@@ -378,6 +382,7 @@ struct ScenarioCommand: ParsableCommand {
 
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Write a starting scenario for the captured network.",
             discussion: "The nodes given, zones for the address blocks seen (owners to confirm), and per segment the rules that allow what was seen, with default: deny; each entry says what it came from. Replaying the same captures against it gives no unfiltered-* finding. See docs/scenario-init.md.")
 
