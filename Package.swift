@@ -55,9 +55,7 @@ let package = Package(
         ),
         .target(
             name: "DemarcReport",
-            dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario",
-                           // Insecure.SHA1 for the flows' Community ID.
-                           .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario"],
             swiftSettings: crossModule
         ),
         .target(

@@ -1,4 +1,3 @@
-import Crypto
 import DemarcDecode
 import DemarcFlows
 
@@ -49,9 +48,11 @@ public struct CommunityID: Sendable, Equatable {
 
     /// The hash of one already ordered tuple.
     init(source: IPAddress, destination: IPAddress, proto: UInt8, ports: (UInt16, UInt16)?) {
-        // seed(2) + addresses(2×4 or 2×16) + proto + padding + ports(4): at most 40 bytes.
-        var input: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-        let digest = withUnsafeMutableBytes(of: &input) { buf -> Insecure.SHA1Digest in
+        // seed(2) + addresses(2×4 or 2×16) + proto + padding + ports(4): at most 40 bytes,
+        // in one SHA-1 block of 64 bytes with its padding.
+        var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var digest: (UInt64, UInt64, UInt32) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &block) { buf in
             var n = 2  // seed 0, big-endian
             func put(_ v: UInt64, _ width: Int) {
                 var be = v.bigEndian
@@ -66,13 +67,43 @@ public struct CommunityID: Sendable, Equatable {
             address(destination)
             buf[n] = proto; buf[n + 1] = 0; n += 2
             if let (sp, dp) = ports { put(UInt64(sp), 2); put(UInt64(dp), 2) }
-            var h = Insecure.SHA1()
-            h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buf[0..<n]))
-            return h.finalize()
+            withUnsafeMutableBytes(of: &digest) { CommunityID.sha1(buf, count: n, into: $0) }
         }
-        var words: (UInt64, UInt64, UInt32) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &words) { w in digest.withUnsafeBytes { w.copyMemory(from: $0) } }
-        (d0, d1, d2) = words
+        (d0, d1, d2) = digest
+    }
+
+    /// SHA-1 (FIPS 180-4) of the first `count` bytes (at most 55) of a zeroed 64-byte
+    /// `block`, which it pads in place and hashes as the message's one block; the 20-byte
+    /// digest goes to `out`. Swift Crypto's SHA-1 allocates a context per hash and costs
+    /// more than the block itself on a 40-byte input.
+    static func sha1(_ block: UnsafeMutableRawBufferPointer, count: Int, into out: UnsafeMutableRawBufferPointer) {
+        precondition(block.count == 64 && count <= 55 && out.count == 20)
+        block[count] = 0x80
+        block.storeBytes(of: UInt64(count * 8).bigEndian, toByteOffset: 56, as: UInt64.self)
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
+            for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+            for i in 16..<80 {
+                let x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]
+                w[i] = x << 1 | x >> 31
+            }
+            var (a, b, c, d, e): (UInt32, UInt32, UInt32, UInt32, UInt32) =
+                (0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476, 0xc3d2_e1f0)
+            @inline(__always) func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }
+            @inline(__always) func round(_ f: UInt32, _ k: UInt32, _ wi: UInt32) {
+                let t = rotl(a, 5) &+ f &+ e &+ k &+ wi
+                (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
+            }
+            for i in 0..<20 { round((b & c) | (~b & d), 0x5a82_7999, w[i]) }
+            for i in 20..<40 { round(b ^ c ^ d, 0x6ed9_eba1, w[i]) }
+            for i in 40..<60 { round((b & c) | (b & d) | (c & d), 0x8f1b_bcdc, w[i]) }
+            for i in 60..<80 { round(b ^ c ^ d, 0xca62_c1d6, w[i]) }
+            let h = (0x6745_2301 &+ a, 0xefcd_ab89 &+ b, 0x98ba_dcfe &+ c, 0x1032_5476 &+ d, 0xc3d2_e1f0 &+ e)
+            out.storeBytes(of: h.0.bigEndian, toByteOffset: 0, as: UInt32.self)
+            out.storeBytes(of: h.1.bigEndian, toByteOffset: 4, as: UInt32.self)
+            out.storeBytes(of: h.2.bigEndian, toByteOffset: 8, as: UInt32.self)
+            out.storeBytes(of: h.3.bigEndian, toByteOffset: 12, as: UInt32.self)
+            out.storeBytes(of: h.4.bigEndian, toByteOffset: 16, as: UInt32.self)
+        }
     }
 
     /// ICMP's and ICMPv6's request/reply pairs, as the specification maps them.

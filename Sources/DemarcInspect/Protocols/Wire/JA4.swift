@@ -48,10 +48,43 @@ enum JA4 {
             p[6] = UInt8(ascii: "0") + UInt8(ne / 10); p[7] = UInt8(ascii: "0") + UInt8(ne % 10)
             (p[8], p[9]) = alpnBytes(h.firstALPN)
             p[10] = UInt8(ascii: "_")
-            hashSorted(h.cipherSuites, then: [], into: p + 11, cache: cache)
-            p[23] = UInt8(ascii: "_")
-            hashSorted(h.extensions, then: h.signatureAlgorithms, into: p + 24, dropSNIAndALPN: true, cache: cache)
+            writeHashes(h, into: p + 11, cache: cache)
             return width
+        }
+    }
+
+    /// `b_c`: 25 bytes. With a cache, looked up first by the lists as the hashes read
+    /// them, GREASE left out, in wire order: clients send the same lists in the same
+    /// order, and a hit spares the sort, the text and the text's hash. A client that
+    /// permutes its extensions (Chrome) misses here and finds its sorted text instead.
+    private static func writeHashes(_ h: TLSHello.Hello, into p: UnsafeMutablePointer<UInt8>, cache: JA4Cache?) {
+        func compute() {
+            hashSorted(h.cipherSuites, then: [], into: p, cache: cache)
+            p[12] = UInt8(ascii: "_")
+            hashSorted(h.extensions, then: h.signatureAlgorithms, into: p + 13, dropSNIAndALPN: true, cache: cache)
+        }
+        guard let cache else { return compute() }
+        // The key: the count of kept cipher suites and the suites, the count of kept
+        // extensions and the extensions, then the signature algorithms; the counts keep
+        // the three lists apart.
+        let capacity = h.cipherSuites.count + h.extensions.count + h.signatureAlgorithms.count + 2
+        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: capacity) { key in
+            var n = 0
+            func list(_ codes: [UInt16], counted: Bool, dropSNIAndALPN: Bool) {
+                let at = n
+                if counted { n += 1 }
+                for c in codes where !isGrease(c) && !(dropSNIAndALPN && (c == 0x0000 || c == 0x0010)) {
+                    key[n] = c; n += 1
+                }
+                if counted { key[at] = UInt16(truncatingIfNeeded: n - at - 1) }
+            }
+            list(h.cipherSuites, counted: true, dropSNIAndALPN: false)
+            list(h.extensions, counted: true, dropSNIAndALPN: true)
+            list(h.signatureAlgorithms, counted: false, dropSNIAndALPN: false)
+            let bytes = UnsafeRawBufferPointer(start: key.baseAddress!, count: 2 * n)
+            if cache.lists.find(bytes, into: p) { return }
+            compute()
+            cache.lists.insert(bytes, from: p)
         }
     }
 
@@ -180,53 +213,85 @@ enum JA4 {
     }
 }
 
-/// JA4's truncated hashes of the lists' text seen recently. Clients send the same few
-/// ClientHellos over and over, and SHA-256 over a list's text costs several times more
-/// than the rest of the fingerprint; a text seen again is found by a cheap hash of its
-/// bytes and confirmed byte for byte. Holds at most `capacity` texts of up to
-/// `longestHeld` bytes, and starts over when full. One per flow table: a worker's own,
-/// no lock.
+/// JA4's hashes of the lists seen recently. Clients send the same few ClientHellos over
+/// and over, and SHA-256 over a list's text costs several times more than the rest of
+/// the fingerprint: `lists` maps a hello's lists in wire order to its `b_c` part (25
+/// bytes), and `texts` a list's sorted text to its 12 hex digits, for the hellos that
+/// send the same lists in another order. One per flow table: a worker's own, no lock.
 public final class JA4Cache {
-    /// Per text: its 12 hex digits, then the text.
-    private var entries: [UInt64: [UInt8]] = [:]
-    public let capacity: Int
-    static let longestHeld = 1024
+    var lists: JA4Memo
+    var texts: JA4Memo
+    public var capacity: Int { texts.capacity }
 
     public init(capacity: Int = 1024) {
-        self.capacity = max(1, capacity)
+        lists = JA4Memo(width: 25, capacity: capacity)
+        texts = JA4Memo(width: 12, capacity: capacity)
     }
 
     /// Writes the first 12 hex digits of SHA-256 over `text` at `p`, from the cache
     /// where `text` was seen.
     func hash(_ text: UnsafeRawBufferPointer, into p: UnsafeMutablePointer<UInt8>) {
-        // A multiply-rotate fold of the text's 8-byte words: several times cheaper than
-        // SipHash here, and a collision, crafted or not, only costs a miss (hits are
-        // confirmed byte for byte).
-        var key: UInt64 = UInt64(text.count)
+        if texts.find(text, into: p) { return }
+        JA4.hash(text, into: p)
+        texts.insert(text, from: p)
+    }
+}
+
+/// Values of `width` bytes by keys of bytes: a key is found by a cheap hash of its bytes
+/// and confirmed byte for byte. Holds at most `capacity` keys of up to `longestHeld`
+/// bytes, and starts over when full.
+struct JA4Memo {
+    /// Per key: its value, then the key.
+    private var entries: [UInt64: [UInt8]] = [:]
+    let width: Int
+    let capacity: Int
+    static let longestHeld = 1024
+
+    init(width: Int, capacity: Int) {
+        self.width = width
+        self.capacity = max(1, capacity)
+    }
+
+    /// A multiply-rotate fold of the key's 8-byte words: several times cheaper than
+    /// SipHash here, and a collision, crafted or not, only costs a miss (hits are
+    /// confirmed byte for byte).
+    private static func fold(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = UInt64(key.count)
         var i = 0
-        while i + 8 <= text.count {
-            key = (key ^ text.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
-            key = key << 31 | key >> 33
+        while i + 8 <= key.count {
+            h = (h ^ key.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0x9e37_79b9_7f4a_7c15
+            h = h << 31 | h >> 33
             i += 8
         }
-        while i < text.count {
-            key = (key ^ UInt64(text[i])) &* 0x9e37_79b9_7f4a_7c15
+        while i < key.count {
+            h = (h ^ UInt64(key[i])) &* 0x9e37_79b9_7f4a_7c15
             i += 1
         }
-        if let hit = entries[key], hit.count == 12 + text.count {
-            let same = hit.withUnsafeBytes { memcmp($0.baseAddress! + 12, text.baseAddress!, text.count) == 0 }
-            if same {
-                hit.withUnsafeBufferPointer { p.update(from: $0.baseAddress!, count: 12) }
-                return
-            }
+        return h
+    }
+
+    /// Writes the value held for `key` at `p`; false where `key` is not held.
+    func find(_ key: UnsafeRawBufferPointer, into p: UnsafeMutablePointer<UInt8>) -> Bool {
+        guard let hit = entries[JA4Memo.fold(key)], hit.count == width + key.count else { return false }
+        return hit.withUnsafeBufferPointer { e in
+            // An empty key has no address to compare from; its length matched.
+            guard key.count == 0 || memcmp(e.baseAddress! + width, key.baseAddress!, key.count) == 0 else { return false }
+            p.update(from: e.baseAddress!, count: width)
+            return true
         }
-        JA4.hash(text, into: p)
-        guard text.count <= JA4Cache.longestHeld else { return }
+    }
+
+    /// Holds the `width` bytes at `p` for `key`.
+    mutating func insert(_ key: UnsafeRawBufferPointer, from p: UnsafeMutablePointer<UInt8>) {
+        guard key.count <= JA4Memo.longestHeld else { return }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[key] = Array(unsafeUninitializedCapacity: 12 + text.count) { buf, n in
-            buf.baseAddress!.update(from: p, count: 12)
-            UnsafeMutableRawPointer(buf.baseAddress! + 12).copyMemory(from: text.baseAddress!, byteCount: text.count)
-            n = 12 + text.count
+        let width = self.width
+        entries[JA4Memo.fold(key)] = Array(unsafeUninitializedCapacity: width + key.count) { buf, n in
+            buf.baseAddress!.update(from: p, count: width)
+            if key.count > 0 {
+                UnsafeMutableRawPointer(buf.baseAddress! + width).copyMemory(from: key.baseAddress!, byteCount: key.count)
+            }
+            n = width + key.count
         }
     }
 }
