@@ -222,10 +222,36 @@ public enum Heuristic {
         return v
     }
 
+    /// Packets of a flow the tally looks at, at most.
+    static let packetsTallied = 16
+
+    /// Whether `decide`'s outcome and its rule are the same whatever the packets still to
+    /// be tallied turn out to be, and whenever the flow ends: the tally looks at no more
+    /// payload then. Packets only add to the counts, at most `packetsTallied` in all, and
+    /// a repeated header stays. Two outcomes are taken as settled:
+    /// - no verdict, when cleartext is out of reach (some packets looked random or nearly
+    ///   random, and three times as many plain ones cannot be reached) and so is
+    ///   encrypted (a header repeated, or too few random packets can be reached against
+    ///   the plain ones);
+    /// - cleartext by its `text` rule, when three times the doubtful packets, every
+    ///   packet still to come counted as doubtful, stay at most the plain ones.
+    static func settled(_ t: HeuristicTally) -> Bool {
+        let left = packetsTallied - Int(t.packets)
+        let plain = Int(t.textPackets) + Int(t.structuredPackets)
+        let random = Int(t.randomPackets)
+        let doubtful = random + Int(t.nearRandomPackets)
+        if t.textPackets > 0 && plain >= 3 * (doubtful + left) { return true }
+        let noCleartext = doubtful > 0 && plain + left < 3 * doubtful
+        let most = random + left
+        let noEncrypted = t.repeated || most < 2
+            || (most < 3 * plain && (t.textPackets > 0 || most < 3 || most < plain))
+        return noCleartext && noEncrypted
+    }
+
     /// Adds one packet. `tcp`: a segment whose sampled bytes all equal the last one's
     /// is taken for a retransmission, not for a header that repeats.
     public static func tally(_ t: inout HeuristicTally, _ p: Bytes, fromClient: Bool, tcp: Bool) {
-        guard t.packets < 16 else { return }
+        guard t.packets < packetsTallied, !settled(t) else { return }
         let kind = classify(p)
         guard kind != .tooShort else { return }
         t.packets += 1
