@@ -19,7 +19,75 @@ enum JA4 {
 
     /// The fingerprint, written into a fixed buffer: code points are sorted as `UInt16`s
     /// and their hex text is hashed from a byte buffer, without intermediate strings.
-    static func fingerprint(_ h: TLSHello.Hello, transport: Character, cache: JA4Cache? = nil) -> String {
+    /// With a cache, looked up first by its `a` part and the lists as the hashes read
+    /// them, GREASE left out, in wire order: clients send the same hello over and over,
+    /// and a hit spares the sort, the text, the hashes and the string. A client that
+    /// permutes its extensions (Chrome) misses there and finds its lists' sorted text in
+    /// the cache instead.
+    static func fingerprint(_ h: TLSHello.Hello, transport: Unicode.Scalar, cache: JA4Cache? = nil) -> String {
+        // `a`: 10 bytes.
+        var a: (UInt64, UInt16) = (0, 0)
+        func build() -> String {
+            String(unsafeUninitializedCapacity: width) { out in
+                let p = out.baseAddress!
+                withUnsafeBytes(of: a) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: 10) }
+                p[10] = UInt8(ascii: "_")
+                hashSorted(h.cipherSuites, then: [], into: p + 11, cache: cache)
+                p[23] = UInt8(ascii: "_")
+                hashSorted(h.extensions, then: h.signatureAlgorithms, into: p + 24, dropSNIAndALPN: true, cache: cache)
+                return width
+            }
+        }
+        guard let cache else {
+            let ciphers = h.cipherSuites.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
+            let extensions = h.extensions.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
+            withUnsafeMutableBytes(of: &a) {
+                writePrefix(h, transport: transport, ciphers: ciphers, extensions: extensions,
+                            sni: h.extensions.contains(0x0000), into: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            return build()
+        }
+        // The key: `a` (five 16-bit slots), the count of kept cipher suites and the suites,
+        // the count of kept extensions and the extensions, then the signature algorithms;
+        // the counts keep the three lists apart. `a`'s counts are taken on the way.
+        let capacity = 7 + h.cipherSuites.count + h.extensions.count + h.signatureAlgorithms.count
+        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: capacity) { key in
+            var n = 5, sni = false, dropped = 0
+            func list(_ codes: [UInt16], counted: Bool, dropSNIAndALPN: Bool) -> Int {
+                let at = n
+                if counted { n += 1 }
+                for c in codes where !isGrease(c) {
+                    if dropSNIAndALPN && (c == 0x0000 || c == 0x0010) {
+                        sni = sni || c == 0x0000
+                        dropped += 1
+                        continue
+                    }
+                    key[n] = c; n += 1
+                }
+                let kept = n - at - (counted ? 1 : 0)
+                if counted { key[at] = UInt16(truncatingIfNeeded: kept) }
+                return kept
+            }
+            let ciphers = list(h.cipherSuites, counted: true, dropSNIAndALPN: false)
+            let extensions = list(h.extensions, counted: true, dropSNIAndALPN: true)
+            _ = list(h.signatureAlgorithms, counted: false, dropSNIAndALPN: false)
+            withUnsafeMutableBytes(of: &a) {
+                writePrefix(h, transport: transport, ciphers: ciphers, extensions: extensions + dropped,
+                            sni: sni, into: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+            withUnsafeBytes(of: a) { UnsafeMutableRawPointer(key.baseAddress!).copyMemory(from: $0.baseAddress!, byteCount: 10) }
+            let bytes = UnsafeRawBufferPointer(start: key.baseAddress!, count: 2 * n)
+            if let hit = cache.fingerprints.find(bytes) { return hit }
+            let fp = build()
+            cache.fingerprints.insert(bytes, fp)
+            return fp
+        }
+    }
+
+    /// `a`, the first 10 bytes: transport, version, SNI, the counts of cipher suites and
+    /// extensions (GREASE left out) and ALPN.
+    private static func writePrefix(_ h: TLSHello.Hello, transport: Unicode.Scalar, ciphers: Int, extensions: Int,
+                                    sni: Bool, into p: UnsafeMutablePointer<UInt8>) {
         var version: UInt16? = nil
         for v in h.supportedVersions where !isGrease(v) { version = max(version ?? v, v) }
         let v: StaticString
@@ -35,57 +103,14 @@ enum JA4 {
         case 0xfefc: v = "d3"
         default: v = "00"
         }
-        let ciphers = h.cipherSuites.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
-        let extensions = h.extensions.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
-        return String(unsafeUninitializedCapacity: width) { out in
-            let p = out.baseAddress!
-            p[0] = transport.asciiValue ?? UInt8(ascii: "?")
-            p[1] = v.utf8Start[0]; p[2] = v.utf8Start[1]
-            // `d` where the server_name extension is present, whether or not its name reads.
-            p[3] = h.extensions.contains(0x0000) ? UInt8(ascii: "d") : UInt8(ascii: "i")
-            let nc = min(ciphers, 99), ne = min(extensions, 99)
-            p[4] = UInt8(ascii: "0") + UInt8(nc / 10); p[5] = UInt8(ascii: "0") + UInt8(nc % 10)
-            p[6] = UInt8(ascii: "0") + UInt8(ne / 10); p[7] = UInt8(ascii: "0") + UInt8(ne % 10)
-            (p[8], p[9]) = alpnBytes(h.firstALPN)
-            p[10] = UInt8(ascii: "_")
-            writeHashes(h, into: p + 11, cache: cache)
-            return width
-        }
-    }
-
-    /// `b_c`: 25 bytes. With a cache, looked up first by the lists as the hashes read
-    /// them, GREASE left out, in wire order: clients send the same lists in the same
-    /// order, and a hit spares the sort, the text and the text's hash. A client that
-    /// permutes its extensions (Chrome) misses here and finds its sorted text instead.
-    private static func writeHashes(_ h: TLSHello.Hello, into p: UnsafeMutablePointer<UInt8>, cache: JA4Cache?) {
-        func compute() {
-            hashSorted(h.cipherSuites, then: [], into: p, cache: cache)
-            p[12] = UInt8(ascii: "_")
-            hashSorted(h.extensions, then: h.signatureAlgorithms, into: p + 13, dropSNIAndALPN: true, cache: cache)
-        }
-        guard let cache else { return compute() }
-        // The key: the count of kept cipher suites and the suites, the count of kept
-        // extensions and the extensions, then the signature algorithms; the counts keep
-        // the three lists apart.
-        let capacity = h.cipherSuites.count + h.extensions.count + h.signatureAlgorithms.count + 2
-        withUnsafeTemporaryAllocation(of: UInt16.self, capacity: capacity) { key in
-            var n = 0
-            func list(_ codes: [UInt16], counted: Bool, dropSNIAndALPN: Bool) {
-                let at = n
-                if counted { n += 1 }
-                for c in codes where !isGrease(c) && !(dropSNIAndALPN && (c == 0x0000 || c == 0x0010)) {
-                    key[n] = c; n += 1
-                }
-                if counted { key[at] = UInt16(truncatingIfNeeded: n - at - 1) }
-            }
-            list(h.cipherSuites, counted: true, dropSNIAndALPN: false)
-            list(h.extensions, counted: true, dropSNIAndALPN: true)
-            list(h.signatureAlgorithms, counted: false, dropSNIAndALPN: false)
-            let bytes = UnsafeRawBufferPointer(start: key.baseAddress!, count: 2 * n)
-            if cache.lists.find(bytes, into: p) { return }
-            compute()
-            cache.lists.insert(bytes, from: p)
-        }
+        p[0] = transport.isASCII ? UInt8(transport.value) : UInt8(ascii: "?")
+        p[1] = v.utf8Start[0]; p[2] = v.utf8Start[1]
+        // `d` where the server_name extension is present, whether or not its name reads.
+        p[3] = sni ? UInt8(ascii: "d") : UInt8(ascii: "i")
+        let nc = min(ciphers, 99), ne = min(extensions, 99)
+        p[4] = UInt8(ascii: "0") + UInt8(nc / 10); p[5] = UInt8(ascii: "0") + UInt8(nc % 10)
+        p[6] = UInt8(ascii: "0") + UInt8(ne / 10); p[7] = UInt8(ascii: "0") + UInt8(ne % 10)
+        (p[8], p[9]) = alpnBytes(h.firstALPN)
     }
 
     /// Sorts 16-bit values in two counting passes, low byte then high byte, through a
@@ -213,42 +238,51 @@ enum JA4 {
     }
 }
 
-/// JA4's hashes of the lists seen recently. Clients send the same few ClientHellos over
-/// and over, and SHA-256 over a list's text costs several times more than the rest of
-/// the fingerprint: `lists` maps a hello's lists in wire order to its `b_c` part (25
-/// bytes), and `texts` a list's sorted text to its 12 hex digits, for the hellos that
-/// send the same lists in another order. One per flow table: a worker's own, no lock.
+/// JA4's fingerprints and list hashes seen recently. Clients send the same few
+/// ClientHellos over and over, and SHA-256 over a list's text costs several times more
+/// than the rest of the fingerprint: `fingerprints` maps a hello's `a` part and lists
+/// in wire order to its fingerprint, and `texts` a list's sorted text to its 12 hex
+/// digits, for the hellos that send the same lists in another order. One per flow
+/// table: a worker's own, no lock.
 public final class JA4Cache {
-    var lists: JA4Memo
-    var texts: JA4Memo
+    // A worker's own: no access to check for exclusivity.
+    @exclusivity(unchecked) var fingerprints: JA4Memo<String>
+    /// Per text, its 12 hex digits.
+    @exclusivity(unchecked) var texts: JA4Memo<(UInt64, UInt32)>
     public var capacity: Int { texts.capacity }
 
     public init(capacity: Int = 1024) {
-        lists = JA4Memo(width: 25, capacity: capacity)
-        texts = JA4Memo(width: 12, capacity: capacity)
+        fingerprints = JA4Memo(capacity: capacity)
+        texts = JA4Memo(capacity: capacity)
     }
 
     /// Writes the first 12 hex digits of SHA-256 over `text` at `p`, from the cache
     /// where `text` was seen.
     func hash(_ text: UnsafeRawBufferPointer, into p: UnsafeMutablePointer<UInt8>) {
-        if texts.find(text, into: p) { return }
+        if let digits = texts.find(text) {
+            withUnsafeBytes(of: digits) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: 12) }
+            return
+        }
         JA4.hash(text, into: p)
-        texts.insert(text, from: p)
+        var digits: (UInt64, UInt32) = (0, 0)
+        withUnsafeMutableBytes(of: &digits) { $0.baseAddress!.copyMemory(from: p, byteCount: 12) }
+        texts.insert(text, digits)
     }
 }
 
-/// Values of `width` bytes by keys of bytes: a key is found by a cheap hash of its bytes
-/// and confirmed byte for byte. Holds at most `capacity` keys of up to `longestHeld`
-/// bytes, and starts over when full.
-struct JA4Memo {
-    /// Per key: its value, then the key.
-    private var entries: [UInt64: [UInt8]] = [:]
-    let width: Int
+/// Values by keys of bytes: a key is found by a cheap hash of its bytes and confirmed
+/// byte for byte. Holds at most `capacity` keys of up to `longestHeld` bytes, and
+/// starts over when full.
+struct JA4Memo<Value> {
+    private struct Entry {
+        var value: Value
+        var key: [UInt8]
+    }
+    private var entries: [UInt64: Entry] = [:]
     let capacity: Int
-    static let longestHeld = 1024
+    static var longestHeld: Int { 1024 }
 
-    init(width: Int, capacity: Int) {
-        self.width = width
+    init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
 
@@ -270,28 +304,18 @@ struct JA4Memo {
         return h
     }
 
-    /// Writes the value held for `key` at `p`; false where `key` is not held.
-    func find(_ key: UnsafeRawBufferPointer, into p: UnsafeMutablePointer<UInt8>) -> Bool {
-        guard let hit = entries[JA4Memo.fold(key)], hit.count == width + key.count else { return false }
-        return hit.withUnsafeBufferPointer { e in
-            // An empty key has no address to compare from; its length matched.
-            guard key.count == 0 || memcmp(e.baseAddress! + width, key.baseAddress!, key.count) == 0 else { return false }
-            p.update(from: e.baseAddress!, count: width)
-            return true
-        }
+    /// The value held for `key`, if any.
+    func find(_ key: UnsafeRawBufferPointer) -> Value? {
+        guard let hit = entries[JA4Memo.fold(key)], hit.key.count == key.count else { return nil }
+        // An empty key has no address to compare from; its length matched.
+        let same = key.count == 0 || hit.key.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
+        return same ? hit.value : nil
     }
 
-    /// Holds the `width` bytes at `p` for `key`.
-    mutating func insert(_ key: UnsafeRawBufferPointer, from p: UnsafeMutablePointer<UInt8>) {
+    /// Holds `value` for `key`.
+    mutating func insert(_ key: UnsafeRawBufferPointer, _ value: Value) {
         guard key.count <= JA4Memo.longestHeld else { return }
         if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        let width = self.width
-        entries[JA4Memo.fold(key)] = Array(unsafeUninitializedCapacity: width + key.count) { buf, n in
-            buf.baseAddress!.update(from: p, count: width)
-            if key.count > 0 {
-                UnsafeMutableRawPointer(buf.baseAddress! + width).copyMemory(from: key.baseAddress!, byteCount: key.count)
-            }
-            n = width + key.count
-        }
+        entries[JA4Memo.fold(key)] = Entry(value: value, key: Array(key))
     }
 }
