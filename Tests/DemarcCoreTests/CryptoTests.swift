@@ -321,4 +321,40 @@ import Testing
         h.cipherSuites = [0x1301]
         #expect(JA4.fingerprint(h, transport: "t", cache: cache) == JA4.fingerprint(h, transport: "t"))
     }
+
+    /// Hellos that differ from one seen before only in GREASE values, the order of
+    /// their extensions, a second SNI or ALPN extension, the transport or the ALPN
+    /// value: from the cache as without it, hit or miss.
+    @Test func cachedFingerprintsMatchUncached() {
+        var h = TLSHello.Hello()
+        h.legacyVersion = 0x0303
+        h.supportedVersions = [0x2a2a, 0x0304, 0x0303]
+        h.cipherSuites = [0x3a3a, 0x1301, 0x1302, 0xc02b]
+        h.extensions = [0x4a4a, 0x0000, 0x0010, 0x000a, 0x002b, 0x000d]
+        h.signatureAlgorithms = [0x0403, 0x0804]
+        h.firstALPN = Array("h2".utf8)
+        let cache = JA4Cache(capacity: 4)
+        var variants: [TLSHello.Hello] = [h]
+        var v = h
+        v.cipherSuites[0] = 0x5a5a
+        v.extensions[0] = 0x6a6a
+        variants.append(v)
+        v.extensions = [0x002b, 0x000d, 0x0000, 0x000a, 0x0010]
+        variants.append(v)
+        v.extensions.append(0x0000)
+        variants.append(v)
+        v.extensions.append(0x0010)
+        variants.append(v)
+        v.firstALPN = Array("http/1.1".utf8)
+        variants.append(v)
+        v.extensions = v.extensions.filter { $0 != 0x0000 }
+        variants.append(v)
+        for _ in 0..<2 {
+            for hello in variants {
+                for transport: Unicode.Scalar in ["t", "q"] {
+                    #expect(JA4.fingerprint(hello, transport: transport, cache: cache) == JA4.fingerprint(hello, transport: transport))
+                }
+            }
+        }
+    }
 }

@@ -133,6 +133,50 @@ import Testing
         #expect(!again.heuristic.repeated && again.state == .encrypted)
     }
 
+    /// A tally taken as settled gives the same outcome and rule however it goes on:
+    /// random tallies, each continued at random packet by packet up to the packets left.
+    @Test func aSettledTallyKeepsItsOutcome() {
+        var rng = SystemRandomNumberGenerator()
+        func outcome(_ t: HeuristicTally) -> String {
+            var s = InspectState()
+            s.heuristic = t
+            Heuristic.decide(&s)
+            return "\(s.state) \(String(describing: Heuristic.rule(s)))"
+        }
+        // One packet of a kind (0 text, 1 structured, 2 sparse, 3 near-random, 4 random
+        // to the server, 5 random to the client), or a header repeating besides.
+        func add(_ t: inout HeuristicTally, _ kind: Int, repeated: Bool) {
+            t.packets += 1
+            switch kind {
+            case 0: t.textPackets += 1
+            case 1: t.structuredPackets += 1
+            case 2: t.structuredPackets += 1; t.sparsePackets += 1
+            case 3: t.nearRandomPackets += 1
+            case 4: t.randomPackets += 1; t.randomToServer += 1
+            default: t.randomPackets += 1; t.randomToClient += 1
+            }
+            if repeated { t.repeated = true }
+        }
+        var settled = 0
+        for _ in 0..<20000 {
+            var t = HeuristicTally()
+            for _ in 0..<Int.random(in: 0...Heuristic.packetsTallied, using: &rng) {
+                add(&t, Int.random(in: 0...5, using: &rng), repeated: Int.random(in: 0..<8, using: &rng) == 0)
+            }
+            guard Heuristic.settled(t) else { continue }
+            settled += 1
+            let expected = outcome(t)
+            for _ in 0..<8 {
+                var u = t
+                while Int(u.packets) < Heuristic.packetsTallied {
+                    add(&u, Int.random(in: 0...5, using: &rng), repeated: Int.random(in: 0..<8, using: &rng) == 0)
+                    #expect(outcome(u) == expected)
+                }
+            }
+        }
+        #expect(settled > 100)
+    }
+
     /// Random-looking packets both ways, three or more, at least as many as the
     /// structured ones (a handshake before them) and no text, are `mostlyRandom`.
     @Test func mostlyRandomAfterAHandshake() throws {
