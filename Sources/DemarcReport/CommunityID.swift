@@ -89,14 +89,19 @@ public struct CommunityID: Sendable, Equatable {
             var (a, b, c, d, e): (UInt32, UInt32, UInt32, UInt32, UInt32) =
                 (0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476, 0xc3d2_e1f0)
             @inline(__always) func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }
-            @inline(__always) func round(_ f: UInt32, _ k: UInt32, _ wi: UInt32) {
-                let t = rotl(a, 5) &+ f &+ e &+ k &+ wi
-                (e, d, c, b, a) = (d, c, rotl(b, 30), a, t)
+            // Five rounds a step, the five words renamed in place of being shifted along:
+            // each round adds to the word the next round reads as `e` and turns `b`.
+            @inline(__always) func five(_ i: Int, _ k: UInt32, _ f: (UInt32, UInt32, UInt32) -> UInt32) {
+                e = e &+ rotl(a, 5) &+ f(b, c, d) &+ k &+ w[i]; b = rotl(b, 30)
+                d = d &+ rotl(e, 5) &+ f(a, b, c) &+ k &+ w[i + 1]; a = rotl(a, 30)
+                c = c &+ rotl(d, 5) &+ f(e, a, b) &+ k &+ w[i + 2]; e = rotl(e, 30)
+                b = b &+ rotl(c, 5) &+ f(d, e, a) &+ k &+ w[i + 3]; d = rotl(d, 30)
+                a = a &+ rotl(b, 5) &+ f(c, d, e) &+ k &+ w[i + 4]; c = rotl(c, 30)
             }
-            for i in 0..<20 { round((b & c) | (~b & d), 0x5a82_7999, w[i]) }
-            for i in 20..<40 { round(b ^ c ^ d, 0x6ed9_eba1, w[i]) }
-            for i in 40..<60 { round((b & c) | (b & d) | (c & d), 0x8f1b_bcdc, w[i]) }
-            for i in 60..<80 { round(b ^ c ^ d, 0xca62_c1d6, w[i]) }
+            for i in stride(from: 0, to: 20, by: 5) { five(i, 0x5a82_7999) { x, y, z in z ^ (x & (y ^ z)) } }
+            for i in stride(from: 20, to: 40, by: 5) { five(i, 0x6ed9_eba1) { x, y, z in x ^ y ^ z } }
+            for i in stride(from: 40, to: 60, by: 5) { five(i, 0x8f1b_bcdc) { x, y, z in (x & y) | (z & (x | y)) } }
+            for i in stride(from: 60, to: 80, by: 5) { five(i, 0xca62_c1d6) { x, y, z in x ^ y ^ z } }
             let h = (0x6745_2301 &+ a, 0xefcd_ab89 &+ b, 0x98ba_dcfe &+ c, 0x1032_5476 &+ d, 0xc3d2_e1f0 &+ e)
             out.storeBytes(of: h.0.bigEndian, toByteOffset: 0, as: UInt32.self)
             out.storeBytes(of: h.1.bigEndian, toByteOffset: 4, as: UInt32.self)
