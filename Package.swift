@@ -55,7 +55,10 @@ let package = Package(
         ),
         .target(
             name: "DemarcReport",
-            dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario"],
+            dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario",
+                           // BoringSSL's SHA-1 (CCryptoBoringSSL, built with Crypto) for the
+                           // flows' Community ID.
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: crossModule
         ),
         .target(

@@ -1,3 +1,4 @@
+import CCryptoBoringSSL
 import DemarcDecode
 import DemarcFlows
 
@@ -46,13 +47,15 @@ public struct CommunityID: Sendable, Equatable {
         self.init(source: sa, destination: da, proto: k.proto, ports: ports ? (sp, dp) : nil)
     }
 
-    /// The hash of one already ordered tuple.
+    /// The hash of one already ordered tuple, by BoringSSL's one-shot SHA-1 (the code
+    /// Swift Crypto's `Insecure.SHA1` runs, SHA-NI where the CPU has it) without the
+    /// context Swift Crypto allocates per hash, which cost more than the hash itself on
+    /// a 40-byte input.
     init(source: IPAddress, destination: IPAddress, proto: UInt8, ports: (UInt16, UInt16)?) {
-        // seed(2) + addresses(2×4 or 2×16) + proto + padding + ports(4): at most 40 bytes,
-        // in one SHA-1 block of 64 bytes with its padding.
-        var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        // seed(2) + addresses(2×4 or 2×16) + proto + padding + ports(4): at most 40 bytes.
+        var input: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
         var digest: (UInt64, UInt64, UInt32) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &block) { buf in
+        withUnsafeMutableBytes(of: &input) { buf in
             var n = 2  // seed 0, big-endian
             func put(_ v: UInt64, _ width: Int) {
                 var be = v.bigEndian
@@ -67,48 +70,12 @@ public struct CommunityID: Sendable, Equatable {
             address(destination)
             buf[n] = proto; buf[n + 1] = 0; n += 2
             if let (sp, dp) = ports { put(UInt64(sp), 2); put(UInt64(dp), 2) }
-            withUnsafeMutableBytes(of: &digest) { CommunityID.sha1(buf, count: n, into: $0) }
+            withUnsafeMutableBytes(of: &digest) { out in
+                _ = CCryptoBoringSSL_SHA1(buf.baseAddress!.assumingMemoryBound(to: UInt8.self), n,
+                                          out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
         }
         (d0, d1, d2) = digest
-    }
-
-    /// SHA-1 (FIPS 180-4) of the first `count` bytes (at most 55) of a zeroed 64-byte
-    /// `block`, which it pads in place and hashes as the message's one block; the 20-byte
-    /// digest goes to `out`. Swift Crypto's SHA-1 allocates a context per hash and costs
-    /// more than the block itself on a 40-byte input.
-    static func sha1(_ block: UnsafeMutableRawBufferPointer, count: Int, into out: UnsafeMutableRawBufferPointer) {
-        precondition(block.count == 64 && count <= 55 && out.count == 20)
-        block[count] = 0x80
-        block.storeBytes(of: UInt64(count * 8).bigEndian, toByteOffset: 56, as: UInt64.self)
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 80) { w in
-            for i in 0..<16 { w[i] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
-            for i in 16..<80 {
-                let x = w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]
-                w[i] = x << 1 | x >> 31
-            }
-            var (a, b, c, d, e): (UInt32, UInt32, UInt32, UInt32, UInt32) =
-                (0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476, 0xc3d2_e1f0)
-            @inline(__always) func rotl(_ x: UInt32, _ n: UInt32) -> UInt32 { x << n | x >> (32 - n) }
-            // Five rounds a step, the five words renamed in place of being shifted along:
-            // each round adds to the word the next round reads as `e` and turns `b`.
-            @inline(__always) func five(_ i: Int, _ k: UInt32, _ f: (UInt32, UInt32, UInt32) -> UInt32) {
-                e = e &+ rotl(a, 5) &+ f(b, c, d) &+ k &+ w[i]; b = rotl(b, 30)
-                d = d &+ rotl(e, 5) &+ f(a, b, c) &+ k &+ w[i + 1]; a = rotl(a, 30)
-                c = c &+ rotl(d, 5) &+ f(e, a, b) &+ k &+ w[i + 2]; e = rotl(e, 30)
-                b = b &+ rotl(c, 5) &+ f(d, e, a) &+ k &+ w[i + 3]; d = rotl(d, 30)
-                a = a &+ rotl(b, 5) &+ f(c, d, e) &+ k &+ w[i + 4]; c = rotl(c, 30)
-            }
-            for i in stride(from: 0, to: 20, by: 5) { five(i, 0x5a82_7999) { x, y, z in z ^ (x & (y ^ z)) } }
-            for i in stride(from: 20, to: 40, by: 5) { five(i, 0x6ed9_eba1) { x, y, z in x ^ y ^ z } }
-            for i in stride(from: 40, to: 60, by: 5) { five(i, 0x8f1b_bcdc) { x, y, z in (x & y) | (z & (x | y)) } }
-            for i in stride(from: 60, to: 80, by: 5) { five(i, 0xca62_c1d6) { x, y, z in x ^ y ^ z } }
-            let h = (0x6745_2301 &+ a, 0xefcd_ab89 &+ b, 0x98ba_dcfe &+ c, 0x1032_5476 &+ d, 0xc3d2_e1f0 &+ e)
-            out.storeBytes(of: h.0.bigEndian, toByteOffset: 0, as: UInt32.self)
-            out.storeBytes(of: h.1.bigEndian, toByteOffset: 4, as: UInt32.self)
-            out.storeBytes(of: h.2.bigEndian, toByteOffset: 8, as: UInt32.self)
-            out.storeBytes(of: h.3.bigEndian, toByteOffset: 12, as: UInt32.self)
-            out.storeBytes(of: h.4.bigEndian, toByteOffset: 16, as: UInt32.self)
-        }
     }
 
     /// ICMP's and ICMPv6's request/reply pairs, as the specification maps them.

@@ -1,4 +1,3 @@
-import Crypto
 import Testing
 @testable import DemarcDecode
 @testable import DemarcFlows
@@ -55,19 +54,6 @@ import Testing
     @Test func protocolsWithoutPortsHashAddressesAndProtocol() throws {
         let gre = PacketFactory.ethernet(0x0800, PacketFactory.ipv4(src: "10.0.0.2", dst: "10.0.0.1", proto: 47, body: [0, 0, 8, 0]))
         #expect(try Self.id([gre]) == "1:+KlEHDT0vJgzs/eNmzHq0aSpRYw=")
-    }
-
-    /// The one-block SHA-1 gives Swift Crypto's digest for every length it takes.
-    @Test func sha1MatchesSwiftCrypto() {
-        var rng = SystemRandomNumberGenerator()
-        for count in 0...55 {
-            let message = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            var block = [UInt8](repeating: 0, count: 64)
-            block.replaceSubrange(0..<count, with: message)
-            var digest = [UInt8](repeating: 0, count: 20)
-            block.withUnsafeMutableBytes { b in digest.withUnsafeMutableBytes { CommunityID.sha1(b, count: count, into: $0) } }
-            #expect(digest == Array(Insecure.SHA1.hash(data: message)))
-        }
     }
 
     /// Later fragments whose first fragment never came: no ports, no tuple, no ID.

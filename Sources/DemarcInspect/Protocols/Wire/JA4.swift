@@ -160,7 +160,7 @@ enum JA4 {
             for c in codes where !isGrease(c) && !(dropSNIAndALPN && (c == 0x0000 || c == 0x0010)) {
                 sorted[n] = c; n += 1
             }
-            var kept = UnsafeMutableBufferPointer(rebasing: sorted[0..<n])
+            let kept = UnsafeMutableBufferPointer(rebasing: sorted[0..<n])
             if n <= 32 {
                 // Insertion sort: hellos carry a few dozen values at most, where it beats
                 // the standard library's merge sort.
