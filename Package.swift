@@ -33,7 +33,9 @@ let package = Package(
         // The pipeline's stages, one module each; data flows one way and the compiler
         // says so: Base ← Decode ← Capture; Decode ← Inspect ← Flows; Inspect ← Scenario
         // (with Classify) ← Report; DemarcCore (the pipeline: replay, monitor) uses them all.
-        .target(name: "DemarcBase", swiftSettings: crossModule),
+        // A C compiler builtin Swift has no spelling for (a prefetch hint).
+        .target(name: "CHints"),
+        .target(name: "DemarcBase", dependencies: ["CHints"], swiftSettings: crossModule),
         .target(name: "DemarcDecode", dependencies: ["DemarcBase"], swiftSettings: crossModule),
         .target(name: "DemarcCapture", dependencies: ["CPcap", "DemarcBase", "DemarcDecode"], swiftSettings: crossModule),
         .target(

@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// A classic pcap file (microsecond or nanosecond, either byte order, version 2.4) read
-/// in large windows with pread(2): each record is handed out where it lies in the
-/// window, with no second copy into libpcap's buffer and one system call per 8 MB. It
+/// in windows with pread(2): each record is handed out where it lies in the
+/// window, with no second copy into libpcap's buffer and one system call per 320 KB. It
 /// delivers a record only when libpcap would deliver the same bytes unchanged: the whole
 /// record is in the file and its captured length is within the file's snapshot length
 /// (libpcap cuts longer ones, and rejects absurd ones with its own message), and its
@@ -20,8 +20,11 @@ import Glibc
 /// truncated.
 @usableFromInline
 struct BufferedPcap {
-    /// A window holds this much past the record it starts at.
-    @usableFromInline static let window = 8 << 20
+    /// A window's size: room for the longest record, and small enough that the records
+    /// just read into it are still in the core's own cache (L2) when they are parsed.
+    /// A window of several MB leaves them in L3 or memory by then, and every record's
+    /// header load stalls (about 10 % of a replay's time, docs/performance.md).
+    @usableFromInline static let window = max(320 << 10, longest)
     /// The longest record a window must hold whole: a header and libpcap's largest snapshot.
     @usableFromInline static let longest = 16 + 262_144
     @usableFromInline let fd: Int32
@@ -31,8 +34,13 @@ struct BufferedPcap {
     @usableFromInline let swapped: Bool
     @usableFromInline let nanoseconds: Bool
     @usableFromInline let snapshot: UInt32
-    @usableFromInline let buffer: UnsafeMutableRawPointer
+    /// The current window's bytes: `own`, or a buffer lent for each window (`lend`).
+    @usableFromInline var buffer: UnsafeMutableRawPointer
+    @usableFromInline let own: UnsafeMutableRawPointer
     @usableFromInline let capacity: Int
+    /// Replay whose reader hands frames to other threads by reference: gives the buffer
+    /// for the next window (of `window` bytes), one that no thread reads any more.
+    @usableFromInline var lender: (() -> UnsafeMutableRawPointer)?
     /// The window: file bytes [start, start + length) at `buffer`.
     @usableFromInline var start = 0
     @usableFromInline var length = 0
@@ -68,10 +76,11 @@ struct BufferedPcap {
         self.size = size
         self.snapshot = fileSnap
         // A small file needs no more room than itself.
-        capacity = min(size - 24, BufferedPcap.window + BufferedPcap.longest)
-        buffer = .allocate(byteCount: max(capacity, 16), alignment: 16)
+        capacity = min(size - 24, BufferedPcap.window)
+        own = .allocate(byteCount: max(capacity, 16), alignment: 16)
+        buffer = own
         guard fill(at: 24) else {
-            buffer.deallocate()
+            own.deallocate()
             close(fd)
             return nil
         }
@@ -81,6 +90,7 @@ struct BufferedPcap {
     /// the size the file had means the file shrank: `size` becomes where it now ends.
     @usableFromInline
     mutating func fill(at: Int) -> Bool {
+        if let lender { buffer = lender() }
         let want = min(size - at, capacity)
         var got = 0
         while got < want {
@@ -95,8 +105,15 @@ struct BufferedPcap {
         return got > 0
     }
 
+    /// Reads every window from now on into a buffer `lender` gives, starting with the
+    /// current one again (nothing from it has been handed out yet).
+    mutating func lend(_ lender: @escaping () -> UnsafeMutableRawPointer) {
+        self.lender = lender
+        _ = fill(at: offset)
+    }
+
     func release() {
-        buffer.deallocate()
+        own.deallocate()
         close(fd)
     }
 
@@ -111,14 +128,20 @@ struct BufferedPcap {
     @inlinable
     mutating func next(_ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> Bool {
         guard size - offset >= 16 else { return false }
-        if offset + BufferedPcap.longest > start + length && start + length < size {
+        if offset + 16 > start + length {
             guard fill(at: offset), size - offset >= 16 else { return false }
         }
-        let sec = u32(offset), frac = u32(offset + 4), caplen = u32(offset + 8), len = u32(offset + 12)
+        var caplen = u32(offset + 8)
+        guard caplen <= snapshot, size - offset - 16 >= Int(caplen) else { return false }
+        if offset + 16 + Int(caplen) > start + length {
+            // The window holds `longest` bytes at least: the whole record, once it starts there.
+            guard fill(at: offset), size - offset - 16 >= Int(caplen) else { return false }
+            caplen = u32(offset + 8)
+        }
+        let sec = u32(offset), frac = u32(offset + 4), len = u32(offset + 12)
         // Seconds are the format's unsigned 32-bit count (up to 2106); a fraction of a
         // second or more is left to libpcap, as it stands in the file.
-        guard caplen <= snapshot, size - offset - 16 >= Int(caplen),
-              frac < (nanoseconds ? 1_000_000_000 : 1_000_000) else { return false }
+        guard frac < (nanoseconds ? 1_000_000_000 : 1_000_000) else { return false }
         let ts = Int64(sec) * 1_000_000 + Int64(nanoseconds ? frac / 1000 : frac)
         // As PcapSource.next: never less than captured, never more than Int32.max.
         let wire = max(Int(caplen), min(Int(len), Int(Int32.max)))

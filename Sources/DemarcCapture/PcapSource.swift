@@ -283,6 +283,19 @@ public final class PcapSource {
         }
     }
 
+    /// Reads each window of a classic pcap file into a buffer `lender` gives (see
+    /// `BufferedPcap.lend`); false where the file is not read in windows. Records libpcap
+    /// reads stay in its own buffer.
+    @discardableResult
+    public func lendWindows(_ lender: @escaping () -> UnsafeMutableRawPointer) -> Bool {
+        guard buffered != nil else { return false }
+        buffered!.lend(lender)
+        return true
+    }
+
+    /// The size of a window `lendWindows` reads into.
+    public static var windowBytes: Int { BufferedPcap.window }
+
     /// libpcap reads from here on, from where the buffered reading stopped.
     @usableFromInline func handOverToLibpcap() {
         guard let m = buffered else { return }

@@ -53,6 +53,9 @@ extension Shard {
             begin(InputStats(kind: "file", name: source.name, linkType: source.linkTypeName), linkType: source.linkType)
             outcome.stats = stats
             opened(outcome)
+            // Dispatching: frames are handed to the other shards where they lie in the
+            // read windows, not copied.
+            if let dispatcher { source.lendWindows(dispatcher.lendWindow) }
             outcome.status = read(source, batch: batch) { _ in
                 afterBatch(doneBytes, source)
                 return true

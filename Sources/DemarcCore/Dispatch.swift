@@ -1,3 +1,5 @@
+import DemarcBase
+import DemarcCapture
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,8 +16,8 @@ import Glibc
 /// same packets as when every shard read every frame (and as with one shard).
 final class FrameBatch {
     /// A frame's header in the buffer: captured length, original length, its number,
-    /// its time and the clock.
-    static let header = 32
+    /// its time, the clock and where its bytes are (0: right after the header, a copy).
+    static let header = 40
     @exclusivity(unchecked) private(set) var buffer: UnsafeMutableRawPointer
     @exclusivity(unchecked) private(set) var capacity: Int
     /// Bytes and frames held.
@@ -29,6 +31,8 @@ final class FrameBatch {
     @exclusivity(unchecked) var clock: Int64 = .min
     /// The last batch: the input has ended.
     @exclusivity(unchecked) var end = false
+    /// The first read window this batch's frames lie in (`Int.max`: none, all copied).
+    @exclusivity(unchecked) var firstWindow = Int.max
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -47,23 +51,47 @@ final class FrameBatch {
     }
 
     /// Hands each frame to `body`: its bytes, original length, number, time and clock.
+    /// Frames handed by reference lie in the reader's windows, written on another core:
+    /// each is prefetched a few frames ahead of its turn.
     @inline(__always)
     func forEach(_ body: (UnsafeRawBufferPointer, Int, UInt64, Int64, Int64) -> Void) {
-        var at = 0
+        var at = 0, ahead = 0
+        for _ in 0..<FrameBatch.lookahead { ahead = prefetch(ahead) }
         while at < used {
+            ahead = prefetch(ahead)
             let p = buffer + at
             let length = Int(p.load(as: UInt32.self))
-            body(UnsafeRawBufferPointer(start: p + FrameBatch.header, count: length),
+            let lies = UnsafeRawPointer(bitPattern: p.load(fromByteOffset: 32, as: UInt.self))
+            body(UnsafeRawBufferPointer(start: lies ?? UnsafeRawPointer(p + FrameBatch.header), count: length),
                  Int(p.load(fromByteOffset: 4, as: UInt32.self)), p.load(fromByteOffset: 8, as: UInt64.self),
                  p.load(fromByteOffset: 16, as: Int64.self), p.load(fromByteOffset: 24, as: Int64.self))
-            at += (FrameBatch.header + length + 7) & ~7
+            at += lies == nil ? (FrameBatch.header + length + 7) & ~7 : FrameBatch.header
         }
+    }
+
+    /// How many frames ahead of its turn a frame is prefetched.
+    static let lookahead = 4
+
+    /// Prefetches the first two cache lines of the frame whose header is at `at` (where
+    /// it is a reference) and returns where the next header starts.
+    @inline(__always)
+    private func prefetch(_ at: Int) -> Int {
+        guard at < used else { return at }
+        let p = buffer + at
+        let length = Int(p.load(as: UInt32.self))
+        guard let lies = UnsafeRawPointer(bitPattern: p.load(fromByteOffset: 32, as: UInt.self)) else {
+            return at + (FrameBatch.header + length + 7) & ~7
+        }
+        Prefetch.line(lies)
+        if length > 64 { Prefetch.line(lies + 64) }
+        return at + FrameBatch.header
     }
 
     func reset() {
         used = 0
         count = 0
         end = false
+        firstWindow = .max
     }
 }
 
@@ -75,6 +103,8 @@ final class FrameChannel: @unchecked Sendable {
     private let freed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var full: [FrameBatch] = []
     private var free: [FrameBatch]
+    /// Batches the receiver has read and freed, since the start.
+    private var recycledCount = 0
 
     /// `batches` buffers of `bytes` each: at most that much is in flight to one shard.
     init(batches: Int, bytes: Int) {
@@ -125,10 +155,23 @@ final class FrameChannel: @unchecked Sendable {
     /// The receiver: a batch read, free again.
     func recycle(_ b: FrameBatch) { put(b, filled: false) }
 
+    /// The reader: waits until the receiver has freed `count` batches (since the start);
+    /// `beforeWaiting` runs first (unlocked) if it has to wait.
+    func waitRecycled(_ count: Int, beforeWaiting: () -> Void) {
+        pthread_mutex_lock(mutex)
+        if recycledCount < count {
+            pthread_mutex_unlock(mutex)
+            beforeWaiting()
+            pthread_mutex_lock(mutex)
+            while recycledCount < count { pthread_cond_wait(freed, mutex) }
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
     /// A batch onto the filled or the free list, and whoever waits for one woken.
     private func put(_ b: FrameBatch, filled isFilled: Bool) {
         pthread_mutex_lock(mutex)
-        if isFilled { full.append(b) } else { free.append(b) }
+        if isFilled { full.append(b) } else { free.append(b); recycledCount += 1 }
         pthread_cond_signal(isFilled ? filled : freed)
         pthread_mutex_unlock(mutex)
     }
@@ -145,6 +188,7 @@ final class Dispatcher {
         var used = 0
         var capacity = 0
         var count = 0
+        var firstWindow = Int.max
     }
     private let outlets: UnsafeMutablePointer<Outlet>
     @exclusivity(unchecked) private var filling: [FrameBatch?]
@@ -154,6 +198,26 @@ final class Dispatcher {
     /// Runs before the reader waits for a receiver to free a batch: the reader publishes
     /// what it has (without waiting itself), so the receiver's records can be numbered.
     @exclusivity(unchecked) var beforeWaiting: () -> Void = {}
+    /// Hands every shard's batch over as read so far (the reader's frame count and clock).
+    @exclusivity(unchecked) var handNow: () -> Void = {}
+
+    /// The read windows frames are handed in by reference (a file read in windows,
+    /// `PcapSource.lendWindows`): `windowCount` buffers taken in turn (64, 20 MB; fewer
+    /// made the reader wait for the receivers more than it saved), a buffer reused only
+    /// once every batch with a frame in its last window has been read.
+    /// `DEMARC_DISPATCH_WINDOWS=N` sets another count (tests use 1 and 2, so that
+    /// small captures reuse windows too).
+    let windowCount: Int
+    private var windows: [UnsafeMutableRawPointer] = []
+    /// The current window's number (windows counted from the start, over every input)
+    /// and its bytes.
+    @exclusivity(unchecked) private var window = -1
+    @exclusivity(unchecked) private var windowStart = UnsafeRawPointer(bitPattern: 1)!
+    @exclusivity(unchecked) private var windowEnd = UnsafeRawPointer(bitPattern: 1)!
+    /// Per shard: batches handed over, and of those not yet known to be read, each one's
+    /// number (counted from the start) and first window.
+    @exclusivity(unchecked) private var handed: [Int]
+    @exclusivity(unchecked) private var unread: [[(number: Int, firstWindow: Int)]]
 
     /// `me` is the reading shard (it has no channel); `count` shards in all.
     init(me: Int, count: Int, batches: Int = 4, bytes: Int = 1 << 20) {
@@ -161,17 +225,52 @@ final class Dispatcher {
         filling = Array(repeating: nil, count: count)
         outlets = .allocate(capacity: count)
         outlets.initialize(repeating: Outlet(), count: count)
+        handed = Array(repeating: 0, count: count)
+        unread = Array(repeating: [], count: count)
+        windowCount = getenv("DEMARC_DISPATCH_WINDOWS").map { max(1, Int(atoi($0))) } ?? 64
     }
 
-    deinit { outlets.deallocate() }
+    deinit {
+        outlets.deallocate()
+        for w in windows { w.deallocate() }
+    }
+
+    /// The buffer for the next read window (`BufferedPcap.lend`): once every batch with a
+    /// frame in the window it held before has been read, so nothing reads it any more.
+    /// Batches being filled with frames there are handed over first.
+    func lendWindow() -> UnsafeMutableRawPointer {
+        window += 1
+        let slot = window % windowCount
+        if slot == windows.count {
+            windows.append(.allocate(byteCount: PcapSource.windowBytes, alignment: 16))
+        } else {
+            let reused = window - windowCount
+            if (0..<channels.count).contains(where: { outlets[$0].firstWindow <= reused }) { handNow() }
+            for owner in channels.indices where channels[owner] != nil {
+                var last = -1
+                while let first = unread[owner].first, first.firstWindow <= reused {
+                    last = first.number
+                    unread[owner].removeFirst()
+                }
+                if last >= 0 { channels[owner]!.waitRecycled(last + 1, beforeWaiting: beforeWaiting) }
+            }
+        }
+        let b = windows[slot]
+        windowStart = UnsafeRawPointer(b)
+        windowEnd = windowStart + PcapSource.windowBytes
+        return b
+    }
 
     /// A frame for shard `owner`, read as frame `number`, with the clock up to it.
+    /// A frame in the current read window is handed by reference; any other is copied.
     @inline(__always)
     func send(_ owner: Int, _ frame: UnsafeRawBufferPointer, _ wireLength: Int, _ ts: Int64, number: UInt64, clock: Int64) {
         let o = outlets + owner
-        if o.pointee.used + FrameBatch.header + frame.count > o.pointee.capacity {
+        let inWindow = frame.baseAddress.map { $0 >= windowStart && $0 < windowEnd } ?? false
+        let room = inWindow ? FrameBatch.header : FrameBatch.header + frame.count
+        if o.pointee.used + room > o.pointee.capacity {
             // Handed over as read through the frame before this one.
-            refill(owner, room: FrameBatch.header + frame.count, through: number - 1, clock: clock)
+            refill(owner, room: room, through: number - 1, clock: clock)
         }
         let p = o.pointee.buffer! + o.pointee.used
         p.storeBytes(of: UInt32(truncatingIfNeeded: frame.count), as: UInt32.self)
@@ -179,8 +278,15 @@ final class Dispatcher {
         p.storeBytes(of: number, toByteOffset: 8, as: UInt64.self)
         p.storeBytes(of: ts, toByteOffset: 16, as: Int64.self)
         p.storeBytes(of: clock, toByteOffset: 24, as: Int64.self)
-        if let base = frame.baseAddress, frame.count > 0 { (p + FrameBatch.header).copyMemory(from: base, byteCount: frame.count) }
-        o.pointee.used += (FrameBatch.header + frame.count + 7) & ~7
+        if inWindow {
+            p.storeBytes(of: UInt(bitPattern: frame.baseAddress), toByteOffset: 32, as: UInt.self)
+            if o.pointee.firstWindow == .max { o.pointee.firstWindow = window }
+            o.pointee.used += FrameBatch.header
+        } else {
+            p.storeBytes(of: 0, toByteOffset: 32, as: UInt.self)
+            if let base = frame.baseAddress, frame.count > 0 { (p + FrameBatch.header).copyMemory(from: base, byteCount: frame.count) }
+            o.pointee.used += (FrameBatch.header + frame.count + 7) & ~7
+        }
         o.pointee.count += 1
     }
 
@@ -215,6 +321,9 @@ final class Dispatcher {
         guard let b = filling[owner] else { return }
         b.used = outlets[owner].used
         b.count = outlets[owner].count
+        b.firstWindow = outlets[owner].firstWindow
+        if b.firstWindow != .max { unread[owner].append((handed[owner], b.firstWindow)) }
+        handed[owner] += 1
         b.through = through
         b.clock = clock
         b.end = end

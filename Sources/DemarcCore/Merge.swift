@@ -341,7 +341,12 @@ extension Workers {
             for w in waiting.indices where !waiting[w].isEmpty {
                 let known = numberedCount[w]
                 var kept: [Item] = []
-                for var item in waiting[w] {
+                let items = waiting[w]
+                for i in items.indices {
+                    // The text of the flow two ahead, which its worker's core wrote, is
+                    // asked for while this one is copied out.
+                    if i + 2 < items.count, let ahead = items[i + 2].rendered { ahead.prefetch() }
+                    var item = items[i]
                     guard item.local <= known, let id = ids[w].take(item.local) else { kept.append(item); continue }
                     item.number(id)
                     handed[w] += 1
@@ -381,6 +386,7 @@ extension Workers {
                 guard best >= 0, !blocked else { break }
                 var item = finals[best][finalHeads[best]]
                 finalHeads[best] += 1
+                if finalHeads[best] < finals[best].count, let next = finals[best][finalHeads[best]].rendered { next.prefetch() }
                 finalHeadIDs[best] = 0
                 handed[best] += 1
                 item.number(bestID)

@@ -11,9 +11,10 @@ import Glibc
 #endif
 
 /// `--workers N`: N shards, each on its own thread, as Suricata's workers and Zeek's
-/// cluster split traffic. Replay of files: every shard reads them and keeps the packets
-/// whose address pair hashes to it; of a stream: shard 0 reads it once and hands each
-/// other shard its packets in batches (Dispatch.swift, Suricata's autofp; `readsEach`).
+/// cluster split traffic. Replay: shard 0 reads the input once and hands each other shard
+/// the packets whose address pair hashes to it, in batches (Dispatch.swift, Suricata's
+/// autofp; a file's by reference into its read windows); or every shard reads the files
+/// and keeps its own (`readsEach`).
 /// Live, each shard has its own handle. Each runs the verdict stage on the flows it
 /// finishes and, where the format allows, renders their text (`Analysis.makeRenderer`);
 /// nothing on the packet path is shared or locked.
@@ -64,13 +65,14 @@ enum Workers {
         return inputError
     }
 
-    /// Whether every shard reads the captures itself (files it can open again), or shard 0
-    /// reads them once and hands the others their frames (a stream, which can be read only
-    /// once; or `DEMARC_REPLAY_READER=dispatch`). Reading a file again costs a copy from the
-    /// page cache per shard; handing frames over costs one copy per frame handed, its
-    /// travel between cores and the reader's time, which measured more (docs/commands.md).
+    /// Whether every shard reads the captures itself (`DEMARC_REPLAY_READER=each`, files
+    /// it can open again), or shard 0 reads them once and hands the others their frames
+    /// (the default; a stream can be read only once). A classic pcap file is read in
+    /// windows whose frames are handed by reference, so handing over costs a small header
+    /// per frame; reading a file again costs each shard a copy of it from the page cache
+    /// and a pass over every record, which measured more (docs/commands.md).
     static func readsEach(_ plans: [Replay.Plan]) -> Bool {
-        if let v = getenv("DEMARC_REPLAY_READER"), String(cString: v) == "dispatch" { return false }
+        guard let v = getenv("DEMARC_REPLAY_READER"), String(cString: v) == "each" else { return false }
         return plans.allSatisfy { $0.open == nil }
     }
 
@@ -286,6 +288,7 @@ enum Workers {
             if index == 0 {
                 shard.dispatcher = dispatcher
                 dispatcher.beforeWaiting = { [unowned self] in publish(progress: max(shard.frameNumber, 1) - 1, done: false, wait: false) }
+                dispatcher.handNow = { [unowned self, unowned dispatcher] in dispatcher.handAll(through: shard.frameNumber, clock: shard.clock) }
                 var input = 0
                 outcomes = shard.read(plans, filter: filter, batch: 8192, applyFilter: { f, source in try f.apply(to: source) },
                                       opened: { outcome in

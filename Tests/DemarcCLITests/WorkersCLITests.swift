@@ -20,11 +20,14 @@ import Testing
     /// The corpus in a few slices, so they run side by side.
     static let slices: [Int] = Array(0..<8)
 
-    static func report(_ args: [String], workers: Int, dispatch: Bool = false) throws -> (Int32, String) {
-        // DEMARC_REPLAY_READER=dispatch: shard 0 reads files once and hands the others
-        // their frames, as it does for a stream (by default every shard reads a file).
+    static func report(_ args: [String], workers: Int, dispatch: Bool = false, windows: Int? = nil) throws -> (Int32, String) {
+        // DEMARC_REPLAY_READER=dispatch (the default): shard 0 reads files once and hands
+        // the others their frames, as it does for a stream; =each: every shard reads the
+        // files. DEMARC_DISPATCH_WINDOWS=1: the frames handed by reference lie in one read
+        // window, reused for the next only once every shard has read them.
         var env = ProcessInfo.processInfo.environment
-        if dispatch { env["DEMARC_REPLAY_READER"] = "dispatch" }
+        env["DEMARC_REPLAY_READER"] = dispatch ? "dispatch" : "each"
+        if let windows { env["DEMARC_DISPATCH_WINDOWS"] = String(windows) }
         let r = try CLI.run(["replay"] + args + ["--format", "jsonl", "--no-progress", "--workers", String(workers)],
                             environment: env)
         let text = r.stdout.replacingOccurrences(of: #""active_flows_peak":[0-9]+,"#, with: "", options: .regularExpression)
@@ -33,9 +36,9 @@ import Testing
 
     static func expectSame(_ args: [String]) throws {
         let (s1, one) = try report(args, workers: 1)
-        for (n, dispatch) in [(2, false), (3, false), (2, true)] {
-            let (sn, many) = try report(args, workers: n, dispatch: dispatch)
-            let how = dispatch ? " (one reader dispatching)" : ""
+        for (n, dispatch, windows) in [(2, false, nil), (3, false, nil), (2, true, nil), (3, true, 1)] as [(Int, Bool, Int?)] {
+            let (sn, many) = try report(args, workers: n, dispatch: dispatch, windows: windows)
+            let how = dispatch ? " (one reader dispatching\(windows.map { ", \($0) read window" } ?? ""))" : " (each reading)"
             #expect(sn == s1, "exit status with --workers \(n)\(how): \(args)")
             #expect(many == one, "report with --workers \(n)\(how) differs from --workers 1: \(args)")
         }
