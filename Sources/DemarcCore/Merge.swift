@@ -111,14 +111,26 @@ extension Workers {
             return id
         }
 
-        /// The place of spilled local id `local` not yet delivered, by bisection.
-        private func spilled(_ local: UInt64) -> Int? {
+        /// Where the last spilled id taken was: the flows still open at the end of input
+        /// are taken in local id order, so the next is most often the one after it.
+        private var spilledHint = 0
+
+        /// The place of spilled local id `local` not yet delivered: after the last one
+        /// taken, or found by bisection.
+        private mutating func spilled(_ local: UInt64) -> Int? {
+            let next = spilledHint + 1
+            if next < spilledLocal.count && spilledLocal[next] == local {
+                spilledHint = next
+                return spilledID[next] != 0 ? next : nil
+            }
             var lo = 0, hi = spilledLocal.count
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if spilledLocal[mid] < local { lo = mid + 1 } else { hi = mid }
             }
-            return lo < spilledLocal.count && spilledLocal[lo] == local && spilledID[lo] != 0 ? lo : nil
+            guard lo < spilledLocal.count && spilledLocal[lo] == local && spilledID[lo] != 0 else { return nil }
+            spilledHint = lo
+            return lo
         }
 
         private mutating func compactSpilled() {
@@ -131,6 +143,7 @@ extension Workers {
             spilledLocal.removeLast(spilledLocal.count - kept)
             spilledID.removeLast(spilledID.count - kept)
             spilledDelivered = 0
+            spilledHint = 0
         }
 
         private mutating func compact() {
