@@ -19,7 +19,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         // The main package's stage modules, their sources linked in.
-        .target(name: "DemarcBase"),
+        .target(name: "CHints"),
+        .target(name: "DemarcBase", dependencies: ["CHints"]),
         .target(name: "DemarcDecode", dependencies: ["DemarcBase"]),
         .target(name: "DemarcCapture", dependencies: ["CPcap", "DemarcBase", "DemarcDecode"]),
         .target(
@@ -35,7 +36,9 @@ let package = Package(
         .target(name: "DemarcScenario",
                 dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", .product(name: "Yams", package: "Yams")]),
         .target(name: "DemarcReport",
-                dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario"]),
+                dependencies: ["DemarcBase", "DemarcDecode", "DemarcInspect", "DemarcFlows", "DemarcScenario",
+                               // Community ID's SHA-1 (BoringSSL's, under swift-crypto's Crypto).
+                               .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "DemarcCore",
                 dependencies: ["DemarcBase", "DemarcDecode", "DemarcCapture", "DemarcInspect", "DemarcFlows",
                                "DemarcScenario", "DemarcReport"]),
