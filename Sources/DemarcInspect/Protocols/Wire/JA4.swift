@@ -271,20 +271,26 @@ public final class JA4Cache {
 }
 
 /// Values by keys of bytes: a key is found by a cheap hash of its bytes and confirmed
-/// byte for byte. Holds at most `capacity` keys of up to `longestHeld` bytes, and
-/// starts over when full.
+/// byte for byte. Holds at most `capacity` keys of up to `longestHeld` bytes, one per
+/// slot of a table indexed by the hash's low bits: a key whose slot is taken replaces
+/// the one held there.
 struct JA4Memo<Value> {
     private struct Entry {
-        var value: Value
+        var hash: UInt64
         var key: [UInt8]
+        var value: Value
     }
-    private var entries: [UInt64: Entry] = [:]
+    private var slots: [Entry?] = []
     let capacity: Int
     static var longestHeld: Int { 1024 }
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
+
+    /// The slot for a hash: its low bits, the table's size a power of two no larger
+    /// than `capacity`.
+    private var mask: Int { slots.count - 1 }
 
     /// A multiply-rotate fold of the key's 8-byte words: several times cheaper than
     /// SipHash here, and a collision, crafted or not, only costs a miss (hits are
@@ -301,21 +307,31 @@ struct JA4Memo<Value> {
             h = (h ^ UInt64(key[i])) &* 0x9e37_79b9_7f4a_7c15
             i += 1
         }
-        return h
+        // The high bits, mixed most, pick the slot.
+        return h ^ h >> 32
     }
 
     /// The value held for `key`, if any.
     func find(_ key: UnsafeRawBufferPointer) -> Value? {
-        guard let hit = entries[JA4Memo.fold(key)], hit.key.count == key.count else { return nil }
-        // An empty key has no address to compare from; its length matched.
-        let same = key.count == 0 || hit.key.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
-        return same ? hit.value : nil
+        guard !slots.isEmpty else { return nil }
+        let h = JA4Memo.fold(key)
+        return slots.withUnsafeBufferPointer { table -> Value? in
+            guard let hit = table[Int(truncatingIfNeeded: h) & mask], hit.hash == h, hit.key.count == key.count else { return nil }
+            // An empty key has no address to compare from; its length matched.
+            let same = key.count == 0 || hit.key.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
+            return same ? hit.value : nil
+        }
     }
 
     /// Holds `value` for `key`.
     mutating func insert(_ key: UnsafeRawBufferPointer, _ value: Value) {
         guard key.count <= JA4Memo.longestHeld else { return }
-        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[JA4Memo.fold(key)] = Entry(value: value, key: Array(key))
+        if slots.isEmpty {
+            var size = 1
+            while size * 2 <= capacity { size *= 2 }
+            slots = Array(repeating: nil, count: size)
+        }
+        let h = JA4Memo.fold(key)
+        slots[Int(truncatingIfNeeded: h) & mask] = Entry(hash: h, key: Array(key), value: value)
     }
 }
