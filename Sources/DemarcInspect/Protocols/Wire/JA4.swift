@@ -25,12 +25,12 @@ enum JA4 {
     /// permutes its extensions (Chrome) misses there and finds its lists' sorted text in
     /// the cache instead.
     static func fingerprint(_ h: TLSHello.Hello, transport: Unicode.Scalar, cache: JA4Cache? = nil) -> String {
-        // `a`: 10 bytes.
-        var a: (UInt64, UInt16) = (0, 0)
-        func build() -> String {
+        // `a` (10 bytes) is a local of each path, passed in, not captured: a captured
+        // variable would be checked for exclusive access at run time.
+        func build(_ prefix: (UInt64, UInt16)) -> String {
             String(unsafeUninitializedCapacity: width) { out in
                 let p = out.baseAddress!
-                withUnsafeBytes(of: a) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: 10) }
+                withUnsafeBytes(of: prefix) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: 10) }
                 p[10] = UInt8(ascii: "_")
                 hashSorted(h.cipherSuites, then: [], into: p + 11, cache: cache)
                 p[23] = UInt8(ascii: "_")
@@ -39,19 +39,21 @@ enum JA4 {
             }
         }
         guard let cache else {
+            var a: (UInt64, UInt16) = (0, 0)
             let ciphers = h.cipherSuites.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
             let extensions = h.extensions.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
             withUnsafeMutableBytes(of: &a) {
                 writePrefix(h, transport: transport, ciphers: ciphers, extensions: extensions,
                             sni: h.extensions.contains(0x0000), into: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
-            return build()
+            return build(a)
         }
         // The key: `a` (five 16-bit slots), the count of kept cipher suites and the suites,
         // the count of kept extensions and the extensions, then the signature algorithms;
         // the counts keep the three lists apart. `a`'s counts are taken on the way.
         let capacity = 7 + h.cipherSuites.count + h.extensions.count + h.signatureAlgorithms.count
         return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: capacity) { key in
+            var a: (UInt64, UInt16) = (0, 0)
             var n = 5, sni = false, dropped = 0
             func list(_ codes: [UInt16], counted: Bool, dropSNIAndALPN: Bool) -> Int {
                 let at = n
@@ -78,7 +80,7 @@ enum JA4 {
             withUnsafeBytes(of: a) { UnsafeMutableRawPointer(key.baseAddress!).copyMemory(from: $0.baseAddress!, byteCount: 10) }
             let bytes = UnsafeRawBufferPointer(start: key.baseAddress!, count: 2 * n)
             if let hit = cache.fingerprints.find(bytes) { return hit }
-            let fp = build()
+            let fp = build(a)
             cache.fingerprints.insert(bytes, fp)
             return fp
         }
