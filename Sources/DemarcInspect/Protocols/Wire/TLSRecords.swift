@@ -69,19 +69,7 @@ public final class TLSStreams: FlowSlot {
         let fresh = p.slice(start, -1)
         // Most records arrive whole in one segment and are parsed where they lie; only a
         // record that spans segments is buffered.
-        if dir.buffer.isEmpty {
-            let used = records(fresh, &dir, &c, d)
-            if !dir.finished && used < fresh.count { dir.buffer.hold(fresh.slice(used, -1), header: 5, length: TLSStreams.recordLength) }
-        } else {
-            var pending = dir.buffer
-            dir.buffer = []
-            pending.consumeFrames(fresh, header: 5, length: TLSStreams.recordLength) {
-                let used = records($0, &dir, &c, d)
-                return dir.finished ? nil : used
-            }
-            dir.buffer = pending
-        }
-        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true; d.handshakeIncomplete = true }
+        frames(fresh, held: \.buffer, header: 5, length: TLSStreams.recordLength, &dir, d) { records($0, &$1, &c, d) }
         if dir.finished {
             if !dir.buffer.isEmpty { dir.buffer = [] }
             if !dir.handshake.isEmpty { dir.handshake = [] }
@@ -137,19 +125,32 @@ public final class TLSStreams: FlowSlot {
     /// A handshake record's body: its messages, handled in place unless one spans
     /// records (then gathered in `dir.handshake` first).
     private func handshakeRecord(_ body: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) {
-        if dir.handshake.isEmpty {
-            let used = handshakes(body, &dir, &c, d)
-            if !dir.finished && used < body.count { dir.handshake.hold(body.slice(used, -1), header: 4, length: TLSStreams.messageLength) }
+        frames(body, held: \.handshake, header: 4, length: TLSStreams.messageLength, &dir, d) { handshakes($0, &$1, &c, d) }
+    }
+
+    /// Parses `fresh` as the next bytes of a stream of frames (records, or handshake
+    /// messages) whose unfinished frame `held` holds: where they lie when it holds
+    /// nothing, keeping only the start of a frame they cut; after completing the held
+    /// frame otherwise (`consumeFrames`). `parse` handles the complete frames at the start
+    /// of what it is given and returns the bytes they took. A frame held past
+    /// `bufferLimit` ends the direction's reading.
+    @inline(__always)
+    private func frames(_ fresh: Bytes, held: WritableKeyPath<Direction, [UInt8]>, header: Int, length: (Bytes) -> Int,
+                        _ dir: inout Direction, _ d: FlowDetails, _ parse: (Bytes, inout Direction) -> Int) {
+        if dir[keyPath: held].isEmpty {
+            let used = parse(fresh, &dir)
+            if !dir.finished && used < fresh.count { dir[keyPath: held].hold(fresh.slice(used, -1), header: header, length: length) }
         } else {
-            var pending = dir.handshake
-            dir.handshake = []
-            pending.consumeFrames(body, header: 4, length: TLSStreams.messageLength) {
-                let used = handshakes($0, &dir, &c, d)
+            // Swapped out while `parse` has the direction.
+            var pending = dir[keyPath: held]
+            dir[keyPath: held] = []
+            pending.consumeFrames(fresh, header: header, length: length) {
+                let used = parse($0, &dir)
                 return dir.finished ? nil : used
             }
-            dir.handshake = pending
+            dir[keyPath: held] = pending
         }
-        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true; d.handshakeIncomplete = true }
+        if dir[keyPath: held].count > TLSStreams.bufferLimit { dir.finished = true; d.handshakeIncomplete = true }
     }
 
     /// Handles the complete handshake messages at the start of `h`; returns the bytes they took.
