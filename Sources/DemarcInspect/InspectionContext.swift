@@ -2,7 +2,14 @@ import DemarcBase
 import DemarcDecode
 /// What a protocol inspector sees of one packet's flow, and what it may change.
 public struct InspectionContext {
-    public var state: InspectState
+    /// The flow's inspection state, read and written where the flow table keeps it: a
+    /// packet's inspection copies none of it. Valid for the `PayloadInspector.inspect`
+    /// call that made the context, which no context outlives.
+    @usableFromInline let statePointer: UnsafeMutablePointer<InspectState>
+    public var state: InspectState {
+        @inline(__always) unsafeAddress { UnsafePointer(statePointer) }
+        @inline(__always) nonmutating unsafeMutableAddress { statePointer }
+    }
     public let proto: UInt8
     public let clientPort: UInt16
     public let serverPort: UInt16

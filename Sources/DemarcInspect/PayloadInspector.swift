@@ -75,17 +75,26 @@ public struct PayloadInspector {
         // extension can end in a segment of zeros of its own.
         if packet.proto == IPProtocol.tcp && PayloadInspector.isPadding(payload)
             && !(state.owner > 0 && details.existing(slot)?.readingHandshake == true) { return }
-        let index = Int(fromClient ? state.packetsToServer : state.packetsToClient)
+        withUnsafeMutablePointer(to: &state) { state in
+            inspect(state, proto: proto, clientPort: clientPort, serverPort: serverPort, details: details, slot: slot,
+                    payload: payload, tcpSeq: packet.tcpSeq, fromClient: fromClient)
+        }
+    }
+
+    /// `inspect`'s work on the flow's state in place.
+    @inline(__always)
+    private func inspect(_ state: UnsafeMutablePointer<InspectState>, proto: UInt8, clientPort: UInt16, serverPort: UInt16,
+                         details: FlowDetailsStore, slot: Int32, payload: Bytes, tcpSeq: UInt32, fromClient: Bool) {
+        let index = Int(fromClient ? state.pointee.packetsToServer : state.pointee.packetsToClient)
         var c = InspectionContext(
-            state: state, proto: proto, clientPort: clientPort, serverPort: serverPort,
-            fromClient: fromClient, tcpSeq: packet.tcpSeq, index: index, store: details, slot: slot)
+            statePointer: state, proto: proto, clientPort: clientPort, serverPort: serverPort,
+            fromClient: fromClient, tcpSeq: tcpSeq, index: index, store: details, slot: slot)
         if fromClient { c.state.packetsToServer &+= 1 } else { c.state.packetsToClient &+= 1 }
         if c.proto == IPProtocol.gre {
             // GRE is a transport of its own: its header and the packet inside decide.
             if !OverlayInspector.identifyGRE(&c, payload) && index + 1 >= unidentifiedPacketLimit {
                 c.state.active = false
             }
-            state = c.state
             return
         }
         let transport: Transports = c.isTCP ? .tcp : .udp
@@ -105,6 +114,8 @@ public struct PayloadInspector {
             let candidates = heuristicOnly ? InspectorSet()
                 : (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors)
                     .subtracting(c.state.excluded)
+            // The list is read once, not once a candidate (a lazy global's check each time).
+            let inspectors = PayloadInspector.inspectors
             var word = 0
             var pending = candidates.words.0
             while true {
@@ -116,7 +127,7 @@ public struct PayloadInspector {
                 }
                 let i = word * 64 + pending.trailingZeroBitCount
                 pending &= pending &- 1
-                switch PayloadInspector.inspectors[i].identify(&c, payload) {
+                switch inspectors[i].identify(&c, payload) {
                 case .yes:
                     c.state.owner = UInt8(i + 1)
                     claimed = true
@@ -136,7 +147,6 @@ public struct PayloadInspector {
                 }
             }
         }
-        state = c.state
     }
 
     /// A handshake (a TLS one, direct or upgraded) is still being read in either direction.
