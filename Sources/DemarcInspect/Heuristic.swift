@@ -91,7 +91,7 @@ public enum Heuristic {
         var tally: UInt32 = 0
         var distinct = 0, pairs = 0
         // A count per value (256 bytes): each byte adds the equal bytes before it to
-        // `pairs`; the non-zero counts, eight at a time afterwards, are the distinct values.
+        // `pairs`, and a byte whose value has no count yet is a distinct value.
         withUnsafeTemporaryAllocation(byteCount: 256, alignment: 8) { counts in
             let raw = counts.baseAddress!
             raw.initializeMemory(as: UInt64.self, repeating: 0, count: 32)
@@ -102,14 +102,10 @@ public enum Heuristic {
                     tally &+= cls[b]
                     let c = raw.load(fromByteOffset: b, as: UInt8.self)
                     pairs &+= Int(c)
+                    distinct &+= c == 0 ? 1 : 0
                     raw.storeBytes(of: c &+ 1, toByteOffset: b, as: UInt8.self)
                 }
             }
-            var sum = 0
-            for w in 0..<32 {
-                sum &+= nonZeroBytes(raw.load(fromByteOffset: w * 8, as: UInt64.self))
-            }
-            distinct = sum
         }
         let printable = Int(tally & 0xffff), zeros = Int(tally >> 16)
         let pr = Double(printable) / Double(n)
