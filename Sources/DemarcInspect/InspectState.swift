@@ -83,6 +83,15 @@ public struct InspectorSet: Equatable, Sendable {
         }
     }
 
+    /// Adds `bits` to word `w` (0, 1 or 2).
+    @inline(__always) mutating func formUnion(word w: Int, _ bits: UInt64) {
+        switch w {
+        case 0: words.0 |= bits
+        case 1: words.1 |= bits
+        default: words.2 |= bits
+        }
+    }
+
     public func contains(_ i: Int) -> Bool { word(i >> 6) & (1 << UInt64(i & 63)) != 0 }
 
     public func subtracting(_ other: InspectorSet) -> InspectorSet {

@@ -13,9 +13,10 @@ public struct PayloadInspector {
     /// `InspectorSet.capacity` (192).
     public static let inspectors: [any ProtocolInspector.Type] = ProtocolRegistry.inspectors
 
-    /// The inspectors that run over TCP (or UDP).
-    static let tcpInspectors = set(for: .tcp)
-    static let udpInspectors = set(for: .udp)
+    /// The inspectors that run over TCP (or UDP), kept here so that a packet reads them
+    /// without a lazy global's check.
+    let tcpCandidates = PayloadInspector.set(for: .tcp)
+    let udpCandidates = PayloadInspector.set(for: .udp)
 
     private static func set(for t: Transports) -> InspectorSet {
         var s = InspectorSet()
@@ -110,32 +111,31 @@ public struct PayloadInspector {
         } else {
             var claimed = false
             // Only the inspectors for this transport that have not said "not mine", in
-            // list order: one bit each, visited lowest first, word by word.
+            // list order: one bit each, visited lowest first, word by word. A word's
+            // "not mine" answers are added to the flow's state once, after its visit.
             let candidates = heuristicOnly ? InspectorSet()
-                : (transport == .tcp ? PayloadInspector.tcpInspectors : PayloadInspector.udpInspectors)
-                    .subtracting(c.state.excluded)
+                : (transport == .tcp ? tcpCandidates : udpCandidates).subtracting(c.state.excluded)
             // The list is read once, not once a candidate (a lazy global's check each time).
             let inspectors = PayloadInspector.inspectors
-            var word = 0
-            var pending = candidates.words.0
-            while true {
-                if pending == 0 {
-                    // The next word with a candidate left, if any.
-                    repeat { word += 1 } while word < 3 && candidates.word(word) == 0
-                    guard word < 3 else { break }
-                    pending = candidates.word(word)
+            for word in 0..<3 {
+                var pending = candidates.word(word)
+                var refused: UInt64 = 0
+                while pending != 0 {
+                    let bit = pending & (0 &- pending)
+                    let i = word &* 64 &+ pending.trailingZeroBitCount
+                    pending ^= bit
+                    switch inspectors[i].identify(&c, payload) {
+                    case .yes:
+                        c.state.owner = UInt8(i + 1)
+                        claimed = true
+                    case .no:
+                        refused |= bit
+                    case .notYet:
+                        break
+                    }
+                    if claimed { break }
                 }
-                let i = word * 64 + pending.trailingZeroBitCount
-                pending &= pending &- 1
-                switch inspectors[i].identify(&c, payload) {
-                case .yes:
-                    c.state.owner = UInt8(i + 1)
-                    claimed = true
-                case .no:
-                    c.state.excluded.insert(i)
-                case .notYet:
-                    break
-                }
+                if refused != 0 { c.state.excluded.formUnion(word: word, refused) }
                 if claimed { break }
             }
             if !claimed {
