@@ -211,8 +211,12 @@ public final class FlowTracker {
             let fromClient = fromA == f.pointee.clientIsA
             let (clientPort, serverPort) = f.pointee.clientIsA ? (f.pointee.key.portA, f.pointee.key.portB)
                                                                : (f.pointee.key.portB, f.pointee.key.portA)
-            inspector.inspect(&f.pointee.inspect, proto: f.pointee.key.proto, clientPort: clientPort, serverPort: serverPort,
-                              details: table.details, slot: slot, packet: p, frame: frame, fromClient: fromClient)
+            // The table holds its detail store for the tracker's life: it is lent to the
+            // inspector without a retain and release around each packet.
+            Unmanaged.passUnretained(table.details)._withUnsafeGuaranteedRef { details in
+                inspector.inspect(&f.pointee.inspect, proto: f.pointee.key.proto, clientPort: clientPort, serverPort: serverPort,
+                                  details: details, slot: slot, packet: p, frame: frame, fromClient: fromClient)
+            }
             // The packet announced a connection to come (an FTP data port): its control
             // flow's addresses are known here, not to the inspector.
             if _slowPath(table.details.announced.hasPending) {
