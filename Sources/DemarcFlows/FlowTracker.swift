@@ -207,7 +207,8 @@ public final class FlowTracker {
         }
         keepLive(f, slot, list: list == 0 ? FlowTable.openList : list, at: timestamp)
 
-        if f.pointee.inspect.active {
+        // A packet without payload (a bare ACK) has nothing to inspect.
+        if f.pointee.inspect.active && p.payloadLength > 0 {
             let fromClient = fromA == f.pointee.clientIsA
             let (clientPort, serverPort) = f.pointee.clientIsA ? (f.pointee.key.portA, f.pointee.key.portB)
                                                                : (f.pointee.key.portB, f.pointee.key.portA)

@@ -64,7 +64,7 @@ public enum Heuristic {
     public static func classify(_ p: Bytes) -> Kind {
         guard p.count >= minimumLength else { return .tooShort }
         let skip = p.count >= minimumLength + framing + 16 ? framing : 0
-        let body = p.slice(skip, -1)
+        let body = Bytes(UnsafeRawBufferPointer(rebasing: p.base[skip...]))
         let (kind, zeros, n) = measure(body)
         if kind == .structured && p.count >= sparseLength && zeros * 4 >= n { return .sparse }
         return kind
