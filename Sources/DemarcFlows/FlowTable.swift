@@ -271,7 +271,7 @@ public final class FlowTable {
     /// detail records start over. The peak stays.
     public func removeAll() {
         index.update(repeating: 0, count: indexMask + 1)
-        for s in 0..<poolUsed { details.release(Int32(s)) }
+        details.releaseAll()
         poolUsed = 0
         freeHead = -1
         count = 0

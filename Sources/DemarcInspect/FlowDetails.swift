@@ -221,6 +221,10 @@ public final class FlowDetailsStore {
     @inlinable
     public func release(_ slot: Int32) { records[Int(slot)] = nil }
 
+    /// Every slot is freed at once (the table empties): the records go, the capacity stays.
+    @inlinable
+    public func releaseAll() { records.removeAll(keepingCapacity: true) }
+
     /// The slot's record, created on first use.
     @inlinable
     public func details(for slot: Int32) -> FlowDetails {

@@ -43,8 +43,9 @@ public enum Heuristic {
     /// Packets shorter than this tell too little.
     static let minimumLength = 16
 
-    /// Expected number of distinct byte values among n uniformly random bytes.
-    static let expectedDistinct: [Double] = (0...window).map { n in 256 * (1 - pow(255.0 / 256.0, Double(n))) }
+    /// Per number of bytes n, the expected number of distinct byte values among n
+    /// uniformly random bytes.
+    static func makeExpectedDistinct() -> [Double] { (0...window).map { n in 256 * (1 - pow(255.0 / 256.0, Double(n))) } }
 
     /// `sparse` is structured binary of at least `sparseLength` bytes whose looked-at body
     /// is a quarter or more zero bytes: fields padded with zeros, the one kind of single
@@ -72,10 +73,16 @@ public enum Heuristic {
 
     /// Per byte value: 1 when printable (ASCII 0x20-0x7e, tab, LF, CR), plus 1 << 16 for
     /// zero; one table load per byte counts both.
-    static let byteClass: [UInt32] = (0..<256).map { b in
-        let printable = (0x20..<0x7f).contains(b) || b == 0x09 || b == 0x0a || b == 0x0d
-        return (printable ? 1 : 0) | (b == 0 ? 1 << 16 : 0)
+    static func makeByteClass() -> [UInt32] {
+        (0..<256).map { b in
+            let printable = (0x20..<0x7f).contains(b) || b == 0x09 || b == 0x0a || b == 0x0d
+            return (printable ? 1 : 0) | (b == 0 ? 1 << 16 : 0)
+        }
     }
+
+    /// `makeByteClass()` and `makeExpectedDistinct()`, made once and kept together: a
+    /// packet's `measure` checks one lazy global, not one per table.
+    static let tables = (byteClass: makeByteClass(), expectedDistinct: makeExpectedDistinct())
 
     /// The kind of a body an inspector has cut out of its protocol's framing, by the
     /// distinct-value test alone: `nearRandom` counts as `random` there.
@@ -88,6 +95,7 @@ public enum Heuristic {
     static func measure(_ p: Bytes) -> (kind: Kind, zeros: Int, n: Int) {
         let n = min(p.count, window)
         guard n >= minimumLength else { return (.tooShort, 0, n) }
+        let tables = Heuristic.tables
         var tally: UInt32 = 0
         var distinct = 0, pairs = 0
         // A count per value (256 bytes): each byte adds the equal bytes before it to
@@ -96,7 +104,7 @@ public enum Heuristic {
             let raw = counts.baseAddress!
             raw.initializeMemory(as: UInt64.self, repeating: 0, count: 32)
             let base = p.base
-            byteClass.withUnsafeBufferPointer { cls in
+            tables.byteClass.withUnsafeBufferPointer { cls in
                 for i in 0..<n {
                     let b = Int(base[i])
                     tally &+= cls[b]
@@ -110,10 +118,11 @@ public enum Heuristic {
         let printable = Int(tally & 0xffff), zeros = Int(tally >> 16)
         let pr = Double(printable) / Double(n)
         if pr >= 0.85 { return (.text, zeros, n) }
-        let expected = expectedDistinct[n]
+        let expected = tables.expectedDistinct[n]
         let need = n < 48 ? 0.88 : 0.8
         if Double(distinct) >= need * expected && Double(zeros) / Double(n) < 0.06 && pr < 0.65 && !isRamp(p, n) {
-            return (passesRandomnessTests(p, n, pairs: pairs, zeros: zeros) ? .random : .nearRandom, zeros, n)
+            let random = passesRandomnessTests(p, n, pairs: pairs, zeros: zeros, byteClass: tables.byteClass)
+            return (random ? .random : .nearRandom, zeros, n)
         }
         return (.structured, zeros, n)
     }
@@ -152,7 +161,7 @@ public enum Heuristic {
     /// only of bodies that pass the distinct-value test. The runs are found without
     /// reading every byte: zeros only when there are enough of them, printable bytes from
     /// every `textRunLimit`-th byte, which any such run covers.
-    static func passesRandomnessTests(_ p: Bytes, _ n: Int, pairs: Int, zeros: Int) -> Bool {
+    static func passesRandomnessTests(_ p: Bytes, _ n: Int, pairs: Int, zeros: Int, byteClass: [UInt32]) -> Bool {
         guard 256 * (2 * pairs + n) <= (chiSquareLimit + n) * n else { return false }
         let from = p.count >= 24 ? runStart : 0
         let base = p.base
