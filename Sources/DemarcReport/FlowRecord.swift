@@ -408,12 +408,12 @@ public enum Expectations {
 
 extension FlowRecord {
     /// A flow laid out as reports show it: its encryption verdict mapped to the record,
-    /// its place and findings from `classify`, which the verdict stage (DemarcCore's
+    /// its place and findings from `classifier`, which the verdict stage (DemarcCore's
     /// `Verdict`) supplies. Lays out only; decides nothing.
     /// - Parameter reason: why the tracker finished it (`.endOfInput` for a flow still open).
     @inline(__always)
     package init(flow f: FlowState, details: FlowDetails?, reason: FinishReason = .endOfInput,
-                 classify: (FlowFacts) -> Classification) {
+                 classifier: Classifier) {
         let k = f.key
         let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
         let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
@@ -429,31 +429,52 @@ extension FlowRecord {
         facts.linkGroup = f.linkGroup
         facts.keyExchange = d?.negotiated?.keyExchange
         facts.postQuantum = d?.negotiated?.postQuantum
-        let c = classify(facts)
+        let credentials = facts.credentials
+        // Both are used up here: their parts move into the record, uncopied.
+        let (segment, path, responsible, clientZone, clientNode, serverZone, serverNode, rule, findings)
+            = classifier.classify(facts).recordParts()
+        let (application, encryption) = verdict.recordParts()
         self.init(
             id: f.id,
             transport: k.orphanFragments ? "fragment" : IPProtocol.name(k.proto),
             ipVersion: Int(k.ipVersion),
-            client: .init(address: cIP, port: hasPorts ? cPort : nil, zone: c.client.zone, node: c.client.node),
-            server: .init(address: sIP, port: hasPorts ? sPort : nil, zone: c.server.zone, node: c.server.node),
+            client: .init(address: cIP, port: hasPorts ? cPort : nil, zone: clientZone, node: clientNode),
+            server: .init(address: sIP, port: hasPorts ? sPort : nil, zone: serverZone, node: serverNode),
             firstSeen: f.firstSeen, lastSeen: f.lastSeen,
             packetsToServer: f.packetsToServer, packetsToClient: f.packetsToClient,
             bytesToServer: f.bytesToServer, bytesToClient: f.bytesToClient,
             fragmentPackets: f.fragmentPackets, fragmentBytes: f.fragmentBytes,
-            application: verdict.application,
-            encryption: verdict.encryption,
-            segment: c.segment, path: c.path, responsible: c.responsible, rule: c.rule, findings: c.findings,
+            application: application,
+            encryption: encryption,
+            segment: segment, path: path, responsible: responsible, rule: rule, findings: findings,
             http: d.flatMap { d in
                 (d.httpHost != nil || d.httpMethod != nil) ? (d.httpHost, d.httpMethod, d.httpPath) : nil
             },
             banner: d?.banner,
-            credentials: facts.credentials,
+            credentials: credentials,
             exportedPackets: d?.exportedPackets ?? 0,
             exportedBytes: d?.exportedBytes ?? 0,
             communityID: CommunityID(flow: f),
             ipProtocol: k.proto,
             tcpFlags: k.proto == IPProtocol.tcp ? Self.tcpFlags(f.tcp) : 0,
             finish: reason)
+    }
+}
+
+extension Classification {
+    /// What a record keeps of the classification, moved out of it (it is used up).
+    fileprivate consuming func recordParts() -> (segment: Segment, path: TransitPath?, responsible: Party,
+                                                 clientZone: String, clientNode: String?,
+                                                 serverZone: String, serverNode: String?,
+                                                 rule: RuleMatch?, findings: [Finding]) {
+        (segment, path, responsible, client.zone, client.node, server.zone, server.node, rule, findings)
+    }
+}
+
+extension EncryptionReport {
+    /// What a record keeps of the verdict, moved out of it (it is used up).
+    fileprivate consuming func recordParts() -> (application: String?, encryption: FlowRecord.Encryption) {
+        (application, encryption)
     }
 }
 

@@ -67,7 +67,7 @@ public final class JSONWriter {
         count &+= n
     }
 
-    private func put(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
+    @inline(__always) private func put(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
 
     // MARK: structure
 
@@ -132,8 +132,15 @@ public final class JSONWriter {
         guard let p = b.baseAddress, b.count > 0 else { return }
         put(p.assumingMemoryBound(to: UInt8.self), b.count)
     }
+    /// Text of a known width, written by `body` at the pointer it is given (exactly
+    /// `width` bytes of ASCII that needs no escaping), with no separator.
+    @inline(__always) public func rawFixed(width: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        reserve(width)
+        body(base + count)
+        count &+= width
+    }
     /// A string value (escaped) or null, with no separator.
-    public func rawString(_ v: String?) { if let v { appendString(v) } else { put("null") } }
+    @inline(__always) public func rawString(_ v: String?) { if let v { appendString(v) } else { put("null") } }
     /// An integer value or null, with no separator.
     public func rawInt<T: FixedWidthInteger>(_ v: T?) {
         guard let v else { put("null"); return }
@@ -144,10 +151,12 @@ public final class JSONWriter {
             s.withUTF8 { put($0.baseAddress!, $0.count) }
         }
     }
+    /// An unsigned integer value (counts, ids), with no separator.
+    @inline(__always) public func rawInt(_ v: UInt64) { appendDigits(v) }
     /// A flow's id: its decimal, or, while ids are deferred (`defersIDs`), nothing but a
     /// mark where it goes (a record rendered before its id is known; see `FlowRenderer`).
     @inline(__always) public func rawFlowID(_ id: UInt64) {
-        if defersIDs { idMarks.append(Int32(truncatingIfNeeded: count)) } else { rawInt(id) }
+        if defersIDs { idMarks.append(Int32(truncatingIfNeeded: count)) } else { appendDigits(id) }
     }
     /// Ids are left out and their places marked in `idMarks` (offsets into `bytes`).
     @exclusivity(unchecked) public var defersIDs = false
@@ -204,37 +213,41 @@ public final class JSONWriter {
     public func field<T: FixedWidthInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
     public func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
 
-    /// "00" to "99": two digits per division.
-    private static let digitPairs: [UInt8] = (0..<100).flatMap { (n: Int) -> [UInt8] in
-        let tens = UInt8(truncatingIfNeeded: n / 10), ones = UInt8(truncatingIfNeeded: n % 10)
-        return [48 + tens, 48 + ones]
+    /// "00" to "99": two digits per division (a constant, read without a lazy global's
+    /// check).
+    private static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
     }
 
     private func appendDecimal(_ v: Int64) {
+        if v < 0 { put(UInt8(ascii: "-")) }
+        appendDigits(v.magnitude)
+    }
+
+    /// The decimal digits of `v`, two per division, from the last.
+    private func appendDigits(_ v: UInt64) {
         reserve(20)
-        var m = v.magnitude
-        if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
+        var m = v
         var digits = 1
         var t = m
-        while t >= 100 { t /= 100; digits += 2 }
-        if t >= 10 { digits += 1 }
-        var i = count + digits
+        while t >= 100 { t /= 100; digits &+= 2 }
+        if t >= 10 { digits &+= 1 }
+        var i = count &+ digits
         count = i
-        JSONWriter.digitPairs.withUnsafeBufferPointer { pairs in
-            while m >= 100 {
-                let (q, r) = m.quotientAndRemainder(dividingBy: 100)
-                i -= 2
-                base[i] = pairs[Int(r) * 2]
-                base[i + 1] = pairs[Int(r) * 2 + 1]
-                m = q
-            }
-            if m >= 10 {
-                i -= 2
-                base[i] = pairs[Int(m) * 2]
-                base[i + 1] = pairs[Int(m) * 2 + 1]
-            } else {
-                base[i - 1] = 48 + UInt8(m)
-            }
+        let pairs = JSONWriter.digitPairs.utf8Start
+        while m >= 100 {
+            let (q, r) = m.quotientAndRemainder(dividingBy: 100)
+            i &-= 2
+            base[i] = pairs[Int(r) &* 2]
+            base[i &+ 1] = pairs[Int(r) &* 2 &+ 1]
+            m = q
+        }
+        if m >= 10 {
+            i &-= 2
+            base[i] = pairs[Int(m) &* 2]
+            base[i &+ 1] = pairs[Int(m) &* 2 &+ 1]
+        } else {
+            base[i &- 1] = 48 &+ UInt8(truncatingIfNeeded: m)
         }
     }
 
@@ -271,9 +284,9 @@ public final class JSONWriter {
     }
 
     private func appendString(_ s: String) {
-        // Most strings need no escaping: copy them in one piece.
-        var s = s
-        let plain = s.withUTF8 { u -> Bool in
+        // Most strings need no escaping: copy them in one piece, read in place (native
+        // strings are contiguous UTF-8; others take the escaping path below).
+        let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
             let n = u.count
             guard let src = u.baseAddress else { put("\"\""); return true }
             if JSONWriter.anyNeedsEscape(UnsafeRawPointer(src), n) { return false }
@@ -284,7 +297,7 @@ public final class JSONWriter {
             count &+= n &+ 2
             return true
         }
-        if plain { return }
+        if plain == true { return }
         put(UInt8(ascii: "\""))
         let hex: StaticString = "0123456789abcdef"
         for b in s.utf8 {
