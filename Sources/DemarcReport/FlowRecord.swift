@@ -418,38 +418,42 @@ extension FlowRecord {
         let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
         let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
         let d = details?.reported
-        let verdict = EncryptionReport.describe(f.inspect, d)
-        var facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
-                              proto: k.proto, state: f.inspect.state, protocolName: verdict.displayName,
-                              weak: f.inspect.weak, weakReason: verdict.encryption.weak,
-                              isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
-                              certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
-        if let d, !d.credentials.isEmpty { facts.credentials = d.credentials }
-        facts.certificateUnread = verdict.certificateUnread
-        facts.linkGroup = f.linkGroup
-        facts.keyExchange = d?.negotiated?.keyExchange
-        facts.postQuantum = d?.negotiated?.postQuantum
-        let credentials = facts.credentials
-        // Both are used up here: their parts move into the record, uncopied.
-        let (segment, path, responsible, clientZone, clientNode, serverZone, serverNode, rule, findings)
-            = classifier.classify(facts).recordParts()
-        let (application, encryption) = verdict.recordParts()
+        let (application, encryption, displayName, isTLS, certificateHidden, certificateUnread)
+            = EncryptionReport.parts(f.inspect, d)
+        let seen = d?.credentials
+        let credentials = seen?.isEmpty ?? true ? nil : seen
+        let facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
+                              proto: k.proto, state: f.inspect.state, protocolName: displayName,
+                              weak: f.inspect.weak, weakReason: encryption.weak,
+                              isTLS: isTLS, tlsVersion: encryption.version,
+                              certificateHidden: certificateHidden, certificate: encryption.certificate,
+                              credentials: credentials, certificateUnread: certificateUnread, linkGroup: f.linkGroup,
+                              keyExchange: d?.negotiated?.keyExchange, postQuantum: d?.negotiated?.postQuantum)
+        let httpHost = d?.httpHost, httpMethod = d?.httpMethod
+        // The classification is dropped once laid out: its values are moved out of it
+        // (swapped for empty ones), not copied.
+        var c = classifier.classify(consume facts)
+        var clientZone = "", serverZone = "", clientNode: String? = nil, serverNode: String? = nil
+        var findings: [Finding] = []
+        swap(&clientZone, &c.client.zone)
+        swap(&clientNode, &c.client.node)
+        swap(&serverZone, &c.server.zone)
+        swap(&serverNode, &c.server.node)
+        swap(&findings, &c.findings)
         self.init(
             id: f.id,
             transport: k.orphanFragments ? "fragment" : IPProtocol.name(k.proto),
             ipVersion: Int(k.ipVersion),
-            client: .init(address: cIP, port: hasPorts ? cPort : nil, zone: clientZone, node: clientNode),
-            server: .init(address: sIP, port: hasPorts ? sPort : nil, zone: serverZone, node: serverNode),
+            client: .init(address: cIP, port: hasPorts ? cPort : nil, zone: consume clientZone, node: consume clientNode),
+            server: .init(address: sIP, port: hasPorts ? sPort : nil, zone: consume serverZone, node: consume serverNode),
             firstSeen: f.firstSeen, lastSeen: f.lastSeen,
             packetsToServer: f.packetsToServer, packetsToClient: f.packetsToClient,
             bytesToServer: f.bytesToServer, bytesToClient: f.bytesToClient,
             fragmentPackets: f.fragmentPackets, fragmentBytes: f.fragmentBytes,
             application: application,
             encryption: encryption,
-            segment: segment, path: path, responsible: responsible, rule: rule, findings: findings,
-            http: d.flatMap { d in
-                (d.httpHost != nil || d.httpMethod != nil) ? (d.httpHost, d.httpMethod, d.httpPath) : nil
-            },
+            segment: c.segment, path: c.path.take(), responsible: c.responsible, rule: c.rule.take(), findings: consume findings,
+            http: httpHost != nil || httpMethod != nil ? (httpHost, httpMethod, d?.httpPath) : nil,
             banner: d?.banner,
             credentials: credentials,
             exportedPackets: d?.exportedPackets ?? 0,
@@ -458,23 +462,6 @@ extension FlowRecord {
             ipProtocol: k.proto,
             tcpFlags: k.proto == IPProtocol.tcp ? Self.tcpFlags(f.tcp) : 0,
             finish: reason)
-    }
-}
-
-extension Classification {
-    /// What a record keeps of the classification, moved out of it (it is used up).
-    fileprivate consuming func recordParts() -> (segment: Segment, path: TransitPath?, responsible: Party,
-                                                 clientZone: String, clientNode: String?,
-                                                 serverZone: String, serverNode: String?,
-                                                 rule: RuleMatch?, findings: [Finding]) {
-        (segment, path, responsible, client.zone, client.node, server.zone, server.node, rule, findings)
-    }
-}
-
-extension EncryptionReport {
-    /// What a record keeps of the verdict, moved out of it (it is used up).
-    fileprivate consuming func recordParts() -> (application: String?, encryption: FlowRecord.Encryption) {
-        (application, encryption)
     }
 }
 

@@ -36,11 +36,14 @@ public struct FlowFacts: Sendable {
     public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
                 state: EncryptionState, protocolName: String? = nil, weak: Bool = false, weakReason: String? = nil,
                 isTLS: Bool = false, tlsVersion: String? = nil, certificateHidden: Bool = false,
-                certificate: CertificateInfo? = nil) {
+                certificate: CertificateInfo? = nil, credentials: [Credential]? = nil, certificateUnread: Bool = false,
+                linkGroup: Bool = false, keyExchange: String? = nil, postQuantum: Bool? = nil) {
         self.client = client; self.server = server; self.clientPort = clientPort; self.serverPort = serverPort
         self.proto = proto; self.state = state; self.protocolName = protocolName; self.weak = weak
         self.weakReason = weakReason; self.isTLS = isTLS; self.tlsVersion = tlsVersion
         self.certificateHidden = certificateHidden; self.certificate = certificate
+        self.credentials = credentials; self.certificateUnread = certificateUnread; self.linkGroup = linkGroup
+        self.keyExchange = keyExchange; self.postQuantum = postQuantum
     }
 }
 
