@@ -153,8 +153,8 @@ install-check:
 deps:
 	@scripts/deps.sh
 
-bench: deps build
-	@scripts/bench.sh
+bench: deps static
+	@BIN=$(STATIC)/release/demarc scripts/bench.sh
 
 # Memory under a SYN flood (issue 35): 2M SYN-only flows at 1M new flows/s through
 # --max-flows 200000, with 1 and 2 workers: every flow reported, the evictions counted,

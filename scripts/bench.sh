@@ -6,6 +6,9 @@
 # on the real capture, whether a second worker helps (T1, T2, Tpair: see `cores`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# BIN: the binary measured; `make bench` passes the one `make install` installs (Swift's
+# runtime linked in statically).
+BIN=${BIN:-.build/release/demarc}
 scripts/deps.sh tcpdump:tcpdump time:time
 mkdir -p bench-data
 # LIVE: flows exchanging packets at once (the default keeps them in the CPU's caches;
@@ -47,10 +50,10 @@ contenders() {
   measure "libpcap read (tcpdump -r)" tcpdump -r "$f" -w /dev/null
   command -v softflowd >/dev/null && measure "softflowd (flows, no DPI)" softflowd -r "$f" -n 127.0.0.1:9995 -d
   command -v ndpiReader >/dev/null && measure "ndpiReader (nDPI)" ndpiReader -i "$f" -q
-  measure "demarc jsonl, 1 worker" .build/release/demarc replay "$f" --format jsonl --no-progress --workers 1 --output /dev/null
-  measure "demarc jsonl, $(nproc) workers" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
+  measure "demarc jsonl, 1 worker" "$BIN" replay "$f" --format jsonl --no-progress --workers 1 --output /dev/null
+  measure "demarc jsonl, $(nproc) workers" "$BIN" replay "$f" --format jsonl --no-progress --output /dev/null
   for fmt in table markdown html csv ecs ocsf; do
-    measure "demarc $fmt" .build/release/demarc replay "$f" --format $fmt --no-progress --output /dev/null
+    measure "demarc $fmt" "$BIN" replay "$f" --format $fmt --no-progress --output /dev/null
   done
 }
 # cores FILE: whether a second core helps (issue 35). T1 and T2 are one and two workers'
@@ -64,11 +67,11 @@ cores() {
   for _ in $(seq "${CORE_RUNS:-5}"); do
     cat "$f" >/dev/null
     for w in 1 2; do
-      /usr/bin/time -f "T$w %e %U %S %M" -a -o "$out" .build/release/demarc replay "$f" --format jsonl --no-progress \
+      /usr/bin/time -f "T$w %e %U %S %M" -a -o "$out" "$BIN" replay "$f" --format jsonl --no-progress \
         --workers "$w" --output /dev/null 2>/dev/null || true
     done
     /usr/bin/time -f "Tpair %e %U %S %M" -a -o "$out" bash -c '
-      for _ in 1 2; do .build/release/demarc replay "$1" --format jsonl --no-progress --workers 1 --output /dev/null 2>/dev/null & done
+      for _ in 1 2; do "$BIN" replay "$1" --format jsonl --no-progress --workers 1 --output /dev/null 2>/dev/null & done
       wait' _ "$f" || true
   done
   python3 - "$out" <<'PY'
@@ -103,16 +106,16 @@ fi
 echo "== scale"
 python3 scripts/gen-bench-scenario.py bench-data/large.yaml
 base_s=""
-measure "demarc, default scenario" .build/release/demarc replay "$f" --format jsonl --no-progress --output /dev/null
-measure "demarc + 4000 zones" .build/release/demarc replay "$f" --scenario bench-data/large.yaml --format jsonl --no-progress --output /dev/null
-summary=$(.build/release/demarc replay "$f" --format jsonl --no-progress --workers 1 | tail -1)
+measure "demarc, default scenario" "$BIN" replay "$f" --format jsonl --no-progress --output /dev/null
+measure "demarc + 4000 zones" "$BIN" replay "$f" --scenario bench-data/large.yaml --format jsonl --no-progress --output /dev/null
+summary=$("$BIN" replay "$f" --format jsonl --no-progress --workers 1 | tail -1)
 read -r flows peak < <(python3 -c 'import json,sys; s=json.loads(sys.argv[1])["summary"]; print(s["flows"], s["active_flows_peak"])' "$summary")
 echo "flows reported: $flows, most open at once: $peak"
 # Memory per live flow: peak RSS of the big replay less that of a replay of a tiny
 # capture (the program itself, libraries, buffers), over the most flows open at once.
-/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay "$f" --format jsonl --no-progress --workers 1 --output /dev/null 2>/dev/null
+/usr/bin/time -f "%e %M" -o bench-data/time.txt "$BIN" replay "$f" --format jsonl --no-progress --workers 1 --output /dev/null 2>/dev/null
 read -r _ big_kb < <(tail -n 1 bench-data/time.txt)
-/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc replay captures/overlay-network.pcap --format jsonl --no-progress --output /dev/null 2>/dev/null || true
+/usr/bin/time -f "%e %M" -o bench-data/time.txt "$BIN" replay captures/overlay-network.pcap --format jsonl --no-progress --output /dev/null 2>/dev/null || true
 read -r _ small_kb < <(tail -n 1 bench-data/time.txt)
 awk -v b="$big_kb" -v s="$small_kb" -v n="$peak" \
   'BEGIN { printf "memory per live flow:  %.0f bytes ((%.1f MB - %.1f MB baseline) / %d flows)\n", (b - s) * 1024 / n, b / 1024, s / 1024, n }'
@@ -121,10 +124,14 @@ awk -v b="$big_kb" -v s="$small_kb" -v n="$peak" \
 # (valgrind cannot read Swift's).
 if command -v valgrind >/dev/null 2>&1; then
   tcpdump -r "$f" -c 200000 -w bench-data/slice.pcap 2>/dev/null
-  strip -g -o bench-data/demarc-nodebug .build/release/demarc
-  ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null bench-data/demarc-nodebug replay bench-data/slice.pcap --workers 1 \
-       --format jsonl --no-progress --output /dev/null 2>&1 | awk '/Collected/ { print $4 }')
-  awk -v ir="$ir" 'BEGIN { printf "instructions:          %.0f per packet (callgrind, 200k packets, whole run)\n", ir / 200000 }'
+  head -c 24 bench-data/slice.pcap > bench-data/empty.pcap   # the file header alone: no packets
+  strip -g -o bench-data/demarc-nodebug "$BIN"
+  count() {
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null bench-data/demarc-nodebug replay "$1" --workers 1 \
+      --format jsonl --no-progress --output /dev/null 2>&1 | awk '/Collected/ { print $4 }'
+  }
+  ir=$(count bench-data/slice.pcap); ir0=$(count bench-data/empty.pcap)
+  awk -v ir="$ir" -v ir0="$ir0" 'BEGIN { printf "instructions:          %.0f per packet (callgrind, 200k packets, whole run); %.0f after start-up (%.1fM before the first packet)\n", ir / 200000, (ir - ir0) / 200000, ir0 / 1e6 }'
 fi
 # Scenario loading: 100k zones (about 6 MB of YAML), checked as `scenario check` does.
 python3 - bench-data/zones-100k.yaml <<'PY'
@@ -134,14 +141,14 @@ with open(sys.argv[1], "w") as f:
     for i in range(100000):
         f.write(f"  zone-{i}: {{owner: customer, cidrs: [10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}/32]}}\n")
 PY
-/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc scenario check bench-data/zones-100k.yaml >/dev/null
+/usr/bin/time -f "%e %M" -o bench-data/time.txt "$BIN" scenario check bench-data/zones-100k.yaml >/dev/null
 read -r secs kb < <(tail -n 1 bench-data/time.txt)
 size=$(stat -c %s bench-data/zones-100k.yaml)
 awk -v s="$secs" -v k="$kb" -v b="$size" \
   'BEGIN { printf "scenario, 100k zones:  %.2f s to load, peak %.1f MB for %.1f MB of YAML (%.1fx its size)\n", s, k / 1024, b / 1048576, k * 1024 / b }'
 # simulate (issue 32): a scenario of 10,000 zones and 1,000 rules, judged with no traffic.
 python3 scripts/gen-simulate-scenario.py bench-data/simulate-10k.yaml 10000 1000
-/usr/bin/time -f "%e %M" -o bench-data/time.txt .build/release/demarc simulate bench-data/simulate-10k.yaml --format json --output /dev/null || true
+/usr/bin/time -f "%e %M" -o bench-data/time.txt "$BIN" simulate bench-data/simulate-10k.yaml --format json --output /dev/null || true
 read -r secs kb < <(tail -n 1 bench-data/time.txt)
 awk -v s="$secs" -v k="$kb" \
   'BEGIN { printf "simulate, 10k zones, 1k rules: %.2f s, peak %.1f MB (bounds: 60 s, 1024 MB)\n", s, k / 1024 }'
