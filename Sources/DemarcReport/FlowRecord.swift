@@ -13,6 +13,9 @@ public struct FlowRecord: Sendable {
         /// The address as text (RFC 5952 for IPv6); the JSON writer formats it in place.
         public var ip: String { address.description }
 
+        /// Not inlined: the endpoint is made in place in the record (inlined, it was
+        /// built apart and copied there).
+        @inline(never)
         public init(address: IPAddress, port: UInt16?, zone: String, node: String?) {
             self.address = address; self.port = port; self.zone = zone; self.node = node
         }
@@ -428,7 +431,8 @@ extension FlowRecord {
                               isTLS: isTLS, tlsVersion: encryption.version,
                               certificateHidden: certificateHidden, certificate: encryption.certificate,
                               credentials: credentials, certificateUnread: certificateUnread, linkGroup: f.linkGroup,
-                              keyExchange: d?.negotiated?.keyExchange, postQuantum: d?.negotiated?.postQuantum)
+                              keyExchange: encryption.negotiated?.keyExchange,
+                              postQuantum: encryption.negotiated?.postQuantum)
         let httpHost = d?.httpHost, httpMethod = d?.httpMethod
         // The classification is dropped once laid out: its values are moved out of it
         // (swapped for empty ones), not copied.

@@ -32,7 +32,9 @@ public struct FlowFacts: Sendable {
     public var keyExchange: String? = nil
     public var postQuantum: Bool? = nil
 
-    @inlinable @inline(__always)
+    /// Not inlined: the facts are made in place where the caller keeps them (inlined,
+    /// they were built apart and copied there).
+    @inline(never)
     public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
                 state: EncryptionState, protocolName: String? = nil, weak: Bool = false, weakReason: String? = nil,
                 isTLS: Bool = false, tlsVersion: String? = nil, certificateHidden: Bool = false,
