@@ -42,7 +42,7 @@ public final class JSONWriter {
     // MARK: raw bytes
 
     @inline(__always) private func reserve(_ n: Int) {
-        if count &+ n > capacity { grow(count + n) }
+        if count &+ n > capacity { grow(count &+ n) }
     }
 
     private func grow(_ needed: Int) {
@@ -61,9 +61,11 @@ public final class JSONWriter {
         count &+= 1
     }
 
+    /// `p` is never inside the buffer (it is text the caller holds): copied without an
+    /// overlap check.
     @inline(__always) private func put(_ p: UnsafePointer<UInt8>, _ n: Int) {
         reserve(n)
-        (base + count).update(from: p, count: n)
+        (base + count).initialize(from: p, count: n)
         count &+= n
     }
 
@@ -127,7 +129,8 @@ public final class JSONWriter {
     /// Text known at compile time, copied as it is: punctuation and keys together
     /// (`,"port":`), for records whose shape is fixed.
     @inline(__always) public func raw(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
-    /// Bytes known to need no escaping (ASCII made by the caller), copied as they are.
+    /// Bytes known to need no escaping (ASCII made by the caller, never the writer's own
+    /// `bytes`), copied as they are.
     public func rawASCII(_ b: UnsafeRawBufferPointer) {
         guard let p = b.baseAddress, b.count > 0 else { return }
         put(p.assumingMemoryBound(to: UInt8.self), b.count)
