@@ -179,14 +179,14 @@ public final class JSONWriter {
         let p = base + count + 1
         let (secs, frac) = micros.quotientAndRemainder(dividingBy: 1_000_000)
         if frac >= 0, secs == cachedSecond {
-            p.update(from: secondText, count: Timestamps.secondWidth)
+            p.initialize(from: secondText, count: Timestamps.secondWidth)
             Timestamps.writeFraction(frac, into: p + Timestamps.secondWidth)
             count += 1 + Timestamps.width
         } else {
             let n = Timestamps.write(micros: micros, into: p)
             if n == Timestamps.width, frac >= 0 {
                 cachedSecond = secs
-                secondText.update(from: p, count: Timestamps.secondWidth)
+                secondText.initialize(from: p, count: Timestamps.secondWidth)
             }
             count += 1 + n
         }
@@ -295,7 +295,7 @@ public final class JSONWriter {
             if JSONWriter.anyNeedsEscape(UnsafeRawPointer(src), n) { return false }
             reserve(n &+ 2)
             base[count] = UInt8(ascii: "\"")
-            (base + count + 1).update(from: src, count: n)
+            (base + count + 1).initialize(from: src, count: n)
             base[count &+ n &+ 1] = UInt8(ascii: "\"")
             count &+= n &+ 2
             return true
