@@ -23,10 +23,15 @@ public struct InspectionContext {
     public func port(in ports: [UInt16]) -> Bool { ports.contains(serverPort) || ports.contains(clientPort) }
 
     /// The flow's detail record, created on first use.
-    public func details() -> FlowDetails { store.details(for: slot) }
+    public func details() -> FlowDetails {
+        // The store outlives the context: it is used without a retain of its own.
+        Unmanaged.passUnretained(store)._withUnsafeGuaranteedRef { $0.details(for: slot) }
+    }
 
     /// The flow's detail record if one was made; never allocates.
-    public func existingDetails() -> FlowDetails? { store.existing(slot) }
+    public func existingDetails() -> FlowDetails? {
+        Unmanaged.passUnretained(store)._withUnsafeGuaranteedRef { $0.existing(slot) }
+    }
 
     /// Announces that a connection of protocol `app` is to come to `port` on this flow's
     /// server's host (`listenerIsServer`) or its client's: that connection is handed to

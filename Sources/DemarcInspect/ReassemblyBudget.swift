@@ -9,10 +9,12 @@ public final class ReassemblyBudget {
     /// 64 MiB per worker: thousands of handshakes in flight at once, each a few kilobytes.
     public static let defaultLimit = 64 << 20
     public let limit: Int
+    // One flow table's, used from its worker's thread alone: no dynamic exclusivity
+    // checks on every charge.
     /// Bytes held now, over every buffer.
-    public private(set) var held = 0
+    @exclusivity(unchecked) public private(set) var held = 0
     /// Buffers given up because the sum would have passed `limit`.
-    public private(set) var givenUp: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var givenUp: UInt64 = 0
 
     public init(limit: Int = ReassemblyBudget.defaultLimit) { self.limit = limit }
 

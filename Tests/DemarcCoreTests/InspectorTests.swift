@@ -120,6 +120,59 @@ import Testing
         #expect(!s.weak)
     }
 
+    /// What a TLS handshake gave a flow, for comparing two replays of it.
+    static func handshakeFacts(_ s: InspectState, _ d: FlowDetails?) -> [String?] {
+        ["\(s.app.name) \(s.state)", version(s), d?.sni, d?.alpn, d?.certificate?.sha256, d?.negotiated?.ja4,
+         d?.negotiated?.keyExchange, d?.negotiated?.cipher, "\(d?.handshakeIncomplete ?? true)"]
+    }
+
+    /// The handshake's bytes cut into segments of a few bytes after the first (record
+    /// headers, hellos and the certificate cut anywhere, each completed from the next
+    /// segments), and with each handshake record's body split over two records (messages
+    /// completed from the next record): the same facts as the handshake read whole.
+    @Test(arguments: [5, 16, 250]) func tlsHandshakeCutAnywhere(_ size: Int) throws {
+        let whole = try Self.load("tls12-certificate")
+        let (ws, wd) = try Self.replay(whole, name: "whole")
+        #expect(wd?.certificate != nil && wd?.negotiated?.ja4 != nil)
+        var cut = whole
+        cut.payloads = []
+        for (i, p) in whole.payloads.enumerated() {
+            // The first segment opens with the ClientHello's record header, as TLS is
+            // recognised by.
+            var at = 0
+            if i == 0 {
+                cut.payloads.append((p.toServer, Array(p.bytes[0..<40])))
+                at = 40
+            }
+            while at < p.bytes.count {
+                cut.payloads.append((p.toServer, Array(p.bytes[at..<min(at + size, p.bytes.count)])))
+                at += size
+            }
+        }
+        let (cs, cd) = try Self.replay(cut, name: "cut")
+        #expect(Self.handshakeFacts(cs, cd) == Self.handshakeFacts(ws, wd))
+        var split = whole
+        split.payloads = whole.payloads.map { p in
+            var out: [UInt8] = [], at = 0
+            while at + 5 <= p.bytes.count {
+                let len = Int(p.bytes[at + 3]) << 8 | Int(p.bytes[at + 4])
+                let body = Array(p.bytes[(at + 5)..<min(at + 5 + len, p.bytes.count)])
+                let header = Array(p.bytes[at..<(at + 3)])
+                if p.bytes[at] == 22 && body.count > 1 && !(at == 0 && p.toServer) {
+                    for part in [body[..<(body.count / 2)], body[(body.count / 2)...]] {
+                        out += header + [UInt8(part.count >> 8), UInt8(part.count & 0xff)] + part
+                    }
+                } else {
+                    out += header + p.bytes[(at + 3)..<(at + 5)] + body
+                }
+                at += 5 + len
+            }
+            return (p.toServer, out + p.bytes[min(at, p.bytes.count)...])
+        }
+        let (ss, sd) = try Self.replay(split, name: "split")
+        #expect(Self.handshakeFacts(ss, sd) == Self.handshakeFacts(ws, wd))
+    }
+
     /// A certificate seen again is taken from the cache (not parsed again) only when its
     /// bytes are the same; the oldest goes once the cache is full; one too long to hold is
     /// parsed each time.

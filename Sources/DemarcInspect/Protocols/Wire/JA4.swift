@@ -25,12 +25,12 @@ enum JA4 {
     /// permutes its extensions (Chrome) misses there and finds its lists' sorted text in
     /// the cache instead.
     static func fingerprint(_ h: TLSHello.Hello, transport: Unicode.Scalar, cache: JA4Cache? = nil) -> String {
-        // `a`: 10 bytes.
-        var a: (UInt64, UInt16) = (0, 0)
-        func build() -> String {
+        // `a` (10 bytes) is a local of each path, passed in, not captured: a captured
+        // variable would be checked for exclusive access at run time.
+        func build(_ prefix: (UInt64, UInt16)) -> String {
             String(unsafeUninitializedCapacity: width) { out in
                 let p = out.baseAddress!
-                withUnsafeBytes(of: a) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: 10) }
+                withUnsafeBytes(of: prefix) { UnsafeMutableRawPointer(p).copyMemory(from: $0.baseAddress!, byteCount: 10) }
                 p[10] = UInt8(ascii: "_")
                 hashSorted(h.cipherSuites, then: [], into: p + 11, cache: cache)
                 p[23] = UInt8(ascii: "_")
@@ -39,19 +39,21 @@ enum JA4 {
             }
         }
         guard let cache else {
+            var a: (UInt64, UInt16) = (0, 0)
             let ciphers = h.cipherSuites.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
             let extensions = h.extensions.reduce(0) { isGrease($1) ? $0 : $0 + 1 }
             withUnsafeMutableBytes(of: &a) {
                 writePrefix(h, transport: transport, ciphers: ciphers, extensions: extensions,
                             sni: h.extensions.contains(0x0000), into: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
             }
-            return build()
+            return build(a)
         }
         // The key: `a` (five 16-bit slots), the count of kept cipher suites and the suites,
         // the count of kept extensions and the extensions, then the signature algorithms;
         // the counts keep the three lists apart. `a`'s counts are taken on the way.
         let capacity = 7 + h.cipherSuites.count + h.extensions.count + h.signatureAlgorithms.count
         return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: capacity) { key in
+            var a: (UInt64, UInt16) = (0, 0)
             var n = 5, sni = false, dropped = 0
             func list(_ codes: [UInt16], counted: Bool, dropSNIAndALPN: Bool) -> Int {
                 let at = n
@@ -78,7 +80,7 @@ enum JA4 {
             withUnsafeBytes(of: a) { UnsafeMutableRawPointer(key.baseAddress!).copyMemory(from: $0.baseAddress!, byteCount: 10) }
             let bytes = UnsafeRawBufferPointer(start: key.baseAddress!, count: 2 * n)
             if let hit = cache.fingerprints.find(bytes) { return hit }
-            let fp = build()
+            let fp = build(a)
             cache.fingerprints.insert(bytes, fp)
             return fp
         }
@@ -271,20 +273,26 @@ public final class JA4Cache {
 }
 
 /// Values by keys of bytes: a key is found by a cheap hash of its bytes and confirmed
-/// byte for byte. Holds at most `capacity` keys of up to `longestHeld` bytes, and
-/// starts over when full.
+/// byte for byte. Holds at most `capacity` keys of up to `longestHeld` bytes, one per
+/// slot of a table indexed by the hash's low bits: a key whose slot is taken replaces
+/// the one held there.
 struct JA4Memo<Value> {
     private struct Entry {
-        var value: Value
+        var hash: UInt64
         var key: [UInt8]
+        var value: Value
     }
-    private var entries: [UInt64: Entry] = [:]
+    private var slots: [Entry?] = []
     let capacity: Int
     static var longestHeld: Int { 1024 }
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
     }
+
+    /// The slot for a hash: its low bits, the table's size a power of two no larger
+    /// than `capacity`.
+    private var mask: Int { slots.count - 1 }
 
     /// A multiply-rotate fold of the key's 8-byte words: several times cheaper than
     /// SipHash here, and a collision, crafted or not, only costs a miss (hits are
@@ -301,21 +309,31 @@ struct JA4Memo<Value> {
             h = (h ^ UInt64(key[i])) &* 0x9e37_79b9_7f4a_7c15
             i += 1
         }
-        return h
+        // The high bits, mixed most, pick the slot.
+        return h ^ h >> 32
     }
 
     /// The value held for `key`, if any.
     func find(_ key: UnsafeRawBufferPointer) -> Value? {
-        guard let hit = entries[JA4Memo.fold(key)], hit.key.count == key.count else { return nil }
-        // An empty key has no address to compare from; its length matched.
-        let same = key.count == 0 || hit.key.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
-        return same ? hit.value : nil
+        guard !slots.isEmpty else { return nil }
+        let h = JA4Memo.fold(key)
+        return slots.withUnsafeBufferPointer { table -> Value? in
+            guard let hit = table[Int(truncatingIfNeeded: h) & mask], hit.hash == h, hit.key.count == key.count else { return nil }
+            // An empty key has no address to compare from; its length matched.
+            let same = key.count == 0 || hit.key.withUnsafeBytes { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
+            return same ? hit.value : nil
+        }
     }
 
     /// Holds `value` for `key`.
     mutating func insert(_ key: UnsafeRawBufferPointer, _ value: Value) {
         guard key.count <= JA4Memo.longestHeld else { return }
-        if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
-        entries[JA4Memo.fold(key)] = Entry(value: value, key: Array(key))
+        if slots.isEmpty {
+            var size = 1
+            while size * 2 <= capacity { size *= 2 }
+            slots = Array(repeating: nil, count: size)
+        }
+        let h = JA4Memo.fold(key)
+        slots[Int(truncatingIfNeeded: h) & mask] = Entry(hash: h, key: Array(key), value: value)
     }
 }

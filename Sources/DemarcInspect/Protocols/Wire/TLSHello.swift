@@ -42,35 +42,35 @@ enum TLSHello {
     /// (nil below its version); a ServerHello cut short gives nil.
     static func parse(_ b: Bytes, client: Bool, dtls: Bool) -> Hello? {
         var h = Hello()
-        guard let v = b.u16(0) else { return nil }
+        // Read in place and returned from one point: the value is moved out, not copied.
+        return read(b, client: client, dtls: dtls, into: &h) ? h : nil
+    }
+
+    /// Reads a hello into `h`; false where `parse` gives nil.
+    private static func read(_ b: Bytes, client: Bool, dtls: Bool, into h: inout Hello) -> Bool {
+        guard let v = b.u16(0) else { return false }
         h.legacyVersion = v
-        func cut() -> Hello? {
-            h.whole = false
-            return client ? h : nil
-        }
         var off = 2 + 32
-        guard let sidLen = b.u8(off) else { return cut() }
+        guard let sidLen = b.u8(off) else { h.whole = false; return client }
         off += 1 + Int(sidLen)
         if client {
             if dtls {
-                guard let cookie = b.u8(off) else { return cut() }
+                guard let cookie = b.u8(off) else { h.whole = false; return true }
                 off += 1 + Int(cookie)
             }
-            guard let suitesLen = b.u16(off) else { return cut() }
-            var i = off + 2
-            h.cipherSuites.reserveCapacity(min(Int(suitesLen), b.count) / 2)
+            guard let suitesLen = b.u16(off) else { h.whole = false; return true }
             // Each suite starting inside the list's length is read, as ja4plus reads an
             // odd length (the last suite's second byte is then the next field's first).
-            while i < off + 2 + Int(suitesLen), let suite = b.u16(i) { h.cipherSuites.append(suite); i += 2 }
+            h.cipherSuites = b.u16s(at: off + 2, upTo: (Int(suitesLen) + 1) / 2)
             off += 2 + Int(suitesLen)
-            guard let compLen = b.u8(off) else { return cut() }
+            guard let compLen = b.u8(off) else { h.whole = false; return true }
             off += 1 + Int(compLen)
         } else {
-            guard let suite = b.u16(off) else { return nil }
+            guard let suite = b.u16(off) else { return false }
             h.cipherSuite = suite
             off += 3
         }
-        guard let extLen = b.u16(off) else { return h }
+        guard let extLen = b.u16(off) else { return true }
         off += 2
         let end = min(b.count, off + Int(extLen))
         // An extension takes at least 4 bytes.
@@ -94,22 +94,14 @@ enum TLSHello {
                 if !names.isEmpty { h.alpn = names.joined(separator: ",") }
                 if client, e.u16(0) ?? 0 > 0, let l = e.u8(2), l > 0, e.has(3, Int(l)) { h.firstALPN = Array(e.slice(3, Int(l)).base) }
             case 13 where client:
-                if let n = e.u16(0) {
-                    var i = 2
-                    h.signatureAlgorithms.reserveCapacity(min(Int(n), e.count) / 2)
-                    while i + 2 <= 2 + Int(n), let a = e.u16(i) { h.signatureAlgorithms.append(a); i += 2 }
-                }
+                if let n = e.u16(0) { h.signatureAlgorithms.add(e.u16s(at: 2, upTo: Int(n) / 2)) }
             case 51 where !client:
                 h.keyShareGroup = e.u16(0)
             case 41 where !client:
                 h.pskAccepted = true
             case 43:
                 if client {
-                    if let n = e.u8(0) {
-                        var i = 1
-                        h.supportedVersions.reserveCapacity(Int(n) / 2)
-                        while i + 1 <= Int(n), let v = e.u16(i) { h.supportedVersions.append(v); i += 2 }
-                    }
+                    if let n = e.u8(0) { h.supportedVersions.add(e.u16s(at: 1, upTo: Int(n) / 2)) }
                 } else if let v = e.u16(0) {
                     h.supportedVersions = [v]
                 }
@@ -117,7 +109,7 @@ enum TLSHello {
                 break
             }
         }
-        return h
+        return true
     }
 
     /// Why a negotiated version or suite is weak (SCENARIO.md's weak-encryption), or nil.
@@ -182,5 +174,32 @@ enum TLSHello {
         let s = Timestamps.iso8601(micros: Int64(t) * 1_000_000)
         // Certificates have second precision.
         return String(s.prefix(19)) + "Z"
+    }
+}
+
+extension Bytes {
+    /// The big-endian 16-bit values at `start`, `start + 2`, ...: at most `limit` of them,
+    /// and only those that lie whole in the bytes. Written straight into the array's
+    /// storage, without an append's checks per value.
+    func u16s(at start: Int, upTo limit: Int) -> [UInt16] {
+        let n = min(limit, max(0, count - start) / 2)
+        guard n > 0, let from = base.baseAddress else { return [] }
+        return withUnsafeTemporaryAllocation(of: UInt16.self, capacity: n) { out in
+            let to = out.baseAddress!
+            var p = from + start
+            for k in 0..<n {
+                to[k] = UInt16(bigEndian: p.loadUnaligned(as: UInt16.self))
+                p += 2
+            }
+            return Array(UnsafeBufferPointer(rebasing: out[0..<n]))
+        }
+    }
+}
+
+extension Array where Element == UInt16 {
+    /// Appends `values` (a repeated extension's list follows the first), taking the
+    /// array itself when there is nothing before it.
+    fileprivate mutating func add(_ values: [UInt16]) {
+        if isEmpty { self = values } else { append(contentsOf: values) }
     }
 }

@@ -69,12 +69,19 @@ public final class TLSStreams: FlowSlot {
         let fresh = p.slice(start, -1)
         // Most records arrive whole in one segment and are parsed where they lie; only a
         // record that spans segments is buffered.
-        var pending = dir.buffer
-        dir.buffer = []
-        pending.consume(fresh) { records($0, &dir, &c, d) }
-        dir.buffer = pending
-        if dir.buffer.count > TLSStreams.bufferLimit { dir.finished = true; d.handshakeIncomplete = true }
-        if dir.finished { dir.buffer = []; dir.handshake = [] }
+        frames(fresh, held: \.buffer, header: 5, length: TLSStreams.recordLength, &dir, d) { records($0, &$1, &c, d) }
+        if dir.finished {
+            if !dir.buffer.isEmpty { dir.buffer = [] }
+            if !dir.handshake.isEmpty { dir.handshake = [] }
+        }
+    }
+
+    /// A record's length with its 5-byte header, from the header.
+    static func recordLength(_ header: Bytes) -> Int { 5 + (Int(header.base[3]) << 8 | Int(header.base[4])) }
+
+    /// A handshake message's length with its 4-byte header, from the header.
+    static func messageLength(_ header: Bytes) -> Int {
+        4 + (Int(header.base[1]) << 16 | Int(header.base[2]) << 8 | Int(header.base[3]))
     }
 
     /// Handles the complete records at the start of `b`; returns the bytes they took.
@@ -118,11 +125,32 @@ public final class TLSStreams: FlowSlot {
     /// A handshake record's body: its messages, handled in place unless one spans
     /// records (then gathered in `dir.handshake` first).
     private func handshakeRecord(_ body: Bytes, _ dir: inout Direction, _ c: inout InspectionContext, _ d: FlowDetails) {
-        var pending = dir.handshake
-        dir.handshake = []
-        pending.consume(body) { handshakes($0, &dir, &c, d) }
-        dir.handshake = pending
-        if dir.handshake.count > TLSStreams.bufferLimit { dir.finished = true; d.handshakeIncomplete = true }
+        frames(body, held: \.handshake, header: 4, length: TLSStreams.messageLength, &dir, d) { handshakes($0, &$1, &c, d) }
+    }
+
+    /// Parses `fresh` as the next bytes of a stream of frames (records, or handshake
+    /// messages) whose unfinished frame `held` holds: where they lie when it holds
+    /// nothing, keeping only the start of a frame they cut; after completing the held
+    /// frame otherwise (`consumeFrames`). `parse` handles the complete frames at the start
+    /// of what it is given and returns the bytes they took. A frame held past
+    /// `bufferLimit` ends the direction's reading.
+    @inline(__always)
+    private func frames(_ fresh: Bytes, held: WritableKeyPath<Direction, [UInt8]>, header: Int, length: (Bytes) -> Int,
+                        _ dir: inout Direction, _ d: FlowDetails, _ parse: (Bytes, inout Direction) -> Int) {
+        if dir[keyPath: held].isEmpty {
+            let used = parse(fresh, &dir)
+            if !dir.finished && used < fresh.count { dir[keyPath: held].hold(fresh.slice(used, -1), header: header, length: length) }
+        } else {
+            // Swapped out while `parse` has the direction.
+            var pending = dir[keyPath: held]
+            dir[keyPath: held] = []
+            pending.consumeFrames(fresh, header: header, length: length) {
+                let used = parse($0, &dir)
+                return dir.finished ? nil : used
+            }
+            dir[keyPath: held] = pending
+        }
+        if dir[keyPath: held].count > TLSStreams.bufferLimit { dir.finished = true; d.handshakeIncomplete = true }
     }
 
     /// Handles the complete handshake messages at the start of `h`; returns the bytes they took.
@@ -237,5 +265,42 @@ extension Array where Element == UInt8 {
             let used = all.withUnsafeBytes { parse(Bytes($0)) }
             if used > 0 { removeFirst(Swift.min(used, count)) }
         }
+    }
+
+    /// Stream parsing of length-prefixed frames (TLS records, handshake messages) when
+    /// the array holds the start of a frame that an earlier segment cut: only the bytes
+    /// of `fresh` that complete it are copied, the frame is handed to `parse`, and the
+    /// rest of `fresh` is parsed where it lies. `length` reads a frame's whole length from
+    /// its `header` first bytes; `parse` handles the complete frames at the start of what
+    /// it is given and returns the bytes they took, or nil once the stream is read no
+    /// further (then nothing is kept). What remains held is an unfinished frame's start.
+    mutating func consumeFrames(_ fresh: Bytes, header: Int, length: (Bytes) -> Int, _ parse: (Bytes) -> Int?) {
+        var rest = fresh
+        while !isEmpty {
+            let want = count < header ? header : withUnsafeBytes { length(Bytes($0)) }
+            let take = Swift.min(Swift.max(want - count, 0), rest.count)
+            if take > 0 {
+                append(contentsOf: rest.slice(0, take).base)
+                rest = rest.slice(take, -1)
+            }
+            guard let used = withUnsafeBytes({ parse(Bytes($0)) }) else { removeAll(); return }
+            if used > 0 {
+                removeFirst(Swift.min(used, count))
+            } else if take == 0 || rest.count == 0 {
+                // Still short of a whole frame (or not one that parses): it stays held.
+                if !rest.isEmpty { append(contentsOf: rest.base) }
+                return
+            }
+        }
+        guard let used = parse(rest) else { return }
+        if used < rest.count { hold(rest.slice(used, -1), header: header, length: length) }
+    }
+
+    /// Holds `start`, the start of a frame cut by its segment's end, in the empty array,
+    /// with room for the rest of the frame where its header shows its length, up to as
+    /// much again as is held (the reassembly budget charges the bytes held, not the room).
+    mutating func hold(_ start: Bytes, header: Int, length: (Bytes) -> Int) {
+        if start.count >= header { reserveCapacity(Swift.min(length(start), 2 * start.count)) }
+        append(contentsOf: start.base)
     }
 }
