@@ -259,7 +259,7 @@ public final class Classifier: Sendable {
         }
         if f.state == .encrypted, f.postQuantum == false, let why = postQuantumRequirement(segment, cp, sp) {
             add("quantum-vulnerable-key-exchange", .low,
-                "\(what) \(path) on \(service) negotiated \(f.keyExchange ?? "a classical key exchange"), which a quantum computer can break; \(why)")
+                "\(what) \(route) on \(service) negotiated \(f.keyExchange ?? "a classical key exchange"), which a quantum computer can break; \(why)")
         }
         if f.weak {
             add("weak-encryption", .medium, "\(route) on \(service) uses \(f.weakReason ?? "weak encryption"): require TLS 1.2 or later with a strong cipher suite")
