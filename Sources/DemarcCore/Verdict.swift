@@ -17,6 +17,6 @@ struct Verdict: @unchecked Sendable {
     /// tracker finished it.
     @inline(__always)
     func record(_ f: FlowState, _ details: FlowDetails?, _ reason: FinishReason = .endOfInput) -> FlowRecord {
-        FlowRecord(flow: f, details: details, reason: reason) { classifier.classify($0) }
+        FlowRecord(flow: f, details: details, reason: reason, classifier: classifier)
     }
 }

@@ -47,33 +47,51 @@ public struct CommunityID: Sendable, Equatable {
         self.init(source: sa, destination: da, proto: k.proto, ports: ports ? (sp, dp) : nil)
     }
 
-    /// The hash of one already ordered tuple, by BoringSSL's one-shot SHA-1 (the code
-    /// Swift Crypto's `Insecure.SHA1` runs, SHA-NI where the CPU has it) without the
-    /// context Swift Crypto allocates per hash, which cost more than the hash itself on
-    /// a 40-byte input.
+    /// The hash of one already ordered tuple. The input is at most 40 bytes, so its
+    /// SHA-1 is one block: the block is padded here (0x80, zeros, the length in bits) and
+    /// run through BoringSSL's block function (the code Swift Crypto's `Insecure.SHA1`
+    /// runs, SHA-NI where the CPU has it), without the buffering of its streaming
+    /// interface or the context Swift Crypto allocates per hash.
     init(source: IPAddress, destination: IPAddress, proto: UInt8, ports: (UInt16, UInt16)?) {
         // seed(2) + addresses(2×4 or 2×16) + proto + padding + ports(4): at most 40 bytes.
-        var input: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
-        var digest: (UInt64, UInt64, UInt32) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &input) { buf in
-            var n = 2  // seed 0, big-endian
-            func put(_ v: UInt64, _ width: Int) {
-                var be = v.bigEndian
-                withUnsafeBytes(of: &be) { b in
-                    for i in (8 - width)..<8 { buf[n] = b[i]; n += 1 }
-                }
-            }
+        var block: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+        var ctx = SHA_CTX()
+        ctx.h = (0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0)
+        withUnsafeMutableBytes(of: &block) { buf in
+            // Bytes 0 and 1: seed 0, big-endian (the block starts zeroed).
+            var n = 2
             func address(_ a: IPAddress) {
-                if a.isV4 { put(UInt64(a.v4), 4) } else { put(a.hi, 8); put(a.lo, 8) }
+                if a.isV4 {
+                    buf.storeBytes(of: a.v4.bigEndian, toByteOffset: n, as: UInt32.self)
+                    n += 4
+                } else {
+                    buf.storeBytes(of: a.hi.bigEndian, toByteOffset: n, as: UInt64.self)
+                    buf.storeBytes(of: a.lo.bigEndian, toByteOffset: n + 8, as: UInt64.self)
+                    n += 16
+                }
             }
             address(source)
             address(destination)
-            buf[n] = proto; buf[n + 1] = 0; n += 2
-            if let (sp, dp) = ports { put(UInt64(sp), 2); put(UInt64(dp), 2) }
-            withUnsafeMutableBytes(of: &digest) { out in
-                _ = CCryptoBoringSSL_SHA1(buf.baseAddress!.assumingMemoryBound(to: UInt8.self), n,
-                                          out.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            buf[n] = proto  // then one zero byte of padding
+            n += 2
+            if let (sp, dp) = ports {
+                buf.storeBytes(of: sp.bigEndian, toByteOffset: n, as: UInt16.self)
+                buf.storeBytes(of: dp.bigEndian, toByteOffset: n + 2, as: UInt16.self)
+                n += 4
             }
+            buf[n] = 0x80
+            buf.storeBytes(of: UInt64(n * 8).bigEndian, toByteOffset: 56, as: UInt64.self)
+            CCryptoBoringSSL_SHA1_Transform(&ctx, buf.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
+        // The digest is the five state words, big-endian.
+        var digest: (UInt64, UInt64, UInt32) = (0, 0, 0)
+        let h = ctx.h
+        withUnsafeMutableBytes(of: &digest) { out in
+            out.storeBytes(of: h.0.bigEndian, toByteOffset: 0, as: UInt32.self)
+            out.storeBytes(of: h.1.bigEndian, toByteOffset: 4, as: UInt32.self)
+            out.storeBytes(of: h.2.bigEndian, toByteOffset: 8, as: UInt32.self)
+            out.storeBytes(of: h.3.bigEndian, toByteOffset: 12, as: UInt32.self)
+            out.storeBytes(of: h.4.bigEndian, toByteOffset: 16, as: UInt32.self)
         }
         (d0, d1, d2) = digest
     }
@@ -147,13 +165,14 @@ extension JSONWriter {
     /// a string the caller opened).
     public func rawCommunityID(_ id: CommunityID?, quoted: Bool = true) {
         guard let id else { raw("null"); return }
-        let q = quoted ? 1 : 0
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: CommunityID.textWidth + 2) { buf in
-            let p = buf.baseAddress!
+        guard quoted else {
+            rawFixed(width: CommunityID.textWidth) { id.write(into: $0) }
+            return
+        }
+        rawFixed(width: CommunityID.textWidth + 2) { p in
             p[0] = UInt8(ascii: "\"")
-            id.write(into: p + q)
+            id.write(into: p + 1)
             p[CommunityID.textWidth + 1] = UInt8(ascii: "\"")
-            rawASCII(UnsafeRawBufferPointer(start: p, count: CommunityID.textWidth + 2 * q))
         }
     }
 }

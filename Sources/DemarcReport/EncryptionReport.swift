@@ -17,6 +17,18 @@ public struct EncryptionReport {
     public static func describe(_ s: InspectState, _ d: FlowDetails?) -> EncryptionReport { describe(s, d?.reported) }
 
     public static func describe(_ s: InspectState, _ d: FlowDetails.Reported?) -> EncryptionReport {
+        let p = parts(s, d)
+        return EncryptionReport(application: p.application, encryption: p.encryption, displayName: p.displayName,
+                                isTLS: p.isTLS, certificateHidden: p.certificateHidden,
+                                certificateUnread: p.certificateUnread)
+    }
+
+    /// `describe`'s fields as separate values: a record takes its encryption from them
+    /// by moving it, where a field of a struct would be copied.
+    @inline(__always)
+    static func parts(_ s: InspectState, _ d: FlowDetails.Reported?)
+        -> (application: String?, encryption: FlowRecord.Encryption, displayName: String?, isTLS: Bool,
+            certificateHidden: Bool, certificateUnread: Bool) {
         let app: String? = s.app == .unknown ? nil : s.app.name
         var proto: String? = app
         // An upgraded flow's encryption is the TLS it upgraded to.
@@ -31,9 +43,7 @@ public struct EncryptionReport {
             version: version, basis: s.state == .unknown ? .none : s.basis,
             sni: d?.sni, certificate: d?.certificate, upgraded: s.upgraded, weak: weak, negotiated: d?.negotiated,
             confidence: Heuristic.confidence(s))
-        return EncryptionReport(application: app, encryption: enc, displayName: displayName(s), isTLS: isTLS,
-                                certificateHidden: hidden,
-                                certificateUnread: isTLS && d?.certificate == nil && (d?.tlsIncomplete ?? false))
+        return (app, enc, displayName(s), isTLS, hidden, isTLS && d?.certificate == nil && (d?.tlsIncomplete ?? false))
     }
 
     static func displayName(_ s: InspectState) -> String? {

@@ -13,6 +13,9 @@ public struct FlowRecord: Sendable {
         /// The address as text (RFC 5952 for IPv6); the JSON writer formats it in place.
         public var ip: String { address.description }
 
+        /// Not inlined: the endpoint is made in place in the record (inlined, it was
+        /// built apart and copied there).
+        @inline(never)
         public init(address: IPAddress, port: UInt16?, zone: String, node: String?) {
             self.address = address; self.port = port; self.zone = zone; self.node = node
         }
@@ -408,46 +411,55 @@ public enum Expectations {
 
 extension FlowRecord {
     /// A flow laid out as reports show it: its encryption verdict mapped to the record,
-    /// its place and findings from `classify`, which the verdict stage (DemarcCore's
+    /// its place and findings from `classifier`, which the verdict stage (DemarcCore's
     /// `Verdict`) supplies. Lays out only; decides nothing.
     /// - Parameter reason: why the tracker finished it (`.endOfInput` for a flow still open).
     @inline(__always)
     package init(flow f: FlowState, details: FlowDetails?, reason: FinishReason = .endOfInput,
-                 classify: (FlowFacts) -> Classification) {
+                 classifier: Classifier) {
         let k = f.key
         let (cIP, cPort, sIP, sPort) = f.clientIsA ? (k.a, k.portA, k.b, k.portB) : (k.b, k.portB, k.a, k.portA)
         let hasPorts = IPProtocol.hasPorts(k.proto) && !k.orphanFragments
         let d = details?.reported
-        let verdict = EncryptionReport.describe(f.inspect, d)
-        var facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
-                              proto: k.proto, state: f.inspect.state, protocolName: verdict.displayName,
-                              weak: f.inspect.weak, weakReason: verdict.encryption.weak,
-                              isTLS: verdict.isTLS, tlsVersion: verdict.encryption.version,
-                              certificateHidden: verdict.certificateHidden, certificate: verdict.encryption.certificate)
-        if let d, !d.credentials.isEmpty { facts.credentials = d.credentials }
-        facts.certificateUnread = verdict.certificateUnread
-        facts.linkGroup = f.linkGroup
-        facts.keyExchange = d?.negotiated?.keyExchange
-        facts.postQuantum = d?.negotiated?.postQuantum
-        let c = classify(facts)
+        let (application, encryption, displayName, isTLS, certificateHidden, certificateUnread)
+            = EncryptionReport.parts(f.inspect, d)
+        let seen = d?.credentials
+        let credentials = seen?.isEmpty ?? true ? nil : seen
+        let facts = FlowFacts(client: cIP, server: sIP, clientPort: hasPorts ? cPort : nil, serverPort: hasPorts ? sPort : nil,
+                              proto: k.proto, state: f.inspect.state, protocolName: displayName,
+                              weak: f.inspect.weak, weakReason: encryption.weak,
+                              isTLS: isTLS, tlsVersion: encryption.version,
+                              certificateHidden: certificateHidden, certificate: encryption.certificate,
+                              credentials: credentials, certificateUnread: certificateUnread, linkGroup: f.linkGroup,
+                              keyExchange: encryption.negotiated?.keyExchange,
+                              postQuantum: encryption.negotiated?.postQuantum)
+        let httpHost = d?.httpHost, httpMethod = d?.httpMethod
+        // The classification is dropped once laid out: its values are moved out of it
+        // (swapped for empty ones), not copied.
+        var c = classifier.classify(consume facts)
+        var clientZone = "", serverZone = "", clientNode: String? = nil, serverNode: String? = nil
+        var findings: [Finding] = []
+        swap(&clientZone, &c.client.zone)
+        swap(&clientNode, &c.client.node)
+        swap(&serverZone, &c.server.zone)
+        swap(&serverNode, &c.server.node)
+        swap(&findings, &c.findings)
         self.init(
             id: f.id,
             transport: k.orphanFragments ? "fragment" : IPProtocol.name(k.proto),
             ipVersion: Int(k.ipVersion),
-            client: .init(address: cIP, port: hasPorts ? cPort : nil, zone: c.client.zone, node: c.client.node),
-            server: .init(address: sIP, port: hasPorts ? sPort : nil, zone: c.server.zone, node: c.server.node),
+            client: .init(address: cIP, port: hasPorts ? cPort : nil, zone: consume clientZone, node: consume clientNode),
+            server: .init(address: sIP, port: hasPorts ? sPort : nil, zone: consume serverZone, node: consume serverNode),
             firstSeen: f.firstSeen, lastSeen: f.lastSeen,
             packetsToServer: f.packetsToServer, packetsToClient: f.packetsToClient,
             bytesToServer: f.bytesToServer, bytesToClient: f.bytesToClient,
             fragmentPackets: f.fragmentPackets, fragmentBytes: f.fragmentBytes,
-            application: verdict.application,
-            encryption: verdict.encryption,
-            segment: c.segment, path: c.path, responsible: c.responsible, rule: c.rule, findings: c.findings,
-            http: d.flatMap { d in
-                (d.httpHost != nil || d.httpMethod != nil) ? (d.httpHost, d.httpMethod, d.httpPath) : nil
-            },
+            application: application,
+            encryption: encryption,
+            segment: c.segment, path: c.path.take(), responsible: c.responsible, rule: c.rule.take(), findings: consume findings,
+            http: httpHost != nil || httpMethod != nil ? (httpHost, httpMethod, d?.httpPath) : nil,
             banner: d?.banner,
-            credentials: facts.credentials,
+            credentials: credentials,
             exportedPackets: d?.exportedPackets ?? 0,
             exportedBytes: d?.exportedBytes ?? 0,
             communityID: CommunityID(flow: f),

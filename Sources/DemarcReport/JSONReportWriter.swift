@@ -31,11 +31,12 @@ public final class JSONReportWriter: RenderingReportWriter {
     }
 
     public func flow(_ r: FlowRecord) {
+        // The separator or line end goes in with the flow's text: one write per flow.
         w.reset()
+        if !lines && flowsWritten > 0 { w.raw(",\n") }
         JSONReportWriter.writeFlow(w, r, typeField: lines)
-        if !lines && flowsWritten > 0 { output.write(",\n") }
+        if lines { w.raw("\n") }
         output.write(w.bytes)
-        if lines { output.write("\n") }
         flowsWritten += 1
         if flushEachFlow { output.flush() }
     }
@@ -328,10 +329,9 @@ public final class JSONReportWriter: RenderingReportWriter {
 
     private static func writeEndpoint(_ w: JSONWriter, _ e: FlowRecord.Endpoint) {
         w.raw("{\"ip\":"); w.rawAddress(e.address)
-        w.raw(",\"port\":"); w.rawInt(e.port)
+        if let port = e.port { w.raw(",\"port\":"); w.rawInt(UInt64(port)) } else { w.raw(",\"port\":null") }
         w.raw(",\"zone\":"); w.rawString(e.zone)
-        w.raw(",\"node\":"); w.rawString(e.node)
-        w.raw("}")
+        if let node = e.node { w.raw(",\"node\":"); w.rawString(node); w.raw("}") } else { w.raw(",\"node\":null}") }
     }
 }
 

@@ -42,7 +42,7 @@ public final class JSONWriter {
     // MARK: raw bytes
 
     @inline(__always) private func reserve(_ n: Int) {
-        if count &+ n > capacity { grow(count + n) }
+        if count &+ n > capacity { grow(count &+ n) }
     }
 
     private func grow(_ needed: Int) {
@@ -61,13 +61,15 @@ public final class JSONWriter {
         count &+= 1
     }
 
+    /// `p` is never inside the buffer (it is text the caller holds): copied without an
+    /// overlap check.
     @inline(__always) private func put(_ p: UnsafePointer<UInt8>, _ n: Int) {
         reserve(n)
-        (base + count).update(from: p, count: n)
+        (base + count).initialize(from: p, count: n)
         count &+= n
     }
 
-    private func put(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
+    @inline(__always) private func put(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
 
     // MARK: structure
 
@@ -127,13 +129,21 @@ public final class JSONWriter {
     /// Text known at compile time, copied as it is: punctuation and keys together
     /// (`,"port":`), for records whose shape is fixed.
     @inline(__always) public func raw(_ s: StaticString) { put(s.utf8Start, s.utf8CodeUnitCount) }
-    /// Bytes known to need no escaping (ASCII made by the caller), copied as they are.
+    /// Bytes known to need no escaping (ASCII made by the caller, never the writer's own
+    /// `bytes`), copied as they are.
     public func rawASCII(_ b: UnsafeRawBufferPointer) {
         guard let p = b.baseAddress, b.count > 0 else { return }
         put(p.assumingMemoryBound(to: UInt8.self), b.count)
     }
+    /// Text of a known width, written by `body` at the pointer it is given (exactly
+    /// `width` bytes of ASCII that needs no escaping), with no separator.
+    @inline(__always) public func rawFixed(width: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        reserve(width)
+        body(base + count)
+        count &+= width
+    }
     /// A string value (escaped) or null, with no separator.
-    public func rawString(_ v: String?) { if let v { appendString(v) } else { put("null") } }
+    @inline(__always) public func rawString(_ v: String?) { if let v { appendString(v) } else { put("null") } }
     /// An integer value or null, with no separator.
     public func rawInt<T: FixedWidthInteger>(_ v: T?) {
         guard let v else { put("null"); return }
@@ -144,10 +154,12 @@ public final class JSONWriter {
             s.withUTF8 { put($0.baseAddress!, $0.count) }
         }
     }
+    /// An unsigned integer value (counts, ids), with no separator.
+    @inline(__always) public func rawInt(_ v: UInt64) { appendDigits(v) }
     /// A flow's id: its decimal, or, while ids are deferred (`defersIDs`), nothing but a
     /// mark where it goes (a record rendered before its id is known; see `FlowRenderer`).
     @inline(__always) public func rawFlowID(_ id: UInt64) {
-        if defersIDs { idMarks.append(Int32(truncatingIfNeeded: count)) } else { rawInt(id) }
+        if defersIDs { idMarks.append(Int32(truncatingIfNeeded: count)) } else { appendDigits(id) }
     }
     /// Ids are left out and their places marked in `idMarks` (offsets into `bytes`).
     @exclusivity(unchecked) public var defersIDs = false
@@ -167,14 +179,14 @@ public final class JSONWriter {
         let p = base + count + 1
         let (secs, frac) = micros.quotientAndRemainder(dividingBy: 1_000_000)
         if frac >= 0, secs == cachedSecond {
-            p.update(from: secondText, count: Timestamps.secondWidth)
+            p.initialize(from: secondText, count: Timestamps.secondWidth)
             Timestamps.writeFraction(frac, into: p + Timestamps.secondWidth)
             count += 1 + Timestamps.width
         } else {
             let n = Timestamps.write(micros: micros, into: p)
             if n == Timestamps.width, frac >= 0 {
                 cachedSecond = secs
-                secondText.update(from: p, count: Timestamps.secondWidth)
+                secondText.initialize(from: p, count: Timestamps.secondWidth)
             }
             count += 1 + n
         }
@@ -204,37 +216,41 @@ public final class JSONWriter {
     public func field<T: FixedWidthInteger>(_ k: StaticString, _ v: T?) { key(k); int(v) }
     public func field(_ k: StaticString, _ v: Bool) { key(k); bool(v) }
 
-    /// "00" to "99": two digits per division.
-    private static let digitPairs: [UInt8] = (0..<100).flatMap { (n: Int) -> [UInt8] in
-        let tens = UInt8(truncatingIfNeeded: n / 10), ones = UInt8(truncatingIfNeeded: n % 10)
-        return [48 + tens, 48 + ones]
+    /// "00" to "99": two digits per division (a constant, read without a lazy global's
+    /// check).
+    private static var digitPairs: StaticString {
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
     }
 
     private func appendDecimal(_ v: Int64) {
+        if v < 0 { put(UInt8(ascii: "-")) }
+        appendDigits(v.magnitude)
+    }
+
+    /// The decimal digits of `v`, two per division, from the last.
+    private func appendDigits(_ v: UInt64) {
         reserve(20)
-        var m = v.magnitude
-        if v < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
+        var m = v
         var digits = 1
         var t = m
-        while t >= 100 { t /= 100; digits += 2 }
-        if t >= 10 { digits += 1 }
-        var i = count + digits
+        while t >= 100 { t /= 100; digits &+= 2 }
+        if t >= 10 { digits &+= 1 }
+        var i = count &+ digits
         count = i
-        JSONWriter.digitPairs.withUnsafeBufferPointer { pairs in
-            while m >= 100 {
-                let (q, r) = m.quotientAndRemainder(dividingBy: 100)
-                i -= 2
-                base[i] = pairs[Int(r) * 2]
-                base[i + 1] = pairs[Int(r) * 2 + 1]
-                m = q
-            }
-            if m >= 10 {
-                i -= 2
-                base[i] = pairs[Int(m) * 2]
-                base[i + 1] = pairs[Int(m) * 2 + 1]
-            } else {
-                base[i - 1] = 48 + UInt8(m)
-            }
+        let pairs = JSONWriter.digitPairs.utf8Start
+        while m >= 100 {
+            let (q, r) = m.quotientAndRemainder(dividingBy: 100)
+            i &-= 2
+            base[i] = pairs[Int(r) &* 2]
+            base[i &+ 1] = pairs[Int(r) &* 2 &+ 1]
+            m = q
+        }
+        if m >= 10 {
+            i &-= 2
+            base[i] = pairs[Int(m) &* 2]
+            base[i &+ 1] = pairs[Int(m) &* 2 &+ 1]
+        } else {
+            base[i &- 1] = 48 &+ UInt8(truncatingIfNeeded: m)
         }
     }
 
@@ -271,20 +287,20 @@ public final class JSONWriter {
     }
 
     private func appendString(_ s: String) {
-        // Most strings need no escaping: copy them in one piece.
-        var s = s
-        let plain = s.withUTF8 { u -> Bool in
+        // Most strings need no escaping: copy them in one piece, read in place (native
+        // strings are contiguous UTF-8; others take the escaping path below).
+        let plain = s.utf8.withContiguousStorageIfAvailable { u -> Bool in
             let n = u.count
             guard let src = u.baseAddress else { put("\"\""); return true }
             if JSONWriter.anyNeedsEscape(UnsafeRawPointer(src), n) { return false }
             reserve(n &+ 2)
             base[count] = UInt8(ascii: "\"")
-            (base + count + 1).update(from: src, count: n)
+            (base + count + 1).initialize(from: src, count: n)
             base[count &+ n &+ 1] = UInt8(ascii: "\"")
             count &+= n &+ 2
             return true
         }
-        if plain { return }
+        if plain == true { return }
         put(UInt8(ascii: "\""))
         let hex: StaticString = "0123456789abcdef"
         for b in s.utf8 {

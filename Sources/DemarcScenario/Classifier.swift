@@ -32,15 +32,20 @@ public struct FlowFacts: Sendable {
     public var keyExchange: String? = nil
     public var postQuantum: Bool? = nil
 
-    @inlinable @inline(__always)
+    /// Not inlined: the facts are made in place where the caller keeps them (inlined,
+    /// they were built apart and copied there).
+    @inline(never)
     public init(client: IPAddress, server: IPAddress, clientPort: UInt16?, serverPort: UInt16?, proto: UInt8,
                 state: EncryptionState, protocolName: String? = nil, weak: Bool = false, weakReason: String? = nil,
                 isTLS: Bool = false, tlsVersion: String? = nil, certificateHidden: Bool = false,
-                certificate: CertificateInfo? = nil) {
+                certificate: CertificateInfo? = nil, credentials: [Credential]? = nil, certificateUnread: Bool = false,
+                linkGroup: Bool = false, keyExchange: String? = nil, postQuantum: Bool? = nil) {
         self.client = client; self.server = server; self.clientPort = clientPort; self.serverPort = serverPort
         self.proto = proto; self.state = state; self.protocolName = protocolName; self.weak = weak
         self.weakReason = weakReason; self.isTLS = isTLS; self.tlsVersion = tlsVersion
         self.certificateHidden = certificateHidden; self.certificate = certificate
+        self.credentials = credentials; self.certificateUnread = certificateUnread; self.linkGroup = linkGroup
+        self.keyExchange = keyExchange; self.postQuantum = postQuantum
     }
 }
 
@@ -116,7 +121,7 @@ public final class Classifier: Sendable {
     /// The scenario's per-segment settings, by `Segment.ordinal`: read for every flow,
     /// so kept in arrays rather than hashed out of dictionaries each time.
     private let partyBySegment: [Party?]
-    private let filtersBySegment: [(set: FilterSet, index: RuleIndex, endpoints: [Endpoints])?]
+    private let filtersBySegment: [SegmentFilters?]
     private let requiredBySegment: [Bool]
     /// Each `accept` entry's from and to, indexed.
     private let acceptEndpoints: [Endpoints]
@@ -136,7 +141,7 @@ public final class Classifier: Sendable {
         self.plan = AddressPlan(nodes: scenario.nodes, zones: scenario.zones)
         partyBySegment = Segment.allCases.map { scenario.responsibility[$0] ?? Scenario.defaultResponsibility[$0] }
         filtersBySegment = Segment.allCases.map { seg in
-            scenario.filters[seg].map { ($0, RuleIndex($0.rules), $0.rules.map { Endpoints($0.from, $0.to) }) }
+            scenario.filters[seg].map(SegmentFilters.init)
         }
         acceptEndpoints = scenario.acceptances.map { Endpoints($0.from, $0.to) }
         requiredBySegment = Segment.allCases.map { (scenario.encryption[$0] ?? .optional) == .required }
@@ -189,19 +194,21 @@ public final class Classifier: Sendable {
         }
         // Filters: first match wins; the default decides the rest.
         var rule: RuleMatch?
-        var matchedRule: Rule?
+        var cleartextAccepted = false
         var unfilteredByDefault = false
-        if let (set, index, endpoints) = filtersBySegment[segment.ordinal] {
-            if let i = index.first(proto: f.proto, port: f.serverPort, where: { matches(set.rules[$0], endpoints[$0], f, cp, sp, transit) }) {
-                let r = set.rules[i]
-                matchedRule = r
-                rule = RuleMatch(segment: segment, name: r.name, action: r.action, responsible: r.responsible, index: i)
-            } else if set.defaultAction == .deny {
+        if let sf = filtersBySegment[segment.ordinal] {
+            let rules = sf.set.rules
+            if let i = sf.index.first(proto: f.proto, port: f.serverPort,
+                                      where: { within(sf.endpoints[$0], rules[$0].ports, f, cp, sp, transit) }) {
+                rule = RuleMatch(segment: segment, name: rules[i].name, action: rules[i].action,
+                                 responsible: rules[i].responsible, index: i)
+                cleartextAccepted = rules[i].cleartextAccepted
+            } else if sf.set.defaultAction == .deny {
                 unfilteredByDefault = true
             }
         }
         // A `let`, not mutated once findings are made: the closures below capture it.
-        let party = matchedRule?.responsible ?? partyBySegment[segment.ordinal]!
+        let party = rule?.responsible ?? partyBySegment[segment.ordinal]!
         let path = transit.map { TransitPath(enters: scenario.nodes[$0.enters].name, leaves: scenario.nodes[$0.leaves].name) }
 
         var findings: [Finding] = []
@@ -214,7 +221,7 @@ public final class Classifier: Sendable {
         var route: String { describe(segment, client, server, path) }
         var service: String { serviceText(f) }
 
-        if let r = matchedRule, r.action == .deny {
+        if let r = rule, r.action == .deny {
             add("denied-traffic-observed", .critical,
                 "\(route) on \(service) matched \(segment.rawValue) rule '\(r.name)' (deny), yet it is in the traffic: the filter is not enforced")
         }
@@ -235,7 +242,7 @@ public final class Classifier: Sendable {
 
         let sensitiveZone = client.sensitive ? client.zone : (server.sensitive ? server.zone : nil)
         let required = requiredBySegment[segment.ordinal] || sensitiveZone != nil
-        let accepted = matchedRule.map { $0.action == .allow && $0.cleartextAccepted } ?? false
+        let accepted = rule.map { $0.action == .allow && cleartextAccepted } ?? false
         var because: String {
             sensitiveZone.map { "sensitive zone \($0) requires encryption" } ?? "encryption.\(segment.rawValue) is required"
         }
@@ -330,10 +337,10 @@ public final class Classifier: Sendable {
     /// enters (from) or leaves (to) at; nil where the segment has no filters. The
     /// simulator tries a pair of places only against these, by `classify`'s own test.
     package func rules(_ segment: Segment, server: Bool, holding ip: IPAddress, pathNode: Int?) -> [Int]? {
-        guard let (set, _, endpoints) = filtersBySegment[segment.ordinal] else { return nil }
+        guard let sf = filtersBySegment[segment.ordinal] else { return nil }
         let p = plan.place(ip)
-        return set.rules.indices.filter {
-            (server ? endpoints[$0].to : endpoints[$0].from).contains(ip, p, pathNode: pathNode)
+        return sf.set.rules.indices.filter {
+            (server ? sf.endpoints[$0].to : sf.endpoints[$0].from).contains(ip, p, pathNode: pathNode)
         }
     }
 
@@ -345,9 +352,17 @@ public final class Classifier: Sendable {
         return ca.sha256.contains { $0.lowercased().filter { $0 != ":" } == fp }
     }
 
-    private func matches(_ r: Rule, _ sets: Endpoints, _ f: FlowFacts, _ cp: Placement, _ sp: Placement,
-                         _ transit: (enters: Int, leaves: Int)?) -> Bool {
-        within(sets, r.ports, f, cp, sp, transit)
+    /// A segment's filters: its set, the set's index and each rule's endpoints. A class,
+    /// so a flow's classification reads them without copying them.
+    private final class SegmentFilters: Sendable {
+        let set: FilterSet
+        let index: RuleIndex
+        let endpoints: [Endpoints]
+        init(_ set: FilterSet) {
+            self.set = set
+            index = RuleIndex(set.rules)
+            endpoints = set.rules.map { Endpoints($0.from, $0.to) }
+        }
     }
 
     /// A rule's or an `accept` entry's `from` and `to`, indexed.
