@@ -15,7 +15,8 @@ public struct FlowKey: Equatable, Sendable {
     public var orphanFragments: Bool
 
     /// Builds the canonical key for a packet; `fromA` tells which endpoint sent it.
-    @inlinable
+    /// Inlined: the key stays in registers for the hash and the table's compare.
+    @inlinable @inline(__always)
     public init(packet p: DecodedPacket, usePorts: Bool, fromA: inout Bool) {
         let sp = usePorts ? p.srcPort : 0
         let dp = usePorts ? p.dstPort : 0
@@ -29,7 +30,21 @@ public struct FlowKey: Equatable, Sendable {
         orphanFragments = false
     }
 
+    /// The fields after the addresses, packed in one word for comparison.
     @inlinable
+    var packedTail: UInt64 {
+        UInt64(portA) | UInt64(portB) << 16 | UInt64(proto) << 32 | UInt64(ipVersion) << 40
+            | (orphanFragments ? 1 << 48 : 0)
+    }
+
+    /// Field-by-field equality, computed without a branch per field.
+    @inlinable @inline(__always)
+    public static func == (l: FlowKey, r: FlowKey) -> Bool {
+        let addresses = (l.a.hi ^ r.a.hi) | (l.a.lo ^ r.a.lo) | (l.b.hi ^ r.b.hi) | (l.b.lo ^ r.b.lo)
+        return addresses | (l.packedTail ^ r.packedTail) == 0
+    }
+
+    @inlinable @inline(__always)
     public var hashValue64: UInt64 {
         // A cheap, well-mixed hash (multiply-xorshift over the key's words).
         var h: UInt64 = 0x9e37_79b9_7f4a_7c15 &* (UInt64(proto) | UInt64(ipVersion) << 8 | (orphanFragments ? 1 << 16 : 0))

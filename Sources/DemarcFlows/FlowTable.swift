@@ -151,7 +151,9 @@ public final class FlowTable {
         pool + Int(slot)
     }
 
-    /// The slot of the flow with this key, or nil.
+    /// The slot of the flow with this key, or nil. Inlined into the packet path, where
+    /// the key is still in registers.
+    @inline(__always)
     public func find(_ key: FlowKey, hash: UInt64) -> Int32? {
         let tag = hash >> 32
         var i = Int(truncatingIfNeeded: hash) & indexMask
@@ -159,10 +161,11 @@ public final class FlowTable {
             let e = index[i]
             if e == 0 { return nil }
             if e >> 32 == tag {
-                let slot = Int32(truncatingIfNeeded: e & 0xffff_ffff) - 1
+                // Index entries hold slot + 1 (never 0, the empty mark).
+                let slot = Int32(truncatingIfNeeded: e & 0xffff_ffff) &- 1
                 if pool[Int(slot)].key == key { return slot }
             }
-            i = (i + 1) & indexMask
+            i = (i &+ 1) & indexMask
         }
     }
 

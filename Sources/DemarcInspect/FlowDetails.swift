@@ -83,6 +83,20 @@ public final class FlowDetails {
         return s
     }
 
+    /// Calls `body` with the flow's slot of type `S`, made by `make` on first use, lent
+    /// without a retain: the record's list holds the slot.
+    @inline(__always)
+    func withSlot<S: FlowSlot, R>(_ make: @autoclosure () -> S, _ body: (S) -> R) -> R {
+        let found: Unmanaged<FlowSlot>
+        if let (s, _) = first(where: { ObjectIdentifier(type(of: $0)) == ObjectIdentifier(S.self) }) {
+            found = s
+        } else {
+            add(make())
+            found = slots.unsafelyUnwrapped
+        }
+        return found._withUnsafeGuaranteedRef { body(unsafeDowncast($0, to: S.self)) }
+    }
+
     private func add(_ s: FlowSlot) {
         if s.reports { slotsReport = true }
         s.next = slots
@@ -237,4 +251,15 @@ public final class FlowDetailsStore {
     /// The slot's record if one was made; never allocates.
     @inlinable
     public func existing(_ slot: Int32) -> FlowDetails? { records[Int(slot)] }
+
+    /// Calls `body` with the slot's record, created on first use, lent without a retain:
+    /// the store holds the record until the flow leaves its slot, which no inspection
+    /// call outlives.
+    @inlinable @inline(__always)
+    public func withDetails<R>(for slot: Int32, _ body: (FlowDetails) -> R) -> R {
+        let i = Int(slot)
+        if records[i] == nil { records[i] = FlowDetails() }
+        let record = records.withUnsafeBufferPointer { Unmanaged.passUnretained($0[i].unsafelyUnwrapped) }
+        return record._withUnsafeGuaranteedRef(body)
+    }
 }

@@ -35,6 +35,14 @@ public struct InspectionContext {
         Unmanaged.passUnretained(store)._withUnsafeGuaranteedRef { $0.details(for: slot) }
     }
 
+    /// Calls `body` with the context and the flow's detail record, created on first use
+    /// and lent without a retain (the store holds it: `FlowDetailsStore.withDetails`).
+    @inline(__always)
+    static func withDetails<R>(_ c: inout InspectionContext, _ body: (inout InspectionContext, FlowDetails) -> R) -> R {
+        let store = c.store, slot = c.slot
+        return Unmanaged.passUnretained(store)._withUnsafeGuaranteedRef { $0.withDetails(for: slot) { body(&c, $0) } }
+    }
+
     /// The flow's detail record if one was made; never allocates.
     public func existingDetails() -> FlowDetails? {
         Unmanaged.passUnretained(store)._withUnsafeGuaranteedRef { $0.existing(slot) }

@@ -44,17 +44,16 @@ public enum DTLSInspector: ProtocolInspector {
                 if hs == 1, let h = TLSHello.parse(msg, client: true, dtls: true), h.whole {
                     d.sni = h.sni ?? d.sni
                     d.alpn = h.alpn ?? d.alpn
-                    d.negotiated(Negotiated(ja4: JA4.fingerprint(h, transport: "d", cache: c.store.ja4Hashes)))
+                    d.negotiate(ja4: JA4.fingerprint(h, transport: "d", cache: c.store.ja4Hashes))
                 } else if hs == 2, let h = TLSHello.parse(msg, client: false, dtls: true) {
                     c.state.version = UInt32(h.selected)
                     if let weak = TLSHello.weakness(version: h.selected, suite: h.cipherSuite, dtls: true) {
                         c.state.weak = true
                         d.note = weak
                     }
-                    let kx = TLSStreams.keyExchange(h)
-                    d.negotiated(kx.negotiated)
+                    let awaiting = TLSStreams.keyExchange(h, into: d)
                     // DTLS 1.2's ServerKeyExchange (usually in the same flight) names the group.
-                    if kx.awaiting == nil || c.index >= awaitedPackets { c.state.active = false }
+                    if awaiting == nil || c.index >= awaitedPackets { c.state.active = false }
                 } else if hs == 12, let kind = d.negotiated?.cipher.flatMap(CryptoNames.suiteKeyExchange(name:)) {
                     if let n = TLSStreams.serverKeyExchange(msg, kind: kind) { d.negotiated(n) }
                     c.state.active = false

@@ -159,7 +159,7 @@ public enum QUICInspector: ProtocolInspector {
             server.stream.add(frames, c)
             if let body = server.stream.message(2) {
                 if let hello = body.withUnsafeBytes({ TLSHello.parse(Bytes($0), client: false, dtls: false) }) {
-                    d.negotiated(TLSStreams.keyExchange(hello).negotiated)
+                    TLSStreams.keyExchange(hello, into: d)
                 }
                 d[QUICServerHello.self] = nil
                 c.state.active = false
@@ -195,7 +195,7 @@ public enum QUICInspector: ProtocolInspector {
         let hello = body.withUnsafeBytes { TLSHello.parse(Bytes($0), client: true, dtls: false) }
         d.sni = hello?.sni ?? d.sni
         d.alpn = hello?.alpn ?? d.alpn
-        if let hello { d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: "q", cache: c.store.ja4Hashes))) }
+        if let hello { d.negotiate(ja4: JA4.fingerprint(hello, transport: "q", cache: c.store.ja4Hashes)) }
     }
 }
 

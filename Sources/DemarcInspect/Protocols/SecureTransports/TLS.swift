@@ -65,9 +65,13 @@ public enum TLSInspector: ProtocolInspector {
     static let midRecordPackets = 3
 
     public static func follow(_ c: inout InspectionContext, _ p: Bytes) {
-        let d = c.details()
-        let tls = d.slot(TLSStreams())
-        tls.feed(&c, p, details: d)
-        if tls.done { c.state.active = false }
+        // The record and its TLS slot are borrowed for the packet, not retained.
+        let done = InspectionContext.withDetails(&c) { c, d in
+            d.withSlot(TLSStreams()) { tls in
+                tls.feed(&c, p, details: d)
+                return tls.done
+            }
+        }
+        if done { c.state.active = false }
     }
 }

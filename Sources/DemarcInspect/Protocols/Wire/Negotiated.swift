@@ -22,17 +22,31 @@ public final class Negotiated: Sendable {
         self.keyExchange = keyExchange; self.postQuantum = postQuantum; self.cipher = cipher
         self.mac = mac; self.hostKey = hostKey; self.ja4 = ja4
     }
-
-    /// A copy with the fields `other` sets replacing these.
-    func merged(_ o: Negotiated) -> Negotiated {
-        Negotiated(keyExchange: o.keyExchange ?? keyExchange, postQuantum: o.keyExchange != nil ? o.postQuantum : postQuantum,
-                   cipher: o.cipher ?? cipher, mac: o.mac ?? mac, hostKey: o.hostKey ?? hostKey, ja4: o.ja4 ?? ja4)
-    }
 }
 
 extension FlowDetails {
     /// Records what a handshake message showed, keeping what earlier ones did.
     func negotiated(_ n: Negotiated) {
-        negotiated = negotiated.map { $0.merged(n) } ?? n
+        if negotiated == nil {
+            negotiated = n
+        } else {
+            negotiate(keyExchange: n.keyExchange, postQuantum: n.postQuantum, cipher: n.cipher, mac: n.mac,
+                      hostKey: n.hostKey, ja4: n.ja4)
+        }
+    }
+
+    /// Records the fields a handshake message showed, keeping those of earlier ones it
+    /// does not set: one object is made, with no intermediate one for the message. The
+    /// post-quantum mark goes with the key exchange it describes.
+    func negotiate(keyExchange: String? = nil, postQuantum: Bool? = nil, cipher: String? = nil, mac: String? = nil,
+                   hostKey: String? = nil, ja4: String? = nil) {
+        guard let o = negotiated else {
+            negotiated = Negotiated(keyExchange: keyExchange, postQuantum: postQuantum, cipher: cipher, mac: mac,
+                                    hostKey: hostKey, ja4: ja4)
+            return
+        }
+        negotiated = Negotiated(keyExchange: keyExchange ?? o.keyExchange,
+                                postQuantum: keyExchange != nil ? postQuantum : o.postQuantum,
+                                cipher: cipher ?? o.cipher, mac: mac ?? o.mac, hostKey: hostKey ?? o.hostKey, ja4: ja4 ?? o.ja4)
     }
 }

@@ -172,7 +172,7 @@ public final class TLSStreams: FlowSlot {
         case 1:
             clientHelloSeen = true
             if let hello = TLSHello.parse(body, client: true, dtls: dtls) {
-                d.negotiated(Negotiated(ja4: JA4.fingerprint(hello, transport: dtls ? "d" : "t", cache: c.store.ja4Hashes)))
+                d.negotiate(ja4: JA4.fingerprint(hello, transport: dtls ? "d" : "t", cache: c.store.ja4Hashes))
                 d.sni = hello.sni ?? d.sni
                 d.alpn = hello.alpn ?? d.alpn
                 // A hello cut short is fingerprinted, but its version is not taken.
@@ -192,9 +192,7 @@ public final class TLSStreams: FlowSlot {
                 d.note = weak
             }
             if d.alpn == nil { d.alpn = hello.alpn }
-            let kx = TLSStreams.keyExchange(hello)
-            awaitingKeyExchange = kx.awaiting
-            d.negotiated(kx.negotiated)
+            awaitingKeyExchange = TLSStreams.keyExchange(hello, into: d)
             // TLS 1.3 encrypts everything after the ServerHello, certificate included.
             if !dtls && hello.selected >= 0x0304 { dir.finished = true }
         case 11:
@@ -213,23 +211,26 @@ public final class TLSStreams: FlowSlot {
 }
 
 extension TLSStreams {
-    /// What a ServerHello names of the key exchange and cipher; `awaiting` (`ECDHE` or
-    /// `DHE`) where a TLS 1.2 ServerKeyExchange names the group.
-    static func keyExchange(_ h: TLSHello.Hello) -> (negotiated: Negotiated, awaiting: String?) {
+    /// Records in `d` what a ServerHello names of the key exchange and cipher; returns
+    /// `ECDHE` or `DHE` where a TLS 1.2 ServerKeyExchange is to name the group.
+    @discardableResult
+    static func keyExchange(_ h: TLSHello.Hello, into d: FlowDetails) -> String? {
         let cipher = CryptoNames.tlsSuite(h.cipherSuite)
         if h.selected >= 0x0304 && h.selected < 0xfe00 || h.selected == 0xfefc {
             if let g = h.keyShareGroup {
-                return (Negotiated(keyExchange: CryptoNames.tlsGroup(g), postQuantum: CryptoNames.isPostQuantumTLSGroup(g),
-                                   cipher: cipher), nil)
+                d.negotiate(keyExchange: CryptoNames.tlsGroup(g), postQuantum: CryptoNames.isPostQuantumTLSGroup(g),
+                            cipher: cipher)
+            } else {
+                // A pre-shared key without a (EC)DHE share (psk_ke): no key exchange to judge.
+                d.negotiate(keyExchange: h.pskAccepted ? "PSK" : nil, cipher: cipher)
             }
-            // A pre-shared key without a (EC)DHE share (psk_ke): no key exchange to judge.
-            return (Negotiated(keyExchange: h.pskAccepted ? "PSK" : nil, cipher: cipher), nil)
+            return nil
         }
         switch CryptoNames.suiteKeyExchange(h.cipherSuite) {
-        case "RSA": return (Negotiated(keyExchange: "RSA", postQuantum: false, cipher: cipher), nil)
-        case "PSK": return (Negotiated(keyExchange: "PSK", cipher: cipher), nil)
-        case let kind?: return (Negotiated(cipher: cipher), kind)
-        default: return (Negotiated(cipher: cipher), nil)
+        case "RSA": d.negotiate(keyExchange: "RSA", postQuantum: false, cipher: cipher); return nil
+        case "PSK": d.negotiate(keyExchange: "PSK", cipher: cipher); return nil
+        case let kind?: d.negotiate(cipher: cipher); return kind
+        default: d.negotiate(cipher: cipher); return nil
         }
     }
 
