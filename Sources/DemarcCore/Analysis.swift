@@ -68,9 +68,12 @@ public final class Analysis {
     /// counts its flows in a summary of its own (`Summary.addCounts`, merged by `account`)
     /// and hands on their text (`deliver(rendered:)`).
     func makeRenderer() -> FlowRenderer? {
-        guard ordered, second == nil, onReport == nil, let w = renderingWriter else { return nil }
+        guard rendersFlows, let w = renderingWriter else { return nil }
         return w.makeRenderer(rules: header.summary)
     }
+
+    /// Whether workers render their flows (`makeRenderer` gives them a renderer).
+    var rendersFlows: Bool { ordered && second == nil && onReport == nil && renderingWriter != nil }
 
     /// What the workers counted of the flows they rendered.
     func addCounts(_ counts: Summary) {
@@ -84,7 +87,9 @@ public final class Analysis {
 
     private func emit(rendered r: RenderedFlow) {
         if let t = r.tally { header.summary.add(t) }
-        renderingWriter!.flow(r)
+        // While workers run, a written flow's block goes back to its worker after the
+        // output's next flush (`takeSpent`), so its text is written where it lies.
+        renderingWriter!.flow(r, inPlace: !spent.isEmpty)
         if spent.isEmpty { r.release() } else { spent[r.owner].append(r.storage) }
     }
 
@@ -98,6 +103,7 @@ public final class Analysis {
     /// The blocks kept since the last call, by worker.
     func takeSpent(into lists: inout [[UnsafeMutableRawPointer]]) -> Bool {
         guard spent.contains(where: { !$0.isEmpty }) else { return false }
+        renderingWriter?.releaseText()
         swap(&lists, &spent)
         if spent.count != lists.count { spent = Array(repeating: [], count: lists.count) }
         return true
@@ -105,14 +111,17 @@ public final class Analysis {
 
     /// The workers are gone: blocks kept are freed here, and from now on at once.
     func stopKeepingSpent() {
+        renderingWriter?.releaseText()
         for list in spent { for b in list { b.deallocate() } }
         spent = []
     }
 
-    /// The verdict stage on a finished flow: its record, and its second record for `diff`.
-    /// Runs on the thread of the shard that tracked the flow.
+    /// The verdict stage on a finished flow: its record (by `verdict`, the shard's copy of
+    /// this analysis's), and its second record for `diff`. Runs on the thread of the shard
+    /// that tracked the flow.
     @inline(__always)
-    func judge(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) -> (FlowRecord, FlowRecord?) {
+    func judge(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason,
+               with verdict: Verdict) -> (FlowRecord, FlowRecord?) {
         (verdict.record(f.pointee, details, reason), second.map { $0.verdict.record(f.pointee, details, reason) })
     }
 

@@ -219,8 +219,11 @@ final class Dispatcher {
     @exclusivity(unchecked) private var handed: [Int]
     @exclusivity(unchecked) private var unread: [[(number: Int, firstWindow: Int)]]
 
-    /// `me` is the reading shard (it has no channel); `count` shards in all.
-    init(me: Int, count: Int, batches: Int = 4, bytes: Int = 1 << 20) {
+    /// `me` is the reading shard (it has no channel); `count` shards in all. `batches`
+    /// in flight to each shard: with 4, the reader waited for a free batch for about a
+    /// tenth of its reading (the shards' work per frame varies from one stretch of the
+    /// capture to the next); with 16 it does not wait.
+    init(me: Int, count: Int, batches: Int = 16, bytes: Int = 1 << 20) {
         channels = (0..<count).map { $0 == me ? nil : FrameChannel(batches: batches, bytes: bytes) }
         filling = Array(repeating: nil, count: count)
         outlets = .allocate(capacity: count)

@@ -198,7 +198,8 @@ extension Workers {
             }
         }
 
-        init(workers: Int) {
+        init(workers: Int, wakeAt: Int = 1) {
+            self.wakeAt = wakeAt
             pthread_mutex_init(mutex, nil)
             pthread_cond_init(cond, nil)
             pthread_cond_init(room, nil)
@@ -222,23 +223,69 @@ extension Workers {
         /// for it); then, while the shard has `recordLimit` records out, it waits for the
         /// main thread to hand some on (unless `wait` is false).
         /// `toFree` (empty) comes back with the shard's written blocks, for it to reuse or free.
-        func publish(_ worker: Int, starts: inout [UInt64], records: inout [Item], finals: inout [Item],
+        func publish(_ worker: Int, starts: inout [UInt64], records: inout [Item],
                      progress: UInt64, done: Bool, wait: Bool = true, toFree: inout [UnsafeMutableRawPointer]) {
             pthread_mutex_lock(mutex)
             takeReturned(worker, into: &toFree)
             batch.starts[worker].append(contentsOf: starts)
             batch.records[worker].append(contentsOf: records)
-            batch.finals[worker].append(contentsOf: finals)
-            out[worker] += records.count + finals.count
+            out[worker] += records.count
             batch.progress[worker] = progress
             batch.done[worker] = done
-            fresh = true
-            pthread_cond_signal(cond)
+            let waits = wait && !done && out[worker] >= recordLimit
+            nudge(starts.count + records.count, now: done || waits)
             while wait && !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
             pthread_mutex_unlock(mutex)
             starts.removeAll(keepingCapacity: true)
             records.removeAll(keepingCapacity: true)
-            finals.removeAll(keepingCapacity: true)
+        }
+
+        /// Something new for the main thread (`items` more starts and records): it is woken
+        /// once `wakeAt` have come since it last took a batch, or `now` (a shard is done,
+        /// or is about to wait for the main thread). Otherwise it finds them when it next
+        /// wakes (at the latest after `take`'s wait): on a machine with as many cores as
+        /// workers, every wake-up of the main thread takes a core from a worker.
+        /// Called holding the lock.
+        @inline(__always)
+        private func nudge(_ items: Int, now: Bool) {
+            fresh = true
+            unseen += items
+            if now || unseen >= wakeAt { pthread_cond_signal(cond) }
+        }
+
+        /// Starts and records published since the main thread's last `take`.
+        private var unseen = 0
+        /// How many wake the main thread (1: every publication, as live monitoring's
+        /// reporting each flow as it ends needs).
+        let wakeAt: Int
+
+        /// Records of shard `worker` published and not yet handed on.
+        func outstanding(_ worker: Int) -> Int {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return out[worker]
+        }
+
+        /// End of input (`EndPhase`): records of shard `worker`'s open flows, the next in
+        /// its id order, laid out by whichever worker's thread took them. Never waits (see
+        /// `waitForRoom`); `done` with the shard's last.
+        func publishFinals(_ worker: Int, _ items: inout [Item], done: Bool) {
+            pthread_mutex_lock(mutex)
+            batch.finals[worker].append(contentsOf: items)
+            out[worker] += items.count
+            if done { batch.done[worker] = true }
+            nudge(items.count, now: done)
+            pthread_mutex_unlock(mutex)
+            items.removeAll(keepingCapacity: true)
+        }
+
+        /// Waits while shard `worker` has `recordLimit` records out (the main thread hands
+        /// them on in order, once the records before them have come).
+        func waitForRoom(_ worker: Int) {
+            pthread_mutex_lock(mutex)
+            if out[worker] >= recordLimit { nudge(0, now: true) }
+            while out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
+            pthread_mutex_unlock(mutex)
         }
 
         /// Blocks of rendered flows written, by the shard that allocated them: each shard
@@ -254,6 +301,13 @@ extension Workers {
             }
             pthread_mutex_unlock(mutex)
             for w in lists.indices { lists[w].removeAll(keepingCapacity: true) }
+        }
+
+        /// Shard `worker`'s written blocks, for it to reuse or free (`into` must be empty).
+        func takeBack(_ worker: Int, into list: inout [UnsafeMutableRawPointer]) {
+            pthread_mutex_lock(mutex)
+            takeReturned(worker, into: &list)
+            pthread_mutex_unlock(mutex)
         }
 
         /// Shard `worker`'s blocks, taken (swapped with `into`, which must be empty).
@@ -298,6 +352,7 @@ extension Workers {
                 batch.finals[i].removeAll(keepingCapacity: true)
             }
             fresh = false
+            unseen = 0
             pthread_mutex_unlock(mutex)
             return out
         }

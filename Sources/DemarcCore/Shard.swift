@@ -77,9 +77,9 @@ final class Shard {
     /// The shard that keeps a packet: a hash of its two addresses, the same both ways.
     /// `lightReader` (replay, where shard 0 also reads the input and hands the others
     /// their frames): shard 0 keeps 5/8 of the share each other shard keeps, so that its
-    /// reading and its analysis take about as long as another shard's analysis (frames
-    /// are handed by reference, so reading costs the reader little more than parsing
-    /// each record's header).
+    /// reading (copying the file in, routing every frame) and its analysis take about as
+    /// long as another shard's analysis. The flows still open at the end of input, more
+    /// of them in the other shards, are laid out by every worker (`EndPhase`).
     @inline(__always)
     static func of(_ src: IPAddress, _ dst: IPAddress, among count: Int, lightReader: Bool = false) -> Int {
         let x = (src.hi ^ src.lo) &+ (dst.hi ^ dst.lo)

@@ -13,6 +13,10 @@ struct Verdict: @unchecked Sendable {
 
     init(_ classifier: Classifier) { self.classifier = classifier }
 
+    /// The same verdict stage with a classifier of its own, for one worker's thread
+    /// (`Classifier.unshared`).
+    func unshared() -> Verdict { Verdict(classifier.unshared()) }
+
     /// A flow (finished, or open as it stands) as its report record; `reason` is why the
     /// tracker finished it.
     @inline(__always)

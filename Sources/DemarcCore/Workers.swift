@@ -30,17 +30,24 @@ enum Workers {
     /// error, as one shard's reading does.
     static func read(_ plans: [Replay.Plan], filter: FilterPrograms?, count: Int, into analysis: Analysis,
                      progress: Progress?, warn: (String) -> Void) -> String? {
-        let hub = Hub(workers: count)
-        let workers = (0..<count).map { Worker(index: $0, count: count, hub: hub, analysis: analysis) }
-        for w in workers { w.renderer = analysis.makeRenderer() }
-        if workers[0].renderer != nil { analysis.keepSpent(workers: count) }
+        let hub = Hub(workers: count, wakeAt: 8192)
+        let renders = analysis.rendersFlows
+        if renders { analysis.keepSpent(workers: count) }
         let dispatcher = readsEach(plans) ? nil : Dispatcher(me: 0, count: count)
-        let threads = WorkerThreads(count: count) { workers[$0].read(plans, filter: filter, dispatcher: dispatcher) }
+        let built = WorkerList(count: count)
+        let endPhase = EndPhase(workers: count, hub: hub)
+        let threads = WorkerThreads(count: count) { i in
+            let w = Worker(index: i, count: count, hub: hub, endPhase: endPhase, analysis: analysis,
+                           renderer: renders ? analysis.makeRenderer() : nil)
+            built[i] = w
+            w.read(plans, filter: filter, dispatcher: dispatcher)
+        }
         merge(hub, count: count, waitMicros: 200_000, into: analysis) { merger in
             progress?.update(bytes: hub.bytesRead.load(ordering: .relaxed), packets: hub.packetsRead.load(ordering: .relaxed),
                              flows: merger.numbered)
         }
         threads.join()
+        let workers = built.all
         hub.freeReturned()
         analysis.stopKeepingSpent()
 
@@ -61,7 +68,7 @@ enum Workers {
             Replay.warnIfUndecoded(o, warn: warn)
         }
         analysis.account(workers.map { $0.shard.tracker })
-        for w in workers where w.renderer != nil { analysis.addCounts(w.counts) }
+        for w in workers where w.renders { analysis.addCounts(w.counts) }
         return inputError
     }
 
@@ -134,10 +141,12 @@ enum Workers {
         let hub = Hub(workers: count)
         let (handles, sharing) = openHandles(live, count: count)
         let kernelShares = if case .fanout = sharing { true } else { false }
-        let workers = (0..<count).map { Worker(index: $0, count: count, hub: hub, analysis: analysis) }
         let handoffs = kernelShares ? Handoffs(workers: count, bytes: max(1 << 20, (32 << 20) / count)) : nil
-        if let handoffs {
-            for w in workers {
+        let built = WorkerList(count: count)
+        let endPhase = EndPhase(workers: count, hub: hub)
+        let threads = WorkerThreads(count: count) { i in
+            let w = Worker(index: i, count: count, hub: hub, endPhase: endPhase, analysis: analysis)
+            if let handoffs {
                 let shard: Shard = w.shard
                 shard.kernelShares = true
                 shard.handOff = { [unowned shard] owner, frame, wire, ts in
@@ -145,9 +154,8 @@ enum Workers {
                     if !handoffs.rings[owner][shard.index].push(frame, wireLength: wire, timestamp: ts) { shard.handoffDropped += 1 }
                 }
             }
-        }
-        let threads = WorkerThreads(count: count) {
-            workers[$0].capture(live, opened: handles[$0], handoffs: handoffs, wallClock: wallClock, observer: observer)
+            built[i] = w
+            w.capture(live, opened: handles[i], handoffs: handoffs, wallClock: wallClock, observer: observer)
         }
         var announced = false
         merge(hub, count: count, waitMicros: 100_000, into: analysis, live: true) { _ in
@@ -155,6 +163,7 @@ enum Workers {
             if tick(hub.liveTotals(kernelShares: kernelShares)) { hub.stopRequested.store(true, ordering: .releasing) }
         }
         threads.join()
+        let workers = built.all
         var stats = InputStats(kind: "interface", name: live.interface, linkType: "")
         var failure: String?
         var received: UInt64 = 0
@@ -218,49 +227,75 @@ enum Workers {
     /// capture rings.
     typealias LiveTotals = (packets: UInt64, active: Int, kernel: UInt64, queue: UInt64)
 
+    /// The workers, each put in its place by the thread that builds it, read once the
+    /// threads are joined.
+    final class WorkerList: @unchecked Sendable {
+        private let slots: UnsafeMutableBufferPointer<Worker?>
+
+        init(count: Int) { slots = .allocate(capacity: count); slots.initialize(repeating: nil) }
+        deinit { _ = slots.deinitialize(); slots.deallocate() }
+
+        subscript(i: Int) -> Worker? {
+            get { slots[i] }
+            set { slots[i] = newValue }
+        }
+
+        /// Every worker, after the threads are joined.
+        var all: [Worker] { slots.map { $0! } }
+    }
+
     /// One shard on its own thread, and what it hands the main thread: where its flows
-    /// began, and their records.
+    /// began, and their records. It is built on that thread, so that its memory (the
+    /// shard, its flow table and inspectors, the classifier it judges with) comes from
+    /// the thread's own allocation arena and shares no cache line with another worker's:
+    /// the reference counts and counters each worker updates for every packet and flow
+    /// then never bounce between cores.
     final class Worker: @unchecked Sendable {
         let index: Int
         let hub: Hub
+        let endPhase: EndPhase
         let verdict: Verdict
+        private unowned(unsafe) let analysis: Analysis
         private(set) var shard: Shard!
         private(set) var outcomes: [InputOutcome] = []
         // This worker's own thread alone touches these.
         @exclusivity(unchecked) private var records: [Item] = []
-        @exclusivity(unchecked) private var finals: [Item] = []
-        /// Reading is over: finished flows are final records (see Merger).
-        @exclusivity(unchecked) private var ending = false
         /// Replay to a format that renders flows one by one: this worker renders its
-        /// flows (`Analysis.makeRenderer`) and counts them in `counts`.
-        @exclusivity(unchecked) var renderer: FlowRenderer?
+        /// flows (`Analysis.makeRenderer`) and counts them in `counts`. Held by `keeps`;
+        /// read for every flow without a reference count.
+        private unowned(unsafe) let renderer: FlowRenderer?
+        private let keeps: FlowRenderer?
+        var renders: Bool { keeps != nil }
         @exclusivity(unchecked) private(set) var counts = Summary()
         /// Blocks of this worker's rendered flows, written and handed back to be freed here.
         @exclusivity(unchecked) private var toFree: [UnsafeMutableRawPointer] = []
 
-        init(index: Int, count: Int, hub: Hub, analysis: Analysis) {
+        init(index: Int, count: Int, hub: Hub, endPhase: EndPhase, analysis: Analysis, renderer: FlowRenderer? = nil) {
+            self.renderer = renderer
+            keeps = renderer
             self.index = index
             self.hub = hub
-            verdict = analysis.verdict
+            self.endPhase = endPhase
+            self.analysis = analysis
+            verdict = analysis.verdict.unshared()
             shard = Shard(index: index, of: count, timeouts: analysis.timeouts.sharing(among: count)) { [unowned(unsafe) self] f, details, reason in
-                let item: Item
-                if let renderer = self.renderer {
-                    let r = analysis.verdict.record(f.pointee, details, reason)
-                    self.counts.addCounts(r)
-                    var rendered = renderer.render(r, local: f.pointee.id)
-                    rendered.owner = index
-                    item = Item(rendered: rendered)
-                } else {
-                    let (r, s) = analysis.judge(f, details, reason)
-                    item = Item(f.pointee.id, r, s)
-                }
-                if self.ending {
-                    self.finals.append(item)
-                    if self.finals.count >= 1024 { self.publish(progress: .max, done: false) }
-                } else {
-                    self.records.append(item)
-                }
+                self.records.append(self.layOut(f, details, reason))
             }
+        }
+
+        /// A finished flow (this shard's, or at the end of input another's) as what the
+        /// main thread takes: its text rendered here, or its records.
+        @inline(__always)
+        private func layOut(_ f: UnsafeMutablePointer<FlowState>, _ details: FlowDetails?, _ reason: FinishReason) -> Item {
+            guard let renderer else {
+                let (r, s) = analysis.judge(f, details, reason, with: verdict)
+                return Item(f.pointee.id, r, s)
+            }
+            let r = verdict.record(f.pointee, details, reason)
+            counts.addCounts(r)
+            var rendered = renderer.render(r, local: f.pointee.id)
+            rendered.owner = index
+            return Item(rendered: rendered)
         }
 
         /// Replay: shard 0 reads every capture, in order, and hands the other shards their
@@ -352,17 +387,24 @@ enum Workers {
         }
 
         /// Input over: the flows still open are finished as final records, in this shard's
-        /// id order.
+        /// id order, laid out by every worker's thread (`EndPhase`).
         private func end() {
             publish(progress: .max, done: false)
-            ending = true
-            shard.tracker.finishAll()
-            publish(progress: .max, done: true)
+            endPhase.run(index, tracker: shard.tracker, layOut: { f, details in layOut(f, details, .endOfInput) },
+                         between: { reuseBlocks(hub.takeBack) })
         }
 
         private func publish(progress: UInt64, done: Bool, wait: Bool = true) {
-            hub.publish(index, starts: &shard.starts, records: &records, finals: &finals, progress: progress, done: done,
-                        wait: wait, toFree: &toFree)
+            reuseBlocks { index, toFree in
+                hub.publish(index, starts: &shard.starts, records: &records, progress: progress, done: done,
+                            wait: wait, toFree: &toFree)
+            }
+        }
+
+        /// Takes this worker's written blocks back (with `take`) and reuses them.
+        @inline(__always)
+        private func reuseBlocks(_ take: (Int, inout [UnsafeMutableRawPointer]) -> Void) {
+            take(index, &toFree)
             if !toFree.isEmpty {
                 renderer?.blocks.recycle(toFree)
                 toFree.removeAll(keepingCapacity: true)

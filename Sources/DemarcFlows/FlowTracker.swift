@@ -249,17 +249,37 @@ public final class FlowTracker {
 
     /// Finishes every flow still open (end of input, or shutdown).
     public func finishAll() {
-        // Oldest first on each list, then by id so output stays stable.
+        for s in endingSlots() {
+            let (f, details) = ending(s)
+            onFinish(f, details, .endOfInput)
+        }
+        clearEnded()
+    }
+
+    /// The end of input in three steps, so that several threads can lay out the records
+    /// of one tracker's flows (`finishAll` is the three on one thread): this concludes
+    /// every open flow and lists their slots by id. From here until `clearEnded` the
+    /// flows are only read, and `ending` may be called from any thread.
+    public func endingSlots() -> [Int32] {
         var slots = table.liveSlots()
         slots.sort { table[$0].pointee.id < table[$1].pointee.id }
-        // Every flow goes: the table is emptied once at the end, not flow by flow (each
-        // removal would shift index entries and touch other flows' cache lines).
         for s in slots {
             let f = table[s]
             inspector.conclude(&f.pointee.inspect)
             f.pointee.finish = .endOfInput
-            onFinish(f, table.existingDetails(s), .endOfInput)
         }
+        return slots
+    }
+
+    /// A flow `endingSlots` listed, and its detail record.
+    @inline(__always)
+    public func ending(_ slot: Int32) -> (UnsafeMutablePointer<FlowState>, FlowDetails?) {
+        (table[slot], table.existingDetails(slot))
+    }
+
+    /// Every flow `endingSlots` listed is reported: the table is emptied once, not flow by
+    /// flow (each removal would shift index entries and touch other flows' cache lines).
+    public func clearEnded() {
         table.removeAll()
         table.details.announced.clear()
         fragments.clear()

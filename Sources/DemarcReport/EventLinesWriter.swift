@@ -42,12 +42,14 @@ public class EventLinesWriter: RenderingReportWriter {
         return FlowRenderer(rules: rules, writer: twin.w) { r in twin.writeLines(r) }
     }
 
-    public func flow(_ rendered: RenderedFlow) {
-        rendered.write(to: output)
+    public func flow(_ rendered: RenderedFlow, inPlace: Bool) {
+        rendered.write(to: output, inPlace: inPlace)
         if flushEachFlow { output.flush() }
     }
 
     public func finish(_ header: ReportHeader) { output.flush() }
+
+    public func releaseText() { output.flush() }
 
     /// The flow's line, without its newline.
     func writeFlow(_ r: FlowRecord) {}

@@ -41,15 +41,17 @@ public final class JSONReportWriter: RenderingReportWriter {
         if flushEachFlow { output.flush() }
     }
 
+    public func releaseText() { output.flush() }
+
     public func makeRenderer(rules: Summary) -> FlowRenderer {
         let lines = self.lines
         let w = JSONWriter()
         return FlowRenderer(rules: rules, writer: w) { r in JSONReportWriter.writeFlow(w, r, typeField: lines) }
     }
 
-    public func flow(_ rendered: RenderedFlow) {
+    public func flow(_ rendered: RenderedFlow, inPlace: Bool) {
         if !lines && flowsWritten > 0 { output.write(",\n") }
-        rendered.write(to: output)
+        rendered.write(to: output, inPlace: inPlace)
         if lines { output.write("\n") }
         flowsWritten += 1
         if flushEachFlow { output.flush() }

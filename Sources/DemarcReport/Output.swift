@@ -168,6 +168,7 @@ public final class Output {
         if temporary != nil { discard() } else { flush() }
         if ownsFD { close(fd) }
         base.deallocate()
+        pieces.deallocate()
     }
 
     public func write(_ bytes: [UInt8]) {
@@ -185,6 +186,36 @@ public final class Output {
         if count >= Output.capacity { flush() }
     }
 
+    /// Writes `bytes` where they lie, not copied: they must stay as they are until the
+    /// next `flush` (or a write that fills the buffer). The buffered bytes and these go
+    /// out in order with one writev(2) per `Output.pieces` pieces, so text another thread
+    /// wrote is handed to the kernel without this thread reading it. Short runs are copied.
+    public func writeInPlace(_ bytes: UnsafeRawBufferPointer) {
+        guard let src = bytes.baseAddress, bytes.count >= Output.inPlaceFrom else { write(bytes); return }
+        stage()
+        pieces[pieceCount] = iovec(iov_base: UnsafeMutableRawPointer(mutating: src), iov_len: bytes.count)
+        pieceCount += 1
+        if pieceCount >= Output.pieces - 1 { flush() }
+    }
+
+    /// The most pieces one writev(2) takes here (IOV_MAX is 1024), and the shortest run
+    /// `writeInPlace` does not copy.
+    static let pieces = 512
+    static let inPlaceFrom = 256
+    private let pieces = UnsafeMutablePointer<iovec>.allocate(capacity: Output.pieces)
+    @exclusivity(unchecked) private var pieceCount = 0
+    /// The buffered bytes before this offset are in `pieces` already.
+    @exclusivity(unchecked) private var staged = 0
+
+    /// The buffered bytes not yet in `pieces` become the next piece.
+    @inline(__always)
+    private func stage() {
+        guard count > staged else { return }
+        pieces[pieceCount] = iovec(iov_base: UnsafeMutableRawPointer(base + staged), iov_len: count - staged)
+        pieceCount += 1
+        staged = count
+    }
+
     public func write(_ s: String) {
         var s = s
         s.withUTF8 { write(UnsafeRawBufferPointer($0)) }
@@ -192,8 +223,39 @@ public final class Output {
 
     public func flush() {
         defer { count = 0 }
+        if pieceCount > 0 {
+            stage()
+            writeOut(pieces, pieceCount)
+            pieceCount = 0
+            staged = 0
+            return
+        }
         guard count > 0 else { return }
         writeOut(base, count)
+    }
+
+    /// writev(2) until every piece is out; the first failure is kept and later output
+    /// dropped.
+    private func writeOut(_ iov: UnsafeMutablePointer<iovec>, _ n: Int) {
+        guard failed == nil else { return }
+        var first = 0
+        while first < n {
+            let w = writev(fd, iov + first, Int32(n - first))
+            if w < 0 {
+                if errno == EINTR { continue }
+                failed = String(cString: strerror(errno))
+                return
+            }
+            var left = w
+            while first < n && left >= iov[first].iov_len {
+                left -= iov[first].iov_len
+                first += 1
+            }
+            if left > 0 {
+                iov[first].iov_base += left
+                iov[first].iov_len -= left
+            }
+        }
     }
 
     /// write(2) until all is out; the first failure is kept and later output dropped.

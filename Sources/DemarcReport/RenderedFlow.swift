@@ -36,8 +36,10 @@ public struct RenderedFlow {
         if let p = text.baseAddress, text.count > 0 { (block + 4 + 4 * marks.count).copyMemory(from: p, byteCount: text.count) }
     }
 
-    /// Writes the text with `id` in every marked place.
-    public func write(to output: Output) {
+    /// Writes the text with `id` in every marked place. `inPlace`: the text is written
+    /// from its block (`Output.writeInPlace`), which must then outlive the output's next
+    /// flush.
+    public func write(to output: Output, inPlace: Bool = false) {
         let text = UnsafeRawPointer(block + 4 + 4 * marks)
         var at = 0
         withUnsafeTemporaryAllocation(byteCount: 24, alignment: 1) { digits in
@@ -52,12 +54,14 @@ public struct RenderedFlow {
             let decimal = UnsafeRawBufferPointer(start: d + 24 - n, count: n)
             for i in 0..<marks {
                 let mark = Int(block.load(fromByteOffset: 4 + 4 * i, as: Int32.self))
-                output.write(UnsafeRawBufferPointer(start: text + at, count: mark - at))
+                let run = UnsafeRawBufferPointer(start: text + at, count: mark - at)
+                if inPlace { output.writeInPlace(run) } else { output.write(run) }
                 output.write(decimal)
                 at = mark
             }
         }
-        output.write(UnsafeRawBufferPointer(start: text + at, count: length - at))
+        let run = UnsafeRawBufferPointer(start: text + at, count: length - at)
+        if inPlace { output.writeInPlace(run) } else { output.write(run) }
     }
 
     /// Frees the text: once, after it is written (or dropped).
@@ -138,5 +142,8 @@ public protocol RenderingReportWriter: ReportWriter {
     /// A renderer for one thread. `rules` is the report's summary as it begins (its rules).
     func makeRenderer(rules: Summary) -> FlowRenderer
     /// Writes a rendered flow (with its id set) where `flow` would have written it.
-    func flow(_ rendered: RenderedFlow)
+    /// `inPlace`: its text is written from its block, which stays until `releaseText`.
+    func flow(_ rendered: RenderedFlow, inPlace: Bool)
+    /// Writes out what `flow(_:inPlace:)` left in place: its blocks may be reused after.
+    func releaseText()
 }

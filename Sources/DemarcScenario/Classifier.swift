@@ -152,6 +152,10 @@ public final class Classifier: Sendable {
 
     deinit { viaByZone.deallocate() }
 
+    /// A classifier of the same scenario that shares no storage with this one
+    /// (`Scenario.unshared`), for one worker's thread.
+    public func unshared() -> Classifier { Classifier(scenario: scenario.unshared(), asOfDay: asOfDay) }
+
     public func place(_ ip: IPAddress) -> (Placement, EndpointPlace) {
         let p = plan.place(ip)
         if let n = p.node {

@@ -197,3 +197,53 @@ public struct Scenario: Sendable {
                                      .external: .optional])
     }()
 }
+
+extension Scenario {
+    /// A copy whose arrays, dictionaries and strings have storage of their own. A worker
+    /// classifies with a copy of its own (`Classifier.unshared`): the reference counts of
+    /// what it reads for every flow (zone and node names, rules) are then its own, not
+    /// cache lines that every worker's thread writes in turn.
+    public func unshared() -> Scenario {
+        var s = self
+        s.name = name.unshared
+        s.nodes = nodes.map { Node(name: $0.name.unshared, role: $0.role.unshared, addresses: $0.addresses.map { $0 }) }
+        s.zones = zones.map { z in
+            var c = z
+            c.name = z.name.unshared
+            c.cidrs = z.cidrs.map { $0 }
+            return c
+        }
+        s.responsibility = Dictionary(uniqueKeysWithValues: responsibility.map { ($0.key, $0.value) })
+        s.encryption = Dictionary(uniqueKeysWithValues: encryption.map { ($0.key, $0.value) })
+        s.postQuantum = Dictionary(uniqueKeysWithValues: postQuantum.map { ($0.key, $0.value) })
+        s.filters = Dictionary(uniqueKeysWithValues: filters.map { seg, set in
+            var c = set
+            c.rules = set.rules.map { r in
+                var rule = r
+                rule.name = r.name.unshared
+                rule.from = r.from.map { $0 }
+                rule.to = r.to.map { $0 }
+                rule.ports = r.ports.map { $0 }
+                return rule
+            }
+            return (seg, c)
+        })
+        s.acceptances = acceptances.map { a in
+            var c = a
+            c.finding = a.finding.unshared
+            c.owner = a.owner.unshared
+            c.reason = a.reason.unshared
+            c.from = a.from.map { $0 }
+            c.to = a.to.map { $0 }
+            c.ports = a.ports.map { $0 }
+            return c
+        }
+        return s
+    }
+}
+
+extension String {
+    /// The same text in storage of its own (a copy, where a string is not small enough to
+    /// be held inline).
+    var unshared: String { String(decoding: Array(utf8), as: UTF8.self) }
+}

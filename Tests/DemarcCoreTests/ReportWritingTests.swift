@@ -129,4 +129,42 @@ import Testing
         #expect(written.count == expected.count)
         #expect(written == expected)
     }
+
+    /// Runs written in place (`writeInPlace`, one writev per batch of pieces) interleave
+    /// with copied writes in order, across more pieces than one writev takes and past
+    /// the buffer's size; a run is read when the output is flushed, not before.
+    @Test func inPlaceRunsKeepOrderWithCopiedBytes() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("demarc-inplace-\(getpid()).txt").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var expected = [UInt8]()
+        // Blocks that stay put until the last flush, as a worker's rendered flows do.
+        let runs = (0..<1500).map { i in (0..<(i % 7 == 0 ? 40 : 300 + i % 500)).map { UInt8(truncatingIfNeeded: $0 &+ i) } }
+        let blocks = runs.map { run in
+            let b = UnsafeMutableRawBufferPointer.allocate(byteCount: run.count, alignment: 8)
+            b.copyBytes(from: run)
+            return b
+        }
+        defer { for b in blocks { b.deallocate() } }
+        do {
+            let out = try Output(path: path)
+            for (i, run) in runs.enumerated() {
+                let id = Array(",\(i):".utf8)
+                out.write(id)
+                expected += id
+                out.writeInPlace(UnsafeRawBufferPointer(blocks[i]))
+                expected += run
+                if i == 700 {
+                    // A copied write larger than the buffer between in-place runs.
+                    let big = [UInt8](repeating: 0x41, count: 70_000)
+                    out.write(big)
+                    expected += big
+                }
+            }
+            out.flush()
+            try out.commit()
+        }
+        let written = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(written.count == expected.count)
+        #expect(written == expected)
+    }
 }

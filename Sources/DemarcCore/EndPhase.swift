@@ -1,0 +1,161 @@
+import DemarcFlows
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The end of input with several workers: the flows still open, every shard's, are laid
+/// out as records by every worker's thread, not each shard's by its own. A shard's open
+/// flows (its lane, in id order) are cut into chunks; a thread takes a chunk from the lane
+/// with the fewest records waiting in the hub, its own on a tie. Shards end with
+/// different numbers of open flows (the reading shard keeps a smaller share), and the
+/// merge takes records in id order across shards, so without this the thread of the shard
+/// with fewer flows runs ahead, waits for the merge, and leaves the other shard's flows to
+/// one core.
+///
+/// Records stay in each shard's id order, as the merge needs them: a chunk done out of
+/// turn waits until the chunks before it are handed on, and no thread takes a chunk more
+/// than `window` chunks past the first not yet handed on, which bounds what waits. A
+/// thread waits for room in the hub (`Hub.waitForRoom`) only when every chunk left is in
+/// a lane with `Hub.recordLimit` records out, holding no lock, with every chunk it took
+/// handed on or waiting for one another thread is laying out: the main thread can always
+/// go on. A shard's flows are read until every chunk of its lane is handed on; only then
+/// does its own thread empty its table (`FlowTracker.clearEnded`).
+final class EndPhase: @unchecked Sendable {
+    /// Flows per chunk: a few hundred microseconds of work, and one lock per chunk.
+    static let chunk = 256
+    static let window = 8
+
+    private final class Lane {
+        var tracker: FlowTracker?
+        var slots: [Int32] = []
+        var chunks = 0
+        var taken = 0
+        var handed = 0
+        var ready = false
+        /// Chunks laid out and waiting for those before them.
+        var waiting: [Int: [Workers.Item]] = [:]
+    }
+
+    private let hub: Workers.Hub
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let lanes: [Lane]
+    /// The thread that starts the workers: a worker's body runs there only where its
+    /// thread could not be made, after the workers before it, and then neither waits for
+    /// shards yet to end nor for the merge (which runs there after the bodies).
+    private let starter = pthread_self()
+
+    init(workers: Int, hub: Workers.Hub) {
+        self.hub = hub
+        lanes = (0..<workers).map { _ in Lane() }
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(changed, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(changed)
+        mutex.deallocate()
+        changed.deallocate()
+    }
+
+    /// Worker `index`'s thread, its input over: its shard's open flows join the work, and
+    /// this thread lays out records (with `layOut`: its own renderer and verdict) until
+    /// every lane's chunks are taken, then waits for its own lane's to be handed on and
+    /// empties its table. `between` runs after each chunk, holding no lock (the worker
+    /// reuses its written blocks there).
+    func run(_ index: Int, tracker: FlowTracker, layOut: (UnsafeMutablePointer<FlowState>, FlowDetails?) -> Workers.Item,
+             between: () -> Void) {
+        let slots = tracker.endingSlots()
+        pthread_mutex_lock(mutex)
+        let own = lanes[index]
+        own.tracker = tracker
+        own.slots = slots
+        own.chunks = (slots.count + EndPhase.chunk - 1) / EndPhase.chunk
+        own.ready = true
+        pthread_cond_broadcast(changed)
+        if own.chunks == 0 {
+            var none: [Workers.Item] = []
+            hub.publishFinals(index, &none, done: true)
+        }
+        let inline = pthread_equal(pthread_self(), starter) != 0
+        var items: [Workers.Item] = []
+        items.reserveCapacity(EndPhase.chunk)
+        work: while true {
+            switch next(for: index, inline: inline) {
+            case .over:
+                break work
+            case .room(let l):
+                pthread_mutex_unlock(mutex)
+                hub.waitForRoom(l)
+                pthread_mutex_lock(mutex)
+            case .change:
+                pthread_cond_wait(changed, mutex)
+            case .chunk(let l, let c):
+                let lane = lanes[l], lo = c * EndPhase.chunk, hi = min(lo + EndPhase.chunk, lane.slots.count)
+                let owner = lane.tracker!
+                pthread_mutex_unlock(mutex)
+                for i in lo..<hi {
+                    let (f, details) = owner.ending(lane.slots[i])
+                    items.append(layOut(f, details))
+                }
+                pthread_mutex_lock(mutex)
+                lane.waiting[c] = items
+                items = []
+                items.reserveCapacity(EndPhase.chunk)
+                while var ready = lane.waiting.removeValue(forKey: lane.handed) {
+                    lane.handed += 1
+                    hub.publishFinals(l, &ready, done: lane.handed == lane.chunks)
+                }
+                pthread_cond_broadcast(changed)
+                pthread_mutex_unlock(mutex)
+                between()
+                pthread_mutex_lock(mutex)
+            }
+        }
+        while own.handed < own.chunks { pthread_cond_wait(changed, mutex) }
+        own.tracker = nil
+        own.slots = []
+        pthread_mutex_unlock(mutex)
+        tracker.clearEnded()
+    }
+
+    private enum Next {
+        /// Lay out this chunk of this lane.
+        case chunk(Int, Int)
+        /// Every lane's chunks are taken.
+        case over
+        /// Chunks are left only in lanes with `Hub.recordLimit` records out: wait for the
+        /// main thread to hand on some of this one's.
+        case room(Int)
+        /// A lane is not ready yet, or its chunks wait for those before them.
+        case change
+    }
+
+    /// What to do next, holding the lock: of the lanes with a chunk that may be taken, the
+    /// one with the fewest records out (the merge needs it soonest; this thread's own
+    /// shard on a tie), so that a thread whose shard runs ahead helps the one behind.
+    private func next(for index: Int, inline: Bool) -> Next {
+        var best = -1, bestOut = Int.max, blocked = -1, pending = false
+        for k in 0..<lanes.count {
+            let l = (index + k) % lanes.count, lane = lanes[l]
+            guard lane.ready else { pending = true; continue }
+            guard lane.taken < lane.chunks else { continue }
+            pending = true
+            guard lane.taken < lane.handed + EndPhase.window else { continue }
+            let out = inline ? 0 : hub.outstanding(l)
+            if out >= hub.recordLimit {
+                if blocked < 0 { blocked = l }
+            } else if out < bestOut {
+                best = l
+                bestOut = out
+            }
+        }
+        if best >= 0 {
+            lanes[best].taken += 1
+            return .chunk(best, lanes[best].taken - 1)
+        }
+        if blocked >= 0 { return .room(blocked) }
+        return pending && !inline ? .change : .over
+    }
+}
