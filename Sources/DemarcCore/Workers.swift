@@ -261,18 +261,15 @@ enum Workers {
         // This worker's own thread alone touches these.
         @exclusivity(unchecked) private var records: [Item] = []
         /// Replay to a format that renders flows one by one: this worker renders its
-        /// flows (`Analysis.makeRenderer`) and counts them in `counts`. Held by `keeps`;
-        /// read for every flow without a reference count.
-        private unowned(unsafe) let renderer: FlowRenderer?
-        private let keeps: FlowRenderer?
-        var renders: Bool { keeps != nil }
+        /// flows (`Analysis.makeRenderer`) and counts them in `counts`.
+        private let renderer: FlowRenderer?
+        var renders: Bool { renderer != nil }
         @exclusivity(unchecked) private(set) var counts = Summary()
         /// Blocks of this worker's rendered flows, written and handed back to be freed here.
         @exclusivity(unchecked) private var toFree: [UnsafeMutableRawPointer] = []
 
         init(index: Int, count: Int, hub: Hub, endPhase: EndPhase, analysis: Analysis, renderer: FlowRenderer? = nil) {
             self.renderer = renderer
-            keeps = renderer
             self.index = index
             self.hub = hub
             self.endPhase = endPhase
