@@ -208,6 +208,7 @@ public enum ProtocolRegistry {
         .init(.flute,      "FLUTE", .cleartext, ports: [], FLUTEInspector.self),
         .init(.icecast,    "Icecast", .cleartext, ports: [], IceCastInspector.self),
         .init(.skinny,     "Cisco Skinny (SCCP)", .cleartext, ports: [], SkinnyInspector.self),
+        .init(.monero,     "Monero (levin)", .cleartext, ports: [18080], MoneroInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
