@@ -209,6 +209,7 @@ public enum ProtocolRegistry {
         .init(.icecast,    "Icecast", .cleartext, ports: [], IceCastInspector.self),
         .init(.skinny,     "Cisco Skinny (SCCP)", .cleartext, ports: [], SkinnyInspector.self),
         .init(.monero,     "Monero (levin)", .cleartext, ports: [18080], MoneroInspector.self),
+        .init(.clickhouse, "ClickHouse", .cleartext, ports: [], ClickHouseInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
