@@ -6,8 +6,9 @@ import DemarcDecode
 /// its bytes), the major and minor versions and the TCP protocol revision as varints
 /// (five digits: 54451 in the documentation's example). The client's Hello ends with the
 /// database, user and password strings, which fill its packet; the server's goes on with
-/// its time zone, a printable string, from revision 54058. Without TLS (port 9440) every
-/// query and its data travel in clear.
+/// its time zone, a printable string, from revision 54058. Each Hello counts only from its
+/// own side. Unless the connection is TLS (the secure port 9440, which the TLS inspector
+/// claims first), every query and its data travel in clear.
 public enum ClickHouseInspector: ProtocolInspector {
     public static let transports: Transports = .tcp
 
@@ -17,7 +18,8 @@ public enum ClickHouseInspector: ProtocolInspector {
               let minor = varint(p, at: major.end), minor.value < 1000,
               let revision = varint(p, at: minor.end), revision.value >= 50_000, revision.value < 100_000
         else { return .no }
-        guard clientHello(p, from: revision.end) || serverHello(p, from: revision.end, revision.value) else { return .no }
+        guard c.fromClient ? clientHello(p, from: revision.end) : serverHello(p, from: revision.end, revision.value)
+        else { return .no }
         c.identify(.clickhouse)
         return .yes
     }

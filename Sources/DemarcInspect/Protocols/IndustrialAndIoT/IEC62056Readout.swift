@@ -2,11 +2,11 @@ import DemarcBase
 import DemarcDecode
 /// IEC 62056-21 (formerly IEC 1107), the local data readout of electricity meters, over
 /// TCP where a serial device server or modem bridges the meter's optical or current-loop
-/// port. A session opens with one of two ASCII messages, each the whole segment
-/// (clause 6.3 of the standard, as the DLMS UA's list of its identification characters
-/// and the iec62056-21 library lay them out):
-/// - the request "/?" and an optional device address of up to 32 letters, digits and
-///   spaces, ended by "!" CR LF;
+/// port. A session opens with one of two ASCII messages, each the whole segment and each
+/// from its own side (clause 6.3 of the standard, as the DLMS UA's list of its
+/// identification characters and the iec62056-21 library lay them out):
+/// - the client's request "/?" and an optional device address of up to 32 letters,
+///   digits and spaces, ended by "!" CR LF;
 /// - the meter's identification "/", a three-letter manufacturer code (its third letter
 ///   may be lower case), the baud rate character ('0' to '9' or 'A' to 'I'), optional
 ///   "\W" enhanced capability pairs, and an identification of up to 16 printable
@@ -18,7 +18,7 @@ public enum IEC62056ReadoutInspector: ProtocolInspector {
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         guard p.count >= 5, p.count <= 64, p.u8(0) == 0x2f, p.u8(p.count - 2) == 0x0d, p.u8(p.count - 1) == 0x0a,
-              isRequest(p) || isIdentification(p) else { return .no }
+              c.fromClient ? isRequest(p) : isIdentification(p) else { return .no }
         c.identify(.iec6205621)
         return .yes
     }
