@@ -208,6 +208,10 @@ public enum ProtocolRegistry {
         .init(.flute,      "FLUTE", .cleartext, ports: [], FLUTEInspector.self),
         .init(.icecast,    "Icecast", .cleartext, ports: [], IceCastInspector.self),
         .init(.skinny,     "Cisco Skinny (SCCP)", .cleartext, ports: [], SkinnyInspector.self),
+        .init(.monero,     "Monero (levin)", .cleartext, ports: [18080], MoneroInspector.self),
+        .init(.clickhouse, "ClickHouse", .cleartext, ports: [], ClickHouseInspector.self),
+        .init(.z3950,      "Z39.50", .cleartext, ports: [], Z3950Inspector.self),
+        .init(.iec6205621, "IEC 62056-21", .cleartext, ports: [], IEC62056ReadoutInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]

@@ -516,6 +516,20 @@ import Testing
         }
     }
 
+    /// ClickHouse's and IEC 62056-21's opening messages count only from their own side:
+    /// the server's Hello or the meter's identification alone name the flow, the same
+    /// bytes sent by the client do not.
+    @Test func openingMessagesCountFromTheirOwnSide() throws {
+        for (name, app) in [("clickhouse", AppProtocol.clickhouse), ("iec62056-21", .iec6205621)] {
+            var ex = try Self.load(name)
+            let fromServer = try #require(ex.payloads.first { !$0.toServer }?.bytes)
+            ex.payloads = [(false, fromServer)]
+            #expect(try Self.replay(ex, name: name).0.app == app, "\(name): the server's message alone")
+            ex.payloads = [(true, fromServer)]
+            #expect(try Self.replay(ex, name: name).0.app != app, "\(name): the server's message from the client")
+        }
+    }
+
     /// Not OpenFlow: a TPKT header (03 00 and a length, as RDP, S7 and MMS open with) is
     /// no bare OpenFlow 1.2 HELLO, nor a 1.3 HELLO whose elements do not fill it; not
     /// OVSDB: a JSON-RPC 2.0 request.
@@ -742,7 +756,7 @@ import Testing
         let framed: [AppProtocol] = [.cipio, .c1222, .atg, .c37118, .trdp, .dlms, .haproxy, .xdmcp, .wsd, .tivoconnect,
                                      .citrix, .munin, .checkmk, .kismet, .stomp, .hl7, .jrmi, .rtps, .mgcp, .h323, .mpegts,
                                      .oracle, .ceph, .dropbox, .caneth, .nntp, .thrift, .mining, .jsonrpc, .bfcp, .cnpip,
-                                     .lustre, .flute, .icecast, .skinny]
+                                     .lustre, .flute, .icecast, .skinny, .monero, .clickhouse, .z3950, .iec6205621]
         var rng = SplitMix(seed: 0x5eed_0033)
         for n in 0..<600 {
             let length = 1 + Int(rng.next() % 1400)
