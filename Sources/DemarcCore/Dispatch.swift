@@ -220,10 +220,12 @@ final class Dispatcher {
     @exclusivity(unchecked) private var unread: [[(number: Int, firstWindow: Int)]]
 
     /// `me` is the reading shard (it has no channel); `count` shards in all. `batches`
-    /// in flight to each shard: with 4, the reader waited for a free batch for about a
-    /// tenth of its reading (the shards' work per frame varies from one stretch of the
-    /// capture to the next); with 16 it does not wait.
-    init(me: Int, count: Int, batches: Int = 16, bytes: Int = 1 << 20) {
+    /// in flight to each shard: with 4, two workers' reader waited for a free batch for
+    /// about a tenth of its reading (the shards' work per frame varies from one stretch
+    /// of the capture to the next); with 16 it does not wait. With many shards, fewer
+    /// each (64 in all, 4 at least), so that they hold at most about 64 MB.
+    init(me: Int, count: Int, batches: Int? = nil, bytes: Int = 1 << 20) {
+        let batches = batches ?? max(4, min(16, 64 / max(1, count - 1)))
         channels = (0..<count).map { $0 == me ? nil : FrameChannel(batches: batches, bytes: bytes) }
         filling = Array(repeating: nil, count: count)
         outlets = .allocate(capacity: count)

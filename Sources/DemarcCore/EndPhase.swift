@@ -16,9 +16,10 @@ import Glibc
 /// turn waits until the chunks before it are handed on, and no thread takes a chunk more
 /// than `window` chunks past the first not yet handed on, which bounds what waits. A
 /// thread waits for room in the hub (`Hub.waitForRoom`) only when every chunk left is in
-/// a lane with `Hub.recordLimit` records out, holding no lock, with every chunk it took
-/// handed on or waiting for one another thread is laying out: the main thread can always
-/// go on. A shard's flows are read until every chunk of its lane is handed on; only then
+/// a lane with `Hub.recordLimit` records out and no chunk is being laid out (that one
+/// may be the one the merge needs), holding no lock, with every chunk it took handed on;
+/// it waits until the main thread next hands records on, then chooses again: the main
+/// thread can always go on. A shard's flows are read until every chunk of its lane is handed on; only then
 /// does its own thread empty its table (`FlowTracker.clearEnded`).
 final class EndPhase: @unchecked Sendable {
     /// Flows per chunk: a few hundred microseconds of work, and one lock per chunk.
@@ -32,6 +33,8 @@ final class EndPhase: @unchecked Sendable {
         var taken = 0
         var handed = 0
         var ready = false
+        /// Its worker runs on the main thread (see `starter`).
+        var inline = false
         /// Chunks laid out and waiting for those before them.
         var waiting: [Int: [Workers.Item]] = [:]
     }
@@ -41,8 +44,9 @@ final class EndPhase: @unchecked Sendable {
     private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private let lanes: [Lane]
     /// The thread that starts the workers: a worker's body runs there only where its
-    /// thread could not be made, after the workers before it, and then neither waits for
-    /// shards yet to end nor for the merge (which runs there after the bodies).
+    /// thread could not be made, after the workers before it. It then lays out its own
+    /// shard's flows alone, and waits neither for shards yet to end nor for the merge
+    /// (which runs there after the bodies; the hub does not make it wait either).
     private let starter = pthread_self()
 
     init(workers: Int, hub: Workers.Hub) {
@@ -73,12 +77,13 @@ final class EndPhase: @unchecked Sendable {
         own.slots = slots
         own.chunks = (slots.count + EndPhase.chunk - 1) / EndPhase.chunk
         own.ready = true
+        let inline = pthread_equal(pthread_self(), starter) != 0
+        own.inline = inline
         pthread_cond_broadcast(changed)
         if own.chunks == 0 {
             var none: [Workers.Item] = []
             hub.publishFinals(index, &none, done: true)
         }
-        let inline = pthread_equal(pthread_self(), starter) != 0
         var items: [Workers.Item] = []
         items.reserveCapacity(EndPhase.chunk)
         work: while true {
@@ -136,14 +141,17 @@ final class EndPhase: @unchecked Sendable {
     /// one with the fewest records out (the merge needs it soonest; this thread's own
     /// shard on a tie), so that a thread whose shard runs ahead helps the one behind.
     private func next(for index: Int, inline: Bool) -> Next {
-        var best = -1, bestOut = Int.max, blocked = -1, pending = false
+        var best = -1, bestOut = Int.max, blocked = -1, pending = false, inFlight = false
         for k in 0..<lanes.count {
             let l = (index + k) % lanes.count, lane = lanes[l]
+            // A worker run on the main thread lays out its own shard's flows alone, and
+            // no other takes them (see `starter`).
+            guard inline ? l == index : !lane.inline else { continue }
             guard lane.ready else { pending = true; continue }
             guard lane.taken < lane.chunks else { continue }
             pending = true
-            guard lane.taken < lane.handed + EndPhase.window else { continue }
-            let out = inline ? 0 : hub.outstanding(l)
+            guard lane.taken < lane.handed + EndPhase.window else { inFlight = true; continue }
+            let out = hub.outstanding(l)
             if out >= hub.recordLimit {
                 if blocked < 0 { blocked = l }
             } else if out < bestOut {
@@ -155,6 +163,9 @@ final class EndPhase: @unchecked Sendable {
             lanes[best].taken += 1
             return .chunk(best, lanes[best].taken - 1)
         }
+        // A chunk another thread is laying out ends with a broadcast, and may be the one
+        // the merge needs next: waiting for room elsewhere could then wait for ever.
+        if inFlight { return .change }
         if blocked >= 0 { return .room(blocked) }
         return pending && !inline ? .change : .over
     }

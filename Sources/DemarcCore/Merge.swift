@@ -166,7 +166,7 @@ extension Workers {
         private var out: [Int]
         /// A shard waits while it has this many records out: it is too far ahead of another
         /// shard (or of the report), and what it finished would pile up in the merge.
-        let recordLimit = 32_768
+        let recordLimit: Int
         private var fresh = false
         /// Worker 0's reading, for the progress line.
         let bytesRead = Atomic<Int64>(0)
@@ -198,8 +198,12 @@ extension Workers {
             }
         }
 
-        init(workers: Int, wakeAt: Int = 1) {
+        /// `recordLimit`: 32,768, or `DEMARC_MERGE_LIMIT` (tests set a few dozen, so that
+        /// shards and the end of input wait for the main thread all the time).
+        init(workers: Int, wakeAt: Int = 1,
+             recordLimit: Int = getenv("DEMARC_MERGE_LIMIT").map { max(1, Int(atoi($0))) } ?? 32_768) {
             self.wakeAt = wakeAt
+            self.recordLimit = recordLimit
             pthread_mutex_init(mutex, nil)
             pthread_cond_init(cond, nil)
             pthread_cond_init(room, nil)
@@ -232,9 +236,8 @@ extension Workers {
             out[worker] += records.count
             batch.progress[worker] = progress
             batch.done[worker] = done
-            let waits = wait && !done && out[worker] >= recordLimit
-            nudge(starts.count + records.count, now: done || waits)
-            while wait && !done && out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
+            nudge(starts.count + records.count, now: done)
+            if wait && !done { awaitRoom(worker) { true } }
             pthread_mutex_unlock(mutex)
             starts.removeAll(keepingCapacity: true)
             records.removeAll(keepingCapacity: true)
@@ -246,15 +249,38 @@ extension Workers {
         /// wakes (at the latest after `take`'s wait): on a machine with as many cores as
         /// workers, every wake-up of the main thread takes a core from a worker.
         /// Called holding the lock.
+        /// While a shard waits for room, every publication wakes the main thread: the
+        /// records it needs to hand some on may be any shard's.
         @inline(__always)
         private func nudge(_ items: Int, now: Bool) {
             fresh = true
             unseen += items
-            if now || unseen >= wakeAt { pthread_cond_signal(cond) }
+            if now || unseen >= wakeAt || roomWaiters > 0 { pthread_cond_signal(cond) }
+        }
+
+        /// While shard `worker` has `recordLimit` records out and `more()` holds, and only
+        /// while the main thread merges (a worker run on the main thread, where its own
+        /// could not be made, comes before the merge and must not wait for it): waits for
+        /// the main thread to hand records on, waking it each time. Called holding the lock.
+        private func awaitRoom(_ worker: Int, while more: () -> Bool) {
+            guard merging else { return }
+            roomWaiters += 1
+            while out[worker] >= recordLimit && more() {
+                pthread_cond_signal(cond)
+                pthread_cond_wait(room, mutex)
+            }
+            roomWaiters -= 1
         }
 
         /// Starts and records published since the main thread's last `take`.
         private var unseen = 0
+        /// Shards (or end-of-input threads) waiting for room.
+        private var roomWaiters = 0
+        /// The main thread has begun to merge (`take` is called).
+        private var merging = false
+        /// A count of the main thread's handings on, so a thread waiting for room in one
+        /// shard can go back and choose again after each.
+        private var handings = 0
         /// How many wake the main thread (1: every publication, as live monitoring's
         /// reporting each flow as it ends needs).
         let wakeAt: Int
@@ -263,7 +289,7 @@ extension Workers {
         func outstanding(_ worker: Int) -> Int {
             pthread_mutex_lock(mutex)
             defer { pthread_mutex_unlock(mutex) }
-            return out[worker]
+            return merging ? out[worker] : 0
         }
 
         /// End of input (`EndPhase`): records of shard `worker`'s open flows, the next in
@@ -280,11 +306,12 @@ extension Workers {
         }
 
         /// Waits while shard `worker` has `recordLimit` records out (the main thread hands
-        /// them on in order, once the records before them have come).
+        /// them on in order, once the records before them have come), until the main
+        /// thread next hands records on: the caller then chooses again what to do.
         func waitForRoom(_ worker: Int) {
             pthread_mutex_lock(mutex)
-            if out[worker] >= recordLimit { nudge(0, now: true) }
-            while out[worker] >= recordLimit { pthread_cond_wait(room, mutex) }
+            let since = handings
+            awaitRoom(worker) { handings == since }
             pthread_mutex_unlock(mutex)
         }
 
@@ -327,6 +354,7 @@ extension Workers {
             guard counts.contains(where: { $0 > 0 }) else { return }
             pthread_mutex_lock(mutex)
             for (w, n) in counts.enumerated() { out[w] -= n }
+            handings &+= 1
             pthread_cond_broadcast(room)
             pthread_mutex_unlock(mutex)
         }
@@ -335,6 +363,7 @@ extension Workers {
         /// for something new.
         func take(waitMicros: Int64) -> Batch {
             pthread_mutex_lock(mutex)
+            merging = true
             if !fresh {
                 var ts = timespec()
                 clock_gettime(CLOCK_REALTIME, &ts)

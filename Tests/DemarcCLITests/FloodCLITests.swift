@@ -40,6 +40,40 @@ import Testing
         #expect(ecs.stdout.components(separatedBy: "\"reason\":\"evicted\"").count - 1 == 2500)
     }
 
+    /// Flows still open at the end of input, spread unevenly over the workers (most
+    /// between one address pair, so on one worker), laid out by every worker while each
+    /// may have only 48 records waiting for the merge: the report is one worker's, in
+    /// order, and the run ends.
+    @Test func unevenEndOfInputUnderASmallMergeLimit() throws {
+        let records = (0..<6000).map { i -> (UInt32, UInt32, [UInt8]) in
+            let frame = i % 4 == 0
+                ? Frames.tcp([10, 2, UInt8(i >> 8 & 255), UInt8(i & 255)], UInt16(20000 + i % 1000), [10, 0, 0, 3], 443,
+                             flags: 0x02, seq: UInt32(i))
+                : Frames.tcp([10, 9, 9, 9], UInt16(1024 + i), [10, 0, 0, 2], 80, flags: 0x02, seq: UInt32(i))
+            return (1_700_000_000, UInt32(i) * 10, frame)
+        }
+        let path = NSTemporaryDirectory() + "demarc-uneven-\(UUID().uuidString).pcap"
+        try Data(CaptureBytes.pcap(records: records)).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func report(_ workers: Int, reader: String) throws -> (Int32, String) {
+            var env = ProcessInfo.processInfo.environment
+            env["DEMARC_MERGE_LIMIT"] = "48"
+            env["DEMARC_REPLAY_READER"] = reader
+            let r = try CLI.run(["replay", path, "--format", "jsonl", "--no-progress", "--workers", String(workers)],
+                                timeout: 120, environment: env)
+            return (r.status, r.stdout.replacingOccurrences(of: #""active_flows_peak":[0-9]+,"#, with: "",
+                                                            options: .regularExpression))
+        }
+        let (s1, one) = try report(1, reader: "dispatch")
+        #expect(s1 == 0)
+        #expect(one.components(separatedBy: "\"type\":\"flow\"").count - 1 == 6000)
+        for (n, reader) in [(2, "dispatch"), (3, "dispatch"), (2, "each"), (3, "each")] {
+            let (sn, many) = try report(n, reader: reader)
+            #expect(sn == s1, "exit status with --workers \(n) (\(reader))")
+            #expect(many == one, "report with --workers \(n) (\(reader)) differs from --workers 1")
+        }
+    }
+
     @Test func withoutEvictionsNothingShows() throws {
         let path = try Self.synFlood(300)
         defer { try? FileManager.default.removeItem(atPath: path) }
