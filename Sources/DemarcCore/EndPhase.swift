@@ -16,7 +16,7 @@ import Glibc
 /// turn waits until the chunks before it are handed on, and no thread takes a chunk more
 /// than `window` chunks past the first not yet handed on, which bounds what waits. A
 /// thread waits for room in the hub (`Hub.waitForRoom`) only when every chunk left is in
-/// a lane with `Hub.recordLimit` records out and no chunk is being laid out (that one
+/// a lane with `Hub.endLimit` records out and no chunk is being laid out (that one
 /// may be the one the merge needs), holding no lock, with every chunk it took handed on;
 /// it waits until the main thread next hands records on, then chooses again: the main
 /// thread can always go on. A shard's flows are read until every chunk of its lane is handed on; only then
@@ -130,7 +130,7 @@ final class EndPhase: @unchecked Sendable {
         case chunk(Int, Int)
         /// Every lane's chunks are taken.
         case over
-        /// Chunks are left only in lanes with `Hub.recordLimit` records out: wait for the
+        /// Chunks are left only in lanes with `Hub.endLimit` records out: wait for the
         /// main thread to hand on some of this one's.
         case room(Int)
         /// A lane is not ready yet, or its chunks wait for those before them.
@@ -152,7 +152,7 @@ final class EndPhase: @unchecked Sendable {
             pending = true
             guard lane.taken < lane.handed + EndPhase.window else { inFlight = true; continue }
             let out = hub.outstanding(l)
-            if out >= hub.recordLimit {
+            if out >= hub.endLimit {
                 if blocked < 0 { blocked = l }
             } else if out < bestOut {
                 best = l

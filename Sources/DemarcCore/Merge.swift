@@ -167,6 +167,12 @@ extension Workers {
         /// A shard waits while it has this many records out: it is too far ahead of another
         /// shard (or of the report), and what it finished would pile up in the merge.
         let recordLimit: Int
+        /// The same at the end of input (`EndPhase`): 1,024 (or `recordLimit`, if lower).
+        /// There every record is a flow rendered into a block that goes back to its worker
+        /// once written, and the worker writes the next flows into those blocks: with
+        /// 32,768 out, a worker's blocks in circulation (about 20 MB of text) had left its
+        /// cache, and each flow's text was stored into lines another core last held.
+        let endLimit: Int
         private var fresh = false
         /// Worker 0's reading, for the progress line.
         let bytesRead = Atomic<Int64>(0)
@@ -204,6 +210,7 @@ extension Workers {
              recordLimit: Int = getenv("DEMARC_MERGE_LIMIT").map { max(1, Int(atoi($0))) } ?? 32_768) {
             self.wakeAt = wakeAt
             self.recordLimit = recordLimit
+            endLimit = min(recordLimit, 1024)
             pthread_mutex_init(mutex, nil)
             pthread_cond_init(cond, nil)
             pthread_cond_init(room, nil)
@@ -237,7 +244,7 @@ extension Workers {
             batch.progress[worker] = progress
             batch.done[worker] = done
             nudge(starts.count + records.count, now: done)
-            if wait && !done { awaitRoom(worker) { true } }
+            if wait && !done { awaitRoom(worker, limit: recordLimit) { true } }
             pthread_mutex_unlock(mutex)
             starts.removeAll(keepingCapacity: true)
             records.removeAll(keepingCapacity: true)
@@ -262,10 +269,10 @@ extension Workers {
         /// while the main thread merges (a worker run on the main thread, where its own
         /// could not be made, comes before the merge and must not wait for it): waits for
         /// the main thread to hand records on, waking it each time. Called holding the lock.
-        private func awaitRoom(_ worker: Int, while more: () -> Bool) {
+        private func awaitRoom(_ worker: Int, limit: Int, while more: () -> Bool) {
             guard merging else { return }
             roomWaiters += 1
-            while out[worker] >= recordLimit && more() {
+            while out[worker] >= limit && more() {
                 pthread_cond_signal(cond)
                 pthread_cond_wait(room, mutex)
             }
@@ -311,7 +318,7 @@ extension Workers {
         func waitForRoom(_ worker: Int) {
             pthread_mutex_lock(mutex)
             let since = handings
-            awaitRoom(worker) { handings == since }
+            awaitRoom(worker, limit: endLimit) { handings == since }
             pthread_mutex_unlock(mutex)
         }
 
