@@ -39,8 +39,9 @@ struct BufferedPcap {
     @usableFromInline let own: UnsafeMutableRawPointer
     @usableFromInline let capacity: Int
     /// Replay whose reader hands frames to other threads by reference: gives the buffer
-    /// for the next window (of `window` bytes), one that no thread reads any more.
-    @usableFromInline var lender: (() -> UnsafeMutableRawPointer)?
+    /// for each window (one that no thread reads any more), or the window another thread
+    /// has read ahead.
+    @usableFromInline var lender: (any WindowLender)?
     /// The window: file bytes [start, start + length) at `buffer`.
     @usableFromInline var start = 0
     @usableFromInline var length = 0
@@ -90,8 +91,18 @@ struct BufferedPcap {
     /// the size the file had means the file shrank: `size` becomes where it now ends.
     @usableFromInline
     mutating func fill(at: Int) -> Bool {
-        if let lender { buffer = lender() }
         let want = min(size - at, capacity)
+        if let lender {
+            let w = lender.window(at: at, want: want)
+            buffer = w.buffer
+            if w.got >= 0 {
+                // Read ahead from an offset at most `at`, holding at least the 16 bytes there.
+                if w.short { size = w.start + w.got }
+                start = w.start
+                length = w.got
+                return true
+            }
+        }
         var got = 0
         while got < want {
             let n = pread(fd, buffer + got, want - got, off_t(at + got))
@@ -107,8 +118,9 @@ struct BufferedPcap {
 
     /// Reads every window from now on into a buffer `lender` gives, starting with the
     /// current one again (nothing from it has been handed out yet).
-    mutating func lend(_ lender: @escaping () -> UnsafeMutableRawPointer) {
+    mutating func lend(_ lender: any WindowLender) {
         self.lender = lender
+        lender.begin(file: fd, size: size, window: capacity)
         _ = fill(at: offset)
     }
 
@@ -148,5 +160,34 @@ struct BufferedPcap {
         body(UnsafeRawBufferPointer(start: buffer + (offset - start) + 16, count: Int(caplen)), wire, ts)
         offset += 16 + Int(caplen)
         return true
+    }
+}
+
+/// Where a classic pcap file read in windows (`PcapSource.lendWindows`) takes each window's
+/// buffer: replay's reader, which hands frames to other threads where they lie, and may
+/// have another thread read windows ahead of it.
+public protocol WindowLender: AnyObject {
+    /// A file is read from here on: its descriptor (the lender may read ahead from a
+    /// duplicate of it), its size when opened, and the bytes a window holds.
+    func begin(file fd: Int32, size: Int, window: Int)
+    /// The window of `want` bytes at file offset `at`: a buffer to read it into, or a
+    /// window already read that starts at or before `at` and holds the 16 bytes there.
+    func window(at: Int, want: Int) -> LentWindow
+}
+
+/// A window's buffer (`WindowLender.window`), and what was read into it ahead.
+public struct LentWindow {
+    public var buffer: UnsafeMutableRawPointer
+    /// Read ahead: the file offset the bytes start at and how many there are (-1: not
+    /// read), and whether the read came up short of the window (the file shrank).
+    public var start: Int
+    public var got: Int
+    public var short: Bool
+
+    public init(buffer: UnsafeMutableRawPointer, start: Int = 0, got: Int = -1, short: Bool = false) {
+        self.buffer = buffer
+        self.start = start
+        self.got = got
+        self.short = short
     }
 }

@@ -287,7 +287,7 @@ public final class PcapSource {
     /// `BufferedPcap.lend`); false where the file is not read in windows. Records libpcap
     /// reads stay in its own buffer.
     @discardableResult
-    public func lendWindows(_ lender: @escaping () -> UnsafeMutableRawPointer) -> Bool {
+    public func lendWindows(_ lender: any WindowLender) -> Bool {
         guard buffered != nil else { return false }
         buffered!.lend(lender)
         return true

@@ -55,7 +55,7 @@ extension Shard {
             opened(outcome)
             // Dispatching: frames are handed to the other shards where they lie in the
             // read windows, not copied.
-            if let dispatcher { source.lendWindows(dispatcher.lendWindow) }
+            if let dispatcher { source.lendWindows(dispatcher) }
             outcome.status = read(source, batch: batch) { _ in
                 afterBatch(doneBytes, source)
                 return true

@@ -143,13 +143,40 @@ final class FrameChannel: @unchecked Sendable {
     /// The reader: a filled batch to the receiver.
     func send(_ b: FrameBatch) { put(b, filled: true) }
 
-    /// The receiver: the next filled batch, waiting for one.
-    func receive() -> FrameBatch {
+    /// The receiver: the next filled batch. While there is none, `help` runs (unlocked)
+    /// until it returns false (it has nothing to do), and then the receiver waits.
+    func receive(help: () -> Bool) -> FrameBatch {
         pthread_mutex_lock(mutex)
-        while full.isEmpty { pthread_cond_wait(filled, mutex) }
+        while full.isEmpty {
+            pthread_mutex_unlock(mutex)
+            let helped = help()
+            pthread_mutex_lock(mutex)
+            if !helped && full.isEmpty {
+                waiting = true
+                pthread_cond_wait(filled, mutex)
+                waiting = false
+            }
+        }
         let b = full.removeFirst()
         pthread_mutex_unlock(mutex)
         return b
+    }
+
+    /// The receiver is waiting for a batch (it then has nothing to help with either).
+    private var waiting = false
+
+    /// The reader: wakes the receiver if it waits, to help (something new to read ahead).
+    func nudge() {
+        pthread_mutex_lock(mutex)
+        if waiting { pthread_cond_signal(filled) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    /// Whether the receiver has freed `count` batches (since the start).
+    func recycled(_ count: Int) -> Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return recycledCount >= count
     }
 
     /// The receiver: a batch read, free again.
@@ -209,9 +236,18 @@ final class Dispatcher {
     /// small captures reuse windows too).
     let windowCount: Int
     private var windows: [UnsafeMutableRawPointer] = []
-    /// The current window's number (windows counted from the start, over every input)
-    /// and its bytes.
+    /// The current window's number (windows counted from the start, over every input,
+    /// each number given once, in the order of the file offsets they hold) and its bytes.
     @exclusivity(unchecked) private var window = -1
+    /// The next number to give a window.
+    @exclusivity(unchecked) private var numbers = 0
+    /// Windows read ahead by idle receivers (`ReadAhead`), where the windows are many
+    /// enough for some to be free ahead of the reader; the next one's file offset (-1:
+    /// none), and the file's size and window length.
+    let readAhead: ReadAhead?
+    @exclusivity(unchecked) private var aheadAt = -1
+    @exclusivity(unchecked) private var fileSize = 0
+    @exclusivity(unchecked) private var fileWindow = 0
     @exclusivity(unchecked) private var windowStart = UnsafeRawPointer(bitPattern: 1)!
     @exclusivity(unchecked) private var windowEnd = UnsafeRawPointer(bitPattern: 1)!
     /// Per shard: batches handed over, and of those not yet known to be read, each one's
@@ -233,6 +269,7 @@ final class Dispatcher {
         handed = Array(repeating: 0, count: count)
         unread = Array(repeating: [], count: count)
         windowCount = getenv("DEMARC_DISPATCH_WINDOWS").map { max(1, Int(atoi($0))) } ?? 64
+        readAhead = windowCount > ReadAhead.depth && getenv("DEMARC_NO_READ_AHEAD") == nil ? ReadAhead() : nil
     }
 
     deinit {
@@ -240,32 +277,58 @@ final class Dispatcher {
         for w in windows { w.deallocate() }
     }
 
-    /// The buffer for the next read window (`BufferedPcap.lend`): once every batch with a
-    /// frame in the window it held before has been read, so nothing reads it any more.
-    /// Batches being filled with frames there are handed over first.
-    func lendWindow() -> UnsafeMutableRawPointer {
-        window += 1
-        let slot = window % windowCount
+    /// The buffer for window number `n`: once every batch with a frame in the window it
+    /// held before has been read, so nothing reads it any more (batches being filled with
+    /// frames there are handed over first). `wait` false: nil rather than wait.
+    private func reserve(_ n: Int, wait: Bool) -> UnsafeMutableRawPointer? {
+        let slot = n % windowCount
         if slot == windows.count {
             windows.append(.allocate(byteCount: PcapSource.windowBytes, alignment: 16))
-        } else {
-            let reused = window - windowCount
-            if (0..<channels.count).contains(where: { outlets[$0].firstWindow <= reused }) { handNow() }
-            for owner in channels.indices where channels[owner] != nil {
-                var last = -1
-                while let first = unread[owner].first, first.firstWindow <= reused {
-                    last = first.number
-                    unread[owner].removeFirst()
-                }
-                if last >= 0 { channels[owner]!.waitRecycled(last + 1, beforeWaiting: beforeWaiting) }
-            }
+            return windows[slot]
         }
-        let b = windows[slot]
-        windowStart = UnsafeRawPointer(b)
-        windowEnd = windowStart + PcapSource.windowBytes
-        return b
+        let reused = n - windowCount
+        if (0..<channels.count).contains(where: { outlets[$0].firstWindow <= reused }) {
+            guard wait else { return nil }
+            handNow()
+        }
+        for owner in channels.indices where channels[owner] != nil {
+            var last = -1, k = 0
+            while k < unread[owner].count, unread[owner][k].firstWindow <= reused {
+                last = unread[owner][k].number
+                k += 1
+            }
+            guard last >= 0 else { continue }
+            if wait {
+                channels[owner]!.waitRecycled(last + 1, beforeWaiting: beforeWaiting)
+            } else if !channels[owner]!.recycled(last + 1) {
+                return nil
+            }
+            unread[owner].removeFirst(k)
+        }
+        return windows[slot]
     }
 
+    /// Window number `n` at `buffer` is the one frames are read from now.
+    private func current(_ n: Int, _ buffer: UnsafeMutableRawPointer) {
+        window = n
+        windowStart = UnsafeRawPointer(buffer)
+        windowEnd = windowStart + PcapSource.windowBytes
+    }
+
+    /// Grants windows to read ahead, after the last one granted (or the reader's own), as
+    /// far as `ReadAhead.depth` and the free buffers allow.
+    private func extend() {
+        guard let readAhead, aheadAt >= 0 else { return }
+        var queued = readAhead.count
+        while queued < ReadAhead.depth, aheadAt < fileSize, let buffer = reserve(numbers, wait: false) {
+            let want = min(fileSize - aheadAt, fileWindow)
+            readAhead.grant(ReadAhead.Window(number: numbers, buffer: buffer, start: aheadAt, want: want))
+            numbers += 1
+            queued += 1
+            aheadAt = want == fileWindow ? aheadAt + fileWindow - ReadAhead.overlap : -1
+        }
+        if queued > 0 { for c in channels { c?.nudge() } }
+    }
     /// A frame for shard `owner`, read as frame `number`, with the clock up to it.
     /// A frame in the current read window is handed by reference; any other is copied.
     @inline(__always)
@@ -338,6 +401,40 @@ final class Dispatcher {
     }
 }
 
+extension Dispatcher: WindowLender {
+    func begin(file fd: Int32, size: Int, window: Int) {
+        fileSize = size
+        fileWindow = window
+        aheadAt = -1
+        // Windows shorter than a few overlaps are not worth reading ahead.
+        readAhead?.begin(file: window >= 4 * ReadAhead.overlap ? fd : -1)
+    }
+
+    /// The next window: one read ahead if it holds the record header at `at`; else a
+    /// buffer the reader reads into (`reserve`), and the windows after it granted to be
+    /// read ahead while it does.
+    func window(at: Int, want: Int) -> LentWindow {
+        if let readAhead, let (w, short) = readAhead.take(at: at, want: want) {
+            current(w.number, w.buffer)
+            extend()
+            return LentWindow(buffer: w.buffer, start: w.start, got: w.got, short: short)
+        }
+        let n = numbers
+        numbers += 1
+        let buffer = reserve(n, wait: true)!
+        current(n, buffer)
+        aheadAt = want == fileWindow ? at + fileWindow - ReadAhead.overlap : -1
+        extend()
+        return LentWindow(buffer: buffer)
+    }
+
+    /// The input is over: nothing more is read ahead.
+    func endReading() {
+        aheadAt = -1
+        readAhead?.begin(file: -1)
+    }
+}
+
 /// A receiving shard's frames: the batches the reading shard hands it, each frame with
 /// its number and clock set on the shard before `take` (see `Shard.share`). It ends with
 /// the batch marked last.
@@ -349,14 +446,18 @@ final class DispatchedFrames: FrameSource {
     let onInput: (Int, Int32) -> Void
     private var input = -1
 
-    init(channel: FrameChannel, shard: Shard, onInput: @escaping (Int, Int32) -> Void) {
+    /// The reader's windows ahead, read here while no batch waits.
+    let readAhead: ReadAhead?
+
+    init(channel: FrameChannel, shard: Shard, readAhead: ReadAhead?, onInput: @escaping (Int, Int32) -> Void) {
+        self.readAhead = readAhead
         self.channel = channel
         self.shard = shard
         self.onInput = onInput
     }
 
     func frames(upTo limit: Int, _ body: (UnsafeRawBufferPointer, Int, Int64) -> Void) -> (count: Int, status: ReadStatus) {
-        let b = channel.receive()
+        let b = channel.receive { readAhead?.help() ?? false }
         if b.input != input {
             input = b.input
             onInput(b.input, b.linkType)

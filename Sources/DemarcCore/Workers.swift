@@ -336,13 +336,15 @@ enum Workers {
                     dispatcher.handAll(through: shard.frameNumber, clock: shard.clock)
                     publish(progress: shard.frameNumber, done: false)
                 })
+                dispatcher.endReading()
                 dispatcher.handAll(through: shard.frameNumber, clock: shard.clock, end: true)
             } else {
                 // The counts of each capture (by its index), as shard 0 reads them.
                 outcomes = plans.map { InputOutcome(stats: InputStats(kind: "file", name: $0.path, linkType: "")) }
                 var current = -1
                 shard.receiving = true
-                let source = DispatchedFrames(channel: dispatcher.channels[index]!, shard: shard) { [unowned self] input, linkType in
+                let source = DispatchedFrames(channel: dispatcher.channels[index]!, shard: shard,
+                                              readAhead: dispatcher.readAhead) { [unowned self] input, linkType in
                     if current >= 0 { outcomes[current].stats = shard.stats }
                     current = input
                     shard.begin(outcomes[input].stats, linkType: linkType)

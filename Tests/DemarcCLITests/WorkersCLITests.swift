@@ -81,6 +81,40 @@ import Testing
         }
     }
 
+    /// A capture of many read windows (about 6 MB) whose records run from 54 bytes to
+    /// 64 KB, so that some cross a window's end by more than the windows read ahead
+    /// overlap: the report is one worker's with windows read ahead by the receiving
+    /// workers, and without (`DEMARC_NO_READ_AHEAD`).
+    @Test func windowsReadAheadKeepTheReport() throws {
+        let sizes = [0, 1400, 9000, 30_000, 65_000, 120, 4100, 5000]
+        let frames = (0..<600).map { i -> [UInt8] in
+            let n = sizes[i % sizes.count] - (i % 3) * (sizes[i % sizes.count] > 200 ? 37 : 0)
+            let payload = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+            return Frames.tcp([10, 1, UInt8(i % 7), UInt8(i % 251)], UInt16(30000 + i % 97), [10, 0, 0, UInt8(1 + i % 5)], 443,
+                              flags: 0x18, seq: UInt32(i), payload: payload)
+        }
+        let path = NSTemporaryDirectory() + "demarc-windows-\(UUID().uuidString).pcap"
+        try Data(Frames.pcap(frames)).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        func report(_ workers: Int, readAhead: Bool) throws -> (Int32, String) {
+            var env = ProcessInfo.processInfo.environment
+            env["DEMARC_REPLAY_READER"] = "dispatch"
+            if !readAhead { env["DEMARC_NO_READ_AHEAD"] = "1" }
+            let r = try CLI.run(["replay", path, "--format", "jsonl", "--no-progress", "--workers", String(workers)],
+                                environment: env)
+            return (r.status, r.stdout.replacingOccurrences(of: #""active_flows_peak":[0-9]+,"#, with: "",
+                                                            options: .regularExpression))
+        }
+        let (s1, one) = try report(1, readAhead: true)
+        #expect(s1 == 0)
+        #expect(one.contains(#""link_type":"EN10MB","packets":600,"#), "every record is read")
+        for (n, readAhead) in [(2, true), (3, true), (2, false)] {
+            let (sn, many) = try report(n, readAhead: readAhead)
+            #expect(sn == s1)
+            #expect(many == one, "report with --workers \(n)\(readAhead ? "" : " (no read-ahead)") differs from --workers 1")
+        }
+    }
+
     @Test func badWorkerCountIsAUsageError() throws {
         let r = try CLI.run(["replay", "captures/overlay-network.pcap", "--workers", "0"])
         #expect(r.status == 2)
