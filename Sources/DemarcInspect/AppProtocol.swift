@@ -7,7 +7,7 @@ import DemarcDecode
 public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case unknown
     case tls, dtls, quic, ssh, http, ssdp, whatsapp, wireguard, openvpn, ike, esp, netbios, dns, mdns, llmnr
-    case dnscrypt, smtp, pop3, imap, ftp, ftpdata, xmpp, ldap, telnet, smb, s7comm, isotsap, rdp, postgresql, mysql, mssql
+    case dnscrypt, vmware, smtp, pop3, imap, ftp, ftpdata, xmpp, ldap, telnet, smb, s7comm, isotsap, rdp, postgresql, mysql, mssql
     case redis, mongodb, sip, rtsp, mqtt, snmp, syslog, ntp, dhcp, dhcpv6, slp, stun, kerberos, bgp, nfs
     case vnc, socks, bitcoin, zabbix, ethereum, git, fix, giop, gearman, modbus, coap, someip, websocket
     case discord, tinc, kafka, cassandra, amqp, memcached, dnp3, irc, whois, rsync, bittorrent, tftp, radius
@@ -29,7 +29,7 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
     /// `AppProtocolNameTests` checks them against the cases.
     private static let names: [String] = """
         unknown tls dtls quic ssh http ssdp whatsapp wireguard openvpn ike esp netbios dns mdns llmnr
-        dnscrypt smtp pop3 imap ftp ftpdata xmpp ldap telnet smb s7comm isotsap rdp postgresql mysql
+        dnscrypt vmware smtp pop3 imap ftp ftpdata xmpp ldap telnet smb s7comm isotsap rdp postgresql mysql
         mssql redis mongodb sip rtsp mqtt snmp syslog ntp dhcp dhcpv6 slp stun kerberos bgp nfs vnc
         socks bitcoin zabbix ethereum git fix giop gearman modbus coap someip websocket discord tinc
         kafka cassandra amqp memcached dnp3 irc whois rsync bittorrent tftp radius nano gtpc vxlan

@@ -48,6 +48,8 @@ public enum ProtocolRegistry {
         .init(.mdns,       "MDNS", .cleartext, ports: [5353], DNSInspector.self),
         .init(.llmnr,      "LLMNR", .cleartext, ports: [5355], DNSInspector.self),
         .init(.dnscrypt,   "DNSCrypt", .encrypted, ports: [], DNSInspector.self),
+        // VMware's daemon before SMTP: both greet with "220 ", and its greeting names it.
+        .init(.vmware,     "VMware authentication daemon", .cleartext, ports: [], VMwareAuthdInspector.self),
         .init(.smtp,       "SMTP", .cleartext, ports: [], MailInspector.self),
         .init(.pop3,       "POP3", .cleartext, ports: [], MailInspector.self),
         .init(.imap,       "IMAP", .cleartext, ports: [], MailInspector.self),
