@@ -248,6 +248,43 @@ extension Workers {
             pthread_mutex_unlock(mutex)
             starts.removeAll(keepingCapacity: true)
             records.removeAll(keepingCapacity: true)
+            site?.step()
+        }
+
+        /// Replay: the merge, run by the thread that publishes (`MergeSite`); nil where the
+        /// main thread merges (live capture).
+        @exclusivity(unchecked) var site: MergeSite?
+
+        /// Whether something was published since the merge last took a batch.
+        var hasFresh: Bool {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            return fresh
+        }
+
+        /// The merge (`MergeSite`): what the workers published since the last call, swapped
+        /// into `into` (whose lists must be empty); false if nothing is new.
+        func takeFresh(into b: inout Batch) -> Bool {
+            pthread_mutex_lock(mutex)
+            defer { pthread_mutex_unlock(mutex) }
+            guard fresh else { return false }
+            for i in batch.starts.indices {
+                swap(&batch.starts[i], &b.starts[i])
+                swap(&batch.records[i], &b.records[i])
+                swap(&batch.finals[i], &b.finals[i])
+            }
+            b.progress = batch.progress
+            b.done = batch.done
+            fresh = false
+            unseen = 0
+            return true
+        }
+
+        /// The main thread: the merge may make shards wait for room from now on.
+        func startMerging() {
+            pthread_mutex_lock(mutex)
+            merging = true
+            pthread_mutex_unlock(mutex)
         }
 
         /// Something new for the main thread (`items` more starts and records): it is woken
@@ -262,7 +299,7 @@ extension Workers {
         private func nudge(_ items: Int, now: Bool) {
             fresh = true
             unseen += items
-            if now || unseen >= wakeAt || roomWaiters > 0 { pthread_cond_signal(cond) }
+            if site == nil && (now || unseen >= wakeAt || roomWaiters > 0) { pthread_cond_signal(cond) }
         }
 
         /// While shard `worker` has `recordLimit` records out and `more()` holds, and only
@@ -273,7 +310,16 @@ extension Workers {
             guard merging else { return }
             roomWaiters += 1
             while out[worker] >= limit && more() {
-                pthread_cond_signal(cond)
+                if let site {
+                    // This thread merges, unless another one is: that one hands records
+                    // on (and wakes this one) or finds this one's publication after it.
+                    pthread_mutex_unlock(mutex)
+                    let stepped = site.step()
+                    pthread_mutex_lock(mutex)
+                    if stepped { continue }
+                } else {
+                    pthread_cond_signal(cond)
+                }
                 pthread_cond_wait(room, mutex)
             }
             roomWaiters -= 1
@@ -310,6 +356,7 @@ extension Workers {
             nudge(items.count, now: done)
             pthread_mutex_unlock(mutex)
             items.removeAll(keepingCapacity: true)
+            site?.step()
         }
 
         /// Waits while shard `worker` has `recordLimit` records out (the main thread hands
@@ -391,6 +438,98 @@ extension Workers {
             unseen = 0
             pthread_mutex_unlock(mutex)
             return out
+        }
+    }
+
+    /// Replay's merge, run by whichever thread has just published (a worker, or the main
+    /// thread for the progress line), one thread at a time: the main thread is not a third
+    /// thread to wake on a machine with as many cores as workers, and a worker waiting for
+    /// room in the merge makes it itself. A thread that finds another one merging leaves
+    /// its publication to it: that one looks again for anything new once it has let go.
+    final class MergeSite: @unchecked Sendable {
+        private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        private let over = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+        private unowned(unsafe) let hub: Hub
+        private unowned(unsafe) let analysis: Analysis
+        private var merger: Merger
+        private var batch: Batch
+        private var spent: [[UnsafeMutableRawPointer]]
+        /// Every worker is done and every record out.
+        private var finished = false
+
+        init(hub: Hub, workers: Int, analysis: Analysis) {
+            self.hub = hub
+            self.analysis = analysis
+            merger = Merger(workers: workers)
+            batch = Batch(starts: Array(repeating: [], count: workers), records: Array(repeating: [], count: workers),
+                          finals: Array(repeating: [], count: workers),
+                          progress: Array(repeating: 0, count: workers), done: Array(repeating: false, count: workers))
+            spent = Array(repeating: [], count: workers)
+            pthread_mutex_init(lock, nil)
+            pthread_cond_init(over, nil)
+        }
+
+        deinit {
+            pthread_mutex_destroy(lock)
+            pthread_cond_destroy(over)
+            lock.deallocate()
+            over.deallocate()
+        }
+
+        /// Merges what was published, until nothing new is left, if no other thread is
+        /// merging; returns whether this thread took anything in.
+        @discardableResult
+        func step() -> Bool {
+            var took = false
+            while pthread_mutex_trylock(lock) == 0 {
+                while !finished && hub.takeFresh(into: &batch) {
+                    took = true
+                    finished = merger.absorb(batch, hub: hub) { item in
+                        if let r = item.rendered {
+                            analysis.deliver(rendered: r)
+                        } else if let records = item.records {
+                            analysis.deliver(records.record.take()!, second: records.alternate.take())
+                        }
+                    }
+                    for i in batch.starts.indices {
+                        batch.starts[i].removeAll(keepingCapacity: true)
+                        batch.records[i].removeAll(keepingCapacity: true)
+                        batch.finals[i].removeAll(keepingCapacity: true)
+                    }
+                    if analysis.takeSpent(into: &spent) { hub.giveBack(&spent) }
+                }
+                if finished { pthread_cond_broadcast(over) }
+                pthread_mutex_unlock(lock)
+                // Published while this thread held the lock, after its last look.
+                if finished || !hub.hasFresh { break }
+            }
+            return took
+        }
+
+        /// The main thread: waits up to `micros` for the merge to finish (merging anything
+        /// left first); returns whether it has.
+        func waitFinished(micros: Int64) -> Bool {
+            step()
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
+            if !finished {
+                var ts = timespec()
+                clock_gettime(CLOCK_REALTIME, &ts)
+                let ns = Int64(ts.tv_nsec) + micros * 1000
+                ts.tv_sec += Int(ns / 1_000_000_000)
+                ts.tv_nsec = Int(ns % 1_000_000_000)
+                while !finished {
+                    if pthread_cond_timedwait(over, lock, &ts) == ETIMEDOUT { break }
+                }
+            }
+            return finished
+        }
+
+        /// The flows numbered so far, for the progress line.
+        var numbered: UInt64 {
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
+            return merger.numbered
         }
     }
 

@@ -36,15 +36,18 @@ enum Workers {
         let dispatcher = readsEach(plans) ? nil : Dispatcher(me: 0, count: count)
         let built = WorkerList(count: count)
         let endPhase = EndPhase(workers: count, hub: hub)
+        let site = MergeSite(hub: hub, workers: count, analysis: analysis)
+        hub.site = site
         let threads = WorkerThreads(count: count) { i in
             let w = Worker(index: i, count: count, hub: hub, endPhase: endPhase, analysis: analysis,
                            renderer: renders ? analysis.makeRenderer() : nil)
             built[i] = w
             w.read(plans, filter: filter, dispatcher: dispatcher)
         }
-        merge(hub, count: count, waitMicros: 200_000, into: analysis) { merger in
+        hub.startMerging()
+        while !site.waitFinished(micros: 200_000) {
             progress?.update(bytes: hub.bytesRead.load(ordering: .relaxed), packets: hub.packetsRead.load(ordering: .relaxed),
-                             flows: merger.numbered)
+                             flows: site.numbered)
         }
         threads.join()
         let workers = built.all
