@@ -293,7 +293,7 @@ enum Workers {
             }
             let r = verdict.record(f.pointee, details, reason)
             counts.addCounts(r)
-            var rendered = renderer.render(r, local: f.pointee.id)
+            var rendered = Unmanaged.passUnretained(renderer)._withUnsafeGuaranteedRef { $0.render(r, local: f.pointee.id) }
             rendered.owner = index
             return Item(rendered: rendered)
         }

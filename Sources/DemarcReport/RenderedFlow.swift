@@ -26,14 +26,16 @@ public struct RenderedFlow {
     /// The flow's deciding rule and what `Summary` counts of it, when the scenario has filters.
     public let tally: RuleTally?
 
-    init(local: UInt64, text: UnsafeRawBufferPointer, marks: [Int32], tally: RuleTally?, blocks: TextBlocks) {
+    /// A block for `length` bytes of text and `marks` marks, filled by `fill`: first the
+    /// marks, then the text.
+    init(local: UInt64, length: Int, marks: Int, tally: RuleTally?, blocks: TextBlocks,
+         fill: (_ marks: UnsafeMutablePointer<Int32>, _ text: UnsafeMutableRawPointer) -> Void) {
         self.local = local
-        self.marks = marks.count
-        length = text.count
+        self.marks = marks
+        self.length = length
         self.tally = tally
-        block = blocks.take(4 + 4 * marks.count + text.count)
-        marks.withUnsafeBytes { if let p = $0.baseAddress { (block + 4).copyMemory(from: p, byteCount: $0.count) } }
-        if let p = text.baseAddress, text.count > 0 { (block + 4 + 4 * marks.count).copyMemory(from: p, byteCount: text.count) }
+        block = blocks.take(4 + 4 * marks + length)
+        fill((block + 4).assumingMemoryBound(to: Int32.self), block + 4 + 4 * marks)
     }
 
     /// Writes the text with `id` in every marked place. `inPlace`: the text is written
@@ -132,7 +134,15 @@ public final class FlowRenderer {
     public func render(_ r: FlowRecord, local: UInt64) -> RenderedFlow {
         w.reset()
         body(r)
-        return RenderedFlow(local: local, text: w.bytes, marks: w.idMarks, tally: rules.tally(r), blocks: blocks)
+        // The marks are copied before the text: the reference count on the writer's list
+        // of marks while it is read then waits for no store of the text into the block
+        // (whose lines another core may hold).
+        let w = self.w, text = w.bytes
+        return RenderedFlow(local: local, length: text.count, marks: w.idMarks.count, tally: rules.tally(r),
+                            blocks: blocks) { marks, into in
+            w.idMarks.withUnsafeBufferPointer { if let p = $0.baseAddress { marks.update(from: p, count: $0.count) } }
+            if let p = text.baseAddress, text.count > 0 { into.copyMemory(from: p, byteCount: text.count) }
+        }
     }
 }
 
