@@ -419,11 +419,7 @@ extension Workers {
             pthread_mutex_lock(mutex)
             merging = true
             if !fresh {
-                var ts = timespec()
-                clock_gettime(CLOCK_REALTIME, &ts)
-                let ns = Int64(ts.tv_nsec) + waitMicros * 1000
-                ts.tv_sec += Int(ns / 1_000_000_000)
-                ts.tv_nsec = Int(ns % 1_000_000_000)
+                var ts = Workers.deadline(micros: waitMicros)
                 while !fresh {
                     if pthread_cond_timedwait(cond, mutex, &ts) == ETIMEDOUT { break }
                 }
@@ -439,6 +435,16 @@ extension Workers {
             pthread_mutex_unlock(mutex)
             return out
         }
+    }
+
+    /// The time `micros` from now, for pthread_cond_timedwait(3).
+    static func deadline(micros: Int64) -> timespec {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        let ns = Int64(ts.tv_nsec) + micros * 1000
+        ts.tv_sec += Int(ns / 1_000_000_000)
+        ts.tv_nsec = Int(ns % 1_000_000_000)
+        return ts
     }
 
     /// Replay's merge, run by whichever thread has just published (a worker, or the main
@@ -513,11 +519,7 @@ extension Workers {
             pthread_mutex_lock(lock)
             defer { pthread_mutex_unlock(lock) }
             if !finished {
-                var ts = timespec()
-                clock_gettime(CLOCK_REALTIME, &ts)
-                let ns = Int64(ts.tv_nsec) + micros * 1000
-                ts.tv_sec += Int(ns / 1_000_000_000)
-                ts.tv_nsec = Int(ns % 1_000_000_000)
+                var ts = Workers.deadline(micros: micros)
                 while !finished {
                     if pthread_cond_timedwait(over, lock, &ts) == ETIMEDOUT { break }
                 }
