@@ -146,7 +146,10 @@ struct BufferedPcap {
         var caplen = u32(offset + 8)
         guard caplen <= snapshot, size - offset - 16 >= Int(caplen) else { return false }
         if offset + 16 + Int(caplen) > start + length {
-            // The window holds `longest` bytes at least: the whole record, once it starts there.
+            // The window holds `longest` bytes at least: the whole record, once it starts
+            // there. A window read ahead (`WindowLender`) may start before the record: it
+            // then holds at least a window less the overlap from it (more than `longest`),
+            // or is read again from the record.
             guard fill(at: offset), size - offset - 16 >= Int(caplen) else { return false }
             caplen = u32(offset + 8)
         }

@@ -313,10 +313,13 @@ extension Workers {
                 if let site {
                     // This thread merges, unless another one is: that one hands records
                     // on (and wakes this one) or finds this one's publication after it.
+                    // A handing on while the lock was let go broadcast `room` before
+                    // this thread waited: it looks again instead of waiting for the next.
+                    let seen = handings
                     pthread_mutex_unlock(mutex)
                     let stepped = site.step()
                     pthread_mutex_lock(mutex)
-                    if stepped { continue }
+                    if stepped || handings != seen { continue }
                 } else {
                     pthread_cond_signal(cond)
                 }
@@ -453,7 +456,11 @@ extension Workers {
     /// room in the merge makes it itself. A thread that finds another one merging leaves
     /// its publication to it: that one looks again for anything new once it has let go.
     final class MergeSite: @unchecked Sendable {
+        /// Held while merging (taken only by `step`, which looks for anything new after
+        /// letting go of it).
         private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        /// The main thread's wait for the end, under a lock of its own.
+        private let endLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         private let over = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
         private unowned(unsafe) let hub: Hub
         private unowned(unsafe) let analysis: Analysis
@@ -461,7 +468,9 @@ extension Workers {
         private var batch: Batch
         private var spent: [[UnsafeMutableRawPointer]]
         /// Every worker is done and every record out.
-        private var finished = false
+        private let finished = Atomic<Bool>(false)
+        /// The flows numbered so far, for the progress line.
+        private let numberedSoFar = Atomic<UInt64>(0)
 
         init(hub: Hub, workers: Int, analysis: Analysis) {
             self.hub = hub
@@ -472,13 +481,16 @@ extension Workers {
                           progress: Array(repeating: 0, count: workers), done: Array(repeating: false, count: workers))
             spent = Array(repeating: [], count: workers)
             pthread_mutex_init(lock, nil)
+            pthread_mutex_init(endLock, nil)
             pthread_cond_init(over, nil)
         }
 
         deinit {
             pthread_mutex_destroy(lock)
+            pthread_mutex_destroy(endLock)
             pthread_cond_destroy(over)
             lock.deallocate()
+            endLock.deallocate()
             over.deallocate()
         }
 
@@ -488,9 +500,10 @@ extension Workers {
         func step() -> Bool {
             var took = false
             while pthread_mutex_trylock(lock) == 0 {
-                while !finished && hub.takeFresh(into: &batch) {
+                var done = finished.load(ordering: .relaxed)
+                while !done && hub.takeFresh(into: &batch) {
                     took = true
-                    finished = merger.absorb(batch, hub: hub) { item in
+                    done = merger.absorb(batch, hub: hub) { item in
                         if let r = item.rendered {
                             analysis.deliver(rendered: r)
                         } else if let records = item.records {
@@ -504,10 +517,17 @@ extension Workers {
                     }
                     if analysis.takeSpent(into: &spent) { hub.giveBack(&spent) }
                 }
-                if finished { pthread_cond_broadcast(over) }
+                numberedSoFar.store(merger.numbered, ordering: .relaxed)
+                if done { finished.store(true, ordering: .releasing) }
                 pthread_mutex_unlock(lock)
+                if done {
+                    pthread_mutex_lock(endLock)
+                    pthread_cond_broadcast(over)
+                    pthread_mutex_unlock(endLock)
+                    break
+                }
                 // Published while this thread held the lock, after its last look.
-                if finished || !hub.hasFresh { break }
+                if !hub.hasFresh { break }
             }
             return took
         }
@@ -516,23 +536,19 @@ extension Workers {
         /// left first); returns whether it has.
         func waitFinished(micros: Int64) -> Bool {
             step()
-            pthread_mutex_lock(lock)
-            defer { pthread_mutex_unlock(lock) }
-            if !finished {
+            pthread_mutex_lock(endLock)
+            defer { pthread_mutex_unlock(endLock) }
+            if !finished.load(ordering: .acquiring) {
                 var ts = Workers.deadline(micros: micros)
-                while !finished {
-                    if pthread_cond_timedwait(over, lock, &ts) == ETIMEDOUT { break }
+                while !finished.load(ordering: .acquiring) {
+                    if pthread_cond_timedwait(over, endLock, &ts) == ETIMEDOUT { break }
                 }
             }
-            return finished
+            return finished.load(ordering: .acquiring)
         }
 
         /// The flows numbered so far, for the progress line.
-        var numbered: UInt64 {
-            pthread_mutex_lock(lock)
-            defer { pthread_mutex_unlock(lock) }
-            return merger.numbered
-        }
+        var numbered: UInt64 { numberedSoFar.load(ordering: .relaxed) }
     }
 
     /// Numbers flows across workers in the order of their first packets (what one
