@@ -85,6 +85,25 @@ public final class Analysis {
         renderedOrder.add(r) { emit(rendered: $0) }
     }
 
+    /// Flows still open at the end of input, rendered with their ids (`RenderedChunk`),
+    /// written in id order with the flows held before them: their text from where it
+    /// lies, written out before the chunk is freed.
+    func deliver(chunk c: RenderedChunk) {
+        let writer = renderingWriter!
+        var from = 0
+        for i in 0..<c.count {
+            let id = c.ids[i]
+            if renderedOrder.holds(below: id) {
+                writer.flows(c.text(from..<i), count: i - from, separatorBefore: c.separatorBefore, inPlace: true)
+                renderedOrder.release(below: id) { emit(rendered: $0) }
+                from = i
+            }
+            if let t = c.tallies[i] { header.summary.add(t) }
+        }
+        writer.flows(c.text(from..<c.count), count: c.count - from, separatorBefore: c.separatorBefore, inPlace: true)
+        writer.releaseText()
+    }
+
     private func emit(rendered r: RenderedFlow) {
         if let t = r.tally { header.summary.add(t) }
         // While workers run, a written flow's block goes back to its worker after the

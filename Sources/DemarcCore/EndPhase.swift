@@ -4,7 +4,15 @@ import Glibc
 #endif
 
 /// The end of input with several workers: the flows still open, every shard's, are laid
-/// out as records by every worker's thread, not each shard's by its own. A shard's open
+/// out as records by every worker's thread, not each shard's by its own.
+///
+/// In replay to a format the workers render (`Direct`), once every shard's input is over,
+/// the flows are rendered with their final ids (the merge has numbered them all), in
+/// report order: the shards' open flows merged by id, cut into chunks of `chunk`, each
+/// rendered into one text by whichever thread takes it and written by whichever thread
+/// finds it due (`runDirect`).
+///
+/// Otherwise (other formats, live capture, a worker run on the starting thread) a shard's open
 /// flows (its lane, in id order) are cut into chunks; a thread takes a chunk from the lane
 /// with the fewest records waiting in the hub, its own on a tie. Shards end with
 /// different numbers of open flows (the reading shard keeps a smaller share), and the
@@ -39,6 +47,40 @@ final class EndPhase: @unchecked Sendable {
         var waiting: [Int: [Workers.Item]] = [:]
     }
 
+    /// Rendering the flows with their final ids (`Direct`), once every lane is ready:
+    /// their places in report order (lane, slot, id), cut into chunks of `chunk`.
+    private struct Plan {
+        var lane: [UInt8] = []
+        var slot: [Int32] = []
+        var id: [UInt64] = []
+        var chunks: Int { (id.count + EndPhase.chunk - 1) / EndPhase.chunk }
+    }
+    private enum DirectState { case waiting, planning, planned, off }
+    private var directState = DirectState.waiting
+    private var plan = Plan()
+    private var nextChunk = 0
+    private var written = 0
+    private var writing = false
+    private var rendered: [Int: RenderedChunk] = [:]
+    /// Every lane rendered directly is done (its `publishFinals(done:)` sent).
+    private var lanesReady = 0
+
+    /// What a worker's thread needs to render flows with their final ids (replay, to a
+    /// format whose flows the workers render, the merge on the workers' threads): no
+    /// per-flow block, no merge by id, one text per chunk of flows in report order.
+    struct Direct {
+        let renderer: FlowRenderer
+        /// A flow's record (counted in the worker's summary).
+        let record: (UnsafeMutablePointer<FlowState>, FlowDetails?) -> FlowRecord
+        let site: Workers.MergeSite
+        /// Writes a chunk to the report (the merge held).
+        let deliver: (RenderedChunk) -> Void
+    }
+
+    /// `DEMARC_END_PER_FLOW=1`: the flows open at the end of input are laid out one by one
+    /// and merged by id, as they are where workers do not render (for comparison).
+    static let rendersDirectly = getenv("DEMARC_END_PER_FLOW").map { String(cString: $0) != "1" } ?? true
+
     private let hub: Workers.Hub
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -69,7 +111,7 @@ final class EndPhase: @unchecked Sendable {
     /// empties its table. `between` runs after each chunk, holding no lock (the worker
     /// reuses its written blocks there).
     func run(_ index: Int, tracker: FlowTracker, layOut: (UnsafeMutablePointer<FlowState>, FlowDetails?) -> Workers.Item,
-             between: () -> Void) {
+             direct: Direct? = nil, between: () -> Void) {
         let slots = tracker.endingSlots()
         pthread_mutex_lock(mutex)
         let own = lanes[index]
@@ -79,7 +121,14 @@ final class EndPhase: @unchecked Sendable {
         own.ready = true
         let inline = pthread_equal(pthread_self(), starter) != 0
         own.inline = inline
+        lanesReady += 1
+        if inline || direct == nil { directState = .off }
         pthread_cond_broadcast(changed)
+        if let direct, runDirect(index, direct) {
+            pthread_mutex_unlock(mutex)
+            tracker.clearEnded()
+            return
+        }
         if own.chunks == 0 {
             var none: [Workers.Item] = []
             hub.publishFinals(index, &none, done: true)
@@ -123,6 +172,91 @@ final class EndPhase: @unchecked Sendable {
         own.slots = []
         pthread_mutex_unlock(mutex)
         tracker.clearEnded()
+    }
+
+    /// Holding the lock: waits for every lane, then renders chunks of flows in report
+    /// order with their final ids (`Direct`) until none is left, writes them in order
+    /// (whichever thread holds the next one), and returns true once every chunk is
+    /// written and its own lane marked done. False (nothing done) where flows are laid
+    /// out one by one instead: a worker runs on the starting thread, a worker does not
+    /// render, or the merge cannot give the final ids.
+    private func runDirect(_ index: Int, _ direct: Direct) -> Bool {
+        while directState == .waiting && lanesReady < lanes.count { pthread_cond_wait(changed, mutex) }
+        if directState == .waiting {
+            directState = .planning
+            let slots = lanes.map(\.slots)
+            pthread_mutex_unlock(mutex)
+            let ids = direct.site.finalIDs(slots.map(\.count))
+            var p = Plan()
+            if let ids {
+                // The lanes' flows merged by id: each lane is in id order.
+                let total = ids.reduce(0) { $0 + $1.count }
+                p.lane.reserveCapacity(total)
+                p.slot.reserveCapacity(total)
+                p.id.reserveCapacity(total)
+                var at = Array(repeating: 0, count: ids.count)
+                while true {
+                    var best = -1, bestID = UInt64.max
+                    for l in ids.indices where at[l] < ids[l].count && ids[l][at[l]] < bestID {
+                        best = l
+                        bestID = ids[l][at[l]]
+                    }
+                    guard best >= 0 else { break }
+                    p.lane.append(UInt8(truncatingIfNeeded: best))
+                    p.slot.append(slots[best][at[best]])
+                    p.id.append(bestID)
+                    at[best] += 1
+                }
+            }
+            pthread_mutex_lock(mutex)
+            plan = p
+            directState = ids == nil ? .off : .planned
+            pthread_cond_broadcast(changed)
+        }
+        while directState == .planning { pthread_cond_wait(changed, mutex) }
+        guard directState == .planned else { return false }
+        let chunks = plan.chunks
+        while nextChunk < chunks {
+            guard nextChunk < written + EndPhase.window else {
+                pthread_cond_wait(changed, mutex)
+                continue
+            }
+            let c = nextChunk
+            nextChunk += 1
+            let lo = c * EndPhase.chunk, hi = min(lo + EndPhase.chunk, plan.id.count)
+            pthread_mutex_unlock(mutex)
+            direct.renderer.beginChunk()
+            for i in lo..<hi {
+                let (f, details) = lanes[Int(plan.lane[i])].tracker!.ending(plan.slot[i])
+                var r = direct.record(f, details)
+                r.id = plan.id[i]
+                direct.renderer.add(r)
+            }
+            let text = direct.renderer.endChunk()
+            pthread_mutex_lock(mutex)
+            rendered[c] = text
+            // The chunks due are written by whichever thread finds them ready.
+            while !writing, let next = rendered.removeValue(forKey: written) {
+                writing = true
+                pthread_mutex_unlock(mutex)
+                direct.site.exclusively { direct.deliver(next) }
+                next.release()
+                pthread_mutex_lock(mutex)
+                writing = false
+                written += 1
+                pthread_cond_broadcast(changed)
+            }
+        }
+        while written < chunks { pthread_cond_wait(changed, mutex) }
+        let own = lanes[index]
+        own.handed = own.chunks
+        own.tracker = nil
+        own.slots = []
+        pthread_mutex_unlock(mutex)
+        var none: [Workers.Item] = []
+        hub.publishFinals(index, &none, done: true)
+        pthread_mutex_lock(mutex)
+        return true
     }
 
     private enum Next {

@@ -111,6 +111,15 @@ extension Workers {
             return id
         }
 
+        /// The final ids not yet taken, by ascending local id.
+        func remaining() -> [UInt64] {
+            var all: [UInt64] = []
+            all.reserveCapacity(spilledID.count - spilledDelivered + window.count - head)
+            for id in spilledID where id != 0 { all.append(id) }
+            for i in head..<window.count where window[i] != 0 { all.append(window[i]) }
+            return all
+        }
+
         /// Where the last spilled id taken was: the flows still open at the end of input
         /// are taken in local id order, so the next is most often the one after it.
         private var spilledHint = 0
@@ -494,29 +503,54 @@ extension Workers {
             over.deallocate()
         }
 
+        /// Takes in what was published, holding the lock, until nothing new is left or
+        /// the merge is over; returns whether anything came, and whether it is over.
+        private func absorbFresh() -> (took: Bool, done: Bool) {
+            var took = false
+            var done = finished.load(ordering: .relaxed)
+            while !done && hub.takeFresh(into: &batch) {
+                took = true
+                done = merger.absorb(batch, hub: hub) { item in
+                    if let r = item.rendered {
+                        analysis.deliver(rendered: r)
+                    } else if let records = item.records {
+                        analysis.deliver(records.record.take()!, second: records.alternate.take())
+                    }
+                }
+                for i in batch.starts.indices {
+                    batch.starts[i].removeAll(keepingCapacity: true)
+                    batch.records[i].removeAll(keepingCapacity: true)
+                    batch.finals[i].removeAll(keepingCapacity: true)
+                }
+                if analysis.takeSpent(into: &spent) { hub.giveBack(&spent) }
+            }
+            return (took, done)
+        }
+
+        /// The end of input (`EndPhase`): what was published taken in, then the final ids
+        /// of the flows each worker still has open (`Merger.finalIDs`), or nil.
+        func finalIDs(_ open: [Int]) -> [[UInt64]]? {
+            pthread_mutex_lock(lock)
+            defer { pthread_mutex_unlock(lock) }
+            let (_, done) = absorbFresh()
+            return done ? nil : merger.finalIDs(open)
+        }
+
+        /// Runs `body` (which writes to the report) while no other thread merges.
+        func exclusively(_ body: () -> Void) {
+            pthread_mutex_lock(lock)
+            body()
+            pthread_mutex_unlock(lock)
+        }
+
         /// Merges what was published, until nothing new is left, if no other thread is
         /// merging; returns whether this thread took anything in.
         @discardableResult
         func step() -> Bool {
             var took = false
             while pthread_mutex_trylock(lock) == 0 {
-                var done = finished.load(ordering: .relaxed)
-                while !done && hub.takeFresh(into: &batch) {
-                    took = true
-                    done = merger.absorb(batch, hub: hub) { item in
-                        if let r = item.rendered {
-                            analysis.deliver(rendered: r)
-                        } else if let records = item.records {
-                            analysis.deliver(records.record.take()!, second: records.alternate.take())
-                        }
-                    }
-                    for i in batch.starts.indices {
-                        batch.starts[i].removeAll(keepingCapacity: true)
-                        batch.records[i].removeAll(keepingCapacity: true)
-                        batch.finals[i].removeAll(keepingCapacity: true)
-                    }
-                    if analysis.takeSpent(into: &spent) { hub.giveBack(&spent) }
-                }
+                let (tookNow, done) = absorbFresh()
+                took = took || tookNow
                 numberedSoFar.store(merger.numbered, ordering: .relaxed)
                 if done { finished.store(true, ordering: .releasing) }
                 pthread_mutex_unlock(lock)
@@ -659,6 +693,21 @@ extension Workers {
                     finalHeads[w] = 0
                 }
             }
+        }
+
+        /// The end of input, where every worker renders its open flows with their final
+        /// ids (`EndPhase`): once every worker has read everything, every start is
+        /// numbered and every record before the end is handed on, the final ids of the
+        /// flows each worker still has open (`open[w]` of them), in its id order; they are
+        /// then taken. Nil (and nothing taken) before that, or if the flows numbered and
+        /// not handed on are not as many.
+        mutating func finalIDs(_ open: [Int]) -> [[UInt64]]? {
+            guard progress.allSatisfy({ $0 == .max }), waiting.allSatisfy(\.isEmpty), finals.allSatisfy(\.isEmpty),
+                  starts.indices.allSatisfy({ heads[$0] == starts[$0].count }), open.count == ids.count else { return nil }
+            let all = ids.map { $0.remaining() }
+            guard all.map(\.count) == open else { return nil }
+            for w in ids.indices { ids[w] = OpenIDs() }
+            return all
         }
 
         /// Gives ids to flow starts while no worker can still report an earlier one.

@@ -66,6 +66,20 @@ struct ReorderBuffer<Held: Reorderable> {
         }
     }
 
+    /// Whether a flow older than `id` is held.
+    @inline(__always)
+    func holds(below id: UInt64) -> Bool {
+        guard let top = heap.first else { return false }
+        return top.id < id
+    }
+
+    /// Writes the flows held that are older than `id`, oldest first: at the end of input,
+    /// before the flow `id` still open then (every flow not held is written or still open,
+    /// so the report goes on in id order; see `Workers.EndPhase`).
+    mutating func release(below id: UInt64, emit: (Held) -> Void) {
+        while let top = heap.first, top.id < id { emit(pop()) }
+    }
+
     /// Writes everything still held (end of input), oldest first.
     mutating func flush(emit: (Held) -> Void) {
         while !heap.isEmpty { emit(pop()) }

@@ -392,8 +392,16 @@ enum Workers {
         /// id order, laid out by every worker's thread (`EndPhase`).
         private func end() {
             publish(progress: .max, done: false)
+            var direct: EndPhase.Direct?
+            if let renderer, let site = hub.site, EndPhase.rendersDirectly {
+                direct = EndPhase.Direct(renderer: renderer, record: { [unowned(unsafe) self] f, details in
+                    let r = verdict.record(f.pointee, details, .endOfInput)
+                    counts.addCounts(r)
+                    return r
+                }, site: site, deliver: { [unowned(unsafe) analysis] chunk in analysis.deliver(chunk: chunk) })
+            }
             endPhase.run(index, tracker: shard.tracker, layOut: { f, details in layOut(f, details, .endOfInput) },
-                         between: { reuseBlocks(hub.takeBack) })
+                         direct: direct, between: { reuseBlocks(hub.takeBack) })
         }
 
         private func publish(progress: UInt64, done: Bool, wait: Bool = true) {

@@ -47,6 +47,11 @@ public class EventLinesWriter: RenderingReportWriter {
         if flushEachFlow { output.flush() }
     }
 
+    public func flows(_ text: UnsafeRawBufferPointer, count: Int, separatorBefore: Int, inPlace: Bool) {
+        if inPlace { output.writeInPlace(text) } else { output.write(text) }
+        if flushEachFlow { output.flush() }
+    }
+
     public func finish(_ header: ReportHeader) { output.flush() }
 
     public func releaseText() { output.flush() }

@@ -46,7 +46,18 @@ public final class JSONReportWriter: RenderingReportWriter {
     public func makeRenderer(rules: Summary) -> FlowRenderer {
         let lines = self.lines
         let w = JSONWriter()
-        return FlowRenderer(rules: rules, writer: w) { r in JSONReportWriter.writeFlow(w, r, typeField: lines) }
+        return FlowRenderer(rules: rules, writer: w, before: lines ? "" : ",\n", after: lines ? "\n" : "") { r in
+            JSONReportWriter.writeFlow(w, r, typeField: lines)
+        }
+    }
+
+    public func flows(_ text: UnsafeRawBufferPointer, count: Int, separatorBefore: Int, inPlace: Bool) {
+        guard count > 0 else { return }
+        // The report's first flow has no separator before it.
+        let t = flowsWritten == 0 ? UnsafeRawBufferPointer(rebasing: text.dropFirst(separatorBefore)) : text
+        if inPlace { output.writeInPlace(t) } else { output.write(t) }
+        flowsWritten += count
+        if flushEachFlow { output.flush() }
     }
 
     public func flow(_ rendered: RenderedFlow, inPlace: Bool) {

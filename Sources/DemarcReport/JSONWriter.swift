@@ -39,6 +39,25 @@ public final class JSONWriter {
         pendingValue = false
     }
 
+    /// Starts another top-level value after what is written (no comma, no reset of the
+    /// text): several flows rendered one after another into one buffer.
+    public func nextValue() {
+        members = 0
+        depth = 0
+        pendingValue = false
+    }
+
+    /// Hands over the text written since the last `reset()` (the caller frees it with
+    /// `deallocate()`), and starts again with an empty buffer of the same capacity.
+    public func detach() -> UnsafeMutablePointer<UInt8> {
+        let text = base
+        base = .allocate(capacity: capacity)
+        count = 0
+        if !idMarks.isEmpty { idMarks.removeAll(keepingCapacity: true) }
+        nextValue()
+        return text
+    }
+
     // MARK: raw bytes
 
     @inline(__always) private func reserve(_ n: Int) {

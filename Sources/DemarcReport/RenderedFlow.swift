@@ -122,13 +122,54 @@ public final class FlowRenderer {
     /// Where rendered flows are written.
     public let blocks = TextBlocks()
 
+    /// What goes before and after each flow's text when flows are written one after
+    /// another (`RenderedChunk`): the separators the writer's `flow` adds.
+    private let before: StaticString
+    private let after: StaticString
+    /// The chunk being rendered (`beginChunk`): each flow's end in the text, id and tally.
+    @exclusivity(unchecked) private var ends: [Int32] = []
+    @exclusivity(unchecked) private var ids: [UInt64] = []
+    @exclusivity(unchecked) private var tallies: [RuleTally?] = []
+
     /// `body` writes a flow's text into `writer`, which the renderer resets before each
-    /// flow and has defer ids.
-    public init(rules: Summary, writer: JSONWriter, body: @escaping (FlowRecord) -> Void) {
+    /// flow and has defer ids. `before` and `after` are the separators the writer puts
+    /// around each flow's text (`RenderingReportWriter.flows`).
+    public init(rules: Summary, writer: JSONWriter, before: StaticString = "", after: StaticString = "",
+                body: @escaping (FlowRecord) -> Void) {
         self.rules = rules
         self.body = body
+        self.before = before
+        self.after = after
         w = writer
         w.defersIDs = true
+    }
+
+    /// Starts a chunk: flows whose ids are known, rendered one after another into one
+    /// text (`add`), handed over by `endChunk`.
+    public func beginChunk() {
+        w.reset()
+        w.defersIDs = false
+        ends.removeAll(keepingCapacity: true)
+        ids.removeAll(keepingCapacity: true)
+        tallies.removeAll(keepingCapacity: true)
+    }
+
+    /// A flow (its id set) into the chunk, with the writer's separators.
+    public func add(_ r: FlowRecord) {
+        w.nextValue()
+        if before.utf8CodeUnitCount > 0 { w.raw(before) }
+        body(r)
+        if after.utf8CodeUnitCount > 0 { w.raw(after) }
+        ends.append(Int32(truncatingIfNeeded: w.count))
+        ids.append(r.id)
+        tallies.append(rules.tally(r))
+    }
+
+    /// The chunk's flows, in the order they were added.
+    public func endChunk() -> RenderedChunk {
+        let chunk = RenderedChunk(text: w.detach(), ends: ends, ids: ids, tallies: tallies, separatorBefore: before.utf8CodeUnitCount)
+        w.defersIDs = true
+        return chunk
     }
 
     public func render(_ r: FlowRecord, local: UInt64) -> RenderedFlow {
@@ -146,6 +187,38 @@ public final class FlowRenderer {
     }
 }
 
+/// Flows rendered one after another into one text, with their ids (known when they were
+/// rendered) and each one's separators (`FlowRenderer.beginChunk`): the flows still open
+/// at the end of input, with several workers. Its text is freed once written (`release`).
+public struct RenderedChunk: @unchecked Sendable {
+    private let text: UnsafeMutablePointer<UInt8>
+    /// Each flow's end in the text, id, and rule tally.
+    public let ends: [Int32]
+    public let ids: [UInt64]
+    public let tallies: [RuleTally?]
+    /// The bytes of the separator before each flow (the first flow of a report has none).
+    public let separatorBefore: Int
+
+    init(text: UnsafeMutablePointer<UInt8>, ends: [Int32], ids: [UInt64], tallies: [RuleTally?], separatorBefore: Int) {
+        self.text = text
+        self.ends = ends
+        self.ids = ids
+        self.tallies = tallies
+        self.separatorBefore = separatorBefore
+    }
+
+    public var count: Int { ids.count }
+
+    /// The text of flows `range`, their separators included.
+    public func text(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        let from = range.lowerBound == 0 ? 0 : Int(ends[range.lowerBound - 1])
+        let to = range.isEmpty ? from : Int(ends[range.upperBound - 1])
+        return UnsafeRawBufferPointer(start: text + from, count: to - from)
+    }
+
+    public func release() { text.deallocate() }
+}
+
 /// A report writer whose flows can be rendered on the workers' threads and written in
 /// report order by the main thread.
 public protocol RenderingReportWriter: ReportWriter {
@@ -154,6 +227,9 @@ public protocol RenderingReportWriter: ReportWriter {
     /// Writes a rendered flow (with its id set) where `flow` would have written it.
     /// `inPlace`: its text is written from its block, which stays until `releaseText`.
     func flow(_ rendered: RenderedFlow, inPlace: Bool)
+    /// Writes `count` flows of a chunk (`RenderedChunk.text`, separators included) where
+    /// `flow` would have written them. `inPlace`: as for `flow`.
+    func flows(_ text: UnsafeRawBufferPointer, count: Int, separatorBefore: Int, inPlace: Bool)
     /// Writes out what `flow(_:inPlace:)` left in place: its blocks may be reused after.
     func releaseText()
 }

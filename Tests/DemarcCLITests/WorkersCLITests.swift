@@ -115,6 +115,74 @@ import Testing
         }
     }
 
+    /// The flows open at the end of input are rendered in chunks with their final ids
+    /// (`EndPhase.Direct`), and the flows that ended during the input but wait behind an
+    /// open one (the reorder buffer) are written between them: about 1,600 flows open at
+    /// the end (several chunks), 800 embryonic ones expired before it, ingress rules
+    /// counted in report order (`summary.rules`). Every format whose flows the workers
+    /// render is one worker's report, chunked and flow by flow (`DEMARC_END_PER_FLOW`);
+    /// `json` also where every flow is still open at the end (the report's first flow is
+    /// in a chunk, without a separator before it).
+    @Test func endOfInputChunksKeepTheReport() throws {
+        func frames(expiring: Bool) -> [[UInt8]] {
+            var out: [[UInt8]] = []
+            for i in 0..<2400 {
+                let client: [UInt8] = [10, 1, UInt8(i / 250), UInt8(i % 250)]
+                let server: [UInt8] = [10, 0, 0, 1], port: UInt16 = i % 4 == 1 ? 80 : 443, sport = UInt16(20000 + i % 30000)
+                out.append(Frames.tcp(client, sport, server, port, flags: 0x02, seq: 1))
+                if expiring && i % 3 == 0 { continue }
+                out.append(Frames.tcp(server, port, client, sport, flags: 0x12, seq: 100))
+                out.append(Frames.tcp(client, sport, server, port, flags: 0x18, seq: 2, payload: Array("hello \(i)".utf8)))
+            }
+            return out
+        }
+        let dir = NSTemporaryDirectory() + "demarc-end-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let scenario = dir + "/end.yaml"
+        try """
+            scenario: end-of-input
+            provider: Test
+            nodes:
+              gw-1: {role: gateway, addresses: [10.0.0.1]}
+            zones:
+              lan: {owner: customer, cidrs: [10.1.0.0/16]}
+            filters:
+              ingress:
+                default: deny
+                rules:
+                  - {name: https, from: [lan], to: [gw-1], ports: [tcp/443]}
+
+            """.write(toFile: scenario, atomically: true, encoding: .utf8)
+        for expiring in [true, false] {
+            let path = dir + "/flows-\(expiring).pcap"
+            try Data(Frames.pcap(frames(expiring: expiring))).write(to: URL(fileURLWithPath: path))
+            for format in expiring ? ["jsonl", "json", "ecs", "ocsf"] : ["json"] {
+                func report(_ workers: Int, perFlow: Bool = false) throws -> (Int32, String) {
+                    var env = ProcessInfo.processInfo.environment
+                    if perFlow { env["DEMARC_END_PER_FLOW"] = "1" }
+                    let r = try CLI.run(["replay", path, "--scenario", scenario, "--idle-timeout", "100000",
+                                         "--embryonic-timeout", "20", "--format", format, "--no-progress",
+                                         "--workers", String(workers)], environment: env)
+                    return (r.status, r.stdout.replacingOccurrences(of: #""active_flows_peak": ?[0-9]+,"#, with: "",
+                                                                    options: .regularExpression))
+                }
+                let (s1, one) = try report(1)
+                #expect(s1 == 0)
+                #expect(one.contains("unfiltered-ingress"), "ingress on tcp/80 is unfiltered")
+                if format == "jsonl" {
+                    #expect(one.components(separatedBy: #""type":"flow""#).count - 1 == 2400)
+                    #expect(one.contains(#""name":"https","line":11,"action":"allow","flows":1800"#), "rule counted: \(one.suffix(600))")
+                }
+                for (n, perFlow) in [(2, false), (3, false), (2, true)] {
+                    let (sn, many) = try report(n, perFlow: perFlow)
+                    #expect(sn == s1)
+                    #expect(many == one, "\(format) with --workers \(n)\(perFlow ? " (flow by flow)" : "") differs from --workers 1")
+                }
+            }
+        }
+    }
+
     @Test func badWorkerCountIsAUsageError() throws {
         let r = try CLI.run(["replay", "captures/overlay-network.pcap", "--workers", "0"])
         #expect(r.status == 2)
