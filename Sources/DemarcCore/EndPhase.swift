@@ -62,6 +62,9 @@ final class EndPhase: @unchecked Sendable {
     private var written = 0
     private var writing = false
     private var rendered: [Int: RenderedChunk] = [:]
+    /// Texts of chunks written, for the next chunks (new memory would be zeroed by the
+    /// kernel on first touch: about a tenth of the end's time).
+    private var spareTexts: [(base: UnsafeMutablePointer<UInt8>, capacity: Int)] = []
     /// Every lane rendered directly is done (its `publishFinals(done:)` sent).
     private var lanesReady = 0
 
@@ -232,7 +235,10 @@ final class EndPhase: @unchecked Sendable {
                 r.id = plan.id[i]
                 direct.renderer.add(r)
             }
-            let text = direct.renderer.endChunk()
+            pthread_mutex_lock(mutex)
+            let spare = spareTexts.popLast()
+            pthread_mutex_unlock(mutex)
+            let text = direct.renderer.endChunk(spare: spare)
             pthread_mutex_lock(mutex)
             rendered[c] = text
             // The chunks due are written by whichever thread finds them ready.
@@ -240,14 +246,16 @@ final class EndPhase: @unchecked Sendable {
                 writing = true
                 pthread_mutex_unlock(mutex)
                 direct.site.exclusively { direct.deliver(next) }
-                next.release()
                 pthread_mutex_lock(mutex)
+                if spareTexts.count < EndPhase.window { spareTexts.append(next.storage) } else { next.release() }
                 writing = false
                 written += 1
                 pthread_cond_broadcast(changed)
             }
         }
         while written < chunks { pthread_cond_wait(changed, mutex) }
+        for t in spareTexts { t.base.deallocate() }
+        spareTexts = []
         let own = lanes[index]
         own.handed = own.chunks
         own.tracker = nil

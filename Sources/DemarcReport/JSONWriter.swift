@@ -47,11 +47,18 @@ public final class JSONWriter {
         pendingValue = false
     }
 
-    /// Hands over the text written since the last `reset()` (the caller frees it with
-    /// `deallocate()`), and starts again with an empty buffer of the same capacity.
-    public func detach() -> UnsafeMutablePointer<UInt8> {
-        let text = base
-        base = .allocate(capacity: capacity)
+    /// Hands over the text written since the last `reset()` and its buffer's capacity
+    /// (the caller frees it with `deallocate()`, or hands it back here), and goes on in
+    /// `spare` (a buffer of `spare.capacity` bytes), or a new buffer of the same capacity.
+    public func detach(into spare: (base: UnsafeMutablePointer<UInt8>, capacity: Int)? = nil)
+        -> (base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        let text = (base: base, capacity: capacity)
+        if let spare {
+            base = spare.base
+            capacity = spare.capacity
+        } else {
+            base = .allocate(capacity: capacity)
+        }
         count = 0
         if !idMarks.isEmpty { idMarks.removeAll(keepingCapacity: true) }
         nextValue()

@@ -165,9 +165,11 @@ public final class FlowRenderer {
         tallies.append(rules.tally(r))
     }
 
-    /// The chunk's flows, in the order they were added.
-    public func endChunk() -> RenderedChunk {
-        let chunk = RenderedChunk(text: w.detach(), ends: ends, ids: ids, tallies: tallies, separatorBefore: before.utf8CodeUnitCount)
+    /// The chunk's flows, in the order they were added. The renderer goes on in `spare`
+    /// (the text of a chunk written, `RenderedChunk.storage`), or in a new buffer.
+    public func endChunk(spare: (base: UnsafeMutablePointer<UInt8>, capacity: Int)? = nil) -> RenderedChunk {
+        let chunk = RenderedChunk(storage: w.detach(into: spare), ends: ends, ids: ids, tallies: tallies,
+                                  separatorBefore: before.utf8CodeUnitCount)
         w.defersIDs = true
         return chunk
     }
@@ -191,7 +193,10 @@ public final class FlowRenderer {
 /// rendered) and each one's separators (`FlowRenderer.beginChunk`): the flows still open
 /// at the end of input, with several workers. Its text is freed once written (`release`).
 public struct RenderedChunk: @unchecked Sendable {
-    private let text: UnsafeMutablePointer<UInt8>
+    /// The text's buffer and its capacity: freed with `release`, or reused for another
+    /// chunk (`FlowRenderer.endChunk(spare:)`).
+    public let storage: (base: UnsafeMutablePointer<UInt8>, capacity: Int)
+    private var text: UnsafeMutablePointer<UInt8> { storage.base }
     /// Each flow's end in the text, id, and rule tally.
     public let ends: [Int32]
     public let ids: [UInt64]
@@ -199,8 +204,9 @@ public struct RenderedChunk: @unchecked Sendable {
     /// The bytes of the separator before each flow (the first flow of a report has none).
     public let separatorBefore: Int
 
-    init(text: UnsafeMutablePointer<UInt8>, ends: [Int32], ids: [UInt64], tallies: [RuleTally?], separatorBefore: Int) {
-        self.text = text
+    init(storage: (base: UnsafeMutablePointer<UInt8>, capacity: Int), ends: [Int32], ids: [UInt64], tallies: [RuleTally?],
+         separatorBefore: Int) {
+        self.storage = storage
         self.ends = ends
         self.ids = ids
         self.tallies = tallies
@@ -216,7 +222,7 @@ public struct RenderedChunk: @unchecked Sendable {
         return UnsafeRawBufferPointer(start: text + from, count: to - from)
     }
 
-    public func release() { text.deallocate() }
+    public func release() { storage.base.deallocate() }
 }
 
 /// A report writer whose flows can be rendered on the workers' threads and written in
