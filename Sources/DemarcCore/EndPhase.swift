@@ -73,8 +73,9 @@ final class EndPhase: @unchecked Sendable {
     /// per-flow block, no merge by id, one text per chunk of flows in report order.
     struct Direct {
         let renderer: FlowRenderer
-        /// A flow's record (counted in the worker's summary).
-        let record: (UnsafeMutablePointer<FlowState>, FlowDetails?) -> FlowRecord
+        /// Renders a flow into the chunk begun with `id` (counting it in the worker's
+        /// summary): its record made where it is rendered, never copied on its way.
+        let render: (UnsafeMutablePointer<FlowState>, FlowDetails?, _ id: UInt64) -> Void
         let site: Workers.MergeSite
         /// Writes a chunk to the report (the merge held).
         let deliver: (RenderedChunk) -> Void
@@ -231,9 +232,7 @@ final class EndPhase: @unchecked Sendable {
             direct.renderer.beginChunk()
             for i in lo..<hi {
                 let (f, details) = lanes[Int(plan.lane[i])].tracker!.ending(plan.slot[i])
-                var r = direct.record(f, details)
-                r.id = plan.id[i]
-                direct.renderer.add(r)
+                direct.render(f, details, plan.id[i])
             }
             pthread_mutex_lock(mutex)
             let spare = spareTexts.popLast()

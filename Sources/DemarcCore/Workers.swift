@@ -394,10 +394,11 @@ enum Workers {
             publish(progress: .max, done: false)
             var direct: EndPhase.Direct?
             if let renderer, let site = hub.site, EndPhase.rendersDirectly {
-                direct = EndPhase.Direct(renderer: renderer, record: { [unowned(unsafe) self] f, details in
-                    let r = verdict.record(f.pointee, details, .endOfInput)
+                direct = EndPhase.Direct(renderer: renderer, render: { [unowned(unsafe) self] f, details, id in
+                    var r = verdict.record(f.pointee, details, .endOfInput)
+                    r.id = id
                     counts.addCounts(r)
-                    return r
+                    Unmanaged.passUnretained(renderer)._withUnsafeGuaranteedRef { $0.add(r) }
                 }, site: site, deliver: { [unowned(unsafe) analysis] chunk in analysis.deliver(chunk: chunk) })
             }
             endPhase.run(index, tracker: shard.tracker, layOut: { f, details in layOut(f, details, .endOfInput) },
