@@ -216,6 +216,7 @@ public enum ProtocolRegistry {
         .init(.iec6205621, "IEC 62056-21", .cleartext, ports: [], IEC62056ReadoutInspector.self),
         .init(.openwire,   "OpenWire (ActiveMQ)", .cleartext, ports: [61616], OpenWireInspector.self),
         .init(.smpp,       "SMPP", .cleartext, ports: [2775], SMPPInspector.self),
+        .init(.drda,       "DRDA", .cleartext, ports: [], DRDAInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
