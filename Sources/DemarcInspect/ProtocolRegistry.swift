@@ -214,6 +214,10 @@ public enum ProtocolRegistry {
         .init(.clickhouse, "ClickHouse", .cleartext, ports: [], ClickHouseInspector.self),
         .init(.z3950,      "Z39.50", .cleartext, ports: [], Z3950Inspector.self),
         .init(.iec6205621, "IEC 62056-21", .cleartext, ports: [], IEC62056ReadoutInspector.self),
+        .init(.openwire,   "OpenWire (ActiveMQ)", .cleartext, ports: [61616], OpenWireInspector.self),
+        .init(.smpp,       "SMPP", .cleartext, ports: [2775], SMPPInspector.self),
+        .init(.drda,       "DRDA", .cleartext, ports: [], DRDAInspector.self),
+        .init(.megaco,     "Megaco (H.248)", .cleartext, ports: [2944, 2945], MegacoInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]

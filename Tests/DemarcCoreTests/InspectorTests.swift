@@ -756,7 +756,8 @@ import Testing
         let framed: [AppProtocol] = [.cipio, .c1222, .atg, .c37118, .trdp, .dlms, .haproxy, .xdmcp, .wsd, .tivoconnect,
                                      .citrix, .munin, .checkmk, .kismet, .stomp, .hl7, .jrmi, .rtps, .mgcp, .h323, .mpegts,
                                      .oracle, .ceph, .dropbox, .caneth, .nntp, .thrift, .mining, .jsonrpc, .bfcp, .cnpip,
-                                     .lustre, .flute, .icecast, .skinny, .monero, .clickhouse, .z3950, .iec6205621]
+                                     .lustre, .flute, .icecast, .skinny, .monero, .clickhouse, .z3950, .iec6205621,
+                                     .openwire, .smpp, .drda, .megaco]
         var rng = SplitMix(seed: 0x5eed_0033)
         for n in 0..<600 {
             let length = 1 + Int(rng.next() % 1400)
