@@ -533,6 +533,7 @@ extension Workers {
             pthread_mutex_lock(lock)
             defer { pthread_mutex_unlock(lock) }
             let (_, done) = absorbFresh()
+            numberedSoFar.store(merger.numbered, ordering: .relaxed)
             return done ? nil : merger.finalIDs(open)
         }
 
