@@ -23,13 +23,16 @@ run: deps build
 	  elif [ $$status -ne 0 ]; then exit $$status; fi
 
 # The tests render the HTML report in Chromium, fetch Mermaid with pip (Debian's python3
-# has none), make real TLS for the monitor test (openssl) and lint the metrics page and
-# deploy/prometheus with promtool (Debian's prometheus): each installed when missing.
+# has none), make real TLS for the monitor test (openssl), lint the metrics page and
+# deploy/prometheus with promtool (Debian's prometheus), replay captures onto a veth pair
+# for the live workers' test (tcpreplay) and read link-layer destinations with tshark for
+# the spec check: each installed when missing.
 # Then the ClickHouse store's, the SIEM formats', JA4's and the CBOM's checks.
 test: swift-test clickhouse-test siem-test ja4-test cbom-test
 
 swift-test: deps
-	@scripts/deps.sh chromium:chromium openssl:openssl promtool:prometheus python3.pip:python3-pip
+	@scripts/deps.sh chromium:chromium openssl:openssl promtool:prometheus python3.pip:python3-pip \
+	  tcpreplay:tcpreplay tshark:tshark
 	$(SWIFT) test
 
 # deploy/clickhouse's schema and queries over demarc's output, in chDB (PyPI, in

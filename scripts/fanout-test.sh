@@ -15,6 +15,10 @@
 # DEMARC_FANOUT=off in the environment asks for the fallback (every handle reads all).
 set -euo pipefail
 mode=$1 bin=$2 workers=$3 arg=$4 out=$5
+if [ "$mode" = split ] && ! command -v tcpreplay >/dev/null; then
+  echo "fanout-test.sh: split needs tcpreplay (Debian: apt-get install tcpreplay)" >&2
+  exit 2
+fi
 err=$out.err
 sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1
 ip link add a0 type veth peer name b0
@@ -26,6 +30,9 @@ filter=()
 "$bin" monitor --interface a0 --workers "$workers" "${filter[@]}" --format jsonl --output "$out" \
   --buffer-size "${BUFFER_MB:-4}" --idle-timeout 3600 2>"$err" &
 pid=$!
+# However the script ends (a failed step under set -e included), the monitor does not
+# outlive it: an orphan would hold the caller's pipe open.
+trap 'kill -CONT "$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 400); do grep -q listening "$err" && break; sleep 0.05; done
 # The namespace's own counters (its /sys is the host's).
 rx_packets() { awk '$1 == "a0:" { print $3 }' /proc/net/dev; }
@@ -63,6 +70,7 @@ sleep 2
 rx=$(( $(rx_packets) - rx0 ))
 kill -INT "$pid" 2>/dev/null || true
 wait "$pid" || true
+trap - EXIT
 python3 - "$out" "$rx" "$arg" "$mode" <<'PY'
 import json, sys
 out, rx = sys.argv[1], int(sys.argv[2])
