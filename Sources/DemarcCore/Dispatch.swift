@@ -229,10 +229,11 @@ final class Dispatcher {
     @exclusivity(unchecked) var handNow: () -> Void = {}
 
     /// The read windows frames are handed in by reference (a file read in windows,
-    /// `PcapSource.lendWindows`): `windowCount` buffers taken in turn (32, 10 MB: the
-    /// reader's reads land in less memory that has left its cache than with 64, measured
-    /// slightly faster; 16 made the reader wait for the receivers), a buffer reused only
-    /// once every batch with a frame in its last window has been read.
+    /// `PcapSource.lendWindows`): `windowCount` buffers taken in turn (64, 20 MB: with 32
+    /// the reader waited for a receiver to free a window for 29 to 97 ms of a 0.7 s read
+    /// of the realistic capture, medians of 7 and 9 runs, where the work per frame of one
+    /// shard runs ahead of the other's for a stretch; with 64, 11 ms), a buffer reused
+    /// only once every batch with a frame in its last window has been read.
     /// `DEMARC_DISPATCH_WINDOWS=N` sets another count (tests use 1 and 2, so that
     /// small captures reuse windows too).
     let windowCount: Int
@@ -269,7 +270,7 @@ final class Dispatcher {
         outlets.initialize(repeating: Outlet(), count: count)
         handed = Array(repeating: 0, count: count)
         unread = Array(repeating: [], count: count)
-        windowCount = getenv("DEMARC_DISPATCH_WINDOWS").map { max(1, Int(atoi($0))) } ?? 32
+        windowCount = getenv("DEMARC_DISPATCH_WINDOWS").map { max(1, Int(atoi($0))) } ?? 64
         readAhead = windowCount > ReadAhead.depth && getenv("DEMARC_NO_READ_AHEAD") == nil ? ReadAhead() : nil
     }
 

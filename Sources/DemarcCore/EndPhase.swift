@@ -47,13 +47,31 @@ final class EndPhase: @unchecked Sendable {
         var waiting: [Int: [Workers.Item]] = [:]
     }
 
-    /// Rendering the flows with their final ids (`Direct`), once every lane is ready:
-    /// their places in report order (lane, slot, id), cut into chunks of `chunk`.
+    /// Rendering the flows with their final ids (`Direct`), once every lane is ready: each
+    /// lane's slots and final ids (both in id order), merged by id a chunk at a time as
+    /// chunks are taken, so no thread waits for the whole order to be laid out first.
     private struct Plan {
-        var lane: [UInt8] = []
-        var slot: [Int32] = []
-        var id: [UInt64] = []
-        var chunks: Int { (id.count + EndPhase.chunk - 1) / EndPhase.chunk }
+        var slots: [[Int32]] = []
+        var ids: [[UInt64]] = []
+        /// Where the merge is in each lane.
+        var at: [Int] = []
+        var total = 0
+        var chunks: Int { (total + EndPhase.chunk - 1) / EndPhase.chunk }
+
+        /// The next `chunk` flows in report order (lane, slot, id), into `into`.
+        mutating func next(into out: inout [(lane: Int, slot: Int32, id: UInt64)]) {
+            out.removeAll(keepingCapacity: true)
+            while out.count < EndPhase.chunk {
+                var best = -1, bestID = UInt64.max
+                for l in ids.indices where at[l] < ids[l].count && ids[l][at[l]] < bestID {
+                    best = l
+                    bestID = ids[l][at[l]]
+                }
+                guard best >= 0 else { return }
+                out.append((best, slots[best][at[best]], bestID))
+                at[best] += 1
+            }
+        }
     }
     private enum DirectState { case waiting, planning, planned, off }
     private var directState = DirectState.waiting
@@ -191,35 +209,19 @@ final class EndPhase: @unchecked Sendable {
             let slots = lanes.map(\.slots)
             pthread_mutex_unlock(mutex)
             let ids = direct.site.finalIDs(slots.map(\.count))
-            var p = Plan()
-            if let ids {
-                // The lanes' flows merged by id: each lane is in id order.
-                let total = ids.reduce(0) { $0 + $1.count }
-                p.lane.reserveCapacity(total)
-                p.slot.reserveCapacity(total)
-                p.id.reserveCapacity(total)
-                var at = Array(repeating: 0, count: ids.count)
-                while true {
-                    var best = -1, bestID = UInt64.max
-                    for l in ids.indices where at[l] < ids[l].count && ids[l][at[l]] < bestID {
-                        best = l
-                        bestID = ids[l][at[l]]
-                    }
-                    guard best >= 0 else { break }
-                    p.lane.append(UInt8(truncatingIfNeeded: best))
-                    p.slot.append(slots[best][at[best]])
-                    p.id.append(bestID)
-                    at[best] += 1
-                }
-            }
             pthread_mutex_lock(mutex)
-            plan = p
+            if let ids {
+                plan = Plan(slots: slots, ids: ids, at: Array(repeating: 0, count: ids.count),
+                            total: ids.reduce(0) { $0 + $1.count })
+            }
             directState = ids == nil ? .off : .planned
             pthread_cond_broadcast(changed)
         }
         while directState == .planning { pthread_cond_wait(changed, mutex) }
         guard directState == .planned else { return false }
         let chunks = plan.chunks
+        var flows: [(lane: Int, slot: Int32, id: UInt64)] = []
+        flows.reserveCapacity(EndPhase.chunk)
         while nextChunk < chunks {
             guard nextChunk < written + EndPhase.window else {
                 pthread_cond_wait(changed, mutex)
@@ -227,12 +229,12 @@ final class EndPhase: @unchecked Sendable {
             }
             let c = nextChunk
             nextChunk += 1
-            let lo = c * EndPhase.chunk, hi = min(lo + EndPhase.chunk, plan.id.count)
+            plan.next(into: &flows)
             pthread_mutex_unlock(mutex)
             direct.renderer.beginChunk()
-            for i in lo..<hi {
-                let (f, details) = lanes[Int(plan.lane[i])].tracker!.ending(plan.slot[i])
-                direct.render(f, details, plan.id[i])
+            for (lane, slot, id) in flows {
+                let (f, details) = lanes[lane].tracker!.ending(slot)
+                direct.render(f, details, id)
             }
             pthread_mutex_lock(mutex)
             let spare = spareTexts.popLast()
