@@ -219,6 +219,7 @@ public enum ProtocolRegistry {
         .init(.drda,       "DRDA", .cleartext, ports: [], DRDAInspector.self),
         .init(.megaco,     "Megaco (H.248)", .cleartext, ports: [2944, 2945], MegacoInspector.self),
         .init(.dicom,      "DICOM", .cleartext, ports: [11112], DICOMInspector.self),
+        .init(.zeromq,     "ZeroMQ (ZMTP)", .cleartext, ports: [], ZeroMQInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
