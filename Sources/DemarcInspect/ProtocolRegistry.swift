@@ -220,6 +220,7 @@ public enum ProtocolRegistry {
         .init(.megaco,     "Megaco (H.248)", .cleartext, ports: [2944, 2945], MegacoInspector.self),
         .init(.dicom,      "DICOM", .cleartext, ports: [11112], DICOMInspector.self),
         .init(.zeromq,     "ZeroMQ (ZMTP)", .cleartext, ports: [], ZeroMQInspector.self),
+        .init(.tailscale,  "Tailscale disco", .encrypted, ports: [41641], TailscaleDiscoInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
