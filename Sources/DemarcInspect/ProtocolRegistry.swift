@@ -221,6 +221,7 @@ public enum ProtocolRegistry {
         .init(.dicom,      "DICOM", .cleartext, ports: [11112], DICOMInspector.self),
         .init(.zeromq,     "ZeroMQ (ZMTP)", .cleartext, ports: [], ZeroMQInspector.self),
         .init(.tailscale,  "Tailscale disco", .encrypted, ports: [41641], TailscaleDiscoInspector.self),
+        .init(.melsec,     "MELSEC (MC protocol)", .cleartext, ports: [], MELSECInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
