@@ -222,6 +222,7 @@ public enum ProtocolRegistry {
         .init(.zeromq,     "ZeroMQ (ZMTP)", .cleartext, ports: [], ZeroMQInspector.self),
         .init(.tailscale,  "Tailscale disco", .encrypted, ports: [41641], TailscaleDiscoInspector.self),
         .init(.melsec,     "MELSEC (MC protocol)", .cleartext, ports: [], MELSECInspector.self),
+        .init(.oscar,      "OSCAR (AIM, ICQ)", .cleartext, ports: [5190], OSCARInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]
