@@ -223,6 +223,7 @@ public enum ProtocolRegistry {
         .init(.tailscale,  "Tailscale disco", .encrypted, ports: [41641], TailscaleDiscoInspector.self),
         .init(.melsec,     "MELSEC (MC protocol)", .cleartext, ports: [], MELSECInspector.self),
         .init(.oscar,      "OSCAR (AIM, ICQ)", .cleartext, ports: [5190], OSCARInspector.self),
+        .init(.directconnect, "Direct Connect", .cleartext, ports: [], DirectConnectInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]

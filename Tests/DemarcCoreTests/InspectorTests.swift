@@ -758,7 +758,7 @@ import Testing
                                      .oracle, .ceph, .dropbox, .caneth, .nntp, .thrift, .mining, .jsonrpc, .bfcp, .cnpip,
                                      .lustre, .flute, .icecast, .skinny, .monero, .clickhouse, .z3950, .iec6205621,
                                      .openwire, .smpp, .drda, .megaco,
-                                     .dicom, .zeromq, .tailscale, .melsec, .oscar]
+                                     .dicom, .zeromq, .tailscale, .melsec, .oscar, .directconnect]
         var rng = SplitMix(seed: 0x5eed_0033)
         for n in 0..<600 {
             let length = 1 + Int(rng.next() % 1400)
