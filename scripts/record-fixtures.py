@@ -6,7 +6,7 @@ them, with the file format), run in turn, or one with --only.
   record-fixtures.py [--pypi-python PYTHON] [--only GROUP]
 PYTHON must have aioquic, websockets, simplefix, pymodbus, aiocoap, kafka-python, pika,
 irc, pymemcache, nats-py, aioice, aiortc, pylibsrtp, impacket, pymongo, cassandra-driver,
-python-bitcoinlib, clickhouse-driver, iec62056-21, smpplib and pydrda (PyPI); the "pypi" groups run in it.
+python-bitcoinlib, clickhouse-driver, iec62056-21, smpplib, pydrda, pynetdicom and pyzmq (PyPI); the "pypi" groups run in it.
 """
 import argparse, importlib, os, subprocess, sys
 

@@ -218,6 +218,12 @@ public enum ProtocolRegistry {
         .init(.smpp,       "SMPP", .cleartext, ports: [2775], SMPPInspector.self),
         .init(.drda,       "DRDA", .cleartext, ports: [], DRDAInspector.self),
         .init(.megaco,     "Megaco (H.248)", .cleartext, ports: [2944, 2945], MegacoInspector.self),
+        .init(.dicom,      "DICOM", .cleartext, ports: [11112], DICOMInspector.self),
+        .init(.zeromq,     "ZeroMQ (ZMTP)", .cleartext, ports: [], ZeroMQInspector.self),
+        .init(.tailscale,  "Tailscale disco", .encrypted, ports: [41641], TailscaleDiscoInspector.self),
+        .init(.melsec,     "MELSEC (MC protocol)", .cleartext, ports: [], MELSECInspector.self),
+        .init(.oscar,      "OSCAR (AIM, ICQ)", .cleartext, ports: [5190], OSCARInspector.self),
+        .init(.directconnect, "Direct Connect", .cleartext, ports: [], DirectConnectInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]

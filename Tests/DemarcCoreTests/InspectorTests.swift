@@ -757,7 +757,8 @@ import Testing
                                      .citrix, .munin, .checkmk, .kismet, .stomp, .hl7, .jrmi, .rtps, .mgcp, .h323, .mpegts,
                                      .oracle, .ceph, .dropbox, .caneth, .nntp, .thrift, .mining, .jsonrpc, .bfcp, .cnpip,
                                      .lustre, .flute, .icecast, .skinny, .monero, .clickhouse, .z3950, .iec6205621,
-                                     .openwire, .smpp, .drda, .megaco]
+                                     .openwire, .smpp, .drda, .megaco,
+                                     .dicom, .zeromq, .tailscale, .melsec, .oscar, .directconnect]
         var rng = SplitMix(seed: 0x5eed_0033)
         for n in 0..<600 {
             let length = 1 + Int(rng.next() % 1400)
