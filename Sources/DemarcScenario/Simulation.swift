@@ -224,6 +224,10 @@ struct Simulator {
     /// Per place: whether the addresses are link-local, and the class it falls in.
     private var classOf: [Int] = []
     private var classes: [[Int]] = []
+    /// Per place, the zone whose `via` makes a same-zone pair differ from others (-1: none);
+    /// per class, those zones of its places, ascending.
+    private var placeVia: [Int] = []
+    private var classVias: [[Int]] = []
     private let nodeIndex: [String: Int]
     private var points: [IPAddress] = []
     private var placeOfPiece: [Int32] = []
@@ -411,15 +415,15 @@ struct Simulator {
                 classes.append([i])
             }
         }
+        placeVia = places.map { p in
+            guard let z = p.zone, scenario.zones[z].via != nil, p.node == nil else { return -1 }
+            return z
+        }
+        classVias = classes.map { c in Array(Set(c.map { placeVia[$0] }.filter { $0 >= 0 })).sorted() }
     }
 
     // MARK: pairs
 
-    /// The zone whose `via` makes a same-zone pair differ from others; nil for the rest.
-    private func viaZone(_ p: Int) -> Int? {
-        guard let z = places[p].zone, scenario.zones[z].via != nil, places[p].node == nil else { return nil }
-        return z
-    }
 
     private struct Tally {
         /// Per segment, the rule indices that decide some service of some pair.
@@ -441,13 +445,20 @@ struct Simulator {
             var byOutcome: [PairGroupKey: [Int]] = [:]
             var order: [PairGroupKey] = []
             for b in classes.indices {
-                for (zp, client, server) in representatives(classes[a], classes[b]) {
-                    let o = evaluate(client, server, &tally)
-                    if o.segment == .ingress { noteGateway(classes[a], classes[b], o, &tally) }
-                    let key = PairGroupKey(outcome: o, zonePairs: zp)
-                    if byOutcome[key] == nil { order.append(key) }
-                    byOutcome[key, default: []].append(b)
+                guard let shared = sharedVia(a, b) else {
+                    // No zone of both classes has a `via`: one pair stands for all.
+                    tryPair(a, b, .all, classes[a][0], classes[b][0], &tally, &byOutcome, &order)
+                    continue
                 }
+                // A pair in different zones, if there is one, and one in the same zone.
+                outer: for p in classes[a] {
+                    for q in classes[b] where placeVia[p] < 0 || placeVia[p] != placeVia[q] {
+                        tryPair(a, b, .different, p, q, &tally, &byOutcome, &order)
+                        break outer
+                    }
+                }
+                tryPair(a, b, .same, classes[a].first { placeVia[$0] == shared }!, classes[b].first { placeVia[$0] == shared }!,
+                        &tally, &byOutcome, &order)
             }
             for key in order {
                 pairs.append(SimulatedPair(from: classes[a], to: byOutcome[key]!.flatMap { classes[$0] },
@@ -468,22 +479,26 @@ struct Simulator {
     private struct PairGroupKey: Hashable { var outcome: PairOutcome; var zonePairs: ZonePairs }
     private struct MergeKey: Hashable { var outcome: PairOutcome; var zonePairs: ZonePairs; var to: [Int] }
 
-    /// For two classes, the pairs to try: one standing for the pairs of different zones
-    /// and one for those in the same zone, or one for all where zones make no difference.
-    private func representatives(_ a: [Int], _ b: [Int]) -> [(ZonePairs, Int, Int)] {
-        let za = Set(a.compactMap(viaZone)), zb = Set(b.compactMap(viaZone))
-        let shared = za.intersection(zb)
-        if shared.isEmpty { return [(.all, a[0], b[0])] }
-        var out: [(ZonePairs, Int, Int)] = []
-        // A pair in different zones, if there is one.
-        outer: for p in a {
-            for q in b where viaZone(p) == nil || viaZone(p) != viaZone(q) {
-                out.append((.different, p, q)); break outer
-            }
+    /// For two classes, whether zones make a difference: the first zone with a `via` that
+    /// places of both lie in (then one pair stands for the pairs in different zones and
+    /// one for those in the same zone), or nil (one pair stands for all).
+    private func sharedVia(_ a: Int, _ b: Int) -> Int? {
+        let va = classVias[a], vb = classVias[b]
+        var i = 0, j = 0
+        while i < va.count && j < vb.count {
+            if va[i] == vb[j] { return va[i] } else if va[i] < vb[j] { i += 1 } else { j += 1 }
         }
-        let z = shared.first!
-        out.append((.same, a.first { viaZone($0) == z }!, b.first { viaZone($0) == z }!))
-        return out
+        return nil
+    }
+
+    /// Evaluates one pair standing for classes `a` and `b`, and groups `b` by its outcome.
+    private mutating func tryPair(_ a: Int, _ b: Int, _ zp: ZonePairs, _ client: Int, _ server: Int, _ tally: inout Tally,
+                                  _ byOutcome: inout [PairGroupKey: [Int]], _ order: inout [PairGroupKey]) {
+        let o = evaluate(client, server, &tally)
+        if o.segment == .ingress { noteGateway(classes[a], classes[b], o, &tally) }
+        let key = PairGroupKey(outcome: o, zonePairs: zp)
+        if byOutcome[key] == nil { order.append(key) }
+        byOutcome[key, default: []].append(b)
     }
 
     private mutating func evaluate(_ cp: Int, _ sp: Int, _ tally: inout Tally) -> PairOutcome {
