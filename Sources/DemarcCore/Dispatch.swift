@@ -229,11 +229,10 @@ final class Dispatcher {
     @exclusivity(unchecked) var handNow: () -> Void = {}
 
     /// The read windows frames are handed in by reference (a file read in windows,
-    /// `PcapSource.lendWindows`): `windowCount` buffers taken in turn (64, 20 MB: with 32
-    /// the reader waited for a receiver to free a window for 29 to 97 ms of a 0.7 s read
-    /// of the realistic capture, medians of 7 and 9 runs, where the work per frame of one
-    /// shard runs ahead of the other's for a stretch; with 64, 11 ms), a buffer reused
-    /// only once every batch with a frame in its last window has been read.
+    /// `PcapSource.lendWindows`): `windowCount` buffers taken in turn (64, 20 MB: enough
+    /// that the reader seldom waits for a receiver to free one where one shard's work per
+    /// frame runs ahead of the other's for a stretch; figures in docs/development.md), a
+    /// buffer reused only once every batch with a frame in its last window has been read.
     /// `DEMARC_DISPATCH_WINDOWS=N` sets another count (tests use 1 and 2, so that
     /// small captures reuse windows too).
     let windowCount: Int

@@ -58,7 +58,7 @@ final class EndPhase: @unchecked Sendable {
         var total = 0
         var chunks: Int { (total + EndPhase.chunk - 1) / EndPhase.chunk }
 
-        /// The next `chunk` flows in report order (lane, slot, id), into `into`.
+        /// The next `chunk` flows in report order (lane, slot, id), into `out`.
         mutating func next(into out: inout [(lane: Int, slot: Int32, id: UInt64)]) {
             out.removeAll(keepingCapacity: true)
             while out.count < EndPhase.chunk {
