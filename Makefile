@@ -13,7 +13,8 @@ CAPTURE ?= captures/overlay-network.pcap
 FORMAT ?= table
 
 .PHONY: run test swift-test clickhouse-test siem-test ja4-test cbom-test spark-test serve-test serve-load build deps bench load fuzz captures \
-	clean check-scenarios install install-check static deb deb-test ipfix-test systemd-check flood-check live-flood
+	clean check-scenarios install install-check static deb deb-test ipfix-test systemd-check flood-check live-flood \
+	random-claims
 
 # demarc exits 1 here on purpose (the bundled network breaks duties, see README);
 # only bad input (2) or an internal error (3) fails the target.
@@ -165,6 +166,12 @@ bench: deps static
 flood-check: deps build
 	@scripts/deps.sh python3.numpy:python3-numpy
 	@scripts/flood-check.py
+
+# Inspectors against random bytes (what ciphertext looks like): 200,000 flows of random
+# payload, and how many flows each protocol names (docs/protocols.md, "Random bytes are
+# nobody's protocol"). About ten seconds.
+random-claims: deps build
+	@scripts/random-claims.py --demarc $(BIN)
 
 # The live SYN flood (issue 35, root, about 2 minutes): monitor with its default options
 # on a veth pair for 60 s (FLOOD_SECONDS) of SYNs at the highest rate this machine

@@ -14,9 +14,11 @@ public enum OpenFlowInspector: ProtocolInspector {
 
     public static func identify(_ c: inout InspectionContext, _ p: Bytes) -> Identification {
         guard let version = p.u8(0), (1...6).contains(version), let type = p.u8(1) else { return .no }
-        guard type == 0 ? hello(p, version: version) : c.port(6653) || c.port(6633), tiles(p, version: version) else {
-            return .no
-        }
+        guard type == 0 ? hello(p, version: version) : c.port(6653) || c.port(6633),
+              let whole = wholeMessages(p, version: version) else { return .no }
+        // A message running on past this segment alone is too little to tell: the next
+        // segment may close it and start another.
+        guard whole > 0 else { return .notYet }
         // HELLOs offer each side's highest version; the first other message speaks the
         // one they settled on, which the banner names.
         c.identify(.openflow, .cleartext, keepInspecting: type == 0)
@@ -46,18 +48,19 @@ public enum OpenFlowInspector: ProtocolInspector {
         return off == Int(len)
     }
 
-    /// Messages of one version and a known type (0 HELLO … 35) fill the segment exactly;
-    /// the last may run on into the next segment.
-    static func tiles(_ p: Bytes, version: UInt8) -> Bool {
+    /// Messages of one version and a known type (0 HELLO … 35) laid end to end over the
+    /// segment, the last of which may run on into the next segment: how many end within
+    /// it, or nil where a header is not OpenFlow's.
+    static func wholeMessages(_ p: Bytes, version: UInt8) -> Int? {
         var off = 0
         var messages = 0
         while off < p.count {
             guard messages < 64, p.u8(off) == version, let type = p.u8(off + 1), type <= 35,
-                  let len = p.u16(off + 2), len >= 8 else { return false }
-            if type == 0 && len > 256 { return false }
+                  let len = p.u16(off + 2), len >= 8 else { return nil }
+            if type == 0 && len > 256 { return nil }
             off += Int(len)
-            messages += 1
+            if off <= p.count { messages += 1 }
         }
-        return messages > 0
+        return messages
     }
 }

@@ -5,8 +5,10 @@ import DemarcDecode
 /// flags that size the congestion control information, the session id and the object
 /// id, and the header's whole length in 32-bit words; header extensions fill the rest of
 /// it, each either of fixed four bytes (types 128 and above) or giving its own length in
-/// words. A header with extensions (FLUTE's FDT and FTI ones come with the file
-/// description table) counts; one without them is too little to tell.
+/// words, and each of a type the RFCs define: NOP 0, AUTH 1 and TIME 2 (RFC 5651 section
+/// 5.2), FTI 64 (RFC 5775 section 4.1), FDT 192 and CENC 193 (RFC 6726 section 3.4). A
+/// header with extensions (FLUTE's FDT and FTI ones come with the file description table)
+/// counts; one without them is too little to tell.
 public enum FLUTEInspector: ProtocolInspector {
     public static let transports: Transports = .udp
 
@@ -22,7 +24,7 @@ public enum FLUTEInspector: ProtocolInspector {
         guard header > fixed else { return .notYet }
         var at = fixed, items = 0
         while at < header {
-            guard items < 8, let type = p.u8(at) else { return .no }
+            guard items < 8, let type = p.u8(at), [0, 1, 2, 64, 192, 193].contains(type) else { return .no }
             let length = type >= 128 ? 4 : 4 * Int(p.u8(at + 1) ?? 0)
             guard length > 0 else { return .no }
             at += length

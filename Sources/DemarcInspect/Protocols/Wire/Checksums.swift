@@ -24,4 +24,15 @@ enum Checksums {
         }
         return crc ^ 0xffff
     }
+
+    /// CRC-16/DNP: reflected polynomial 0xA6BC (0x3D65), initial value 0, final XOR 0xFFFF
+    /// (IEEE 1815's link layer; "123456789" gives 0xEA82).
+    static func crcDNP(_ p: Bytes, _ from: Int, _ length: Int) -> UInt16 {
+        var crc: UInt16 = 0
+        for i in from..<(from + length) {
+            crc ^= UInt16(p.base[i])
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xa6bc : crc >> 1 }
+        }
+        return crc ^ 0xffff
+    }
 }
