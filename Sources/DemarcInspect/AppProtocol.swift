@@ -19,7 +19,7 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
     case cipio, c1222, atg, c37118, trdp, dlms, haproxy, xdmcp, wsd, tivoconnect, citrix, munin, checkmk, kismet
     case stomp, hl7, jrmi, rtps, mgcp, h323, mpegts, oracle, ceph, dropbox
     case caneth, nntp, thrift, mining, jsonrpc, bfcp, cnpip, lustre, flute, icecast, skinny, monero, clickhouse, z3950, iec6205621
-    case openwire, smpp, drda, megaco, dicom, zeromq, tailscale, melsec, oscar, directconnect
+    case openwire, smpp, drda, megaco, dicom, zeromq, tailscale, melsec, oscar, directconnect, rx, steam
     case kcp
 
     /// The report's name for the protocol (the case name), looked up, not reflected.
@@ -41,7 +41,7 @@ public enum AppProtocol: UInt8, Sendable, CaseIterable {
         miio profinet dlep afp gtpprime cipio c1222 atg c37118 trdp dlms haproxy xdmcp wsd tivoconnect
         citrix munin checkmk kismet stomp hl7 jrmi rtps mgcp h323 mpegts oracle ceph dropbox caneth nntp
         thrift mining jsonrpc bfcp cnpip lustre flute icecast skinny monero clickhouse z3950 iec6205621 openwire
-        smpp drda megaco dicom zeromq tailscale melsec oscar directconnect kcp
+        smpp drda megaco dicom zeromq tailscale melsec oscar directconnect rx steam kcp
         """.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x0a }).map { String(decoding: $0, as: UTF8.self) }
 
     /// What the protocol itself says of encryption (its registry line); `unknown` for none.

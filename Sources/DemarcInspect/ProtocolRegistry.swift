@@ -224,6 +224,8 @@ public enum ProtocolRegistry {
         .init(.melsec,     "MELSEC (MC protocol)", .cleartext, ports: [], MELSECInspector.self),
         .init(.oscar,      "OSCAR (AIM, ICQ)", .cleartext, ports: [5190], OSCARInspector.self),
         .init(.directconnect, "Direct Connect", .cleartext, ports: [], DirectConnectInspector.self),
+        .init(.rx,         "AFS Rx", .cleartext, ports: [7002, 7003, 7004, 7005, 7006, 7007, 7008, 7009], AFSRxInspector.self),
+        .init(.steam,      "Steam (UDP)", .encrypted, ports: [], SteamUDPInspector.self),
         // Last: a framing any UDP payload is offered to, checked only when nothing else spoke.
         .init(.kcp,        "KCP", .cleartext, ports: [], KCPInspector.self),
     ]

@@ -752,13 +752,24 @@ import Testing
         #expect(s.app != .tftp)
     }
 
+    /// An Rx flow (Fixtures/afs-rx.txt) is Rx only when the other side answers on the
+    /// same epoch and connection id, with the CLIENT_INITIATED flag the other way round.
+    @Test func rxNeedsTheOtherSidesEcho() throws {
+        var ex = try Self.load("afs-rx")
+        ex.payloads[1].bytes[0] ^= 0x40
+        #expect(try Self.replay(ex, name: "afs-rx").0.app != .rx)
+        ex = try Self.load("afs-rx")
+        ex.payloads[1].bytes[21] |= 0x01
+        #expect(try Self.replay(ex, name: "afs-rx").0.app != .rx)
+    }
+
     @Test func framedProtocolsLeaveRandomBytesAlone() {
         let framed: [AppProtocol] = [.cipio, .c1222, .atg, .c37118, .trdp, .dlms, .haproxy, .xdmcp, .wsd, .tivoconnect,
                                      .citrix, .munin, .checkmk, .kismet, .stomp, .hl7, .jrmi, .rtps, .mgcp, .h323, .mpegts,
                                      .oracle, .ceph, .dropbox, .caneth, .nntp, .thrift, .mining, .jsonrpc, .bfcp, .cnpip,
                                      .lustre, .flute, .icecast, .skinny, .monero, .clickhouse, .z3950, .iec6205621,
                                      .openwire, .smpp, .drda, .megaco,
-                                     .dicom, .zeromq, .tailscale, .melsec, .oscar, .directconnect]
+                                     .dicom, .zeromq, .tailscale, .melsec, .oscar, .directconnect, .rx, .steam]
         var rng = SplitMix(seed: 0x5eed_0033)
         for n in 0..<600 {
             let length = 1 + Int(rng.next() % 1400)
