@@ -113,15 +113,17 @@ spark-test: deps build
 	  elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	  .venv-spark/bin/python deploy/spark/test-spark.py --demarc $(BIN)
 
+# The release build, with Swift's runtime and Foundation linked in statically: the binary
+# needs libpcap, libc and libstdc++, not a toolchain. The one release build: `make run`,
+# the tests, `make install`, `make deb` and `make bench` all use it.
+RELEASE_BUILD = $(SWIFT) build -c release --static-swift-stdlib --product demarc
 build:
-	$(SWIFT) build -c release --product demarc
+	$(RELEASE_BUILD)
 
-# A release build of its own (.build-static) with Swift's runtime and Foundation linked
-# in statically: the installed binary needs libpcap, libc and libstdc++, not a toolchain.
 PREFIX ?= /usr/local
-STATIC := .build-static
+STATIC := .build
 static: deps
-	$(SWIFT) build -c release --static-swift-stdlib --product demarc --scratch-path $(STATIC)
+	$(RELEASE_BUILD)
 
 install: static
 	install -D -m 755 $(STATIC)/release/demarc $(DESTDIR)$(PREFIX)/bin/demarc
@@ -149,7 +151,7 @@ systemd-check: build
 	@deploy/systemd/check.sh $(BIN)
 
 # Installs into a scratch prefix and runs that binary with the toolchain out of reach
-# (scripts/check-installed.sh). A second full release build: CI runs it, `make test` does not.
+# (scripts/check-installed.sh). CI runs it, `make test` does not.
 install-check:
 	@$(MAKE) --no-print-directory install PREFIX=$(CURDIR)/$(STATIC)/prefix
 	@scripts/check-installed.sh $(STATIC)/prefix/bin/demarc
@@ -196,4 +198,4 @@ check-scenarios: build
 	@for s in scenarios/*.yaml; do $(BIN) scenario check $$s || exit 1; done
 
 clean:
-	rm -rf .build $(STATIC) dist bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom .venv-serve
+	rm -rf .build dist bench-data .venv-chdb .venv-spark .venv-siem .venv-ja4 .venv-cbom .venv-serve

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Builds dist/demarc_VERSION_ARCH.deb from the binary `make install` built
-# (.build-static/release/demarc, Swift's runtime linked in): that binary, a man page made
+# (.build/release/demarc, Swift's runtime linked in): that binary, a man page made
 # from its --help (help2man), the systemd unit deploy/systemd/demarc-monitor@.service,
 # /etc/default/demarc (a conffile), and the user docs. Depends: is computed by
 # dpkg-shlibdeps from the libraries the binary links (libpcap, libc, libstdc++, libgcc).
 #   scripts/make-deb.sh [BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-.build-static/release/demarc}
+bin=${1:-.build/release/demarc}
 [ -x "$bin" ] || { echo "make-deb: no $bin (run make install first)" >&2; exit 2; }
 scripts/deps.sh help2man:help2man dpkg-shlibdeps:dpkg-dev >/dev/null
 # A binary that needs Swift's shared runtime would install but not run without Swift.
